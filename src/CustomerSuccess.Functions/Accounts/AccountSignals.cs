@@ -1,0 +1,127 @@
+namespace CustomerSuccess.Functions.Accounts;
+
+/// <summary>
+/// Everything the health model reads about one account as of a day: the account's profile (from Stripe and
+/// Segment group traits), its people (from Segment identify), and per-day aggregates of usage, support and
+/// billing signals. Built by the ingestion side from its daily aggregate rows (never from raw events), so the
+/// cost of scoring grows with accounts and days, not with event count. Pure data: no I/O.
+/// </summary>
+public sealed record AccountSignals
+{
+    public required string AccountId { get; init; }
+
+    public string? Name { get; init; }
+
+    /// <summary>Assigned CSM's email, when account data names one.</summary>
+    public string? CsmEmail { get; init; }
+
+    public string? Plan { get; init; }
+
+    /// <summary>Monthly recurring revenue in the smallest currency unit (cents).</summary>
+    public long MrrCents { get; init; }
+
+    public int LicensedSeats { get; init; }
+
+    /// <summary>Stripe subscription status: active, trialing, past_due, unpaid, canceled, paused, incomplete; null when unknown.</summary>
+    public string? SubscriptionStatus { get; init; }
+
+    public bool CancelAtPeriodEnd { get; init; }
+
+    /// <summary>Renewal date = the subscription's current period end.</summary>
+    public DateTimeOffset? RenewalDate { get; init; }
+
+    /// <summary>When the first subscription started (onboarding clock).</summary>
+    public DateTimeOffset? CustomerSince { get; init; }
+
+    public DateTimeOffset? ChurnedAt { get; init; }
+
+    /// <summary>Distinct users seen in the last 30 and 7 days.</summary>
+    public int ActiveUsers30d { get; init; }
+
+    public int ActiveUsers7d { get; init; }
+
+    /// <summary>Daily aggregates, oldest first, covering at least the last 60 days where data exists (missing days are absent, not zero rows).</summary>
+    public IReadOnlyList<DailySignals> Days { get; init; } = [];
+
+    /// <summary>Milestones reached (configured names from Segment track events) and when.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> Milestones { get; init; } = new Dictionary<string, DateTimeOffset>();
+
+    /// <summary>Key features (configured) this account has used at least once in the last 30 days.</summary>
+    public IReadOnlySet<string> KeyFeaturesUsed30d { get; init; } = new HashSet<string>();
+
+    public RelationshipSignals Relationship { get; init; } = new();
+
+    /// <summary>Tickets currently open with priority urgent.</summary>
+    public int OpenUrgentTickets { get; init; }
+
+    /// <summary>Open tickets tagged or typed as a formal complaint.</summary>
+    public int OpenComplaints { get; init; }
+}
+
+/// <summary>One day of aggregated signals for an account (UTC day).</summary>
+public sealed record DailySignals
+{
+    public required DateOnly Day { get; init; }
+
+    public int ActiveUsers { get; init; }
+
+    public int Logins { get; init; }
+
+    public int Events { get; init; }
+
+    public int TicketsOpened { get; init; }
+
+    public int UrgentOrHighTicketsOpened { get; init; }
+
+    public int TicketsSolved { get; init; }
+
+    public int SatisfactionGood { get; init; }
+
+    public int SatisfactionBad { get; init; }
+
+    public int PaymentsFailed { get; init; }
+
+    public int PaymentsSucceeded { get; init; }
+
+    public int DisputesOpened { get; init; }
+
+    public int Refunds { get; init; }
+
+    /// <summary>Two-way contact: meetings held, QBRs attended, email replies (Segment track events named in configuration).</summary>
+    public int Meetings { get; init; }
+
+    public int Qbrs { get; init; }
+
+    public int EmailReplies { get; init; }
+
+    /// <summary>MRR change booked that day (cents; negative for contraction/churn).</summary>
+    public long MrrDeltaCents { get; init; }
+}
+
+public sealed record RelationshipSignals
+{
+    public bool HasChampion { get; init; }
+
+    /// <summary>The champion was seen using the product in the last 30 days.</summary>
+    public bool ChampionActive { get; init; }
+
+    public bool HasExecutiveSponsor { get; init; }
+
+    public bool ExecutiveSponsorActive { get; init; }
+
+    /// <summary>When a champion or sponsor left (flag removed, or user deactivated); null if never.</summary>
+    public DateTimeOffset? ChampionLeftAt { get; init; }
+
+    public DateTimeOffset? ExecutiveSponsorLeftAt { get; init; }
+}
+
+/// <summary>
+/// Reads accounts' signals for scoring, a page at a time, so a shard can checkpoint between pages and memory
+/// stays bounded whatever the account count. Implemented over the ingestion tables.
+/// </summary>
+public interface IAccountSignalSource
+{
+    Task<AccountSignalPage> ReadPageAsync(int shard, int shardCount, DateOnly asOf, string? continuation, int pageSize, CancellationToken cancellationToken);
+}
+
+public sealed record AccountSignalPage(IReadOnlyList<AccountSignals> Accounts, string? Continuation);
