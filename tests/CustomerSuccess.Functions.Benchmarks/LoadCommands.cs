@@ -1,0 +1,12 @@
+namespace CustomerSuccess.Functions.Benchmarks;
+
+/// <summary>Named load runs (against Azurite or a running app) that BenchmarkDotNet's micro-benchmark model does not fit.</summary>
+internal static class LoadCommands
+{
+    private static readonly Dictionary<string, Func<string[], Task<int>>> Commands = new(StringComparer.OrdinalIgnoreCase)
+    {
+    };
+
+    public static bool TryGet(string name, out Func<string[], Task<int>> command) =>
+        Commands.TryGetValue(name, out command!);
+}
