@@ -1,12 +1,15 @@
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.LocalRunner;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddLocalRunner();
 
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
+app.MapLocalRunner();
 
 app.Run();
 

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using CustomerSuccess.Functions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.LocalRunner;
+
+/// <summary>
+/// Delivers in-process queue messages to the Service Bus-triggered functions of the manifest, with the same
+/// payload shape the host sends: the body under the trigger's binding name, and MessageId, DeliveryCount,
+/// EnqueuedTimeUtc, ApplicationProperties ... under Metadata. A non-2xx answer abandons the delivery.
+/// </summary>
+public sealed partial class ServiceBusTriggerPump : BackgroundService
+{
+    private readonly LocalServiceBus _bus;
+    private readonly FunctionManifest _manifest;
+    private readonly IFunctionInvoker _invoker;
+    private readonly IConfiguration _configuration;
+    private readonly TimeProvider _time;
+    private readonly IOptions<LocalRunnerOptions> _options;
+    private readonly ILogger<ServiceBusTriggerPump> _logger;
+    private readonly Dictionary<string, SemaphoreSlim> _signals = new(StringComparer.OrdinalIgnoreCase);
+
+    public ServiceBusTriggerPump(LocalServiceBus bus, FunctionManifest manifest, IFunctionInvoker invoker, IConfiguration configuration, TimeProvider time, IOptions<LocalRunnerOptions> options, ILogger<ServiceBusTriggerPump> logger)
+    {
+        _bus = bus;
+        _manifest = manifest;
+        _invoker = invoker;
+        _configuration = configuration;
+        _time = time;
+        _options = options;
+        _logger = logger;
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var loops = new List<Task>();
+        foreach (var function in _manifest.Functions.Where(f => f.TriggerKind == FunctionTriggerKind.ServiceBus))
+        {
+            var queue = FunctionDefinition.ResolveSettings(function.Trigger.GetString("queueName") ?? throw new InvalidDataException($"{function.Name}: serviceBusTrigger has no queueName."), _configuration);
+            var signal = new SemaphoreSlim(0);
+            _signals[queue] = signal;
+            loops.Add(PumpAsync(function, queue, signal, stoppingToken));
+        }
+
+        _bus.MessageAvailable += OnMessageAvailable;
+        return Task.WhenAll(loops);
+    }
+
+    private void OnMessageAvailable(string queue)
+    {
+        if (_signals.TryGetValue(queue, out var signal) && signal.CurrentCount == 0)
+        {
+            signal.Release();
+        }
+    }
+
+    private async Task PumpAsync(FunctionDefinition function, string queue, SemaphoreSlim signal, CancellationToken stoppingToken)
+    {
+        var options = _options.Value;
+        using var slots = new SemaphoreSlim(options.MaxConcurrentCalls);
+        var inFlight = new List<Task>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await slots.WaitAsync(stoppingToken);
+            var message = _bus.TryReceive(queue);
+            if (message is null)
+            {
+                slots.Release();
+                try
+                {
+                    await signal.WaitAsync(options.PollInterval, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            inFlight.RemoveAll(t => t.IsCompleted);
+            inFlight.Add(DeliverAsync(function, message, slots, stoppingToken));
+        }
+
+        await Task.WhenAll(inFlight);
+    }
+
+    private async Task DeliverAsync(FunctionDefinition function, LocalMessage message, SemaphoreSlim slots, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var outcome = await _invoker.InvokeAsync(function.Name, BuildRequest(function, message), stoppingToken);
+            if (outcome.Succeeded)
+            {
+                _bus.Complete(message);
+                return;
+            }
+
+            var description = outcome.StatusCode == 0 ? outcome.Detail : $"HTTP {outcome.StatusCode}: {outcome.Detail}";
+            if (_bus.Abandon(message, description))
+            {
+                LogDeadLettered(_logger, message.Queue, message.Message.MessageId, message.DeliveryCount, description);
+            }
+            else
+            {
+                LogAbandoned(_logger, message.Queue, message.Message.MessageId, message.DeliveryCount, outcome.StatusCode);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            _bus.Abandon(message, "The runner stopped during delivery.");
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    internal InvocationRequest BuildRequest(FunctionDefinition function, LocalMessage message)
+    {
+        var m = message.Message;
+        var properties = JsonSerializer.SerializeToElement(m.ApplicationProperties);
+        var now = _time.GetUtcNow();
+        return new InvocationRequest
+        {
+            Data =
+            {
+                [function.Trigger.Name] = JsonSerializer.SerializeToElement(m.Body),
+            },
+            Metadata =
+            {
+                ["MessageId"] = JsonSerializer.SerializeToElement(m.MessageId),
+                ["DeliveryCount"] = JsonSerializer.SerializeToElement(message.DeliveryCount),
+                ["SequenceNumber"] = JsonSerializer.SerializeToElement(message.SequenceNumber),
+                ["EnqueuedTimeUtc"] = JsonSerializer.SerializeToElement(message.EnqueuedTime.UtcDateTime),
+                ["ContentType"] = JsonSerializer.SerializeToElement(m.ContentType),
+                ["CorrelationId"] = JsonSerializer.SerializeToElement(m.CorrelationId),
+                ["ApplicationProperties"] = properties,
+                ["UserProperties"] = properties,
+                ["sys"] = JsonSerializer.SerializeToElement(new { MethodName = function.Name, UtcNow = now.UtcDateTime, RandGuid = Guid.NewGuid() }),
+            },
+        };
+    }
+
+    public override void Dispose()
+    {
+        _bus.MessageAvailable -= OnMessageAvailable;
+        foreach (var s in _signals.Values)
+        {
+            s.Dispose();
+        }
+
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryCount} of message {MessageId} on {Queue} failed with HTTP {StatusCode}; it will be redelivered.")]
+    private static partial void LogAbandoned(ILogger logger, string queue, string messageId, int deliveryCount, int statusCode);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} on {Queue} was dead-lettered after {DeliveryCount} deliveries: {Reason}")]
+    private static partial void LogDeadLettered(ILogger logger, string queue, string messageId, int deliveryCount, string reason);
+}
