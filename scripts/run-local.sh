@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The main job, locally, on a fresh machine: installs the node tools, builds the app, starts Azurite and the
+# app standalone (in-process queues and timers standing in for Service Bus and the Functions host), then
+# drives it. Everything it starts is stopped on exit. Extra arguments go to the simulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+wait_http() { # url, seconds
+  for _ in $(seq 1 "$(( $2 * 10 ))"); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "timed out waiting for $1" >&2; return 1
+}
+
+if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "Installing node tools (Azurite) ..."
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "Building ..."
+dotnet build CustomerSuccess.Functions.sln -c Release --nologo -clp:ErrorsOnly -v quiet
+
+run_dir="${RUN_DIR:-$root/out/run}"
+mkdir -p "$run_dir"
+table_port="$(free_port)"
+app_port="${APP_PORT:-$(free_port)}"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+echo "Starting Azurite (Table storage) on 127.0.0.1:$table_port ..."
+node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort "$table_port" \
+  --inMemoryPersistence --skipApiVersionCheck --disableTelemetry --silent &
+pids+=($!)
+
+# Secrets for this run only: generated here, handed to the app and the simulator, never written to the repo.
+secret() { node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"; }
+export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXqwsfBZ5sWcDPrvBSKHdy7HEvDhwaP2Xn8ixYK9Kg5v3WIh7jNyY0sWbw==;TableEndpoint=http://127.0.0.1:$table_port/devstoreaccount1;"
+export FunctionKeys__Default="$(secret)"
+export Webhooks__Stripe__SigningSecrets__0="whsec_$(secret)"
+export Webhooks__Segment__SharedSecrets__0="$(secret)"
+export Webhooks__Zendesk__SigningSecrets__0="$(secret)"
+export Lifecycle__UnsubscribeSigningKey="$(secret)"
+export Email__OutboxPath="$run_dir/outbox"
+export Hosting__Port="$app_port"
+export Clock__Mode="${CLOCK_MODE:-Simulated}"
+export ASPNETCORE_ENVIRONMENT=Development
+export Logging__LogLevel__Default=Warning
+
+echo "Starting the app on http://127.0.0.1:$app_port ..."
+dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$app_port/api/healthz" 60
+echo "App is up: $(curl -fsS "http://127.0.0.1:$app_port/api/healthz")"
+
+simulator="src/CustomerSuccess.Simulator/bin/Release/net10.0/CustomerSuccess.Simulator.dll"
+if [ -f "$simulator" ]; then
+  dotnet "$simulator" --app "http://127.0.0.1:$app_port" --out "$run_dir" "$@"
+else
+  curl -fsS -H "x-functions-key: $FunctionKeys__Default" "http://127.0.0.1:$app_port/local/runner"; echo
+fi
