@@ -146,7 +146,7 @@ public sealed class RestTableStore : ITableStore
         if (columns is { Count: > 0 })
         {
             // Keys are always selected: an entity without them cannot be written back or addressed.
-            AppendQuery(query, "$select", "PartitionKey,RowKey," + string.Join(',', columns.Where(c => c is not ("PartitionKey" or "RowKey"))));
+            AppendQuery(query, "$select", "PartitionKey,RowKey" + string.Concat(columns.Where(c => c is not ("PartitionKey" or "RowKey")).Select(c => "," + c)));
         }
 
         AppendQuery(query, "$top", pageSize?.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -303,6 +303,18 @@ public sealed class RestTableStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Query_SelectingOnlyKeys_ReturnsKeysWithoutProperties()
+    {
+        var table = await NewTableAsync();
+        await _store.InsertAsync(table, Entity("p", "r"));
+
+        var row = Assert.Single(await _store.QueryAsync(table, columns: ["RowKey"]).ToListAsync());
+
+        Assert.Equal(("p", "r"), (row.PartitionKey, row.RowKey));
+        Assert.Empty(row.Properties);
+    }
+
+    [Fact]
     public async Task Query_BadFilter_ThrowsTableRequestFailedWithStatus()
     {
         var table = await NewTableAsync();
