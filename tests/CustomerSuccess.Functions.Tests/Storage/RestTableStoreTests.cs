@@ -334,6 +334,20 @@ public sealed class RestTableStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task WrongAccountKey_ThrowsTableRequestFailed403WithoutSignatureOrKey()
+    {
+        var wrongKey = Convert.ToBase64String(new byte[64]);
+        var store = TableStoreTestKit.CreateStore($"AccountName={AzuriteFixture.AccountName};AccountKey={wrongKey};TableEndpoint={azurite.TableEndpoint}");
+
+        var ex = await Assert.ThrowsAsync<TableRequestFailedException>(() => store.CreateTableIfNotExistsAsync(TableStoreTestKit.NewTableName()));
+
+        Assert.Equal(403, ex.Status);
+        Assert.DoesNotContain("SharedKey", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(wrongKey, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not authorized", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EdmTypes_RoundTripWithTheirTypes()
     {
         var table = await NewTableAsync();
