@@ -38,7 +38,7 @@ pids+=($!)
 
 # Secrets for this run only: generated here, handed to the app and the simulator, never written to the repo.
 secret() { node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"; }
-export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXqwsfBZ5sWcDPrvBSKHdy7HEvDhwaP2Xn8ixYK9Kg5v3WIh7jNyY0sWbw==;TableEndpoint=http://127.0.0.1:$table_port/devstoreaccount1;"
+export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$table_port/devstoreaccount1;"
 export FunctionKeys__Default="$(secret)"
 export Webhooks__Stripe__SigningSecrets__0="whsec_$(secret)"
 export Webhooks__Segment__SharedSecrets__0="$(secret)"

@@ -1,9 +1,11 @@
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.LocalRunner;
+using CustomerSuccess.Functions.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddTableStorage();
 builder.AddLocalRunner();
 
 var app = builder.Build();

@@ -1,0 +1,38 @@
+using CustomerSuccess.Functions.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Tests.Storage;
+
+public sealed class TableStorageRegistrationTests
+{
+    [Fact]
+    public void App_WithConnectionStringSetting_ResolvesRestTableStoreAsSingleton()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+            b.UseSetting("AzureWebJobsStorage", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5a2V5;TableEndpoint=http://127.0.0.1:1/devstoreaccount1"));
+
+        var first = factory.Services.GetRequiredService<ITableStore>();
+        var second = factory.Services.GetRequiredService<ITableStore>();
+
+        Assert.IsType<RestTableStore>(first);
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public void App_OutsideDevelopmentWithoutStorageSettings_FailsAtStartNamingTheSetting()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseEnvironment("Production");
+            b.UseSetting("AzureWebJobsStorage", string.Empty);
+        });
+
+        var ex = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ITableStore>());
+
+        var validation = Assert.IsType<OptionsValidationException>(ex.GetBaseException() as OptionsValidationException ?? ex);
+        Assert.Contains("AzureWebJobsStorage", validation.Message, StringComparison.Ordinal);
+    }
+}
