@@ -1,12 +1,15 @@
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddWebhooks();
 
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
+app.MapWebhooks();
 
 app.Run();
 
