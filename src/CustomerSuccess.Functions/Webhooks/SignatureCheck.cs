@@ -1,7 +1,7 @@
 namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>Why a delivery's signature was or was not accepted; every outcome but <see cref="Valid"/> answers 401.</summary>
-internal enum SignatureCheck
+public enum SignatureCheck
 {
     Valid,
     MissingHeader,
