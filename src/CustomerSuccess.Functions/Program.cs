@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Webhooks;
 
@@ -5,11 +6,13 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
 builder.AddWebhooks();
+builder.AddAccounts();
 
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
 app.MapWebhooks();
+app.MapAccounts();
 
 app.Run();
 

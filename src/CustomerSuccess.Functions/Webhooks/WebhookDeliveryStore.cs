@@ -61,12 +61,13 @@ internal sealed class WebhookDeliveryStore(ITableStore store)
         return _store.GetAsync(Table, pk, rk, cancellationToken: cancellationToken);
     }
 
-    public async Task MarkAppliedAsync(TableEntity delivery, DateTimeOffset appliedAt, CancellationToken cancellationToken)
+    public async Task MarkAppliedAsync(TableEntity delivery, string outcome, DateTimeOffset appliedAt, CancellationToken cancellationToken)
     {
         var marker = new TableEntity(delivery.PartitionKey, delivery.RowKey)
         {
             ["Applied"] = true,
             ["AppliedAt"] = appliedAt,
+            ["Outcome"] = outcome,
         };
         await _store.UpsertAsync(Table, marker, TableUpdateMode.Merge, cancellationToken);
     }

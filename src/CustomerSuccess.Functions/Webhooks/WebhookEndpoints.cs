@@ -1,4 +1,5 @@
 using System.Buffers;
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
 using Microsoft.Net.Http.Headers;
 
@@ -19,6 +20,7 @@ internal static class WebhookEndpoints
         builder.Services.AddSingleton<WebhookDeliveryStore>();
         builder.Services.AddSingleton<WebhookApplyQueue>();
         builder.Services.AddSingleton<WebhookIngestion>();
+        builder.Services.AddHostedService<WebhookApplyWorker>();
         return builder;
     }
 
@@ -30,6 +32,16 @@ internal static class WebhookEndpoints
             .WithFunction("SegmentWebhook").ExcludeFromDescription();
         app.MapPost("/api/webhooks/zendesk", (HttpContext context, WebhookIngestion ingestion) => ReceiveAsync(context, WebhookProvider.Zendesk, ingestion))
             .WithFunction("ZendeskWebhook").ExcludeFromDescription();
+
+        // Re-applies archived events (idempotently: each event changes an account once) after a mapping or link fix.
+        app.MapPost("/api/webhooks/replay", ReplayAsync).WithFunction("WebhookReplay").RequireFunctionKey().ExcludeFromDescription();
+
+        // Timer: applies anything stored but not yet applied (the process that stored it may have stopped first).
+        app.MapInvocation("WebhookSweep", async (AccountEventApplier applier, CancellationToken cancellationToken) =>
+        {
+            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 5000, cancellationToken);
+            return Results.Json(InvocationResponse.Ok($"Sweep: {seen} pending, {applied} applied, {failed} failed"));
+        });
         return app;
     }
 
@@ -63,6 +75,30 @@ internal static class WebhookEndpoints
             IngestionStatus.TooLarge => Error(StatusCodes.Status413PayloadTooLarge, outcome.Reason!),
             _ => Error(StatusCodes.Status503ServiceUnavailable, outcome.Reason!),
         };
+    }
+
+    private static async Task<IResult> ReplayAsync(string? provider, bool? unappliedOnly, AccountEventApplier applier, CancellationToken cancellationToken)
+    {
+        WebhookProvider? only = null;
+        if (!string.IsNullOrEmpty(provider))
+        {
+            if (!Enum.TryParse<WebhookProvider>(provider, ignoreCase: true, out var parsed))
+            {
+                return Error(StatusCodes.Status400BadRequest, "provider must be stripe, segment or zendesk");
+            }
+
+            only = parsed;
+        }
+
+        try
+        {
+            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly ?? false, only, int.MaxValue, cancellationToken);
+            return Results.Json(new { replayed = seen, applied, failed });
+        }
+        catch (Storage.TableStorageUnavailableException)
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, "storage unavailable, retry later");
+        }
     }
 
     private static IResult Error(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);

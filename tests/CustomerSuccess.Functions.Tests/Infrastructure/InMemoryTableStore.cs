@@ -116,8 +116,54 @@ public sealed class InMemoryTableStore : ITableStore
         }
     }
 
-    public Task<TableTransactionResult> SubmitTransactionAsync(string table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("Transactions are not used by the code under test.");
+    public Task<TableTransactionResult> SubmitTransactionAsync(string table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default)
+    {
+        ThrowIfUnavailable();
+        if (actions.Select(a => a.Entity.PartitionKey).Distinct().Count() > 1)
+        {
+            return Task.FromResult(new TableTransactionResult(false, 0, 400, "CommandsInBatchActOnDifferentPartitions", []));
+        }
+
+        lock (_rows)
+        {
+            for (var i = 0; i < actions.Count; i++)
+            {
+                var a = actions[i];
+                var exists = _rows.TryGetValue((table, a.Entity.PartitionKey, a.Entity.RowKey), out var current);
+                var ifMatch = a.IfMatch ?? "*";
+                int? failure = a.ActionType switch
+                {
+                    TableTransactionActionType.Add when exists => 409,
+                    TableTransactionActionType.UpdateMerge or TableTransactionActionType.UpdateReplace or TableTransactionActionType.Delete when !exists => 404,
+                    TableTransactionActionType.UpdateMerge or TableTransactionActionType.UpdateReplace or TableTransactionActionType.Delete when ifMatch != "*" && ifMatch != current!.ETag => 412,
+                    _ => null,
+                };
+                if (failure is { } status)
+                {
+                    return Task.FromResult(new TableTransactionResult(false, i, status, status == 409 ? "EntityAlreadyExists" : "UpdateConditionNotSatisfied", []));
+                }
+            }
+
+            var etags = new List<string?>();
+            foreach (var a in actions)
+            {
+                var key = (table, a.Entity.PartitionKey, a.Entity.RowKey);
+                if (a.ActionType == TableTransactionActionType.Delete)
+                {
+                    _rows.TryRemove(key, out _);
+                    etags.Add(null);
+                    continue;
+                }
+
+                var merge = a.ActionType is TableTransactionActionType.UpdateMerge or TableTransactionActionType.UpsertMerge;
+                var updated = merge && _rows.TryGetValue(key, out var existing) ? Merge(existing, a.Entity) : Stamp(a.Entity);
+                _rows[key] = updated;
+                etags.Add(updated.ETag);
+            }
+
+            return Task.FromResult(new TableTransactionResult(true, null, null, null, etags));
+        }
+    }
 
     private void ThrowIfUnavailable()
     {
