@@ -1,10 +1,12 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddTableStorage();
 builder.AddWebhooks();
 builder.AddAccounts();
 

@@ -28,7 +28,7 @@ internal sealed class AccountIdentity(ITableStore store)
 
     public async Task<string?> ResolveAsync(string kind, string externalId, string? linkTo, CancellationToken cancellationToken)
     {
-        var link = await store.GetAsync(LinksTable, kind, TableKeys.Escape(externalId), cancellationToken: cancellationToken);
+        var link = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
         if (link?.GetString("AccountId") is { } accountId)
         {
             return accountId;
@@ -46,7 +46,7 @@ internal sealed class AccountIdentity(ITableStore store)
     /// <summary>Insert-and-409: two admins (or an admin and an auto-link) racing leave exactly one link.</summary>
     public async Task<(LinkOutcome Outcome, string AccountId)> LinkAsync(string accountId, string kind, string externalId, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(kind, TableKeys.Escape(externalId))
+        var entity = new TableEntity(kind, ProviderIdKeys.Escape(externalId))
         {
             ["AccountId"] = accountId,
             ["Kind"] = kind,
@@ -55,7 +55,7 @@ internal sealed class AccountIdentity(ITableStore store)
         var result = await store.InsertAsync(LinksTable, entity, cancellationToken);
         if (result.Status == TableWriteStatus.AlreadyExists)
         {
-            var existing = await store.GetAsync(LinksTable, kind, TableKeys.Escape(externalId), cancellationToken: cancellationToken);
+            var existing = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
             var owner = existing?.GetString("AccountId") ?? accountId;
             return (owner == accountId ? LinkOutcome.AlreadyLinked : LinkOutcome.LinkedToAnotherAccount, owner);
         }
@@ -66,7 +66,7 @@ internal sealed class AccountIdentity(ITableStore store)
 
     public async Task<ParkedEvent> ParkAsync(string kind, string externalId, WebhookProvider provider, string eventId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(PendingPartition(kind, externalId), provider + "|" + TableKeys.Escape(eventId))
+        var entity = new TableEntity(PendingPartition(kind, externalId), provider + "|" + ProviderIdKeys.Escape(eventId))
         {
             ["Kind"] = kind,
             ["ExternalId"] = externalId,
@@ -117,7 +117,7 @@ internal sealed class AccountIdentity(ITableStore store)
         await store.CreateTableIfNotExistsAsync(DirectoryTable, cancellationToken);
     }
 
-    private static string PendingPartition(string kind, string externalId) => kind + "|" + TableKeys.Escape(externalId);
+    private static string PendingPartition(string kind, string externalId) => kind + "|" + ProviderIdKeys.Escape(externalId);
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 

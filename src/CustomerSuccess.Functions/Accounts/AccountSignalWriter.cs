@@ -49,7 +49,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
 
     private async Task<List<TableTransactionAction>?> BuildAsync(string accountId, WebhookProvider provider, string eventId, AccountEvent e, CancellationToken cancellationToken)
     {
-        var markerKey = "~evt|" + provider + "|" + TableKeys.Escape(eventId);
+        var markerKey = "~evt|" + provider + "|" + ProviderIdKeys.Escape(eventId);
         if (await store.GetAsync(Table, accountId, markerKey, ["PartitionKey"], cancellationToken) is not null)
         {
             return null;
@@ -63,7 +63,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
 
         if (e.ActiveUserId is { } userId)
         {
-            var dauKey = "~dau|" + e.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + TableKeys.Escape(userId);
+            var dauKey = "~dau|" + e.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + ProviderIdKeys.Escape(userId);
             if (await store.GetAsync(Table, accountId, dauKey, ["PartitionKey"], cancellationToken) is null)
             {
                 actions.Add(new(TableTransactionActionType.Add, new TableEntity(accountId, dauKey)));
@@ -92,7 +92,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
 
         if (e.Subscription is { } sub)
         {
-            var key = "sub|" + TableKeys.Escape(sub.SubscriptionId);
+            var key = "sub|" + ProviderIdKeys.Escape(sub.SubscriptionId);
             var existing = await store.GetAsync(Table, accountId, key, cancellationToken: cancellationToken);
             if (existing is null || existing.GetInt64("Version") < sub.Version)
             {
@@ -119,7 +119,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
                 {
                     var delta = sub.MrrCents - (previousMrr ?? 0);
                     counters[nameof(DailySignals.MrrDeltaCents)] = delta;
-                    actions.Add(new(TableTransactionActionType.Add, new TableEntity(accountId, "~mrr|" + e.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + TableKeys.Escape(eventId))
+                    actions.Add(new(TableTransactionActionType.Add, new TableEntity(accountId, "~mrr|" + e.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + ProviderIdKeys.Escape(eventId))
                     {
                         ["Kind"] = kind.ToString(),
                         ["DeltaCents"] = delta,

@@ -113,7 +113,7 @@ internal sealed class WebhookDeliveryStore(ITableStore store)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(eventId), hash);
-        return ($"{provider.ToString().ToLowerInvariant()}-{hash[0]:x2}", TableKeys.Escape(eventId));
+        return ($"{provider.ToString().ToLowerInvariant()}-{hash[0]:x2}", ProviderIdKeys.Escape(eventId));
     }
 
     private static byte[] Compress(string json)
@@ -146,7 +146,7 @@ internal sealed class WebhookDeliveryStore(ITableStore store)
 }
 
 /// <summary>Makes arbitrary provider ids safe as Table keys (which forbid / \ # ? and control characters).</summary>
-internal static class TableKeys
+internal static class ProviderIdKeys
 {
     public static string Escape(string value)
     {

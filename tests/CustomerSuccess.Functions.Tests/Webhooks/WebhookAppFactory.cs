@@ -31,6 +31,9 @@ public sealed class WebhookAppFactory(ITableStore store, ManualTimeProvider cloc
         builder.UseSetting("Webhooks:Zendesk:SigningSecrets:0", ZendeskSecret);
         builder.UseSetting("Webhooks:MaxBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("FunctionKeys:Default", "test-function-key");
+
+        // Replaced below, but the storage settings are validated at start like any deployment's.
+        builder.UseSetting("AzureWebJobsStorage", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXqwsfBZ5sWcDPrvBSKHdy7HEvDhwaP2Xn8ixYK9Kg5v3WIh7jNyY0sWbw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
         foreach (var (k, v) in Settings)
         {
             builder.UseSetting(k, v);
