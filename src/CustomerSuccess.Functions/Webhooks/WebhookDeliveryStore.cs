@@ -51,8 +51,17 @@ internal sealed class WebhookDeliveryStore(ITableStore store)
             entity["Body" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = compressed.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, compressed.Length - (i * ChunkBytes))).ToArray();
         }
 
-        var result = await _store.InsertAsync(Table, entity, cancellationToken);
-        return result.Status;
+        try
+        {
+            return (await _store.InsertAsync(Table, entity, cancellationToken)).Status;
+        }
+        catch (TableRequestFailedException ex) when (ex.Status == 404)
+        {
+            // The table went away (a storage account reset, a fresh emulator): recreate it and insert once more.
+            _ensured = null;
+            await EnsureTableAsync(cancellationToken);
+            return (await _store.InsertAsync(Table, entity, cancellationToken)).Status;
+        }
     }
 
     public Task<TableEntity?> GetAsync(WebhookProvider provider, string eventId, CancellationToken cancellationToken)

@@ -104,7 +104,7 @@ internal sealed class WebhookIngestion(
 
             return new IngestionOutcome(stored == 0 ? IngestionStatus.Duplicate : IngestionStatus.Stored, stored, duplicates);
         }
-        catch (Exception ex) when (ex is TableStorageUnavailableException or TimeoutException or HttpRequestException ||
+        catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or TimeoutException or HttpRequestException ||
                                    (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             WebhookLog.StorageUnavailable(logger, provider, ex.GetType().Name);

@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
-/// <summary>The real app pipeline with generated signing secrets (two per provider, as during a rotation), a hand-set clock and a given table store.</summary>
-public sealed class WebhookAppFactory(ITableStore store, ManualTimeProvider clock) : WebApplicationFactory<Program>
+/// <summary>The real app pipeline with generated signing secrets, a hand-set clock, and either a given table store or the real client on a given Azurite.</summary>
+public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clock, string? storageConnectionString = null) : WebApplicationFactory<Program>
 {
     public const int MaxBodyBytes = 64 * 1024;
 
@@ -33,7 +33,7 @@ public sealed class WebhookAppFactory(ITableStore store, ManualTimeProvider cloc
         builder.UseSetting("FunctionKeys:Default", "test-function-key");
 
         // Replaced below, but the storage settings are validated at start like any deployment's.
-        builder.UseSetting("AzureWebJobsStorage", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXqwsfBZ5sWcDPrvBSKHdy7HEvDhwaP2Xn8ixYK9Kg5v3WIh7jNyY0sWbw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+        builder.UseSetting("AzureWebJobsStorage", storageConnectionString ?? "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXqwsfBZ5sWcDPrvBSKHdy7HEvDhwaP2Xn8ixYK9Kg5v3WIh7jNyY0sWbw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
         foreach (var (k, v) in Settings)
         {
             builder.UseSetting(k, v);
@@ -41,8 +41,12 @@ public sealed class WebhookAppFactory(ITableStore store, ManualTimeProvider cloc
 
         builder.ConfigureTestServices(services =>
         {
-            services.RemoveAll<ITableStore>();
-            services.AddSingleton(store);
+            if (store is not null)
+            {
+                services.RemoveAll<ITableStore>();
+                services.AddSingleton(store);
+            }
+
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(clock);
         });
