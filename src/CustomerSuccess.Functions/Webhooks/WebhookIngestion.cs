@@ -98,7 +98,10 @@ internal sealed class WebhookIngestion(
                 {
                     stored++;
                     WebhookLog.EventStored(logger, provider, e.EventId, e.EventType);
-                    applyQueue.Enqueue(new PendingDelivery(provider, e.EventId));
+                    if (settings.ApplyInProcess)
+                    {
+                        applyQueue.Enqueue(new PendingDelivery(provider, e.EventId));
+                    }
                 }
             }
 

@@ -33,7 +33,7 @@ public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clo
         builder.UseSetting("FunctionKeys:Default", "test-function-key");
 
         // Replaced below, but the storage settings are validated at start like any deployment's.
-        builder.UseSetting("AzureWebJobsStorage", storageConnectionString ?? "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXqwsfBZ5sWcDPrvBSKHdy7HEvDhwaP2Xn8ixYK9Kg5v3WIh7jNyY0sWbw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+        builder.UseSetting("AzureWebJobsStorage", storageConnectionString ?? "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
         foreach (var (k, v) in Settings)
         {
             builder.UseSetting(k, v);
