@@ -78,8 +78,9 @@ internal static class StripeEventMapper
                     States = [new StateWrite("invoice|upcoming", created, new Dictionary<string, object?> { ["AmountDue"] = JsonRead.Int64(obj, "amount_due"), ["NextPaymentAttempt"] = JsonRead.UnixTime(obj, "next_payment_attempt") ?? JsonRead.UnixTime(obj, "period_end") })],
                 };
             case "charge.dispute.created":
-                // A dispute names its charge; customer is present when the charge was made for a customer and expanded.
-                var disputeCustomer = customer ?? JsonRead.String(obj, "evidence", "customer_id") ?? JsonRead.String(obj, "metadata", "customer");
+                // A dispute names its charge, not the customer; without an expanded customer it cannot be attributed
+                // here (acknowledged and counted as ignored).
+                var disputeCustomer = customer ?? JsonRead.String(obj, "charge", "customer");
                 return disputeCustomer is null ? null : Count(disputeCustomer, day, nameof(DailySignals.DisputesOpened));
             case "charge.refunded":
                 return customer is null ? null : Count(customer, day, nameof(DailySignals.Refunds));
