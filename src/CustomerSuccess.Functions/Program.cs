@@ -1,6 +1,8 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,10 +10,16 @@ builder.AddCustomHandlerHosting();
 builder.AddTableStorage();
 builder.AddLocalRunner();
 
+builder.AddWebhooks();
+builder.AddAccounts();
+
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
 app.MapLocalRunner();
+
+app.MapWebhooks();
+app.MapAccounts();
 
 app.Run();
 

@@ -1,0 +1,60 @@
+using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
+
+namespace CustomerSuccess.Functions.Accounts;
+
+/// <summary>Admin endpoints of identity resolution (function-key auth): link an external id, list unlinked ones.</summary>
+internal static class AccountEndpoints
+{
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SignalsOptions>().BindConfiguration(SignalsOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<AccountIdentity>();
+        builder.Services.AddSingleton<AccountSignalWriter>();
+        builder.Services.AddSingleton<AccountEventApplier>();
+        builder.Services.AddSingleton<AccountSignalReader>();
+        builder.Services.AddSingleton<IAccountSignalSource>(sp => sp.GetRequiredService<AccountSignalReader>());
+        return builder;
+    }
+
+    public static WebApplication MapAccounts(this WebApplication app)
+    {
+        app.MapPost("/api/accounts/links", LinkAsync).WithFunction("AccountLink").RequireFunctionKey().ExcludeFromDescription();
+        app.MapGet("/api/accounts/unlinked", ListUnlinkedAsync).WithFunction("UnlinkedAccountIds").RequireFunctionKey().ExcludeFromDescription();
+        return app;
+    }
+
+    internal sealed record LinkRequest(string? AccountId, string? Kind, string? ExternalId);
+
+    private static async Task<IResult> LinkAsync(LinkRequest request, AccountEventApplier applier, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.AccountId) || string.IsNullOrWhiteSpace(request.ExternalId) || request.Kind is null || !ExternalIdKinds.All.Contains(request.Kind))
+        {
+            return Results.Json(new { error = "accountId, externalId and kind (" + string.Join(", ", ExternalIdKinds.All) + ") are required" }, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        try
+        {
+            var (outcome, owner, applied) = await applier.LinkAsync(request.AccountId.Trim(), request.Kind, request.ExternalId.Trim(), cancellationToken);
+            return outcome == LinkOutcome.LinkedToAnotherAccount
+                ? Results.Json(new { error = "already linked to another account", accountId = owner }, statusCode: StatusCodes.Status409Conflict)
+                : Results.Json(new { status = outcome == LinkOutcome.Linked ? "linked" : "already linked", accountId = owner, appliedPendingEvents = applied });
+        }
+        catch (TableStorageUnavailableException)
+        {
+            return Results.Json(new { error = "storage unavailable, retry later" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static async Task<IResult> ListUnlinkedAsync(AccountIdentity identity, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Results.Json(await identity.ListUnlinkedAsync(cancellationToken));
+        }
+        catch (TableStorageUnavailableException)
+        {
+            return Results.Json(new { error = "storage unavailable, retry later" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Webhooks;
+
+namespace CustomerSuccess.Functions.Accounts;
+
+internal enum LinkOutcome
+{
+    Linked,
+    AlreadyLinked,
+    LinkedToAnotherAccount,
+}
+
+internal sealed record UnlinkedId(string Kind, string ExternalId, int PendingEvents, DateTimeOffset? FirstSeen, DateTimeOffset? LastSeen);
+
+internal sealed record ParkedEvent(WebhookProvider Provider, string EventId, string PartitionKey, string RowKey);
+
+/// <summary>
+/// One account, many external ids. Links live in AccountLinks (PK = id kind, RK = external id); signals for an
+/// id nobody linked yet are parked in AccountPendingSignals and applied when the link is made, never dropped.
+/// Linked accounts are listed in AccountDirectory for the health recompute to page through.
+/// </summary>
+internal sealed class AccountIdentity(ITableStore store)
+{
+    public const string LinksTable = "AccountLinks";
+    public const string PendingTable = "AccountPendingSignals";
+    public const string DirectoryTable = "AccountDirectory";
+    public const string DirectoryPartition = "accounts";
+
+    public async Task<string?> ResolveAsync(string kind, string externalId, string? linkTo, CancellationToken cancellationToken)
+    {
+        var link = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
+        if (link?.GetString("AccountId") is { } accountId)
+        {
+            return accountId;
+        }
+
+        if (string.IsNullOrWhiteSpace(linkTo))
+        {
+            return null;
+        }
+
+        var (outcome, linked) = await LinkAsync(linkTo, kind, externalId, cancellationToken);
+        return outcome == LinkOutcome.LinkedToAnotherAccount ? linked : linkTo;
+    }
+
+    /// <summary>Insert-and-409: two admins (or an admin and an auto-link) racing leave exactly one link.</summary>
+    public async Task<(LinkOutcome Outcome, string AccountId)> LinkAsync(string accountId, string kind, string externalId, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(kind, ProviderIdKeys.Escape(externalId))
+        {
+            ["AccountId"] = accountId,
+            ["Kind"] = kind,
+            ["ExternalId"] = externalId,
+        };
+        var result = await store.InsertAsync(LinksTable, entity, cancellationToken);
+        if (result.Status == TableWriteStatus.AlreadyExists)
+        {
+            var existing = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
+            var owner = existing?.GetString("AccountId") ?? accountId;
+            return (owner == accountId ? LinkOutcome.AlreadyLinked : LinkOutcome.LinkedToAnotherAccount, owner);
+        }
+
+        await store.UpsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId }, TableUpdateMode.Merge, cancellationToken);
+        return (LinkOutcome.Linked, accountId);
+    }
+
+    public async Task<ParkedEvent> ParkAsync(string kind, string externalId, WebhookProvider provider, string eventId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(PendingPartition(kind, externalId), provider + "|" + ProviderIdKeys.Escape(eventId))
+        {
+            ["Kind"] = kind,
+            ["ExternalId"] = externalId,
+            ["Provider"] = provider.ToString(),
+            ["EventId"] = eventId,
+            ["ParkedAt"] = now,
+        };
+        await store.UpsertAsync(PendingTable, entity, TableUpdateMode.Replace, cancellationToken);
+        return new ParkedEvent(provider, eventId, entity.PartitionKey, entity.RowKey);
+    }
+
+    public async Task<IReadOnlyList<ParkedEvent>> PendingForAsync(string kind, string externalId, CancellationToken cancellationToken)
+    {
+        var pk = PendingPartition(kind, externalId);
+        var parked = new List<ParkedEvent>();
+        await foreach (var row in store.QueryAsync(PendingTable, $"PartitionKey eq '{pk.Replace("'", "''", StringComparison.Ordinal)}'", cancellationToken: cancellationToken))
+        {
+            if (row.PartitionKey == pk && Enum.TryParse<WebhookProvider>(row.GetString("Provider"), out var provider) && row.GetString("EventId") is { } eventId)
+            {
+                parked.Add(new ParkedEvent(provider, eventId, row.PartitionKey, row.RowKey));
+            }
+        }
+
+        return parked;
+    }
+
+    public Task RemovePendingAsync(ParkedEvent parked, CancellationToken cancellationToken) =>
+        store.DeleteAsync(PendingTable, parked.PartitionKey, parked.RowKey, "*", cancellationToken);
+
+    public async Task<IReadOnlyList<UnlinkedId>> ListUnlinkedAsync(CancellationToken cancellationToken)
+    {
+        var groups = new Dictionary<(string, string), (int Count, DateTimeOffset? First, DateTimeOffset? Last)>();
+        await foreach (var row in store.QueryAsync(PendingTable, cancellationToken: cancellationToken))
+        {
+            var key = (row.GetString("Kind") ?? "?", row.GetString("ExternalId") ?? "?");
+            var at = row.GetDateTimeOffset("ParkedAt");
+            groups.TryGetValue(key, out var g);
+            groups[key] = (g.Count + 1, Min(g.First, at), Max(g.Last, at));
+        }
+
+        return [.. groups.Select(g => new UnlinkedId(g.Key.Item1, g.Key.Item2, g.Value.Count, g.Value.First, g.Value.Last)).OrderBy(u => u.Kind, StringComparer.Ordinal).ThenBy(u => u.ExternalId, StringComparer.Ordinal)];
+    }
+
+    public async Task EnsureTablesAsync(CancellationToken cancellationToken)
+    {
+        await store.CreateTableIfNotExistsAsync(LinksTable, cancellationToken);
+        await store.CreateTableIfNotExistsAsync(PendingTable, cancellationToken);
+        await store.CreateTableIfNotExistsAsync(DirectoryTable, cancellationToken);
+    }
+
+    private static string PendingPartition(string kind, string externalId) => kind + "|" + ProviderIdKeys.Escape(externalId);
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+}

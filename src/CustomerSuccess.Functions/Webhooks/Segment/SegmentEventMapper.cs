@@ -1,0 +1,127 @@
+using System.Text.Json;
+using CustomerSuccess.Functions.Accounts;
+
+namespace CustomerSuccess.Functions.Webhooks.Segment;
+
+/// <summary>
+/// Maps Segment messages: group → account traits, identify → user traits, track/page → usage. The account is
+/// the message's groupId (top level, context or properties); an identify without one falls back to the
+/// email's domain, which an admin can link to an account.
+/// </summary>
+internal static class SegmentEventMapper
+{
+    public static AccountEvent? Map(string json, SignalsOptions options)
+    {
+        using var document = JsonDocument.Parse(json);
+        var m = document.RootElement;
+        var type = JsonRead.String(m, "type");
+        var at = JsonRead.Time(m, "timestamp") ?? JsonRead.Time(m, "originalTimestamp") ?? JsonRead.Time(m, "sentAt") ?? JsonRead.Time(m, "receivedAt");
+        if (at is not { } occurredAt)
+        {
+            return null;
+        }
+
+        var day = DateOnly.FromDateTime(occurredAt.UtcDateTime);
+        var version = occurredAt.ToUnixTimeMilliseconds();
+        var userId = JsonRead.String(m, "userId") ?? JsonRead.String(m, "anonymousId");
+        var groupId = JsonRead.String(m, "groupId") ?? JsonRead.String(m, "context", "groupId") ?? JsonRead.String(m, "properties", "groupId") ?? JsonRead.String(m, "context", "traits", "groupId");
+
+        switch (type)
+        {
+            case "group" when groupId is not null:
+                return new AccountEvent
+                {
+                    IdKind = ExternalIdKinds.SegmentGroup,
+                    ExternalId = groupId,
+                    Day = day,
+                    States =
+                    [
+                        new StateWrite("profile|segment", version, new Dictionary<string, object?>
+                        {
+                            ["Name"] = JsonRead.String(m, "traits", "name") ?? JsonRead.String(m, "traits", "company"),
+                            ["Plan"] = JsonRead.String(m, "traits", "plan"),
+                            ["Seats"] = JsonRead.Int64(m, "traits", "seats") ?? JsonRead.Int64(m, "traits", "employees"),
+                        }),
+                    ],
+                };
+
+            case "identify" when userId is not null:
+                var email = JsonRead.String(m, "traits", "email") ?? JsonRead.String(m, "context", "traits", "email");
+                var domain = email is not null && email.IndexOf('@', StringComparison.Ordinal) is var i and > 0 ? email[(i + 1)..].ToLowerInvariant() : null;
+                if (groupId is null && domain is null)
+                {
+                    return null;
+                }
+
+                return new AccountEvent
+                {
+                    IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.EmailDomain,
+                    ExternalId = groupId ?? domain!,
+                    Day = day,
+                    States =
+                    [
+                        new StateWrite("user|" + userId, version, new Dictionary<string, object?>
+                        {
+                            ["UserId"] = userId,
+                            ["Email"] = email,
+                            ["Role"] = JsonRead.String(m, "traits", "role"),
+                            ["Title"] = JsonRead.String(m, "traits", "title"),
+                            ["Champion"] = JsonRead.Bool(m, "traits", "champion") ?? false,
+                            ["ExecutiveSponsor"] = JsonRead.Bool(m, "traits", "executive_sponsor") ?? JsonRead.Bool(m, "traits", "executiveSponsor") ?? false,
+                        }),
+                    ],
+                };
+
+            case "track" or "page" or "screen" when groupId is not null:
+                var counters = new Dictionary<string, long>(StringComparer.Ordinal) { [nameof(DailySignals.Events)] = 1 };
+                var states = new List<StateWrite>();
+                if (userId is not null)
+                {
+                    states.Add(new StateWrite("seen|" + userId, version, new Dictionary<string, object?> { ["UserId"] = userId, ["LastSeen"] = occurredAt }));
+                }
+
+                if (type == "track" && JsonRead.String(m, "event") is { } name)
+                {
+                    AddIfNamed(counters, options.LoginEvents, name, nameof(DailySignals.Logins));
+                    AddIfNamed(counters, options.MeetingEvents, name, nameof(DailySignals.Meetings));
+                    AddIfNamed(counters, options.QbrEvents, name, nameof(DailySignals.Qbrs));
+                    AddIfNamed(counters, options.EmailReplyEvents, name, nameof(DailySignals.EmailReplies));
+                    if (options.FirstValueMilestones.Contains(name, StringComparer.OrdinalIgnoreCase))
+                    {
+                        // Earliest occurrence wins: a negated time makes an earlier event the newer version.
+                        states.Add(new StateWrite("milestone|" + name, -version, new Dictionary<string, object?> { ["Name"] = name, ["ReachedAt"] = occurredAt }));
+                    }
+
+                    if (options.KeyFeatures.Contains(name, StringComparer.OrdinalIgnoreCase))
+                    {
+                        states.Add(new StateWrite("feature|" + name, version, new Dictionary<string, object?> { ["Name"] = name, ["LastUsed"] = occurredAt }));
+                        counters["Feature_" + PropertyName(name)] = 1;
+                    }
+                }
+
+                return new AccountEvent
+                {
+                    IdKind = ExternalIdKinds.SegmentGroup,
+                    ExternalId = groupId,
+                    Day = day,
+                    Counters = counters,
+                    ActiveUserId = userId,
+                    States = states,
+                };
+
+            default:
+                return null;
+        }
+    }
+
+    private static void AddIfNamed(Dictionary<string, long> counters, List<string> names, string eventName, string counter)
+    {
+        if (names.Contains(eventName, StringComparer.OrdinalIgnoreCase))
+        {
+            counters[counter] = 1;
+        }
+    }
+
+    /// <summary>Table property names allow letters, digits and underscore.</summary>
+    private static string PropertyName(string name) => new([.. name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]);
+}

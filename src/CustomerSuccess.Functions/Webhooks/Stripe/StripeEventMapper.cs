@@ -1,0 +1,137 @@
+using System.Text.Json;
+using CustomerSuccess.Functions.Accounts;
+
+namespace CustomerSuccess.Functions.Webhooks.Stripe;
+
+/// <summary>Maps Stripe events to account effects. Null = an event type this product does not use (acknowledged, counted as ignored).</summary>
+internal static class StripeEventMapper
+{
+    // Statuses whose subscription earns recurring revenue; trialing and paused do not yet / no longer.
+    private static readonly HashSet<string> RevenueStatuses = new(StringComparer.Ordinal) { "active", "past_due" };
+
+    public static AccountEvent? Map(string eventType, string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var created = JsonRead.Int64(root, "created") ?? 0;
+        var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeSeconds(created).UtcDateTime);
+        var obj = JsonRead.Path(root, "data", "object")!.Value;
+        var customer = JsonRead.String(obj, "customer");
+
+        switch (eventType)
+        {
+            case "customer.created" or "customer.updated":
+                return new AccountEvent
+                {
+                    IdKind = ExternalIdKinds.StripeCustomer,
+                    ExternalId = JsonRead.String(obj, "id")!,
+                    Day = day,
+                    LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
+                    States =
+                    [
+                        new StateWrite("profile|stripe", created, new Dictionary<string, object?>
+                        {
+                            ["Name"] = JsonRead.String(obj, "name") ?? JsonRead.String(obj, "description"),
+                            ["CsmEmail"] = JsonRead.String(obj, "metadata", "csm_email"),
+                            ["BillingEmail"] = JsonRead.String(obj, "email"),
+                        }),
+                    ],
+                };
+
+            case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
+                or "customer.subscription.paused" or "customer.subscription.resumed" or "customer.subscription.trial_will_end":
+                if (customer is null)
+                {
+                    return null;
+                }
+
+                var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";
+                var (mrr, plan, seats, periodEnd) = ReadItems(obj);
+                return new AccountEvent
+                {
+                    IdKind = ExternalIdKinds.StripeCustomer,
+                    ExternalId = customer,
+                    Day = day,
+                    Subscription = new SubscriptionSnapshot(
+                        JsonRead.String(obj, "id")!,
+                        created,
+                        RevenueStatuses.Contains(status) ? mrr : 0,
+                        plan,
+                        seats,
+                        status,
+                        JsonRead.Bool(obj, "cancel_at_period_end") ?? false,
+                        JsonRead.UnixTime(obj, "current_period_end") ?? periodEnd,
+                        JsonRead.UnixTime(obj, "start_date")),
+                };
+
+            case "invoice.paid":
+                return customer is null ? null : Count(customer, day, nameof(DailySignals.PaymentsSucceeded));
+            case "invoice.payment_failed" or "invoice.payment_action_required":
+                // Action required (e.g. 3-D Secure) blocks collection just as a failure does until the customer acts.
+                return customer is null ? null : Count(customer, day, nameof(DailySignals.PaymentsFailed));
+            case "invoice.upcoming":
+                return customer is null ? null : new AccountEvent
+                {
+                    IdKind = ExternalIdKinds.StripeCustomer,
+                    ExternalId = customer,
+                    Day = day,
+                    States = [new StateWrite("invoice|upcoming", created, new Dictionary<string, object?> { ["AmountDue"] = JsonRead.Int64(obj, "amount_due"), ["NextPaymentAttempt"] = JsonRead.UnixTime(obj, "next_payment_attempt") ?? JsonRead.UnixTime(obj, "period_end") })],
+                };
+            case "charge.dispute.created":
+                // A dispute names its charge, not the customer; without an expanded customer it cannot be attributed
+                // here (acknowledged and counted as ignored).
+                var disputeCustomer = customer ?? JsonRead.String(obj, "charge", "customer");
+                return disputeCustomer is null ? null : Count(disputeCustomer, day, nameof(DailySignals.DisputesOpened));
+            case "charge.refunded":
+                return customer is null ? null : Count(customer, day, nameof(DailySignals.Refunds));
+            default:
+                return null;
+        }
+    }
+
+    private static AccountEvent Count(string customer, DateOnly day, string counter) => new()
+    {
+        IdKind = ExternalIdKinds.StripeCustomer,
+        ExternalId = customer,
+        Day = day,
+        Counters = { [counter] = 1 },
+    };
+
+    /// <summary>MRR = sum over licensed items of unit amount × quantity, normalized to a month.</summary>
+    private static (long Mrr, string? Plan, int Seats, DateTimeOffset? PeriodEnd) ReadItems(JsonElement subscription)
+    {
+        long mrr = 0;
+        string? plan = null;
+        var seats = 0;
+        DateTimeOffset? periodEnd = null;
+        if (JsonRead.Path(subscription, "items", "data") is { ValueKind: JsonValueKind.Array } items)
+        {
+            foreach (var item in items.EnumerateArray())
+            {
+                var quantity = JsonRead.Int64(item, "quantity") ?? 1;
+                var price = JsonRead.Path(item, "price") ?? JsonRead.Path(item, "plan");
+                if (price is not { } p)
+                {
+                    continue;
+                }
+
+                var amount = JsonRead.Int64(p, "unit_amount") ?? JsonRead.Int64(p, "amount") ?? 0;
+                var interval = JsonRead.String(p, "recurring", "interval") ?? JsonRead.String(p, "interval") ?? "month";
+                var count = Math.Max(1, JsonRead.Int64(p, "recurring", "interval_count") ?? JsonRead.Int64(p, "interval_count") ?? 1);
+                var perPeriod = amount * quantity;
+                mrr += interval switch
+                {
+                    "year" => perPeriod / (12 * count),
+                    "week" => perPeriod * 52 / (12 * count),
+                    "day" => perPeriod * 365 / (12 * count),
+                    _ => perPeriod / count,
+                };
+                seats += (int)quantity;
+                plan ??= JsonRead.String(p, "nickname") ?? JsonRead.String(p, "lookup_key") ?? JsonRead.String(p, "id");
+                periodEnd ??= JsonRead.UnixTime(item, "current_period_end");
+            }
+        }
+
+        return (mrr, plan, seats, periodEnd);
+    }
+}

@@ -1,0 +1,75 @@
+using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Webhooks;
+
+/// <summary>
+/// Applies stored deliveries in the background: first the hints the receiving requests enqueue, and, when
+/// running standalone, a periodic sweep of unapplied rows (under the Functions host the WebhookSweep timer
+/// function does the sweep). A failure leaves the row unapplied for the next sweep.
+/// </summary>
+internal sealed class WebhookApplyWorker(
+    WebhookApplyQueue queue,
+    AccountEventApplier applier,
+    HostingMode hostingMode,
+    IOptionsMonitor<WebhooksOptions> options,
+    TimeProvider timeProvider,
+    ILogger<WebhookApplyWorker> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(DrainQueueAsync(stoppingToken), DrainQueueAsync(stoppingToken), SweepPeriodicallyAsync(stoppingToken));
+
+    private async Task DrainQueueAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var pending in queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    await applier.ApplyAsync(pending.Provider, pending.EventId, stoppingToken);
+                }
+                catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or System.Text.Json.JsonException or InvalidDataException or TimeoutException or HttpRequestException)
+                {
+                    WebhookLog.ApplyFailed(logger, pending.Provider.ToString(), pending.EventId, ex.GetType().Name);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SweepPeriodicallyAsync(CancellationToken stoppingToken)
+    {
+        if (hostingMode.UnderFunctionsHost)
+        {
+            return;
+        }
+
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.SweepIntervalSeconds), timeProvider, stoppingToken);
+                try
+                {
+                    var (_, applied, _) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 1000, stoppingToken);
+                    if (applied > 0)
+                    {
+                        WebhookLog.SweepApplied(logger, applied);
+                    }
+                }
+                catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or TimeoutException or HttpRequestException)
+                {
+                    WebhookLog.ApplyFailed(logger, "*", "sweep", ex.GetType().Name);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CustomerSuccess.Functions.Webhooks;
+
+/// <summary>
+/// Settings of section "Webhooks". Secrets are lists so a rotation can add the new secret before the provider
+/// switches and remove the old one after: both verify in between. A provider with no secret configured rejects
+/// every delivery (401) rather than accepting unsigned ones.
+/// </summary>
+internal sealed class WebhooksOptions : IValidatableObject
+{
+    public const string SectionName = "Webhooks";
+
+    /// <summary>Largest accepted body; larger ones get 413 without being read in full.</summary>
+    [Range(1024, 4 * 1024 * 1024)]
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Kick the in-process applier right after a delivery is stored (the sweeper catches anything missed).</summary>
+    public bool ApplyInProcess { get; set; } = true;
+
+    /// <summary>Seconds between sweeps for stored but unapplied deliveries when running standalone.</summary>
+    [Range(1, 3600)]
+    public int SweepIntervalSeconds { get; set; } = 30;
+
+    public StripeWebhookOptions Stripe { get; set; } = new();
+
+    public SegmentWebhookOptions Segment { get; set; } = new();
+
+    public ZendeskWebhookOptions Zendesk { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, secrets) in new[]
+        {
+            ("Webhooks:Stripe:SigningSecrets", Stripe.SigningSecrets),
+            ("Webhooks:Segment:SharedSecrets", Segment.SharedSecrets),
+            ("Webhooks:Zendesk:SigningSecrets", Zendesk.SigningSecrets),
+        })
+        {
+            if (secrets.Any(string.IsNullOrWhiteSpace))
+            {
+                yield return new ValidationResult($"{name} contains an empty entry.", [name]);
+            }
+        }
+
+        if (Stripe.ToleranceSeconds is < 1 or > 86400)
+        {
+            yield return new ValidationResult("Webhooks:Stripe:ToleranceSeconds must be between 1 and 86400.", ["Webhooks:Stripe:ToleranceSeconds"]);
+        }
+
+        if (Zendesk.ToleranceSeconds is < 1 or > 86400)
+        {
+            yield return new ValidationResult("Webhooks:Zendesk:ToleranceSeconds must be between 1 and 86400.", ["Webhooks:Zendesk:ToleranceSeconds"]);
+        }
+    }
+}
+
+internal sealed class StripeWebhookOptions
+{
+    /// <summary>Endpoint signing secrets (whsec_...), any of which may have signed a delivery.</summary>
+    public List<string> SigningSecrets { get; set; } = [];
+
+    public int ToleranceSeconds { get; set; } = 300;
+}
+
+internal sealed class SegmentWebhookOptions
+{
+    public List<string> SharedSecrets { get; set; } = [];
+}
+
+internal sealed class ZendeskWebhookOptions
+{
+    public List<string> SigningSecrets { get; set; } = [];
+
+    public int ToleranceSeconds { get; set; } = 300;
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using CustomerSuccess.Functions.Accounts;
+
+namespace CustomerSuccess.Functions.Webhooks.Zendesk;
+
+/// <summary>Maps Zendesk ticket and organization events; the account is the ticket's organization.</summary>
+internal static class ZendeskEventMapper
+{
+    private const string Prefix = "zen:event-type:";
+
+    public static AccountEvent? Map(string eventType, string json, SignalsOptions options)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var detail = JsonRead.Path(root, "detail")!.Value;
+        var at = JsonRead.Time(root, "time") ?? JsonRead.Time(detail, "updated_at");
+        if (at is not { } occurredAt)
+        {
+            return null;
+        }
+
+        var day = DateOnly.FromDateTime(occurredAt.UtcDateTime);
+        var version = occurredAt.ToUnixTimeMilliseconds();
+        var type = eventType.StartsWith(Prefix, StringComparison.Ordinal) ? eventType[Prefix.Length..] : eventType;
+
+        if (type.StartsWith("organization.", StringComparison.Ordinal))
+        {
+            var orgId = JsonRead.String(detail, "id");
+            return orgId is null ? null : new AccountEvent
+            {
+                IdKind = ExternalIdKinds.ZendeskOrganization,
+                ExternalId = orgId,
+                Day = day,
+                States = [new StateWrite("profile|zendesk", version, new Dictionary<string, object?> { ["Name"] = JsonRead.String(detail, "name") })],
+            };
+        }
+
+        if (!type.StartsWith("ticket.", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var organization = JsonRead.String(detail, "organization_id");
+        var ticketId = JsonRead.String(detail, "id");
+        if (organization is null or "0" or "" || ticketId is null)
+        {
+            return null;
+        }
+
+        var status = (JsonRead.String(detail, "status") ?? "new").ToLowerInvariant();
+        var priority = JsonRead.String(detail, "priority")?.ToLowerInvariant();
+        var ticketType = JsonRead.String(detail, "type")?.ToLowerInvariant();
+        var tags = JsonRead.Path(detail, "tags") is { ValueKind: JsonValueKind.Array } t
+            ? t.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
+            : [];
+        var complaint = tags.Any(tag => options.ComplaintTags.Contains(tag, StringComparer.OrdinalIgnoreCase)) ||
+                        (ticketType is not null && options.ComplaintTags.Contains(ticketType, StringComparer.OrdinalIgnoreCase));
+
+        var counters = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (type == "ticket.created")
+        {
+            counters[nameof(DailySignals.TicketsOpened)] = 1;
+            if (priority is "urgent" or "high")
+            {
+                counters[nameof(DailySignals.UrgentOrHighTicketsOpened)] = 1;
+            }
+        }
+        else if (type == "ticket.status_changed" && status is "solved" or "closed" &&
+                 (JsonRead.String(root, "event", "previous") ?? string.Empty).ToLowerInvariant() is not ("solved" or "closed"))
+        {
+            counters[nameof(DailySignals.TicketsSolved)] = 1;
+        }
+
+        var score = (JsonRead.String(detail, "satisfaction_rating", "score") ?? (type.Contains("satisfaction", StringComparison.Ordinal) ? JsonRead.String(root, "event", "current") : null))?.ToLowerInvariant();
+        if (type.Contains("satisfaction", StringComparison.Ordinal) || score is "good" or "bad")
+        {
+            if (score == "good")
+            {
+                counters[nameof(DailySignals.SatisfactionGood)] = 1;
+            }
+            else if (score == "bad")
+            {
+                counters[nameof(DailySignals.SatisfactionBad)] = 1;
+            }
+        }
+
+        return new AccountEvent
+        {
+            IdKind = ExternalIdKinds.ZendeskOrganization,
+            ExternalId = organization,
+            Day = day,
+            Counters = counters,
+            States =
+            [
+                new StateWrite("ticket|" + ticketId, version, new Dictionary<string, object?>
+                {
+                    ["TicketId"] = ticketId,
+                    ["Status"] = status,
+                    ["Priority"] = priority,
+                    ["Type"] = ticketType,
+                    ["Tags"] = string.Join(',', tags),
+                    ["Complaint"] = complaint,
+                }),
+            ],
+        };
+    }
+}

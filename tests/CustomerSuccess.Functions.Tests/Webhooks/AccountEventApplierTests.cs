@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Webhooks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Tests.Webhooks;
+
+/// <summary>Applying stored events to account state: ordering, idempotency, identity resolution, replay.</summary>
+public sealed class AccountEventApplierTests
+{
+    private static readonly DateTimeOffset Now = new(2025, 11, 22, 12, 0, 0, TimeSpan.Zero);
+    private readonly InMemoryTableStore _store = new();
+    private readonly ManualTimeProvider _clock = new(Now);
+    private readonly WebhookDeliveryStore _deliveries;
+    private readonly AccountEventApplier _applier;
+    private readonly AccountSignalReader _reader;
+
+    public AccountEventApplierTests()
+    {
+        _deliveries = new WebhookDeliveryStore(_store);
+        var signals = new SignalsOptions { FirstValueMilestones = ["Report Exported"], KeyFeatures = ["Report Exported"] };
+        _applier = new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, new FixedOptions<SignalsOptions>(signals), _clock, NullLogger<AccountEventApplier>.Instance);
+        _reader = new AccountSignalReader(_store);
+    }
+
+    private static string Fixture(string path) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", path));
+
+    private async Task<string?> StoreAndApplyAsync(WebhookProvider provider, string eventId, string type, string json)
+    {
+        await _deliveries.InsertAsync(provider, new WebhookEvent(eventId, type, null, json), new Dictionary<string, string>(), Now, CancellationToken.None);
+        return await _applier.ApplyAsync(provider, eventId, CancellationToken.None);
+    }
+
+    private static string SubscriptionEvent(string eventId, long created, int quantity, string status = "active", string type = "customer.subscription.updated")
+    {
+        var node = JsonNode.Parse(Fixture("Stripe/customer.subscription.updated.json"))!;
+        node["id"] = eventId;
+        node["type"] = type;
+        node["created"] = created;
+        node["data"]!["object"]!["items"]!["data"]![0]!["quantity"] = quantity;
+        node["data"]!["object"]!["status"] = status;
+        return node.ToJsonString();
+    }
+
+    private async Task LinkAcmeStripeCustomerAsync() =>
+        await _applier.LinkAsync("acme-corp", ExternalIdKinds.StripeCustomer, "cus_RYx8n1H3dq9ZpA", CancellationToken.None);
+
+    private TableEntity? SignalRow(string account, string rowKey) =>
+        _store.Rows(AccountSignalWriter.Table).SingleOrDefault(r => r.PartitionKey == account && r.RowKey == rowKey);
+
+    [Fact]
+    public async Task Subscription_OutOfOrderUpdates_OlderNeverOverwritesNewer()
+    {
+        await LinkAcmeStripeCustomerAsync();
+        await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_a", "customer.subscription.created", SubscriptionEvent("evt_a", 1763769600, 20, type: "customer.subscription.created"));
+        await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_c", "customer.subscription.updated", SubscriptionEvent("evt_c", 1763769900, 30));
+        var late = await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_b", "customer.subscription.updated", SubscriptionEvent("evt_b", 1763769700, 25));
+
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        Assert.Equal("applied", late);
+        Assert.Equal(30, signals.LicensedSeats);
+        Assert.Equal(30 * 4900, signals.MrrCents);
+        Assert.Equal("Growth", signals.Plan);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1766448000), signals.RenewalDate);
+        var movements = _store.Rows(AccountSignalWriter.Table).Where(r => r.RowKey.StartsWith("~mrr|", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["Expansion", "New"], movements.Select(m => m.GetString("Kind")!).Order(StringComparer.Ordinal));
+        Assert.Equal(30 * 4900, signals.Days.Sum(d => d.MrrDeltaCents));
+    }
+
+    [Fact]
+    public async Task Subscription_DeletedThenReactivated_ChurnAndReactivationRecorded()
+    {
+        await LinkAcmeStripeCustomerAsync();
+        await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_1", "customer.subscription.created", SubscriptionEvent("evt_1", 1763769600, 10, type: "customer.subscription.created"));
+        await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_2", "customer.subscription.deleted", SubscriptionEvent("evt_2", 1763769700, 10, "canceled", "customer.subscription.deleted"));
+        var churned = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+        await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_3", "customer.subscription.updated", SubscriptionEvent("evt_3", 1763769800, 12));
+
+        var kinds = _store.Rows(AccountSignalWriter.Table).Where(r => r.RowKey.StartsWith("~mrr|", StringComparison.Ordinal)).Select(r => r.GetString("Kind")!).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["Churn", "New", "Reactivation"], kinds);
+        Assert.Equal(0, churned.MrrCents);
+        Assert.NotNull(churned.ChurnedAt);
+    }
+
+    [Fact]
+    public void RevenueRetention_FromMovements()
+    {
+        var (nrr, grr) = RevenueRetention.Compute(100_000, expansionCents: 20_000, contractionCents: -5_000, churnCents: -10_000);
+        Assert.Equal(1.05, nrr, 3);
+        Assert.Equal(0.85, grr, 3);
+    }
+
+    [Fact]
+    public async Task SameEventAppliedConcurrently_CountsOnce()
+    {
+        await LinkAcmeStripeCustomerAsync();
+        var json = Fixture("Stripe/invoice.payment_failed.json");
+        await _deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent("evt_1QgA1bLkdIwHu7ixPmF4aD2s", "invoice.payment_failed", null, json), new Dictionary<string, string>(), Now, CancellationToken.None);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => _applier.ApplyAsync(WebhookProvider.Stripe, "evt_1QgA1bLkdIwHu7ixPmF4aD2s", CancellationToken.None))));
+
+        Assert.Contains("applied", outcomes);
+        var day = SignalRow("acme-corp", "day|2025-11-22");
+        Assert.Equal(1, day!.GetInt64("PaymentsFailed"));
+    }
+
+    [Fact]
+    public async Task ZendeskTicket_ForUnlinkedOrganization_ParkedThenAppliedWhenLinked()
+    {
+        var outcome = await StoreAndApplyAsync(WebhookProvider.Zendesk, "cbe4028c-7239-495d-b020-f22348516046", "zen:event-type:ticket.created", Fixture("Zendesk/ticket.created.json"));
+        var unlinked = await new AccountIdentity(_store).ListUnlinkedAsync(CancellationToken.None);
+
+        Assert.Equal("parked", outcome);
+        var id = Assert.Single(unlinked);
+        Assert.Equal((ExternalIdKinds.ZendeskOrganization, "8447346620158", 1), (id.Kind, id.ExternalId, id.PendingEvents));
+        Assert.Empty(_store.Rows(AccountSignalWriter.Table));
+
+        var (linkOutcome, _, applied) = await _applier.LinkAsync("acme-corp", ExternalIdKinds.ZendeskOrganization, "8447346620158", CancellationToken.None);
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        Assert.Equal(LinkOutcome.Linked, linkOutcome);
+        Assert.Equal(1, applied);
+        Assert.Empty(await new AccountIdentity(_store).ListUnlinkedAsync(CancellationToken.None));
+        Assert.Equal(1, Assert.Single(signals.Days).TicketsOpened);
+        Assert.Equal(1, signals.Days[0].UrgentOrHighTicketsOpened);
+        Assert.Equal(1, signals.OpenUrgentTickets);
+        Assert.Equal(1, signals.OpenComplaints);
+    }
+
+    [Fact]
+    public async Task ZendeskTicket_SolvedThenLateCreated_StaysSolved()
+    {
+        await _applier.LinkAsync("acme-corp", ExternalIdKinds.ZendeskOrganization, "8447346620158", CancellationToken.None);
+        await StoreAndApplyAsync(WebhookProvider.Zendesk, "1d0c6f0e-6a2b-4f39-a1c5-6d1f4d0b9e77", "zen:event-type:ticket.status_changed", Fixture("Zendesk/ticket.status_changed.json"));
+        await StoreAndApplyAsync(WebhookProvider.Zendesk, "cbe4028c-7239-495d-b020-f22348516046", "zen:event-type:ticket.created", Fixture("Zendesk/ticket.created.json"));
+
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        Assert.Equal("solved", SignalRow("acme-corp", "ticket|5158")!.GetString("Status"));
+        Assert.Equal(0, signals.OpenUrgentTickets);
+        Assert.Equal(1, signals.Days.Single().TicketsSolved);
+        Assert.Equal(1, signals.Days.Single().TicketsOpened);
+    }
+
+    [Fact]
+    public async Task StripeCustomer_WithAccountIdMetadata_LinksItself()
+    {
+        var outcome = await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_1QfQyeLkdIwHu7ixk3Jc7vQa", "customer.created", Fixture("Stripe/customer.created.json"));
+        var page = await _reader.ReadPageAsync(0, 1, new DateOnly(2025, 11, 22), null, 10, CancellationToken.None);
+
+        Assert.Equal("applied", outcome);
+        var account = Assert.Single(page.Accounts);
+        Assert.Equal("acme-corp", account.AccountId);
+        Assert.Equal("Acme Corp", account.Name);
+        Assert.Equal("dana@vendor.example", account.CsmEmail);
+    }
+
+    [Fact]
+    public async Task SegmentBatch_UsageAggregatedPerDay_ActiveUsersDistinct()
+    {
+        await _applier.LinkAsync("acme-corp", ExternalIdKinds.SegmentGroup, "grp_acme", CancellationToken.None);
+        await StoreAndApplyAsync(WebhookProvider.Segment, "ajs-1", "identify", Fixture("Segment/identify.json"));
+        var batch = JsonNode.Parse(Fixture("Segment/batch.json"))!["batch"]!.AsArray();
+        foreach (var message in batch)
+        {
+            await StoreAndApplyAsync(WebhookProvider.Segment, message!["messageId"]!.GetValue<string>(), message["type"]!.GetValue<string>(), message.ToJsonString());
+        }
+
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        var day = Assert.Single(signals.Days);
+        Assert.Equal(2, day.Events);
+        Assert.Equal(1, day.ActiveUsers);
+        Assert.Equal(1, signals.ActiveUsers7d);
+        Assert.True(signals.Relationship.HasChampion);
+        Assert.True(signals.Relationship.ChampionActive);
+        Assert.Contains("Report Exported", signals.KeyFeaturesUsed30d);
+        Assert.Equal(DateTimeOffset.Parse("2025-11-22T00:01:41Z", CultureInfo.InvariantCulture), signals.Milestones["Report Exported"]);
+        Assert.Equal("growth", signals.Plan);
+        Assert.Equal(25, signals.LicensedSeats);
+    }
+
+    [Fact]
+    public async Task Replay_ReappliesStoredEventsOnce()
+    {
+        await LinkAcmeStripeCustomerAsync();
+        var json = Fixture("Stripe/invoice.payment_failed.json");
+        await _deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent("evt_1QgA1bLkdIwHu7ixPmF4aD2s", "invoice.payment_failed", null, json), new Dictionary<string, string>(), Now, CancellationToken.None);
+
+        var first = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 100, CancellationToken.None);
+        var replay = await _applier.ApplyStoredAsync(unappliedOnly: false, provider: WebhookProvider.Stripe, max: 100, CancellationToken.None);
+        var sweepAgain = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 100, CancellationToken.None);
+
+        Assert.Equal(1, first.Applied);
+        Assert.Equal(1, replay.Applied);
+        Assert.Equal(0, sweepAgain.Seen);
+        Assert.Equal(1, SignalRow("acme-corp", "day|2025-11-22")!.GetInt64("PaymentsFailed"));
+        Assert.Equal("already applied", _store.Rows(WebhookDeliveryStore.Table).Single().GetString("Outcome"));
+    }
+
+    [Fact]
+    public async Task UnknownEventType_AcknowledgedAndCountedAsIgnored()
+    {
+        var json = """{"id":"evt_x","object":"event","type":"product.created","created":1763769600,"data":{"object":{"id":"prod_1"}}}""";
+        Assert.Equal("ignored", await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_x", "product.created", json));
+    }
+
+    private sealed class FixedOptions<T>(T value) : IOptionsMonitor<T>
+    {
+        public T CurrentValue => value;
+
+        public T Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<T, string?> listener) => null;
+    }
+}
