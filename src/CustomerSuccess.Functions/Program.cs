@@ -1,8 +1,10 @@
+using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddHealth();
 
 var app = builder.Build();
 
