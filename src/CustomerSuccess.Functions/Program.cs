@@ -9,6 +9,7 @@ builder.AddHealth();
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
+app.MapHealth();
 
 app.Run();
 

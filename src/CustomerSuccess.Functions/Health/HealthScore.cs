@@ -188,6 +188,22 @@ public sealed class HealthScoreHistory
         return value == 0 ? null : value - 1;
     }
 
+    /// <summary>The oldest score recorded 1 to <paramref name="days"/> days before <paramref name="day"/>, or null.</summary>
+    public int? OldestScoreWithin(DateOnly day, int days)
+    {
+        var offset = LastDay.DayNumber - day.DayNumber;
+        for (var ageFromDay = days; ageFromDay >= 1; ageFromDay--)
+        {
+            var age = ageFromDay + offset;
+            if (age >= 0 && age < Length && _days[age] != 0)
+            {
+                return _days[age] - 1;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>This history moved forward to <paramref name="day"/> with <paramref name="score"/> recorded on it (replacing an earlier score that day).</summary>
     public HealthScoreHistory With(DateOnly day, int score)
     {

@@ -376,17 +376,14 @@ public sealed class HealthScoreCalculator
 
     private (HealthTrend Trend, int Delta) TrendOf(HealthScoreHistory history, DateOnly day, int score)
     {
-        for (var age = TrendWindowDays; age >= 1; age--)
+        if (history.OldestScoreWithin(day, TrendWindowDays) is not { } reference)
         {
-            if (history.ScoreOn(day.AddDays(-age)) is { } reference)
-            {
-                var delta = score - reference;
-                var trend = delta >= _trendThreshold ? HealthTrend.Improving : delta <= -_trendThreshold ? HealthTrend.Declining : HealthTrend.Stable;
-                return (trend, delta);
-            }
+            return (HealthTrend.Stable, 0);
         }
 
-        return (HealthTrend.Stable, 0);
+        var delta = score - reference;
+        var trend = delta >= _trendThreshold ? HealthTrend.Improving : delta <= -_trendThreshold ? HealthTrend.Declining : HealthTrend.Stable;
+        return (trend, delta);
     }
 
     // The dimensions that moved the score since the previous score, by weighted points. When nothing moved (an
@@ -482,8 +479,28 @@ public sealed class HealthScoreCalculator
         public static SignalWindow Read(IReadOnlyList<DailySignals> days, DateOnly asOf)
         {
             var w = new SignalWindow { LastContactAge = -1 };
-            var today = asOf.DayNumber;
-            for (var i = days.Count - 1; i >= 0; i--)
+
+            // Arrays and lists (what the signal sources build) are read without interface dispatch per day.
+            if (days is DailySignals[] array)
+            {
+                w.Add(array, asOf.DayNumber);
+            }
+            else if (days is List<DailySignals> list)
+            {
+                w.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list), asOf.DayNumber);
+            }
+            else
+            {
+                w.Add([.. days], asOf.DayNumber);
+            }
+
+            return w;
+        }
+
+        private void Add(ReadOnlySpan<DailySignals> days, int today)
+        {
+            ref var w = ref this;
+            for (var i = days.Length - 1; i >= 0; i--)
             {
                 var d = days[i];
                 var age = today - d.Day.DayNumber;
@@ -549,8 +566,6 @@ public sealed class HealthScoreCalculator
                     w.LastContactAge = age;
                 }
             }
-
-            return w;
         }
     }
 }

@@ -1,5 +1,4 @@
 using CustomerSuccess.Functions.Health;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -67,7 +66,7 @@ public sealed class HealthOptionsValidatorTests
     [Fact]
     public void AppStart_InvalidWeightsInConfiguration_RefusesToStartNamingSetting()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Health:Weights:Smb:Payment", "10"));
+        using var factory = new HealthAppFactory(new InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System, b => b.UseSetting("Health:Weights:Smb:Payment", "10"));
 
         var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
 
@@ -77,7 +76,7 @@ public sealed class HealthOptionsValidatorTests
     [Fact]
     public void AppStart_ConfiguredWeights_BoundFromSettings()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+        using var factory = new HealthAppFactory(new InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System, b => b
             .UseSetting("Health:Weights:Enterprise:ProductUsage", "30")
             .UseSetting("Health:Weights:Enterprise:Relationship", "20"));
         using var client = factory.CreateClient();
