@@ -1,9 +1,11 @@
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddTableStorage();
 builder.AddHealth();
 
 var app = builder.Build();
