@@ -1,4 +1,6 @@
 using CustomerSuccess.Functions.Accounts;
+
+using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Storage;
@@ -13,6 +15,8 @@ builder.AddLocalRunner();
 builder.AddWebhooks();
 builder.AddAccounts();
 
+builder.AddHealth();
+
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
@@ -20,6 +24,8 @@ app.MapLocalRunner();
 
 app.MapWebhooks();
 app.MapAccounts();
+
+app.MapHealth();
 
 app.Run();
 

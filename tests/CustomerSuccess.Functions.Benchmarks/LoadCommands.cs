@@ -6,6 +6,8 @@ internal static class LoadCommands
     private static readonly Dictionary<string, Func<string[], Task<int>>> Commands = new(StringComparer.OrdinalIgnoreCase)
     {
         ["tables"] = TablesLoad.RunAsync,
+
+        ["health"] = Health.HealthRecomputeLoad.RunAsync,
     };
 
     public static bool TryGet(string name, out Func<string[], Task<int>> command) =>

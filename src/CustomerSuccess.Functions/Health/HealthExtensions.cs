@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Health;
+
+public static class HealthExtensions
+{
+    /// <summary>The health model (validated at start: an invalid model stops the app, naming the setting) and its services.
+    /// Needs ITableStore, IAccountSignalSource and IMessagePublisher from their features.</summary>
+    public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
+        builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<HealthScoreCalculator>();
+        builder.Services.AddSingleton<HealthRecompute>();
+        builder.Services.AddSingleton<HealthQueries>();
+        builder.Services.AddSingleton<IHealthTransitionFeed, HealthTransitionFeed>();
+        return builder;
+    }
+
+    /// <summary>Recompute timer and shard functions, the account health and portfolio API, overrides.</summary>
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapHealthEndpoints();
+        return app;
+    }
+}

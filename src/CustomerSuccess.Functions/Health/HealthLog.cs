@@ -1,0 +1,28 @@
+namespace CustomerSuccess.Functions.Health;
+
+internal static partial class HealthLog
+{
+    [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Health run {RunId} started: {ShardCount} shards as of {AsOf}")]
+    public static partial void RunStarted(ILogger logger, string runId, int shardCount, DateTimeOffset asOf);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Health run {RunId} not started: run {ActiveRunId} is still in progress")]
+    public static partial void RunSkippedInProgress(ILogger logger, string runId, string activeRunId);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Health shard {Shard} of run {RunId} resumed from its checkpoint after {AccountsScored} accounts")]
+    public static partial void ShardResumed(ILogger logger, string runId, int shard, int accountsScored);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Health shard {Shard} of run {RunId} done: {AccountsScored} scored, {BandChanges} band changes, {Failures} failures")]
+    public static partial void ShardCompleted(ILogger logger, string runId, int shard, int accountsScored, int bandChanges, int failures);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Health run {RunId} complete: {AccountsScored} accounts scored, {BandChanges} band changes, {Failures} failures, {DurationMs} ms")]
+    public static partial void RunCompleted(ILogger logger, string runId, long accountsScored, long bandChanges, long failures, long durationMs);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Health shard {Shard} of run {RunId}: account {AccountId} could not be scored")]
+    public static partial void AccountFailed(ILogger logger, Exception exception, string runId, int shard, string accountId);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Health shard message rejected: {Reason}")]
+    public static partial void ShardMessageRejected(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Health shard {Shard} of run {RunId} already done; delivery acknowledged")]
+    public static partial void ShardAlreadyDone(ILogger logger, string runId, int shard);
+}

@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Health;
+
+/// <summary>
+/// The health model as CS operations configure it (section "Health", e.g. <c>Health__Weights__Smb__ProductUsage=40</c>).
+/// The defaults are the documented model. The recompute schedule lives in the timer's function.json, not here.
+/// </summary>
+public sealed class HealthOptions
+{
+    public const string SectionName = "Health";
+
+    public HealthWeightsBySegment Weights { get; set; } = new();
+
+    public HealthSegmentOptions Segments { get; set; } = new();
+
+    public HealthBandOptions Bands { get; set; } = new();
+
+    /// <summary>An account without its first-value milestone is scored on onboarding progress for up to this many days after it became a customer.</summary>
+    public int OnboardingMaxDays { get; set; } = 90;
+
+    /// <summary>Days at the start of onboarding during which no milestone is expected yet.</summary>
+    public int OnboardingGraceDays { get; set; } = 14;
+
+    /// <summary>The Segment event name that marks first value (ends onboarding).</summary>
+    public string FirstValueMilestone { get; set; } = "first_value";
+
+    /// <summary>Further success milestones counted by the Outcomes dimension (Segment event names).</summary>
+    public IList<string> SuccessMilestones { get; } = new List<string>();
+
+    /// <summary>Steps expected during onboarding, in order; empty = onboarding is measured by first value alone.</summary>
+    public IList<string> OnboardingMilestones { get; } = new List<string>();
+
+    /// <summary>Key features whose adoption makes up the breadth part of Product usage; empty = breadth is not scored.</summary>
+    public IList<string> KeyFeatures { get; } = new List<string>();
+
+    /// <summary>Expected logins per active user per week (the login-frequency yardstick).</summary>
+    public double ExpectedWeeklyLoginsPerActiveUser { get; set; } = 3;
+
+    /// <summary>Points the score must move over 30 days to count as improving or declining.</summary>
+    public int TrendThreshold { get; set; } = 5;
+
+    /// <summary>How many shards a recompute run is split into (one Service Bus message each).</summary>
+    public int ShardCount { get; set; } = 16;
+
+    /// <summary>Accounts read and written per page inside a shard (≤ 100 keeps one page = one batch per table write).</summary>
+    public int PageSize { get; set; } = 100;
+}
+
+public sealed class HealthWeightsBySegment
+{
+    public HealthWeights Smb { get; set; } = new();
+
+    public HealthWeights MidMarket { get; set; } = new();
+
+    public HealthWeights Enterprise { get; set; } = new();
+
+    public HealthWeights For(AccountSegment segment) => segment switch
+    {
+        AccountSegment.Enterprise => Enterprise,
+        AccountSegment.MidMarket => MidMarket,
+        _ => Smb,
+    };
+}
+
+/// <summary>Percent weights of the six dimensions; they must sum to 100.</summary>
+public sealed class HealthWeights
+{
+    public int ProductUsage { get; set; } = 40;
+
+    public int Engagement { get; set; } = 20;
+
+    public int Outcomes { get; set; } = 15;
+
+    public int Support { get; set; } = 10;
+
+    public int Relationship { get; set; } = 10;
+
+    public int Payment { get; set; } = 5;
+
+    public int Get(HealthDimension dimension) => dimension switch
+    {
+        HealthDimension.ProductUsage => ProductUsage,
+        HealthDimension.Engagement => Engagement,
+        HealthDimension.Outcomes => Outcomes,
+        HealthDimension.Support => Support,
+        HealthDimension.Relationship => Relationship,
+        HealthDimension.Payment => Payment,
+        _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
+    };
+}
+
+/// <summary>ARR tiers in whole dollars: Enterprise above <see cref="EnterpriseMinArr"/>, Mid-Market from <see cref="MidMarketMinArr"/> up to it, SMB below.</summary>
+public sealed class HealthSegmentOptions
+{
+    public long EnterpriseMinArr { get; set; } = 100_000;
+
+    public long MidMarketMinArr { get; set; } = 20_000;
+}
+
+/// <summary>Band thresholds: Green at or above <see cref="Green"/>, Yellow at or above <see cref="Yellow"/>, Red below.</summary>
+public sealed class HealthBandOptions
+{
+    public int Green { get; set; } = 75;
+
+    public int Yellow { get; set; } = 50;
+}
+
+/// <summary>Refuses an invalid model at start, naming the setting that is wrong.</summary>
+public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HealthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+
+        foreach (var segment in Enum.GetValues<AccountSegment>())
+        {
+            var prefix = $"{HealthOptions.SectionName}:Weights:{segment}";
+            var weights = options.Weights.For(segment);
+            if (weights is null)
+            {
+                failures.Add($"{prefix} is missing.");
+                continue;
+            }
+
+            var sum = 0;
+            var parts = new StringBuilder();
+            foreach (var dimension in Enum.GetValues<HealthDimension>())
+            {
+                var w = weights.Get(dimension);
+                if (w is < 0 or > 100)
+                {
+                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}:{dimension} is {w}; a weight must be between 0 and 100."));
+                }
+
+                sum += w;
+                parts.Append(CultureInfo.InvariantCulture, $"{(parts.Length > 0 ? ", " : string.Empty)}{dimension}={w}");
+            }
+
+            if (sum != 100)
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} weights sum to {sum}, they must sum to 100 ({parts})."));
+            }
+        }
+
+        var segments = options.Segments;
+        if (segments.MidMarketMinArr <= 0)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:Segments:MidMarketMinArr is {segments.MidMarketMinArr}; it must be positive."));
+        }
+
+        if (segments.EnterpriseMinArr <= segments.MidMarketMinArr)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:Segments:EnterpriseMinArr ({segments.EnterpriseMinArr}) must be greater than Health:Segments:MidMarketMinArr ({segments.MidMarketMinArr})."));
+        }
+
+        var bands = options.Bands;
+        if (bands.Yellow is < 1 or > 100)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:Bands:Yellow is {bands.Yellow}; it must be between 1 and 100."));
+        }
+
+        if (bands.Green > 100 || bands.Green <= bands.Yellow)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:Bands:Green is {bands.Green}; it must be above Health:Bands:Yellow ({bands.Yellow}) and at most 100."));
+        }
+
+        if (options.OnboardingMaxDays is < 1 or > 730)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:OnboardingMaxDays is {options.OnboardingMaxDays}; it must be between 1 and 730."));
+        }
+
+        if (options.OnboardingGraceDays < 0 || options.OnboardingGraceDays >= options.OnboardingMaxDays)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:OnboardingGraceDays is {options.OnboardingGraceDays}; it must be at least 0 and below Health:OnboardingMaxDays ({options.OnboardingMaxDays})."));
+        }
+
+        if (string.IsNullOrWhiteSpace(options.FirstValueMilestone))
+        {
+            failures.Add($"{HealthOptions.SectionName}:FirstValueMilestone is empty; name the Segment event that marks first value.");
+        }
+
+        if (!(options.ExpectedWeeklyLoginsPerActiveUser > 0))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:ExpectedWeeklyLoginsPerActiveUser is {options.ExpectedWeeklyLoginsPerActiveUser}; it must be positive."));
+        }
+
+        if (options.TrendThreshold is < 1 or > 100)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:TrendThreshold is {options.TrendThreshold}; it must be between 1 and 100."));
+        }
+
+        if (options.ShardCount is < 1 or > 1024)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:ShardCount is {options.ShardCount}; it must be between 1 and 1024."));
+        }
+
+        if (options.PageSize is < 1 or > 1000)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:PageSize is {options.PageSize}; it must be between 1 and 1000."));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,571 @@
+using CustomerSuccess.Functions.Accounts;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Health;
+
+/// <summary>
+/// The health model: (signals, previous score, override, as-of instant) → score. Pure and allocation-light:
+/// the configured model is compiled once into arrays, and each account is one backwards pass over its daily
+/// aggregates (no LINQ), because a recompute scores every account every hour.
+/// </summary>
+public sealed class HealthScoreCalculator
+{
+    public const int Neutral = 50;
+
+    private const int DimensionCount = 6;
+    private const int SignalWindowDays = 60;
+    private const int ChampionLossDays = 90;
+    private const int TrendWindowDays = 30;
+    private const int MaxDrivers = 3;
+
+    // Weights per segment, indexed [segment][dimension], percent.
+    private readonly int[][] _weights;
+    private readonly long _enterpriseMinArrCents;
+    private readonly long _midMarketMinArrCents;
+    private readonly int _green;
+    private readonly int _yellow;
+    private readonly string _firstValue;
+    private readonly string[] _outcomeMilestones;
+    private readonly string[] _onboardingMilestones;
+    private readonly string[] _keyFeatures;
+    private readonly double _expectedWeeklyLogins;
+    private readonly int _onboardingMaxDays;
+    private readonly int _onboardingGraceDays;
+    private readonly int _trendThreshold;
+
+    public HealthScoreCalculator(IOptions<HealthOptions> options)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)))
+    {
+    }
+
+    public HealthScoreCalculator(HealthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var segments = Enum.GetValues<AccountSegment>();
+        _weights = new int[segments.Length][];
+        foreach (var segment in segments)
+        {
+            var w = new int[DimensionCount];
+            for (var d = 0; d < DimensionCount; d++)
+            {
+                w[d] = options.Weights.For(segment).Get((HealthDimension)d);
+            }
+
+            _weights[(int)segment] = w;
+        }
+
+        _enterpriseMinArrCents = options.Segments.EnterpriseMinArr * 100;
+        _midMarketMinArrCents = options.Segments.MidMarketMinArr * 100;
+        _green = options.Bands.Green;
+        _yellow = options.Bands.Yellow;
+        _firstValue = options.FirstValueMilestone;
+        _outcomeMilestones = Distinct([options.FirstValueMilestone, .. options.SuccessMilestones]);
+        _onboardingMilestones = options.OnboardingMilestones.Count > 0 ? Distinct([.. options.OnboardingMilestones]) : [options.FirstValueMilestone];
+        _keyFeatures = Distinct([.. options.KeyFeatures]);
+        _expectedWeeklyLogins = options.ExpectedWeeklyLoginsPerActiveUser;
+        _onboardingMaxDays = options.OnboardingMaxDays;
+        _onboardingGraceDays = options.OnboardingGraceDays;
+        _trendThreshold = options.TrendThreshold;
+    }
+
+    /// <summary>ARR tier from MRR: Enterprise above the Enterprise minimum, Mid-Market from its minimum up to it, SMB below.</summary>
+    public AccountSegment SegmentOf(long mrrCents)
+    {
+        var arrCents = mrrCents * 12;
+        if (arrCents > _enterpriseMinArrCents)
+        {
+            return AccountSegment.Enterprise;
+        }
+
+        return arrCents >= _midMarketMinArrCents ? AccountSegment.MidMarket : AccountSegment.Smb;
+    }
+
+    public HealthBand BandOf(int score) => score >= _green ? HealthBand.Green : score >= _yellow ? HealthBand.Yellow : HealthBand.Red;
+
+    /// <summary>The weighted score of six sub-scores for a segment: Σ weight × sub-score / 100, rounded half up.</summary>
+    public int Weighted(AccountSegment segment, ReadOnlySpan<int> dimensions)
+    {
+        var w = _weights[(int)segment];
+        var sum = 0;
+        for (var d = 0; d < DimensionCount; d++)
+        {
+            sum += w[d] * dimensions[d];
+        }
+
+        return (sum + 50) / 100;
+    }
+
+    public HealthScore Score(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(signals);
+        var day = DateOnly.FromDateTime(asOf.UtcDateTime);
+        if (previous is not null && previous.Day > day)
+        {
+            // A late or replayed run must not rewrite a newer score's history.
+            previous = null;
+        }
+
+        var window = SignalWindow.Read(signals.Days, day);
+        var flags = HealthFlagMask.None;
+        var dims = new int[DimensionCount];
+
+        dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, in window, ref flags);
+        dims[(int)HealthDimension.Engagement] = Engagement(in window, ref flags);
+        dims[(int)HealthDimension.Outcomes] = Outcomes(signals);
+        dims[(int)HealthDimension.Support] = Support(signals, in window, ref flags);
+        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf);
+        dims[(int)HealthDimension.Payment] = Payment(signals, in window);
+
+        for (var d = 0; d < DimensionCount; d++)
+        {
+            if (dims[d] == 0)
+            {
+                flags = flags.WithDimensionZero((HealthDimension)d);
+            }
+        }
+
+        // Logins down more than 30% week over week, two weeks running.
+        if (10 * window.LoginsWeek0 < 7 * window.LoginsWeek1 && 10 * window.LoginsWeek1 < 7 * window.LoginsWeek2)
+        {
+            flags = flags.WithLoginsDownWeekOverWeek();
+        }
+
+        // Usage (events) down at least 20%: last 4 weeks against the 4 before, last 2 weeks against the 2 before.
+        var last4 = window.EventsBlock0 + window.EventsBlock1;
+        var prior4 = window.EventsBlock2 + window.EventsBlock3;
+        if (prior4 > 0 && 10 * last4 <= 8 * prior4)
+        {
+            flags = flags.WithUsageDown4Weeks();
+        }
+
+        if (window.EventsBlock1 > 0 && 10 * window.EventsBlock0 <= 8 * window.EventsBlock1)
+        {
+            flags = flags.WithUsageDown2Weeks();
+        }
+
+        var segment = SegmentOf(signals.MrrCents);
+        var onboardingScore = OnboardingScore(signals, day);
+        var onboarding = onboardingScore >= 0;
+        var score = onboarding ? onboardingScore : Weighted(segment, dims);
+        var computedBand = BandOf(score);
+        var activeOverride = bandOverride is not null && bandOverride.IsActiveAt(asOf) ? bandOverride : null;
+        var band = activeOverride?.Band ?? computedBand;
+
+        var history = (previous?.History ?? HealthScoreHistory.Empty).With(day, score);
+        var (trend, trendDelta) = TrendOf(history, day, score);
+        var bandSince = previous is not null && previous.Band == band ? previous.BandSince : day;
+
+        return new HealthScore
+        {
+            AccountId = signals.AccountId,
+            Day = day,
+            ScoredAt = asOf,
+            Segment = segment,
+            Score = score,
+            ComputedBand = computedBand,
+            Band = band,
+            Override = activeOverride,
+            Onboarding = onboarding,
+            Dimensions = dims,
+            Flags = flags,
+            Drivers = DriversOf(segment, dims, previous),
+            Trend = trend,
+            TrendDelta = trendDelta,
+            BandSince = bandSince,
+            History = history,
+        };
+    }
+
+    // Seat share (table), login frequency against the expected rate, breadth of key features: weighted 50/30/20.
+    private int ProductUsage(AccountSignals s, in SignalWindow w, ref HealthFlagMask flags)
+    {
+        int seats;
+        if (s.LicensedSeats <= 0)
+        {
+            seats = Neutral;
+            flags = flags.WithMissingSignals(HealthDimension.ProductUsage);
+        }
+        else
+        {
+            seats = SeatShareScore(s.ActiveUsers30d, s.LicensedSeats);
+        }
+
+        var expected = _expectedWeeklyLogins * Math.Max(1, s.ActiveUsers30d) * 4;
+        var ratio = w.Logins28 / expected;
+        var logins = ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0;
+
+        if (_keyFeatures.Length == 0)
+        {
+            return RoundDiv((50 * seats) + (30 * logins), 80);
+        }
+
+        var used = 0;
+        var features = s.KeyFeaturesUsed30d;
+        for (var i = 0; i < _keyFeatures.Length; i++)
+        {
+            if (features.Contains(_keyFeatures[i]))
+            {
+                used++;
+            }
+        }
+
+        var breadth = RoundDiv(used * 100, _keyFeatures.Length);
+        return RoundDiv((50 * seats) + (30 * logins) + (20 * breadth), 100);
+    }
+
+    /// <summary>Share of licensed seats active in the last 30 days: &lt;20% → 0, 20-49% → 40, 50-74% → 70, ≥75% → 100.</summary>
+    public static int SeatShareScore(int activeUsers30d, int licensedSeats)
+    {
+        long active = Math.Max(0, activeUsers30d) * 100L;
+        return active < 20L * licensedSeats ? 0
+            : active < 50L * licensedSeats ? 40
+            : active < 75L * licensedSeats ? 70
+            : 100;
+    }
+
+    // Recency of two-way contact, meetings/QBRs (a QBR counts twice), email replies. No contact signal at all in
+    // the window = missing: neutral and flagged, never zero.
+    private static int Engagement(in SignalWindow w, ref HealthFlagMask flags)
+    {
+        if (w.LastContactAge < 0)
+        {
+            flags = flags.WithMissingSignals(HealthDimension.Engagement);
+            return Neutral;
+        }
+
+        var recency = w.LastContactAge <= 14 ? 100 : w.LastContactAge <= 30 ? 70 : 30;
+        var meetings = w.Meetings60 >= 3 ? 100 : w.Meetings60 >= 1 ? 70 : 30;
+        var replies = w.Replies30 >= 3 ? 100 : w.Replies30 >= 1 ? 70 : 30;
+        return RoundDiv(recency + meetings + replies, 3);
+    }
+
+    // Share of configured first-value and success milestones reached.
+    private int Outcomes(AccountSignals s)
+    {
+        var reached = 0;
+        var milestones = s.Milestones;
+        for (var i = 0; i < _outcomeMilestones.Length; i++)
+        {
+            if (milestones.ContainsKey(_outcomeMilestones[i]))
+            {
+                reached++;
+            }
+        }
+
+        return RoundDiv(reached * 100, _outcomeMilestones.Length);
+    }
+
+    // Volume against the account's own baseline, urgent/high share, unresolved urgent tickets, satisfaction.
+    private static int Support(AccountSignals s, in SignalWindow w, ref HealthFlagMask flags)
+    {
+        var recent = w.Tickets30;
+        var baseline = Math.Max(1, w.TicketsPrior30);
+        var volume = recent <= baseline ? 100 : 2 * recent <= 3 * baseline ? 70 : recent <= 2 * baseline ? 40 : 0;
+
+        var urgent = recent == 0 || 10 * w.Urgent30 <= recent ? 100
+            : 4 * w.Urgent30 <= recent ? 70
+            : 2 * w.Urgent30 <= recent ? 40
+            : 0;
+
+        var open = s.OpenUrgentTickets <= 0 ? 100 : s.OpenUrgentTickets == 1 ? 50 : 0;
+
+        int satisfaction;
+        var rated = w.SatisfactionGood60 + w.SatisfactionBad60;
+        if (rated == 0)
+        {
+            satisfaction = Neutral;
+            flags = flags.WithMissingSignals(HealthDimension.Support);
+        }
+        else
+        {
+            var good = w.SatisfactionGood60 * 100;
+            satisfaction = good >= 90 * rated ? 100 : good >= 75 * rated ? 70 : good >= 50 * rated ? 40 : 0;
+        }
+
+        return RoundDiv(volume + urgent + open + satisfaction, 4);
+    }
+
+    /// <summary>
+    /// Champion (60%) and executive sponsor (40%): present and active 100, present but inactive 50, absent 0.
+    /// A champion who left in the last 90 days is a strong negative: 0 with nobody in their place, at most 40 with a new one.
+    /// </summary>
+    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var champion = r.HasChampion ? (r.ChampionActive ? 100 : 50) : 0;
+        var sponsor = r.HasExecutiveSponsor ? (r.ExecutiveSponsorActive ? 100 : 50) : 0;
+        var score = RoundDiv((60 * champion) + (40 * sponsor), 100);
+        if (r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf)
+        {
+            score = r.HasChampion ? Math.Min(score, 40) : 0;
+        }
+
+        return score;
+    }
+
+    // 100 less penalties: failed payment (30 d) 30, past due/unpaid 40, dispute (60 d) 50, cancel at period end 60,
+    // downgrade (30 d) 20; canceled = 0.
+    private static int Payment(AccountSignals s, in SignalWindow w)
+    {
+        var status = s.SubscriptionStatus;
+        if (string.Equals(status, "canceled", StringComparison.Ordinal))
+        {
+            return 0;
+        }
+
+        var score = 100;
+        if (w.PaymentsFailed30 > 0)
+        {
+            score -= 30;
+        }
+
+        if (string.Equals(status, "past_due", StringComparison.Ordinal) || string.Equals(status, "unpaid", StringComparison.Ordinal))
+        {
+            score -= 40;
+        }
+
+        if (w.Disputes60 > 0)
+        {
+            score -= 50;
+        }
+
+        if (s.CancelAtPeriodEnd)
+        {
+            score -= 60;
+        }
+
+        if (w.Downgraded30)
+        {
+            score -= 20;
+        }
+
+        return Math.Max(0, score);
+    }
+
+    /// <summary>
+    /// -1 when the account is not onboarding. Otherwise 100 less 100/n points per onboarding milestone it is behind
+    /// the expected pace, where the pace expects none during the grace days and all n by the last onboarding day.
+    /// </summary>
+    private int OnboardingScore(AccountSignals s, DateOnly day)
+    {
+        if (s.CustomerSince is not { } since || s.Milestones.ContainsKey(_firstValue))
+        {
+            return -1;
+        }
+
+        var elapsed = day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber;
+        if (elapsed < 0 || elapsed > _onboardingMaxDays)
+        {
+            return -1;
+        }
+
+        var n = _onboardingMilestones.Length;
+        var reached = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (s.Milestones.ContainsKey(_onboardingMilestones[i]))
+            {
+                reached++;
+            }
+        }
+
+        var expected = (double)n * Math.Max(0, elapsed - _onboardingGraceDays) / (_onboardingMaxDays - _onboardingGraceDays);
+        var behind = Math.Max(0, expected - reached);
+        return Math.Clamp((int)Math.Round(100 * (n - behind) / n, MidpointRounding.AwayFromZero), 0, 100);
+    }
+
+    private (HealthTrend Trend, int Delta) TrendOf(HealthScoreHistory history, DateOnly day, int score)
+    {
+        if (history.OldestScoreWithin(day, TrendWindowDays) is not { } reference)
+        {
+            return (HealthTrend.Stable, 0);
+        }
+
+        var delta = score - reference;
+        var trend = delta >= _trendThreshold ? HealthTrend.Improving : delta <= -_trendThreshold ? HealthTrend.Declining : HealthTrend.Stable;
+        return (trend, delta);
+    }
+
+    // The dimensions that moved the score since the previous score, by weighted points. When nothing moved (an
+    // hourly recompute of unchanged signals), the previous drivers stay: they still explain the score.
+    private HealthDriverDelta[] DriversOf(AccountSegment segment, int[] dims, HealthScore? previous)
+    {
+        if (previous is null)
+        {
+            return [];
+        }
+
+        var w = _weights[(int)segment];
+        Span<int> order = stackalloc int[DimensionCount];
+        Span<double> points = stackalloc double[DimensionCount];
+        var count = 0;
+        for (var d = 0; d < DimensionCount; d++)
+        {
+            var before = previous.Dimensions[d];
+            if (before == dims[d] || w[d] == 0)
+            {
+                continue;
+            }
+
+            points[d] = w[d] * (dims[d] - before) / 100.0;
+
+            // Insertion by |points|, largest first; ties keep dimension order.
+            var at = count;
+            while (at > 0 && Math.Abs(points[order[at - 1]]) < Math.Abs(points[d]))
+            {
+                order[at] = order[at - 1];
+                at--;
+            }
+
+            order[at] = d;
+            count++;
+        }
+
+        if (count == 0)
+        {
+            return previous.Drivers is HealthDriverDelta[] kept ? kept : [.. previous.Drivers];
+        }
+
+        var drivers = new HealthDriverDelta[Math.Min(count, MaxDrivers)];
+        for (var i = 0; i < drivers.Length; i++)
+        {
+            var d = order[i];
+            drivers[i] = new HealthDriverDelta((HealthDimension)d, points[d], previous.Dimensions[d], dims[d]);
+        }
+
+        return drivers;
+    }
+
+    private static int RoundDiv(int numerator, int denominator) => (numerator + (denominator / 2)) / denominator;
+
+    private static string[] Distinct(string[] names)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<string>(names.Length);
+        foreach (var name in names)
+        {
+            if (!string.IsNullOrWhiteSpace(name) && set.Add(name))
+            {
+                result.Add(name);
+            }
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>Sums over the daily aggregates by age in days (0 = the as-of day), read in one backwards pass.</summary>
+    private struct SignalWindow
+    {
+        public int LoginsWeek0;
+        public int LoginsWeek1;
+        public int LoginsWeek2;
+        public int Logins28;
+        public long EventsBlock0;
+        public long EventsBlock1;
+        public long EventsBlock2;
+        public long EventsBlock3;
+        public int Tickets30;
+        public int TicketsPrior30;
+        public int Urgent30;
+        public int SatisfactionGood60;
+        public int SatisfactionBad60;
+        public int PaymentsFailed30;
+        public int Disputes60;
+        public bool Downgraded30;
+        public int LastContactAge;
+        public int Meetings60;
+        public int Replies30;
+
+        public static SignalWindow Read(IReadOnlyList<DailySignals> days, DateOnly asOf)
+        {
+            var w = new SignalWindow { LastContactAge = -1 };
+
+            // Arrays and lists (what the signal sources build) are read without interface dispatch per day.
+            if (days is DailySignals[] array)
+            {
+                w.Add(array, asOf.DayNumber);
+            }
+            else if (days is List<DailySignals> list)
+            {
+                w.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list), asOf.DayNumber);
+            }
+            else
+            {
+                w.Add([.. days], asOf.DayNumber);
+            }
+
+            return w;
+        }
+
+        private void Add(ReadOnlySpan<DailySignals> days, int today)
+        {
+            ref var w = ref this;
+            for (var i = days.Length - 1; i >= 0; i--)
+            {
+                var d = days[i];
+                var age = today - d.Day.DayNumber;
+                if (age < 0)
+                {
+                    continue;
+                }
+
+                if (age >= SignalWindowDays)
+                {
+                    break;
+                }
+
+                if (age < 21)
+                {
+                    if (age < 7)
+                    {
+                        w.LoginsWeek0 += d.Logins;
+                    }
+                    else if (age < 14)
+                    {
+                        w.LoginsWeek1 += d.Logins;
+                    }
+                    else
+                    {
+                        w.LoginsWeek2 += d.Logins;
+                    }
+                }
+
+                if (age < 28)
+                {
+                    w.Logins28 += d.Logins;
+                }
+
+                switch (age / 14)
+                {
+                    case 0: w.EventsBlock0 += d.Events; break;
+                    case 1: w.EventsBlock1 += d.Events; break;
+                    case 2: w.EventsBlock2 += d.Events; break;
+                    case 3: w.EventsBlock3 += d.Events; break;
+                    default: break;
+                }
+
+                if (age < 30)
+                {
+                    w.Tickets30 += d.TicketsOpened;
+                    w.Urgent30 += d.UrgentOrHighTicketsOpened;
+                    w.PaymentsFailed30 += d.PaymentsFailed;
+                    w.Replies30 += d.EmailReplies;
+                    w.Downgraded30 |= d.MrrDeltaCents < 0;
+                }
+                else
+                {
+                    w.TicketsPrior30 += d.TicketsOpened;
+                }
+
+                w.SatisfactionGood60 += d.SatisfactionGood;
+                w.SatisfactionBad60 += d.SatisfactionBad;
+                w.Disputes60 += d.DisputesOpened;
+                w.Meetings60 += d.Meetings + (2 * d.Qbrs);
+                if (w.LastContactAge < 0 && d.Meetings + d.Qbrs + d.EmailReplies > 0)
+                {
+                    w.LastContactAge = age;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Messaging;
+using Moq;
+using static CustomerSuccess.Functions.Tests.Health.HealthTestData;
+
+namespace CustomerSuccess.Functions.Tests.Health;
+
+/// <summary>Timer tick → shard invocations → API, through the real pipeline with storage in memory.</summary>
+public sealed class HealthApiTests : IDisposable
+{
+    private readonly InMemoryTableStore _tables = new();
+    private readonly ManualTime _time = new(AsOf);
+    private readonly HealthAppFactory _factory;
+    private readonly HttpClient _client;
+    private readonly List<OutgoingMessage> _sent = [];
+
+    public HealthApiTests()
+    {
+        _factory = new HealthAppFactory(_tables, new FakeSignalSource(HealthRecomputeTests.Accounts(12)), _time);
+        _factory.Publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => _sent.Add(m)).Returns(Task.CompletedTask);
+        _client = _factory.CreateClient();
+        _client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _factory.Dispose();
+    }
+
+    internal static async Task RunRecomputeAsync(HttpClient client, List<OutgoingMessage> sent)
+    {
+        using var timer = await client.PostAsync(new Uri("/HealthRecomputeTimer", UriKind.Relative), Json("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}"""));
+        Assert.Equal(HttpStatusCode.OK, timer.StatusCode);
+        foreach (var m in sent.ToList())
+        {
+            var invocation = new JsonObject
+            {
+                ["Data"] = new JsonObject { ["message"] = JsonSerializer.Serialize(m.Body) is var quoted ? JsonNode.Parse(quoted) : null },
+                ["Metadata"] = new JsonObject { ["MessageId"] = m.MessageId, ["DeliveryCount"] = 1 },
+            };
+            using var shard = await client.PostAsync(new Uri("/HealthRecomputeShard", UriKind.Relative), Json(invocation.ToJsonString()));
+            Assert.Equal(HttpStatusCode.OK, shard.StatusCode);
+        }
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task GetAccountHealth_AfterRecompute_ReturnsScoreDimensionsHistory()
+    {
+        await RunRecomputeAsync(_client, _sent);
+
+        var health = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
+
+        Assert.Equal(3, _sent.Count);
+        Assert.Equal(90, (int)health!["score"]!);
+        Assert.Equal("Green", (string)health["band"]!);
+        Assert.Equal(0, (int)health["dimensions"]!["Relationship"]!);
+        var history = health["history"]!.AsArray();
+        Assert.Equal("2026-06-30", (string)Assert.Single(history)!["day"]!);
+    }
+
+    [Fact]
+    public async Task GetAccountHealth_Unknown_404()
+    {
+        using var response = await _client.GetAsync(new Uri("/api/accounts/nobody/health", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task GetAccountHealth_NoFunctionKey_401()
+    {
+        using var anonymous = _factory.CreateClient();
+
+        using var response = await anonymous.GetAsync(new Uri("/api/accounts/acct-000/health", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Override_PutThenDelete_BandInForceWithComputedBeside()
+    {
+        await RunRecomputeAsync(_client, _sent);
+
+        using var put = await _client.PutAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative), Json("""{"band":"Red","reason":"Champion resigned, not yet in data","expiresAt":"2026-07-14T00:00:00Z","setBy":"csm@example.com"}"""));
+        var overridden = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
+        using var delete = await _client.DeleteAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative));
+        var cleared = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
+
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        Assert.Equal(("Red", "Green", 90), ((string)overridden!["band"]!, (string)overridden["computedBand"]!, (int)overridden["score"]!));
+        Assert.Equal("Champion resigned, not yet in data", (string)overridden["override"]!["reason"]!);
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        Assert.Equal("Green", (string)cleared!["band"]!);
+        Assert.Null(cleared["override"]);
+    }
+
+    [Fact]
+    public async Task Override_Expired_NoLongerInForce()
+    {
+        await RunRecomputeAsync(_client, _sent);
+        using var put = await _client.PutAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative), Json("""{"band":"Red","reason":"Escalation","expiresAt":"2026-07-01T00:00:00Z"}"""));
+
+        _time.Now = new DateTimeOffset(2026, 7, 1, 0, 0, 1, TimeSpan.Zero);
+        var health = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
+
+        Assert.Equal("Green", (string)health!["band"]!);
+    }
+
+    [Theory]
+    [InlineData("""{"reason":"x","expiresAt":"2026-07-14T00:00:00Z"}""")]
+    [InlineData("""{"band":"Red","expiresAt":"2026-07-14T00:00:00Z"}""")]
+    [InlineData("""{"band":"Red","reason":"x","expiresAt":"2026-06-01T00:00:00Z"}""")]
+    [InlineData("""{"band":"Purple","reason":"x","expiresAt":"2026-07-14T00:00:00Z"}""")]
+    [InlineData("""not json""")]
+    public async Task Override_Invalid_400AndNothingStored(string body)
+    {
+        using var put = await _client.PutAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative), Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.DoesNotContain(_tables.All(HealthRows.Table), e => e.Properties.ContainsKey("OverrideBand"));
+    }
+
+    [Fact]
+    public async Task Portfolio_BandsPerSegmentAndAtRiskRanked()
+    {
+        var accounts = HealthRecomputeTests.Accounts(6);
+        accounts[4] = accounts[4] with { SubscriptionStatus = "canceled", Relationship = new() }; // 85
+        accounts[5] = accounts[5] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), RenewalDate = AsOf.AddDays(30) }; // 75 → Green
+        accounts[2] = accounts[2] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "canceled", RenewalDate = AsOf.AddDays(10) }; // 70 Yellow
+        accounts[1] = accounts[1] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "canceled", RenewalDate = AsOf.AddDays(40) }; // 70 Yellow, later renewal
+        using var factory = new HealthAppFactory(_tables, new FakeSignalSource(accounts), _time);
+        factory.Publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => _sent.Add(m)).Returns(Task.CompletedTask);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
+        await RunRecomputeAsync(client, _sent);
+
+        var portfolio = await client.GetFromJsonAsync<JsonObject>("/api/portfolio");
+
+        Assert.Equal(4, (int)portfolio!["bands"]!["Smb"]!["Green"]!);
+        Assert.Equal(2, (int)portfolio["bands"]!["Smb"]!["Yellow"]!);
+        var atRisk = portfolio["atRisk"]!.AsArray();
+        Assert.Equal(["acct-002", "acct-001"], atRisk.Select(a => (string)a!["accountId"]!));
+        Assert.Equal(10, (int)atRisk[0]!["daysToRenewal"]!);
+    }
+}

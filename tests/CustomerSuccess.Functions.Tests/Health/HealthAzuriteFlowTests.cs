@@ -1,0 +1,139 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+
+namespace CustomerSuccess.Functions.Tests.Health;
+
+/// <summary>The whole recompute on Azurite through the real table client: signals in, timer tick, shard messages, shard scoring, history, API.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite)
+{
+    private RestTableStore Store() => new(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
+
+    [Fact]
+    public async Task Flow_TimerShardsApi_AnswersFromAzurite()
+    {
+        // Signals come from a fake source (the ingestion tables are another feature's); everything else is real.
+        var accounts = HealthRecomputeTests.Accounts(25).Select(a => a with { AccountId = "flow-" + a.AccountId }).ToList();
+        var time = new ManualTime(new DateTimeOffset(2026, 6, 30, 9, 0, 0, TimeSpan.Zero)); // the day the test signals are built around
+        var sent = new List<OutgoingMessage>();
+        using var factory = new HealthAppFactory(Store(), new FakeSignalSource(accounts), time);
+        factory.Publisher.Setup(p => p.SendAsync(HealthRecompute.QueueName, It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => sent.Add(m)).Returns(Task.CompletedTask);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
+
+        await HealthApiTests.RunRecomputeAsync(client, sent);
+        var health = await client.GetFromJsonAsync<JsonObject>("/api/accounts/flow-acct-003/health");
+        var portfolio = await client.GetFromJsonAsync<JsonObject>("/api/portfolio");
+        var run = await Store().GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, "2026063009");
+
+        Assert.Equal(["2026063009-0", "2026063009-1", "2026063009-2"], sent.Select(m => m.MessageId));
+        Assert.Equal(90, (int)health!["score"]!);
+        Assert.Equal("2026-06-30", (string)Assert.Single(health["history"]!.AsArray())!["day"]!);
+        Assert.True((int)portfolio!["bands"]!["Smb"]!["Green"]! >= 25);
+        Assert.Equal("Completed", run!.GetString("Status"));
+        Assert.Equal(25, run.GetInt64("AccountsScored"));
+    }
+
+    [Fact]
+    public async Task Shard_FailsMidwayOnAzurite_ResumesFromCheckpointWithSameResultAsCleanRun()
+    {
+        var accounts = HealthRecomputeTests.Accounts(30).Select(a => a with { AccountId = "resume-" + a.AccountId }).ToList();
+        var asOf = new DateTimeOffset(2026, 5, 20, 14, 0, 0, TimeSpan.Zero);
+        var options = new HealthOptions { ShardCount = 1, PageSize = 4 };
+        var message = new HealthShardMessage("2026052014", 0, 1, asOf);
+
+        var clean = new InMemoryTableStore();
+        await NewRecompute(clean, accounts, options, asOf).ScoreShardAsync(message, default);
+
+        var failing = new FailingTableStore(Store()) { FailBatchesAfter = 3 };
+        var source = new FakeSignalSource(accounts);
+        var recompute = NewRecompute(failing, accounts, options, asOf, source);
+        await failing.CreateTableIfNotExistsAsync(HealthRows.Table);
+        await failing.CreateTableIfNotExistsAsync(HealthRows.RunsTable);
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => recompute.ScoreShardAsync(message, default));
+
+        failing.FailBatchesAfter = null;
+        source.Calls.Clear();
+        var summary = await recompute.ScoreShardAsync(message, default);
+
+        Assert.Equal("12", source.Calls[0].Continuation);
+        Assert.Null(summary); // no run row was started here, so there is no run to complete
+        var stored = await Rows(Store(), "resume-");
+        var expected = await Rows(clean, "resume-");
+        Assert.Equal(expected, stored);
+        Assert.Equal(90, stored.Count); // 30 × (score, history, transition)
+    }
+
+    private static HealthRecompute NewRecompute(ITableStore tables, List<AccountSignals> accounts, HealthOptions options, DateTimeOffset asOf, IAccountSignalSource? source = null) =>
+        new(tables, source ?? new FakeSignalSource(accounts), Mock.Of<IMessagePublisher>(), new HealthScoreCalculator(options), Microsoft.Extensions.Options.Options.Create(options), new ManualTime(asOf), NullLogger<HealthRecompute>.Instance);
+
+    // Rows as comparable text: score rows by their decoded domain values, history and transitions by key and content.
+    private static async Task<List<string>> Rows(ITableStore tables, string accountPrefix)
+    {
+        var rows = new List<string>();
+        await foreach (var e in tables.QueryAsync(HealthRows.Table, HealthRows.PrefixFilter(HealthRows.Partition(0), "score|" + accountPrefix)))
+        {
+            var s = HealthRows.ToScore(e)!;
+            rows.Add($"{e.RowKey} {s.Score} {s.Band} {string.Join(",", s.Dimensions)} {s.Flags.Bits} {s.Trend} {Convert.ToBase64String(s.History.ToBytes())}");
+        }
+
+        await foreach (var e in tables.QueryAsync(HealthRows.Table, HealthRows.PrefixFilter(HealthRows.Partition(0), "hist|" + accountPrefix)))
+        {
+            rows.Add($"{e.RowKey} {e.GetInt32("Score")} {e.GetString("Band")}");
+        }
+
+        await foreach (var e in tables.QueryAsync(HealthRows.Table, HealthRows.PrefixFilter(HealthRows.Partition(0), "tx|" + accountPrefix)))
+        {
+            var t = HealthRows.ToTransition(e)!;
+            rows.Add($"{e.RowKey} {t.Score} {t.Band} {JsonSerializer.Serialize(t.Flags.Order(StringComparer.Ordinal))}");
+        }
+
+        return rows;
+    }
+}
+
+/// <summary>Forwards to a real store; the n-th following batch throws, as a storage outage mid-shard would.</summary>
+internal sealed class FailingTableStore(ITableStore inner) : ITableStore
+{
+    public int? FailBatchesAfter { get; set; }
+
+    public Task CreateTableIfNotExistsAsync(string table, CancellationToken cancellationToken = default) => inner.CreateTableIfNotExistsAsync(table, cancellationToken);
+
+    public Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, IReadOnlyList<string>? columns = null, CancellationToken cancellationToken = default) => inner.GetAsync(table, partitionKey, rowKey, columns, cancellationToken);
+
+    public IAsyncEnumerable<TableEntity> QueryAsync(string table, string? filter = null, IReadOnlyList<string>? columns = null, int? pageSize = null, CancellationToken cancellationToken = default) => inner.QueryAsync(table, filter, columns, pageSize, cancellationToken);
+
+    public Task<TablePage> QueryPageAsync(string table, string? filter, IReadOnlyList<string>? columns, int? pageSize, TableContinuation? continuation, CancellationToken cancellationToken = default) => inner.QueryPageAsync(table, filter, columns, pageSize, continuation, cancellationToken);
+
+    public Task<TableWriteResult> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) => inner.InsertAsync(table, entity, cancellationToken);
+
+    public Task<TableWriteResult> UpsertAsync(string table, TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) => inner.UpsertAsync(table, entity, mode, cancellationToken);
+
+    public Task<TableWriteResult> UpdateAsync(string table, TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken cancellationToken = default) => inner.UpdateAsync(table, entity, ifMatch, mode, cancellationToken);
+
+    public Task<TableWriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default) => inner.DeleteAsync(table, partitionKey, rowKey, ifMatch, cancellationToken);
+
+    public Task<TableTransactionResult> SubmitTransactionAsync(string table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default)
+    {
+        if (FailBatchesAfter is { } remaining)
+        {
+            if (remaining <= 0)
+            {
+                throw new TableStorageUnavailableException("Simulated outage.");
+            }
+
+            FailBatchesAfter = remaining - 1;
+        }
+
+        return inner.SubmitTransactionAsync(table, actions, cancellationToken);
+    }
+}

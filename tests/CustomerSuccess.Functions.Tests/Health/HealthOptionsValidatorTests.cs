@@ -1,0 +1,88 @@
+using CustomerSuccess.Functions.Health;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Tests.Health;
+
+public sealed class HealthOptionsValidatorTests
+{
+    private static ValidateOptionsResult Validate(Action<HealthOptions> configure)
+    {
+        var options = new HealthOptions();
+        configure(options);
+        return new HealthOptionsValidator().Validate(null, options);
+    }
+
+    [Fact]
+    public void Validate_Defaults_Succeed() => Assert.True(Validate(_ => { }).Succeeded);
+
+    [Fact]
+    public void Validate_SegmentWeightsNotSumming100_NamesSegmentAndSum()
+    {
+        var result = Validate(o => o.Weights.Enterprise.Payment = 0);
+
+        Assert.True(result.Failed);
+        var failure = Assert.Single(result.Failures!);
+        Assert.Contains("Health:Weights:Enterprise weights sum to 95", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_NegativeWeight_NamesSetting()
+    {
+        var result = Validate(o => { o.Weights.Smb.Payment = -5; o.Weights.Smb.ProductUsage = 50; });
+
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:Weights:Smb:Payment is -5", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(50, 50)]
+    [InlineData(101, 50)]
+    [InlineData(75, 0)]
+    public void Validate_BadBands_NamesBandSetting(int green, int yellow)
+    {
+        var result = Validate(o => o.Bands = new HealthBandOptions { Green = green, Yellow = yellow });
+
+        Assert.Contains(result.Failures!, f => f.Contains("Health:Bands:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_EnterpriseBelowMidMarket_NamesSegmentSetting()
+    {
+        var result = Validate(o => o.Segments = new HealthSegmentOptions { EnterpriseMinArr = 10_000, MidMarketMinArr = 20_000 });
+
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:Segments:EnterpriseMinArr", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_OnboardingAndShards_NameSettings()
+    {
+        var result = Validate(o => { o.OnboardingMaxDays = 0; o.ShardCount = 0; o.FirstValueMilestone = " "; });
+
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:OnboardingMaxDays", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:ShardCount", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:FirstValueMilestone", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AppStart_InvalidWeightsInConfiguration_RefusesToStartNamingSetting()
+    {
+        using var factory = new HealthAppFactory(new InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System, b => b.UseSetting("Health:Weights:Smb:Payment", "10"));
+
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains("Health:Weights:Smb weights sum to 105", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AppStart_ConfiguredWeights_BoundFromSettings()
+    {
+        using var factory = new HealthAppFactory(new InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System, b => b
+            .UseSetting("Health:Weights:Enterprise:ProductUsage", "30")
+            .UseSetting("Health:Weights:Enterprise:Relationship", "20"));
+        using var client = factory.CreateClient();
+
+        var options = factory.Services.GetRequiredService<IOptions<HealthOptions>>().Value;
+
+        Assert.Equal((30, 20), (options.Weights.Enterprise.ProductUsage, options.Weights.Enterprise.Relationship));
+    }
+}

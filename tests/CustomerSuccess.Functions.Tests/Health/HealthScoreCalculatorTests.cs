@@ -1,0 +1,436 @@
+using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Health;
+using static CustomerSuccess.Functions.Tests.Health.HealthTestData;
+
+namespace CustomerSuccess.Functions.Tests.Health;
+
+public sealed class HealthScoreCalculatorTests
+{
+    [Fact]
+    public void Score_HealthyAccount_Scores100GreenWithNoFlags()
+    {
+        var score = Calculator().Score(Healthy(), null, null, AsOf);
+
+        Assert.Equal(100, score.Score);
+        Assert.Equal(HealthBand.Green, score.Band);
+        Assert.Equal([100, 100, 100, 100, 100, 100], score.Dimensions);
+        Assert.True(score.Flags.IsEmpty);
+        Assert.False(score.Onboarding);
+        Assert.Equal(AccountSegment.Smb, score.Segment);
+        Assert.Empty(score.Drivers);
+        Assert.Equal(HealthTrend.Stable, score.Trend);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(19, 0)]
+    [InlineData(20, 40)]
+    [InlineData(49, 40)]
+    [InlineData(50, 70)]
+    [InlineData(74, 70)]
+    [InlineData(75, 100)]
+    [InlineData(100, 100)]
+    public void SeatShareScore_PercentOfSeatsActive_FollowsTable(int activeOf100, int expected) =>
+        Assert.Equal(expected, HealthScoreCalculator.SeatShareScore(activeOf100, 100));
+
+    [Fact]
+    public void Score_KeyFeaturesAndLoginsBelowExpected_BlendsSeatsLoginsBreadth50_30_20()
+    {
+        // Seats 80% → 100; logins 72 in 28 days against 3 × 8 × 4 = 96 → 0.75 → 75; 2 of 4 key features → 50.
+        // (50 × 100 + 30 × 75 + 20 × 50) / 100 = 82.5 → 83.
+        var calculator = Calculator(o => { o.KeyFeatures.Add("a"); o.KeyFeatures.Add("b"); o.KeyFeatures.Add("c"); o.KeyFeatures.Add("d"); });
+        var signals = Healthy((age, d) => d with { Logins = age < 28 ? (age < 16 ? 3 : 2) : 4 }) with { KeyFeaturesUsed30d = new HashSet<string> { "a", "b", "x" } };
+
+        var score = calculator.Score(signals, null, null, AsOf);
+
+        Assert.Equal(83, score.Dimension(HealthDimension.ProductUsage));
+    }
+
+    [Fact]
+    public void Score_NoLicensedSeats_SeatShareNeutralAndFlagged()
+    {
+        // Seats unknown → 50; logins 112 ≥ 96 → 100; no key features configured: (50 × 50 + 30 × 100) / 80 = 68.75 → 69.
+        var score = Calculator().Score(Healthy() with { LicensedSeats = 0 }, null, null, AsOf);
+
+        Assert.Equal(69, score.Dimension(HealthDimension.ProductUsage));
+        Assert.Contains(HealthFlags.MissingSignalsPrefix + "ProductUsage", score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Score_NoContactSignals_EngagementNeutralAndFlaggedNotZero()
+    {
+        var signals = Healthy((_, d) => d with { Meetings = 0, Qbrs = 0, EmailReplies = 0 });
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(50, score.Dimension(HealthDimension.Engagement));
+        Assert.Contains(HealthFlags.MissingSignalsPrefix + "Engagement", score.Flags.ToIds());
+        Assert.DoesNotContain(HealthFlags.DimensionZeroPrefix + "Engagement", score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Score_StaleContactNoMeetings_EngagementFromRecencyMeetingsReplies()
+    {
+        // Last contact: one reply 20 days ago → recency 70; no meetings/QBRs → 30; 1 reply in 30 days → 70. (170) / 3 = 56.7 → 57.
+        var signals = Healthy((age, d) => d with { Meetings = 0, Qbrs = 0, EmailReplies = age == 20 ? 1 : 0 });
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(57, score.Dimension(HealthDimension.Engagement));
+    }
+
+    [Fact]
+    public void Score_SupportStrain_AveragesVolumeUrgencyOpenUrgentSatisfaction()
+    {
+        // Tickets: 2 in days 30-59 (baseline), 3 in the last 30 → 3 ≤ 1.5 × 2 → 70; 1 of 3 urgent (33%) → 40;
+        // 1 open urgent → 50; 3 good / 1 bad (75%) → 70. (70 + 40 + 50 + 70) / 4 = 57.5 → 58.
+        var signals = Healthy((age, d) => age switch
+        {
+            40 or 45 => d with { TicketsOpened = 1 },
+            1 => d with { TicketsOpened = 2, UrgentOrHighTicketsOpened = 1 },
+            2 => d with { TicketsOpened = 1, SatisfactionGood = 2, SatisfactionBad = 1 },
+            _ => d,
+        }) with { OpenUrgentTickets = 1 };
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(58, score.Dimension(HealthDimension.Support));
+    }
+
+    [Fact]
+    public void Score_NoRatings_SatisfactionNeutralAndFlagged()
+    {
+        var signals = Healthy((_, d) => d with { SatisfactionGood = 0 });
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        // (100 + 100 + 100 + 50) / 4 = 87.5 → 88.
+        Assert.Equal(88, score.Dimension(HealthDimension.Support));
+        Assert.Contains(HealthFlags.MissingSignalsPrefix + "Support", score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Score_OutcomesMilestones_ShareOfConfiguredReached()
+    {
+        // first_value + 2 success milestones configured; first_value and "kpi" reached → 2 / 3 → 67.
+        var calculator = Calculator(o => { o.SuccessMilestones.Add("kpi"); o.SuccessMilestones.Add("expansion"); });
+        var signals = Healthy() with
+        {
+            Milestones = new Dictionary<string, DateTimeOffset> { ["first_value"] = AsOf.AddDays(-300), ["kpi"] = AsOf.AddDays(-10) },
+        };
+
+        Assert.Equal(67, calculator.Score(signals, null, null, AsOf).Dimension(HealthDimension.Outcomes));
+    }
+
+    [Theory]
+    [InlineData(true, true, true, true, 100)]
+    [InlineData(true, false, true, true, 70)] // 60 × 50 + 40 × 100
+    [InlineData(true, true, false, false, 60)]
+    [InlineData(false, false, true, false, 20)] // 40 × 50
+    [InlineData(false, false, false, false, 0)]
+    public void Relationship_ChampionAndSponsor_Weighted60_40(bool champion, bool championActive, bool sponsor, bool sponsorActive, int expected)
+    {
+        var r = new RelationshipSignals { HasChampion = champion, ChampionActive = championActive, HasExecutiveSponsor = sponsor, ExecutiveSponsorActive = sponsorActive };
+
+        Assert.Equal(expected, HealthScoreCalculator.Relationship(r, AsOf));
+    }
+
+    [Fact]
+    public void Relationship_ChampionLeftRecentlyNoReplacement_IsZero()
+    {
+        var r = new RelationshipSignals { HasExecutiveSponsor = true, ExecutiveSponsorActive = true, ChampionLeftAt = AsOf.AddDays(-10) };
+
+        Assert.Equal(0, HealthScoreCalculator.Relationship(r, AsOf));
+    }
+
+    [Fact]
+    public void Relationship_ChampionLeftRecentlyNewChampion_CappedAt40()
+    {
+        var r = new RelationshipSignals { HasChampion = true, ChampionActive = true, HasExecutiveSponsor = true, ExecutiveSponsorActive = true, ChampionLeftAt = AsOf.AddDays(-10) };
+
+        Assert.Equal(40, HealthScoreCalculator.Relationship(r, AsOf));
+    }
+
+    [Fact]
+    public void Relationship_ChampionLeftOver90DaysAgo_NoLongerPenalized()
+    {
+        var r = new RelationshipSignals { HasChampion = true, ChampionActive = true, HasExecutiveSponsor = true, ExecutiveSponsorActive = true, ChampionLeftAt = AsOf.AddDays(-91) };
+
+        Assert.Equal(100, HealthScoreCalculator.Relationship(r, AsOf));
+    }
+
+    [Fact]
+    public void Score_FailedPaymentAndPastDue_Payment30()
+    {
+        var signals = Healthy((age, d) => age == 5 ? d with { PaymentsFailed = 1 } : d) with { SubscriptionStatus = "past_due" };
+
+        Assert.Equal(30, Calculator().Score(signals, null, null, AsOf).Dimension(HealthDimension.Payment));
+    }
+
+    [Fact]
+    public void Score_CancelAtPeriodEndAndDowngrade_Payment20()
+    {
+        var signals = Healthy((age, d) => age == 5 ? d with { MrrDeltaCents = -10_000 } : d) with { CancelAtPeriodEnd = true };
+
+        Assert.Equal(20, Calculator().Score(signals, null, null, AsOf).Dimension(HealthDimension.Payment));
+    }
+
+    [Fact]
+    public void Score_Canceled_PaymentZeroAndFlagged()
+    {
+        var score = Calculator().Score(Healthy() with { SubscriptionStatus = "canceled" }, null, null, AsOf);
+
+        Assert.Equal(0, score.Dimension(HealthDimension.Payment));
+        Assert.Contains(HealthFlags.DimensionZeroPrefix + "Payment", score.Flags.ToIds());
+        Assert.Equal(95, score.Score); // only the 5% payment weight lost
+    }
+
+    [Theory]
+    [InlineData(166_666, AccountSegment.Smb)] // ARR $19,999.92
+    [InlineData(166_667, AccountSegment.MidMarket)] // ARR $20,000.04
+    [InlineData(833_333, AccountSegment.MidMarket)] // ARR $99,999.96
+    [InlineData(833_334, AccountSegment.Enterprise)] // ARR $100,000.08
+    public void SegmentOf_ArrTiers_DefaultBoundaries(long mrrCents, AccountSegment expected) =>
+        Assert.Equal(expected, Calculator().SegmentOf(mrrCents));
+
+    [Fact]
+    public void Weighted_DefaultAndSegmentWeights_HandComputed()
+    {
+        var calculator = Calculator(o => o.Weights.Enterprise = new HealthWeights { ProductUsage = 10, Engagement = 10, Outcomes = 10, Support = 10, Relationship = 50, Payment = 10 });
+        int[] dims = [100, 50, 0, 100, 0, 100];
+
+        // SMB default 40/20/15/10/10/5: 4000 + 1000 + 0 + 1000 + 0 + 500 = 6500 → 65.
+        Assert.Equal(65, calculator.Weighted(AccountSegment.Smb, dims));
+
+        // Enterprise 10/10/10/10/50/10: 1000 + 500 + 0 + 1000 + 0 + 1000 = 3500 → 35.
+        Assert.Equal(35, calculator.Weighted(AccountSegment.Enterprise, dims));
+    }
+
+    [Fact]
+    public void Score_EnterpriseAccount_UsesEnterpriseWeights()
+    {
+        // No champion or sponsor: relationship 0. SMB weights lose 10 → 90 Green; Enterprise weights (relationship 50) lose 50 → 50 Yellow.
+        var calculator = Calculator(o => o.Weights.Enterprise = new HealthWeights { ProductUsage = 10, Engagement = 10, Outcomes = 10, Support = 10, Relationship = 50, Payment = 10 });
+        var smb = Healthy() with { Relationship = new RelationshipSignals() };
+        var enterprise = smb with { MrrCents = 1_000_000 };
+
+        var smbScore = calculator.Score(smb, null, null, AsOf);
+        var enterpriseScore = calculator.Score(enterprise, null, null, AsOf);
+
+        Assert.Equal((90, HealthBand.Green), (smbScore.Score, smbScore.Band));
+        Assert.Equal((AccountSegment.Enterprise, 50, HealthBand.Yellow), (enterpriseScore.Segment, enterpriseScore.Score, enterpriseScore.Band));
+    }
+
+    [Theory]
+    [InlineData(100, HealthBand.Green)]
+    [InlineData(75, HealthBand.Green)]
+    [InlineData(74, HealthBand.Yellow)]
+    [InlineData(50, HealthBand.Yellow)]
+    [InlineData(49, HealthBand.Red)]
+    [InlineData(0, HealthBand.Red)]
+    public void BandOf_DefaultThresholds(int score, HealthBand expected) => Assert.Equal(expected, Calculator().BandOf(score));
+
+    [Theory]
+    [InlineData(80, HealthBand.Green)]
+    [InlineData(79, HealthBand.Yellow)]
+    [InlineData(60, HealthBand.Yellow)]
+    [InlineData(59, HealthBand.Red)]
+    public void BandOf_ConfiguredThresholds(int score, HealthBand expected) =>
+        Assert.Equal(expected, Calculator(o => o.Bands = new HealthBandOptions { Green = 80, Yellow = 60 }).BandOf(score));
+
+    [Fact]
+    public void Score_OnboardingBehindPaceByOneOfFour_Scores75AndIsMarked()
+    {
+        // Day 52 of 90, grace 14: 4 × (52 − 14) / (90 − 14) = 2 milestones expected; 1 reached → 1 behind → 100 × 3 / 4 = 75.
+        var calculator = Calculator(o => { foreach (var m in (string[])["invited", "connected", "imported", "shared"]) { o.OnboardingMilestones.Add(m); } });
+        var signals = Healthy() with
+        {
+            CustomerSince = AsOf.AddDays(-52),
+            Milestones = new Dictionary<string, DateTimeOffset> { ["invited"] = AsOf.AddDays(-50) },
+        };
+
+        var score = calculator.Score(signals, null, null, AsOf);
+
+        Assert.True(score.Onboarding);
+        Assert.Equal(75, score.Score);
+        Assert.Equal(HealthBand.Green, score.Band);
+        Assert.Equal(100, score.Dimension(HealthDimension.ProductUsage)); // dimensions are still computed and kept
+        Assert.Equal(0, score.Dimension(HealthDimension.Outcomes));
+    }
+
+    [Fact]
+    public void Score_OnboardingByFirstValueOnly_DeclinesLinearlyAfterGrace()
+    {
+        // No onboarding milestones configured: first value is the one expected. Day 52: 0.5 behind → 50; day 14: 100; day 90: 0.
+        var calculator = Calculator();
+        var at = (int days) => calculator.Score(Healthy() with { CustomerSince = AsOf.AddDays(-days), Milestones = new Dictionary<string, DateTimeOffset>() }, null, null, AsOf);
+
+        Assert.Equal((true, 50), (at(52).Onboarding, at(52).Score));
+        Assert.Equal(100, at(14).Score);
+        Assert.Equal((0, HealthBand.Red), (at(90).Score, at(90).Band));
+    }
+
+    [Fact]
+    public void Score_FirstValueReachedOrPastOnboardingWindow_ScoredNormally()
+    {
+        var calculator = Calculator();
+        var reached = calculator.Score(Healthy() with { CustomerSince = AsOf.AddDays(-5) }, null, null, AsOf);
+        var overdue = calculator.Score(Healthy() with { CustomerSince = AsOf.AddDays(-91), Milestones = new Dictionary<string, DateTimeOffset>() }, null, null, AsOf);
+
+        Assert.False(reached.Onboarding);
+        Assert.Equal(100, reached.Score);
+        Assert.False(overdue.Onboarding);
+        Assert.Equal(85, overdue.Score); // outcomes 0 of 15%
+    }
+
+    [Fact]
+    public void Score_ActiveOverride_BandInForceComputedStaysVisible()
+    {
+        var bandOverride = new HealthBandOverride(HealthBand.Red, "Exec escalation", AsOf.AddDays(1), "csm@example.com", AsOf.AddDays(-2));
+
+        var score = Calculator().Score(Healthy(), null, bandOverride, AsOf);
+
+        Assert.Equal(HealthBand.Red, score.Band);
+        Assert.Equal(HealthBand.Green, score.ComputedBand);
+        Assert.Equal(100, score.Score);
+        Assert.Same(bandOverride, score.Override);
+    }
+
+    [Fact]
+    public void Score_ExpiredOverride_Ignored()
+    {
+        var bandOverride = new HealthBandOverride(HealthBand.Red, "Exec escalation", AsOf, "csm@example.com", AsOf.AddDays(-2));
+
+        var score = Calculator().Score(Healthy(), null, bandOverride, AsOf);
+
+        Assert.Equal(HealthBand.Green, score.Band);
+        Assert.Null(score.Override);
+    }
+
+    [Theory]
+    [InlineData(80, HealthTrend.Improving, 20)]
+    [InlineData(95, HealthTrend.Improving, 5)]
+    [InlineData(96, HealthTrend.Stable, 4)]
+    public void Score_Trend_AgainstOldestScoreInLast30Days(int scoreThirtyDaysAgo, HealthTrend expected, int delta)
+    {
+        var history = HealthScoreHistory.Empty.With(Today.AddDays(-30), scoreThirtyDaysAgo).With(Today.AddDays(-1), 60);
+
+        var score = Calculator().Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], history: history, score: 60), null, AsOf);
+
+        Assert.Equal((expected, delta), (score.Trend, score.TrendDelta));
+    }
+
+    [Fact]
+    public void Score_Trend_DecliningWhenDownByThreshold()
+    {
+        var history = HealthScoreHistory.Empty.With(Today.AddDays(-20), 100);
+
+        var score = Calculator().Score(Healthy() with { SubscriptionStatus = "canceled" }, Previous([100, 100, 100, 100, 100, 100], history: history), null, AsOf);
+
+        Assert.Equal((HealthTrend.Declining, -5), (score.Trend, score.TrendDelta));
+    }
+
+    [Fact]
+    public void Score_Trend_IgnoresScoresOlderThan30Days()
+    {
+        var history = HealthScoreHistory.Empty.With(Today.AddDays(-31), 40);
+
+        var score = Calculator().Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], history: history), null, AsOf);
+
+        Assert.Equal((HealthTrend.Stable, 0), (score.Trend, score.TrendDelta));
+        Assert.Equal(100, score.History.ScoreOn(Today));
+        Assert.Null(score.History.ScoreOn(Today.AddDays(-31)));
+    }
+
+    [Fact]
+    public void Score_SameBand_DaysInBandCarriedFromPrevious()
+    {
+        var score = Calculator().Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], HealthBand.Green, Today.AddDays(-21)), null, AsOf);
+
+        Assert.Equal(21, score.DaysInBand);
+    }
+
+    [Fact]
+    public void Score_BandChanged_DaysInBandRestarts()
+    {
+        var score = Calculator().Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], HealthBand.Yellow, Today.AddDays(-21)), null, AsOf);
+
+        Assert.Equal((HealthBand.Green, 0), (score.Band, score.DaysInBand));
+    }
+
+    [Fact]
+    public void Score_Drivers_LargestWeightedMovesFirst()
+    {
+        // Previous ProductUsage 70 and Payment 50; now both 100: +30 × 40% = +12 points, +50 × 5% = +2.5 points.
+        var score = Calculator().Score(Healthy(), Previous([70, 100, 100, 100, 100, 50]), null, AsOf);
+
+        Assert.Equal(
+            [new HealthDriverDelta(HealthDimension.ProductUsage, 12, 70, 100), new HealthDriverDelta(HealthDimension.Payment, 2.5, 50, 100)],
+            score.Drivers);
+        Assert.Equal("ProductUsage", score.Drivers[0].ToDriver().Name);
+    }
+
+    [Fact]
+    public void Score_NothingMoved_PreviousDriversKept()
+    {
+        var previous = Previous([100, 100, 100, 100, 100, 100]);
+        HealthDriverDelta[] drivers = [new(HealthDimension.Support, -3, 70, 40)];
+        previous = new HealthScore { AccountId = previous.AccountId, Day = previous.Day, ScoredAt = previous.ScoredAt, Dimensions = previous.Dimensions, Drivers = drivers, Band = HealthBand.Green };
+
+        Assert.Equal(drivers, Calculator().Score(Healthy(), previous, null, AsOf).Drivers);
+    }
+
+    [Fact]
+    public void Score_LoginsDownMoreThan30PercentTwoWeeksRunning_Flagged()
+    {
+        // Weeks (ages 14-20, 7-13, 0-6): 100 → 69 → 48 logins: each below 70% of the week before.
+        var score = Calculator().Score(Healthy(LoginWeeks(100, 69, 48)), null, null, AsOf);
+
+        Assert.True(score.Flags.Has(HealthFlags.LoginsDownWeekOverWeek));
+    }
+
+    [Fact]
+    public void Score_LoginsDownExactly30Percent_NotFlagged()
+    {
+        var score = Calculator().Score(Healthy(LoginWeeks(100, 70, 48)), null, null, AsOf);
+
+        Assert.False(score.Flags.Has(HealthFlags.LoginsDownWeekOverWeek));
+    }
+
+    [Theory]
+    [InlineData(80, true)]
+    [InlineData(81, false)]
+    public void Score_UsageDown20PercentOver4Weeks_Flagged(int lastFourWeeks, bool expected)
+    {
+        // Events on one day per 4-week block: ages 30 (prior 4 weeks) = 100 and 5 (last 4 weeks) = lastFourWeeks.
+        var score = Calculator().Score(Healthy((age, d) => d with { Events = age switch { 30 => 100, 5 => lastFourWeeks, _ => 0 } }), null, null, AsOf);
+
+        Assert.Equal(expected, score.Flags.Has(HealthFlags.UsageDown4Weeks));
+    }
+
+    [Theory]
+    [InlineData(80, true)]
+    [InlineData(81, false)]
+    public void Score_UsageDown20PercentOver2Weeks_Flagged(int lastTwoWeeks, bool expected)
+    {
+        var score = Calculator().Score(Healthy((age, d) => d with { Events = age switch { 20 => 100, 3 => lastTwoWeeks, _ => 0 } }), null, null, AsOf);
+
+        Assert.Equal(expected, score.Flags.Has(HealthFlags.UsageDown2Weeks));
+    }
+
+    [Fact]
+    public void Score_SignalsOutside60DayWindowOrInFuture_Ignored()
+    {
+        var signals = Healthy((age, d) => age == 0 ? d with { PaymentsFailed = 0 } : d);
+        var days = signals.Days.ToList();
+        days.Insert(0, new DailySignals { Day = Today.AddDays(-61), DisputesOpened = 3 });
+        days.Add(new DailySignals { Day = Today.AddDays(1), PaymentsFailed = 2 });
+
+        var score = Calculator().Score(signals with { Days = days }, null, null, AsOf);
+
+        Assert.Equal(100, score.Dimension(HealthDimension.Payment));
+    }
+
+    private static Func<int, DailySignals, DailySignals> LoginWeeks(int twoWeeksAgo, int lastWeek, int thisWeek) =>
+        (age, d) => d with { Logins = age switch { 14 => twoWeeksAgo, 7 => lastWeek, 0 => thisWeek, _ => 0 } };
+}
