@@ -1,8 +1,10 @@
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddTableStorage();
 
 var app = builder.Build();
 

@@ -14,7 +14,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public const string AccountName = "devstoreaccount1";
 
     // Azurite's well-known development key (public, documented; not a secret).
-    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXqwsfBZ5sWcDPrvBSKHdy7HEvDhwaP2Xn8ixYK9Kg5v3WIh7jNyY0sWbw==";
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private Process? _process;
 

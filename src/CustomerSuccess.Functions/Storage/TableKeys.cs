@@ -1,0 +1,73 @@
+using System.Text;
+
+namespace CustomerSuccess.Functions.Storage;
+
+/// <summary>
+/// Key and table-name rules of the Table service, checked before a request is sent so a bad key fails with a
+/// message naming the problem instead of a 400 from the service, and URL escaping of keys in entity addresses.
+/// </summary>
+internal static class TableKeys
+{
+    /// <summary>Keys may be up to 1 KiB, measured in UTF-16: 512 characters (Azurite enforces the same).</summary>
+    public const int MaxKeyLength = 512;
+
+    public static void ValidateTableName(string table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.Length is < 3 or > 63 || !char.IsAsciiLetter(table[0]) || !table.All(char.IsAsciiLetterOrDigit))
+        {
+            throw new ArgumentException($"Table name '{table}' is invalid: 3-63 ASCII letters or digits, starting with a letter.", nameof(table));
+        }
+    }
+
+    public static void ValidateKey(string key, string paramName)
+    {
+        if (key is null)
+        {
+            throw new ArgumentNullException(paramName);
+        }
+
+        if (key.Length > MaxKeyLength)
+        {
+            throw new ArgumentException($"{paramName} is {key.Length} characters long; the Table service allows at most {MaxKeyLength} (1 KiB).", paramName);
+        }
+
+        foreach (var c in key)
+        {
+            if (c is '/' or '\\' or '#' or '?' || c <= '\u001F' || c is >= '\u007F' and <= '\u009F')
+            {
+                var shown = char.IsControl(c) ? $"U+{(int)c:X4}" : c.ToString();
+                throw new ArgumentException($"{paramName} contains '{shown}', which the Table service does not allow in keys (/ \\ # ? and control characters).", paramName);
+            }
+        }
+    }
+
+    public static void ValidateEntityKeys(TableEntity entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        ValidateKey(entity.PartitionKey, nameof(entity.PartitionKey));
+        ValidateKey(entity.RowKey, nameof(entity.RowKey));
+    }
+
+    /// <summary>The path segment addressing one entity: <c>table(PartitionKey='pk',RowKey='rk')</c>, escaped for a URL.</summary>
+    public static string EntityPath(string table, string partitionKey, string rowKey)
+    {
+        var sb = new StringBuilder(table.Length + partitionKey.Length + rowKey.Length + 32);
+        sb.Append(table).Append("(PartitionKey='");
+        AppendKey(sb, partitionKey);
+        sb.Append("',RowKey='");
+        AppendKey(sb, rowKey);
+        sb.Append("')");
+        return sb.ToString();
+    }
+
+    /// <summary>An OData string literal: single quotes doubled inside.</summary>
+    public static string QuoteLiteral(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private static void AppendKey(StringBuilder sb, string key)
+    {
+        // OData doubles a quote inside a literal; the result is then percent-encoded for the path. Keeping the
+        // quote percent-encoded too means no character of a key can end the literal early.
+        sb.Append(Uri.EscapeDataString(key.Replace("'", "''", StringComparison.Ordinal)));
+    }
+}
