@@ -25,9 +25,9 @@ public enum AlertWriteStatus
 /// rule by construction), plus outbox rows "outbox|{messageId}" in the same partition, so an alert change and
 /// the notification it causes commit in one entity-group transaction: nothing is lost between score and queue.
 /// </summary>
-public sealed class AlertStore(ITableStore tables)
+public sealed class AlertStore(ITableStore tables, string table = AlertStore.DefaultTable)
 {
-    public const string Table = "alerts";
+    public const string DefaultTable = "alerts";
     // "~" sorts after every rule id, so alert rows and outbox rows are two key ranges of the partition.
     public const string OutboxPrefix = "~outbox|";
 
@@ -36,12 +36,12 @@ public sealed class AlertStore(ITableStore tables)
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken) => tables.CreateTableIfNotExistsAsync(Table, cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken) => tables.CreateTableIfNotExistsAsync(table, cancellationToken);
 
     public async Task<IReadOnlyList<Alert>> GetForAccountAsync(string accountId, CancellationToken cancellationToken)
     {
         var alerts = new List<Alert>();
-        await foreach (var e in tables.QueryAsync(Table, $"PartitionKey eq '{Escape(accountId)}' and RowKey lt '~'", cancellationToken: cancellationToken))
+        await foreach (var e in tables.QueryAsync(table, $"PartitionKey eq '{Escape(accountId)}' and RowKey lt '~'", cancellationToken: cancellationToken))
         {
             alerts.Add(ToAlert(e));
         }
@@ -50,12 +50,12 @@ public sealed class AlertStore(ITableStore tables)
     }
 
     public async Task<Alert?> GetAsync(string accountId, string ruleId, CancellationToken cancellationToken) =>
-        await tables.GetAsync(Table, accountId, ruleId, cancellationToken: cancellationToken).ConfigureAwait(false) is { } e ? ToAlert(e) : null;
+        await tables.GetAsync(table, accountId, ruleId, cancellationToken: cancellationToken).ConfigureAwait(false) is { } e ? ToAlert(e) : null;
 
     /// <summary>Active alerts (open or acknowledged) across accounts.</summary>
     public async IAsyncEnumerable<Alert> ListActiveAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in tables.QueryAsync(Table, "Status ne 'Resolved' and RowKey lt '~'", cancellationToken: cancellationToken))
+        await foreach (var e in tables.QueryAsync(table, "Status ne 'Resolved' and RowKey lt '~'", cancellationToken: cancellationToken))
         {
             yield return ToAlert(e);
         }
@@ -87,7 +87,7 @@ public sealed class AlertStore(ITableStore tables)
             }
         }
 
-        var result = await tables.SubmitTransactionAsync(Table, actions, cancellationToken).ConfigureAwait(false);
+        var result = await tables.SubmitTransactionAsync(table, actions, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
             return AlertWriteStatus.Written;
@@ -103,7 +103,7 @@ public sealed class AlertStore(ITableStore tables)
 
     public async IAsyncEnumerable<AlertOutboxItem> ListOutboxAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in tables.QueryAsync(Table, $"RowKey ge '{OutboxPrefix}' and RowKey lt '~outbox}}'", cancellationToken: cancellationToken))
+        await foreach (var e in tables.QueryAsync(table, $"RowKey ge '{OutboxPrefix}' and RowKey lt '~outbox}}'", cancellationToken: cancellationToken))
         {
             var notification = JsonSerializer.Deserialize<AlertNotification>(e.GetString("Body")!, Json)!;
             yield return new AlertOutboxItem(e.PartitionKey, e.RowKey[OutboxPrefix.Length..], e.GetString("Queue")!, notification);
@@ -111,7 +111,7 @@ public sealed class AlertStore(ITableStore tables)
     }
 
     public Task DeleteOutboxAsync(AlertOutboxItem item, CancellationToken cancellationToken) =>
-        tables.DeleteAsync(Table, item.AccountId, OutboxPrefix + item.MessageId, cancellationToken: cancellationToken);
+        tables.DeleteAsync(table, item.AccountId, OutboxPrefix + item.MessageId, cancellationToken: cancellationToken);
 
     internal static TableEntity ToEntity(Alert alert)
     {
