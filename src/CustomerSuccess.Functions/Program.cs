@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 
@@ -5,10 +6,12 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
 builder.AddTableStorage();
+builder.AddAlerts();
 
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
+app.MapAlerts();
 
 app.Run();
 
