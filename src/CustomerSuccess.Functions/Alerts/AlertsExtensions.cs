@@ -31,8 +31,10 @@ internal static class AlertsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
         builder.Services.AddSingleton(sp => new AlertStore(sp.GetRequiredService<Storage.ITableStore>()));
-        builder.Services.AddSingleton<AlertDispatcher>();
-        builder.Services.AddSingleton<AlertNotifier>();
+        // Built on first use: the transition feed (health), email sender (lifecycle) and queues (local runner or
+        // Service Bus below) are registered by their own features, so only the functions that need them resolve them.
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertDispatcher>(sp));
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertNotifier>(sp));
         builder.Services.AddSingleton<AlertCommands>();
 
         // In Azure the queues are Service Bus; standalone the local runner registers its in-process queues instead.
