@@ -109,10 +109,13 @@ public enum AlertChangeKind
     /// <summary>A Critical alert passed its due time: the escalation contact is told.</summary>
     EscalateToContact,
     Resolve,
+
+    /// <summary>Someone acknowledged the alert: it stops escalating on its due time.</summary>
+    Acknowledge,
 }
 
-/// <summary>What the rules decided for one alert; <see cref="Alert"/> is the new state. Raise and the escalations notify.</summary>
+/// <summary>What the rules decided for one alert; <see cref="Alert"/> is the new state. Raise and the escalations notify; resolve and acknowledge do not.</summary>
 public sealed record AlertChange(AlertChangeKind Kind, Alert Alert)
 {
-    public bool Notifies => Kind != AlertChangeKind.Resolve;
+    public bool Notifies => Kind is AlertChangeKind.Raise or AlertChangeKind.Escalate or AlertChangeKind.EscalateToContact;
 }

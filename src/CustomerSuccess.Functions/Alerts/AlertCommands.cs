@@ -30,12 +30,12 @@ public sealed class AlertCommands(AlertStore store, TimeProvider clock)
     }
 
     public Task<(AlertCommandStatus, Alert?)> AcknowledgeAsync(string accountId, string ruleId, string? by, CancellationToken cancellationToken) =>
-        ChangeAsync(accountId, ruleId, a => a with { Status = AlertStatus.Acknowledged, AcknowledgedAt = clock.GetUtcNow(), AcknowledgedBy = by }, cancellationToken);
+        ChangeAsync(accountId, ruleId, AlertChangeKind.Acknowledge, a => a with { Status = AlertStatus.Acknowledged, AcknowledgedAt = clock.GetUtcNow(), AcknowledgedBy = by }, cancellationToken);
 
     public Task<(AlertCommandStatus, Alert?)> ResolveAsync(string accountId, string ruleId, string? note, CancellationToken cancellationToken) =>
-        ChangeAsync(accountId, ruleId, a => a with { Status = AlertStatus.Resolved, ResolvedAt = clock.GetUtcNow(), ResolutionNote = note }, cancellationToken);
+        ChangeAsync(accountId, ruleId, AlertChangeKind.Resolve, a => a with { Status = AlertStatus.Resolved, ResolvedAt = clock.GetUtcNow(), ResolutionNote = note }, cancellationToken);
 
-    private async Task<(AlertCommandStatus, Alert?)> ChangeAsync(string accountId, string ruleId, Func<Alert, Alert> change, CancellationToken cancellationToken)
+    private async Task<(AlertCommandStatus, Alert?)> ChangeAsync(string accountId, string ruleId, AlertChangeKind kind, Func<Alert, Alert> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
@@ -51,7 +51,7 @@ public sealed class AlertCommands(AlertStore store, TimeProvider clock)
             }
 
             var updated = change(alert);
-            if (await store.ApplyAsync(accountId, [new AlertChange(AlertChangeKind.Resolve, updated)], cancellationToken).ConfigureAwait(false) == AlertWriteStatus.Written)
+            if (await store.ApplyAsync(accountId, [new AlertChange(kind, updated)], cancellationToken).ConfigureAwait(false) == AlertWriteStatus.Written)
             {
                 return (AlertCommandStatus.Done, updated with { ETag = null });
             }
