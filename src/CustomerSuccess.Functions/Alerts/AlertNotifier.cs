@@ -62,8 +62,12 @@ public sealed partial class AlertNotifier(
         foreach (var (recipient, rows) in byRecipient)
         {
             var items = rows.Select(r => JsonSerializer.Deserialize<AlertNotification>(r.GetString("Body")!, AlertStore.Json)!).ToList();
-            var message = AlertEmailComposer.ComposeDigest(recipient, day, items, options.Value);
-            await NotifyOnceAsync("digest-" + day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture), message, cancellationToken).ConfigureAwait(false);
+            // Keyed by what the digest covers, so a second run the same day with new items is a new digest,
+            // while a retry of the same digest is recognised.
+            var about = "digest-" + day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-"
+                + AlertEmailComposer.OperationId(string.Join(",", rows.Select(r => r.RowKey).Order(StringComparer.Ordinal)), recipient)[..8];
+            var message = AlertEmailComposer.ComposeDigest(recipient, day, items, options.Value) with { OperationId = AlertEmailComposer.OperationId(about, recipient) };
+            await NotifyOnceAsync(about, message, cancellationToken).ConfigureAwait(false);
             foreach (var row in rows)
             {
                 await tables.DeleteAsync(DigestTable, row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);

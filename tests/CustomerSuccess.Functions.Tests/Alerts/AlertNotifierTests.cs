@@ -124,5 +124,10 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
         _emails.Clear();
         await notifier.SendDigestsAsync(CancellationToken.None);
         Assert.Empty(_emails);
+
+        // A Watch alert arriving after the digest, same day, goes out in a second digest rather than being dropped.
+        await notifier.HandleAsync(Delivery(AlertTier.Watch, NewAccount()), CancellationToken.None);
+        await notifier.SendDigestsAsync(CancellationToken.None);
+        Assert.Equal("[Watch] 1 account(s) to watch", Assert.Single(_emails, e => e.To == "csm@example.com").Subject);
     }
 }
