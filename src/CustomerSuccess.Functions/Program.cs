@@ -1,6 +1,8 @@
 using CustomerSuccess.Functions.Accounts;
 
 using CustomerSuccess.Functions.Health;
+
+using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Storage;
@@ -17,6 +19,8 @@ builder.AddAccounts();
 
 builder.AddHealth();
 
+builder.AddAlerts();
+
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
@@ -26,6 +30,8 @@ app.MapWebhooks();
 app.MapAccounts();
 
 app.MapHealth();
+
+app.MapAlerts();
 
 app.Run();
 

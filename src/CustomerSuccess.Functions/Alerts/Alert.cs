@@ -1,0 +1,121 @@
+using CustomerSuccess.Functions.Health;
+
+namespace CustomerSuccess.Functions.Alerts;
+
+/// <summary>Alert tiers, in order of severity (a higher value is worse).</summary>
+public enum AlertTier
+{
+    Watch = 0,
+    Warning = 1,
+    Critical = 2,
+}
+
+public enum AlertStatus
+{
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+/// <summary>Stable ids of the alert rules. One alert per account and rule at a time; a rule may raise at several tiers.</summary>
+public static class AlertRules
+{
+    /// <summary>The health band: Yellow = Watch, Yellow for N days = Warning, Red = Critical.</summary>
+    public const string HealthBand = "health-band";
+
+    public const string DimensionZero = "dimension-zero";
+
+    public const string UsageDecline = "usage-decline";
+
+    public const string LoginDecline = "login-decline";
+
+    /// <summary>The champion or executive sponsor left.</summary>
+    public const string RelationshipLoss = "relationship-loss";
+
+    /// <summary>An urgent ticket or a formal complaint is open.</summary>
+    public const string SupportEscalation = "support-escalation";
+
+    /// <summary>A payment failed or a dispute was opened.</summary>
+    public const string PaymentRisk = "payment-risk";
+
+    /// <summary>Renewal within the window while the account is Red.</summary>
+    public const string RenewalAtRisk = "renewal-at-risk";
+
+    public static IReadOnlyList<string> All { get; } =
+        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk];
+}
+
+/// <summary>
+/// The state of one account's alert for one rule: open, acknowledged, or resolved (kept for the cooldown).
+/// <see cref="Occurrence"/> counts raises of this rule for the account; <see cref="Version"/> counts changes
+/// that notify someone (raise, escalation), so "{AlertId}-{Tier}-{Version}" names each notification once.
+/// </summary>
+public sealed record Alert
+{
+    public required string AccountId { get; init; }
+
+    public required string RuleId { get; init; }
+
+    public required int Occurrence { get; init; }
+
+    public required AlertTier Tier { get; init; }
+
+    public required AlertStatus Status { get; init; }
+
+    public required DateTimeOffset RaisedAt { get; init; }
+
+    public required DateTimeOffset DueBy { get; init; }
+
+    public int Version { get; init; } = 1;
+
+    /// <summary>Identifies the event behind an event-based rule (e.g. when the payment failed), so the same
+    /// event never raises twice; empty for rules about a continuing state.</summary>
+    public string ConditionKey { get; init; } = string.Empty;
+
+    public string Reason { get; init; } = string.Empty;
+
+    public string? AccountName { get; init; }
+
+    public string? CsmEmail { get; init; }
+
+    public IReadOnlyList<HealthDriver> Drivers { get; init; } = [];
+
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+
+    public string? AcknowledgedBy { get; init; }
+
+    public DateTimeOffset? ResolvedAt { get; init; }
+
+    public string? ResolutionNote { get; init; }
+
+    /// <summary>Set once a Critical alert passed its due time unacknowledged and went to the escalation contact.</summary>
+    public bool EscalatedToContact { get; init; }
+
+    public string? ETag { get; init; }
+
+    public string AlertId => $"{AccountId}-{RuleId}-{Occurrence}";
+
+    public bool IsActive => Status != AlertStatus.Resolved;
+
+    /// <summary>The Service Bus message id of this version of the alert: duplicate detection drops a resend.</summary>
+    public string MessageId => $"{AlertId}-{Tier.ToString().ToLowerInvariant()}-{Version}";
+}
+
+public enum AlertChangeKind
+{
+    Raise,
+    Escalate,
+
+    /// <summary>A Critical alert passed its due time: the escalation contact is told.</summary>
+    EscalateToContact,
+    Resolve,
+
+    /// <summary>Someone acknowledged the alert: it stops escalating on its due time.</summary>
+    Acknowledge,
+}
+
+/// <summary>What the rules decided for one alert; <see cref="Alert"/> is the new state. Raise and the escalations notify; resolve and acknowledge do not.</summary>
+public sealed record AlertChange(AlertChangeKind Kind, Alert Alert)
+{
+    public bool Notifies => Kind is AlertChangeKind.Raise or AlertChangeKind.Escalate or AlertChangeKind.EscalateToContact;
+}

@@ -1,0 +1,62 @@
+namespace CustomerSuccess.Functions.Alerts;
+
+public enum AlertCommandStatus
+{
+    Done,
+    NotFound,
+
+    /// <summary>Already resolved: nothing to acknowledge or resolve.</summary>
+    NotActive,
+}
+
+/// <summary>The API's alert operations: list active alerts, acknowledge, resolve with a note (ETag-guarded).</summary>
+public sealed class AlertCommands(AlertStore store, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<Alert>> ListActiveAsync(AlertTier? tier, string? csm, string? accountId, CancellationToken cancellationToken)
+    {
+        var result = new List<Alert>();
+        var alerts = accountId is null
+            ? store.ListActiveAsync(cancellationToken)
+            : (await store.GetForAccountAsync(accountId, cancellationToken).ConfigureAwait(false)).Where(a => a.IsActive).ToAsyncEnumerable();
+        await foreach (var a in alerts.ConfigureAwait(false))
+        {
+            if ((tier is null || a.Tier == tier) && (csm is null || string.Equals(a.CsmEmail, csm, StringComparison.OrdinalIgnoreCase)))
+            {
+                result.Add(a);
+            }
+        }
+
+        return [.. result.OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy)];
+    }
+
+    public Task<(AlertCommandStatus, Alert?)> AcknowledgeAsync(string accountId, string ruleId, string? by, CancellationToken cancellationToken) =>
+        ChangeAsync(accountId, ruleId, AlertChangeKind.Acknowledge, a => a with { Status = AlertStatus.Acknowledged, AcknowledgedAt = clock.GetUtcNow(), AcknowledgedBy = by }, cancellationToken);
+
+    public Task<(AlertCommandStatus, Alert?)> ResolveAsync(string accountId, string ruleId, string? note, CancellationToken cancellationToken) =>
+        ChangeAsync(accountId, ruleId, AlertChangeKind.Resolve, a => a with { Status = AlertStatus.Resolved, ResolvedAt = clock.GetUtcNow(), ResolutionNote = note }, cancellationToken);
+
+    private async Task<(AlertCommandStatus, Alert?)> ChangeAsync(string accountId, string ruleId, AlertChangeKind kind, Func<Alert, Alert> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var alert = await store.GetAsync(accountId, ruleId, cancellationToken).ConfigureAwait(false);
+            if (alert is null)
+            {
+                return (AlertCommandStatus.NotFound, null);
+            }
+
+            if (!alert.IsActive)
+            {
+                return (AlertCommandStatus.NotActive, alert);
+            }
+
+            var updated = change(alert);
+            if (await store.ApplyAsync(accountId, [new AlertChange(kind, updated)], cancellationToken).ConfigureAwait(false) == AlertWriteStatus.Written)
+            {
+                return (AlertCommandStatus.Done, updated with { ETag = null });
+            }
+        }
+
+        throw new InvalidOperationException($"Alert {accountId}/{ruleId} kept changing.");
+    }
+}

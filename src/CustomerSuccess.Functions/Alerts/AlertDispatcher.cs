@@ -1,0 +1,140 @@
+using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Messaging;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Alerts;
+
+/// <summary>What one dispatcher run did.</summary>
+public sealed record AlertDispatchResult(int TransitionsTaken, int Changes, int Sent, int SendFailures);
+
+/// <summary>
+/// The timer-driven fan-out. (1) Takes the recompute's pending transitions, turns them into alert changes and
+/// outbox rows in one transaction per account, and acknowledges each transition only after that write.
+/// (2) Escalates alerts left unacknowledged past their due time. (3) Sends every outbox row to its tier's
+/// queue and deletes the row only after the queue took it; a failed send leaves the row for the next run,
+/// and the deterministic message id lets duplicate detection drop a resend after a crash between send and delete.
+/// </summary>
+public sealed partial class AlertDispatcher(
+    IHealthTransitionFeed feed,
+    AlertStore store,
+    IMessagePublisher publisher,
+    IOptions<AlertsOptions> options,
+    TimeProvider clock,
+    ILogger<AlertDispatcher> logger)
+{
+    private const int BatchSize = 100;
+    private const int ConflictRetries = 5;
+
+    public async Task<AlertDispatchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var taken = 0;
+        var changes = 0;
+        IReadOnlyList<HealthTransitionEnvelope> pending;
+        do
+        {
+            pending = await feed.ReadPendingAsync(BatchSize, cancellationToken).ConfigureAwait(false);
+            foreach (var envelope in pending)
+            {
+                changes += await ApplyWithRetryAsync(envelope.Transition.AccountId, existing =>
+                    AlertRuleEngine.Evaluate(envelope.Transition, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+                await feed.AcknowledgeAsync(envelope, cancellationToken).ConfigureAwait(false);
+                taken++;
+            }
+        }
+        while (pending.Count == BatchSize);
+
+        changes += await EscalateOverdueAsync(cancellationToken).ConfigureAwait(false);
+        var (sent, failed) = await SendOutboxAsync(cancellationToken).ConfigureAwait(false);
+        return new AlertDispatchResult(taken, changes, sent, failed);
+    }
+
+    public async Task<(int Sent, int Failed)> SendOutboxAsync(CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        var failed = 0;
+        await foreach (var item in store.ListOutboxAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var alert = item.Notification.Alert;
+            var message = new OutgoingMessage(item.MessageId, System.Text.Json.JsonSerializer.Serialize(item.Notification, AlertStore.Json))
+            {
+                ApplicationProperties = new Dictionary<string, string>
+                {
+                    ["tier"] = alert.Tier.ToString(),
+                    ["accountId"] = alert.AccountId,
+                    ["ruleId"] = alert.RuleId,
+                    ["dueBy"] = AlertStore.Iso(alert.DueBy),
+                },
+            };
+            try
+            {
+                await publisher.SendAsync(item.Queue, message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MessagePublishException ex)
+            {
+                failed++;
+                Log.SendDeferred(logger, item.MessageId, item.Queue, ex);
+                continue;
+            }
+
+            await store.DeleteOutboxAsync(item, cancellationToken).ConfigureAwait(false);
+            sent++;
+        }
+
+        return (sent, failed);
+    }
+
+    private async Task<int> EscalateOverdueAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var overdueAccounts = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var alert in store.ListActiveAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (AlertRuleEngine.EscalateIfOverdue(alert, options.Value, now) is not null)
+            {
+                overdueAccounts.Add(alert.AccountId);
+            }
+        }
+
+        var changes = 0;
+        foreach (var account in overdueAccounts)
+        {
+            changes += await ApplyWithRetryAsync(account, existing =>
+                [.. existing.Select(a => AlertRuleEngine.EscalateIfOverdue(a, options.Value, now)).OfType<AlertChange>()], cancellationToken).ConfigureAwait(false);
+        }
+
+        return changes;
+    }
+
+    private async Task<int> ApplyWithRetryAsync(string accountId, Func<IReadOnlyList<Alert>, IReadOnlyList<AlertChange>> decide, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var existing = await store.GetForAccountAsync(accountId, cancellationToken).ConfigureAwait(false);
+            var changes = decide(existing);
+            var status = await store.ApplyAsync(accountId, changes, cancellationToken).ConfigureAwait(false);
+            if (status == AlertWriteStatus.Written)
+            {
+                foreach (var change in changes)
+                {
+                    Log.AlertChanged(logger, change.Alert.AlertId, change.Kind, change.Alert.Tier);
+                }
+
+                return changes.Count;
+            }
+
+            if (attempt >= ConflictRetries)
+            {
+                throw new InvalidOperationException($"Alerts of account {accountId} kept changing underneath the dispatcher.");
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Alert {AlertId}: {Kind} at {Tier}")]
+        public static partial void AlertChanged(ILogger logger, string alertId, AlertChangeKind kind, AlertTier tier);
+
+        [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "Alert message {MessageId} to {Queue} stays in the outbox for the next run")]
+        public static partial void SendDeferred(ILogger logger, string messageId, string queue, Exception exception);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using CustomerSuccess.Functions.Email;
+
+namespace CustomerSuccess.Functions.Alerts;
+
+/// <summary>Builds the alert emails: account, tier, rule, due-by, the health drivers, and links. Pure.</summary>
+public static class AlertEmailComposer
+{
+    public static EmailMessage Compose(AlertNotification notification, AlertRecipients recipients, AlertsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        ArgumentNullException.ThrowIfNull(recipients);
+        ArgumentNullException.ThrowIfNull(options);
+        var alert = notification.Alert;
+        var account = alert.AccountName ?? alert.AccountId;
+        var prefix = notification.Kind == AlertChangeKind.EscalateToContact ? "Overdue " : string.Empty;
+        var subject = $"[{prefix}{alert.Tier}] {account}: {alert.Reason}";
+        var (ack, health) = Links(alert, options);
+
+        var text = new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"Account: {account} ({alert.AccountId})")
+            .AppendLine(CultureInfo.InvariantCulture, $"Tier: {alert.Tier}")
+            .AppendLine(CultureInfo.InvariantCulture, $"Rule: {alert.RuleId} - {alert.Reason}")
+            .AppendLine(CultureInfo.InvariantCulture, $"Due by: {alert.DueBy.UtcDateTime:yyyy-MM-dd HH:mm} UTC")
+            .AppendLine("Health drivers:");
+        foreach (var d in alert.Drivers)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {d.Name} {d.Delta:+0;-0;0}: {d.Explanation}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"Acknowledge: {ack}").AppendLine(CultureInfo.InvariantCulture, $"Account health: {health}");
+
+        var html = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"<h2>{E(alert.Tier.ToString())} alert: {E(account)}</h2><table>")
+            .Append(CultureInfo.InvariantCulture, $"<tr><th>Rule</th><td>{E(alert.RuleId)}: {E(alert.Reason)}</td></tr>")
+            .Append(CultureInfo.InvariantCulture, $"<tr><th>Due by</th><td>{alert.DueBy.UtcDateTime:yyyy-MM-dd HH:mm} UTC</td></tr></table><h3>Health drivers</h3><ul>");
+        foreach (var d in alert.Drivers)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<li>{E(d.Name)} {d.Delta:+0;-0;0}: {E(d.Explanation)}</li>");
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $"</ul><p><a href=\"{E(ack)}\">Acknowledge</a> · <a href=\"{E(health)}\">Account health</a></p>");
+
+        return new EmailMessage
+        {
+            OperationId = OperationId(alert.MessageId, recipients.To),
+            To = recipients.To,
+            Cc = recipients.Cc,
+            Subject = subject,
+            PlainText = text.ToString(),
+            Html = html.ToString(),
+            Category = "alert/" + alert.Tier.ToString().ToLowerInvariant(),
+        };
+    }
+
+    public static EmailMessage ComposeDigest(string recipient, DateOnly day, IReadOnlyList<AlertNotification> items, AlertsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(options);
+        var text = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"Watch alerts for {day:yyyy-MM-dd}:");
+        var html = new StringBuilder().Append(CultureInfo.InvariantCulture, $"<h2>Watch alerts for {day:yyyy-MM-dd}</h2><ul>");
+        foreach (var alert in items.Select(i => i.Alert).OrderBy(a => a.AccountName ?? a.AccountId, StringComparer.Ordinal))
+        {
+            var (ack, health) = Links(alert, options);
+            var account = alert.AccountName ?? alert.AccountId;
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {account}: {alert.Reason} (due {alert.DueBy.UtcDateTime:yyyy-MM-dd}) {health} acknowledge: {ack}");
+            html.Append(CultureInfo.InvariantCulture, $"<li><a href=\"{E(health)}\">{E(account)}</a>: {E(alert.Reason)} (due {alert.DueBy.UtcDateTime:yyyy-MM-dd}) <a href=\"{E(ack)}\">Acknowledge</a></li>");
+        }
+
+        return new EmailMessage
+        {
+            OperationId = OperationId("digest-" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture), recipient),
+            To = recipient,
+            Subject = string.Create(CultureInfo.InvariantCulture, $"[Watch] {items.Count} account(s) to watch"),
+            PlainText = text.ToString(),
+            Html = html.Append("</ul>").ToString(),
+            Category = "alert/watch-digest",
+        };
+    }
+
+    /// <summary>Deterministic per notification and recipient, so the email service drops a repeated send.</summary>
+    public static string OperationId(string about, string recipient)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(about + "|" + recipient.ToUpperInvariant()));
+        return new Guid(hash.AsSpan(0, 16)).ToString();
+    }
+
+    private static (string Ack, string Health) Links(Alert alert, AlertsOptions options)
+    {
+        var root = options.DashboardBaseUrl.TrimEnd('/');
+        var account = Uri.EscapeDataString(alert.AccountId);
+        return ($"{root}/alerts/{account}/{Uri.EscapeDataString(alert.RuleId)}/acknowledge", $"{root}/accounts/{account}/health");
+    }
+
+    private static string E(string value) => WebUtility.HtmlEncode(value);
+}

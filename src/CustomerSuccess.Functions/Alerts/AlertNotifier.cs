@@ -1,0 +1,131 @@
+using System.Text.Json;
+using CustomerSuccess.Functions.Email;
+using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Alerts;
+
+/// <summary>
+/// Consumes the tier queues. Critical and Warning notify at once; Watch is parked for the recipient's daily digest.
+/// A ledger row keyed by notification (alert, tier, version) and recipient makes a redelivered message notify
+/// nobody twice; the email's operation id is derived the same way, so even a crash between send and ledger
+/// write is caught by the email service. Any failure throws, so the queue redelivers and finally dead-letters.
+/// </summary>
+public sealed partial class AlertNotifier(
+    ITableStore tables,
+    IEmailSender email,
+    IOptions<AlertsOptions> options,
+    TimeProvider clock,
+    ILogger<AlertNotifier> logger)
+{
+    public const string LedgerTable = "alertledger";
+    public const string DigestTable = "alertdigest";
+
+    public async Task HandleAsync(ServiceBusDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        var notification = JsonSerializer.Deserialize<AlertNotification>(delivery.Body, AlertStore.Json)
+            ?? throw new InvalidOperationException("Empty alert message.");
+        var alert = notification.Alert;
+        var now = clock.GetUtcNow();
+        var recipients = AlertRecipientSelector.Select(alert, notification.Kind, options.Value, now)!;
+
+        if (alert.Tier == AlertTier.Watch && notification.Kind != AlertChangeKind.EscalateToContact)
+        {
+            await tables.CreateTableIfNotExistsAsync(DigestTable, cancellationToken).ConfigureAwait(false);
+            var row = new TableEntity(Key(recipients.To), alert.MessageId) { ["Body"] = delivery.Body };
+            var parked = await tables.InsertAsync(DigestTable, row, cancellationToken).ConfigureAwait(false);
+            Log.Parked(logger, alert.MessageId, parked.Status);
+            return;
+        }
+
+        await NotifyOnceAsync(alert.MessageId, AlertEmailComposer.Compose(notification, recipients, options.Value), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends the daily Watch digest: one email per recipient, then clears what it covered.</summary>
+    public async Task<int> SendDigestsAsync(CancellationToken cancellationToken)
+    {
+        await tables.CreateTableIfNotExistsAsync(DigestTable, cancellationToken).ConfigureAwait(false);
+        var byRecipient = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
+        await foreach (var row in tables.QueryAsync(DigestTable, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (!byRecipient.TryGetValue(row.PartitionKey, out var list))
+            {
+                byRecipient[row.PartitionKey] = list = [];
+            }
+
+            list.Add(row);
+        }
+
+        var day = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        foreach (var (recipient, rows) in byRecipient)
+        {
+            var items = rows.Select(r => JsonSerializer.Deserialize<AlertNotification>(r.GetString("Body")!, AlertStore.Json)!).ToList();
+            // Keyed by what the digest covers, so a second run the same day with new items is a new digest,
+            // while a retry of the same digest is recognised.
+            var about = "digest-" + day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-"
+                + AlertEmailComposer.OperationId(string.Join(",", rows.Select(r => r.RowKey).Order(StringComparer.Ordinal)), recipient)[..8];
+            var message = AlertEmailComposer.ComposeDigest(recipient, day, items, options.Value) with { OperationId = AlertEmailComposer.OperationId(about, recipient) };
+            await NotifyOnceAsync(about, message, cancellationToken).ConfigureAwait(false);
+            foreach (var row in rows)
+            {
+                await tables.DeleteAsync(DigestTable, row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return byRecipient.Count;
+    }
+
+    private async Task NotifyOnceAsync(string about, EmailMessage message, CancellationToken cancellationToken)
+    {
+        await tables.CreateTableIfNotExistsAsync(LedgerTable, cancellationToken).ConfigureAwait(false);
+        if (await tables.GetAsync(LedgerTable, about, Key(message.To), cancellationToken: cancellationToken).ConfigureAwait(false) is not null)
+        {
+            Log.AlreadyNotified(logger, about);
+            return;
+        }
+
+        var result = await email.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        if (result.Status == EmailSendStatus.Throttled)
+        {
+            throw new InvalidOperationException($"Email for {about} throttled; the queue will redeliver.");
+        }
+
+        var entry = new TableEntity(about, Key(message.To))
+        {
+            ["Status"] = result.Status.ToString(),
+            ["OperationId"] = message.OperationId,
+            ["SentAt"] = clock.GetUtcNow(),
+            ["Error"] = result.Error,
+        };
+        if (entry["Error"] is null)
+        {
+            entry.Properties.Remove("Error");
+        }
+
+        await tables.InsertAsync(LedgerTable, entry, cancellationToken).ConfigureAwait(false);
+        Log.Notified(logger, about, result.Status);
+    }
+
+    /// <summary>Row/partition keys may not hold / \ # ? or control characters; emails rarely do, but be sure.</summary>
+    private static string Key(string value)
+    {
+        var lower = value.Trim().ToLowerInvariant();
+        return lower.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c))
+            ? Uri.EscapeDataString(lower).Replace("%", "~", StringComparison.Ordinal)
+            : lower;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4301, Level = LogLevel.Information, Message = "Alert notification {About}: {Status}")]
+        public static partial void Notified(ILogger logger, string about, EmailSendStatus status);
+
+        [LoggerMessage(EventId = 4302, Level = LogLevel.Information, Message = "Alert notification {About} was already sent; redelivery ignored")]
+        public static partial void AlreadyNotified(ILogger logger, string about);
+
+        [LoggerMessage(EventId = 4303, Level = LogLevel.Information, Message = "Watch alert {MessageId} parked for the daily digest: {Status}")]
+        public static partial void Parked(ILogger logger, string messageId, TableWriteStatus status);
+    }
+}

@@ -1,0 +1,209 @@
+using System.Globalization;
+using CustomerSuccess.Functions.Health;
+
+namespace CustomerSuccess.Functions.Alerts;
+
+/// <summary>
+/// Turns an account's current health state into alert changes. Pure: the caller supplies the account's
+/// existing alerts (open, acknowledged, or resolved and kept for the cooldown), the options and the time.
+/// One alert per account and rule; the same condition never raises twice while its alert is active; a worse
+/// tier escalates the active alert; a cleared condition resolves it; a re-raise waits for the cooldown.
+/// </summary>
+public static class AlertRuleEngine
+{
+    /// <summary>What a rule says about the account now: the tier it warrants (null = condition clear).</summary>
+    public readonly record struct RuleOutcome(AlertTier? Tier, string Reason, string ConditionKey = "");
+
+    public static IReadOnlyList<AlertChange> Evaluate(
+        HealthTransition state,
+        IReadOnlyCollection<Alert> existing,
+        AlertsOptions options,
+        DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(existing);
+        ArgumentNullException.ThrowIfNull(options);
+
+        var changes = new List<AlertChange>();
+        foreach (var ruleId in AlertRules.All)
+        {
+            var current = existing.FirstOrDefault(a => a.RuleId == ruleId);
+            var outcome = options.IsEnabled(ruleId) ? Assess(ruleId, state, options, now) : default;
+            var change = Decide(ruleId, outcome, current, state, options, now);
+            if (change is not null)
+            {
+                changes.Add(change);
+            }
+        }
+
+        return changes;
+    }
+
+    /// <summary>Escalates an alert nobody acknowledged by its due time: one tier up, or at Critical to the escalation contact.</summary>
+    public static AlertChange? EscalateIfOverdue(Alert alert, AlertsOptions options, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        ArgumentNullException.ThrowIfNull(options);
+        if (alert.Status != AlertStatus.Open || now < alert.DueBy)
+        {
+            return null;
+        }
+
+        if (alert.Tier < AlertTier.Critical)
+        {
+            var tier = alert.Tier + 1;
+            return new AlertChange(AlertChangeKind.Escalate, alert with
+            {
+                Tier = tier,
+                DueBy = now + options.DueFor(tier),
+                Version = alert.Version + 1,
+                Reason = alert.Reason + " (not acknowledged by its due time)",
+            });
+        }
+
+        return alert.EscalatedToContact
+            ? null
+            : new AlertChange(AlertChangeKind.EscalateToContact, alert with { EscalatedToContact = true, Version = alert.Version + 1 });
+    }
+
+    /// <summary>The tier one rule warrants for the account's state.</summary>
+    public static RuleOutcome Assess(string ruleId, HealthTransition state, AlertsOptions options, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(options);
+        var lookback = TimeSpan.FromDays(options.EventLookbackDays);
+        return ruleId switch
+        {
+            AlertRules.HealthBand => state.Band switch
+            {
+                HealthBand.Red => new(AlertTier.Critical, "Health band is Red"),
+                HealthBand.Yellow when state.DaysInBand >= options.YellowDaysForWarning =>
+                    new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"Yellow for {state.DaysInBand} days")),
+                HealthBand.Yellow => new(AlertTier.Watch, "Health band dropped to Yellow"),
+                _ => default,
+            },
+            AlertRules.DimensionZero => ZeroDimensions(state) is { Count: > 0 } zero
+                ? new(AlertTier.Warning, "Dimension at 0: " + string.Join(", ", zero))
+                : default,
+            AlertRules.UsageDecline => state.Flags.Contains(HealthFlags.UsageDown2Weeks) || state.Flags.Contains(HealthFlags.UsageDown4Weeks)
+                ? new(AlertTier.Warning, "Usage down 20% or more over 2-4 weeks")
+                : default,
+            AlertRules.LoginDecline => state.Flags.Contains(HealthFlags.LoginsDownWeekOverWeek)
+                ? new(AlertTier.Warning, "Logins down more than 30% week over week for 2+ weeks")
+                : default,
+            AlertRules.RelationshipLoss => Latest(Recent(state.ChampionLeftAt, now, lookback), Recent(state.ExecutiveSponsorLeftAt, now, lookback)) is { } left
+                ? new(AlertTier.Critical, left == state.ChampionLeftAt ? "Champion left" : "Executive sponsor left", Key(left))
+                : default,
+            AlertRules.SupportEscalation => state.OpenUrgentTickets > 0 || state.OpenComplaints > 0
+                ? new(AlertTier.Critical, string.Create(CultureInfo.InvariantCulture, $"{state.OpenUrgentTickets} urgent ticket(s), {state.OpenComplaints} formal complaint(s) open"))
+                : default,
+            AlertRules.PaymentRisk => Latest(Recent(state.LastPaymentFailedAt, now, lookback), Recent(state.LastDisputeOpenedAt, now, lookback)) is { } at
+                ? new(AlertTier.Critical, at == state.LastDisputeOpenedAt ? "Payment dispute opened" : "Payment failed", Key(at))
+                : default,
+            AlertRules.RenewalAtRisk => state.Band == HealthBand.Red && state.RenewalDate is { } renewal
+                && renewal >= now && renewal - now <= TimeSpan.FromDays(options.RenewalWindowDays)
+                ? new(AlertTier.Critical, string.Create(CultureInfo.InvariantCulture, $"Renewal on {renewal:yyyy-MM-dd} while Red"), Key(renewal))
+                : default,
+            _ => throw new ArgumentOutOfRangeException(nameof(ruleId), ruleId, "Unknown alert rule."),
+        };
+    }
+
+    private static AlertChange? Decide(string ruleId, RuleOutcome outcome, Alert? current, HealthTransition state, AlertsOptions options, DateTimeOffset now)
+    {
+        if (current is { IsActive: true })
+        {
+            if (outcome.Tier is not { } tier)
+            {
+                return new AlertChange(AlertChangeKind.Resolve, current with
+                {
+                    Status = AlertStatus.Resolved,
+                    ResolvedAt = now,
+                    ResolutionNote = "Condition cleared",
+                });
+            }
+
+            if (tier > current.Tier)
+            {
+                // A worse tier needs fresh attention: reopen, new due time, a new notification version.
+                return new AlertChange(AlertChangeKind.Escalate, current with
+                {
+                    Tier = tier,
+                    Status = AlertStatus.Open,
+                    AcknowledgedAt = null,
+                    AcknowledgedBy = null,
+                    DueBy = now + options.DueFor(tier),
+                    Version = current.Version + 1,
+                    Reason = outcome.Reason,
+                    ConditionKey = outcome.ConditionKey,
+                    Drivers = state.Drivers,
+                });
+            }
+
+            // Same condition, or a milder one: no new alert, no de-escalation (fewer, steadier alerts).
+            return null;
+        }
+
+        if (outcome.Tier is not { } raiseTier)
+        {
+            return null;
+        }
+
+        if (current is not null)
+        {
+            if (outcome.ConditionKey.Length > 0 && outcome.ConditionKey == current.ConditionKey)
+            {
+                return null;
+            }
+
+            if (current.ResolvedAt is { } resolvedAt && now - resolvedAt < options.Cooldown)
+            {
+                return null;
+            }
+        }
+
+        return new AlertChange(AlertChangeKind.Raise, new Alert
+        {
+            AccountId = state.AccountId,
+            RuleId = ruleId,
+            Occurrence = (current?.Occurrence ?? 0) + 1,
+            Tier = raiseTier,
+            Status = AlertStatus.Open,
+            RaisedAt = now,
+            DueBy = now + options.DueFor(raiseTier),
+            Version = 1,
+            ConditionKey = outcome.ConditionKey,
+            Reason = outcome.Reason,
+            AccountName = state.AccountName,
+            CsmEmail = state.CsmEmail,
+            Drivers = state.Drivers,
+            ETag = current?.ETag,
+        });
+    }
+
+    private static List<string> ZeroDimensions(HealthTransition state)
+    {
+        var names = state.Dimensions.Where(d => d.Value <= 0).Select(d => d.Key.ToString()).ToList();
+        foreach (var flag in state.Flags)
+        {
+            if (flag.StartsWith(HealthFlags.DimensionZeroPrefix, StringComparison.Ordinal))
+            {
+                var name = flag[HealthFlags.DimensionZeroPrefix.Length..];
+                if (!names.Contains(name, StringComparer.Ordinal))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    private static DateTimeOffset? Recent(DateTimeOffset? at, DateTimeOffset now, TimeSpan lookback) =>
+        at is { } t && t <= now && now - t <= lookback ? t : null;
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : (a > b ? a : b);
+
+    private static string Key(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMddTHHmmssZ", CultureInfo.InvariantCulture);
+}

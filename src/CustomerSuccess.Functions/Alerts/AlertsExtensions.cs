@@ -1,0 +1,142 @@
+using Azure.Core;
+using Azure.Identity;
+using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Messaging;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Alerts;
+
+internal static class AlertsExtensions
+{
+    public static IHostApplicationBuilder AddAlerts(this IHostApplicationBuilder builder)
+    {
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddOptions<AlertsOptions>()
+            .BindConfiguration(AlertsOptions.SectionName)
+            .PostConfigure(options =>
+            {
+                if (development)
+                {
+                    // A laptop run without settings still starts; a deployment without them fails at start.
+                    options.EscalationContact = string.IsNullOrWhiteSpace(options.EscalationContact) ? "cs-escalations@localhost.test" : options.EscalationContact;
+                    options.DashboardBaseUrl = string.IsNullOrWhiteSpace(options.DashboardBaseUrl) ? "http://localhost:5173" : options.DashboardBaseUrl;
+                    if (options.Rota.Members.Count == 0)
+                    {
+                        options.Rota.Members.Add("cs-oncall@localhost.test");
+                    }
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
+        builder.Services.AddSingleton(sp => new AlertStore(sp.GetRequiredService<Storage.ITableStore>()));
+        // Built on first use: the transition feed (health), email sender (lifecycle) and queues (local runner or
+        // Service Bus below) are registered by their own features, so only the functions that need them resolve them.
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertDispatcher>(sp));
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertNotifier>(sp));
+        builder.Services.AddSingleton<AlertCommands>();
+
+        // In Azure the queues are Service Bus; standalone the local runner registers its in-process queues instead.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[ServiceBusOptions.SectionName + ":fullyQualifiedNamespace"]))
+        {
+            builder.Services.AddOptions<ServiceBusOptions>().BindConfiguration(ServiceBusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+            builder.Services.AddSingleton(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value;
+                TokenCredential credential = string.Equals(options.Credential, "managedidentity", StringComparison.OrdinalIgnoreCase)
+                    ? new ManagedIdentityCredential(string.IsNullOrEmpty(options.ClientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(options.ClientId))
+                    : new DefaultAzureCredential();
+                return new ServiceBusRestPublisher(options, credential, sp.GetRequiredService<ILogger<ServiceBusRestPublisher>>());
+            });
+            builder.Services.AddSingleton<IMessagePublisher>(sp => sp.GetRequiredService<ServiceBusRestPublisher>());
+            builder.Services.AddSingleton<IDeadLetterStore>(sp => new ServiceBusDeadLetterStore(sp.GetRequiredService<ServiceBusRestPublisher>()));
+        }
+
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAlerts(this IEndpointRouteBuilder app)
+    {
+        app.MapInvocation("AlertsDispatch", async ([FromServices] AlertDispatcher dispatcher, CancellationToken ct) =>
+        {
+            var r = await dispatcher.RunAsync(ct);
+            return Results.Ok(InvocationResponse.Ok($"transitions={r.TransitionsTaken} changes={r.Changes} sent={r.Sent} deferred={r.SendFailures}"));
+        });
+        app.MapInvocation("AlertsWatchDigest", async ([FromServices] AlertNotifier notifier, CancellationToken ct) =>
+            Results.Ok(InvocationResponse.Ok($"digests={await notifier.SendDigestsAsync(ct)}")));
+        foreach (var name in (string[])["AlertsWatch", "AlertsWarning", "AlertsCritical"])
+        {
+            app.MapInvocation(name, async (InvocationRequest request, [FromServices] AlertNotifier notifier, CancellationToken ct) =>
+            {
+                await notifier.HandleAsync(ServiceBusDelivery.From(request, "message"), ct);
+                return Results.Ok(InvocationResponse.Ok());
+            });
+        }
+
+        app.MapGet("/api/alerts", async (AlertTier? tier, string? csm, string? account, [FromServices] AlertCommands commands, CancellationToken ct) =>
+            Results.Ok(await commands.ListActiveAsync(tier, csm, account, ct)))
+            .WithFunction("AlertsList").RequireFunctionKey();
+        app.MapPost("/api/alerts/{accountId}/{ruleId}/acknowledge", async (string accountId, string ruleId, AlertActionRequest? body, [FromServices] AlertCommands commands, CancellationToken ct) =>
+            ToResult(await commands.AcknowledgeAsync(accountId, ruleId, body?.By, ct)))
+            .WithFunction("AlertsAcknowledge").RequireFunctionKey();
+        app.MapPost("/api/alerts/{accountId}/{ruleId}/resolve", async (string accountId, string ruleId, AlertActionRequest? body, [FromServices] AlertCommands commands, CancellationToken ct) =>
+            ToResult(await commands.ResolveAsync(accountId, ruleId, body?.Note, ct)))
+            .WithFunction("AlertsResolve").RequireFunctionKey();
+
+        app.MapGet("/api/admin/deadletters", async (string queue, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
+            Results.Ok(await deadLetters.ListAsync(queue, cancellationToken: ct)))
+            .WithFunction("DeadLettersList").RequireFunctionKey();
+        app.MapPost("/api/admin/deadletters/{queue}/{messageId}/redrive", async (string queue, string messageId, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
+            await deadLetters.RedriveAsync(queue, messageId, ct) ? Results.Accepted() : Results.NotFound())
+            .WithFunction("DeadLettersRedrive").RequireFunctionKey();
+        return app;
+    }
+
+    private static IResult ToResult((AlertCommandStatus Status, Alert? Alert) r) => r.Status switch
+    {
+        AlertCommandStatus.Done => Results.Ok(r.Alert),
+        AlertCommandStatus.NotFound => Results.NotFound(),
+        _ => Results.Conflict(r.Alert),
+    };
+}
+
+/// <summary>Body of acknowledge and resolve.</summary>
+public sealed record AlertActionRequest(string? By, string? Note);
+
+/// <summary>Checks what data annotations cannot: the time zones exist and the SLAs are positive.</summary>
+internal sealed class AlertsOptionsValidator : IValidateOptions<AlertsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AlertsOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var (setting, zone) in new[] { ("Alerts:Rota:TimeZone", options.Rota.TimeZone), ("Alerts:WorkingHours:TimeZone", options.WorkingHours.TimeZone) }
+            .Concat(options.CsmTimeZones.Select(z => ("Alerts:CsmTimeZones:" + z.Key, z.Value))))
+        {
+            if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
+            {
+                failures.Add($"{setting}: unknown time zone '{zone}' (use an IANA id such as Europe/Berlin).");
+            }
+        }
+
+        foreach (var (setting, value) in new[] { ("Alerts:WatchDue", options.WatchDue), ("Alerts:WarningDue", options.WarningDue), ("Alerts:CriticalDue", options.CriticalDue) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                failures.Add($"{setting} must be positive.");
+            }
+        }
+
+        if (options.Cooldown < TimeSpan.Zero)
+        {
+            failures.Add("Alerts:Cooldown must not be negative.");
+        }
+
+        if (options.Rota.Members.Count == 0 && options.Rota.Overrides.Count == 0)
+        {
+            failures.Add("Alerts:Rota:Members must name at least one on-call CSM.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,146 @@
+using CustomerSuccess.Functions.Alerts;
+using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace CustomerSuccess.Functions.Tests.Alerts;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _clock = new(Start);
+    private readonly RestTableStore _tables = TableStoreTestKit.CreateStore(azurite.ConnectionString);
+    private readonly Mock<IHealthTransitionFeed> _feed = new();
+    private readonly Mock<IMessagePublisher> _publisher = new();
+    private readonly List<(string Queue, OutgoingMessage Message)> _sent = [];
+    private readonly Queue<HealthTransitionEnvelope> _pending = new();
+    private readonly List<HealthTransitionEnvelope> _acknowledged = [];
+    private AlertStore _store = null!;
+    private AlertDispatcher _dispatcher = null!;
+
+    public async Task InitializeAsync()
+    {
+        _store = new AlertStore(_tables, TableStoreTestKit.NewTableName());
+        await _store.EnsureCreatedAsync(CancellationToken.None);
+        _feed.Setup(f => f.ReadPendingAsync(It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(() => { var all = _pending.ToList(); _pending.Clear(); return all; });
+        _feed.Setup(f => f.AcknowledgeAsync(It.IsAny<HealthTransitionEnvelope>(), It.IsAny<CancellationToken>()))
+            .Callback<HealthTransitionEnvelope, CancellationToken>((e, _) => _acknowledged.Add(e))
+            .Returns(Task.CompletedTask);
+        _publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<string, OutgoingMessage, CancellationToken>((q, m, _) => _sent.Add((q, m)))
+            .Returns(Task.CompletedTask);
+        var options = Options.Create(new AlertsOptions { EscalationContact = "vp@example.com", DashboardBaseUrl = "https://cs.example.com" });
+        _dispatcher = new AlertDispatcher(_feed.Object, _store, _publisher.Object, options, _clock, NullLogger<AlertDispatcher>.Instance);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private void Push(HealthBand band, int daysInBand = 0) => _pending.Enqueue(new HealthTransitionEnvelope(new HealthTransition
+    {
+        AccountId = "acc-7",
+        RunId = "run-" + _pending.Count,
+        ScoredAt = _clock.GetUtcNow(),
+        Score = 50,
+        Band = band,
+        DaysInBand = daysInBand,
+        CsmEmail = "csm@example.com",
+    }, "h" + Guid.NewGuid().ToString("N")));
+
+    [Fact]
+    public async Task Run_GreenToYellowToRed_SendsOneWatchThenOneCriticalToTheirQueues()
+    {
+        Push(HealthBand.Yellow);
+        await _dispatcher.RunAsync(CancellationToken.None);
+        Push(HealthBand.Yellow, 1);
+        await _dispatcher.RunAsync(CancellationToken.None);
+        _clock.Advance(TimeSpan.FromDays(1));
+        Push(HealthBand.Red);
+        await _dispatcher.RunAsync(CancellationToken.None);
+        await _dispatcher.RunAsync(CancellationToken.None);
+
+        Assert.Collection(
+            _sent,
+            s =>
+            {
+                Assert.Equal("alerts-watch", s.Queue);
+                Assert.Equal("acc-7-health-band-1-watch-1", s.Message.MessageId);
+                Assert.Equal("Watch", s.Message.ApplicationProperties["tier"]);
+                Assert.Equal("acc-7", s.Message.ApplicationProperties["accountId"]);
+                Assert.Equal("health-band", s.Message.ApplicationProperties["ruleId"]);
+                Assert.Equal("2026-03-09T10:00:00.0000000Z", s.Message.ApplicationProperties["dueBy"]);
+            },
+            s =>
+            {
+                Assert.Equal("alerts-critical", s.Queue);
+                Assert.Equal("acc-7-health-band-1-critical-2", s.Message.MessageId);
+            });
+        Assert.Equal(3, _acknowledged.Count);
+        Assert.Empty(await _store.ListOutboxAsync(CancellationToken.None).ToListAsync());
+        var alert = Assert.Single(await _store.GetForAccountAsync("acc-7", CancellationToken.None));
+        Assert.Equal(AlertTier.Critical, alert.Tier);
+    }
+
+    [Fact]
+    public async Task Run_SendFails_AlertStaysInOutboxAndNextRunSendsItOnce()
+    {
+        _publisher.SetupSequence(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new MessagePublishException("broker unavailable"))
+            .Returns(Task.CompletedTask)
+            .Returns(Task.CompletedTask);
+        Push(HealthBand.Red);
+
+        var first = await _dispatcher.RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, first.Sent);
+        Assert.Equal(1, first.SendFailures);
+        Assert.Single(_acknowledged);
+        var waiting = Assert.Single(await _store.ListOutboxAsync(CancellationToken.None).ToListAsync());
+        Assert.Equal("acc-7-health-band-1-critical-1", waiting.MessageId);
+
+        var second = await _dispatcher.RunAsync(CancellationToken.None);
+        var third = await _dispatcher.RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, second.Sent);
+        Assert.Equal(0, third.Sent);
+        _publisher.Verify(p => p.SendAsync("alerts-critical", It.Is<OutgoingMessage>(m => m.MessageId == "acc-7-health-band-1-critical-1"), It.IsAny<CancellationToken>()), Times.Exactly(2));
+        Assert.Empty(await _store.ListOutboxAsync(CancellationToken.None).ToListAsync());
+    }
+
+    [Fact]
+    public async Task Run_StorageWriteFails_DoesNotAcknowledgeTheTransition()
+    {
+        var failing = new Mock<ITableStore>();
+        failing.Setup(t => t.QueryAsync(It.IsAny<string>(), It.IsAny<string?>(), It.IsAny<IReadOnlyList<string>?>(), It.IsAny<int?>(), It.IsAny<CancellationToken>()))
+            .Returns(AsyncEnumerable.Empty<TableEntity>());
+        failing.Setup(t => t.SubmitTransactionAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<TableTransactionAction>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new TableStorageUnavailableException("down"));
+        var dispatcher = new AlertDispatcher(_feed.Object, new AlertStore(failing.Object), _publisher.Object,
+            Options.Create(new AlertsOptions { EscalationContact = "vp@example.com", DashboardBaseUrl = "https://cs.example.com" }), _clock, NullLogger<AlertDispatcher>.Instance);
+        Push(HealthBand.Red);
+
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => dispatcher.RunAsync(CancellationToken.None));
+
+        Assert.Empty(_acknowledged);
+        Assert.Empty(_sent);
+    }
+
+    [Fact]
+    public async Task Run_WarningNotAcknowledgedByDueTime_EscalatesToCritical()
+    {
+        Push(HealthBand.Yellow, 21);
+        await _dispatcher.RunAsync(CancellationToken.None);
+
+        _clock.Advance(TimeSpan.FromDays(3));
+        await _dispatcher.RunAsync(CancellationToken.None);
+
+        Assert.Equal(["alerts-warning", "alerts-critical"], _sent.Select(s => s.Queue));
+        Assert.Equal("acc-7-health-band-1-critical-2", _sent[1].Message.MessageId);
+    }
+}
