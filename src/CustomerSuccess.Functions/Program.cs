@@ -1,8 +1,10 @@
+using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddEmail();
 
 var app = builder.Build();
 
