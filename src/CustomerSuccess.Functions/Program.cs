@@ -3,6 +3,8 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 
 using CustomerSuccess.Functions.Alerts;
+
+using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Storage;
@@ -20,6 +22,8 @@ builder.AddAccounts();
 builder.AddHealth();
 
 builder.AddAlerts();
+
+builder.AddEmail();
 
 var app = builder.Build();
 

@@ -1,0 +1,89 @@
+using System.ComponentModel.DataAnnotations;
+using CustomerSuccess.Functions.Health;
+
+namespace CustomerSuccess.Functions.Lifecycle;
+
+/// <summary>Settings of section "Lifecycle". Sequences default to <see cref="LifecycleSequences.Defaults"/>.</summary>
+public sealed class LifecycleOptions : IValidatableObject
+{
+    public const string SectionName = "Lifecycle";
+
+    public List<AccountSegment> TechTouchSegments { get; set; } = [AccountSegment.Smb];
+
+    /// <summary>At most one lifecycle email per contact per this many days, across all sequences.</summary>
+    [Range(0, 60)]
+    public int CapWindowDays { get; set; } = 3;
+
+    /// <summary>Global send rate, kept under the ACS quota.</summary>
+    [Range(1, 100_000)]
+    public int RatePerMinute { get; set; } = 30;
+
+    [Range(1, 1_000_000)]
+    public int RatePerHour { get; set; } = 100;
+
+    public QuietHoursOptions QuietHours { get; set; } = new();
+
+    /// <summary>Public URL of the unsubscribe endpoint, e.g. https://app.example.com/api/lifecycle/unsubscribe.</summary>
+    public Uri? UnsubscribeBaseUrl { get; set; }
+
+    /// <summary>HMAC key of unsubscribe links (Key Vault in Azure); at least 32 characters.</summary>
+    public string? UnsubscribeSigningKey { get; set; }
+
+    public double AdoptionThreshold { get; set; } = 0.30;
+
+    public List<string> KeyFeatures { get; set; } = [];
+
+    public string ActivationMilestone { get; set; } = "activated";
+
+    public string FirstValueMilestone { get; set; } = "first-value";
+
+    public string OnboardingCompletedMilestone { get; set; } = "onboarding-completed";
+
+    /// <summary>Accounts that started longer ago than this are not enrolled in onboarding (e.g. on first deployment).</summary>
+    public int OnboardingEnrollWithinDays { get; set; } = 14;
+
+    /// <summary>Empty = the built-in defaults.</summary>
+    public List<LifecycleSequenceDefinition> Sequences { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (UnsubscribeBaseUrl is null || !UnsubscribeBaseUrl.IsAbsoluteUri)
+        {
+            yield return new ValidationResult("Lifecycle__UnsubscribeBaseUrl must be an absolute URL (every lifecycle email carries an unsubscribe link).", [nameof(UnsubscribeBaseUrl)]);
+        }
+
+        if (string.IsNullOrEmpty(UnsubscribeSigningKey) || UnsubscribeSigningKey.Length < 32)
+        {
+            yield return new ValidationResult("Lifecycle__UnsubscribeSigningKey is required (at least 32 characters; from Key Vault in Azure).", [nameof(UnsubscribeSigningKey)]);
+        }
+
+        if (RatePerMinute > RatePerHour)
+        {
+            yield return new ValidationResult("Lifecycle__RatePerMinute cannot exceed Lifecycle__RatePerHour.", [nameof(RatePerMinute)]);
+        }
+
+        if (AdoptionThreshold is < 0 or > 1)
+        {
+            yield return new ValidationResult("Lifecycle__AdoptionThreshold is a share between 0 and 1.", [nameof(AdoptionThreshold)]);
+        }
+
+        foreach (var sequence in Sequences)
+        {
+            if (string.IsNullOrWhiteSpace(sequence.Name) || sequence.Steps.Count == 0 || sequence.Steps.Any(s => string.IsNullOrWhiteSpace(s.Name)))
+            {
+                yield return new ValidationResult("Each Lifecycle__Sequences entry needs a Name and named Steps.", [nameof(Sequences)]);
+            }
+        }
+    }
+}
+
+/// <summary>Local-time window in which no lifecycle email is sent (wraps past midnight when Start &gt; End).</summary>
+public sealed class QuietHoursOptions
+{
+    public TimeOnly Start { get; set; } = new(21, 0);
+
+    public TimeOnly End { get; set; } = new(8, 0);
+
+    /// <summary>Time zone for contacts that have none.</summary>
+    public string DefaultTimeZone { get; set; } = "UTC";
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using CustomerSuccess.Functions.Email;
+using CustomerSuccess.Functions.Messaging;
+
+namespace CustomerSuccess.Functions.Lifecycle;
+
+/// <summary>The body of a lifecycle-send queue message: which step occurrence goes to which contact.</summary>
+public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence);
+
+public enum LifecycleSendOutcome
+{
+    Sent,
+    AlreadySent,
+    Dropped,
+    Deferred,
+    Rejected,
+}
+
+public sealed record LifecycleSendResult(LifecycleSendOutcome Outcome, string? Reason = null, DateTimeOffset? NotBefore = null);
+
+/// <summary>Lifecycle state the send processor and the scan read and write (Table storage in the app).</summary>
+public interface ILifecycleStore
+{
+    Task<LifecycleEnrollment?> GetEnrollmentAsync(string accountId, string contactId, string sequence, string enrollmentKey, CancellationToken cancellationToken);
+
+    Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken);
+
+    /// <summary>True when the ledger already records this send as delivered to the provider.</summary>
+    Task<bool> WasSentAsync(string sendId, CancellationToken cancellationToken);
+
+    /// <summary>Ledger entry plus the contact's last-sent time, written after the provider accepted the email.</summary>
+    Task RecordSentAsync(LifecycleSendMessage message, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task RecordRejectedAsync(LifecycleSendMessage message, string errorCode, DateTimeOffset at, CancellationToken cancellationToken);
+}
+
+/// <summary>Current facts of one account for the check right before a send.</summary>
+public interface ILifecycleFactsSource
+{
+    Task<LifecycleAccountFacts?> GetAsync(string accountId, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Processes one queued send: ledger check, suppression, exits and step condition re-checked against current
+/// facts, per-contact cap and quiet hours, the global rate limit, render, send with the deterministic send id as
+/// the ACS operation id. Anything that must wait (cap, quiet hours, rate limit, 429) is re-queued for later with
+/// a scheduled enqueue time, never dropped; a provider failure throws so the queue redelivers.
+/// </summary>
+public sealed partial class LifecycleSendProcessor
+{
+    public const string QueueName = "lifecycle-send";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly ILifecycleStore _store;
+    private readonly ILifecycleFactsSource _facts;
+    private readonly LifecycleSequenceEngine _engine;
+    private readonly SendCapPolicy _caps;
+    private readonly SendRateLimiter _rate;
+    private readonly LifecycleTemplateRenderer _templates;
+    private readonly UnsubscribeLinkSigner _unsubscribe;
+    private readonly IEmailSender _email;
+    private readonly IMessagePublisher _publisher;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LifecycleSendProcessor> _logger;
+
+    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, SendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger)
+    {
+        _store = store;
+        _facts = facts;
+        _engine = engine;
+        _caps = caps;
+        _rate = rate;
+        _templates = templates;
+        _unsubscribe = unsubscribe;
+        _email = email;
+        _publisher = publisher;
+        _time = time;
+        _logger = logger;
+    }
+
+    public static OutgoingMessage ToQueueMessage(LifecycleSendMessage message, DateTimeOffset? notBefore = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+
+        // A rescheduled copy needs its own message id, or duplicate detection would drop it as a resend.
+        var id = notBefore is { } at ? message.SendId + ":" + at.UtcTicks.ToString(CultureInfo.InvariantCulture) : message.SendId;
+        return new OutgoingMessage(id, JsonSerializer.Serialize(message, Json)) { ScheduledEnqueueTime = notBefore, CorrelationId = message.SendId };
+    }
+
+    public static LifecycleSendMessage? Parse(string body) => JsonSerializer.Deserialize<LifecycleSendMessage>(body, Json);
+
+    public async Task<LifecycleSendResult> ProcessAsync(LifecycleSendMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (await _store.WasSentAsync(message.SendId, cancellationToken))
+        {
+            return new LifecycleSendResult(LifecycleSendOutcome.AlreadySent);
+        }
+
+        var facts = await _facts.GetAsync(message.AccountId, cancellationToken);
+        var contact = facts?.Contacts.FirstOrDefault(c => c.ContactId == message.ContactId);
+        var enrollment = await _store.GetEnrollmentAsync(message.AccountId, message.ContactId, message.Sequence, message.EnrollmentKey, cancellationToken);
+        var state = await _store.GetContactStateAsync(message.ContactId, cancellationToken);
+        var now = _time.GetUtcNow();
+
+        var reason = facts is null || contact is null ? "account or contact gone"
+            : enrollment is null ? "enrollment gone"
+            : state.Suppressed ? "suppressed: " + state.SuppressedReason
+            : _engine.CheckBeforeSend(facts, enrollment, message.Step);
+        if (reason is not null)
+        {
+            Log.Dropped(_logger, message.SendId, message.Sequence, message.Step, reason);
+            return new LifecycleSendResult(LifecycleSendOutcome.Dropped, reason);
+        }
+
+        var step = new LifecycleDueStep(message.AccountId, message.ContactId, message.Sequence, message.Step, message.EnrollmentKey, message.Occurrence, now, 0);
+        var cap = _caps.Decide(contact!, [step], state.LastSentAt, now);
+        if (cap.Send is null)
+        {
+            return await DeferAsync(message, cap.NotBefore ?? now.AddHours(1), cap.Reason ?? "capped", cancellationToken);
+        }
+
+        if (!_rate.TryAcquire(out var wait))
+        {
+            return await DeferAsync(message, now + wait, "rate limit", cancellationToken);
+        }
+
+        var unsubscribeUrl = _unsubscribe.LinkFor(contact!.ContactId);
+        var rendered = _templates.Render(message.Sequence, message.Step, facts!, contact, unsubscribeUrl);
+        var result = await _email.SendAsync(
+            new EmailMessage
+            {
+                OperationId = message.SendId,
+                To = contact.Email,
+                Subject = rendered.Subject,
+                Html = rendered.Html,
+                PlainText = rendered.PlainText,
+                Headers = _unsubscribe.HeadersFor(contact.ContactId),
+                Category = "lifecycle/" + message.Sequence + "/" + message.Step,
+            },
+            cancellationToken);
+
+        switch (result.Status)
+        {
+            case EmailSendStatus.Accepted:
+                await _store.RecordSentAsync(message, now, cancellationToken);
+                Log.Sent(_logger, message.SendId, message.Sequence, message.Step);
+                return new LifecycleSendResult(LifecycleSendOutcome.Sent);
+            case EmailSendStatus.Throttled:
+                return await DeferAsync(message, now + (result.RetryAfter ?? TimeSpan.FromMinutes(1)), "provider throttled", cancellationToken);
+            default:
+                await _store.RecordRejectedAsync(message, result.Error ?? "rejected", now, cancellationToken);
+                return new LifecycleSendResult(LifecycleSendOutcome.Rejected, result.Error);
+        }
+    }
+
+    private async Task<LifecycleSendResult> DeferAsync(LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken)
+    {
+        await _publisher.SendAsync(QueueName, ToQueueMessage(message, notBefore), cancellationToken);
+        Log.Deferred(_logger, message.SendId, reason, notBefore);
+        return new LifecycleSendResult(LifecycleSendOutcome.Deferred, reason, notBefore);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(100, LogLevel.Information, "Lifecycle send {SendId} ({Sequence}/{Step}) accepted")]
+        public static partial void Sent(ILogger logger, string sendId, string sequence, string step);
+
+        [LoggerMessage(101, LogLevel.Information, "Lifecycle send {SendId} ({Sequence}/{Step}) dropped: {Reason}")]
+        public static partial void Dropped(ILogger logger, string sendId, string sequence, string step, string reason);
+
+        [LoggerMessage(102, LogLevel.Information, "Lifecycle send {SendId} deferred ({Reason}) until {NotBefore}")]
+        public static partial void Deferred(ILogger logger, string sendId, string reason, DateTimeOffset notBefore);
+    }
+}
