@@ -66,7 +66,7 @@ internal sealed class WebhookDispatcher
         foreach (var e in segment)
         {
             // Identify and group calls often go out alone; track and page mostly in batches.
-            if (e.Type is "identify" or "group" ? _rng.NextDouble() < 0.5 : _rng.NextDouble() < 0.03)
+            if (e.Type is "identify" or "group" ? _rng.NextDouble() < 0.1 : _rng.NextDouble() < 0.02)
             {
                 deliveries.Add(SegmentDelivery([e], single: true));
             }

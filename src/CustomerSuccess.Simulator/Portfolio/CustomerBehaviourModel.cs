@@ -16,7 +16,7 @@ internal sealed record PlannedEvent(Provider Provider, string EventId, string Ty
 /// </summary>
 internal sealed class CustomerBehaviourModel
 {
-    private static readonly string[] KeyFeatures = ["Dashboard Viewed", "Report Created", "Workflow Run", "Integration Synced", "Export Downloaded", "Comment Added"];
+    private static readonly string[] KeyFeatures = ["Signed In", "Dashboard Viewed", "Report Created", "Workflow Run", "Integration Synced", "Export Downloaded", "Comment Added"];
     private static readonly string[] TicketSubjects = ["Cannot export report", "SSO login loop", "Question about billing", "Integration sync delayed", "How do I add users?", "Dashboard loads slowly", "Data missing after import", "API rate limit errors"];
     private static readonly string[] StormSubjects = ["Outage: workflows not running", "Data sync failing for all users", "URGENT: production integration down", "Reports showing wrong numbers", "Escalation: still broken after fix"];
 
@@ -444,7 +444,7 @@ internal sealed class CustomerBehaviourModel
                 continue;
             }
 
-            var p = a.Engagement * user.Propensity * dayFactor * 0.6;
+            var p = a.Engagement * user.Propensity * dayFactor * 0.45;
             if (rng.NextDouble() >= p)
             {
                 continue;
@@ -468,14 +468,16 @@ internal sealed class CustomerBehaviourModel
                 }
             }
 
-            events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, groupId, "Signed In", new JsonObject { ["method"] = "sso" }, at), a, "track"));
-            if (rng.NextDouble() < 0.6)
+            // One event per active person-day stands for their session (the feature they came for); some do a second thing.
+            var feature = KeyFeatures[Math.Min(KeyFeatures.Length - 1, (int)(Math.Pow(rng.NextDouble(), 1.6) * KeyFeatures.Length))];
+            events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, groupId, feature, new JsonObject { ["duration_seconds"] = rng.Next(20, 900) }, at), a, "track"));
+            if (rng.NextDouble() < 0.15)
             {
-                var feature = KeyFeatures[Math.Min(KeyFeatures.Length - 1, (int)(Math.Pow(rng.NextDouble(), 1.6) * KeyFeatures.Length))];
-                events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, groupId, feature, new JsonObject { ["duration_seconds"] = rng.Next(20, 900) }, at.AddMinutes(rng.Next(1, 50))), a, "track"));
+                var second = KeyFeatures[rng.Next(KeyFeatures.Length)];
+                events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, groupId, second, new JsonObject { ["duration_seconds"] = rng.Next(20, 900) }, at.AddMinutes(rng.Next(1, 50))), a, "track"));
             }
 
-            if (rng.NextDouble() < 0.08)
+            if (rng.NextDouble() < 0.03)
             {
                 events.Add(SegmentEvent(rng, SegmentPayloads.Page(Uuid(rng), user, groupId, "Billing", "/settings/billing", at.AddMinutes(2)), a, "page"));
             }

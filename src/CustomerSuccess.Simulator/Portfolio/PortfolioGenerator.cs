@@ -72,9 +72,9 @@ internal static class PortfolioGenerator
         // ARR log-uniform within the tier; per-seat price typical for the tier; seats follow from both.
         var (arrLow, arrHigh, priceLow, priceHigh) = segment switch
         {
-            Segment.Smb => (3_000d, 19_000d, 25d, 50d),
-            Segment.MidMarket => (21_000d, 95_000d, 45d, 90d),
-            _ => (110_000d, 450_000d, 120d, 250d),
+            Segment.Smb => (3_000d, 19_000d, 60d, 120d),
+            Segment.MidMarket => (21_000d, 95_000d, 100d, 200d),
+            _ => (110_000d, 450_000d, 200d, 400d),
         };
         var arr = Math.Exp(Math.Log(arrLow) + (rng.NextDouble() * (Math.Log(arrHigh) - Math.Log(arrLow))));
         var monthlySeatPrice = Math.Round(priceLow + (rng.NextDouble() * (priceHigh - priceLow)));

@@ -23,7 +23,7 @@ internal static class HtmlReport
 
     private static string Pct(double share) => share.ToString("P1", Inv);
 
-    private static string Money(long cents) => (cents / 100m).ToString("C0", CultureInfo.GetCultureInfo("en-US"));
+    private static string Money(long cents) => (cents < 0 ? "-$" : "$") + Math.Abs(cents / 100m).ToString("N0", Inv);
 
     private static string BandColor(string? band) => band switch { "Green" => Green, "Yellow" => Yellow, "Red" => Red, _ => "#bbb" };
 

@@ -12,7 +12,7 @@ internal static class TerminalReport
 
     private static string Pct(double share) => share.ToString("P1", CultureInfo.InvariantCulture);
 
-    private static string Money(long cents) => (cents / 100m).ToString("C0", CultureInfo.GetCultureInfo("en-US"));
+    private static string Money(long cents) => (cents < 0 ? "-$" : "$") + Math.Abs(cents / 100m).ToString("N0", CultureInfo.InvariantCulture);
 
     public static void Write(IAnsiConsole console, SimulationResult r, string reportPath)
     {
