@@ -78,9 +78,22 @@ internal static class PortfolioGenerator
         };
         var arr = Math.Exp(Math.Log(arrLow) + (rng.NextDouble() * (Math.Log(arrHigh) - Math.Log(arrLow))));
         var monthlySeatPrice = Math.Round(priceLow + (rng.NextDouble() * (priceHigh - priceLow)));
-        var seats = Math.Max(2, (int)Math.Round(arr / 12 / monthlySeatPrice));
         var annual = segment != Segment.Smb || rng.NextDouble() < 0.35;
         var unit = annual ? (long)(monthlySeatPrice * 12 * 100 * 0.85) : (long)(monthlySeatPrice * 100);
+        var seatArr = (annual ? unit : unit * 12) / 100d;
+        var seats = Math.Max(2, (int)Math.Round(arr / seatArr));
+
+        // Whole seats and the annual discount must not move an account out of its ARR tier.
+        var (tierLow, tierHigh) = segment switch { Segment.Smb => (0d, 19_900d), Segment.MidMarket => (20_100d, 99_900d), _ => (100_100d, double.MaxValue) };
+        while (seats * seatArr < tierLow)
+        {
+            seats++;
+        }
+
+        while (seats > 1 && seats * seatArr > tierHigh)
+        {
+            seats--;
+        }
 
         var behaviour = PickBehaviour(rng, segment);
         var isNew = behaviour == Behaviour.SlowOnboarder || (behaviour == Behaviour.HealthyAdopter && rng.NextDouble() < 0.12);
