@@ -17,6 +17,11 @@ internal static class SimulatorCommand
     public static async Task<int> RunAsync(SimulatorArguments args, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            // Logs and CI: wide enough that the summary tables are not squeezed to 80 columns.
+            console.Profile.Width = 160;
+        }
         if (args.Accounts < 1 || args.Days < 1 || args.Concurrency < 1 || args.Speed < 1 || args.Speed > 24)
         {
             console.MarkupLine("[red]--accounts, --days and --concurrency must be at least 1; --speed between 1 and 24.[/]");
