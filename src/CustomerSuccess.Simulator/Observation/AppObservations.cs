@@ -46,7 +46,7 @@ internal sealed class AppObservations
 
     public bool AlertsApiAvailable { get; private set; }
 
-    public List<AlertView> Alerts { get; private set; } = [];
+    public List<AlertView> Alerts { get; set; } = [];
 
     public List<EmailView> Emails { get; private set; } = [];
 
