@@ -66,17 +66,19 @@ internal sealed class SimulationRun
         }
 
         var settleTimeouts = 0;
+        var pending = new List<PlannedEvent>();
         for (var day = 0; day < _options.Days; day++)
         {
-            var events = model.PlanDay(day);
+            // Things planned today may happen after midnight (a rating the next morning); they wait for their step.
+            var events = pending.Concat(model.PlanDay(day)).OrderBy(e => e.OccurredAt).ToList();
             var date = portfolio.DateOf(day);
             for (var stepEnd = stepHours; stepEnd <= 24; stepEnd += stepHours)
             {
-                var from = date.AddHours(stepEnd - stepHours);
                 var to = date.AddHours(stepEnd);
                 var now = await app.SetClockAsync(to, cancellationToken);
                 Interlocked.Increment(ref counters.ClockSteps);
-                var window = events.Where(e => e.OccurredAt >= from && e.OccurredAt < to).OrderBy(e => e.OccurredAt).ToList();
+                var window = events.Where(e => e.OccurredAt < to).ToList();
+                events.RemoveRange(0, window.Count);
                 var lastStep = day == _options.Days - 1 && stepEnd == 24;
                 var deliveries = dispatcher.Plan(window, lastStep);
                 if (lastStep)
@@ -92,6 +94,7 @@ internal sealed class SimulationRun
                 }
             }
 
+            pending = events;
             counters.ScoresSeen = await observed.SnapshotPortfolioAsync(day, cancellationToken);
             var alerts = await observed.ReadAlertsAsync(cancellationToken);
             counters.AlertsSeen = alerts.Count;
