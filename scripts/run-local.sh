@@ -47,6 +47,8 @@ export Lifecycle__UnsubscribeSigningKey="$(secret)"
 export Email__OutboxPath="$run_dir/outbox"
 export Hosting__Port="$app_port"
 export Clock__Mode="${CLOCK_MODE:-Simulated}"
+# The simulator moves the clock in steps and waits for the runner to settle; a short poll keeps each step quick.
+export LocalRunner__PollInterval="${LOCAL_RUNNER_POLL:-00:00:00.020}"
 export ASPNETCORE_ENVIRONMENT=Development
 export Logging__LogLevel__Default=Warning
 

@@ -1,0 +1,68 @@
+using CustomerSuccess.Simulator.Observation;
+using CustomerSuccess.Simulator.Portfolio;
+
+namespace CustomerSuccess.Simulator.Driving;
+
+/// <summary>
+/// Plays the CSMs: each alert they see gets acknowledged after a human delay (shorter for higher tiers; now and
+/// then someone is slow), through the app's API like a person clicking "acknowledge". Assumed endpoint:
+/// POST /api/alerts/{id}/acknowledge with {"acknowledgedBy": email}.
+/// </summary>
+internal sealed class CsmResponder
+{
+    private readonly AppClient _app;
+    private readonly SimulatedPortfolio _portfolio;
+    private readonly Random _rng;
+    private readonly Dictionary<string, DateTimeOffset> _planned = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+
+    public CsmResponder(AppClient app, SimulatedPortfolio portfolio, int seed)
+    {
+        _app = app;
+        _portfolio = portfolio;
+        _rng = new Random(HashCode.Combine(seed, 0xc5));
+    }
+
+    public int Failed { get; private set; }
+
+    /// <summary>Acknowledges the alerts whose human delay has passed by <paramref name="now"/>; returns how many were acknowledged.</summary>
+    public async Task<int> RespondAsync(IReadOnlyList<AlertView> alerts, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var acknowledged = 0;
+        foreach (var alert in alerts)
+        {
+            if (alert.AcknowledgedAt is not null || _done.Contains(alert.Id))
+            {
+                continue;
+            }
+
+            if (!_planned.TryGetValue(alert.Id, out var when))
+            {
+                var raised = alert.RaisedAt ?? now;
+                var medianHours = alert.Tier switch { "Critical" => 2.0, "Warning" => 8.0, _ => 24.0 };
+                var slow = _rng.NextDouble() < 0.15 ? 4.0 : 1.0;
+                when = raised.AddHours(medianHours * slow * -Math.Log(1 - (_rng.NextDouble() * 0.9)) / Math.Log(2));
+                _planned[alert.Id] = when;
+            }
+
+            if (when > now)
+            {
+                continue;
+            }
+
+            var by = alert.AssignedTo ?? _portfolio.Accounts.FirstOrDefault(a => a.AccountId == alert.AccountId)?.CsmEmail ?? _portfolio.Csms[0].Email;
+            var status = await _app.PostJsonAsync($"/api/alerts/{Uri.EscapeDataString(alert.Id)}/acknowledge", new { acknowledgedBy = by }, cancellationToken);
+            _done.Add(alert.Id);
+            if (status is >= 200 and < 300)
+            {
+                acknowledged++;
+            }
+            else
+            {
+                Failed++;
+            }
+        }
+
+        return acknowledged;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using CustomerSuccess.Simulator.Providers;
+
+namespace CustomerSuccess.Simulator.Driving;
+
+/// <summary>Everything the simulator sent and what the app answered, per provider; safe to update from concurrent senders.</summary>
+internal sealed class RunCounters
+{
+    private readonly ProviderCounters[] _providers = [new(), new(), new()];
+
+    public ProviderCounters For(Provider provider) => _providers[(int)provider];
+
+    public IEnumerable<(Provider Provider, ProviderCounters Counters)> All =>
+        Enum.GetValues<Provider>().Select(p => (p, For(p)));
+
+    public long Requests => _providers.Sum(p => p.Requests);
+
+    public long Events => _providers.Sum(p => p.Events);
+
+    public long Acknowledged => _providers.Sum(p => p.Acknowledged);
+
+    public long NotAcknowledged => _providers.Sum(p => p.NotAcknowledged);
+
+    public long ClockSteps;
+
+    public long ScoresSeen;
+
+    public long AlertsSeen;
+
+    public long EmailsSeen;
+
+    public long AlertsAcknowledgedBySimulator;
+}
+
+internal sealed class ProviderCounters
+{
+    private long _requests;
+    private long _events;
+    private long _acknowledged;
+    private long _notAcknowledged;
+    private long _duplicates;
+    private long _delayed;
+    private long _unlinked;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Distinct provider events in the requests (batches count each message; duplicates are not counted again).</summary>
+    public long Events => Interlocked.Read(ref _events);
+
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    public long NotAcknowledged => Interlocked.Read(ref _notAcknowledged);
+
+    public long DuplicateDeliveries => Interlocked.Read(ref _duplicates);
+
+    public long DelayedOutOfOrder => Interlocked.Read(ref _delayed);
+
+    public long UnlinkedAtSend => Interlocked.Read(ref _unlinked);
+
+    /// <summary>Non-2xx answers by status code (0 = no answer: connection error or timeout).</summary>
+    public ConcurrentDictionary<int, long> Failures { get; } = new();
+
+    public void Sent(int events, bool duplicate)
+    {
+        Interlocked.Increment(ref _requests);
+        if (duplicate)
+        {
+            Interlocked.Increment(ref _duplicates);
+        }
+        else
+        {
+            Interlocked.Add(ref _events, events);
+        }
+    }
+
+    public void Answered(int status)
+    {
+        if (status is >= 200 and < 300)
+        {
+            Interlocked.Increment(ref _acknowledged);
+        }
+        else
+        {
+            Interlocked.Increment(ref _notAcknowledged);
+            Failures.AddOrUpdate(status, 1, (_, n) => n + 1);
+        }
+    }
+
+    public void Delayed() => Interlocked.Increment(ref _delayed);
+
+    public void Unlinked(int n) => Interlocked.Add(ref _unlinked, n);
+}
