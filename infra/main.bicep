@@ -63,14 +63,14 @@ var serviceName = 'api'
 var functionAppName = '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 // Key Vault secret names the app settings reference; set them after deployment (docs/deploy.md).
-var keyVaultSecretNames = {
+var keyVaultItemNames = {
   stripe: 'stripe-webhook-signing-secret'
   segment: 'segment-webhook-shared-secret'
   zendesk: 'zendesk-webhook-signing-secret'
   unsubscribe: 'lifecycle-unsubscribe-signing-key'
 }
 
-resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
   location: location
   tags: tags
@@ -78,7 +78,7 @@ resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
-  scope: resourceGroup
+  scope: rg
   params: {
     name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
     location: location
@@ -88,7 +88,7 @@ module identity 'modules/identity.bicep' = {
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
-  scope: resourceGroup
+  scope: rg
   params: {
     logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
     applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
@@ -99,7 +99,7 @@ module monitoring 'modules/monitoring.bicep' = {
 
 module storage 'modules/storage.bicep' = {
   name: 'storage'
-  scope: resourceGroup
+  scope: rg
   params: {
     name: '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
@@ -110,7 +110,7 @@ module storage 'modules/storage.bicep' = {
 
 module serviceBus 'modules/servicebus.bicep' = {
   name: 'servicebus'
-  scope: resourceGroup
+  scope: rg
   params: {
     name: '${abbrs.serviceBusNamespaces}${resourceToken}'
     location: location
@@ -120,7 +120,7 @@ module serviceBus 'modules/servicebus.bicep' = {
 
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
-  scope: resourceGroup
+  scope: rg
   params: {
     name: '${abbrs.keyVaultVaults}${resourceToken}'
     location: location
@@ -130,7 +130,7 @@ module keyVault 'modules/keyvault.bicep' = {
 
 module communication 'modules/communication.bicep' = {
   name: 'communication'
-  scope: resourceGroup
+  scope: rg
   params: {
     communicationServiceName: '${abbrs.communicationCommunicationServices}${resourceToken}'
     emailServiceName: '${abbrs.communicationEmailServices}${resourceToken}'
@@ -143,7 +143,7 @@ module communication 'modules/communication.bicep' = {
 
 module rbac 'modules/rbac.bicep' = {
   name: 'rbac'
-  scope: resourceGroup
+  scope: rg
   params: {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
@@ -158,7 +158,7 @@ module rbac 'modules/rbac.bicep' = {
 
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
-  scope: resourceGroup
+  scope: rg
   params: {
     name: functionAppName
     planName: '${abbrs.webServerFarms}${resourceToken}'
@@ -174,7 +174,7 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     keyVaultUri: keyVault.outputs.uri
-    keyVaultSecretNames: keyVaultSecretNames
+    keyVaultReferenceNames: keyVaultItemNames
     emailEndpoint: communication.outputs.endpoint
     emailSenderAddress: communication.outputs.senderAddress
     dashboardBaseUrl: dashboardBaseUrl
@@ -195,7 +195,7 @@ output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 
 @description('Name of the resource group.')
-output AZURE_RESOURCE_GROUP string = resourceGroup.name
+output AZURE_RESOURCE_GROUP string = rg.name
 
 @description('Name of the function app (zip deploy target).')
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
@@ -218,8 +218,8 @@ output EMAIL_SENDER_ADDRESS string = communication.outputs.senderAddress
 @description('Name of the Key Vault to set the webhook secrets and unsubscribe key in.')
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 
-@description('Key Vault secret names: Stripe signing secret, Segment shared secret, Zendesk signing secret, unsubscribe signing key.')
-output KEY_VAULT_SECRET_NAMES object = keyVaultSecretNames
+@description('Names of the Key Vault items to set after deployment: Stripe signing secret, Segment shared secret, Zendesk signing secret, unsubscribe signing key.')
+output KEY_VAULT_ITEMS object = keyVaultItemNames
 
 @description('Name of the Service Bus namespace (queues and dead letters).')
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.name

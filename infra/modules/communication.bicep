@@ -72,7 +72,7 @@ output name string = communicationService.name
 output endpoint string = 'https://${communicationService.properties.hostName}'
 
 @description('Sender address mail goes out from, for Email__SenderAddress. An Azure-managed domain only sends as DoNotReply.')
-output senderAddress string = '${useCustomDomain ? senderUser.name : 'DoNotReply'}@${domain.properties.mailFromSenderDomain}'
+output senderAddress string = '${useCustomDomain ? senderUsername : 'DoNotReply'}@${domain.properties.mailFromSenderDomain}'
 
 @description('DNS records to create at the custom domain\'s DNS host before it can send (empty for an Azure-managed domain).')
 output domainVerificationRecords object = useCustomDomain ? domain.properties.verificationRecords : {}

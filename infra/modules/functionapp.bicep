@@ -43,7 +43,7 @@ param applicationInsightsConnectionString string
 param keyVaultUri string
 
 @description('Required. Names of the Key Vault secrets the app settings reference: stripe, segment, zendesk, unsubscribe.')
-param keyVaultSecretNames object
+param keyVaultReferenceNames object
 
 @description('Required. Communication Services endpoint for the Email REST call.')
 param emailEndpoint string
@@ -161,16 +161,16 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AZURE_CLIENT_ID: identityClientId
 
     // Webhook signing secrets: Key Vault references, resolved by the platform.
-    Webhooks__Stripe__SigningSecrets__0: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretNames.stripe})'
-    Webhooks__Segment__SharedSecrets__0: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretNames.segment})'
-    Webhooks__Zendesk__SigningSecrets__0: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretNames.zendesk})'
+    Webhooks__Stripe__SigningSecrets__0: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.stripe})'
+    Webhooks__Segment__SharedSecrets__0: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.segment})'
+    Webhooks__Zendesk__SigningSecrets__0: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.zendesk})'
 
     // Email through Communication Services with Entra ID.
     Email__Endpoint: emailEndpoint
     Email__SenderAddress: emailSenderAddress
 
     // Lifecycle unsubscribe links: signed with a key from Key Vault.
-    Lifecycle__UnsubscribeSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretNames.unsubscribe})'
+    Lifecycle__UnsubscribeSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.unsubscribe})'
     Lifecycle__UnsubscribeBaseUrl: empty(unsubscribeBaseUrl) ? '${appUrl}/api/unsubscribe' : unsubscribeBaseUrl
 
     // Links in alert emails.

@@ -125,7 +125,7 @@ public sealed class AppSettingsConsistencyTests
         Assert.NotEmpty(secretNames);
         foreach (var name in secretNames)
         {
-            Assert.Matches(@"^'@Microsoft\.KeyVault\(SecretUri=\$\{keyVaultUri\}secrets/\$\{keyVaultSecretNames\.\w+\}\)'$", settings[name]);
+            Assert.Matches(@"^'@Microsoft\.KeyVault\(SecretUri=\$\{keyVaultUri\}secrets/\$\{keyVaultReferenceNames\.\w+\}\)'$", settings[name]);
         }
 
         var functionApp = File.ReadAllText(RepositoryPaths.InfraFile(InfraModel.FunctionAppModule));

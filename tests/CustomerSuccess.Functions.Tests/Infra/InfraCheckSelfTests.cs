@@ -52,7 +52,7 @@ public sealed class InfraCheckSelfTests
 
     [Theory]
     [InlineData("Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01")]
-    [InlineData("@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretNames.stripe})")]
+    [InlineData("@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.stripe})")]
     [InlineData("0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3")]
     public void LooksLikeSecret_ResourceTypesReferencesAndRoleIds_AreNotFlagged(string literal) =>
         Assert.False(BicepFileTests.LooksLikeSecret(literal));
