@@ -46,6 +46,9 @@ param emailSenderUsername string = 'DoNotReply'
 @description('Optional. Where Communication Services stores data at rest.')
 param communicationDataLocation string = 'United States'
 
+@description('Required. Mailbox that receives alerts no on-call CSM picks up (Alerts__EscalationContact).')
+param alertEscalationContact string
+
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: the function app\'s URL.')
 param dashboardBaseUrl string = ''
 
@@ -177,6 +180,7 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultReferenceNames: keyVaultItemNames
     emailEndpoint: communication.outputs.endpoint
     emailSenderAddress: communication.outputs.senderAddress
+    alertEscalationContact: alertEscalationContact
     dashboardBaseUrl: dashboardBaseUrl
     unsubscribeBaseUrl: unsubscribeBaseUrl
     instanceMemoryMB: instanceMemoryMB

@@ -51,6 +51,9 @@ param emailEndpoint string
 @description('Required. Sender address of outgoing email.')
 param emailSenderAddress string
 
+@description('Required. Mailbox that receives alerts no on-call CSM picks up.')
+param alertEscalationContact string
+
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: this app\'s own URL.')
 param dashboardBaseUrl string = ''
 
@@ -173,8 +176,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Lifecycle__UnsubscribeSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.unsubscribe})'
     Lifecycle__UnsubscribeBaseUrl: empty(unsubscribeBaseUrl) ? '${appUrl}/api/unsubscribe' : unsubscribeBaseUrl
 
-    // Links in alert emails.
+    // Alert emails: the dashboard they link to and where unclaimed alerts escalate.
     Alerts__DashboardBaseUrl: empty(dashboardBaseUrl) ? appUrl : dashboardBaseUrl
+    Alerts__EscalationContact: alertEscalationContact
   }
 }
 

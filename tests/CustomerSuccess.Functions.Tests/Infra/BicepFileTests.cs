@@ -195,6 +195,27 @@ public sealed partial class BicepFileTests
     }
 
     [Fact]
+    public void UrlOutputs_PointAtRoutesAFunctionServes()
+    {
+        // The webhook URLs users paste into Stripe, Segment and Zendesk must be routes an httpTrigger function.json
+        // declares (checked once the function folders exist; the HTTP functions arrive with their features).
+        var routes = FunctionManifest.LoadAll()
+            .SelectMany(m => m.Bindings)
+            .Where(b => b.TryGetProperty("type", out var t) && t.GetString() == "httpTrigger" && b.TryGetProperty("route", out _))
+            .Select(b => "/api/" + b.GetProperty("route").GetString())
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var urls = UrlOutput().Matches(Load("main.bicep").Raw).Select(m => (Output: m.Groups["name"].Value, Path: m.Groups["path"].Value)).ToList();
+
+        Assert.Contains(urls, u => u.Output == "STRIPE_WEBHOOK_URL");
+        Assert.Contains(urls, u => u.Output == "SEGMENT_WEBHOOK_URL");
+        Assert.Contains(urls, u => u.Output == "ZENDESK_WEBHOOK_URL");
+        if (routes.Count > 0)
+        {
+            Assert.All(urls, u => Assert.True(routes.Contains(u.Path), $"{u.Output} points at {u.Path}, which no function.json serves"));
+        }
+    }
+
+    [Fact]
     public void Tags_CarryTheAzdEnvironmentAndServiceName()
     {
         Assert.Contains("'azd-env-name': environmentName", Load("main.bicep").Raw, StringComparison.Ordinal);
@@ -225,6 +246,9 @@ public sealed partial class BicepFileTests
 
     [GeneratedRegex(@"\b(?<symbol>\w+)\.outputs\.(?<output>\w+)")]
     private static partial Regex OutputUse();
+
+    [GeneratedRegex(@"^output\s+(?<name>\w+_URL)\s+string\s*=\s*'\$\{functionApp\.outputs\.url\}(?<path>/api/[^']+)'", RegexOptions.Multiline)]
+    private static partial Regex UrlOutput();
 
     [GeneratedRegex(@"\$(?:\{)?(?<name>[A-Z][A-Z0-9_]+)")]
     private static partial Regex EnvironmentVariable();

@@ -103,6 +103,24 @@ public sealed partial class QueueConsistencyTests
         Assert.True(unknown.Count == 0, "Queue names sent to that QueueNames does not declare:\n  " + string.Join("\n  ", unknown));
     }
 
+    [Fact]
+    public void QueueNameConstantsElsewhereInCode_AreInQueueNames()
+    {
+        // A feature may keep its own constant (const string WatchQueue = "alerts-watch"); it must name a known queue.
+        var known = QueueNames.All.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = RepositoryPaths.AppSourceFiles()
+            .Where(f => !f.EndsWith("QueueNames.cs", StringComparison.Ordinal))
+            .SelectMany(f => QueueConstant().Matches(File.ReadAllText(f)).Select(m => (File: Path.GetFileName(f), Name: m.Groups["name"].Value, Queue: m.Groups["queue"].Value)))
+            .Where(x => !known.Contains(x.Queue))
+            .Select(x => $"{x.File}: {x.Name} = \"{x.Queue}\"")
+            .ToList();
+
+        Assert.True(unknown.Count == 0, "Queue constants naming queues QueueNames does not declare:\n  " + string.Join("\n  ", unknown));
+    }
+
+    [GeneratedRegex(@"\bconst\s+string\s+(?<name>\w*Queue\w*)\s*=\s*""(?<queue>[^""]+)""")]
+    private static partial Regex QueueConstant();
+
     [GeneratedRegex(@"\bSendAsync\(\s*""(?<queue>[^""]+)""")]
     private static partial Regex SendWithLiteralQueue();
 }
