@@ -49,6 +49,9 @@ param communicationDataLocation string = 'United States'
 @description('Required. Mailbox that receives alerts no on-call CSM picks up (Alerts__EscalationContact).')
 param alertEscalationContact string
 
+@description('Required. First CSM of the weekly on-call rota (Alerts__Rota__Members__0); more are added as app settings.')
+param onCallCsm string
+
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: the function app\'s URL.')
 param dashboardBaseUrl string = ''
 
@@ -181,6 +184,7 @@ module functionApp 'modules/functionapp.bicep' = {
     emailEndpoint: communication.outputs.endpoint
     emailSenderAddress: communication.outputs.senderAddress
     alertEscalationContact: alertEscalationContact
+    onCallCsm: onCallCsm
     dashboardBaseUrl: dashboardBaseUrl
     unsubscribeBaseUrl: unsubscribeBaseUrl
     instanceMemoryMB: instanceMemoryMB

@@ -54,6 +54,9 @@ param emailSenderAddress string
 @description('Required. Mailbox that receives alerts no on-call CSM picks up.')
 param alertEscalationContact string
 
+@description('Required. First CSM of the weekly on-call rota (CS operations add more as Alerts__Rota__Members__1, __2 ...).')
+param onCallCsm string
+
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: this app\'s own URL.')
 param dashboardBaseUrl string = ''
 
@@ -179,6 +182,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Alert emails: the dashboard they link to and where unclaimed alerts escalate.
     Alerts__DashboardBaseUrl: empty(dashboardBaseUrl) ? appUrl : dashboardBaseUrl
     Alerts__EscalationContact: alertEscalationContact
+    Alerts__Rota__Members__0: onCallCsm
   }
 }
 

@@ -40,17 +40,7 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
         return new AccountSignalPage(accounts, null);
     }
 
-    public static int ShardOf(string accountId, int shardCount)
-    {
-        // FNV-1a: stable across processes, unlike string.GetHashCode.
-        var hash = 2166136261u;
-        foreach (var c in accountId)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return (int)(hash % (uint)shardCount);
-    }
+    public static int ShardOf(string accountId, int shardCount) => AccountShard.Of(accountId, shardCount);
 
     public async Task<AccountSignals> ReadAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken)
     {

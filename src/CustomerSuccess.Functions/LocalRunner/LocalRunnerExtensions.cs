@@ -34,6 +34,7 @@ public static class LocalRunnerExtensions
         var runner = builder.Configuration.GetSection(LocalRunnerOptions.SectionName).Get<LocalRunnerOptions>() ?? new LocalRunnerOptions();
         builder.Services.AddSingleton<LocalServiceBus>();
         builder.Services.AddSingleton<IMessagePublisher, LocalMessagePublisher>();
+        builder.Services.AddSingleton<IDeadLetterStore, LocalDeadLetterStore>();
         if (runner.Enabled)
         {
             var scriptRoot = runner.ScriptRoot ?? Path.Combine(AppContext.BaseDirectory, "functions");
@@ -50,7 +51,7 @@ public static class LocalRunnerExtensions
 
     /// <summary>
     /// The runner's own surface, under /local (it does not exist under the host): status for scripts that wait
-    /// for the app to settle, dead letters with re-drive, and the simulated clock.
+    /// for the app to settle, and the simulated clock. Dead letters are served by /api/admin/deadletters in both modes.
     /// </summary>
     public static WebApplication MapLocalRunner(this WebApplication app)
     {
@@ -71,9 +72,6 @@ public static class LocalRunnerExtensions
                 timers = timers?.NextDue,
             });
         });
-        local.MapGet("/deadletters", (LocalServiceBus bus, string? queue) => Results.Ok(bus.DeadLetters(queue)));
-        local.MapPost("/deadletters/{queue}/{messageId}/redrive", (LocalServiceBus bus, string queue, string messageId) =>
-            bus.Redrive(queue, messageId) ? Results.Accepted() : Results.NotFound());
         local.MapPost("/clock", (ClockAdvance request, IServiceProvider services) =>
         {
             var simulated = services.GetService<SimulatedTimeProvider>();

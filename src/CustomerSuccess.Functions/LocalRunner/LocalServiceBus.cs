@@ -273,3 +273,14 @@ public sealed class LocalMessagePublisher(LocalServiceBus bus) : IMessagePublish
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The standalone <see cref="IDeadLetterStore"/>: the in-process queues' dead letters.</summary>
+public sealed class LocalDeadLetterStore(LocalServiceBus bus) : IDeadLetterStore
+{
+    public Task<IReadOnlyList<DeadLetter>> ListAsync(string queueName, int max = 50, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<DeadLetter>>([.. bus.DeadLetters(queueName).Take(max).Select(d => new DeadLetter(
+            d.Queue, d.MessageId, d.DeadLetterReason, d.DeadLetterErrorDescription, d.DeliveryCount, d.EnqueuedTime, d.ApplicationProperties, d.Body))]);
+
+    public Task<bool> RedriveAsync(string queueName, string messageId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(bus.Redrive(queueName, messageId));
+}

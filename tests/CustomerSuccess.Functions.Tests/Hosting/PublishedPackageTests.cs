@@ -38,6 +38,16 @@ public sealed class PublishedPackageTests
 
         var port = AzuriteFixture.FreePort();
         var psi = new ProcessStartInfo(executable) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        // The settings a deployment has (local.settings.sample.json mirrors the Bicep), with local stand-ins.
+        using (var sample = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(root, "local.settings.sample.json"))))
+        {
+            foreach (var setting in sample.RootElement.GetProperty("Values").EnumerateObject())
+            {
+                psi.Environment[setting.Name] = setting.Value.GetString();
+            }
+        }
+
+        psi.Environment["ServiceBusConnection__fullyQualifiedNamespace"] = null;
         psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["FUNCTIONS_WORKER_RUNTIME"] = "custom";
         psi.Environment["AzureWebJobsStorage"] = _azurite.ConnectionString;

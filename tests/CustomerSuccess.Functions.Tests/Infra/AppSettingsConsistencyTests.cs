@@ -31,11 +31,6 @@ public sealed class AppSettingsConsistencyTests
     /// </summary>
     internal static readonly IReadOnlySet<string> SectionsAwaitingCode = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        "Webhooks",
-        "Email",
-        "Lifecycle",
-        "Alerts",
-        "ServiceBusConnection",
     };
 
     /// <summary>Sections that only the standalone runner reads; under the host they are off or unused.</summary>
