@@ -10,6 +10,7 @@ internal static class AccountEndpoints
     {
         builder.Services.AddOptions<SignalsOptions>().BindConfiguration(SignalsOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<AccountIdentity>();
+        builder.Services.AddTables(AccountIdentity.LinksTable, AccountIdentity.PendingTable, AccountIdentity.DirectoryTable, AccountSignalWriter.Table);
         builder.Services.AddSingleton<AccountSignalWriter>();
         builder.Services.AddSingleton<AccountEventApplier>();
         builder.Services.AddSingleton<AccountSignalReader>();

@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Identity;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,7 @@ internal static class AlertsExtensions
     public static IHostApplicationBuilder AddAlerts(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
+        builder.Services.AddTables(AlertStore.DefaultTable, AlertNotifier.LedgerTable, AlertNotifier.DigestTable);
         builder.Services.AddOptions<AlertsOptions>()
             .BindConfiguration(AlertsOptions.SectionName)
             .PostConfigure(options =>

@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Health;
@@ -11,6 +12,7 @@ public static class HealthExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
+        builder.Services.AddTables(HealthRows.Table, HealthRows.RunsTable);
         builder.Services.AddSingleton<HealthScoreCalculator>();
         builder.Services.AddSingleton<HealthRecompute>();
         builder.Services.AddSingleton<HealthQueries>();

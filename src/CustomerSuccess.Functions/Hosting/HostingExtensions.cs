@@ -25,12 +25,28 @@ internal static class HostingExtensions
         builder.Services.AddSingleton(new HostingMode(underHost));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<FunctionKeyOptions>().BindConfiguration(FunctionKeyOptions.SectionName);
-        builder.Services.AddProblemDetails();
+        // No stack traces or exception text in any public response, in any environment. Invocation endpoints
+        // (POST /{FunctionName}) answer only the host or the local runner on loopback: they keep the exception's
+        // type and message (no stack), which becomes the failure reason a dead letter carries.
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions.Remove("exception");
+            if (context.ProblemDetails.Status >= StatusCodes.Status500InternalServerError)
+            {
+                var invocation = !context.HttpContext.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+                context.ProblemDetails.Title = "The request could not be processed.";
+                context.ProblemDetails.Detail = invocation && context.Exception is { } ex ? $"{ex.GetType().Name}: {ex.Message}" : null;
+            }
+        });
         return builder;
     }
 
     public static WebApplication MapCustomHandlerFunctions(this WebApplication app)
     {
+        // Ahead of the developer exception page too: unhandled errors become a bare 500 problem (Service Bus
+        // triggers read it as a failure and redeliver); the exception goes to the log, not the response.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.MapGet("/api/healthz", (TimeProvider time) => Results.Ok(new { status = "ok", utcNow = time.GetUtcNow() })).WithFunction("HealthCheck");
         return app;
     }

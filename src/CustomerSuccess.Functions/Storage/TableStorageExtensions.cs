@@ -22,6 +22,7 @@ internal static class TableStorageExtensions
             var options = sp.GetRequiredService<IOptions<TableStorageOptions>>().Value;
             return new RestTableStore(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RestTableStore>>());
         });
+        builder.Services.AddHostedService<TableInitializer>();
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
 using Microsoft.Net.Http.Headers;
 
 namespace CustomerSuccess.Functions.Webhooks;
@@ -13,6 +14,7 @@ internal static class WebhookEndpoints
 {
     public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
     {
+        builder.Services.AddTables(WebhookDeliveryStore.Table);
         builder.Services.AddOptions<WebhooksOptions>()
             .BindConfiguration(WebhooksOptions.SectionName)
             .ValidateDataAnnotations()

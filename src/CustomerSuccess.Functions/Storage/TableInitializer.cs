@@ -1,0 +1,46 @@
+namespace CustomerSuccess.Functions.Storage;
+
+/// <summary>A table some feature reads or writes; declared at registration so it exists before the first request.</summary>
+public sealed record DeclaredTable(string Name);
+
+/// <summary>
+/// Creates every declared table at start, before the server takes requests, so a read on a fresh storage account
+/// (the first timer tick, an API call before any webhook) finds an empty table rather than a 404. Features still
+/// create their tables lazily on write; if storage is down at start this logs and lets the app come up.
+/// </summary>
+public sealed partial class TableInitializer(ITableStore store, IEnumerable<DeclaredTable> tables, ILogger<TableInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var name in tables.Select(t => t.Name).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            try
+            {
+                await store.CreateTableIfNotExistsAsync(name, cancellationToken);
+            }
+            catch (TableStorageUnavailableException)
+            {
+                LogStorageUnavailable(logger, name);
+                return;
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Table storage was unavailable at start; table {Table} and the rest will be created on first write.")]
+    private static partial void LogStorageUnavailable(ILogger logger, string table);
+}
+
+public static class TableDeclarationExtensions
+{
+    public static IServiceCollection AddTables(this IServiceCollection services, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            services.AddSingleton(new DeclaredTable(name));
+        }
+
+        return services;
+    }
+}
