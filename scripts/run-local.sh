@@ -52,6 +52,9 @@ export LocalRunner__PollInterval="${LOCAL_RUNNER_POLL:-00:00:00.020}"
 export ASPNETCORE_ENVIRONMENT=Development
 export Logging__LogLevel__Default=Warning
 
+# The simulated product's event vocabulary, as CS operations would configure it for their own product.
+eval "$(node -e 'const v=require("./src/CustomerSuccess.Simulator/simulated-product.settings.json").Values;for(const[k,x]of Object.entries(v))console.log(`export ${k}=${JSON.stringify(x)}`)')"
+
 echo "Starting the app on http://127.0.0.1:$app_port ..."
 dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
 pids+=($!)

@@ -1,5 +1,7 @@
+using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
+using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Accounts;
 
@@ -8,7 +10,9 @@ internal static class AccountEndpoints
 {
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<SignalsOptions>().BindConfiguration(SignalsOptions.SectionName).ValidateOnStart();
+        builder.Services.AddOptions<SignalsOptions>().BindConfiguration(SignalsOptions.SectionName)
+            .PostConfigure<IOptions<HealthOptions>>((signals, health) => signals.IncludeWhatTheModelReads(health.Value))
+            .ValidateOnStart();
         builder.Services.AddSingleton<AccountIdentity>();
         builder.Services.AddTables(AccountIdentity.LinksTable, AccountIdentity.PendingTable, AccountIdentity.DirectoryTable, AccountSignalWriter.Table);
         builder.Services.AddSingleton<AccountSignalWriter>();

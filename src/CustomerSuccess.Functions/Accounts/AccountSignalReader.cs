@@ -105,6 +105,13 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
         var users = Prefixed("user|").ToList();
         var champions = users.Where(u => u.GetBoolean("Champion") == true).Select(u => u.GetString("UserId") ?? u.RowKey[5..]).ToList();
         var sponsors = users.Where(u => u.GetBoolean("ExecutiveSponsor") == true).Select(u => u.GetString("UserId") ?? u.RowKey[5..]).ToList();
+        var usersById = users.ToDictionary(u => u.GetString("UserId") ?? u.RowKey[5..], StringComparer.Ordinal);
+        DateTimeOffset? LeftAt(string role) => Prefixed("role|" + role + "|")
+            .Select(r => usersById.GetValueOrDefault(r.GetString("UserId") ?? string.Empty))
+            .Where(u => u is not null && (u.GetBoolean(role == "champion" ? "Champion" : "ExecutiveSponsor") != true))
+            .Select(u => u!.GetInt64("Version") is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : (DateTimeOffset?)null)
+            .Where(at => at is not null && at <= asOfEnd)
+            .Max();
         var openTickets = Prefixed("ticket|").Where(t => t.GetString("Status") is not ("solved" or "closed")).ToList();
 
         return new AccountSignals
@@ -133,6 +140,8 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
                 ChampionActive = champions.Any(c => SeenWithin(c, 30)),
                 HasExecutiveSponsor = sponsors.Count > 0,
                 ExecutiveSponsorActive = sponsors.Any(s => SeenWithin(s, 30)),
+                ChampionLeftAt = LeftAt("champion"),
+                ExecutiveSponsorLeftAt = LeftAt("sponsor"),
             },
             OpenUrgentTickets = openTickets.Count(t => t.GetString("Priority") == "urgent"),
             OpenComplaints = openTickets.Count(t => t.GetBoolean("Complaint") == true),

@@ -1,3 +1,5 @@
+using CustomerSuccess.Functions.Health;
+
 namespace CustomerSuccess.Functions.Accounts;
 
 /// <summary>Settings of section "Signals": which product events mean what to the health model.</summary>
@@ -21,4 +23,26 @@ internal sealed class SignalsOptions
 
     /// <summary>Zendesk tags (or ticket type) that mark a formal complaint.</summary>
     public List<string> ComplaintTags { get; set; } = ["complaint"];
+
+    /// <summary>
+    /// The health model names its milestones and key features in section "Health"; ingestion records those too,
+    /// so CS operations name a product event once and the model sees it.
+    /// </summary>
+    public void IncludeWhatTheModelReads(HealthOptions health)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        AddMissing(FirstValueMilestones, [health.FirstValueMilestone, .. health.SuccessMilestones, .. health.OnboardingMilestones]);
+        AddMissing(KeyFeatures, health.KeyFeatures);
+    }
+
+    private static void AddMissing(List<string> target, IEnumerable<string> names)
+    {
+        foreach (var name in names)
+        {
+            if (!string.IsNullOrWhiteSpace(name) && !target.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                target.Add(name);
+            }
+        }
+    }
 }

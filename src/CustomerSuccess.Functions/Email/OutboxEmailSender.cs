@@ -75,6 +75,12 @@ public sealed partial class OutboxEmailSender : IEmailSender
         Header("Subject", EncodeHeaderValue(message.Subject));
         Header("Date", date.ToString("r", CultureInfo.InvariantCulture).Replace("GMT", "+0000", StringComparison.Ordinal));
         Header("Message-ID", "<" + message.OperationId + "@outbox.local>");
+        if (message.Category is { } category && category.AsSpan().IndexOfAny('\r', '\n') < 0)
+        {
+            // Local outbox only: lets a reader (or the simulator's report) sort what was sent without parsing bodies.
+            Header("X-Category", category);
+        }
+
         foreach (var (name, value) in message.Headers)
         {
             if (name.AsSpan().IndexOfAny('\r', '\n') >= 0 || value.AsSpan().IndexOfAny('\r', '\n') >= 0)

@@ -28,6 +28,8 @@ internal static class HostingExtensions
         // No stack traces or exception text in any public response, in any environment. Invocation endpoints
         // (POST /{FunctionName}) answer only the host or the local runner on loopback: they keep the exception's
         // type and message (no stack), which becomes the failure reason a dead letter carries.
+        // Tiers, bands and statuses read as words in every API answer, not as enum ordinals.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("exception");

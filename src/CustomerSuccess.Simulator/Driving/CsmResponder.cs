@@ -6,7 +6,7 @@ namespace CustomerSuccess.Simulator.Driving;
 /// <summary>
 /// Plays the CSMs: each alert they see gets acknowledged after a human delay (shorter for higher tiers; now and
 /// then someone is slow), through the app's API like a person clicking "acknowledge". Assumed endpoint:
-/// POST /api/alerts/{id}/acknowledge with {"acknowledgedBy": email}.
+/// POST /api/alerts/{accountId}/{ruleId}/acknowledge with {"by": email}.
 /// </summary>
 internal sealed class CsmResponder
 {
@@ -51,7 +51,11 @@ internal sealed class CsmResponder
             }
 
             var by = alert.AssignedTo ?? _portfolio.Accounts.FirstOrDefault(a => a.AccountId == alert.AccountId)?.CsmEmail ?? _portfolio.Csms[0].Email;
-            var status = await _app.PostJsonAsync($"/api/alerts/{Uri.EscapeDataString(alert.Id)}/acknowledge", new { acknowledgedBy = by }, cancellationToken);
+            // The app keys an alert by account and rule: POST /api/alerts/{accountId}/{ruleId}/acknowledge.
+            var path = alert.AccountId is not null && alert.RuleId is not null
+                ? $"/api/alerts/{Uri.EscapeDataString(alert.AccountId)}/{Uri.EscapeDataString(alert.RuleId)}/acknowledge"
+                : $"/api/alerts/{Uri.EscapeDataString(alert.Id)}/acknowledge";
+            var status = await _app.PostJsonAsync(path, new { by, note = "Seen; reaching out to the account." }, cancellationToken);
             _done.Add(alert.Id);
             if (status is >= 200 and < 300)
             {

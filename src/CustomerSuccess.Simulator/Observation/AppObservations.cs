@@ -8,7 +8,7 @@ namespace CustomerSuccess.Simulator.Observation;
 
 internal sealed record HealthPoint(int Day, int? Score, string? Band);
 
-internal sealed record AlertView(string Id, string? AccountId, string Tier, DateTimeOffset? RaisedAt, DateTimeOffset? DueAt, DateTimeOffset? AcknowledgedAt, string? Status, string? Cause, string? AssignedTo);
+internal sealed record AlertView(string Id, string? AccountId, string Tier, DateTimeOffset? RaisedAt, DateTimeOffset? DueAt, DateTimeOffset? AcknowledgedAt, string? Status, string? Cause, string? AssignedTo, string? RuleId = null);
 
 internal sealed record EmailView(string File, string? To, string? Subject, string Kind, string? Sequence, string? Step, DateTimeOffset? Date);
 
@@ -186,7 +186,8 @@ internal sealed class AppObservations
                 Time(item, "acknowledgedAt", "ackedAt", "acknowledged_at"),
                 String(item, "status", "state"),
                 String(item, "rule", "reason", "cause", "trigger", "title"),
-                String(item, "assignedTo", "assignee", "csmEmail", "onCall", "recipient")));
+                String(item, "assignedTo", "assignee", "csmEmail", "onCall", "recipient"),
+                String(item, "ruleId", "rule_id")));
         }
 
         Alerts = alerts;

@@ -8,11 +8,17 @@ namespace CustomerSuccess.Functions.Tests.Simulation;
 /// <summary>
 /// The main job in small: 50 accounts over 30 simulated days against the real app (own process, Azurite, simulated
 /// clock), then the totals checked against what the simulator sent. Needs the ingestion, health, alert and
-/// lifecycle features; it fails, and says why, while any of them is missing.
+/// lifecycle features; it fails, and says why, while any of them is missing. The app gets an Azurite of its own:
+/// the portfolio it reports must hold only what this simulation sent, not rows other tests left in a shared one.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
-public sealed class SimulationSmokeTests(AzuriteFixture azurite)
+public sealed class SimulationSmokeTests : IAsyncLifetime
 {
+    private readonly AzuriteFixture azurite = new();
+
+    public Task InitializeAsync() => azurite.InitializeAsync();
+
+    public Task DisposeAsync() => azurite.StopAsync();
+
     [Fact]
     public async Task SmallSimulation_AgainstTheRealApp_EveryWebhookAcknowledgedAndEveryEffectTraceable()
     {

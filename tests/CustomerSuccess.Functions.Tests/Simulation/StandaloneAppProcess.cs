@@ -88,6 +88,15 @@ public sealed class StandaloneAppProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(appDll)!,
         };
         psi.ArgumentList.Add(appDll);
+        // The simulated product's event vocabulary, as CS operations would configure it (shared with run-local.sh).
+        using (var product = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "CustomerSuccess.Simulator", "simulated-product.settings.json"))))
+        {
+            foreach (var setting in product.RootElement.GetProperty("Values").EnumerateObject())
+            {
+                psi.Environment[setting.Name] = setting.Value.GetString();
+            }
+        }
+
         psi.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
         psi.Environment["FunctionKeys__Default"] = key;
         psi.Environment["Webhooks__Stripe__SigningSecrets__0"] = secrets.Stripe;

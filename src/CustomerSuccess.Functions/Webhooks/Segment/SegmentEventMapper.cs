@@ -58,18 +58,7 @@ internal static class SegmentEventMapper
                     IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.EmailDomain,
                     ExternalId = groupId ?? domain!,
                     Day = day,
-                    States =
-                    [
-                        new StateWrite("user|" + userId, version, new Dictionary<string, object?>
-                        {
-                            ["UserId"] = userId,
-                            ["Email"] = email,
-                            ["Role"] = JsonRead.String(m, "traits", "role"),
-                            ["Title"] = JsonRead.String(m, "traits", "title"),
-                            ["Champion"] = JsonRead.Bool(m, "traits", "champion") ?? false,
-                            ["ExecutiveSponsor"] = JsonRead.Bool(m, "traits", "executive_sponsor") ?? JsonRead.Bool(m, "traits", "executiveSponsor") ?? false,
-                        }),
-                    ],
+                    States = UserStates(m, userId, email, version),
                 };
 
             case "track" or "page" or "screen" when groupId is not null:
@@ -124,4 +113,40 @@ internal static class SegmentEventMapper
 
     /// <summary>Table property names allow letters, digits and underscore.</summary>
     private static string PropertyName(string name) => new([.. name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]);
+
+    // Champion and sponsor flags go by several trait names in practice; a user whose status says they left keeps
+    // the role row, so the reader can tell a champion who left from one who never was.
+    private static List<StateWrite> UserStates(JsonElement m, string userId, string? email, long version)
+    {
+        var champion = JsonRead.Bool(m, "traits", "champion") ?? JsonRead.Bool(m, "traits", "is_champion") ?? false;
+        var sponsor = JsonRead.Bool(m, "traits", "executive_sponsor") ?? JsonRead.Bool(m, "traits", "executiveSponsor") ?? JsonRead.Bool(m, "traits", "is_executive_sponsor") ?? false;
+        var status = JsonRead.String(m, "traits", "status");
+        var departed = status is not null && DepartedStatuses.Contains(status);
+        var states = new List<StateWrite>
+        {
+            new("user|" + userId, version, new Dictionary<string, object?>
+            {
+                ["UserId"] = userId,
+                ["Email"] = email,
+                ["Role"] = JsonRead.String(m, "traits", "role"),
+                ["Title"] = JsonRead.String(m, "traits", "title"),
+                ["Champion"] = champion && !departed,
+                ["ExecutiveSponsor"] = sponsor && !departed,
+                ["Departed"] = departed,
+            }),
+        };
+        if (champion && !departed)
+        {
+            states.Add(new("role|champion|" + userId, version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "champion" }));
+        }
+
+        if (sponsor && !departed)
+        {
+            states.Add(new("role|sponsor|" + userId, version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "sponsor" }));
+        }
+
+        return states;
+    }
+
+    private static readonly HashSet<string> DepartedStatuses = new(["deactivated", "removed", "inactive", "left", "churned"], StringComparer.OrdinalIgnoreCase);
 }
