@@ -8,8 +8,14 @@ internal static class ExternalIdKinds
     public const string ZendeskOrganization = "zendesk-org";
     public const string EmailDomain = "email-domain";
 
-    public static readonly string[] All = [StripeCustomer, SegmentGroup, ZendeskOrganization, EmailDomain];
+    /// <summary>A Segment user id: product events sent without a group are parked under it until the user is seen in one.</summary>
+    public const string SegmentUser = "segment-user";
+
+    public static readonly string[] All = [StripeCustomer, SegmentGroup, ZendeskOrganization, EmailDomain, SegmentUser];
 }
+
+/// <summary>One external id of one kind.</summary>
+internal readonly record struct ExternalIdRef(string Kind, string ExternalId);
 
 /// <summary>
 /// What one provider event means for one account, independent of storage: which external id names the
@@ -33,8 +39,17 @@ internal sealed record AccountEvent
 
     public SubscriptionSnapshot? Subscription { get; init; }
 
-    /// <summary>An account id the provider itself names (Stripe customer metadata.account_id): links the id on first sight.</summary>
+    /// <summary>
+    /// An account id the provider itself names (Stripe metadata.account_id, a Zendesk organization's external_id, a
+    /// Segment groupId that is the product's account id): links the id on first sight.
+    /// </summary>
     public string? LinkToAccountId { get; init; }
+
+    /// <summary>
+    /// Other ids the event says belong to the same account (a user seen in a group, a group's Stripe customer): linked
+    /// once the account is known, and whatever was parked under them is applied then.
+    /// </summary>
+    public IReadOnlyList<ExternalIdRef> AlsoKnownAs { get; init; } = [];
 }
 
 /// <summary>A state row keyed within the account's partition; <paramref name="Version"/> orders writes.</summary>

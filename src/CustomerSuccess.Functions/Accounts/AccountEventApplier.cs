@@ -49,7 +49,7 @@ internal sealed class AccountEventApplier(
         }
         else
         {
-            var accountId = await identity.ResolveAsync(accountEvent.IdKind, accountEvent.ExternalId, accountEvent.LinkToAccountId, cancellationToken);
+            var accountId = await ResolveAsync(accountEvent, cancellationToken);
             if (accountId is null)
             {
                 var parked = await identity.ParkAsync(accountEvent.IdKind, accountEvent.ExternalId, provider, eventId, timeProvider.GetUtcNow(), cancellationToken);
@@ -87,8 +87,40 @@ internal sealed class AccountEventApplier(
     public async Task<(LinkOutcome Outcome, string AccountId, int Applied)> LinkAsync(string accountId, string kind, string externalId, CancellationToken cancellationToken)
     {
         await EnsureTablesAsync(cancellationToken);
+        return await LinkAndDrainAsync(accountId, kind, externalId, drainWhenAlreadyLinked: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// The account an event belongs to: its id's link; else the account the provider names (linked now, and events
+    /// parked under the id applied); then every other id the event vouches for is linked the same way.
+    /// </summary>
+    private async Task<string?> ResolveAsync(AccountEvent accountEvent, CancellationToken cancellationToken)
+    {
+        var accountId = await identity.ResolveAsync(accountEvent.IdKind, accountEvent.ExternalId, null, cancellationToken);
+        if (accountId is null && !string.IsNullOrWhiteSpace(accountEvent.LinkToAccountId))
+        {
+            (_, accountId, _) = await LinkAndDrainAsync(accountEvent.LinkToAccountId, accountEvent.IdKind, accountEvent.ExternalId, drainWhenAlreadyLinked: false, cancellationToken);
+        }
+
+        if (accountId is not null)
+        {
+            foreach (var alias in accountEvent.AlsoKnownAs)
+            {
+                if (!string.IsNullOrWhiteSpace(alias.ExternalId) &&
+                    await identity.ResolveAsync(alias.Kind, alias.ExternalId, null, cancellationToken) is null)
+                {
+                    await LinkAndDrainAsync(accountId, alias.Kind, alias.ExternalId, drainWhenAlreadyLinked: false, cancellationToken);
+                }
+            }
+        }
+
+        return accountId;
+    }
+
+    private async Task<(LinkOutcome Outcome, string AccountId, int Applied)> LinkAndDrainAsync(string accountId, string kind, string externalId, bool drainWhenAlreadyLinked, CancellationToken cancellationToken)
+    {
         var (outcome, owner) = await identity.LinkAsync(accountId, kind, externalId, cancellationToken);
-        if (outcome == LinkOutcome.LinkedToAnotherAccount)
+        if (outcome == LinkOutcome.LinkedToAnotherAccount || (outcome == LinkOutcome.AlreadyLinked && !drainWhenAlreadyLinked))
         {
             return (outcome, owner, 0);
         }

@@ -25,6 +25,22 @@ internal sealed class SignalsOptions
     public List<string> ComplaintTags { get; set; } = ["complaint"];
 
     /// <summary>
+    /// Whether the product sends its own account id as the Segment groupId (the usual B2B set-up). Then a group
+    /// becomes its account on first sight; otherwise groups wait for a link (admin endpoint or a trait below).
+    /// </summary>
+    public bool SegmentGroupIdIsAccountId { get; set; } = true;
+
+    /// <summary>
+    /// Segment group traits that carry another provider's id for the same account, by trait name → id kind
+    /// (stripe-customer, zendesk-org, email-domain); a group call with them links those ids.
+    /// </summary>
+    public Dictionary<string, string> SegmentGroupLinkTraits { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["stripe_customer_id"] = ExternalIdKinds.StripeCustomer,
+        ["zendesk_organization_id"] = ExternalIdKinds.ZendeskOrganization,
+    };
+
+    /// <summary>
     /// The health model names its milestones and key features in section "Health"; ingestion records those too,
     /// so CS operations name a product event once and the model sees it.
     /// </summary>

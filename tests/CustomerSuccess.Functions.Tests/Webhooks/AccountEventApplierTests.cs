@@ -186,6 +186,108 @@ public sealed class AccountEventApplierTests
     }
 
     [Fact]
+    public async Task StripeEventsBeforeTheirCustomer_AppliedWhenTheCustomerNamesItsAccount()
+    {
+        var early = await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_pay", "invoice.payment_failed", Fixture("Stripe/invoice.payment_failed.json"));
+
+        var linking = await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_1QfQyeLkdIwHu7ixk3Jc7vQa", "customer.created", Fixture("Stripe/customer.created.json"));
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        Assert.Equal(("parked", "applied"), (early, linking));
+        Assert.Equal(1, signals.Days.Sum(d => d.PaymentsFailed));
+        Assert.Empty(await new AccountIdentity(_store).ListUnlinkedAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SegmentTrackWithoutGroup_ParkedUnderTheUser_AppliedOnceTheUserIsSeenInAGroup()
+    {
+        var track = JsonNode.Parse(Fixture("Segment/batch.json"))!["batch"]!.AsArray().First(m => m!["type"]!.GetValue<string>() == "track")!.DeepClone();
+        track["messageId"] = "ajs-orphan";
+        track.AsObject().Remove("groupId");
+        if (track["context"] is JsonObject context)
+        {
+            context.Remove("groupId");
+        }
+
+        var userId = track["userId"]!.GetValue<string>();
+        var parked = await StoreAndApplyAsync(WebhookProvider.Segment, "ajs-orphan", "track", track.ToJsonString());
+        var unlinkedBefore = await new AccountIdentity(_store).ListUnlinkedAsync(CancellationToken.None);
+
+        var identify = JsonNode.Parse(Fixture("Segment/identify.json"))!;
+        identify["userId"] = userId;
+        identify["context"] ??= new JsonObject();
+        identify["context"]!["groupId"] = "acme-corp";
+        await StoreAndApplyAsync(WebhookProvider.Segment, "ajs-who", "identify", identify.ToJsonString());
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        Assert.Equal("parked", parked);
+        Assert.Equal((ExternalIdKinds.SegmentUser, userId), (Assert.Single(unlinkedBefore).Kind, unlinkedBefore[0].ExternalId));
+        Assert.Equal(1, signals.Days.Sum(d => d.Events));
+        Assert.Empty(await new AccountIdentity(_store).ListUnlinkedAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SegmentGroup_WithProviderIdTraits_LinksThoseIdsAndDrainsWhatWasParked()
+    {
+        var ticket = await StoreAndApplyAsync(WebhookProvider.Zendesk, "cbe4028c-7239-495d-b020-f22348516046", "zen:event-type:ticket.created", Fixture("Zendesk/ticket.created.json"));
+        var group = new JsonObject
+        {
+            ["type"] = "group",
+            ["messageId"] = "ajs-group-1",
+            ["userId"] = "usr_1",
+            ["groupId"] = "acme-corp",
+            ["timestamp"] = "2025-11-22T09:00:00Z",
+            ["traits"] = new JsonObject { ["name"] = "Acme Corp", ["zendesk_organization_id"] = "8447346620158", ["stripe_customer_id"] = "cus_RYx8n1H3dq9ZpA" },
+        };
+
+        var outcome = await StoreAndApplyAsync(WebhookProvider.Segment, "ajs-group-1", "group", group.ToJsonString());
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+        var identity = new AccountIdentity(_store);
+
+        Assert.Equal(("parked", "applied"), (ticket, outcome));
+        Assert.Equal(1, signals.Days.Sum(d => d.TicketsOpened));
+        Assert.Equal("acme-corp", await identity.ResolveAsync(ExternalIdKinds.StripeCustomer, "cus_RYx8n1H3dq9ZpA", null, CancellationToken.None));
+        Assert.Equal("acme-corp", await identity.ResolveAsync(ExternalIdKinds.SegmentUser, "usr_1", null, CancellationToken.None));
+        Assert.Empty(await identity.ListUnlinkedAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SegmentGroup_WhenGroupIdsAreNotAccountIds_WaitsForALink()
+    {
+        var signals = new SignalsOptions { SegmentGroupIdIsAccountId = false };
+        var applier = new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, new FixedOptions<SignalsOptions>(signals), _clock, NullLogger<AccountEventApplier>.Instance);
+        var group = new JsonObject { ["type"] = "group", ["messageId"] = "ajs-g", ["groupId"] = "grp_7", ["timestamp"] = "2025-11-22T09:00:00Z", ["traits"] = new JsonObject { ["plan"] = "growth" } };
+        await _deliveries.InsertAsync(WebhookProvider.Segment, new WebhookEvent("ajs-g", "group", null, group.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
+
+        var outcome = await applier.ApplyAsync(WebhookProvider.Segment, "ajs-g", CancellationToken.None);
+
+        Assert.Equal("parked", outcome);
+        Assert.Null(await new AccountIdentity(_store).ResolveAsync(ExternalIdKinds.SegmentGroup, "grp_7", null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ZendeskOrganization_WithExternalId_LinksItselfAndDrainsItsTickets()
+    {
+        var ticket = await StoreAndApplyAsync(WebhookProvider.Zendesk, "cbe4028c-7239-495d-b020-f22348516046", "zen:event-type:ticket.created", Fixture("Zendesk/ticket.created.json"));
+        var organization = new JsonObject
+        {
+            ["account_id"] = 22129848,
+            ["id"] = "f4b5a1c2-0000-4000-8000-000000000001",
+            ["time"] = "2025-11-22T10:00:00Z",
+            ["type"] = "zen:event-type:organization.created",
+            ["subject"] = "zen:organization:8447346620158",
+            ["detail"] = new JsonObject { ["id"] = "8447346620158", ["external_id"] = "acme-corp", ["name"] = "Acme Corp" },
+            ["event"] = new JsonObject(),
+        };
+
+        var outcome = await StoreAndApplyAsync(WebhookProvider.Zendesk, "f4b5a1c2-0000-4000-8000-000000000001", "zen:event-type:organization.created", organization.ToJsonString());
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        Assert.Equal(("parked", "applied"), (ticket, outcome));
+        Assert.Equal(1, signals.Days.Sum(d => d.TicketsOpened));
+    }
+
+    [Fact]
     public async Task Replay_ReappliesStoredEventsOnce()
     {
         await LinkAcmeStripeCustomerAsync();

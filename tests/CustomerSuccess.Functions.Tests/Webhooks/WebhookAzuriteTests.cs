@@ -43,6 +43,9 @@ public sealed class WebhookAzuriteTests : IAsyncLifetime
         node["id"] = eventId;
         node["created"] = created;
         node["data"]!["object"]!["items"]!["data"]![0]!["quantity"] = quantity;
+
+        // A subscription whose metadata does not name the account: it waits for a link.
+        node["data"]!["object"]!["metadata"] = new JsonObject();
         return node.ToJsonString();
     }
 

@@ -33,6 +33,8 @@ internal static class SegmentEventMapper
                 {
                     IdKind = ExternalIdKinds.SegmentGroup,
                     ExternalId = groupId,
+                    LinkToAccountId = options.SegmentGroupIdIsAccountId ? groupId : null,
+                    AlsoKnownAs = GroupAliases(m, userId, options),
                     Day = day,
                     States =
                     [
@@ -57,11 +59,13 @@ internal static class SegmentEventMapper
                 {
                     IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.EmailDomain,
                     ExternalId = groupId ?? domain!,
+                    LinkToAccountId = groupId is not null && options.SegmentGroupIdIsAccountId ? groupId : null,
+                    AlsoKnownAs = [new ExternalIdRef(ExternalIdKinds.SegmentUser, userId)],
                     Day = day,
                     States = UserStates(m, userId, email, version),
                 };
 
-            case "track" or "page" or "screen" when groupId is not null:
+            case "track" or "page" or "screen" when groupId is not null || userId is not null:
                 var counters = new Dictionary<string, long>(StringComparer.Ordinal) { [nameof(DailySignals.Events)] = 1 };
                 var states = new List<StateWrite>();
                 if (userId is not null)
@@ -88,10 +92,13 @@ internal static class SegmentEventMapper
                     }
                 }
 
+                // Without a group the user's own id names the account: parked until an identify or group call
+                // puts the user in one.
                 return new AccountEvent
                 {
-                    IdKind = ExternalIdKinds.SegmentGroup,
-                    ExternalId = groupId,
+                    IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.SegmentUser,
+                    ExternalId = groupId ?? userId!,
+                    LinkToAccountId = groupId is not null && options.SegmentGroupIdIsAccountId ? groupId : null,
                     Day = day,
                     Counters = counters,
                     ActiveUserId = userId,
@@ -101,6 +108,25 @@ internal static class SegmentEventMapper
             default:
                 return null;
         }
+    }
+
+    private static List<ExternalIdRef> GroupAliases(JsonElement m, string? userId, SignalsOptions options)
+    {
+        var aliases = new List<ExternalIdRef>();
+        if (userId is not null)
+        {
+            aliases.Add(new ExternalIdRef(ExternalIdKinds.SegmentUser, userId));
+        }
+
+        foreach (var (trait, kind) in options.SegmentGroupLinkTraits)
+        {
+            if (JsonRead.String(m, "traits", trait) is { Length: > 0 } id && ExternalIdKinds.All.Contains(kind))
+            {
+                aliases.Add(new ExternalIdRef(kind, id));
+            }
+        }
+
+        return aliases;
     }
 
     private static void AddIfNamed(Dictionary<string, long> counters, List<string> names, string eventName, string counter)

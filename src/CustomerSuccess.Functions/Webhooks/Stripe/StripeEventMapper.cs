@@ -51,6 +51,7 @@ internal static class StripeEventMapper
                 {
                     IdKind = ExternalIdKinds.StripeCustomer,
                     ExternalId = customer,
+                    LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
                     Day = day,
                     Subscription = new SubscriptionSnapshot(
                         JsonRead.String(obj, "id")!,

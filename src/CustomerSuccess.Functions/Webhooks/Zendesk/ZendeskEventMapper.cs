@@ -30,6 +30,9 @@ internal static class ZendeskEventMapper
             {
                 IdKind = ExternalIdKinds.ZendeskOrganization,
                 ExternalId = orgId,
+
+                // Zendesk's external_id is there to name the organization's record elsewhere: our account id.
+                LinkToAccountId = JsonRead.String(detail, "external_id"),
                 Day = day,
                 States = [new StateWrite("profile|zendesk", version, new Dictionary<string, object?> { ["Name"] = JsonRead.String(detail, "name") })],
             };
@@ -71,7 +74,7 @@ internal static class ZendeskEventMapper
             counters[nameof(DailySignals.TicketsSolved)] = 1;
         }
 
-        var score = (JsonRead.String(detail, "satisfaction_rating", "score") ?? (type.Contains("satisfaction", StringComparison.Ordinal) ? JsonRead.String(root, "event", "current") : null))?.ToLowerInvariant();
+        var score = (JsonRead.String(detail, "satisfaction_rating", "score") ?? (type.Contains("satisfaction", StringComparison.Ordinal) ? JsonRead.String(root, "event", "current") ?? JsonRead.String(root, "event", "current", "score") : null))?.ToLowerInvariant();
         if (type.Contains("satisfaction", StringComparison.Ordinal) || score is "good" or "bad")
         {
             if (score == "good")
