@@ -19,7 +19,7 @@ internal sealed record ParkedEvent(WebhookProvider Provider, string EventId, str
 /// id nobody linked yet are parked in AccountPendingSignals and applied when the link is made, never dropped.
 /// Linked accounts are listed in AccountDirectory for the health recompute to page through.
 /// </summary>
-internal sealed class AccountIdentity(ITableStore store)
+internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvider = null)
 {
     public const string LinksTable = "AccountLinks";
     public const string PendingTable = "AccountPendingSignals";
@@ -60,7 +60,9 @@ internal sealed class AccountIdentity(ITableStore store)
             return (owner == accountId ? LinkOutcome.AlreadyLinked : LinkOutcome.LinkedToAnotherAccount, owner);
         }
 
-        await store.UpsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId }, TableUpdateMode.Merge, cancellationToken);
+        // The first link of an account also says since when this app has watched it (what it cannot have seen,
+        // such as an onboarding that finished before, is scored as missing rather than as failed).
+        await store.InsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId, ["ObservedSince"] = (timeProvider ?? TimeProvider.System).GetUtcNow() }, cancellationToken);
         return (LinkOutcome.Linked, accountId);
     }
 

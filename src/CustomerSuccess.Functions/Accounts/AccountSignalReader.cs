@@ -19,7 +19,7 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
         var filter = $"PartitionKey eq '{AccountIdentity.DirectoryPartition}'" + (continuation is null ? string.Empty : $" and RowKey gt '{continuation.Replace("'", "''", StringComparison.Ordinal)}'");
         var accounts = new List<AccountSignals>();
         string? last = null;
-        await foreach (var row in store.QueryAsync(AccountIdentity.DirectoryTable, filter, ["RowKey"], cancellationToken: cancellationToken))
+        await foreach (var row in store.QueryAsync(AccountIdentity.DirectoryTable, filter, ["RowKey", "ObservedSince"], cancellationToken: cancellationToken))
         {
             if (continuation is not null && string.CompareOrdinal(row.RowKey, continuation) <= 0)
             {
@@ -29,7 +29,7 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
             last = row.RowKey;
             if (ShardOf(row.RowKey, shardCount) == shard)
             {
-                accounts.Add(await ReadAccountAsync(row.RowKey, asOf, cancellationToken));
+                accounts.Add(await ReadAccountAsync(row.RowKey, asOf, cancellationToken) with { ObservedSince = row.GetDateTimeOffset("ObservedSince") });
                 if (accounts.Count == pageSize)
                 {
                     return new AccountSignalPage(accounts, last);

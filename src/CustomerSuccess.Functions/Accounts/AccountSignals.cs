@@ -35,6 +35,9 @@ public sealed record AccountSignals
 
     public DateTimeOffset? ChurnedAt { get; init; }
 
+    /// <summary>When this app first linked the account: signals from before it were never seen.</summary>
+    public DateTimeOffset? ObservedSince { get; init; }
+
     /// <summary>Distinct users seen in the last 30 and 7 days.</summary>
     public int ActiveUsers30d { get; init; }
 

@@ -17,6 +17,8 @@ public sealed class HealthScoreCalculator
     private const int ChampionLossDays = 90;
     private const int TrendWindowDays = 30;
     private const int MaxDrivers = 3;
+    private const int LoginWindowDays = 28;
+    private const int MinimumUsageDays = 7;
 
     // Weights per segment, indexed [segment][dimension], percent.
     private readonly int[][] _weights;
@@ -109,9 +111,9 @@ public sealed class HealthScoreCalculator
         var flags = HealthFlagMask.None;
         var dims = new int[DimensionCount];
 
-        dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, in window, ref flags);
+        dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, day, in window, ref flags);
         dims[(int)HealthDimension.Engagement] = Engagement(in window, ref flags);
-        dims[(int)HealthDimension.Outcomes] = Outcomes(signals);
+        dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags);
         dims[(int)HealthDimension.Support] = Support(signals, in window, ref flags);
         dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf);
         dims[(int)HealthDimension.Payment] = Payment(signals, in window);
@@ -177,8 +179,17 @@ public sealed class HealthScoreCalculator
     }
 
     // Seat share (table), login frequency against the expected rate, breadth of key features: weighted 50/30/20.
-    private int ProductUsage(AccountSignals s, in SignalWindow w, ref HealthFlagMask flags)
+    // An account watched for less than a week has no usage picture yet: missing, not zero. Watched for less than
+    // the 4-week login window, the expected logins shrink to the days actually watched.
+    private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, ref HealthFlagMask flags)
     {
+        var observedDays = s.ObservedSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : LoginWindowDays;
+        if (observedDays < MinimumUsageDays)
+        {
+            flags = flags.WithMissingSignals(HealthDimension.ProductUsage);
+            return Neutral;
+        }
+
         int seats;
         if (s.LicensedSeats <= 0)
         {
@@ -190,7 +201,7 @@ public sealed class HealthScoreCalculator
             seats = SeatShareScore(s.ActiveUsers30d, s.LicensedSeats);
         }
 
-        var expected = _expectedWeeklyLogins * Math.Max(1, s.ActiveUsers30d) * 4;
+        var expected = _expectedWeeklyLogins * Math.Max(1, s.ActiveUsers30d) * 4 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
         var ratio = w.Logins28 / expected;
         var logins = ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0;
 
@@ -239,8 +250,9 @@ public sealed class HealthScoreCalculator
         return RoundDiv(recency + meetings + replies, 3);
     }
 
-    // Share of configured first-value and success milestones reached.
-    private int Outcomes(AccountSignals s)
+    // Milestones reached of those named. An account that was already past onboarding when this app first saw it
+    // reached its milestones (or not) out of sight: with none recorded, that is missing, not failed.
+    private int Outcomes(AccountSignals s, ref HealthFlagMask flags)
     {
         var reached = 0;
         var milestones = s.Milestones;
@@ -250,6 +262,12 @@ public sealed class HealthScoreCalculator
             {
                 reached++;
             }
+        }
+
+        if (reached == 0 && s.ObservedSince is { } observed && s.CustomerSince is { } since && observed > since.AddDays(_onboardingMaxDays))
+        {
+            flags = flags.WithMissingSignals(HealthDimension.Outcomes);
+            return Neutral;
         }
 
         return RoundDiv(reached * 100, _outcomeMilestones.Length);

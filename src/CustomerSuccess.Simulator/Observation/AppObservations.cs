@@ -69,7 +69,7 @@ internal sealed class AppObservations
 
         PortfolioApiAvailable = true;
         var scored = 0;
-        foreach (var item in Items(doc.RootElement, "accounts"))
+        foreach (var item in Items(doc.RootElement, "accounts", "atRisk"))
         {
             var id = ResolveAccount(item);
             if (id is null)
@@ -98,6 +98,14 @@ internal sealed class AppObservations
             }
 
             days[day] = new HealthPoint(day, score is null ? null : (int)Math.Round(score.Value), band);
+        }
+
+        // The app lists only accounts at risk one by one; its band counts say how many it scored in all.
+        if (Member(doc.RootElement, "bands") is { ValueKind: JsonValueKind.Object } bands)
+        {
+            var total = bands.EnumerateObject().Where(s => s.Value.ValueKind == JsonValueKind.Object)
+                .SelectMany(s => s.Value.EnumerateObject()).Sum(b => b.Value.TryGetInt32(out var n) ? n : 0);
+            scored = Math.Max(scored, total);
         }
 
         if (doc.RootElement.ValueKind == JsonValueKind.Object)

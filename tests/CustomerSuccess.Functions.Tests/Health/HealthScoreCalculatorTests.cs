@@ -109,6 +109,40 @@ public sealed class HealthScoreCalculatorTests
         Assert.Contains(HealthFlags.MissingSignalsPrefix + "Support", score.Flags.ToIds());
     }
 
+    [Theory]
+    [InlineData(-3, 50, true)] // watched 4 days: no usage picture yet
+    [InlineData(-6, 100, false)] // watched 7 days: 28 logins against 3/week × 8 users × 4 weeks × 7/28 = 24 expected
+    [InlineData(null, 72, false)] // watched all along: the same 28 logins against 96 → 25; (50×100 + 30×25) / 80 = 72
+    public void Score_ProductUsageOfANewlyWatchedAccount_MissingForAWeekThenScoredOnTheDaysWatched(int? observedSinceDays, int expected, bool flaggedMissing)
+    {
+        // 8 of 10 seats active; 4 logins a day, only in the last 7 days; no key features configured.
+        var signals = Healthy((age, d) => age < 7 ? d : d with { Logins = 0 }) with { ObservedSince = observedSinceDays is { } o ? AsOf.AddDays(o) : null };
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(expected, score.Dimension(HealthDimension.ProductUsage));
+        Assert.Equal(flaggedMissing, score.Flags.ToIds().Contains(HealthFlags.MissingSignalsPrefix + "ProductUsage"));
+    }
+
+    [Theory]
+    [InlineData(-400, -200, 50, true)] // onboarded out of sight (observed 200 days after a 90-day onboarding could end): missing
+    [InlineData(-400, -320, 0, false)] // watched since day 80 of the customer's life: milestones could have been seen
+    [InlineData(-400, null, 0, false)] // never linked through the directory: nothing to go on, scored as recorded
+    public void Score_OutcomesWithNoMilestoneRecorded_NeutralOnlyWhenOnboardingPredatesObservation(int customerSinceDays, int? observedSinceDays, int expected, bool flaggedMissing)
+    {
+        var signals = Healthy() with
+        {
+            Milestones = new Dictionary<string, DateTimeOffset>(),
+            CustomerSince = AsOf.AddDays(customerSinceDays),
+            ObservedSince = observedSinceDays is { } d ? AsOf.AddDays(d) : null,
+        };
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(expected, score.Dimension(HealthDimension.Outcomes));
+        Assert.Equal(flaggedMissing, score.Flags.ToIds().Contains(HealthFlags.MissingSignalsPrefix + "Outcomes"));
+    }
+
     [Fact]
     public void Score_OutcomesMilestones_ShareOfConfiguredReached()
     {
