@@ -98,6 +98,8 @@ public readonly record struct HealthFlagMask(uint Bits)
 
     public HealthFlagMask WithMissingSignals(HealthDimension dimension) => new(Bits | (1u << (MissingShift + (int)dimension)));
 
+    public bool IsMissing(HealthDimension dimension) => (Bits & (1u << (MissingShift + (int)dimension))) != 0;
+
     public bool Has(string id)
     {
         foreach (var candidate in ToIds())

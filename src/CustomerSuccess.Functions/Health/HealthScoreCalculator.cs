@@ -97,6 +97,28 @@ public sealed class HealthScoreCalculator
         return (sum + 50) / 100;
     }
 
+    /// <summary>
+    /// The weighted score over the dimensions that have signals: a missing dimension shows its neutral sub-score but
+    /// carries no weight, so it neither lifts nor sinks the account (a constant 50 would pull every account with a
+    /// quiet dimension towards Yellow). Rounded half up; neutral when nothing is known.
+    /// </summary>
+    public int Weighted(AccountSegment segment, ReadOnlySpan<int> dimensions, HealthFlagMask flags)
+    {
+        var w = _weights[(int)segment];
+        var sum = 0;
+        var weight = 0;
+        for (var d = 0; d < DimensionCount; d++)
+        {
+            if (!flags.IsMissing((HealthDimension)d))
+            {
+                sum += w[d] * dimensions[d];
+                weight += w[d];
+            }
+        }
+
+        return weight == 0 ? Neutral : ((2 * sum) + weight) / (2 * weight);
+    }
+
     public HealthScore Score(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf)
     {
         ArgumentNullException.ThrowIfNull(signals);
@@ -148,7 +170,7 @@ public sealed class HealthScoreCalculator
         var segment = SegmentOf(signals.MrrCents);
         var onboardingScore = OnboardingScore(signals, day);
         var onboarding = onboardingScore >= 0;
-        var score = onboarding ? onboardingScore : Weighted(segment, dims);
+        var score = onboarding ? onboardingScore : Weighted(segment, dims, flags);
         var computedBand = BandOf(score);
         var activeOverride = bandOverride is not null && bandOverride.IsActiveAt(asOf) ? bandOverride : null;
         var band = activeOverride?.Band ?? computedBand;

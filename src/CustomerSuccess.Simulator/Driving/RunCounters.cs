@@ -23,6 +23,9 @@ internal sealed class RunCounters
 
     public long ClockSteps;
 
+    /// <summary>Wall-clock time spent delivering webhooks, waiting for the app to settle, and reading its APIs.</summary>
+    public TimeSpan SendTime, SettleTime, ObserveTime;
+
     public long ScoresSeen;
 
     public long AlertsSeen;

@@ -86,8 +86,12 @@ internal sealed class SimulationRun
                     deliveries.AddRange(dispatcher.Flush());
                 }
 
+                var phase = System.Diagnostics.Stopwatch.GetTimestamp();
                 await dispatcher.SendAsync(deliveries, now, cancellationToken);
+                counters.SendTime += System.Diagnostics.Stopwatch.GetElapsedTime(phase);
+                phase = System.Diagnostics.Stopwatch.GetTimestamp();
                 var settled = await app.WaitUntilIdleAsync(now, _options.SettleTimeout, cancellationToken);
+                counters.SettleTime += System.Diagnostics.Stopwatch.GetElapsedTime(phase);
                 if (settled.TimedOut)
                 {
                     settleTimeouts++;
@@ -95,11 +99,13 @@ internal sealed class SimulationRun
             }
 
             pending = events;
+            var observing = System.Diagnostics.Stopwatch.GetTimestamp();
             counters.ScoresSeen = await observed.SnapshotPortfolioAsync(day, cancellationToken);
             var alerts = await observed.ReadAlertsAsync(cancellationToken);
             counters.AlertsSeen = alerts.Count;
             counters.AlertsAcknowledgedBySimulator += await csms.RespondAsync(alerts, portfolio.DateOf(day + 1), cancellationToken);
             counters.EmailsSeen = CountOutbox();
+            counters.ObserveTime += System.Diagnostics.Stopwatch.GetElapsedTime(observing);
             _progress.Day(day + 1, _options.Days, counters);
         }
 

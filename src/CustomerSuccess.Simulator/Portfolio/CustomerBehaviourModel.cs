@@ -468,8 +468,14 @@ internal sealed class CustomerBehaviourModel
                 }
             }
 
-            // One event per active person-day stands for their session (the feature they came for); some do a second thing.
-            var feature = KeyFeatures[Math.Min(KeyFeatures.Length - 1, (int)(Math.Pow(rng.NextDouble(), 1.6) * KeyFeatures.Length))];
+            // A session starts with a sign-in most days (otherwise a remembered one), then the feature they came for;
+            // some do a second thing.
+            if (rng.NextDouble() < 0.8)
+            {
+                events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, groupId, "Signed In", new JsonObject { ["method"] = "sso" }, at.AddSeconds(-5)), a, "track"));
+            }
+
+            var feature = KeyFeatures[1 + Math.Min(KeyFeatures.Length - 2, (int)(Math.Pow(rng.NextDouble(), 1.6) * (KeyFeatures.Length - 1)))];
             events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, groupId, feature, new JsonObject { ["duration_seconds"] = rng.Next(20, 900) }, at), a, "track"));
             if (rng.NextDouble() < 0.15)
             {

@@ -98,6 +98,6 @@ internal static class TerminalReport
             console.MarkupLine($"[yellow]! {Markup.Escape(problem)}[/]");
         }
 
-        console.MarkupLine($"Report: [link]{Markup.Escape(reportPath)}[/]  Outbox: {Markup.Escape(r.Options.Outbox)} ({N(a.Observed.Emails.Count)} emails)  Took {r.Elapsed.TotalSeconds:0} s.");
+        console.MarkupLine($"Report: [link]{Markup.Escape(reportPath)}[/]  Outbox: {Markup.Escape(r.Options.Outbox)} ({N(a.Observed.Emails.Count)} emails)  Took {r.Elapsed.TotalSeconds:0} s (sending {r.Counters.SendTime.TotalSeconds:0} s, app settling {r.Counters.SettleTime.TotalSeconds:0} s, reading results {r.Counters.ObserveTime.TotalSeconds:0} s).");
     }
 }

@@ -228,6 +228,35 @@ public sealed class HealthScoreCalculatorTests
         Assert.Equal(expected, Calculator().SegmentOf(mrrCents));
 
     [Fact]
+    public void Weighted_MissingDimensions_CarryNoWeight_HandComputed()
+    {
+        var calculator = Calculator();
+        int[] dims = [100, 50, 50, 100, 60, 100];
+        var engagementAndOutcomesMissing = default(HealthFlagMask).WithMissingSignals(HealthDimension.Engagement).WithMissingSignals(HealthDimension.Outcomes);
+
+        // SMB 40/–/–/10/10/5 over 65: (4000 + 1000 + 600 + 500) / 65 = 93.8 → 94; weighing in the neutral 50s gives (6100 + 1000 + 750) / 100 = 78.5 → 79.
+        Assert.Equal(94, calculator.Weighted(AccountSegment.Smb, dims, engagementAndOutcomesMissing));
+        Assert.Equal(79, calculator.Weighted(AccountSegment.Smb, dims, default));
+        Assert.Equal(HealthScoreCalculator.Neutral, calculator.Weighted(AccountSegment.Smb, dims, Enum.GetValues<HealthDimension>().Aggregate(default(HealthFlagMask), (f, d) => f.WithMissingSignals(d))));
+    }
+
+    [Fact]
+    public void Score_AccountWithoutContactSignals_ScoredOnTheDimensionsItHas()
+    {
+        // Healthy() with no meetings, QBRs or replies at all: engagement is missing, not a drag towards Yellow.
+        var signals = Healthy((_, d) => d with { Meetings = 0, Qbrs = 0, EmailReplies = 0 });
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Contains(HealthFlags.MissingSignalsPrefix + "Engagement", score.Flags.ToIds());
+        Assert.Equal(HealthScoreCalculator.Neutral, score.Dimension(HealthDimension.Engagement));
+        var others = new[] { HealthDimension.ProductUsage, HealthDimension.Outcomes, HealthDimension.Support, HealthDimension.Relationship, HealthDimension.Payment };
+        int[] smbWeights = [40, 0, 15, 10, 10, 5];
+        var expected = (int)Math.Round(others.Sum(d => smbWeights[(int)d] * score.Dimension(d)) / 80.0, MidpointRounding.AwayFromZero);
+        Assert.Equal(expected, score.Score);
+    }
+
+    [Fact]
     public void Weighted_DefaultAndSegmentWeights_HandComputed()
     {
         var calculator = Calculator(o => o.Weights.Enterprise = new HealthWeights { ProductUsage = 10, Engagement = 10, Outcomes = 10, Support = 10, Relationship = 50, Payment = 10 });
