@@ -46,6 +46,9 @@ public sealed class AlertsEndToEndTests(AlertsEndToEndScenario scenario, ITestOu
         Assert.Equal(afterRed.Select(e => e.File), To(Main, "final").Select(e => e.File));
         Assert.Contains(scenario.Emails["final"], e => e.To == AlertsEndToEndScenario.EscalationContact && e.Subject.StartsWith("[Overdue Critical] northwind Ltd", StringComparison.Ordinal));
 
+        // Nor was anything sent twice and hidden by the outbox keeping one file per operation id.
+        Assert.Equal(["alert/watch-digest", "alert/critical"], scenario.EmailFaults.PassedThrough.Where(m => m.To == Main).Select(m => m.Category));
+
         // The alerts API tells the same story, with tiers and statuses as words.
         Assert.Equal("Watch", Alert("yellow").GetProperty("tier").GetString());
         Assert.Equal(System.Net.HttpStatusCode.OK, scenario.AcknowledgeStatus);

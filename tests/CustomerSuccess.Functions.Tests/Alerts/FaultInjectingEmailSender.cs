@@ -14,6 +14,7 @@ internal sealed class FaultInjectingEmailSender(IEmailSender inner, EmailFaults 
     {
         ArgumentNullException.ThrowIfNull(message);
         faults.ThrowIfFailing(message);
+        faults.Passed(message);
         return inner.SendAsync(message, cancellationToken);
     }
 }
@@ -22,11 +23,18 @@ internal sealed class FaultInjectingEmailSender(IEmailSender inner, EmailFaults 
 internal sealed class EmailFaults
 {
     private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<EmailMessage> _passed = new();
 
     /// <summary>(message, attempt number starting at 1) → fail this attempt? Read on every send, so a test can heal the fault.</summary>
     public Func<EmailMessage, int, bool> FailWhen { get; set; } = (_, _) => false;
 
     public int AttemptsFor(string operationId) => _attempts.GetValueOrDefault(operationId);
+
+    /// <summary>Every send that went through to the real sender, in order. The outbox keeps one file per operation
+    /// id (as the email service keeps one email), so only this shows a repeated send of the same email.</summary>
+    public IReadOnlyList<EmailMessage> PassedThrough => [.. _passed];
+
+    public void Passed(EmailMessage message) => _passed.Enqueue(message);
 
     public void ThrowIfFailing(EmailMessage message)
     {
