@@ -10,6 +10,8 @@ using CustomerSuccess.Functions.Tests.Webhooks;
 using CustomerSuccess.Functions.Webhooks;
 using CustomerSuccess.Simulator.Driving;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +39,8 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
     /// <summary>A Monday: the Red day (S+16) is a Wednesday, so Critical goes to the assigned CSM, not on-call.</summary>
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 8, 30, 0, TimeSpan.Zero);
 
-    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
+    // Each step settles in well under a second; the margin is for a machine busy with the rest of the suite.
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
     private readonly AzuriteFixture _azurite = new();
     private readonly string _runDirectory = Path.Combine(Path.GetTempPath(), "cs-alerts-e2e-" + Guid.NewGuid().ToString("N"));
@@ -72,11 +75,11 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
     {
         var stopwatch = Stopwatch.StartNew();
         await _azurite.InitializeAsync();
-        var port = AzuriteFixture.FreePort();
-        _factory = new AppFactory(_azurite.ConnectionString, port, Outbox);
-        _factory.UseKestrel(port);
+        _factory = new AppFactory(_azurite.ConnectionString, Outbox);
+        _factory.UseKestrel();
         _factory.StartServer();
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+        var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        _http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
         _http.DefaultRequestHeaders.Add("x-functions-key", AppFactory.FunctionKey);
         _runner = new AppClient(_http.BaseAddress, AppFactory.FunctionKey, 2);
         _webhooks = new ProviderWebhooks(_http, _factory.StripeSecret, _factory.SegmentSecret, _factory.ZendeskSecret);
@@ -383,7 +386,7 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
     /// The real app as scripts/run-local.sh starts it (standalone, simulated clock, runner on, Azurite), on Kestrel so
     /// the runner invokes functions over HTTP as the host does. Only the email sender is wrapped, for fault injection.
     /// </summary>
-    private sealed class AppFactory(string storage, int port, string outbox) : WebApplicationFactory<Program>
+    private sealed class AppFactory(string storage, string outbox) : WebApplicationFactory<Program>
     {
         public const string FunctionKey = "e2e-function-key";
 
@@ -400,7 +403,8 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
             var settings = new Dictionary<string, string>
             {
                 ["AzureWebJobsStorage"] = storage,
-                ["Hosting:Port"] = port.ToString(CultureInfo.InvariantCulture),
+                // Port 0: Kestrel takes a free port itself, so no other test can take it in between.
+                ["urls"] = "http://127.0.0.1:0",
                 ["FunctionKeys:Default"] = FunctionKey,
                 ["Webhooks:Stripe:SigningSecrets:0"] = StripeSecret,
                 ["Webhooks:Segment:SharedSecrets:0"] = SegmentSecret,
