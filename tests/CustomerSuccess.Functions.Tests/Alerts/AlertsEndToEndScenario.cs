@@ -269,7 +269,7 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
 
         var ticket = new JsonObject
         {
-            ["id"] = "51" + Math.Abs(account.GetHashCode(StringComparison.Ordinal) % 1000).ToString(CultureInfo.InvariantCulture),
+            ["id"] = account == MainAccount ? "5101" : "5102",
             ["organization_id"] = "org_" + account,
             ["priority"] = "NORMAL",
             ["status"] = "NEW",
