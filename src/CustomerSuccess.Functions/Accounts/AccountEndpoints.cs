@@ -9,9 +9,11 @@ internal static class AccountEndpoints
 {
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
+        // The model's event names are read from configuration, not IOptions<HealthOptions>: resolving that here ran
+        // the model's validation a second time, so one invalid setting failed the start with two identical errors.
         builder.Services.AddOptions<SignalsOptions>().BindConfiguration(SignalsOptions.SectionName)
-            // Read the model's section directly: its own validation reports a bad model once, at start.
-            .PostConfigure<IConfiguration>((signals, configuration) => signals.IncludeWhatTheModelReads(configuration.GetSection(HealthOptions.SectionName).Get<HealthOptions>() ?? new HealthOptions()))
+            .PostConfigure<IConfiguration>((signals, configuration) =>
+                signals.IncludeWhatTheModelReads(configuration.GetSection(HealthOptions.SectionName).Get<HealthOptions>() ?? new HealthOptions()))
             .ValidateOnStart();
         builder.Services.AddSingleton<AccountIdentity>();
         builder.Services.AddTables(AccountIdentity.LinksTable, AccountIdentity.PendingTable, AccountIdentity.DirectoryTable, AccountSignalWriter.Table);

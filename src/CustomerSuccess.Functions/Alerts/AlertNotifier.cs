@@ -59,22 +59,43 @@ public sealed partial class AlertNotifier(
         }
 
         var day = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var failed = 0;
         foreach (var (recipient, rows) in byRecipient)
         {
-            var items = rows.Select(r => JsonSerializer.Deserialize<AlertNotification>(r.GetString("Body")!, AlertStore.Json)!).ToList();
-            // Keyed by what the digest covers, so a second run the same day with new items is a new digest,
-            // while a retry of the same digest is recognised.
-            var about = "digest-" + day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-"
-                + AlertEmailComposer.OperationId(string.Join(",", rows.Select(r => r.RowKey).Order(StringComparer.Ordinal)), recipient)[..8];
-            var message = AlertEmailComposer.ComposeDigest(recipient, day, items, options.Value) with { OperationId = AlertEmailComposer.OperationId(about, recipient) };
-            await NotifyOnceAsync(about, message, cancellationToken).ConfigureAwait(false);
-            foreach (var row in rows)
+            try
             {
-                await tables.DeleteAsync(DigestTable, row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await SendDigestAsync(recipient, rows, day, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One recipient's failure (a bad address, the email service refusing one send) must not hold back
+                // everyone else's digest; this recipient's alerts stay parked for the next run.
+                failed++;
+                Log.DigestFailed(logger, rows.Count, ex);
             }
         }
 
+        if (failed > 0)
+        {
+            throw new InvalidOperationException($"{failed} of {byRecipient.Count} Watch digests could not be sent; their alerts stay parked for the next run.");
+        }
+
         return byRecipient.Count;
+    }
+
+    private async Task SendDigestAsync(string recipient, List<TableEntity> rows, DateOnly day, CancellationToken cancellationToken)
+    {
+        var items = rows.Select(r => JsonSerializer.Deserialize<AlertNotification>(r.GetString("Body")!, AlertStore.Json)!).ToList();
+        // Keyed by what the digest covers, so a second run the same day with new items is a new digest,
+        // while a retry of the same digest is recognised.
+        var about = "digest-" + day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-"
+            + AlertEmailComposer.OperationId(string.Join(",", rows.Select(r => r.RowKey).Order(StringComparer.Ordinal)), recipient)[..8];
+        var message = AlertEmailComposer.ComposeDigest(recipient, day, items, options.Value) with { OperationId = AlertEmailComposer.OperationId(about, recipient) };
+        await NotifyOnceAsync(about, message, cancellationToken).ConfigureAwait(false);
+        foreach (var row in rows)
+        {
+            await tables.DeleteAsync(DigestTable, row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task NotifyOnceAsync(string about, EmailMessage message, CancellationToken cancellationToken)
@@ -127,5 +148,8 @@ public sealed partial class AlertNotifier(
 
         [LoggerMessage(EventId = 4303, Level = LogLevel.Information, Message = "Watch alert {MessageId} parked for the daily digest: {Status}")]
         public static partial void Parked(ILogger logger, string messageId, TableWriteStatus status);
+
+        [LoggerMessage(EventId = 4304, Level = LogLevel.Error, Message = "A Watch digest of {Count} alert(s) could not be sent; its alerts stay parked for the next run")]
+        public static partial void DigestFailed(ILogger logger, int count, Exception exception);
     }
 }

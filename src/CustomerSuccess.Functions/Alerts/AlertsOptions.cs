@@ -53,10 +53,6 @@ public sealed class AlertsOptions
     [Required]
     public OnCallRotaOptions Rota { get; set; } = new();
 
-    /// <summary>Hour (UTC) after which the daily Watch digest goes out.</summary>
-    [Range(0, 23)]
-    public int DigestHourUtc { get; set; } = 8;
-
     public TimeSpan DueFor(AlertTier tier) => tier switch
     {
         AlertTier.Watch => WatchDue,

@@ -35,7 +35,7 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
     }
 
     /// <summary>Isolates each test's ledger and digest rows by using a fresh account id.</summary>
-    private static ServiceBusDelivery Delivery(AlertTier tier, string account, int deliveryCount = 1)
+    private static ServiceBusDelivery Delivery(AlertTier tier, string account, int deliveryCount = 1, string csm = "csm@example.com")
     {
         var alert = new Alert
         {
@@ -48,7 +48,7 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
             RaisedAt = MondayNoon,
             DueBy = MondayNoon.AddHours(24),
             Reason = "Health band is Red",
-            CsmEmail = "csm@example.com",
+            CsmEmail = csm,
             Drivers = [new HealthDriver("ProductUsage", -30, "active seats 62% → 18%")],
         };
         var body = JsonSerializer.Serialize(new AlertNotification(AlertChangeKind.Raise, alert), AlertStore.Json);
@@ -129,5 +129,26 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
         await notifier.HandleAsync(Delivery(AlertTier.Watch, NewAccount()), CancellationToken.None);
         await notifier.SendDigestsAsync(CancellationToken.None);
         Assert.Equal("[Watch] 1 account(s) to watch", Assert.Single(_emails, e => e.To == "csm@example.com").Subject);
+    }
+
+    [Fact]
+    public async Task SendDigests_OneRecipientsEmailFails_OthersGetTheirsAndTheFailedOneGoesOutNextRun()
+    {
+        // In memory: the digest run covers every parked row, so other tests' rows must not be in this table.
+        var notifier = Notifier(new InMemoryTableStore());
+        await notifier.HandleAsync(Delivery(AlertTier.Watch, NewAccount(), csm: "a-first@example.com"), CancellationToken.None);
+        await notifier.HandleAsync(Delivery(AlertTier.Watch, NewAccount(), csm: "b-second@example.com"), CancellationToken.None);
+        _email.Setup(e => e.SendAsync(It.Is<EmailMessage>(m => m.To == "a-first@example.com"), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new HttpRequestException("Email service unavailable."));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => notifier.SendDigestsAsync(CancellationToken.None));
+
+        Assert.Equal(["b-second@example.com"], _emails.Select(e => e.To));
+        _emails.Clear();
+        _email.Setup(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<EmailMessage, CancellationToken>((m, _) => _emails.Add(m))
+            .ReturnsAsync(new EmailSendResult(EmailSendStatus.Accepted));
+        Assert.Equal(1, await notifier.SendDigestsAsync(CancellationToken.None));
+        Assert.Equal(["a-first@example.com"], _emails.Select(e => e.To));
     }
 }
