@@ -55,13 +55,18 @@ export Logging__LogLevel__Default=Warning
 # The simulated product's event vocabulary, as CS operations would configure it for their own product.
 eval "$(node -e 'const v=require("./src/CustomerSuccess.Simulator/simulated-product.settings.json").Values;for(const[k,x]of Object.entries(v))console.log(`export ${k}=${JSON.stringify(x)}`)')"
 
+# The simulated CS team as CS operations would configure it: the on-call rota and the escalation contact.
+simulator="src/CustomerSuccess.Simulator/bin/Release/net10.0/CustomerSuccess.Simulator.dll"
+if [ -f "$simulator" ]; then
+  while IFS='=' read -r key value; do export "$key=$value"; done < <(dotnet "$simulator" --print-team-settings "$@")
+fi
+
 echo "Starting the app on http://127.0.0.1:$app_port ..."
 dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$app_port/api/healthz" 60
 echo "App is up: $(curl -fsS "http://127.0.0.1:$app_port/api/healthz")"
 
-simulator="src/CustomerSuccess.Simulator/bin/Release/net10.0/CustomerSuccess.Simulator.dll"
 if [ -f "$simulator" ]; then
   dotnet "$simulator" --app "http://127.0.0.1:$app_port" --out "$run_dir" "$@"
 else

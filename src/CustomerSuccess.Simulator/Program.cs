@@ -16,11 +16,15 @@ internal static class SimulatorProgram
         var concurrency = new Option<int>("--concurrency") { Description = "Webhook requests in flight at once.", DefaultValueFactory = _ => 8 };
         var outbox = new Option<string?>("--outbox") { Description = "The app's email outbox folder, if not OUT/outbox." };
 
+        var teamSettings = new Option<bool>("--print-team-settings") { Description = "Print the app settings of the simulated CS team (on-call rota, escalation contact) as KEY=VALUE lines for --accounts and --seed, and exit." };
+
         var root = new RootCommand("Drives a simulated customer base through the customer-success app over HTTP and reports what it did.")
         {
-            accounts, days, seed, speed, app, output, concurrency, outbox,
+            accounts, days, seed, speed, app, output, concurrency, outbox, teamSettings,
         };
-        root.SetAction((parse, cancellationToken) => SimulatorCommand.RunAsync(
+        root.SetAction((parse, cancellationToken) => parse.GetValue(teamSettings)
+            ? PrintTeamSettings(parse.GetValue(accounts), parse.GetValue(seed))
+            : SimulatorCommand.RunAsync(
             new SimulatorArguments(
                 parse.GetValue(accounts),
                 parse.GetValue(days),
@@ -32,5 +36,15 @@ internal static class SimulatorProgram
                 parse.GetValue(outbox)),
             cancellationToken));
         return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Task<int> PrintTeamSettings(int accounts, int seed)
+    {
+        foreach (var (key, value) in Portfolio.PortfolioGenerator.TeamSettings(Math.Max(1, accounts), seed))
+        {
+            Console.WriteLine($"{key}={value}");
+        }
+
+        return Task.FromResult(0);
     }
 }

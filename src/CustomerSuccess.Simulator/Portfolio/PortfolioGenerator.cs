@@ -27,6 +27,18 @@ internal static class PortfolioGenerator
         return new SimulatedPortfolio { Day0 = day0, Accounts = list, Csms = csms, OnCallRota = Rota(csms, day0, days) };
     }
 
+    /// <summary>
+    /// The simulated CS team as CS operations would configure it in the app: every CSM on the weekly on-call rota
+    /// (in the order the simulator rotates them) and the first Enterprise CSM as the escalation contact.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> TeamSettings(int accounts, int seed)
+    {
+        var csms = GenerateCsms(new Faker("en") { Random = new Randomizer(seed) }, accounts);
+        var settings = csms.Select((c, i) => KeyValuePair.Create($"Alerts__Rota__Members__{i}", c.Email)).ToList();
+        settings.Add(KeyValuePair.Create("Alerts__EscalationContact", csms.First(c => c.Segment == Segment.Enterprise).Email));
+        return settings;
+    }
+
     private static List<Csm> GenerateCsms(Faker faker, int accounts)
     {
         // Books of business as CS teams staff them: many SMB accounts per (pooled) CSM, few Enterprise ones.

@@ -23,7 +23,7 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
     public async Task SmallSimulation_AgainstTheRealApp_EveryWebhookAcknowledgedAndEveryEffectTraceable()
     {
         // Arrange
-        await using var app = StandaloneAppProcess.Start(azurite);
+        await using var app = StandaloneAppProcess.Start(azurite, CustomerSuccess.Simulator.Portfolio.PortfolioGenerator.TeamSettings(50, 7));
         var options = new SimulationOptions
         {
             Accounts = 50,

@@ -65,7 +65,7 @@ public sealed class StandaloneAppProcess : IAsyncDisposable
         }
     }
 
-    public static StandaloneAppProcess Start(AzuriteFixture azurite)
+    public static StandaloneAppProcess Start(AzuriteFixture azurite, IEnumerable<KeyValuePair<string, string>>? settings = null)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var appDll = Path.Combine(RepoPaths.Root, "src", "CustomerSuccess.Functions", "bin", configuration, "net10.0", "CustomerSuccess.Functions.dll");
@@ -95,6 +95,11 @@ public sealed class StandaloneAppProcess : IAsyncDisposable
             {
                 psi.Environment[setting.Name] = setting.Value.GetString();
             }
+        }
+
+        foreach (var (name, value) in settings ?? [])
+        {
+            psi.Environment[name] = value;
         }
 
         psi.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
