@@ -45,6 +45,12 @@ children.push(spawn('dotnet', [path.join(root, 'src/CustomerSuccess.Functions/bi
     Webhooks__Zendesk__SigningSecrets__0: secrets.zendesk,
     Logging__LogLevel__Default: 'Warning',
     Webhooks__ApplyInProcess: process.env.APPLY_IN_PROCESS ?? 'true',
+    // Production validates every feature's settings at start; placeholders for the ones this load does not use.
+    Alerts__EscalationContact: 'cs-lead@bench.example',
+    Alerts__DashboardBaseUrl: 'https://cs.bench.example',
+    Alerts__Rota__Members__0: 'csm@bench.example',
+    Lifecycle__UnsubscribeSigningKey: crypto.randomBytes(32).toString('hex'),
+    Lifecycle__UnsubscribeBaseUrl: `http://127.0.0.1:${appPort}/api/lifecycle/unsubscribe`,
   },
 }));
 await waitPort(appPort);
