@@ -418,11 +418,32 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
                 ["Health:FirstValueMilestone"] = "Integration Connected",
                 ["Health:SuccessMilestones:0"] = "Onboarding Completed",
                 ["Health:KeyFeatures:0"] = "Report Created",
+            };
+
+            // A model CS operations tuned towards usage, the same for every segment. The scenario sends no contact
+            // signals, so engagement is missing and carries no weight; of the 90 left, usage is 50 and relationship 15.
+            // Yellow at day 7 (usage 50): (2500 + 1000 + 1000 + 1500 + 500) / 90 = 72; Red once the champion leaves
+            // with usage at 28: (1400 + 1000 + 1000 + 0 + 500) / 90 = 43.
+            foreach (var segment in new[] { "Smb", "MidMarket", "Enterprise" })
+            {
+                settings[$"Health:Weights:{segment}:ProductUsage"] = "50";
+                settings[$"Health:Weights:{segment}:Engagement"] = "10";
+                settings[$"Health:Weights:{segment}:Outcomes"] = "10";
+                settings[$"Health:Weights:{segment}:Support"] = "10";
+                settings[$"Health:Weights:{segment}:Relationship"] = "15";
+                settings[$"Health:Weights:{segment}:Payment"] = "5";
+            }
+
+            foreach (var (key, value) in new Dictionary<string, string>
+            {
                 ["Alerts:EscalationContact"] = EscalationContact,
                 ["Alerts:DashboardBaseUrl"] = "https://cs.example.test",
                 ["Alerts:Rota:Members:0"] = "oncall.csm@example.test",
                 ["Logging:LogLevel:Default"] = "Warning",
-            };
+            })
+            {
+                settings[key] = value;
+            }
 
             // This scenario follows the band rule (Watch on Yellow, Critical on Red). The other rules have their own unit
             // tests; a fading account would rightly raise them too (usage decline, a dimension at 0, the champion's
