@@ -1,7 +1,6 @@
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
-using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Accounts;
 
@@ -11,7 +10,8 @@ internal static class AccountEndpoints
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SignalsOptions>().BindConfiguration(SignalsOptions.SectionName)
-            .PostConfigure<IOptions<HealthOptions>>((signals, health) => signals.IncludeWhatTheModelReads(health.Value))
+            // Bound afresh rather than through IOptions<HealthOptions>: an invalid health model is then reported once, by health.
+            .PostConfigure<IConfiguration>((signals, configuration) => signals.IncludeWhatTheModelReads(configuration.GetSection(HealthOptions.SectionName).Get<HealthOptions>() ?? new HealthOptions()))
             .ValidateOnStart();
         builder.Services.AddSingleton<AccountIdentity>();
         builder.Services.AddTables(AccountIdentity.LinksTable, AccountIdentity.PendingTable, AccountIdentity.DirectoryTable, AccountSignalWriter.Table);

@@ -143,6 +143,7 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
                 ChampionLeftAt = LeftAt("champion"),
                 ExecutiveSponsorLeftAt = LeftAt("sponsor"),
             },
+            Users = [.. users.Select(u => new AccountUser(u.GetString("UserId") ?? u.RowKey[5..], u.GetString("Email"), u.GetString("FirstName"), u.GetString("TimeZone"), u.GetBoolean("Departed") ?? false))],
             OpenUrgentTickets = openTickets.Count(t => t.GetString("Priority") == "urgent"),
             OpenComplaints = openTickets.Count(t => t.GetBoolean("Complaint") == true),
         };

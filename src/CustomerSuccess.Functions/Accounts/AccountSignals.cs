@@ -51,6 +51,9 @@ public sealed record AccountSignals
 
     public RelationshipSignals Relationship { get; init; } = new();
 
+    /// <summary>The account's known people (Segment identify), departed ones included and marked.</summary>
+    public IReadOnlyList<AccountUser> Users { get; init; } = [];
+
     /// <summary>Tickets currently open with priority urgent.</summary>
     public int OpenUrgentTickets { get; init; }
 
@@ -97,6 +100,9 @@ public sealed record DailySignals
     /// <summary>MRR change booked that day (cents; negative for contraction/churn).</summary>
     public long MrrDeltaCents { get; init; }
 }
+
+/// <summary>A person at the account as Segment identified them; <see cref="TimeZone"/> is an IANA id when the source sent one.</summary>
+public sealed record AccountUser(string UserId, string? Email, string? FirstName = null, string? TimeZone = null, bool Departed = false);
 
 public sealed record RelationshipSignals
 {

@@ -24,7 +24,18 @@ public interface ILifecycleStore
 {
     Task<LifecycleEnrollment?> GetEnrollmentAsync(string accountId, string contactId, string sequence, string enrollmentKey, CancellationToken cancellationToken);
 
+    /// <summary>Every enrollment (active or exited) of the account's contacts.</summary>
+    Task<IReadOnlyList<LifecycleEnrollment>> GetEnrollmentsAsync(string accountId, CancellationToken cancellationToken);
+
+    /// <summary>Writes enrollments as given (new, advanced or exited), replacing what was stored.</summary>
+    Task SaveEnrollmentsAsync(IReadOnlyList<LifecycleEnrollment> enrollments, CancellationToken cancellationToken);
+
     Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<string, LifecycleContactState>> GetContactStatesAsync(IEnumerable<string> contactIds, CancellationToken cancellationToken);
+
+    /// <summary>Suppresses a contact from every sequence (unsubscribe, hard bounce); false when it already was.</summary>
+    Task<bool> SuppressAsync(string contactId, string reason, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>True when the ledger already records this send as delivered to the provider.</summary>
     Task<bool> WasSentAsync(string sendId, CancellationToken cancellationToken);
@@ -124,7 +135,7 @@ public sealed partial class LifecycleSendProcessor
 
         if (!_rate.TryAcquire(out var wait))
         {
-            return await DeferAsync(message, now + wait, "rate limit", cancellationToken);
+            return await DeferAsync(message, _rate.NextSlot(wait), "rate limit", cancellationToken);
         }
 
         var unsubscribeUrl = _unsubscribe.LinkFor(contact!.ContactId);
