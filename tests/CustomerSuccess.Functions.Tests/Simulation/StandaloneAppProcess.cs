@@ -65,7 +65,7 @@ public sealed class StandaloneAppProcess : IAsyncDisposable
         }
     }
 
-    public static StandaloneAppProcess Start(AzuriteFixture azurite)
+    public static StandaloneAppProcess Start(AzuriteFixture azurite, IReadOnlyDictionary<string, string>? settings = null)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var appDll = Path.Combine(RepoPaths.Root, "src", "CustomerSuccess.Functions", "bin", configuration, "net10.0", "CustomerSuccess.Functions.dll");
@@ -109,6 +109,11 @@ public sealed class StandaloneAppProcess : IAsyncDisposable
         psi.Environment["LocalRunner__PollInterval"] = "00:00:00.020";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the app.");
         return new StandaloneAppProcess(process, new Uri($"http://127.0.0.1:{port}"), key, secrets, runDirectory);
     }
