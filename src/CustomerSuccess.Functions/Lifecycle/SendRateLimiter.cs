@@ -34,7 +34,9 @@ public sealed class TokenBucket
         lock (_gate)
         {
             Refill();
-            if (_tokens >= 1)
+
+            // Tolerance for floating-point refill: a caller that comes back exactly when its token is due gets it.
+            if (_tokens >= 1 - 1e-9)
             {
                 _tokens -= 1;
                 retryAfter = TimeSpan.Zero;
@@ -126,7 +128,8 @@ public sealed class SendRateLimiter
         }
     }
 
-    private static TimeSpan RefillInterval(int limit, TimeSpan period) => period / (limit == 1 ? 1 : limit - 1);
+    // Rounded up to a whole tick: slots spaced a truncated interval apart would each arrive a fraction of a token short.
+    private static TimeSpan RefillInterval(int limit, TimeSpan period) => TimeSpan.FromTicks((long)Math.Ceiling(period.Ticks / (double)(limit == 1 ? 1 : limit - 1)));
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
