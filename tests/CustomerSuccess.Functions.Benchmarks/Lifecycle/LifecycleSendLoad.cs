@@ -87,6 +87,7 @@ internal static class LifecycleSendLoad
 
             var message = queue.Take();
             deliveries++;
+
             var result = await processor.ProcessAsync(message, CancellationToken.None);
             if (result.Outcome == LifecycleSendOutcome.Sent)
             {
