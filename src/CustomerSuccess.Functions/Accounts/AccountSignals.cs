@@ -30,6 +30,9 @@ public sealed record AccountSignals
     /// <summary>Renewal date = the subscription's current period end.</summary>
     public DateTimeOffset? RenewalDate { get; init; }
 
+    /// <summary>Length of the main subscription's billing period in days (30 monthly, 365 annual); null when unknown.</summary>
+    public int? BillingPeriodDays { get; init; }
+
     /// <summary>When the first subscription started (onboarding clock).</summary>
     public DateTimeOffset? CustomerSince { get; init; }
 
