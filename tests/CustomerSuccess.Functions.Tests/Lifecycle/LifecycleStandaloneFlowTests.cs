@@ -96,6 +96,7 @@ public sealed class LifecycleStandaloneFlowTests : IAsyncLifetime
         var bo = emails.Where(e => e.To == "bo@" + b + ".example").ToList();
         Assert.All(bo, e => Assert.True(e.Date < unsubscribedAt, $"{Path.GetFileName(e.File)} was sent to Bo after he unsubscribed ({e.Date:O})."));
         Assert.Contains(bo, e => e.Step == "welcome");
+        Assert.DoesNotContain(emails, e => e.Sequence == "renewal"); // monthly billing: the period end is not a renewal conversation
         Assert.All(emails, e => Assert.Contains("List-Unsubscribe=One-Click", File.ReadAllText(e.File), StringComparison.Ordinal));
     }
 
@@ -118,14 +119,14 @@ public sealed class LifecycleStandaloneFlowTests : IAsyncLifetime
             ["status"] = "active",
             ["cancel_at_period_end"] = false,
             ["start_date"] = Start.ToUnixTimeSeconds(),
-            ["current_period_end"] = Start.AddYears(1).ToUnixTimeSeconds(),
+            ["current_period_end"] = Start.AddMonths(1).ToUnixTimeSeconds(),
             ["items"] = new JsonObject
             {
                 ["data"] = new JsonArray(new JsonObject
                 {
                     ["quantity"] = 3,
-                    ["current_period_end"] = Start.AddYears(1).ToUnixTimeSeconds(),
-                    ["price"] = new JsonObject { ["id"] = "price_team", ["nickname"] = "Team", ["unit_amount"] = 29000, ["recurring"] = new JsonObject { ["interval"] = "year", ["interval_count"] = 1 } },
+                    ["current_period_end"] = Start.AddMonths(1).ToUnixTimeSeconds(),
+                    ["price"] = new JsonObject { ["id"] = "price_team", ["nickname"] = "Team", ["unit_amount"] = 2900, ["recurring"] = new JsonObject { ["interval"] = "month", ["interval_count"] = 1 } },
                 }),
             },
         }));
