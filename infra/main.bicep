@@ -55,7 +55,7 @@ param onCallCsm string
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: the function app\'s URL.')
 param dashboardBaseUrl string = ''
 
-@description('Optional. Base URL of lifecycle email unsubscribe links. Empty: the function app\'s /api/unsubscribe.')
+@description('Optional. Base URL of lifecycle email unsubscribe links. Empty: the function app\'s /api/lifecycle/unsubscribe.')
 param unsubscribeBaseUrl string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')

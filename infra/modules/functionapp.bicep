@@ -60,7 +60,7 @@ param onCallCsm string
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: this app\'s own URL.')
 param dashboardBaseUrl string = ''
 
-@description('Optional. Base URL of the unsubscribe link in lifecycle emails. Empty: this app\'s /api/unsubscribe.')
+@description('Optional. Base URL of the unsubscribe link in lifecycle emails. Empty: this app\'s /api/lifecycle/unsubscribe.')
 param unsubscribeBaseUrl string = ''
 
 @description('Optional. Memory of each instance in MB.')
@@ -177,7 +177,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 
     // Lifecycle unsubscribe links: signed with a key from Key Vault.
     Lifecycle__UnsubscribeSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.unsubscribe})'
-    Lifecycle__UnsubscribeBaseUrl: empty(unsubscribeBaseUrl) ? '${appUrl}/api/unsubscribe' : unsubscribeBaseUrl
+    Lifecycle__UnsubscribeBaseUrl: empty(unsubscribeBaseUrl) ? '${appUrl}/api/lifecycle/unsubscribe' : unsubscribeBaseUrl
 
     // Alert emails: the dashboard they link to and where unclaimed alerts escalate.
     Alerts__DashboardBaseUrl: empty(dashboardBaseUrl) ? appUrl : dashboardBaseUrl

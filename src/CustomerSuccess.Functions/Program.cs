@@ -6,6 +6,7 @@ using CustomerSuccess.Functions.Alerts;
 
 using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
@@ -25,6 +26,8 @@ builder.AddAlerts();
 
 builder.AddEmail();
 
+builder.AddLifecycle();
+
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
@@ -36,6 +39,8 @@ app.MapAccounts();
 app.MapHealth();
 
 app.MapAlerts();
+
+app.MapLifecycle();
 
 app.Run();
 

@@ -8,6 +8,8 @@ internal static class LoadCommands
         ["tables"] = TablesLoad.RunAsync,
 
         ["health"] = Health.HealthRecomputeLoad.RunAsync,
+
+        ["lifecycle"] = Lifecycle.LifecycleSendLoad.RunAsync,
     };
 
     public static bool TryGet(string name, out Func<string[], Task<int>> command) =>

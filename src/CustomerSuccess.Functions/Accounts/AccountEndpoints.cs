@@ -12,8 +12,8 @@ internal static class AccountEndpoints
         // The model's event names are read from configuration, not IOptions<HealthOptions>: resolving that here ran
         // the model's validation a second time, so one invalid setting failed the start with two identical errors.
         builder.Services.AddOptions<SignalsOptions>().BindConfiguration(SignalsOptions.SectionName)
-            .PostConfigure<IConfiguration>((signals, configuration) =>
-                signals.IncludeWhatTheModelReads(configuration.GetSection(HealthOptions.SectionName).Get<HealthOptions>() ?? new HealthOptions()))
+            // Bound afresh rather than through IOptions<HealthOptions>: an invalid health model is then reported once, by health.
+            .PostConfigure<IConfiguration>((signals, configuration) => signals.IncludeWhatTheModelReads(configuration.GetSection(HealthOptions.SectionName).Get<HealthOptions>() ?? new HealthOptions()))
             .ValidateOnStart();
         builder.Services.AddSingleton<AccountIdentity>();
         builder.Services.AddTables(AccountIdentity.LinksTable, AccountIdentity.PendingTable, AccountIdentity.DirectoryTable, AccountSignalWriter.Table);

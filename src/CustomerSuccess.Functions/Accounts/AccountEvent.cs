@@ -65,7 +65,8 @@ internal sealed record SubscriptionSnapshot(
     string Status,
     bool CancelAtPeriodEnd,
     DateTimeOffset? CurrentPeriodEnd,
-    DateTimeOffset? StartedAt);
+    DateTimeOffset? StartedAt,
+    int? BillingPeriodDays = null);
 
 internal enum MrrMovementKind
 {

@@ -125,6 +125,7 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
             SubscriptionStatus = main?.GetString("Status"),
             CancelAtPeriodEnd = main?.GetBoolean("CancelAtPeriodEnd") ?? false,
             RenewalDate = main?.GetDateTimeOffset("CurrentPeriodEnd"),
+            BillingPeriodDays = main?.GetInt32("BillingPeriodDays"),
             CustomerSince = subs.Select(s => s.GetDateTimeOffset("StartedAt")).Where(d => d is not null).Min(),
             ChurnedAt = subs.Count > 0 && subs.All(s => s.GetString("Status") == "canceled") ? subs.Max(s => s.GetDateTimeOffset("ChurnedAt")) : null,
             ActiveUsers30d = lastSeen.Keys.Count(u => SeenWithin(u, 30)),
@@ -143,6 +144,7 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
                 ChampionLeftAt = LeftAt("champion"),
                 ExecutiveSponsorLeftAt = LeftAt("sponsor"),
             },
+            Users = [.. users.Select(u => new AccountUser(u.GetString("UserId") ?? u.RowKey[5..], u.GetString("Email"), u.GetString("FirstName"), u.GetString("TimeZone"), u.GetBoolean("Departed") ?? false))],
             OpenUrgentTickets = openTickets.Count(t => t.GetString("Priority") == "urgent"),
             OpenComplaints = openTickets.Count(t => t.GetBoolean("Complaint") == true),
         };

@@ -111,6 +111,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
                     ["CancelAtPeriodEnd"] = sub.CancelAtPeriodEnd,
                     ["CurrentPeriodEnd"] = sub.CurrentPeriodEnd,
                     ["StartedAt"] = sub.StartedAt,
+                    ["BillingPeriodDays"] = sub.BillingPeriodDays,
                     ["EverChurned"] = churned,
                     ["ChurnedAt"] = kind == MrrMovementKind.Churn ? DateTimeOffset.FromUnixTimeSeconds(sub.Version) : existing?.GetDateTimeOffset("ChurnedAt"),
                 }, existing?.ETag));

@@ -30,6 +30,9 @@ public sealed record AccountSignals
     /// <summary>Renewal date = the subscription's current period end.</summary>
     public DateTimeOffset? RenewalDate { get; init; }
 
+    /// <summary>Length of the main subscription's billing period in days (30 monthly, 365 annual); null when unknown.</summary>
+    public int? BillingPeriodDays { get; init; }
+
     /// <summary>When the first subscription started (onboarding clock).</summary>
     public DateTimeOffset? CustomerSince { get; init; }
 
@@ -53,6 +56,9 @@ public sealed record AccountSignals
     public IReadOnlySet<string> KeyFeaturesUsed30d { get; init; } = new HashSet<string>();
 
     public RelationshipSignals Relationship { get; init; } = new();
+
+    /// <summary>The account's known people (Segment identify), departed ones included and marked.</summary>
+    public IReadOnlyList<AccountUser> Users { get; init; } = [];
 
     /// <summary>Tickets currently open with priority urgent.</summary>
     public int OpenUrgentTickets { get; init; }
@@ -100,6 +106,9 @@ public sealed record DailySignals
     /// <summary>MRR change booked that day (cents; negative for contraction/churn).</summary>
     public long MrrDeltaCents { get; init; }
 }
+
+/// <summary>A person at the account as Segment identified them; <see cref="TimeZone"/> is an IANA id when the source sent one.</summary>
+public sealed record AccountUser(string UserId, string? Email, string? FirstName = null, string? TimeZone = null, bool Departed = false);
 
 public sealed record RelationshipSignals
 {

@@ -23,6 +23,9 @@ public sealed record LifecycleAccountFacts
 
     public DateTimeOffset? RenewalDate { get; init; }
 
+    /// <summary>Billing period of the subscription in days (null = unknown): a monthly renewal is not a renewal conversation.</summary>
+    public int? BillingPeriodDays { get; init; }
+
     public DateTimeOffset? ChurnedAt { get; init; }
 
     public int ActiveUsers30d { get; init; }
@@ -70,6 +73,7 @@ public sealed record LifecycleAccountFacts
             CancelAtPeriodEnd = signals.CancelAtPeriodEnd,
             CustomerSince = signals.CustomerSince,
             RenewalDate = signals.RenewalDate,
+            BillingPeriodDays = signals.BillingPeriodDays,
             ChurnedAt = signals.ChurnedAt,
             ActiveUsers30d = signals.ActiveUsers30d,
             Activated = signals.Milestones.ContainsKey(options.ActivationMilestone),

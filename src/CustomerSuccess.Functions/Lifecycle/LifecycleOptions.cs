@@ -26,6 +26,9 @@ public sealed class LifecycleOptions : IValidatableObject
     /// <summary>Public URL of the unsubscribe endpoint, e.g. https://app.example.com/api/lifecycle/unsubscribe.</summary>
     public Uri? UnsubscribeBaseUrl { get; set; }
 
+    /// <summary>Optional mailbox for mailto unsubscribe (added to List-Unsubscribe after the https link).</summary>
+    public string? UnsubscribeMailto { get; set; }
+
     /// <summary>HMAC key of unsubscribe links (Key Vault in Azure); at least 32 characters.</summary>
     public string? UnsubscribeSigningKey { get; set; }
 
@@ -42,6 +45,9 @@ public sealed class LifecycleOptions : IValidatableObject
     /// <summary>Accounts that started longer ago than this are not enrolled in onboarding (e.g. on first deployment).</summary>
     public int OnboardingEnrollWithinDays { get; set; } = 14;
 
+    /// <summary>Folder of the Handlebars templates ({sequence}/{step}.subject|html|txt.hbs); empty = the app's Lifecycle/Templates.</summary>
+    public string? TemplatesPath { get; set; }
+
     /// <summary>Empty = the built-in defaults.</summary>
     public List<LifecycleSequenceDefinition> Sequences { get; set; } = [];
 
@@ -55,6 +61,11 @@ public sealed class LifecycleOptions : IValidatableObject
         if (string.IsNullOrEmpty(UnsubscribeSigningKey) || UnsubscribeSigningKey.Length < 32)
         {
             yield return new ValidationResult("Lifecycle__UnsubscribeSigningKey is required (at least 32 characters; from Key Vault in Azure).", [nameof(UnsubscribeSigningKey)]);
+        }
+
+        if (!string.IsNullOrEmpty(UnsubscribeMailto) && !LifecycleContactId.LooksLikeEmail(UnsubscribeMailto))
+        {
+            yield return new ValidationResult("Lifecycle__UnsubscribeMailto must be an email address (or empty).", [nameof(UnsubscribeMailto)]);
         }
 
         if (RatePerMinute > RatePerHour)

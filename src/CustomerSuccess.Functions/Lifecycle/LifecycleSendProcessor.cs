@@ -5,8 +5,9 @@ using CustomerSuccess.Functions.Messaging;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
-/// <summary>The body of a lifecycle-send queue message: which step occurrence goes to which contact.</summary>
-public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence);
+/// <summary>The body of a lifecycle-send queue message: which step occurrence goes to which contact.
+/// <see cref="RateSlot"/> is set on a copy the rate limiter deferred: it already waited its turn once.</summary>
+public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null);
 
 public enum LifecycleSendOutcome
 {
@@ -24,7 +25,18 @@ public interface ILifecycleStore
 {
     Task<LifecycleEnrollment?> GetEnrollmentAsync(string accountId, string contactId, string sequence, string enrollmentKey, CancellationToken cancellationToken);
 
+    /// <summary>Every enrollment (active or exited) of the account's contacts.</summary>
+    Task<IReadOnlyList<LifecycleEnrollment>> GetEnrollmentsAsync(string accountId, CancellationToken cancellationToken);
+
+    /// <summary>Writes enrollments as given (new, advanced or exited), replacing what was stored.</summary>
+    Task SaveEnrollmentsAsync(IReadOnlyList<LifecycleEnrollment> enrollments, CancellationToken cancellationToken);
+
     Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<string, LifecycleContactState>> GetContactStatesAsync(IEnumerable<string> contactIds, CancellationToken cancellationToken);
+
+    /// <summary>Suppresses a contact from every sequence (unsubscribe, hard bounce); false when it already was.</summary>
+    Task<bool> SuppressAsync(string contactId, string reason, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>True when the ledger already records this send as delivered to the provider.</summary>
     Task<bool> WasSentAsync(string sendId, CancellationToken cancellationToken);
@@ -124,7 +136,10 @@ public sealed partial class LifecycleSendProcessor
 
         if (!_rate.TryAcquire(out var wait))
         {
-            return await DeferAsync(message, now + wait, "rate limit", cancellationToken);
+            // A first refusal queues behind the backlog (spaced slots); a send that already waited its turn and
+            // arrived late (delivery latency) tries again at the next token instead of going to the back.
+            var slot = message.RateSlot is null ? _rate.NextSlot(wait) : now + wait;
+            return await DeferAsync(message with { RateSlot = slot }, slot, "rate limit", cancellationToken);
         }
 
         var unsubscribeUrl = _unsubscribe.LinkFor(contact!.ContactId);

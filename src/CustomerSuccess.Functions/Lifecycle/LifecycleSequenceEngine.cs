@@ -146,7 +146,9 @@ public sealed class LifecycleSequenceEngine
                 at = now;
                 key = "first";
                 break;
+            // Only terms longer than the entry window: with monthly billing every period end is "within 90 days".
             case LifecycleEntryTrigger.RenewalApproaching when facts.RenewalDate is { } renews && !facts.IsCancelled && !facts.CancelAtPeriodEnd
+                && (facts.BillingPeriodDays is not { } term || term > sequence.EntryDays)
                 && renews > now && renews - now <= TimeSpan.FromDays(sequence.EntryDays):
                 at = now;
                 key = DayKey(renews);

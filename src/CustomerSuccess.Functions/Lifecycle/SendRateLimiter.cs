@@ -34,7 +34,9 @@ public sealed class TokenBucket
         lock (_gate)
         {
             Refill();
-            if (_tokens >= 1)
+
+            // Tolerance for floating-point refill: a caller that comes back exactly when its token is due gets it.
+            if (_tokens >= 1 - 1e-9)
             {
                 _tokens -= 1;
                 retryAfter = TimeSpan.Zero;
@@ -66,18 +68,32 @@ public sealed class TokenBucket
     }
 }
 
-/// <summary>The global lifecycle send limit: a per-minute and a per-hour bucket, both must grant.</summary>
+/// <summary>
+/// The global lifecycle send limit: a per-minute and a per-hour bucket, both must grant. A caller that is refused
+/// asks <see cref="NextSlot"/> when to come back: slots are handed out one refill interval apart, so a backlog of
+/// thousands is deferred once each, arriving as tokens refill, instead of all retrying at the same instant.
+/// </summary>
 public sealed class SendRateLimiter
 {
     private readonly TokenBucket _perMinute;
     private readonly TokenBucket _perHour;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _spacing;
+    private readonly Lock _gate = new();
+    private DateTimeOffset _lastPromised = DateTimeOffset.MinValue;
 
     public SendRateLimiter(LifecycleOptions options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _time = timeProvider;
         _perMinute = new TokenBucket(options.RatePerMinute, TimeSpan.FromMinutes(1), timeProvider);
         _perHour = new TokenBucket(options.RatePerHour, TimeSpan.FromHours(1), timeProvider);
+        _spacing = Max(RefillInterval(options.RatePerMinute, TimeSpan.FromMinutes(1)), RefillInterval(options.RatePerHour, TimeSpan.FromHours(1)));
     }
+
+    /// <summary>Time between two tokens at the steady refill rate (the slower bucket decides).</summary>
+    public TimeSpan Spacing => _spacing;
 
     public bool TryAcquire(out TimeSpan retryAfter)
     {
@@ -94,4 +110,26 @@ public sealed class SendRateLimiter
 
         return true;
     }
+
+    /// <summary>When a refused caller should try again: no earlier than <paramref name="retryAfter"/> from now, and one
+    /// refill interval after the slot promised to the previous refused caller.</summary>
+    public DateTimeOffset NextSlot(TimeSpan retryAfter)
+    {
+        lock (_gate)
+        {
+            var at = _time.GetUtcNow() + retryAfter;
+            if (_lastPromised != DateTimeOffset.MinValue && _lastPromised + _spacing > at)
+            {
+                at = _lastPromised + _spacing;
+            }
+
+            _lastPromised = at;
+            return at;
+        }
+    }
+
+    // Rounded up to a whole tick: slots spaced a truncated interval apart would each arrive a fraction of a token short.
+    private static TimeSpan RefillInterval(int limit, TimeSpan period) => TimeSpan.FromTicks((long)Math.Ceiling(period.Ticks / (double)(limit == 1 ? 1 : limit - 1)));
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -11,12 +11,14 @@ public sealed class UnsubscribeLinkSigner
 {
     private readonly byte[] _key;
     private readonly Uri _baseUrl;
+    private readonly string? _mailto;
 
     public UnsubscribeLinkSigner(LifecycleOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _key = Encoding.UTF8.GetBytes(options.UnsubscribeSigningKey ?? throw new ArgumentException("Lifecycle__UnsubscribeSigningKey is required.", nameof(options)));
         _baseUrl = options.UnsubscribeBaseUrl ?? throw new ArgumentException("Lifecycle__UnsubscribeBaseUrl is required.", nameof(options));
+        _mailto = string.IsNullOrWhiteSpace(options.UnsubscribeMailto) ? null : options.UnsubscribeMailto.Trim();
     }
 
     public Uri LinkFor(string contactId)
@@ -25,10 +27,11 @@ public sealed class UnsubscribeLinkSigner
         return new Uri(_baseUrl.AbsoluteUri + separator + "c=" + Uri.EscapeDataString(contactId) + "&s=" + Sign(contactId));
     }
 
-    /// <summary>The List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) headers for a contact.</summary>
+    /// <summary>The List-Unsubscribe (https link, then the mailto when configured) and List-Unsubscribe-Post (RFC 8058) headers for a contact.</summary>
     public IReadOnlyDictionary<string, string> HeadersFor(string contactId) => new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["List-Unsubscribe"] = "<" + LinkFor(contactId).AbsoluteUri + ">",
+        ["List-Unsubscribe"] = "<" + LinkFor(contactId).AbsoluteUri + ">"
+            + (_mailto is null ? string.Empty : ", <mailto:" + _mailto + "?subject=unsubscribe%20" + Uri.EscapeDataString(contactId) + ">"),
         ["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click",
     };
 

@@ -104,6 +104,26 @@ public sealed class LifecycleSequenceEngineTests
         Assert.Equal([(10, "value-recap"), (40, "reminder-60"), (70, "reminder-30")], sim.Sent.Select(s => (s.Day, s.Step)));
     }
 
+    [Theory]
+    [InlineData(30, 0)]
+    [InlineData(365, 3)]
+    [InlineData(null, 3)]
+    public void Renewal_BillingPeriod_OnlyTermsLongerThanTheEntryWindowGetRenewalEmails(int? periodDays, int expected)
+    {
+        var sim = new LifecycleSimulation();
+
+        // Period end always 20-50 days ahead, as with monthly billing; for an annual term the same dates are a real renewal.
+        sim.Run(110, day => LifecycleSimulation.Account(f => f with
+        {
+            CustomerSince = Start.AddYears(-1),
+            OnboardingCompleted = true,
+            BillingPeriodDays = periodDays,
+            RenewalDate = periodDays == 30 ? Start.AddDays(50 + (30 * (day / 30))) : Start.AddDays(100),
+        }));
+
+        Assert.Equal(expected, sim.Sent.Count(s => s.Sequence == LifecycleSequences.Renewal));
+    }
+
     [Fact]
     public void Renewal_Cancelled_ExitsAndWinBackFollowsOnDay14And45()
     {

@@ -97,11 +97,6 @@ public sealed class StandaloneAppProcess : IAsyncDisposable
             }
         }
 
-        foreach (var (name, value) in settings ?? [])
-        {
-            psi.Environment[name] = value;
-        }
-
         psi.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
         psi.Environment["FunctionKeys__Default"] = key;
         psi.Environment["Webhooks__Stripe__SigningSecrets__0"] = secrets.Stripe;
@@ -114,6 +109,11 @@ public sealed class StandaloneAppProcess : IAsyncDisposable
         psi.Environment["LocalRunner__PollInterval"] = "00:00:00.020";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in settings ?? [])
+        {
+            psi.Environment[name] = value;
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the app.");
         return new StandaloneAppProcess(process, new Uri($"http://127.0.0.1:{port}"), key, secrets, runDirectory);
     }

@@ -33,6 +33,13 @@ public sealed class EventMapperTests
     }
 
     [Theory]
+    [InlineData("month", 30)]
+    [InlineData("year", 365)]
+    [InlineData("week", 7)]
+    public void Stripe_Subscription_BillingPeriodInDays(string interval, int expectedDays) =>
+        Assert.Equal(expectedDays, StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, 4900, 1))!.Subscription!.BillingPeriodDays);
+
+    [Theory]
     [InlineData("trialing")]
     [InlineData("paused")]
     [InlineData("canceled")]

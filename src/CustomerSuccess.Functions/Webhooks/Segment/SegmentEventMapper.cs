@@ -154,6 +154,8 @@ internal static class SegmentEventMapper
             {
                 ["UserId"] = userId,
                 ["Email"] = email,
+                ["FirstName"] = JsonRead.String(m, "traits", "firstName") ?? JsonRead.String(m, "traits", "first_name"),
+                ["TimeZone"] = JsonRead.String(m, "context", "timezone") ?? JsonRead.String(m, "traits", "timezone"),
                 ["Role"] = JsonRead.String(m, "traits", "role"),
                 ["Title"] = JsonRead.String(m, "traits", "title"),
                 ["Champion"] = champion && !departed,

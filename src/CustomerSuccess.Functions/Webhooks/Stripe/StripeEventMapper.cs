@@ -46,7 +46,7 @@ internal static class StripeEventMapper
                 }
 
                 var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";
-                var (mrr, plan, seats, periodEnd) = ReadItems(obj);
+                var (mrr, plan, seats, periodEnd, periodDays) = ReadItems(obj);
                 return new AccountEvent
                 {
                     IdKind = ExternalIdKinds.StripeCustomer,
@@ -62,7 +62,8 @@ internal static class StripeEventMapper
                         status,
                         JsonRead.Bool(obj, "cancel_at_period_end") ?? false,
                         JsonRead.UnixTime(obj, "current_period_end") ?? periodEnd,
-                        JsonRead.UnixTime(obj, "start_date")),
+                        JsonRead.UnixTime(obj, "start_date"),
+                        periodDays),
                 };
 
             case "invoice.paid":
@@ -98,9 +99,10 @@ internal static class StripeEventMapper
         Counters = { [counter] = 1 },
     };
 
-    /// <summary>MRR = sum over licensed items of unit amount × quantity, normalized to a month.</summary>
-    private static (long Mrr, string? Plan, int Seats, DateTimeOffset? PeriodEnd) ReadItems(JsonElement subscription)
+    /// <summary>MRR = sum over licensed items of unit amount × quantity, normalized to a month; the billing period (days) of the first priced item.</summary>
+    private static (long Mrr, string? Plan, int Seats, DateTimeOffset? PeriodEnd, int? PeriodDays) ReadItems(JsonElement subscription)
     {
+        int? periodDays = null;
         long mrr = 0;
         string? plan = null;
         var seats = 0;
@@ -128,11 +130,12 @@ internal static class StripeEventMapper
                     _ => perPeriod / count,
                 };
                 seats += (int)quantity;
+                periodDays ??= (int)(interval switch { "year" => 365 * count, "week" => 7 * count, "day" => count, _ => 30 * count });
                 plan ??= JsonRead.String(p, "nickname") ?? JsonRead.String(p, "lookup_key") ?? JsonRead.String(p, "id");
                 periodEnd ??= JsonRead.UnixTime(item, "current_period_end");
             }
         }
 
-        return (mrr, plan, seats, periodEnd);
+        return (mrr, plan, seats, periodEnd, periodDays);
     }
 }
