@@ -148,6 +148,12 @@ public static class AlertRuleEngine
             return null;
         }
 
+        // Watch marks the drop from Green: an account first scored Yellow, or climbing out of Red, is not news.
+        if (ruleId == AlertRules.HealthBand && raiseTier == AlertTier.Watch && state.PreviousBand is not HealthBand.Green)
+        {
+            return null;
+        }
+
         if (current is not null)
         {
             if (outcome.ConditionKey.Length > 0 && outcome.ConditionKey == current.ConditionKey)

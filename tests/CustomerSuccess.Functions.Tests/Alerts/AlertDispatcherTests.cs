@@ -42,13 +42,14 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private void Push(HealthBand band, int daysInBand = 0) => _pending.Enqueue(new HealthTransitionEnvelope(new HealthTransition
+    private void Push(HealthBand band, int daysInBand = 0, HealthBand? previous = null) => _pending.Enqueue(new HealthTransitionEnvelope(new HealthTransition
     {
         AccountId = "acc-7",
         RunId = "run-" + _pending.Count,
         ScoredAt = _clock.GetUtcNow(),
         Score = 50,
         Band = band,
+        PreviousBand = previous ?? (daysInBand == 0 ? HealthBand.Green : band),
         DaysInBand = daysInBand,
         CsmEmail = "csm@example.com",
     }, "h" + Guid.NewGuid().ToString("N")));

@@ -10,7 +10,8 @@ public sealed class AlertRuleEngineTests
     private readonly FakeTimeProvider _clock = new(Start);
     private readonly AlertsOptions _options = new() { EscalationContact = "vp@example.com", DashboardBaseUrl = "https://cs.example.com" };
 
-    private static HealthTransition State(HealthBand band, int daysInBand = 0, HealthBand? previous = null) => new()
+    // Unless a test says otherwise, the account was Green at its previous score.
+    private static HealthTransition State(HealthBand band, int daysInBand = 0, HealthBand? previous = HealthBand.Green) => new()
     {
         AccountId = "acc-1",
         RunId = "run",
@@ -40,6 +41,21 @@ public sealed class AlertRuleEngineTests
         Assert.Equal(AlertRules.HealthBand, change.Alert.RuleId);
         Assert.Equal(Start.AddDays(7), change.Alert.DueBy);
         Assert.Equal("acc-1-health-band-1-watch-1", change.Alert.MessageId);
+    }
+
+    [Theory]
+    [InlineData(null)] // first scored Yellow: no drop to report
+    [InlineData(HealthBand.Red)] // climbing out of Red: better, not news
+    [InlineData(HealthBand.Yellow)] // still Yellow, with no Watch open
+    public void Evaluate_YellowNotComingFromGreen_RaisesNoWatch(HealthBand? previous) =>
+        Assert.Empty(Run(State(HealthBand.Yellow, 3, previous)));
+
+    [Fact]
+    public void Evaluate_OpenWatch_StaysOpenWhileYellow()
+    {
+        var watch = Assert.Single(Run(State(HealthBand.Yellow, 0, HealthBand.Green))).Alert;
+
+        Assert.Empty(Run(State(HealthBand.Yellow, 1, HealthBand.Yellow), watch));
     }
 
     [Theory]
