@@ -38,7 +38,11 @@ internal static class HealthRecomputeLoad
             await WaitForPortAsync(port);
             // Azurite's well-known development key (public, documented; not a secret).
             var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-            var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
+            // In-memory Azurite slows down as a table passes a few hundred thousand rows; a batch can then take longer
+            // than the app's 5 s network timeout, which would measure the emulator's limit instead of the recompute.
+            var clientOptions = new TableClientOptions();
+            clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
+            var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
 
             var seed = Stopwatch.StartNew();
             await SeedAsync(store, accounts, shards, today);
