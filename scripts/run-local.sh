@@ -24,6 +24,8 @@ echo "Building ..."
 dotnet build CustomerSuccess.Functions.sln -c Release --nologo -clp:ErrorsOnly -v quiet
 
 run_dir="${RUN_DIR:-$root/out/run}"
+# Each run starts from an empty outbox, so the report counts this run's emails only.
+rm -rf "$run_dir/outbox"
 mkdir -p "$run_dir"
 table_port="$(free_port)"
 app_port="${APP_PORT:-$(free_port)}"

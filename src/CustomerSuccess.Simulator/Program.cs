@@ -10,7 +10,7 @@ internal static class SimulatorProgram
         var accounts = new Option<int>("--accounts") { Description = "How many customer accounts to simulate.", DefaultValueFactory = _ => 500 };
         var days = new Option<int>("--days") { Description = "How many simulated days to run.", DefaultValueFactory = _ => 120 };
         var seed = new Option<int>("--seed") { Description = "Random seed: the same seed gives the same portfolio and the same events.", DefaultValueFactory = _ => 42 };
-        var speed = new Option<int>("--speed") { Description = "Simulated hours per clock step (a divisor of 24): 24 is fastest; 1 lets hourly timers fire on the hour.", DefaultValueFactory = _ => 24 };
+        var speed = new Option<int>("--speed") { Description = "Simulated hours per clock step (a divisor of 24): 12 (default) gives the app a midday as well as a midnight, so emails held for quiet hours go out; 24 is fastest; 1 lets hourly timers fire on the hour.", DefaultValueFactory = _ => 12 };
         var app = new Option<string>("--app") { Description = "Base address of the running app (standalone, simulated clock).", DefaultValueFactory = _ => "http://127.0.0.1:7071" };
         var output = new Option<string>("--out") { Description = "Folder for report.html and portfolio.json (the app's Email__OutboxPath should be OUT/outbox).", DefaultValueFactory = _ => Path.Combine("out", "run") };
         var concurrency = new Option<int>("--concurrency") { Description = "Webhook requests in flight at once.", DefaultValueFactory = _ => 8 };
