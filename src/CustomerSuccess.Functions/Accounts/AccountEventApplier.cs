@@ -55,7 +55,7 @@ internal sealed class AccountEventApplier(
                 var parked = await identity.ParkAsync(accountEvent.IdKind, accountEvent.ExternalId, provider, eventId, timeProvider.GetUtcNow(), cancellationToken);
 
                 // A link made between our lookup and the park would have drained before the row existed: look again.
-                accountId = await identity.ResolveAsync(accountEvent.IdKind, accountEvent.ExternalId, null, cancellationToken);
+                accountId = await identity.ResolveAsync(accountEvent.IdKind, accountEvent.ExternalId, cancellationToken);
                 if (accountId is null)
                 {
                     outcome = "parked";
@@ -96,7 +96,7 @@ internal sealed class AccountEventApplier(
     /// </summary>
     private async Task<string?> ResolveAsync(AccountEvent accountEvent, CancellationToken cancellationToken)
     {
-        var accountId = await identity.ResolveAsync(accountEvent.IdKind, accountEvent.ExternalId, null, cancellationToken);
+        var accountId = await identity.ResolveAsync(accountEvent.IdKind, accountEvent.ExternalId, cancellationToken);
         if (accountId is null && !string.IsNullOrWhiteSpace(accountEvent.LinkToAccountId))
         {
             (_, accountId, _) = await LinkAndDrainAsync(accountEvent.LinkToAccountId, accountEvent.IdKind, accountEvent.ExternalId, drainWhenAlreadyLinked: false, cancellationToken);
@@ -107,7 +107,7 @@ internal sealed class AccountEventApplier(
             foreach (var alias in accountEvent.AlsoKnownAs)
             {
                 if (!string.IsNullOrWhiteSpace(alias.ExternalId) &&
-                    await identity.ResolveAsync(alias.Kind, alias.ExternalId, null, cancellationToken) is null)
+                    await identity.ResolveAsync(alias.Kind, alias.ExternalId, cancellationToken) is null)
                 {
                     await LinkAndDrainAsync(accountId, alias.Kind, alias.ExternalId, drainWhenAlreadyLinked: false, cancellationToken);
                 }

@@ -26,21 +26,11 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
     public const string DirectoryTable = "AccountDirectory";
     public const string DirectoryPartition = "accounts";
 
-    public async Task<string?> ResolveAsync(string kind, string externalId, string? linkTo, CancellationToken cancellationToken)
+    /// <summary>The account an external id is linked to, or null. Linking is <see cref="LinkAsync"/>'s job.</summary>
+    public async Task<string?> ResolveAsync(string kind, string externalId, CancellationToken cancellationToken)
     {
         var link = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
-        if (link?.GetString("AccountId") is { } accountId)
-        {
-            return accountId;
-        }
-
-        if (string.IsNullOrWhiteSpace(linkTo))
-        {
-            return null;
-        }
-
-        var (outcome, linked) = await LinkAsync(linkTo, kind, externalId, cancellationToken);
-        return outcome == LinkOutcome.LinkedToAnotherAccount ? linked : linkTo;
+        return link?.GetString("AccountId");
     }
 
     /// <summary>Insert-and-409: two admins (or an admin and an auto-link) racing leave exactly one link.</summary>

@@ -85,17 +85,7 @@ public sealed class HealthScoreCalculator
     public HealthBand BandOf(int score) => score >= _green ? HealthBand.Green : score >= _yellow ? HealthBand.Yellow : HealthBand.Red;
 
     /// <summary>The weighted score of six sub-scores for a segment: Σ weight × sub-score / 100, rounded half up.</summary>
-    public int Weighted(AccountSegment segment, ReadOnlySpan<int> dimensions)
-    {
-        var w = _weights[(int)segment];
-        var sum = 0;
-        for (var d = 0; d < DimensionCount; d++)
-        {
-            sum += w[d] * dimensions[d];
-        }
-
-        return (sum + 50) / 100;
-    }
+    public int Weighted(AccountSegment segment, ReadOnlySpan<int> dimensions) => Weighted(segment, dimensions, default);
 
     /// <summary>
     /// The weighted score over the dimensions that have signals: a missing dimension shows its neutral sub-score but

@@ -246,8 +246,8 @@ public sealed class AccountEventApplierTests
 
         Assert.Equal(("parked", "applied"), (ticket, outcome));
         Assert.Equal(1, signals.Days.Sum(d => d.TicketsOpened));
-        Assert.Equal("acme-corp", await identity.ResolveAsync(ExternalIdKinds.StripeCustomer, "cus_RYx8n1H3dq9ZpA", null, CancellationToken.None));
-        Assert.Equal("acme-corp", await identity.ResolveAsync(ExternalIdKinds.SegmentUser, "usr_1", null, CancellationToken.None));
+        Assert.Equal("acme-corp", await identity.ResolveAsync(ExternalIdKinds.StripeCustomer, "cus_RYx8n1H3dq9ZpA", CancellationToken.None));
+        Assert.Equal("acme-corp", await identity.ResolveAsync(ExternalIdKinds.SegmentUser, "usr_1", CancellationToken.None));
         Assert.Empty(await identity.ListUnlinkedAsync(CancellationToken.None));
     }
 
@@ -262,7 +262,7 @@ public sealed class AccountEventApplierTests
         var outcome = await applier.ApplyAsync(WebhookProvider.Segment, "ajs-g", CancellationToken.None);
 
         Assert.Equal("parked", outcome);
-        Assert.Null(await new AccountIdentity(_store).ResolveAsync(ExternalIdKinds.SegmentGroup, "grp_7", null, CancellationToken.None));
+        Assert.Null(await new AccountIdentity(_store).ResolveAsync(ExternalIdKinds.SegmentGroup, "grp_7", CancellationToken.None));
     }
 
     [Fact]
