@@ -67,8 +67,11 @@ public sealed record AccountSignals
     public int OpenComplaints { get; init; }
 }
 
-/// <summary>One day of aggregated signals for an account (UTC day).</summary>
-public sealed record DailySignals
+/// <summary>
+/// One day of aggregated signals for an account (UTC day). A value type: an account's days sit in one contiguous
+/// array the scorer reads front to back, instead of one heap object per day to chase (the scorer's hot loop).
+/// </summary>
+public readonly record struct DailySignals
 {
     public required DateOnly Day { get; init; }
 

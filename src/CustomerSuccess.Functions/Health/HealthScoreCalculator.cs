@@ -532,7 +532,7 @@ public sealed class HealthScoreCalculator
             ref var w = ref this;
             for (var i = days.Length - 1; i >= 0; i--)
             {
-                var d = days[i];
+                ref readonly var d = ref days[i];
                 var age = today - d.Day.DayNumber;
                 if (age < 0)
                 {
