@@ -149,10 +149,11 @@ public sealed class HealthRecompute(
         var day = DateOnly.FromDateTime(message.AsOf.UtcDateTime);
         var actions = new List<TableTransactionAction>(MaxBatch);
         var previousById = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        await using var previousScores = new PreviousScoreCursor(tables, partition, cancellationToken);
         do
         {
             var page = await signals.ReadPageAsync(message.Shard, message.ShardCount, day, continuation, _options.PageSize, cancellationToken);
-            await ReadPreviousAsync(partition, page.Accounts, previousById, cancellationToken);
+            await previousScores.ReadAsync(page.Accounts, previousById);
 
             actions.Clear();
             foreach (var account in page.Accounts)
@@ -295,42 +296,6 @@ public sealed class HealthRecompute(
 
     // The previous score rows of a page, by one range read over the page's account ids (pages come in key order
     // from the signal source, so the range holds little else).
-    private async Task ReadPreviousAsync(string partition, IReadOnlyList<AccountSignals> page, Dictionary<string, TableEntity> byId, CancellationToken cancellationToken)
-    {
-        byId.Clear();
-        if (page.Count == 0)
-        {
-            return;
-        }
-
-        var min = page[0].AccountId;
-        var max = min;
-        var wanted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var a in page)
-        {
-            wanted.Add(a.AccountId);
-            if (string.CompareOrdinal(a.AccountId, min) < 0)
-            {
-                min = a.AccountId;
-            }
-
-            if (string.CompareOrdinal(a.AccountId, max) > 0)
-            {
-                max = a.AccountId;
-            }
-        }
-
-        var filter = HealthRows.RangeFilter(partition, "score|", min, max);
-        await foreach (var e in tables.QueryAsync(HealthRows.Table, filter, null, 1000, cancellationToken))
-        {
-            var id = e.GetString("AccountId") ?? e.RowKey["score|".Length..];
-            if (wanted.Contains(id))
-            {
-                byId[id] = e;
-            }
-        }
-    }
-
     private async Task SubmitAsync(List<TableTransactionAction> actions, CancellationToken cancellationToken)
     {
         var result = await tables.SubmitTransactionAsync(HealthRows.Table, actions.ToArray(), cancellationToken);
@@ -405,5 +370,99 @@ public static class HealthTransitions
             LastPaymentFailedAt = lastFailed,
             LastDisputeOpenedAt = lastDispute,
         };
+    }
+}
+
+/// <summary>
+/// The previous score rows of a shard's accounts, read as one forward scan of the shard's "score|" rows in pages of
+/// 1,000 alongside the signal pages (a merge by account id), instead of one range query per page of accounts: ten
+/// times fewer requests. A page whose accounts come before the scan's position (a source that does not page in id
+/// order) restarts the scan there.
+/// </summary>
+internal sealed class PreviousScoreCursor(ITableStore tables, string partition, CancellationToken cancellationToken, int scanPageSize = 1000) : IAsyncDisposable
+{
+    private const string Prefix = "score|";
+
+    private IAsyncEnumerator<TableEntity>? _scan;
+    private TableEntity? _ahead;
+    private string? _position;
+
+    /// <summary>Fills <paramref name="byId"/> with the score rows of <paramref name="page"/>'s accounts that exist.</summary>
+    public async Task ReadAsync(IReadOnlyList<AccountSignals> page, Dictionary<string, TableEntity> byId)
+    {
+        byId.Clear();
+        if (page.Count == 0)
+        {
+            return;
+        }
+
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var min = page[0].AccountId;
+        var max = min;
+        foreach (var account in page)
+        {
+            wanted.Add(account.AccountId);
+            if (string.CompareOrdinal(account.AccountId, min) < 0)
+            {
+                min = account.AccountId;
+            }
+
+            if (string.CompareOrdinal(account.AccountId, max) > 0)
+            {
+                max = account.AccountId;
+            }
+        }
+
+        if (_scan is null || _position is null || string.CompareOrdinal(min, _position) <= 0)
+        {
+            await RestartAtAsync(min);
+        }
+
+        while (true)
+        {
+            if (_ahead is null)
+            {
+                if (!await _scan!.MoveNextAsync())
+                {
+                    break;
+                }
+
+                _ahead = _scan.Current;
+            }
+
+            var id = _ahead.GetString("AccountId") ?? _ahead.RowKey[Prefix.Length..];
+            if (string.CompareOrdinal(id, max) > 0)
+            {
+                break;
+            }
+
+            if (wanted.Contains(id))
+            {
+                byId[id] = _ahead;
+            }
+
+            _ahead = null;
+        }
+
+        _position = max;
+    }
+
+    private async Task RestartAtAsync(string fromAccountId)
+    {
+        await DisposeAsync();
+        var filter = HealthRows.PrefixFilter(partition, Prefix) + " and RowKey ge " + HealthRows.Quote(Prefix + fromAccountId);
+        _scan = tables.QueryAsync(HealthRows.Table, filter, null, scanPageSize, cancellationToken).GetAsyncEnumerator(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_scan is not null)
+        {
+            await _scan.DisposeAsync();
+            _scan = null;
+        }
+
+        _ahead = null;
+        _position = null;
     }
 }
