@@ -140,11 +140,36 @@ internal sealed class AccountEventApplier(
     }
 
     /// <summary>Applies stored deliveries: only unapplied ones (sweep) or all of them (replay after a mapping fix).</summary>
-    public async Task<(int Seen, int Applied, int Failed)> ApplyStoredAsync(bool unappliedOnly, WebhookProvider? provider, int max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies up to <paramref name="max"/> stored deliveries, <paramref name="concurrency"/> at a time (each apply is
+    /// a few storage round trips; the writes are ETag-guarded and versioned, so order between them does not matter).
+    /// </summary>
+    public async Task<(int Seen, int Applied, int Failed)> ApplyStoredAsync(bool unappliedOnly, WebhookProvider? provider, int max, int concurrency, CancellationToken cancellationToken)
     {
         var seen = 0;
         var applied = 0;
         var failed = 0;
+        await Parallel.ForEachAsync(Stored(unappliedOnly, provider, max, cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (delivery, ct) =>
+        {
+            Interlocked.Increment(ref seen);
+            try
+            {
+                await ApplyAsync(delivery, ct);
+                Interlocked.Increment(ref applied);
+            }
+            catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or System.Text.Json.JsonException or InvalidDataException)
+            {
+                Interlocked.Increment(ref failed);
+                WebhookLog.ApplyFailed(logger, delivery.GetString("Provider") ?? "?", delivery.GetString("EventId") ?? delivery.RowKey, ex.GetType().Name);
+            }
+        });
+
+        return (seen, applied, failed);
+    }
+
+    private async IAsyncEnumerable<TableEntity> Stored(bool unappliedOnly, WebhookProvider? provider, int max, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var taken = 0;
         await foreach (var delivery in deliveries.QueryAsync(unappliedOnly, provider, cancellationToken))
         {
             if ((unappliedOnly && delivery.GetBoolean("Applied") == true) ||
@@ -153,24 +178,13 @@ internal sealed class AccountEventApplier(
                 continue;
             }
 
-            if (++seen > max)
+            if (taken++ == max)
             {
-                break;
+                yield break;
             }
 
-            try
-            {
-                await ApplyAsync(delivery, cancellationToken);
-                applied++;
-            }
-            catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or System.Text.Json.JsonException or InvalidDataException)
-            {
-                failed++;
-                WebhookLog.ApplyFailed(logger, delivery.GetString("Provider") ?? "?", delivery.GetString("EventId") ?? delivery.RowKey, ex.GetType().Name);
-            }
+            yield return delivery;
         }
-
-        return (Math.Min(seen, max), applied, failed);
     }
 
     private Task EnsureTablesAsync(CancellationToken cancellationToken)

@@ -18,8 +18,15 @@ internal sealed class WebhookApplyWorker(
     TimeProvider timeProvider,
     ILogger<WebhookApplyWorker> logger) : BackgroundService
 {
+    private const int SweepBatch = 1000;
+
+    // Two workers follow the hints: during a burst the receiving requests' inserts keep most of the storage's
+    // capacity (measured: eight workers here cut the acknowledged rate by a quarter). Sweeps catch up afterwards
+    // with Webhooks:ApplyConcurrency at once.
+    private const int HintWorkers = 2;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(DrainQueueAsync(stoppingToken), DrainQueueAsync(stoppingToken), SweepPeriodicallyAsync(stoppingToken));
+        Task.WhenAll([.. Enumerable.Range(0, HintWorkers).Select(_ => DrainQueueAsync(stoppingToken)), SweepPeriodicallyAsync(stoppingToken)]);
 
     private async Task DrainQueueAsync(CancellationToken stoppingToken)
     {
@@ -51,12 +58,20 @@ internal sealed class WebhookApplyWorker(
 
         try
         {
+            var backlog = false;
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.SweepIntervalSeconds), timeProvider, stoppingToken);
+                // A sweep that found a full batch left more behind (a burst, or hints dropped): the next one starts at once.
+                if (!backlog)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.SweepIntervalSeconds), timeProvider, stoppingToken);
+                }
+
+                backlog = false;
                 try
                 {
-                    var (_, applied, _) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 1000, stoppingToken);
+                    var (seen, applied, _) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: SweepBatch, options.CurrentValue.ApplyConcurrency, stoppingToken);
+                    backlog = seen == SweepBatch && applied > 0;
                     if (applied > 0)
                     {
                         WebhookLog.SweepApplied(logger, applied);

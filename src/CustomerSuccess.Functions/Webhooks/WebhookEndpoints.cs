@@ -2,6 +2,7 @@ using System.Buffers;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace CustomerSuccess.Functions.Webhooks;
@@ -39,9 +40,9 @@ internal static class WebhookEndpoints
         app.MapPost("/api/webhooks/replay", ReplayAsync).WithFunction("WebhookReplay").RequireFunctionKey().ExcludeFromDescription();
 
         // Timer: applies anything stored but not yet applied (the process that stored it may have stopped first).
-        app.MapInvocation("WebhookSweep", async (AccountEventApplier applier, CancellationToken cancellationToken) =>
+        app.MapInvocation("WebhookSweep", async (AccountEventApplier applier, IOptionsMonitor<WebhooksOptions> options, CancellationToken cancellationToken) =>
         {
-            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 5000, cancellationToken);
+            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 5000, options.CurrentValue.ApplyConcurrency, cancellationToken);
             return Results.Json(InvocationResponse.Ok($"Sweep: {seen} pending, {applied} applied, {failed} failed"));
         });
         return app;
@@ -55,7 +56,7 @@ internal static class WebhookEndpoints
             return Error(StatusCodes.Status415UnsupportedMediaType, "content type must be application/json");
         }
 
-        var limit = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<WebhooksOptions>>().CurrentValue.MaxBodyBytes;
+        var limit = context.RequestServices.GetRequiredService<IOptionsMonitor<WebhooksOptions>>().CurrentValue.MaxBodyBytes;
         if (request.ContentLength > limit)
         {
             return Error(StatusCodes.Status413PayloadTooLarge, "body too large");
@@ -79,7 +80,7 @@ internal static class WebhookEndpoints
         };
     }
 
-    private static async Task<IResult> ReplayAsync(string? provider, bool? unappliedOnly, AccountEventApplier applier, CancellationToken cancellationToken)
+    private static async Task<IResult> ReplayAsync(string? provider, bool? unappliedOnly, AccountEventApplier applier, IOptionsMonitor<WebhooksOptions> options, CancellationToken cancellationToken)
     {
         WebhookProvider? only = null;
         if (!string.IsNullOrEmpty(provider))
@@ -94,7 +95,7 @@ internal static class WebhookEndpoints
 
         try
         {
-            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly ?? false, only, int.MaxValue, cancellationToken);
+            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly ?? false, only, int.MaxValue, options.CurrentValue.ApplyConcurrency, cancellationToken);
             return Results.Json(new { replayed = seen, applied, failed });
         }
         catch (Storage.TableStorageUnavailableException)

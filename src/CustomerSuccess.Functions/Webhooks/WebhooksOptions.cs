@@ -18,9 +18,13 @@ internal sealed class WebhooksOptions : IValidatableObject
     /// <summary>Kick the in-process applier right after a delivery is stored (the sweeper catches anything missed).</summary>
     public bool ApplyInProcess { get; set; } = true;
 
-    /// <summary>Seconds between sweeps for stored but unapplied deliveries when running standalone.</summary>
+    /// <summary>Seconds between sweeps for stored but unapplied deliveries when running standalone (a sweep that finds a full batch goes on at once).</summary>
     [Range(1, 3600)]
     public int SweepIntervalSeconds { get; set; } = 30;
+
+    /// <summary>Deliveries applied at once by each sweep or replay (the in-process hints are followed by two workers).</summary>
+    [Range(1, 64)]
+    public int ApplyConcurrency { get; set; } = 8;
 
     public StripeWebhookOptions Stripe { get; set; } = new();
 

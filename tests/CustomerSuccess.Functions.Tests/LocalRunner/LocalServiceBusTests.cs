@@ -18,7 +18,7 @@ public sealed class LocalServiceBusTests
     private readonly FakeTimeProvider _time = new();
 
     private LocalServiceBus Bus(int maxDeliveryCount = 3) =>
-        new(_time, new StaticOptionsMonitor(new LocalRunnerOptions { MaxDeliveryCount = maxDeliveryCount, PollInterval = TimeSpan.FromMilliseconds(20) }));
+        new(_time, new FixedOptions<LocalRunnerOptions>(new LocalRunnerOptions { MaxDeliveryCount = maxDeliveryCount, PollInterval = TimeSpan.FromMilliseconds(20) }));
 
     [Fact]
     public void Enqueue_SameMessageIdWithinWindow_IsDroppedAsDuplicate()
@@ -146,14 +146,5 @@ public sealed class LocalServiceBusTests
             Assert.True(DateTime.UtcNow < deadline, "condition not reached within 10 s");
             await Task.Delay(10);
         }
-    }
-
-    private sealed class StaticOptionsMonitor(LocalRunnerOptions value) : IOptionsMonitor<LocalRunnerOptions>
-    {
-        public LocalRunnerOptions CurrentValue => value;
-
-        public LocalRunnerOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<LocalRunnerOptions, string?> listener) => null;
     }
 }

@@ -5,7 +5,6 @@ using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
@@ -294,9 +293,9 @@ public sealed class AccountEventApplierTests
         var json = Fixture("Stripe/invoice.payment_failed.json");
         await _deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent("evt_1QgA1bLkdIwHu7ixPmF4aD2s", "invoice.payment_failed", null, json), new Dictionary<string, string>(), Now, CancellationToken.None);
 
-        var first = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 100, CancellationToken.None);
-        var replay = await _applier.ApplyStoredAsync(unappliedOnly: false, provider: WebhookProvider.Stripe, max: 100, CancellationToken.None);
-        var sweepAgain = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 100, CancellationToken.None);
+        var first = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 100, concurrency: 4, CancellationToken.None);
+        var replay = await _applier.ApplyStoredAsync(unappliedOnly: false, provider: WebhookProvider.Stripe, max: 100, concurrency: 4, CancellationToken.None);
+        var sweepAgain = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 100, concurrency: 4, CancellationToken.None);
 
         Assert.Equal(1, first.Applied);
         Assert.Equal(1, replay.Applied);
@@ -310,14 +309,5 @@ public sealed class AccountEventApplierTests
     {
         var json = """{"id":"evt_x","object":"event","type":"product.created","created":1763769600,"data":{"object":{"id":"prod_1"}}}""";
         Assert.Equal("ignored", await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_x", "product.created", json));
-    }
-
-    private sealed class FixedOptions<T>(T value) : IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-
-        public T Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
     }
 }

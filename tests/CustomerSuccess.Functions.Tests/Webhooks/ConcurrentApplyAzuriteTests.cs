@@ -1,0 +1,47 @@
+using System.Text.Json.Nodes;
+using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Webhooks;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CustomerSuccess.Functions.Tests.Webhooks;
+
+/// <summary>A sweep applying many deliveries for one account at once, on Azurite: the ETag races on the day row are retried, nothing counted twice or lost.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ConcurrentApplyAzuriteTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset Now = new(2025, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Sweep_FortyFailedPaymentsForOneAccountEightAtATime_CountsEachOnce()
+    {
+        var store = new RestTableStore(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
+        var deliveries = new WebhookDeliveryStore(store);
+        var applier = new AccountEventApplier(deliveries, new AccountIdentity(store), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
+        var suffix = Guid.NewGuid().ToString("N")[..10];
+        var account = "conc-" + suffix;
+        var customer = "cus_conc" + suffix;
+        await applier.LinkAsync(account, ExternalIdKinds.StripeCustomer, customer, CancellationToken.None);
+
+        var template = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", "invoice.payment_failed.json")))!;
+        for (var i = 0; i < 40; i++)
+        {
+            var node = template.DeepClone();
+            var eventId = $"evt_conc_{suffix}_{i:D2}";
+            node["id"] = eventId;
+            node["data"]!["object"]!["customer"] = customer;
+            await deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, "invoice.payment_failed", null, node.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
+        }
+
+        // Other tests' deliveries may share this Azurite: apply everything unapplied, then look at this account only.
+        var sweep = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: int.MaxValue, concurrency: 8, CancellationToken.None);
+        var again = await applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 8, CancellationToken.None);
+        var day = await store.GetAsync(AccountSignalWriter.Table, account, "day|2025-11-22");
+
+        Assert.True(sweep.Applied >= 40);
+        Assert.Equal(0, sweep.Failed);
+        Assert.Equal(0, again.Applied);
+        Assert.Equal(40, day!.GetInt64("PaymentsFailed"));
+    }
+}
