@@ -139,10 +139,10 @@ internal sealed class AccountEventApplier(
         return (outcome, owner, applied);
     }
 
-    /// <summary>Applies stored deliveries: only unapplied ones (sweep) or all of them (replay after a mapping fix).</summary>
     /// <summary>
-    /// Applies up to <paramref name="max"/> stored deliveries, <paramref name="concurrency"/> at a time (each apply is
-    /// a few storage round trips; the writes are ETag-guarded and versioned, so order between them does not matter).
+    /// Applies stored deliveries, only unapplied ones (sweep) or all of them (replay after a mapping fix): up to
+    /// <paramref name="max"/>, <paramref name="concurrency"/> at a time (each apply is a few storage round trips; the
+    /// writes are ETag-guarded and versioned, so the order between them does not matter).
     /// </summary>
     public async Task<(int Seen, int Applied, int Failed)> ApplyStoredAsync(bool unappliedOnly, WebhookProvider? provider, int max, int concurrency, CancellationToken cancellationToken)
     {

@@ -294,8 +294,6 @@ public sealed class HealthRecompute(
         TimeSpan.FromMilliseconds(run.GetInt64("DurationMs") ?? 0),
         completed);
 
-    // The previous score rows of a page, by one range read over the page's account ids (pages come in key order
-    // from the signal source, so the range holds little else).
     private async Task SubmitAsync(List<TableTransactionAction> actions, CancellationToken cancellationToken)
     {
         var result = await tables.SubmitTransactionAsync(HealthRows.Table, actions.ToArray(), cancellationToken);
