@@ -140,16 +140,17 @@ internal sealed class AccountEventApplier(
     }
 
     /// <summary>
-    /// Applies stored deliveries, only unapplied ones (sweep) or all of them (replay after a mapping fix): up to
+    /// Applies stored deliveries, only unapplied ones (sweep; received before <paramref name="receivedBefore"/> when
+    /// given) or all of them (replay after a mapping fix): up to
     /// <paramref name="max"/>, <paramref name="concurrency"/> at a time (each apply is a few storage round trips; the
     /// writes are ETag-guarded and versioned, so the order between them does not matter).
     /// </summary>
-    public async Task<(int Seen, int Applied, int Failed)> ApplyStoredAsync(bool unappliedOnly, WebhookProvider? provider, int max, int concurrency, CancellationToken cancellationToken)
+    public async Task<(int Seen, int Applied, int Failed)> ApplyStoredAsync(bool unappliedOnly, WebhookProvider? provider, int max, int concurrency, CancellationToken cancellationToken, DateTimeOffset? receivedBefore = null)
     {
         var seen = 0;
         var applied = 0;
         var failed = 0;
-        await Parallel.ForEachAsync(Stored(unappliedOnly, provider, max, cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (delivery, ct) =>
+        await Parallel.ForEachAsync(Stored(unappliedOnly, provider, max, receivedBefore, cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (delivery, ct) =>
         {
             Interlocked.Increment(ref seen);
             try
@@ -167,10 +168,10 @@ internal sealed class AccountEventApplier(
         return (seen, applied, failed);
     }
 
-    private async IAsyncEnumerable<TableEntity> Stored(bool unappliedOnly, WebhookProvider? provider, int max, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<TableEntity> Stored(bool unappliedOnly, WebhookProvider? provider, int max, DateTimeOffset? receivedBefore, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var taken = 0;
-        await foreach (var delivery in deliveries.QueryAsync(unappliedOnly, provider, cancellationToken))
+        await foreach (var delivery in deliveries.QueryAsync(unappliedOnly, provider, cancellationToken, receivedBefore))
         {
             if ((unappliedOnly && delivery.GetBoolean("Applied") == true) ||
                 (provider is { } p && delivery.GetString("Provider") != p.ToString()))

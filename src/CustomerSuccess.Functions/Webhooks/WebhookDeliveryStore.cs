@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -81,13 +82,21 @@ internal sealed class WebhookDeliveryStore(ITableStore store)
         await _store.UpsertAsync(Table, marker, TableUpdateMode.Merge, cancellationToken);
     }
 
-    /// <summary>Rows stored but not yet applied (the sweeper's work list) or, for a replay, every row of a provider.</summary>
-    public IAsyncEnumerable<TableEntity> QueryAsync(bool unappliedOnly, WebhookProvider? provider, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rows stored but not yet applied (the sweeper's work list; with <paramref name="receivedBefore"/>, only those
+    /// received before it) or, for a replay, every row of a provider.
+    /// </summary>
+    public IAsyncEnumerable<TableEntity> QueryAsync(bool unappliedOnly, WebhookProvider? provider, CancellationToken cancellationToken, DateTimeOffset? receivedBefore = null)
     {
         var filters = new List<string>();
         if (unappliedOnly)
         {
             filters.Add("Applied eq false");
+        }
+
+        if (receivedBefore is { } before)
+        {
+            filters.Add(string.Create(CultureInfo.InvariantCulture, $"ReceivedAt lt datetime'{before.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffffffZ}'"));
         }
 
         if (provider is { } p)

@@ -22,9 +22,19 @@ internal sealed class WebhooksOptions : IValidatableObject
     [Range(1, 3600)]
     public int SweepIntervalSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Sweeps leave deliveries younger than this to the in-process applier, which is on them already: sweeping
+    /// them too applies each twice (the second finds it applied, after the same reads).
+    /// </summary>
+    [Range(0, 3600)]
+    public int SweepGraceSeconds { get; set; } = 60;
+
     /// <summary>Deliveries applied at once by each sweep or replay (the in-process hints are followed by two workers).</summary>
     [Range(1, 64)]
     public int ApplyConcurrency { get; set; } = 8;
+
+    /// <summary>What a sweep at <paramref name="now"/> takes: deliveries received before the grace, all of them while hints are off.</summary>
+    public DateTimeOffset? SweepCutoff(DateTimeOffset now) => ApplyInProcess ? now.AddSeconds(-SweepGraceSeconds) : null;
 
     public StripeWebhookOptions Stripe { get; set; } = new();
 

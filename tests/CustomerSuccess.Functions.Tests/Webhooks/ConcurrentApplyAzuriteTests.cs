@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
-/// <summary>A sweep applying many deliveries for one account at once, on Azurite: the ETag races on the day row are retried, nothing counted twice or lost.</summary>
+/// <summary>Sweeps on Azurite: many deliveries for one account at once (ETag races retried, nothing counted twice or lost), and the grace left to the in-process applier.</summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class ConcurrentApplyAzuriteTests(AzuriteFixture azurite)
 {
@@ -43,5 +43,24 @@ public sealed class ConcurrentApplyAzuriteTests(AzuriteFixture azurite)
         Assert.Equal(0, sweep.Failed);
         Assert.Equal(0, again.Applied);
         Assert.Equal(40, day!.GetInt64("PaymentsFailed"));
+    }
+
+    [Fact]
+    public async Task Sweep_WithCutoff_TakesOnlyDeliveriesReceivedBeforeIt()
+    {
+        var store = new RestTableStore(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
+        var deliveries = new WebhookDeliveryStore(store);
+        var applier = new AccountEventApplier(deliveries, new AccountIdentity(store), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
+        var suffix = Guid.NewGuid().ToString("N")[..10];
+        var json = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", "invoice.payment_failed.json"));
+        var old = new WebhookEvent("evt_old_" + suffix, "invoice.payment_failed", null, json);
+        var fresh = new WebhookEvent("evt_fresh_" + suffix, "invoice.payment_failed", null, json);
+        await deliveries.InsertAsync(WebhookProvider.Stripe, old, new Dictionary<string, string>(), Now.AddMinutes(-5), CancellationToken.None);
+        await deliveries.InsertAsync(WebhookProvider.Stripe, fresh, new Dictionary<string, string>(), Now.AddSeconds(-10), CancellationToken.None);
+
+        await applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 4, CancellationToken.None, receivedBefore: Now.AddSeconds(-60));
+
+        Assert.True((await deliveries.GetAsync(WebhookProvider.Stripe, old.EventId, CancellationToken.None))!.GetBoolean("Applied"));
+        Assert.False((await deliveries.GetAsync(WebhookProvider.Stripe, fresh.EventId, CancellationToken.None))!.GetBoolean("Applied"));
     }
 }
