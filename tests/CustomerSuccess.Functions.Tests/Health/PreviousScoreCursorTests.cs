@@ -2,7 +2,7 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
+using CustomerSuccess.Functions.Tests.Storage;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
@@ -15,7 +15,7 @@ public sealed class PreviousScoreCursorTests(AzuriteFixture azurite)
     [InlineData(2)] // the scan itself pages (continuations) within and across the calls
     public async Task ReadAsync_PagesInIdOrderAndBack_ReturnsExactlyEachPagesExistingScoreRows(int scanPageSize)
     {
-        var store = new RestTableStore(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
+        var store = TableStoreTestKit.CreateStore(azurite.ConnectionString);
         await store.CreateTableIfNotExistsAsync(HealthRows.Table);
         var partition = "cursor-" + Guid.NewGuid().ToString("N")[..8];
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Storage;
 using CustomerSuccess.Functions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,20 +10,28 @@ namespace CustomerSuccess.Functions.Tests.Webhooks;
 
 /// <summary>Sweeps on Azurite: many deliveries for one account at once (ETag races retried, nothing counted twice or lost), and the grace left to the in-process applier.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class ConcurrentApplyAzuriteTests(AzuriteFixture azurite)
+public sealed class ConcurrentApplyAzuriteTests
 {
     private static readonly DateTimeOffset Now = new(2025, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly RestTableStore _store;
+    private readonly WebhookDeliveryStore _deliveries;
+    private readonly AccountEventApplier _applier;
+
+    public ConcurrentApplyAzuriteTests(AzuriteFixture azurite)
+    {
+        _store = TableStoreTestKit.CreateStore(azurite.ConnectionString);
+        _deliveries = new WebhookDeliveryStore(_store);
+        _applier = new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
+    }
 
     [Fact]
     public async Task Sweep_FortyFailedPaymentsForOneAccountEightAtATime_CountsEachOnce()
     {
-        var store = new RestTableStore(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
-        var deliveries = new WebhookDeliveryStore(store);
-        var applier = new AccountEventApplier(deliveries, new AccountIdentity(store), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
         var suffix = Guid.NewGuid().ToString("N")[..10];
         var account = "conc-" + suffix;
         var customer = "cus_conc" + suffix;
-        await applier.LinkAsync(account, ExternalIdKinds.StripeCustomer, customer, CancellationToken.None);
+        await _applier.LinkAsync(account, ExternalIdKinds.StripeCustomer, customer, CancellationToken.None);
 
         var template = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", "invoice.payment_failed.json")))!;
         for (var i = 0; i < 40; i++)
@@ -31,13 +40,13 @@ public sealed class ConcurrentApplyAzuriteTests(AzuriteFixture azurite)
             var eventId = $"evt_conc_{suffix}_{i:D2}";
             node["id"] = eventId;
             node["data"]!["object"]!["customer"] = customer;
-            await deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, "invoice.payment_failed", null, node.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
+            await _deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, "invoice.payment_failed", null, node.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
         }
 
         // Other tests' deliveries may share this Azurite: apply everything unapplied, then look at this account only.
-        var sweep = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: int.MaxValue, concurrency: 8, CancellationToken.None);
-        var again = await applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 8, CancellationToken.None);
-        var day = await store.GetAsync(AccountSignalWriter.Table, account, "day|2025-11-22");
+        var sweep = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: int.MaxValue, concurrency: 8, CancellationToken.None);
+        var again = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 8, CancellationToken.None);
+        var day = await _store.GetAsync(AccountSignalWriter.Table, account, "day|2025-11-22");
 
         Assert.True(sweep.Applied >= 40);
         Assert.Equal(0, sweep.Failed);
@@ -48,19 +57,16 @@ public sealed class ConcurrentApplyAzuriteTests(AzuriteFixture azurite)
     [Fact]
     public async Task Sweep_WithCutoff_TakesOnlyDeliveriesReceivedBeforeIt()
     {
-        var store = new RestTableStore(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
-        var deliveries = new WebhookDeliveryStore(store);
-        var applier = new AccountEventApplier(deliveries, new AccountIdentity(store), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
         var suffix = Guid.NewGuid().ToString("N")[..10];
         var json = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", "invoice.payment_failed.json"));
         var old = new WebhookEvent("evt_old_" + suffix, "invoice.payment_failed", null, json);
         var fresh = new WebhookEvent("evt_fresh_" + suffix, "invoice.payment_failed", null, json);
-        await deliveries.InsertAsync(WebhookProvider.Stripe, old, new Dictionary<string, string>(), Now.AddMinutes(-5), CancellationToken.None);
-        await deliveries.InsertAsync(WebhookProvider.Stripe, fresh, new Dictionary<string, string>(), Now.AddSeconds(-10), CancellationToken.None);
+        await _deliveries.InsertAsync(WebhookProvider.Stripe, old, new Dictionary<string, string>(), Now.AddMinutes(-5), CancellationToken.None);
+        await _deliveries.InsertAsync(WebhookProvider.Stripe, fresh, new Dictionary<string, string>(), Now.AddSeconds(-10), CancellationToken.None);
 
-        await applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 4, CancellationToken.None, receivedBefore: Now.AddSeconds(-60));
+        await _applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 4, CancellationToken.None, receivedBefore: Now.AddSeconds(-60));
 
-        Assert.True((await deliveries.GetAsync(WebhookProvider.Stripe, old.EventId, CancellationToken.None))!.GetBoolean("Applied"));
-        Assert.False((await deliveries.GetAsync(WebhookProvider.Stripe, fresh.EventId, CancellationToken.None))!.GetBoolean("Applied"));
+        Assert.True((await _deliveries.GetAsync(WebhookProvider.Stripe, old.EventId, CancellationToken.None))!.GetBoolean("Applied"));
+        Assert.False((await _deliveries.GetAsync(WebhookProvider.Stripe, fresh.EventId, CancellationToken.None))!.GetBoolean("Applied"));
     }
 }
