@@ -1,4 +1,5 @@
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,13 +25,13 @@ public sealed class TableStorageRegistrationTests
     [Fact]
     public void App_OutsideDevelopmentWithoutStorageSettings_FailsAtStartNamingTheSetting()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        var ex = AppStartup.FailureOf(b =>
         {
             b.UseEnvironment("Production");
             b.UseSetting("AzureWebJobsStorage", string.Empty);
         });
 
-        var ex = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ITableStore>());
+        Assert.NotNull(ex);
 
         var validation = Assert.IsType<OptionsValidationException>(ex.GetBaseException() as OptionsValidationException ?? ex);
         Assert.Contains("AzureWebJobsStorage", validation.Message, StringComparison.Ordinal);
