@@ -14,11 +14,6 @@ public sealed class ConcurrentApplyAzuriteTests
 {
     private static readonly DateTimeOffset Now = new(2025, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
-    // Other tests' apps share this Azurite and sweep it in the background, taking deliveries received a minute
-    // before their own clocks: these tests' deliveries are received far ahead of any such clock, so only these
-    // tests' sweeps apply them.
-    private static readonly DateTimeOffset Received = DateTimeOffset.UtcNow.AddYears(10);
-
     private readonly RestTableStore _store;
     private readonly WebhookDeliveryStore _deliveries;
     private readonly AccountEventApplier _applier;
@@ -45,10 +40,10 @@ public sealed class ConcurrentApplyAzuriteTests
             var eventId = $"evt_conc_{suffix}_{i:D2}";
             node["id"] = eventId;
             node["data"]!["object"]!["customer"] = customer;
-            await _deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, "invoice.payment_failed", null, node.ToJsonString()), new Dictionary<string, string>(), Received, CancellationToken.None);
+            await _deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, "invoice.payment_failed", null, node.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
         }
 
-        // Other tests' unapplied deliveries may be swept too: apply everything unapplied, then look at this account only.
+        // Other tests' deliveries may share this Azurite: apply everything unapplied, then look at this account only.
         var sweep = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: int.MaxValue, concurrency: 8, CancellationToken.None);
         var again = await _applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 8, CancellationToken.None);
         var day = await _store.GetAsync(AccountSignalWriter.Table, account, "day|2025-11-22");
@@ -66,10 +61,10 @@ public sealed class ConcurrentApplyAzuriteTests
         var json = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", "invoice.payment_failed.json"));
         var old = new WebhookEvent("evt_old_" + suffix, "invoice.payment_failed", null, json);
         var fresh = new WebhookEvent("evt_fresh_" + suffix, "invoice.payment_failed", null, json);
-        await _deliveries.InsertAsync(WebhookProvider.Stripe, old, new Dictionary<string, string>(), Received.AddMinutes(-5), CancellationToken.None);
-        await _deliveries.InsertAsync(WebhookProvider.Stripe, fresh, new Dictionary<string, string>(), Received.AddSeconds(-10), CancellationToken.None);
+        await _deliveries.InsertAsync(WebhookProvider.Stripe, old, new Dictionary<string, string>(), Now.AddMinutes(-5), CancellationToken.None);
+        await _deliveries.InsertAsync(WebhookProvider.Stripe, fresh, new Dictionary<string, string>(), Now.AddSeconds(-10), CancellationToken.None);
 
-        await _applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 4, CancellationToken.None, receivedBefore: Received.AddSeconds(-60));
+        await _applier.ApplyStoredAsync(unappliedOnly: true, provider: WebhookProvider.Stripe, max: int.MaxValue, concurrency: 4, CancellationToken.None, receivedBefore: Now.AddSeconds(-60));
 
         Assert.True((await _deliveries.GetAsync(WebhookProvider.Stripe, old.EventId, CancellationToken.None))!.GetBoolean("Applied"));
         Assert.False((await _deliveries.GetAsync(WebhookProvider.Stripe, fresh.EventId, CancellationToken.None))!.GetBoolean("Applied"));
