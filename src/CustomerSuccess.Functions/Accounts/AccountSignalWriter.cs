@@ -40,8 +40,9 @@ internal sealed class AccountSignalWriter(ITableStore store)
                 return "already applied";
             }
 
-            // Another event changed a row we read: rebuild from fresh reads.
-            await Task.Delay(Random.Shared.Next(1, 10 * (attempt + 1)), cancellationToken);
+            // Another event changed a row we read: rebuild from fresh reads, after a random wait that doubles each
+            // time (up to 1.3 s), so writers racing for one account's day row spread out instead of colliding again.
+            await Task.Delay(Random.Shared.Next(1, 10 << attempt), cancellationToken);
         }
 
         throw new TableStorageUnavailableException("Account signals stayed contended; the sweeper retries.");
