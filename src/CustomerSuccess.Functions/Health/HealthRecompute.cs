@@ -373,9 +373,9 @@ public static class HealthTransitions
 
 /// <summary>
 /// The previous score rows of a shard's accounts, read as one forward scan of the shard's "score|" rows in pages of
-/// 1,000 alongside the signal pages (a merge by account id), instead of one range query per page of accounts: ten
-/// times fewer requests. A page whose accounts come before the scan's position (a source that does not page in id
-/// order) restarts the scan there.
+/// 1,000 alongside the signal pages (a merge by score row key: bucket, then account id, the order the shard's pages
+/// arrive in), instead of one range query per page of accounts: ten times fewer requests. A page whose keys come
+/// before the scan's position (a source that pages in another order) restarts the scan there.
 /// </summary>
 internal sealed class PreviousScoreCursor(ITableStore tables, string partition, CancellationToken cancellationToken, int scanPageSize = 1000) : IAsyncDisposable
 {
@@ -394,26 +394,28 @@ internal sealed class PreviousScoreCursor(ITableStore tables, string partition, 
             return;
         }
 
-        var wanted = new HashSet<string>(StringComparer.Ordinal);
-        var min = page[0].AccountId;
-        var max = min;
+        // Keys, not ids: score rows sort by bucket, then account, the order the shard's signal pages arrive in.
+        var wanted = new Dictionary<string, string>(page.Count, StringComparer.Ordinal);
+        string? min = null;
+        string? max = null;
         foreach (var account in page)
         {
-            wanted.Add(account.AccountId);
-            if (string.CompareOrdinal(account.AccountId, min) < 0)
+            var key = HealthRows.ScoreRow(account.AccountId);
+            wanted[key] = account.AccountId;
+            if (min is null || string.CompareOrdinal(key, min) < 0)
             {
-                min = account.AccountId;
+                min = key;
             }
 
-            if (string.CompareOrdinal(account.AccountId, max) > 0)
+            if (max is null || string.CompareOrdinal(key, max) > 0)
             {
-                max = account.AccountId;
+                max = key;
             }
         }
 
         if (_scan is null || _position is null || string.CompareOrdinal(min, _position) <= 0)
         {
-            await RestartAtAsync(min);
+            await RestartAtAsync(min!);
         }
 
         while (true)
@@ -428,13 +430,12 @@ internal sealed class PreviousScoreCursor(ITableStore tables, string partition, 
                 _ahead = _scan.Current;
             }
 
-            var id = _ahead.GetString("AccountId") ?? _ahead.RowKey[Prefix.Length..];
-            if (string.CompareOrdinal(id, max) > 0)
+            if (string.CompareOrdinal(_ahead.RowKey, max) > 0)
             {
                 break;
             }
 
-            if (wanted.Contains(id))
+            if (wanted.TryGetValue(_ahead.RowKey, out var id))
             {
                 byId[id] = _ahead;
             }
@@ -445,10 +446,10 @@ internal sealed class PreviousScoreCursor(ITableStore tables, string partition, 
         _position = max;
     }
 
-    private async Task RestartAtAsync(string fromAccountId)
+    private async Task RestartAtAsync(string fromKey)
     {
         await DisposeAsync();
-        var filter = HealthRows.PrefixFilter(partition, Prefix) + " and RowKey ge " + HealthRows.Quote(Prefix + fromAccountId);
+        var filter = HealthRows.PrefixFilter(partition, Prefix) + " and RowKey ge " + HealthRows.Quote(fromKey);
         _scan = tables.QueryAsync(HealthRows.Table, filter, null, scanPageSize, cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 

@@ -9,7 +9,7 @@ namespace CustomerSuccess.Functions.Health;
 
 /// <summary>
 /// Table layout of health. Table "health", partition = the account's shard ("s007"), so one page of a shard is
-/// written in entity-group batches: "score|{account}" (current score, override columns), "hist|{account}|{yyyyMMdd}"
+/// written in entity-group batches: "score|{bucket}|{account}" (current score, override columns), "hist|{account}|{yyyyMMdd}"
 /// (daily history), "tx|{account}|{runId}" (transition pending for alerting, written in the same batch as the score).
 /// Table "healthruns": partition "run", row = run id (plus "current"); partition "run|{runId}", row = "shard|{n}" (checkpoints).
 /// </summary>
@@ -26,7 +26,8 @@ public static class HealthRows
 
     public static string PartitionOf(string accountId, int shardCount) => Partition(AccountShard.Of(accountId, shardCount));
 
-    public static string ScoreRow(string accountId) => "score|" + accountId;
+    /// <summary>"score|{bucket}|{account}": a shard's score rows sort in the order its signal pages arrive (bucket, then account).</summary>
+    public static string ScoreRow(string accountId) => "score|" + AccountShard.BucketKey(AccountShard.BucketOf(accountId)) + "|" + accountId;
 
     public static string HistoryRow(string accountId, DateOnly day) => "hist|" + accountId + "|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 

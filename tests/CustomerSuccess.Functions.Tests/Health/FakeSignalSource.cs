@@ -3,10 +3,10 @@ using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
-/// <summary>Accounts in memory, paged per shard in account-id order; the continuation is the next index. Records each call's continuation.</summary>
+/// <summary>Accounts in memory, paged per shard in bucket then account-id order (as AccountSignalReader pages); the continuation is the next index. Records each call's continuation.</summary>
 internal sealed class FakeSignalSource(IEnumerable<AccountSignals> accounts) : IAccountSignalSource
 {
-    private readonly List<AccountSignals> _accounts = [.. accounts.OrderBy(a => a.AccountId, StringComparer.Ordinal)];
+    private readonly List<AccountSignals> _accounts = [.. accounts.OrderBy(a => AccountShard.BucketOf(a.AccountId)).ThenBy(a => a.AccountId, StringComparer.Ordinal)];
 
     public List<(int Shard, string? Continuation)> Calls { get; } = [];
 

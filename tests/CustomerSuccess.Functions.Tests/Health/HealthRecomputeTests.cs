@@ -97,7 +97,7 @@ public sealed class HealthRecomputeTests
         Assert.Equal(20, rows.Count(r => r.RowKey.StartsWith("hist|", StringComparison.Ordinal) && r.RowKey.EndsWith("|20260630", StringComparison.Ordinal)));
         Assert.Equal(20, rows.Count(r => r.RowKey.StartsWith("tx|", StringComparison.Ordinal))); // first score of the day
         Assert.All(rows, r => Assert.Equal(HealthRows.PartitionOf(r.GetString("AccountId") ?? r.RowKey.Split('|')[1], 3), r.PartitionKey));
-        var acct0 = HealthRows.ToScore(rows.Single(r => r.RowKey == "score|acct-000"))!;
+        var acct0 = HealthRows.ToScore(rows.Single(r => r.RowKey == HealthRows.ScoreRow("acct-000")))!;
         Assert.Equal((90, HealthBand.Green), (acct0.Score, acct0.Band));
         var run = await _tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, "2026063012");
         Assert.Equal("Completed", run!.GetString("Status"));
