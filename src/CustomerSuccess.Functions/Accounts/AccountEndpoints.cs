@@ -16,7 +16,7 @@ internal static class AccountEndpoints
             .PostConfigure<IConfiguration>((signals, configuration) => signals.IncludeWhatTheModelReads(configuration.GetSection(HealthOptions.SectionName).Get<HealthOptions>() ?? new HealthOptions()))
             .ValidateOnStart();
         builder.Services.AddSingleton<AccountIdentity>();
-        builder.Services.AddTables(AccountIdentity.LinksTable, AccountIdentity.PendingTable, AccountIdentity.DirectoryTable, AccountSignalWriter.Table);
+        builder.Services.AddTables(AccountIdentity.LinksTable, AccountIdentity.PendingTable, AccountIdentity.DirectoryTable, AccountSignalWriter.Table, AccountDigestStore.Table);
         builder.Services.AddSingleton<AccountSignalWriter>();
         builder.Services.AddSingleton<AccountEventApplier>();
         builder.Services.AddSingleton<AccountSignalReader>();

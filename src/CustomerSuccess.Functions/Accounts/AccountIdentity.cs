@@ -17,7 +17,7 @@ internal sealed record ParkedEvent(WebhookProvider Provider, string EventId, str
 /// <summary>
 /// One account, many external ids. Links live in AccountLinks (PK = id kind, RK = external id); signals for an
 /// id nobody linked yet are parked in AccountPendingSignals and applied when the link is made, never dropped.
-/// Linked accounts are listed in AccountDirectory for the health recompute to page through.
+/// Linked accounts are listed in AccountDirectory, and get an AccountDigest for the health recompute to page through.
 /// </summary>
 internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvider = null)
 {
@@ -52,7 +52,9 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
 
         // The first link of an account also says since when this app has watched it (what it cannot have seen,
         // such as an onboarding that finished before, is scored as missing rather than as failed).
-        await store.InsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId, ["ObservedSince"] = (timeProvider ?? TimeProvider.System).GetUtcNow() }, cancellationToken);
+        var observedSince = (timeProvider ?? TimeProvider.System).GetUtcNow();
+        await store.InsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId, ["ObservedSince"] = observedSince }, cancellationToken);
+        await new AccountDigestStore(store).StartAsync(accountId, observedSince, cancellationToken);
         return (LinkOutcome.Linked, accountId);
     }
 
@@ -107,6 +109,7 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
         await store.CreateTableIfNotExistsAsync(LinksTable, cancellationToken);
         await store.CreateTableIfNotExistsAsync(PendingTable, cancellationToken);
         await store.CreateTableIfNotExistsAsync(DirectoryTable, cancellationToken);
+        await store.CreateTableIfNotExistsAsync(AccountDigestStore.Table, cancellationToken);
     }
 
     private static string PendingPartition(string kind, string externalId) => kind + "|" + ProviderIdKeys.Escape(externalId);

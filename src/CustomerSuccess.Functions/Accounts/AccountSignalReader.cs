@@ -4,9 +4,10 @@ using CustomerSuccess.Functions.Storage;
 namespace CustomerSuccess.Functions.Accounts;
 
 /// <summary>
-/// IAccountSignalSource over the ingestion tables: pages through AccountDirectory, keeps the accounts of the
-/// requested shard (stable hash of the id), and reads each account's current-state rows and the last 60 days
-/// of daily aggregates with one range query per account (rows that grow with event count sort after "~").
+/// IAccountSignalSource over the ingestion tables. A shard's page is one range query over AccountDigests (the
+/// shard's buckets, in bucket then account order): each digest carries the account's current-state rows and recent
+/// days. An account whose digest overflowed is read from its partition of AccountSignals: its current-state rows
+/// and the last 60 days of daily aggregates in one range query (rows that grow with event count sort after "~").
 /// </summary>
 internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSource
 {
@@ -14,35 +15,40 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
 
     public async Task<AccountSignalPage> ReadPageAsync(int shard, int shardCount, DateOnly asOf, string? continuation, int pageSize, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shardCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pageSize);
-        var filter = $"PartitionKey eq '{AccountIdentity.DirectoryPartition}'" + (continuation is null ? string.Empty : $" and RowKey gt '{continuation.Replace("'", "''", StringComparison.Ordinal)}'");
-        var accounts = new List<AccountSignals>();
-        string? last = null;
-        await foreach (var row in store.QueryAsync(AccountIdentity.DirectoryTable, filter, ["RowKey", "ObservedSince"], cancellationToken: cancellationToken))
-        {
-            if (continuation is not null && string.CompareOrdinal(row.RowKey, continuation) <= 0)
-            {
-                continue;
-            }
+        var (first, end) = AccountShard.BucketRange(shard, shardCount);
+        var filter = $"PartitionKey ge '{AccountShard.BucketKey(first)}' and PartitionKey lt '{AccountShard.BucketKey(end)}'";
 
-            last = row.RowKey;
-            if (ShardOf(row.RowKey, shardCount) == shard)
-            {
-                accounts.Add(await ReadAccountAsync(row.RowKey, asOf, cancellationToken) with { ObservedSince = row.GetDateTimeOffset("ObservedSince") });
-                if (accounts.Count == pageSize)
-                {
-                    return new AccountSignalPage(accounts, last);
-                }
-            }
+        // The service's continuation is opaque (Azurite encodes it): both halves are kept as given.
+        var parts = continuation?.Split('\n', 2);
+        var from = parts is null ? null : new TableContinuation(parts[0].Length == 0 ? null : parts[0], parts.Length > 1 && parts[1].Length > 0 ? parts[1] : null);
+        var page = await store.QueryPageAsync(AccountDigestStore.Table, filter, null, pageSize, from, cancellationToken);
+        var accounts = new List<AccountSignals>(page.Entities.Count);
+        foreach (var row in page.Entities)
+        {
+            var digest = AccountDigest.FromEntity(row);
+            accounts.Add(digest.Overflow
+                ? await ReadPartitionAsync(digest.AccountId, asOf, cancellationToken) with { ObservedSince = digest.ObservedSince }
+                : digest.ToSignals(asOf));
         }
 
-        return new AccountSignalPage(accounts, null);
+        return new AccountSignalPage(accounts, page.Continuation is { } next ? next.NextPartitionKey + "\n" + next.NextRowKey : null);
     }
 
     public static int ShardOf(string accountId, int shardCount) => AccountShard.Of(accountId, shardCount);
 
+    /// <summary>One account's signals: its digest (one point read), or its partition when it has none or it overflowed.</summary>
     public async Task<AccountSignals> ReadAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken)
+    {
+        var row = await store.GetAsync(AccountDigestStore.Table, AccountDigest.Partition(accountId), accountId, cancellationToken: cancellationToken);
+        var digest = row is null ? null : AccountDigest.FromEntity(row);
+        return digest is { Overflow: false }
+            ? digest.ToSignals(asOf)
+            : await ReadPartitionAsync(accountId, asOf, cancellationToken) with { ObservedSince = digest?.ObservedSince };
+    }
+
+    /// <summary>Reads the account's partition of AccountSignals: the source the digest is copied from.</summary>
+    public async Task<AccountSignals> ReadPartitionAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken)
     {
         var from = AccountSignalWriter.DayKey(asOf.AddDays(-DaysRead));
         var to = AccountSignalWriter.DayKey(asOf);
@@ -60,8 +66,42 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
         return Build(accountId, asOf, rows);
     }
 
-    /// <summary>Pure projection of an account's rows into the scoring contract.</summary>
+    public static DateOnly ParseDayKey(string rowKey) => DateOnly.ParseExact(rowKey.AsSpan(4), "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>One "day|…" row as the scorer reads it.</summary>
+    public static DailySignals DayFrom(DateOnly day, TableEntity row) => new()
+    {
+        Day = day,
+        ActiveUsers = Int(row, nameof(DailySignals.ActiveUsers)),
+        Logins = Int(row, nameof(DailySignals.Logins)),
+        Events = Int(row, nameof(DailySignals.Events)),
+        TicketsOpened = Int(row, nameof(DailySignals.TicketsOpened)),
+        UrgentOrHighTicketsOpened = Int(row, nameof(DailySignals.UrgentOrHighTicketsOpened)),
+        TicketsSolved = Int(row, nameof(DailySignals.TicketsSolved)),
+        SatisfactionGood = Int(row, nameof(DailySignals.SatisfactionGood)),
+        SatisfactionBad = Int(row, nameof(DailySignals.SatisfactionBad)),
+        PaymentsFailed = Int(row, nameof(DailySignals.PaymentsFailed)),
+        PaymentsSucceeded = Int(row, nameof(DailySignals.PaymentsSucceeded)),
+        DisputesOpened = Int(row, nameof(DailySignals.DisputesOpened)),
+        Refunds = Int(row, nameof(DailySignals.Refunds)),
+        Meetings = Int(row, nameof(DailySignals.Meetings)),
+        Qbrs = Int(row, nameof(DailySignals.Qbrs)),
+        EmailReplies = Int(row, nameof(DailySignals.EmailReplies)),
+        MrrDeltaCents = row.GetInt64(nameof(DailySignals.MrrDeltaCents)) ?? 0,
+    };
+
+    /// <summary>Pure projection of an account's partition rows (days included) into the scoring contract.</summary>
     public static AccountSignals Build(string accountId, DateOnly asOf, IReadOnlyList<TableEntity> rows)
+    {
+        var days = rows.Where(r => r.RowKey.StartsWith("day|", StringComparison.Ordinal))
+            .Select(r => DayFrom(ParseDayKey(r.RowKey), r))
+            .OrderBy(d => d.Day)
+            .ToList();
+        return Build(accountId, asOf, rows.Where(r => !r.RowKey.StartsWith("day|", StringComparison.Ordinal)).ToList(), days);
+    }
+
+    /// <summary>Pure projection of an account's current-state rows and its days (oldest first) into the scoring contract.</summary>
+    public static AccountSignals Build(string accountId, DateOnly asOf, IReadOnlyCollection<TableEntity> rows, IReadOnlyList<DailySignals> allDays)
     {
         var asOfEnd = new DateTimeOffset(asOf.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero);
         var from = asOf.AddDays(-DaysRead);
@@ -74,31 +114,14 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
         var segmentProfile = Row("profile|segment");
         var zendeskProfile = Row("profile|zendesk");
 
-        var days = Prefixed("day|")
-            .Select(r => (Day: DateOnly.ParseExact(r.RowKey[4..], "yyyy-MM-dd", CultureInfo.InvariantCulture), Row: r))
-            .Where(d => d.Day >= from && d.Day <= asOf)
-            .OrderBy(d => d.Day)
-            .Select(d => new DailySignals
+        var days = new List<DailySignals>(Math.Min(allDays.Count, DaysRead + 1));
+        foreach (var day in allDays)
+        {
+            if (day.Day >= from && day.Day <= asOf)
             {
-                Day = d.Day,
-                ActiveUsers = Int(d.Row, nameof(DailySignals.ActiveUsers)),
-                Logins = Int(d.Row, nameof(DailySignals.Logins)),
-                Events = Int(d.Row, nameof(DailySignals.Events)),
-                TicketsOpened = Int(d.Row, nameof(DailySignals.TicketsOpened)),
-                UrgentOrHighTicketsOpened = Int(d.Row, nameof(DailySignals.UrgentOrHighTicketsOpened)),
-                TicketsSolved = Int(d.Row, nameof(DailySignals.TicketsSolved)),
-                SatisfactionGood = Int(d.Row, nameof(DailySignals.SatisfactionGood)),
-                SatisfactionBad = Int(d.Row, nameof(DailySignals.SatisfactionBad)),
-                PaymentsFailed = Int(d.Row, nameof(DailySignals.PaymentsFailed)),
-                PaymentsSucceeded = Int(d.Row, nameof(DailySignals.PaymentsSucceeded)),
-                DisputesOpened = Int(d.Row, nameof(DailySignals.DisputesOpened)),
-                Refunds = Int(d.Row, nameof(DailySignals.Refunds)),
-                Meetings = Int(d.Row, nameof(DailySignals.Meetings)),
-                Qbrs = Int(d.Row, nameof(DailySignals.Qbrs)),
-                EmailReplies = Int(d.Row, nameof(DailySignals.EmailReplies)),
-                MrrDeltaCents = d.Row.GetInt64(nameof(DailySignals.MrrDeltaCents)) ?? 0,
-            })
-            .ToList();
+                days.Add(day);
+            }
+        }
 
         var lastSeen = Prefixed("seen|").ToDictionary(r => r.GetString("UserId") ?? r.RowKey[5..], r => r.GetDateTimeOffset("LastSeen"), StringComparer.Ordinal);
         bool SeenWithin(string userId, int d) => lastSeen.TryGetValue(userId, out var at) && at is { } t && t > asOfEnd.AddDays(-d) && t <= asOfEnd;

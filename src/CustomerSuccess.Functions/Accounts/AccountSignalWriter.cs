@@ -8,14 +8,16 @@ namespace CustomerSuccess.Functions.Accounts;
 /// Writes one event's effect into the account's partition of AccountSignals as a single entity-group
 /// transaction: the per-event marker (Add, so a second application fails with 409 and changes nothing), the
 /// day's counters (ETag-guarded merge) and the versioned state rows (skipped when the stored version is
-/// newer). All or nothing, retried on a lost ETag race.
+/// newer). All or nothing, retried on a lost ETag race. Every current-state row carries "Rev", one more than the
+/// row it replaced, and is written whole, so the copy folded into the account's digest afterwards is ordered.
 /// Row keys: "day|yyyy-MM-dd", "sub|…", "ticket|…", "user|…", "seen|…", "milestone|…", "feature|…",
 /// "profile|…"; rows that grow with event count start with "~" so reads of current state can stop before them.
 /// </summary>
-internal sealed class AccountSignalWriter(ITableStore store)
+internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloadBytes = AccountDigest.DefaultMaxPayloadBytes)
 {
     public const string Table = "AccountSignals";
     private const int MaxAttempts = 8;
+    private readonly AccountDigestStore _digests = new(store, maxDigestPayloadBytes);
 
     public static string DayKey(DateOnly day) => "day|" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -26,18 +28,30 @@ internal sealed class AccountSignalWriter(ITableStore store)
             var actions = await BuildAsync(accountId, provider, eventId, accountEvent, cancellationToken);
             if (actions is null)
             {
-                return "already applied";
+                return await AlreadyAppliedAsync(accountId, accountEvent, cancellationToken);
             }
 
             var result = await store.SubmitTransactionAsync(Table, actions, cancellationToken);
             if (result.Succeeded)
             {
+                var written = new List<TableEntity>(actions.Count);
+                foreach (var action in actions)
+                {
+                    if (!action.Entity.RowKey.StartsWith('~'))
+                    {
+                        written.Add(action.Entity);
+                    }
+                }
+
+                // The delivery is marked applied only after this returns: if the digest merge fails, the sweep applies
+                // the event again, finds it applied, and refreshes the digest from the partition.
+                await _digests.MergeAsync(accountId, written, cancellationToken);
                 return "applied";
             }
 
             if (result.FailedActionIndex == 0 && result.FailedStatus == 409)
             {
-                return "already applied";
+                return await AlreadyAppliedAsync(accountId, accountEvent, cancellationToken);
             }
 
             // Another event changed a row we read: rebuild from fresh reads, after a random wait that doubles each
@@ -47,6 +61,25 @@ internal sealed class AccountSignalWriter(ITableStore store)
 
         throw new TableStorageUnavailableException("Account signals stayed contended; the sweeper retries.");
     }
+
+    // The first application may have stopped between the partition write and the digest merge: copy the rows this
+    // event writes into the digest again (a no-op when the digest already holds them or newer).
+    private async Task<string> AlreadyAppliedAsync(string accountId, AccountEvent e, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>(e.States.Count + 2) { DayKey(e.Day) };
+        keys.AddRange(e.States.Select(s => s.RowKey));
+        if (e.Subscription is { } sub)
+        {
+            keys.Add(SubscriptionKey(sub.SubscriptionId));
+        }
+
+        await _digests.RefreshAsync(accountId, keys, cancellationToken);
+        return "already applied";
+    }
+
+    private static string SubscriptionKey(string subscriptionId) => "sub|" + ProviderIdKeys.Escape(subscriptionId);
+
+    private static long NextRev(TableEntity? existing) => (existing?.GetInt64(AccountDigest.RevProperty) ?? 0) + 1;
 
     private async Task<List<TableTransactionAction>?> BuildAsync(string accountId, WebhookProvider provider, string eventId, AccountEvent e, CancellationToken cancellationToken)
     {
@@ -80,7 +113,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
                 continue;
             }
 
-            var row = new TableEntity(accountId, state.RowKey) { ["Version"] = state.Version, ["EventId"] = eventId };
+            var row = new TableEntity(accountId, state.RowKey) { ["Version"] = state.Version, ["EventId"] = eventId, [AccountDigest.RevProperty] = NextRev(existing) };
             foreach (var (k, v) in state.Properties)
             {
                 row[k] = v;
@@ -93,7 +126,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
 
         if (e.Subscription is { } sub)
         {
-            var key = "sub|" + ProviderIdKeys.Escape(sub.SubscriptionId);
+            var key = SubscriptionKey(sub.SubscriptionId);
             var existing = await store.GetAsync(Table, accountId, key, cancellationToken: cancellationToken);
             if (existing is null || existing.GetInt64("Version") < sub.Version)
             {
@@ -104,6 +137,7 @@ internal sealed class AccountSignalWriter(ITableStore store)
                 {
                     ["Version"] = sub.Version,
                     ["EventId"] = eventId,
+                    [AccountDigest.RevProperty] = NextRev(existing),
                     ["SubscriptionId"] = sub.SubscriptionId,
                     ["MrrCents"] = sub.MrrCents,
                     ["Plan"] = sub.Plan,
@@ -135,15 +169,25 @@ internal sealed class AccountSignalWriter(ITableStore store)
         {
             var dayKey = DayKey(e.Day);
             var day = await store.GetAsync(Table, accountId, dayKey, cancellationToken: cancellationToken);
+            // The whole row, not a merge of the changed counters: the digest's copy must be complete on its own.
             var row = new TableEntity(accountId, dayKey);
+            if (day is not null)
+            {
+                foreach (var (name, value) in day.Properties)
+                {
+                    row[name] = value;
+                }
+            }
+
             foreach (var (name, increment) in counters)
             {
                 row[name] = (day?.GetInt64(name) ?? 0) + increment;
             }
 
+            row[AccountDigest.RevProperty] = NextRev(day);
             actions.Add(day is null
                 ? new(TableTransactionActionType.Add, row)
-                : new(TableTransactionActionType.UpdateMerge, row, day.ETag));
+                : new(TableTransactionActionType.UpdateReplace, row, day.ETag));
         }
 
         return actions;

@@ -8,8 +8,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
-/// <summary>Applying stored events to account state: ordering, idempotency, identity resolution, replay.</summary>
-public sealed class AccountEventApplierTests
+/// <summary>
+/// Applying stored events to account state: ordering, idempotency, identity resolution, replay. After every test,
+/// each account's digest must project to what its partition does.
+/// </summary>
+public sealed class AccountEventApplierTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = new(2025, 11, 22, 12, 0, 0, TimeSpan.Zero);
     private readonly InMemoryTableStore _store = new();
@@ -24,6 +27,16 @@ public sealed class AccountEventApplierTests
         var signals = new SignalsOptions { FirstValueMilestones = ["Report Exported"], KeyFeatures = ["Report Exported"] };
         _applier = new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, new FixedOptions<SignalsOptions>(signals), _clock, NullLogger<AccountEventApplier>.Instance);
         _reader = new AccountSignalReader(_store);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var digest in _store.Rows(AccountDigestStore.Table))
+        {
+            await DigestAssert.MatchesPartitionAsync(_store, digest.RowKey, DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime));
+        }
     }
 
     private static string Fixture(string path) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", path));
