@@ -13,18 +13,19 @@ namespace CustomerSuccess.Functions.Benchmarks.Health;
 
 /// <summary>
 /// `dotnet run -c Release -- health [accounts] [shards] [second-floor-pass]`: starts Azurite (in memory, free port), seeds accounts with
-/// 30 days of signals each in a compact layout of its own (one row per account, the days packed in a column), then
-/// measures in the same process (1) the storage floor: read exactly those rows page by page and write as many result
-/// rows as the recompute does (score, history, transition per account) in 100-entity batches, nothing else; and
-/// (2) the full recompute (every shard, shards in parallel as the floor). Prints both, the ratio and peak memory;
+/// 30 days of signals each as ingestion leaves them: one AccountDigest row per account in its bucket (a subscription, a
+/// profile, five people, milestones, features and the 30 day rows, packed by the app's own AccountDigest), then
+/// measures in the same process (1) the storage floor: read exactly those rows with the shard's range query page by
+/// page and write as many result rows as the recompute does (score, history, transition per account) in 100-entity
+/// batches, nothing else; and (2) the full recompute through the app's AccountSignalReader (every shard, shards in
+/// parallel as the floor). Prints both, the ratio and peak memory;
 /// then, unless the third argument is false, the floor once more (upserting rows that exist, which in-memory Azurite
 /// does much more slowly than inserts).
 /// </summary>
 internal static class HealthRecomputeLoad
 {
-    private const string SignalsTable = "healthbenchsignals";
+    private const string SignalsTable = AccountDigestStore.Table;
     private const string FloorTable = "healthbenchfloor";
-    private const int DayInts = 8;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -47,17 +48,20 @@ internal static class HealthRecomputeLoad
             clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
             var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
 
+            await using var memory = PeakWorkingSet.Start();
             var seed = Stopwatch.StartNew();
-            await SeedAsync(store, accounts, shards, today);
-            Console.WriteLine($"seeded {accounts:N0} accounts x 30 days in {seed.Elapsed.TotalSeconds:F1} s");
+            await SeedAsync(store, accounts, today);
+            Console.WriteLine($"seeded {accounts:N0} accounts x 30 days in {seed.Elapsed.TotalSeconds:F1} s (peak working set while seeding {memory.TakePeakMegabytes()} MB)");
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // hand seeding's memory back to the OS
+            memory.TakePeakMegabytes();
 
             var floor = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, ct));
+            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
             floor.Stop();
-            Console.WriteLine($"storage floor (first pass): {floor.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine($"storage floor (first pass): {floor.Elapsed.TotalSeconds:F1} s (peak working set {memory.TakePeakMegabytes()} MB)");
 
             var options = new HealthOptions { ShardCount = shards, PageSize = 100 };
-            var recompute = new HealthRecompute(store, new PackedSignalSource(store), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
+            var recompute = new HealthRecompute(store, new AccountSignalReader(store), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
             var full = Stopwatch.StartNew();
             await recompute.StartRunAsync(asOf, default);
             await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) =>
@@ -66,10 +70,7 @@ internal static class HealthRecomputeLoad
             var summary = await recompute.TryCompleteRunAsync(HealthRecompute.RunIdFor(asOf), default);
             Console.WriteLine($"run: {summary?.AccountsScored:N0} accounts scored, {summary?.Failures} failures, completed {summary?.Completed}");
             Console.WriteLine($"full recompute: {full.Elapsed.TotalSeconds:F1} s ({full.Elapsed / floor.Elapsed:F2}x the first floor pass)");
-            using (var process = Process.GetCurrentProcess())
-            {
-                Console.WriteLine($"peak working set so far: {process.PeakWorkingSet64 / (1024 * 1024)} MB");
-            }
+            Console.WriteLine($"peak working set during the recompute: {memory.TakePeakMegabytes()} MB");
 
             if (!secondFloorPass)
             {
@@ -78,7 +79,7 @@ internal static class HealthRecomputeLoad
 
             // The floor again, for the steady state: it upserts rows that exist, as every recompute after the first does.
             var floorAgain = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, ct));
+            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
             floorAgain.Stop();
             using var self = Process.GetCurrentProcess();
             Console.WriteLine($"storage floor (second pass, upserting rows that exist): {floorAgain.Elapsed.TotalSeconds:F1} s");
@@ -91,27 +92,47 @@ internal static class HealthRecomputeLoad
         }
     }
 
-    private static async Task SeedAsync(RestTableStore store, int accounts, int shards, DateOnly today)
+    private static async Task SeedAsync(RestTableStore store, int accounts, DateOnly today)
     {
         await store.CreateTableIfNotExistsAsync(SignalsTable);
         await store.CreateTableIfNotExistsAsync(FloorTable);
         var random = new Random(7);
-        var byShard = new List<TableTransactionAction>[shards];
-        for (var i = 0; i < shards; i++)
+        var byBucket = new List<TableTransactionAction>[AccountShard.Buckets];
+        for (var i = 0; i < byBucket.Length; i++)
         {
-            byShard[i] = new List<TableTransactionAction>(100);
+            byBucket[i] = new List<TableTransactionAction>(100);
         }
 
-        var pending = new List<Task>();
+        long packedBytes = 0;
+
+        // 1,024 buckets hold fewer than 100 accounts each at 100,000: flush whatever has gathered every 20,000 accounts,
+        // so seeding holds a bounded number of rows (it is not what is measured, but it shares the process).
         for (var i = 0; i < accounts; i++)
         {
             var signals = HealthSignalFactory.Create(random, $"acct-{i:D7}", today, 30);
-            var shard = AccountShard.Of(signals.AccountId, shards);
-            byShard[shard].Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, Pack(HealthRows.Partition(shard), signals)));
-            if (byShard[shard].Count == 100)
+            var bucket = AccountShard.BucketOf(signals.AccountId);
+            var entity = Digest(signals, today, random).ToEntity();
+            packedBytes += entity.Properties.Values.OfType<byte[]>().Sum(b => (long)b.Length);
+            byBucket[bucket].Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            if (byBucket[bucket].Count == 100 || (i + 1) % 20_000 == 0)
             {
-                pending.Add(Submit(store, SignalsTable, byShard[shard].ToArray()));
-                byShard[shard].Clear();
+                await FlushAsync(store, byBucket);
+            }
+        }
+
+        await FlushAsync(store, byBucket);
+        Console.WriteLine($"digests: {packedBytes / Math.Max(1, accounts):N0} packed bytes per account on average");
+    }
+
+    private static async Task FlushAsync(RestTableStore store, List<TableTransactionAction>[] byBucket)
+    {
+        var pending = new List<Task>();
+        foreach (var batch in byBucket)
+        {
+            if (batch.Count > 0)
+            {
+                pending.Add(Submit(store, SignalsTable, batch.ToArray()));
+                batch.Clear();
                 if (pending.Count >= 8)
                 {
                     await Task.WhenAll(pending);
@@ -120,25 +141,89 @@ internal static class HealthRecomputeLoad
             }
         }
 
-        foreach (var rest in byShard)
-        {
-            if (rest.Count > 0)
-            {
-                pending.Add(Submit(store, SignalsTable, rest.ToArray()));
-            }
-        }
-
         await Task.WhenAll(pending);
     }
 
+    // The rows the signal writer would have left for these signals, folded into a digest the way it folds them.
+    private static AccountDigest Digest(AccountSignals s, DateOnly today, Random random)
+    {
+        var now = new DateTimeOffset(today.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
+        var digest = new AccountDigest(s.AccountId) { ObservedSince = s.CustomerSince };
+        TableEntity Row(string key) => new(s.AccountId, key) { [AccountDigest.RevProperty] = 1L, ["Version"] = now.ToUnixTimeSeconds() };
+        var sub = Row("sub|sub_" + s.AccountId);
+        sub["SubscriptionId"] = "sub_" + s.AccountId;
+        sub["MrrCents"] = s.MrrCents;
+        sub["Plan"] = "growth";
+        sub["Seats"] = s.LicensedSeats;
+        sub["Status"] = s.SubscriptionStatus;
+        sub["CancelAtPeriodEnd"] = false;
+        sub["CurrentPeriodEnd"] = now.AddDays(random.Next(1, 365));
+        sub["StartedAt"] = s.CustomerSince;
+        sub["BillingPeriodDays"] = 365;
+        digest.Merge(sub);
+        var profile = Row("profile|stripe");
+        profile["Name"] = "Account " + s.AccountId;
+        profile["CsmEmail"] = "csm" + random.Next(20) + "@vendor.example";
+        digest.Merge(profile);
+        for (var u = 0; u < 5; u++)
+        {
+            var user = Row("user|u" + u);
+            user["UserId"] = "u" + u;
+            user["Email"] = $"person{u}@{s.AccountId}.example";
+            user["FirstName"] = "Person " + u;
+            user["Champion"] = u == 0 && s.Relationship.HasChampion;
+            user["ExecutiveSponsor"] = u == 1 && s.Relationship.HasExecutiveSponsor;
+            digest.Merge(user);
+            var seen = Row("seen|u" + u);
+            seen["UserId"] = "u" + u;
+            seen["LastSeen"] = now.AddDays(-random.Next(0, 45));
+            digest.Merge(seen);
+        }
+
+        foreach (var (name, at) in s.Milestones)
+        {
+            var milestone = Row("milestone|" + name);
+            milestone["Name"] = name;
+            milestone["ReachedAt"] = at;
+            digest.Merge(milestone);
+        }
+
+        foreach (var feature in s.KeyFeaturesUsed30d)
+        {
+            var row = Row("feature|" + feature);
+            row["Name"] = feature;
+            row["LastUsed"] = now.AddDays(-random.Next(0, 30));
+            digest.Merge(row);
+        }
+
+        foreach (var d in s.Days)
+        {
+            var day = Row(AccountSignalWriter.DayKey(d.Day));
+            day["ActiveUsers"] = (long)d.ActiveUsers;
+            day["Logins"] = (long)d.Logins;
+            day["Events"] = (long)d.Events;
+            day["TicketsOpened"] = (long)d.TicketsOpened;
+            day["UrgentOrHighTicketsOpened"] = (long)d.UrgentOrHighTicketsOpened;
+            day["SatisfactionGood"] = (long)d.SatisfactionGood;
+            day["SatisfactionBad"] = (long)d.SatisfactionBad;
+            day["PaymentsFailed"] = (long)d.PaymentsFailed;
+            day["Meetings"] = (long)d.Meetings;
+            day["EmailReplies"] = (long)d.EmailReplies;
+            digest.Merge(day);
+        }
+
+        return digest;
+    }
+
     // Storage only: the same pages of signal rows, and 3 result rows per account of about the score row's width.
-    private static async Task FloorShardAsync(RestTableStore store, int shard, CancellationToken ct)
+    private static async Task FloorShardAsync(RestTableStore store, int shard, int shards, CancellationToken ct)
     {
         var partition = HealthRows.Partition(shard);
         TableContinuation? continuation = null;
         do
         {
-            var page = await store.QueryPageAsync(SignalsTable, $"PartitionKey eq '{partition}'", null, 100, continuation, ct);
+            var (first, end) = AccountShard.BucketRange(shard, shards);
+            var page = await store.QueryPageAsync(SignalsTable, $"PartitionKey ge '{AccountShard.BucketKey(first)}' and PartitionKey lt '{AccountShard.BucketKey(end)}'", null, 100, continuation, ct);
             var batch = new List<TableTransactionAction>(100);
             foreach (var e in page.Entities)
             {
@@ -178,94 +263,63 @@ internal static class HealthRecomputeLoad
         }
     }
 
-    private static TableEntity Pack(string partition, AccountSignals s)
+    /// <summary>The process's working set sampled every 50 ms; each phase reads and resets its own peak.</summary>
+    private sealed class PeakWorkingSet : IAsyncDisposable
     {
-        var e = new TableEntity(partition, s.AccountId)
+        private readonly CancellationTokenSource _stop = new();
+        private long _peak;
+        private Task? _loop;
+
+        public static PeakWorkingSet Start()
         {
-            ["Mrr"] = s.MrrCents,
-            ["Seats"] = s.LicensedSeats,
-            ["Active30"] = s.ActiveUsers30d,
-            ["Status"] = s.SubscriptionStatus,
-            ["Since"] = s.CustomerSince,
-            ["FirstValue"] = s.Milestones.Count > 0,
-            ["Champion"] = s.Relationship.HasChampion,
-            ["ChampionActive"] = s.Relationship.ChampionActive,
-            ["Sponsor"] = s.Relationship.HasExecutiveSponsor,
-            ["Features"] = string.Join(',', s.KeyFeaturesUsed30d),
-        };
-        var bytes = new byte[s.Days.Count * DayInts * 4 + 4];
-        BitConverter.TryWriteBytes(bytes.AsSpan(0, 4), s.Days[0].Day.DayNumber);
-        for (var i = 0; i < s.Days.Count; i++)
+            var sampler = new PeakWorkingSet();
+            sampler._loop = sampler.SampleAsync();
+            return sampler;
+        }
+
+        public long TakePeakMegabytes()
         {
-            var d = s.Days[i];
-            var span = bytes.AsSpan(4 + (i * DayInts * 4));
-            int[] values = [d.Logins, d.Events, d.TicketsOpened, d.UrgentOrHighTicketsOpened, d.SatisfactionGood, d.SatisfactionBad, d.PaymentsFailed, d.Meetings + (d.EmailReplies << 8)];
-            for (var v = 0; v < DayInts; v++)
+            Sample();
+            return Interlocked.Exchange(ref _peak, 0) / (1024 * 1024);
+        }
+
+        private async Task SampleAsync()
+        {
+            while (!_stop.IsCancellationRequested)
             {
-                BitConverter.TryWriteBytes(span[(v * 4)..], values[v]);
+                Sample();
+                try
+                {
+                    await Task.Delay(50, _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
 
-        e["Days"] = Convert.ToBase64String(bytes);
-        return e;
-    }
-
-    internal static AccountSignals Unpack(TableEntity e)
-    {
-        var bytes = Convert.FromBase64String(e.GetString("Days") ?? string.Empty);
-        var first = BitConverter.ToInt32(bytes, 0);
-        var count = (bytes.Length - 4) / (DayInts * 4);
-        var days = new DailySignals[count];
-        for (var i = 0; i < count; i++)
+        private void Sample()
         {
-            var o = 4 + (i * DayInts * 4);
-            int V(int v) => BitConverter.ToInt32(bytes, o + (v * 4));
-            days[i] = new DailySignals
+            using var self = Process.GetCurrentProcess();
+            var now = self.WorkingSet64;
+            long seen;
+            do
             {
-                Day = DateOnly.FromDayNumber(first + i),
-                Logins = V(0),
-                Events = V(1),
-                TicketsOpened = V(2),
-                UrgentOrHighTicketsOpened = V(3),
-                SatisfactionGood = V(4),
-                SatisfactionBad = V(5),
-                PaymentsFailed = V(6),
-                Meetings = V(7) & 0xFF,
-                EmailReplies = V(7) >> 8,
-            };
+                seen = Interlocked.Read(ref _peak);
+            }
+            while (now > seen && Interlocked.CompareExchange(ref _peak, now, seen) != seen);
         }
 
-        return new AccountSignals
+        public async ValueTask DisposeAsync()
         {
-            AccountId = e.RowKey,
-            MrrCents = e.GetInt64("Mrr") ?? 0,
-            LicensedSeats = e.GetInt32("Seats") ?? 0,
-            ActiveUsers30d = e.GetInt32("Active30") ?? 0,
-            SubscriptionStatus = e.GetString("Status"),
-            CustomerSince = e.GetDateTimeOffset("Since"),
-            Days = days,
-            Milestones = e.GetBoolean("FirstValue") == true ? new Dictionary<string, DateTimeOffset> { ["first_value"] = DateTimeOffset.UnixEpoch } : new Dictionary<string, DateTimeOffset>(),
-            KeyFeaturesUsed30d = new HashSet<string>((e.GetString("Features") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal),
-            Relationship = new RelationshipSignals { HasChampion = e.GetBoolean("Champion") ?? false, ChampionActive = e.GetBoolean("ChampionActive") ?? false, HasExecutiveSponsor = e.GetBoolean("Sponsor") ?? false },
-        };
-    }
-
-    /// <summary>The benchmark's own signal layout behind the real interface: one shard partition, pages in account order.</summary>
-    private sealed class PackedSignalSource(ITableStore store) : IAccountSignalSource
-    {
-        public async Task<AccountSignalPage> ReadPageAsync(int shard, int shardCount, DateOnly asOf, string? continuation, int pageSize, CancellationToken cancellationToken)
-        {
-            // The service's continuation tokens are opaque (Azurite's are encoded): keep both halves as given.
-            var parts = continuation?.Split('\n', 2);
-            var from = parts is null ? null : new TableContinuation(parts[0].Length == 0 ? null : parts[0], parts.Length > 1 && parts[1].Length > 0 ? parts[1] : null);
-            var page = await store.QueryPageAsync(SignalsTable, $"PartitionKey eq '{HealthRows.Partition(shard)}'", null, pageSize, from, cancellationToken);
-            var accounts = new AccountSignals[page.Entities.Count];
-            for (var i = 0; i < accounts.Length; i++)
+            await _stop.CancelAsync();
+            if (_loop is not null)
             {
-                accounts[i] = Unpack(page.Entities[i]);
+                await _loop;
             }
 
-            return new AccountSignalPage(accounts, page.Continuation is { } next ? next.NextPartitionKey + "\n" + next.NextRowKey : null);
+            _stop.Dispose();
         }
     }
 
