@@ -6,6 +6,7 @@ using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 
@@ -41,6 +42,54 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite)
         Assert.True((int)portfolio!["bands"]!["Smb"]!["Green"]! >= 25);
         Assert.Equal("Completed", run!.GetString("Status"));
         Assert.Equal(25, run.GetInt64("AccountsScored"));
+    }
+
+    [Fact]
+    public async Task Flow_IngestedStripeEvents_ScoredThroughAccountDigests()
+    {
+        // Signals in through the real applier (partition rows, then digests); scored through the real AccountSignalReader.
+        var store = Store();
+        var time = new ManualTime(new DateTimeOffset(2025, 11, 22, 15, 0, 0, TimeSpan.Zero));
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var deliveries = new WebhookDeliveryStore(store);
+        var applier = new AccountEventApplier(deliveries, new AccountIdentity(store, time), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), time, NullLogger<AccountEventApplier>.Instance);
+        async Task SendAsync(string fixture, string type, string eventId, string customer)
+        {
+            var node = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", fixture)))!;
+            node["id"] = eventId;
+            node["data"]!["object"]!["customer"] = customer;
+            await deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, type, null, node.ToJsonString()), new Dictionary<string, string>(), time.GetUtcNow(), CancellationToken.None);
+            Assert.Equal("applied", await applier.ApplyAsync(WebhookProvider.Stripe, eventId, CancellationToken.None));
+        }
+
+        foreach (var who in (string[])["late", "fine"])
+        {
+            await applier.LinkAsync($"ing-{suffix}-{who}", ExternalIdKinds.StripeCustomer, $"cus_{who}{suffix}", CancellationToken.None);
+            await SendAsync("customer.subscription.updated.json", "customer.subscription.updated", $"evt_sub_{who}{suffix}", $"cus_{who}{suffix}");
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await SendAsync("invoice.payment_failed.json", "invoice.payment_failed", $"evt_pay_{suffix}_{i}", $"cus_late{suffix}");
+        }
+
+        var sent = new List<OutgoingMessage>();
+        using var factory = new HealthAppFactory(store, new AccountSignalReader(store), time);
+        factory.Publisher.Setup(p => p.SendAsync(HealthRecompute.QueueName, It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => sent.Add(m)).Returns(Task.CompletedTask);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
+
+        await HealthApiTests.RunRecomputeAsync(client, sent);
+        var late = await client.GetFromJsonAsync<JsonObject>($"/api/accounts/ing-{suffix}-late/health");
+        var fine = await client.GetFromJsonAsync<JsonObject>($"/api/accounts/ing-{suffix}-fine/health");
+
+        Assert.Equal("2025-11-22", (string)Assert.Single(late!["history"]!.AsArray())!["day"]!);
+        Assert.Equal("2025-11-22", (string)Assert.Single(fine!["history"]!.AsArray())!["day"]!);
+        Assert.True((int)late["dimensions"]!["Payment"]! < (int)fine["dimensions"]!["Payment"]!, $"payment: {late["dimensions"]} against {fine["dimensions"]}");
+        // Both subscriptions started today: scored on onboarding progress, with the renewal date their subscription names.
+        Assert.Equal((true, true), ((bool)late["onboarding"]!, (bool)fine["onboarding"]!));
+        Assert.Equal("2025-12-23T00:00:00+00:00", (string)late["renewalDate"]!);
     }
 
     [Fact]
