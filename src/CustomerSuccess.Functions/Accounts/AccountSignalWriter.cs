@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
@@ -7,7 +8,7 @@ namespace CustomerSuccess.Functions.Accounts;
 /// <summary>
 /// Writes one event's effect into the account's partition of AccountSignals as a single entity-group
 /// transaction: the per-event marker (Add, so a second application fails with 409 and changes nothing), the
-/// day's counters (ETag-guarded merge) and the versioned state rows (skipped when the stored version is
+/// day's counters (ETag-guarded) and the versioned state rows (skipped when the stored version is
 /// newer). All or nothing, retried on a lost ETag race. Every current-state row carries "Rev", one more than the
 /// row it replaced, and is written whole, so the copy folded into the account's digest afterwards is ordered.
 /// Row keys: "day|yyyy-MM-dd", "sub|…", "ticket|…", "user|…", "seen|…", "milestone|…", "feature|…",
@@ -17,7 +18,12 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
 {
     public const string Table = "AccountSignals";
     private const int MaxAttempts = 8;
+    private const int MaxRemembered = 200_000;
     private readonly AccountDigestStore _digests = new(store, maxDigestPayloadBytes);
+
+    // Active-user rows ("~dau|day|user") are only ever added: once one is known to exist, the user is counted for that
+    // day and the next event from them needs no lookup. Bounded; past the bound the memory starts over.
+    private readonly ConcurrentDictionary<(string AccountId, string RowKey), bool> _activeUsersCounted = new();
 
     public static string DayKey(DateOnly day) => "day|" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -37,7 +43,12 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
                 var written = new List<TableEntity>(actions.Count);
                 foreach (var action in actions)
                 {
-                    if (!action.Entity.RowKey.StartsWith('~'))
+                    var key = action.Entity.RowKey;
+                    if (key.StartsWith("~dau|", StringComparison.Ordinal))
+                    {
+                        RememberActiveUser(accountId, key);
+                    }
+                    else if (!key.StartsWith('~'))
                     {
                         written.Add(action.Entity);
                     }
@@ -77,6 +88,16 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
         return "already applied";
     }
 
+    private void RememberActiveUser(string accountId, string dauKey)
+    {
+        if (_activeUsersCounted.Count >= MaxRemembered)
+        {
+            _activeUsersCounted.Clear();
+        }
+
+        _activeUsersCounted[(accountId, dauKey)] = true;
+    }
+
     private static string SubscriptionKey(string subscriptionId) => "sub|" + ProviderIdKeys.Escape(subscriptionId);
 
     private static long NextRev(TableEntity? existing) => (existing?.GetInt64(AccountDigest.RevProperty) ?? 0) + 1;
@@ -98,10 +119,17 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
         if (e.ActiveUserId is { } userId)
         {
             var dauKey = "~dau|" + e.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + ProviderIdKeys.Escape(userId);
-            if (await store.GetAsync(Table, accountId, dauKey, ["PartitionKey"], cancellationToken) is null)
+            if (!_activeUsersCounted.ContainsKey((accountId, dauKey)))
             {
-                actions.Add(new(TableTransactionActionType.Add, new TableEntity(accountId, dauKey)));
-                counters[nameof(DailySignals.ActiveUsers)] = 1;
+                if (await store.GetAsync(Table, accountId, dauKey, ["PartitionKey"], cancellationToken) is null)
+                {
+                    actions.Add(new(TableTransactionActionType.Add, new TableEntity(accountId, dauKey)));
+                    counters[nameof(DailySignals.ActiveUsers)] = 1;
+                }
+                else
+                {
+                    RememberActiveUser(accountId, dauKey);
+                }
             }
         }
 

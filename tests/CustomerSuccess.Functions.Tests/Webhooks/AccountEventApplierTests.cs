@@ -198,6 +198,36 @@ public sealed class AccountEventApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SegmentTracksFromOneUserOnOneDay_LaterOnesNeedNoLinkOrActiveUserLookup()
+    {
+        var counting = new CountingTableStore(_store);
+        var deliveries = new WebhookDeliveryStore(counting);
+        var applier = new AccountEventApplier(deliveries, new AccountIdentity(counting), new AccountSignalWriter(counting), counting, new FixedOptions<SignalsOptions>(new SignalsOptions()), _clock, NullLogger<AccountEventApplier>.Instance);
+        await applier.LinkAsync("acme-corp", ExternalIdKinds.SegmentGroup, "grp_acme", CancellationToken.None);
+        var track = JsonNode.Parse(Fixture("Segment/batch.json"))!["batch"]!.AsArray().First(m => m!["type"]!.GetValue<string>() == "track")!;
+        async Task<string?> TrackAsync(string messageId)
+        {
+            var message = track.DeepClone();
+            message["messageId"] = messageId;
+            await deliveries.InsertAsync(WebhookProvider.Segment, new WebhookEvent(messageId, "track", null, message.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
+            return await applier.ApplyAsync(WebhookProvider.Segment, messageId, CancellationToken.None);
+        }
+
+        var first = await TrackAsync("ajs-t1");
+        var firstActiveUserLookups = counting.Gets(AccountSignalWriter.Table, "~dau|");
+        counting.Reset();
+        var second = await TrackAsync("ajs-t2");
+        var third = await TrackAsync("ajs-t3");
+        var signals = await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None);
+
+        Assert.Equal(("applied", "applied", "applied"), (first, second, third));
+        Assert.Equal(1, firstActiveUserLookups); // the user had not been counted that day yet
+        Assert.Equal(0, counting.Gets(AccountIdentity.LinksTable));
+        Assert.Equal(0, counting.Gets(AccountSignalWriter.Table, "~dau|"));
+        Assert.Equal((1, 3), (signals.Days.Single().ActiveUsers, signals.Days.Single().Events));
+    }
+
+    [Fact]
     public async Task StripeEventsBeforeTheirCustomer_AppliedWhenTheCustomerNamesItsAccount()
     {
         var early = await StoreAndApplyAsync(WebhookProvider.Stripe, "evt_pay", "invoice.payment_failed", Fixture("Stripe/invoice.payment_failed.json"));
