@@ -156,27 +156,11 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite)
 }
 
 /// <summary>Forwards to a real store; the n-th following batch throws, as a storage outage mid-shard would.</summary>
-internal sealed class FailingTableStore(ITableStore inner) : ITableStore
+internal sealed class FailingTableStore(ITableStore inner) : ForwardingTableStore(inner)
 {
     public int? FailBatchesAfter { get; set; }
 
-    public Task CreateTableIfNotExistsAsync(string table, CancellationToken cancellationToken = default) => inner.CreateTableIfNotExistsAsync(table, cancellationToken);
-
-    public Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, IReadOnlyList<string>? columns = null, CancellationToken cancellationToken = default) => inner.GetAsync(table, partitionKey, rowKey, columns, cancellationToken);
-
-    public IAsyncEnumerable<TableEntity> QueryAsync(string table, string? filter = null, IReadOnlyList<string>? columns = null, int? pageSize = null, CancellationToken cancellationToken = default) => inner.QueryAsync(table, filter, columns, pageSize, cancellationToken);
-
-    public Task<TablePage> QueryPageAsync(string table, string? filter, IReadOnlyList<string>? columns, int? pageSize, TableContinuation? continuation, CancellationToken cancellationToken = default) => inner.QueryPageAsync(table, filter, columns, pageSize, continuation, cancellationToken);
-
-    public Task<TableWriteResult> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) => inner.InsertAsync(table, entity, cancellationToken);
-
-    public Task<TableWriteResult> UpsertAsync(string table, TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) => inner.UpsertAsync(table, entity, mode, cancellationToken);
-
-    public Task<TableWriteResult> UpdateAsync(string table, TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken cancellationToken = default) => inner.UpdateAsync(table, entity, ifMatch, mode, cancellationToken);
-
-    public Task<TableWriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default) => inner.DeleteAsync(table, partitionKey, rowKey, ifMatch, cancellationToken);
-
-    public Task<TableTransactionResult> SubmitTransactionAsync(string table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default)
+    public override Task<TableTransactionResult> SubmitTransactionAsync(string table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default)
     {
         if (FailBatchesAfter is { } remaining)
         {
@@ -188,6 +172,6 @@ internal sealed class FailingTableStore(ITableStore inner) : ITableStore
             FailBatchesAfter = remaining - 1;
         }
 
-        return inner.SubmitTransactionAsync(table, actions, cancellationToken);
+        return base.SubmitTransactionAsync(table, actions, cancellationToken);
     }
 }

@@ -187,37 +187,20 @@ public sealed class AccountDigestAzuriteTests(AzuriteFixture azurite)
     }
 
     /// <summary>Forwards to Azurite; while <see cref="FailDigestWrites"/> is set, writes to AccountDigests fail as in an outage.</summary>
-    private sealed class DigestOutageStore(ITableStore inner) : ITableStore
+    private sealed class DigestOutageStore(ITableStore inner) : ForwardingTableStore(inner)
     {
         public bool FailDigestWrites { get; set; }
 
+        public override Task<TableWriteResult> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
+            Guard(table, () => base.InsertAsync(table, entity, cancellationToken));
+
+        public override Task<TableWriteResult> UpsertAsync(string table, TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) =>
+            Guard(table, () => base.UpsertAsync(table, entity, mode, cancellationToken));
+
+        public override Task<TableWriteResult> UpdateAsync(string table, TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken cancellationToken = default) =>
+            Guard(table, () => base.UpdateAsync(table, entity, ifMatch, mode, cancellationToken));
+
         private Task<TableWriteResult> Guard(string table, Func<Task<TableWriteResult>> write) =>
             FailDigestWrites && table == AccountDigestStore.Table ? throw new TableStorageUnavailableException("digest outage (test)") : write();
-
-        public Task CreateTableIfNotExistsAsync(string table, CancellationToken cancellationToken = default) => inner.CreateTableIfNotExistsAsync(table, cancellationToken);
-
-        public Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, IReadOnlyList<string>? columns = null, CancellationToken cancellationToken = default) =>
-            inner.GetAsync(table, partitionKey, rowKey, columns, cancellationToken);
-
-        public IAsyncEnumerable<TableEntity> QueryAsync(string table, string? filter = null, IReadOnlyList<string>? columns = null, int? pageSize = null, CancellationToken cancellationToken = default) =>
-            inner.QueryAsync(table, filter, columns, pageSize, cancellationToken);
-
-        public Task<TablePage> QueryPageAsync(string table, string? filter, IReadOnlyList<string>? columns, int? pageSize, TableContinuation? continuation, CancellationToken cancellationToken = default) =>
-            inner.QueryPageAsync(table, filter, columns, pageSize, continuation, cancellationToken);
-
-        public Task<TableWriteResult> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
-            Guard(table, () => inner.InsertAsync(table, entity, cancellationToken));
-
-        public Task<TableWriteResult> UpsertAsync(string table, TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) =>
-            Guard(table, () => inner.UpsertAsync(table, entity, mode, cancellationToken));
-
-        public Task<TableWriteResult> UpdateAsync(string table, TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken cancellationToken = default) =>
-            Guard(table, () => inner.UpdateAsync(table, entity, ifMatch, mode, cancellationToken));
-
-        public Task<TableWriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default) =>
-            Guard(table, () => inner.DeleteAsync(table, partitionKey, rowKey, ifMatch, cancellationToken));
-
-        public Task<TableTransactionResult> SubmitTransactionAsync(string table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) =>
-            inner.SubmitTransactionAsync(table, actions, cancellationToken);
     }
 }
