@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Accounts;
@@ -6,11 +7,17 @@ namespace CustomerSuccess.Functions.Accounts;
 /// AccountDigests (PK = the account's bucket, RK = account id): one <see cref="AccountDigest"/> per linked account.
 /// The signal writer folds in the rows it has just committed to the account's partition; concurrent writers merge
 /// on a fresh read under the digest's ETag, and the rows' Rev keeps the newest copy whatever the order.
+/// The digest this store last wrote for an account is kept with its ETag, so the account's next event merges onto
+/// it without a read; if another writer stored one since, the ETag check fails and the merge reads afresh.
 /// </summary>
 internal sealed class AccountDigestStore(ITableStore store, int maxPayloadBytes = AccountDigest.DefaultMaxPayloadBytes)
 {
     public const string Table = "AccountDigests";
     private const int MaxAttempts = 10;
+    private const long MaxKeptBytes = 32L * 1024 * 1024;
+
+    private readonly ConcurrentDictionary<string, TableEntity> _lastWritten = new(StringComparer.Ordinal);
+    private long _keptBytes;
 
     /// <summary>Starts an account's digest when it is first linked, so an account with no events yet is scored too.</summary>
     public async Task StartAsync(string accountId, DateTimeOffset observedSince, CancellationToken cancellationToken)
@@ -30,7 +37,9 @@ internal sealed class AccountDigestStore(ITableStore store, int maxPayloadBytes 
         var partition = AccountDigest.Partition(accountId);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var current = await store.GetAsync(Table, partition, accountId, cancellationToken: cancellationToken);
+            var current = _lastWritten.TryGetValue(accountId, out var kept)
+                ? kept
+                : await store.GetAsync(Table, partition, accountId, cancellationToken: cancellationToken);
             AccountDigest digest;
             if (current is null)
             {
@@ -60,15 +69,59 @@ internal sealed class AccountDigestStore(ITableStore store, int maxPayloadBytes 
                 : await store.UpdateAsync(Table, entity, current.ETag ?? "*", TableUpdateMode.Replace, cancellationToken);
             if (written.Succeeded)
             {
+                entity.ETag = written.ETag;
+                Keep(entity);
                 return;
             }
 
-            // Another writer stored the digest since our read: merge again on top of theirs, after a random wait that
-            // doubles each time so writers of one busy account spread out.
+            // Another writer stored the digest since our read: merge again on top of theirs (read afresh), after a
+            // random wait that doubles each time so writers of one busy account spread out.
+            Forget(accountId);
             await Task.Delay(Random.Shared.Next(1, 10 << Math.Min(attempt, 7)), cancellationToken);
         }
 
         throw new TableStorageUnavailableException("An account digest stayed contended; the sweeper retries.");
+    }
+
+    private void Keep(TableEntity entity)
+    {
+        if (entity.ETag is null)
+        {
+            return;
+        }
+
+        Forget(entity.RowKey);
+        var bytes = Size(entity);
+        if (Interlocked.Add(ref _keptBytes, bytes) > MaxKeptBytes)
+        {
+            // Past the bound the memory starts over (the next merge of each account reads its digest once).
+            _lastWritten.Clear();
+            Interlocked.Exchange(ref _keptBytes, bytes);
+        }
+
+        _lastWritten[entity.RowKey] = entity;
+    }
+
+    private void Forget(string accountId)
+    {
+        if (_lastWritten.TryRemove(accountId, out var old))
+        {
+            Interlocked.Add(ref _keptBytes, -Size(old));
+        }
+    }
+
+    private static long Size(TableEntity entity)
+    {
+        long bytes = 256;
+        foreach (var value in entity.Properties.Values)
+        {
+            if (value is byte[] binary)
+            {
+                bytes += binary.Length;
+            }
+        }
+
+        return bytes;
     }
 
     /// <summary>

@@ -224,7 +224,31 @@ public sealed class AccountEventApplierTests : IAsyncLifetime
         Assert.Equal(1, firstActiveUserLookups); // the user had not been counted that day yet
         Assert.Equal(0, counting.Gets(AccountIdentity.LinksTable));
         Assert.Equal(0, counting.Gets(AccountSignalWriter.Table, "~dau|"));
+        Assert.Equal(0, counting.Gets(AccountDigestStore.Table)); // merged onto the digest this writer last stored
         Assert.Equal((1, 3), (signals.Days.Single().ActiveUsers, signals.Days.Single().Events));
+    }
+
+    [Fact]
+    public async Task TwoInstancesTakingTurnsOnOneAccount_EachMergesOntoTheOthersDigest()
+    {
+        // Two app instances: each keeps the digest it last wrote; the other's write in between makes that copy stale.
+        var signals = new FixedOptions<SignalsOptions>(new SignalsOptions());
+        var instances = Enumerable.Range(0, 2)
+            .Select(_ => new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, signals, _clock, NullLogger<AccountEventApplier>.Instance))
+            .ToArray();
+        await instances[0].LinkAsync("acme-corp", ExternalIdKinds.SegmentGroup, "grp_acme", CancellationToken.None);
+        var track = JsonNode.Parse(Fixture("Segment/batch.json"))!["batch"]!.AsArray().First(m => m!["type"]!.GetValue<string>() == "track")!;
+        for (var i = 0; i < 5; i++)
+        {
+            var message = track.DeepClone();
+            message["messageId"] = $"ajs-turn-{i}";
+            await _deliveries.InsertAsync(WebhookProvider.Segment, new WebhookEvent($"ajs-turn-{i}", "track", null, message.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
+            Assert.Equal("applied", await instances[i % 2].ApplyAsync(WebhookProvider.Segment, $"ajs-turn-{i}", CancellationToken.None));
+        }
+
+        var day = (await _reader.ReadAccountAsync("acme-corp", new DateOnly(2025, 11, 22), CancellationToken.None)).Days.Single();
+
+        Assert.Equal(5, day.Events); // from the digest; DisposeAsync checks it against the partition as well
     }
 
     [Fact]
