@@ -8,7 +8,9 @@ namespace CustomerSuccess.Functions.Accounts;
 /// The signal writer folds in the rows it has just committed to the account's partition; concurrent writers merge
 /// on a fresh read under the digest's ETag, and the rows' Rev keeps the newest copy whatever the order.
 /// The digest this store last wrote for an account is kept with its ETag, so the account's next event merges onto
-/// it without a read; if another writer stored one since, the ETag check fails and the merge reads afresh.
+/// it without a read; if another writer stored one since, the ETag check fails and the merge reads afresh. Merges
+/// for one account in this process take turns (striped locks), so they do not race each other for the ETag; only
+/// other instances' writes can make a merge retry.
 /// </summary>
 internal sealed class AccountDigestStore(ITableStore store, int maxPayloadBytes = AccountDigest.DefaultMaxPayloadBytes)
 {
@@ -16,7 +18,10 @@ internal sealed class AccountDigestStore(ITableStore store, int maxPayloadBytes 
     private const int MaxAttempts = 10;
     private const long MaxKeptBytes = 32L * 1024 * 1024;
 
+    private const int Stripes = 64;
+
     private readonly ConcurrentDictionary<string, TableEntity> _lastWritten = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim[] _turns = [.. Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1))];
     private long _keptBytes;
 
     /// <summary>Starts an account's digest when it is first linked, so an account with no events yet is scored too.</summary>
@@ -34,6 +39,20 @@ internal sealed class AccountDigestStore(ITableStore store, int maxPayloadBytes 
             return;
         }
 
+        var turn = _turns[AccountShard.BucketOf(accountId) % Stripes];
+        await turn.WaitAsync(cancellationToken);
+        try
+        {
+            await MergeInTurnAsync(accountId, rows, cancellationToken);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    private async Task MergeInTurnAsync(string accountId, IReadOnlyCollection<TableEntity> rows, CancellationToken cancellationToken)
+    {
         var partition = AccountDigest.Partition(accountId);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
