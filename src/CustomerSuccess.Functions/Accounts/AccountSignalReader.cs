@@ -35,8 +35,6 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
         return new AccountSignalPage(accounts, page.Continuation is { } next ? next.NextPartitionKey + "\n" + next.NextRowKey : null);
     }
 
-    public static int ShardOf(string accountId, int shardCount) => AccountShard.Of(accountId, shardCount);
-
     /// <summary>One account's signals: its digest (one point read), or its partition when it has none or it overflowed.</summary>
     public async Task<AccountSignals> ReadAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken)
     {
