@@ -168,6 +168,10 @@ internal sealed class AccountEventApplier(
         return (seen, applied, failed);
     }
 
+    /// <summary>One sweep (the standalone worker's and the WebhookSweep timer's): unapplied deliveries past the grace, ApplyConcurrency at once.</summary>
+    public Task<(int Seen, int Applied, int Failed)> SweepAsync(WebhooksOptions options, int max, CancellationToken cancellationToken) =>
+        ApplyStoredAsync(unappliedOnly: true, provider: null, max, options.ApplyConcurrency, cancellationToken, options.SweepCutoff(timeProvider.GetUtcNow()));
+
     private async IAsyncEnumerable<TableEntity> Stored(bool unappliedOnly, WebhookProvider? provider, int max, DateTimeOffset? receivedBefore, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var taken = 0;

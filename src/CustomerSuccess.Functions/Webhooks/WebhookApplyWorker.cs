@@ -70,7 +70,7 @@ internal sealed class WebhookApplyWorker(
                 backlog = false;
                 try
                 {
-                    var (seen, applied, _) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: SweepBatch, options.CurrentValue.ApplyConcurrency, stoppingToken, options.CurrentValue.SweepCutoff(timeProvider.GetUtcNow()));
+                    var (seen, applied, _) = await applier.SweepAsync(options.CurrentValue, SweepBatch, stoppingToken);
                     backlog = seen == SweepBatch && applied > 0;
                     if (applied > 0)
                     {

@@ -40,9 +40,9 @@ internal static class WebhookEndpoints
         app.MapPost("/api/webhooks/replay", ReplayAsync).WithFunction("WebhookReplay").RequireFunctionKey().ExcludeFromDescription();
 
         // Timer: applies anything stored but not yet applied (the process that stored it may have stopped first).
-        app.MapInvocation("WebhookSweep", async (AccountEventApplier applier, IOptionsMonitor<WebhooksOptions> options, TimeProvider time, CancellationToken cancellationToken) =>
+        app.MapInvocation("WebhookSweep", async (AccountEventApplier applier, IOptionsMonitor<WebhooksOptions> options, CancellationToken cancellationToken) =>
         {
-            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly: true, provider: null, max: 5000, options.CurrentValue.ApplyConcurrency, cancellationToken, options.CurrentValue.SweepCutoff(time.GetUtcNow()));
+            var (seen, applied, failed) = await applier.SweepAsync(options.CurrentValue, max: 5000, cancellationToken);
             return Results.Json(InvocationResponse.Ok($"Sweep: {seen} pending, {applied} applied, {failed} failed"));
         });
         return app;
