@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
 
@@ -26,17 +25,15 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
     public const string PendingTable = "AccountPendingSignals";
     public const string DirectoryTable = "AccountDirectory";
     public const string DirectoryPartition = "accounts";
-    private const int MaxRemembered = 100_000;
-
     // A link never changes once made (insert-and-409, and nothing deletes one), so a resolved link is remembered for
     // the life of the process: most events name an id already seen, and each lookup was a storage round trip.
-    // Only links are remembered, never "not linked"; past the bound the memory starts over.
-    private readonly ConcurrentDictionary<(string Kind, string ExternalId), string> _links = new();
+    // Only links are remembered, never "not linked".
+    private readonly RememberedFacts<(string Kind, string ExternalId), string> _links = new(100_000);
 
     /// <summary>The account an external id is linked to, or null. Linking is <see cref="LinkAsync"/>'s job.</summary>
     public async Task<string?> ResolveAsync(string kind, string externalId, CancellationToken cancellationToken)
     {
-        if (_links.TryGetValue((kind, externalId), out var known))
+        if (_links.TryGet((kind, externalId), out var known))
         {
             return known;
         }
@@ -45,20 +42,10 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
         var accountId = link?.GetString("AccountId");
         if (accountId is not null)
         {
-            Remember(kind, externalId, accountId);
+            _links.Remember((kind, externalId), accountId);
         }
 
         return accountId;
-    }
-
-    private void Remember(string kind, string externalId, string accountId)
-    {
-        if (_links.Count >= MaxRemembered)
-        {
-            _links.Clear();
-        }
-
-        _links[(kind, externalId)] = accountId;
     }
 
     /// <summary>Insert-and-409: two admins (or an admin and an auto-link) racing leave exactly one link.</summary>
@@ -75,7 +62,7 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
         {
             var existing = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
             var owner = existing?.GetString("AccountId") ?? accountId;
-            Remember(kind, externalId, owner);
+            _links.Remember((kind, externalId), owner);
             return (owner == accountId ? LinkOutcome.AlreadyLinked : LinkOutcome.LinkedToAnotherAccount, owner);
         }
 
@@ -84,7 +71,8 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
         var observedSince = (timeProvider ?? TimeProvider.System).GetUtcNow();
         await store.InsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId, ["ObservedSince"] = observedSince }, cancellationToken);
         await new AccountDigestStore(store).StartAsync(accountId, observedSince, cancellationToken);
-        Remember(kind, externalId, accountId);
+
+        _links.Remember((kind, externalId), accountId);
         return (LinkOutcome.Linked, accountId);
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
@@ -18,12 +17,11 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
 {
     public const string Table = "AccountSignals";
     private const int MaxAttempts = 8;
-    private const int MaxRemembered = 200_000;
     private readonly AccountDigestStore _digests = new(store, maxDigestPayloadBytes);
 
     // Active-user rows ("~dau|day|user") are only ever added: once one is known to exist, the user is counted for that
-    // day and the next event from them needs no lookup. Bounded; past the bound the memory starts over.
-    private readonly ConcurrentDictionary<(string AccountId, string RowKey), bool> _activeUsersCounted = new();
+    // day and the next event from them needs no lookup.
+    private readonly RememberedFacts<(string AccountId, string RowKey), bool> _activeUsersCounted = new(200_000);
 
     public static string DayKey(DateOnly day) => "day|" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -46,7 +44,7 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
                     var key = action.Entity.RowKey;
                     if (key.StartsWith("~dau|", StringComparison.Ordinal))
                     {
-                        RememberActiveUser(accountId, key);
+                        _activeUsersCounted.Remember((accountId, key), true);
                     }
                     else if (!key.StartsWith('~'))
                     {
@@ -88,16 +86,6 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
         return "already applied";
     }
 
-    private void RememberActiveUser(string accountId, string dauKey)
-    {
-        if (_activeUsersCounted.Count >= MaxRemembered)
-        {
-            _activeUsersCounted.Clear();
-        }
-
-        _activeUsersCounted[(accountId, dauKey)] = true;
-    }
-
     private static string SubscriptionKey(string subscriptionId) => "sub|" + ProviderIdKeys.Escape(subscriptionId);
 
     private static long NextRev(TableEntity? existing) => (existing?.GetInt64(AccountDigest.RevProperty) ?? 0) + 1;
@@ -119,7 +107,7 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
         if (e.ActiveUserId is { } userId)
         {
             var dauKey = "~dau|" + e.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + ProviderIdKeys.Escape(userId);
-            if (!_activeUsersCounted.ContainsKey((accountId, dauKey)))
+            if (!_activeUsersCounted.TryGet((accountId, dauKey), out _))
             {
                 if (await store.GetAsync(Table, accountId, dauKey, ["PartitionKey"], cancellationToken) is null)
                 {
@@ -128,7 +116,7 @@ internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloa
                 }
                 else
                 {
-                    RememberActiveUser(accountId, dauKey);
+                    _activeUsersCounted.Remember((accountId, dauKey), true);
                 }
             }
         }
