@@ -68,9 +68,14 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
 
         // The first link of an account also says since when this app has watched it (what it cannot have seen,
         // such as an onboarding that finished before, is scored as missing rather than as failed).
+        // Its digest starts then too (a later link of the same account finds both there; the signal writer starts a
+        // digest that is missing).
         var observedSince = (timeProvider ?? TimeProvider.System).GetUtcNow();
-        await store.InsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId, ["ObservedSince"] = observedSince }, cancellationToken);
-        await new AccountDigestStore(store).StartAsync(accountId, observedSince, cancellationToken);
+        var listed = await store.InsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId, ["ObservedSince"] = observedSince }, cancellationToken);
+        if (listed.Succeeded)
+        {
+            await new AccountDigestStore(store).StartAsync(accountId, observedSince, cancellationToken);
+        }
 
         _links.Remember((kind, externalId), accountId);
         return (LinkOutcome.Linked, accountId);
