@@ -6,6 +6,7 @@ using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Webhooks;
 using CustomerSuccess.Functions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
@@ -55,10 +56,7 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite)
         var applier = new AccountEventApplier(deliveries, new AccountIdentity(store, time), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), time, NullLogger<AccountEventApplier>.Instance);
         async Task SendAsync(string fixture, string type, string eventId, string customer)
         {
-            var node = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", fixture)))!;
-            node["id"] = eventId;
-            node["data"]!["object"]!["customer"] = customer;
-            await deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, type, null, node.ToJsonString()), new Dictionary<string, string>(), time.GetUtcNow(), CancellationToken.None);
+            await StripeFixture.StoreAsync(deliveries, type, StripeFixture.ForCustomer(fixture, eventId, customer), time.GetUtcNow());
             Assert.Equal("applied", await applier.ApplyAsync(WebhookProvider.Stripe, eventId, CancellationToken.None));
         }
 

@@ -22,38 +22,29 @@ public sealed class AccountDigestAzuriteTests(AzuriteFixture azurite)
         new(new WebhookDeliveryStore(store), new AccountIdentity(store, new ManualTimeProvider(Now)), new AccountSignalWriter(store, maxDigestPayloadBytes), store,
             new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
 
-    private static string Fixture(string path) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", path));
-
     // A Stripe customer's month: subscription changes delivered out of order, failed payments, all for one account.
-    private static IEnumerable<(string EventId, string Type, string Json)> StripeMonth(string suffix, string customer)
+    private static IEnumerable<(string Type, JsonNode Event)> StripeMonth(string suffix, string customer)
     {
         for (var i = 0; i < 12; i++)
         {
-            var node = JsonNode.Parse(Fixture("Stripe/customer.subscription.updated.json"))!;
-            var eventId = $"evt_sub_{suffix}_{i:D2}";
-            node["id"] = eventId;
+            var node = StripeFixture.ForCustomer("customer.subscription.updated.json", $"evt_sub_{suffix}_{i:D2}", customer);
             node["created"] = 1763769600 + ((i * 7) % 12 * 60); // versions arrive shuffled
-            node["data"]!["object"]!["customer"] = customer;
             node["data"]!["object"]!["items"]!["data"]![0]!["quantity"] = 10 + ((i * 7) % 12);
-            yield return (eventId, "customer.subscription.updated", node.ToJsonString());
+            yield return ("customer.subscription.updated", node);
         }
 
         for (var i = 0; i < 12; i++)
         {
-            var node = JsonNode.Parse(Fixture("Stripe/invoice.payment_failed.json"))!;
-            var eventId = $"evt_pay_{suffix}_{i:D2}";
-            node["id"] = eventId;
-            node["data"]!["object"]!["customer"] = customer;
-            yield return (eventId, "invoice.payment_failed", node.ToJsonString());
+            yield return ("invoice.payment_failed", StripeFixture.ForCustomer("invoice.payment_failed.json", $"evt_pay_{suffix}_{i:D2}", customer));
         }
     }
 
-    private static async Task StoreAsync(ITableStore store, IEnumerable<(string EventId, string Type, string Json)> events)
+    private static async Task StoreAsync(ITableStore store, IEnumerable<(string Type, JsonNode Event)> events)
     {
         var deliveries = new WebhookDeliveryStore(store);
-        foreach (var (eventId, type, json) in events)
+        foreach (var (type, node) in events)
         {
-            await deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, type, null, json), new Dictionary<string, string>(), Now, CancellationToken.None);
+            await StripeFixture.StoreAsync(deliveries, type, node, Now);
         }
     }
 
@@ -86,13 +77,14 @@ public sealed class AccountDigestAzuriteTests(AzuriteFixture azurite)
         await applier.LinkAsync(account, ExternalIdKinds.StripeCustomer, "cus_df" + suffix, CancellationToken.None);
         var events = StripeMonth(suffix, "cus_df" + suffix).Take(3).ToList();
         await StoreAsync(outage, events);
-        await applier.ApplyAsync(WebhookProvider.Stripe, events[0].EventId, CancellationToken.None);
+        string EventId(int i) => events[i].Event["id"]!.GetValue<string>();
+        await applier.ApplyAsync(WebhookProvider.Stripe, EventId(0), CancellationToken.None);
 
         outage.FailDigestWrites = true;
-        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => applier.ApplyAsync(WebhookProvider.Stripe, events[1].EventId, CancellationToken.None));
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => applier.ApplyAsync(WebhookProvider.Stripe, EventId(1), CancellationToken.None));
         var stale = await new AccountSignalReader(outage).ReadAccountAsync(account, Today, CancellationToken.None);
         outage.FailDigestWrites = false;
-        var again = await applier.ApplyAsync(WebhookProvider.Stripe, events[1].EventId, CancellationToken.None);
+        var again = await applier.ApplyAsync(WebhookProvider.Stripe, EventId(1), CancellationToken.None);
 
         Assert.Equal(10, stale.LicensedSeats); // the partition has event 1 (17 seats); the digest still shows event 0 only
         Assert.Equal("already applied", again);

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
@@ -33,14 +32,9 @@ public sealed class ConcurrentApplyAzuriteTests
         var customer = "cus_conc" + suffix;
         await _applier.LinkAsync(account, ExternalIdKinds.StripeCustomer, customer, CancellationToken.None);
 
-        var template = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", "invoice.payment_failed.json")))!;
         for (var i = 0; i < 40; i++)
         {
-            var node = template.DeepClone();
-            var eventId = $"evt_conc_{suffix}_{i:D2}";
-            node["id"] = eventId;
-            node["data"]!["object"]!["customer"] = customer;
-            await _deliveries.InsertAsync(WebhookProvider.Stripe, new WebhookEvent(eventId, "invoice.payment_failed", null, node.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
+            await StripeFixture.StoreAsync(_deliveries, "invoice.payment_failed", StripeFixture.ForCustomer("invoice.payment_failed.json", $"evt_conc_{suffix}_{i:D2}", customer), Now);
         }
 
         // Other tests' deliveries may share this Azurite: apply everything unapplied, then look at this account only.
