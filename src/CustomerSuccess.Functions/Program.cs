@@ -14,7 +14,7 @@ using CustomerSuccess.Functions.Webhooks;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
-builder.AddTableStorage();
+builder.AddStorage();
 builder.AddLocalRunner();
 
 builder.AddWebhooks();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Benchmarks;
 

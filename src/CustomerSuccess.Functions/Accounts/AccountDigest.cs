@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using System.Text.Json;
-using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Accounts;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Accounts;
 

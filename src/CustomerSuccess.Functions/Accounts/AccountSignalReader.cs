@@ -1,5 +1,5 @@
 using System.Globalization;
-using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Accounts;
 

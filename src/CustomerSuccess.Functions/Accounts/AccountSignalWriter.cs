@@ -1,6 +1,7 @@
 using System.Globalization;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Accounts;
 

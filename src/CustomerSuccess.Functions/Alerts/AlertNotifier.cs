@@ -3,6 +3,7 @@ using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Alerts;
 

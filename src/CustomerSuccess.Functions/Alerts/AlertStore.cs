@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CustomerSuccess.Functions.Health;
-using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Alerts;
 

@@ -32,7 +32,7 @@ internal static class AlertsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
-        builder.Services.AddSingleton(sp => new AlertStore(sp.GetRequiredService<Storage.ITableStore>()));
+        builder.Services.AddSingleton(sp => new AlertStore(sp.GetRequiredService<Storage.Rest.ITableStore>()));
         // Built on first use: the transition feed (health), email sender (lifecycle) and queues (local runner or
         // Service Bus below) are registered by their own features, so only the functions that need them resolve them.
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertDispatcher>(sp));

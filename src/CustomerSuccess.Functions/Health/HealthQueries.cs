@@ -1,6 +1,7 @@
 using System.Globalization;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Health;
 
@@ -216,7 +217,7 @@ public sealed class HealthQueries(ITableStore tables, IOptions<HealthOptions> op
 
     private static string Key(DateOnly day) => day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
-    private static Dictionary<HealthDimension, int> DimensionsOf(Storage.TableEntity row)
+    private static Dictionary<HealthDimension, int> DimensionsOf(Storage.Rest.TableEntity row)
     {
         var dims = new Dictionary<HealthDimension, int>(6);
         foreach (var d in Enum.GetValues<HealthDimension>())

@@ -4,6 +4,7 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Health;
 

@@ -1,5 +1,5 @@
-using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Health;
 

@@ -7,6 +7,7 @@ using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 

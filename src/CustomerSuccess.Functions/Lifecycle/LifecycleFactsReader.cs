@@ -1,7 +1,7 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
-using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Storage;
 

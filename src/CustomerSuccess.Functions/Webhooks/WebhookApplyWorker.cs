@@ -2,6 +2,7 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Webhooks;
 

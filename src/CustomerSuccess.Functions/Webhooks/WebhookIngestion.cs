@@ -3,6 +3,7 @@ using CustomerSuccess.Functions.Webhooks.Segment;
 using CustomerSuccess.Functions.Webhooks.Stripe;
 using CustomerSuccess.Functions.Webhooks.Zendesk;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Webhooks;
 

@@ -8,6 +8,7 @@ using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Benchmarks.Health;
 
@@ -44,7 +45,7 @@ internal static class HealthRecomputeLoad
             var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
             // In-memory Azurite slows down as a table passes a few hundred thousand rows; a batch can then take longer
             // than the app's 5 s network timeout, which would measure the emulator's limit instead of the recompute.
-            var clientOptions = new TableClientOptions();
+            var clientOptions = new RestTableClientOptions();
             clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
             var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
 

@@ -3,12 +3,12 @@ using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
-using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Alerts;
 

@@ -1,12 +1,12 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Messaging;
-using CustomerSuccess.Functions.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Moq;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 

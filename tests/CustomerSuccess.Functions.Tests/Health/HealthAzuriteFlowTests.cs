@@ -10,6 +10,7 @@ using CustomerSuccess.Functions.Tests.Webhooks;
 using CustomerSuccess.Functions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 

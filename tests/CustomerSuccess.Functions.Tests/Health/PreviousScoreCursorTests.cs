@@ -1,8 +1,8 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
-using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 

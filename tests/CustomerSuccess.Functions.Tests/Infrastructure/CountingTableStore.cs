@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Infrastructure;
 

@@ -2,6 +2,7 @@ using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Lifecycle;
 

@@ -116,7 +116,7 @@ public sealed class TableConnectionTests
         }).Build();
         var options = new TableStorageOptions();
 
-        TableStorageExtensions.Bind(options, configuration, development: false);
+        StorageModule.Bind(options, configuration, development: false);
 
         Assert.Null(options.ConnectionString);
         Assert.Equal("https://contoso.table.core.windows.net", options.TableServiceUri);
@@ -128,7 +128,7 @@ public sealed class TableConnectionTests
     public void Bind_NothingSetOutsideDevelopment_FailsValidationNamingSetting()
     {
         var options = new TableStorageOptions();
-        TableStorageExtensions.Bind(options, new ConfigurationBuilder().Build(), development: false);
+        StorageModule.Bind(options, new ConfigurationBuilder().Build(), development: false);
 
         var result = new TableStorageOptionsValidator().Validate(null, options);
 
@@ -140,7 +140,7 @@ public sealed class TableConnectionTests
     public void Bind_NothingSetInDevelopment_FallsBackToDevelopmentStorage()
     {
         var options = new TableStorageOptions();
-        TableStorageExtensions.Bind(options, new ConfigurationBuilder().Build(), development: true);
+        StorageModule.Bind(options, new ConfigurationBuilder().Build(), development: true);
 
         Assert.Equal("UseDevelopmentStorage=true", options.ConnectionString);
         Assert.Equal(ValidateOptionsResult.Success, new TableStorageOptionsValidator().Validate(null, options));
@@ -155,7 +155,7 @@ public sealed class TableConnectionTests
         }).Build();
         var options = new TableStorageOptions();
 
-        TableStorageExtensions.Bind(options, configuration, development: false);
+        StorageModule.Bind(options, configuration, development: false);
 
         Assert.Equal("UseDevelopmentStorage=true", options.ConnectionString);
     }

@@ -1,15 +1,16 @@
 using System.Net;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Storage;
 
 /// <summary>Retry behaviour against a scripted loopback server: which statuses are retried and what happens when they persist.</summary>
 public sealed class TableRetryTests
 {
-    private static TableClientOptions FastRetries()
+    private static RestTableClientOptions FastRetries()
     {
-        var options = new TableClientOptions();
+        var options = new RestTableClientOptions();
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
         options.Retry.MaxDelay = TimeSpan.FromMilliseconds(50);
         return options;

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
-using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Storage;
 
@@ -17,7 +17,7 @@ public sealed class TableSharedKeyPolicyTests
     {
         var handler = new CapturingHandler();
         var pipeline = HttpPipelineBuilder.Build(
-            new TableClientOptions { Transport = new HttpClientTransport(handler) },
+            new RestTableClientOptions { Transport = new HttpClientTransport(handler) },
             [],
             [new TableSharedKeyPolicy(AzuriteFixture.AccountName, AzuriteFixture.AccountKey, new FixedTimeProvider(Now))],
             new TableResponseClassifier());

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Storage;
 
@@ -45,7 +46,7 @@ public sealed class TableStorageOutageTests : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var options = new TableClientOptions();
+        var options = new RestTableClientOptions();
         options.Retry.NetworkTimeout = TimeSpan.FromMilliseconds(300);
         options.Retry.MaxRetries = 1;
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Storage;
 

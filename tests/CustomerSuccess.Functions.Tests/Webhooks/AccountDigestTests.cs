@@ -1,5 +1,5 @@
 using CustomerSuccess.Functions.Accounts;
-using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 

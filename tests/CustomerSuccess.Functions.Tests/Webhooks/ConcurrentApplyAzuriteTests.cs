@@ -1,9 +1,9 @@
 using CustomerSuccess.Functions.Accounts;
-using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
 using CustomerSuccess.Functions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 

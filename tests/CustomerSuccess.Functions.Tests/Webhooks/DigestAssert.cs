@@ -1,6 +1,6 @@
 using System.Text.Json;
 using CustomerSuccess.Functions.Accounts;
-using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 

@@ -5,7 +5,7 @@ using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace CustomerSuccess.Functions.Storage;
+namespace CustomerSuccess.Functions.Storage.Rest;
 
 /// <summary>
 /// Signs each try with the Table service's Shared Key scheme:

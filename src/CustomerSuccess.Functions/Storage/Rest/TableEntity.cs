@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace CustomerSuccess.Functions.Storage;
+namespace CustomerSuccess.Functions.Storage.Rest;
 
 /// <summary>
 /// A table row: keys, ETag, timestamp and typed properties. Property values are one of the EDM types the

@@ -6,7 +6,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
 
-namespace CustomerSuccess.Functions.Storage;
+namespace CustomerSuccess.Functions.Storage.Rest;
 
 /// <summary>
 /// <see cref="ITableStore"/> over the Table service REST API on an Azure.Core pipeline: Shared Key for connection
@@ -28,7 +28,7 @@ public sealed class RestTableStore : ITableStore
     private readonly string _basePath;
     private readonly string _endpoint;
 
-    public RestTableStore(TableStorageOptions settings, TimeProvider time, ILogger<RestTableStore> logger, TableClientOptions? options = null, TokenCredential? credential = null)
+    public RestTableStore(TableStorageOptions settings, TimeProvider time, ILogger<RestTableStore> logger, RestTableClientOptions? options = null, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(time);
@@ -45,8 +45,8 @@ public sealed class RestTableStore : ITableStore
         _basePath = endpoint.AbsolutePath.TrimEnd('/');
         _endpoint = endpoint.AbsoluteUri.TrimEnd('/');
 
-        options ??= new TableClientOptions();
-        options.Transport = TableClientOptions.CreateTransport(endpoint, options.MaxConnections);
+        options ??= new RestTableClientOptions();
+        options.Transport = RestTableClientOptions.CreateTransport(endpoint, options.MaxConnections);
         HttpPipelinePolicy auth;
         if (connection.UsesSharedKey)
         {

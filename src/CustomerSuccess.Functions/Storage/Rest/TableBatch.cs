@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace CustomerSuccess.Functions.Storage;
+namespace CustomerSuccess.Functions.Storage.Rest;
 
 /// <summary>
 /// Entity-group transactions: the service's rules checked on the client (one partition, one operation per row,

@@ -5,18 +5,18 @@ public sealed record DeclaredTable(string Name);
 
 /// <summary>
 /// Creates every declared table at start, before the server takes requests, so a read on a fresh storage account
-/// (the first timer tick, an API call before any webhook) finds an empty table rather than a 404. Features still
-/// create their tables lazily on write; if storage is down at start this logs and lets the app come up.
+/// (the first timer tick, an API call before any webhook) finds an empty table rather than a 404. If storage is down
+/// at start this logs and lets the app come up: <see cref="AppTable"/> creates a table it finds missing.
 /// </summary>
-public sealed partial class TableInitializer(ITableStore store, IEnumerable<DeclaredTable> tables, ILogger<TableInitializer> logger) : IHostedService
+public sealed partial class TableProvisioner(AppTables tables, ILogger<TableProvisioner> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var name in tables.Select(t => t.Name).Distinct(StringComparer.OrdinalIgnoreCase))
+        foreach (var name in tables.Declared)
         {
             try
             {
-                await store.CreateTableIfNotExistsAsync(name, cancellationToken);
+                await tables.EnsureAsync(name, cancellationToken);
             }
             catch (TableStorageUnavailableException)
             {
@@ -28,7 +28,7 @@ public sealed partial class TableInitializer(ITableStore store, IEnumerable<Decl
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Table storage was unavailable at start; table {Table} and the rest will be created on first write.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Table storage was unavailable at start; table {Table} and the rest will be created on first use.")]
     private static partial void LogStorageUnavailable(ILogger logger, string table);
 }
 

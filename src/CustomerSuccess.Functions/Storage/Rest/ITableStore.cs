@@ -1,4 +1,4 @@
-namespace CustomerSuccess.Functions.Storage;
+namespace CustomerSuccess.Functions.Storage.Rest;
 
 /// <summary>
 /// The app's view of Azure Table storage: the few operations the features need, with the outcomes they
@@ -41,14 +41,6 @@ public enum TableUpdateMode
     Replace,
 }
 
-public enum TableWriteStatus
-{
-    Success,
-    AlreadyExists,
-    PreconditionFailed,
-    NotFound,
-}
-
 public readonly record struct TableWriteResult(TableWriteStatus Status, string? ETag)
 {
     public bool Succeeded => Status == TableWriteStatus.Success;
@@ -74,23 +66,6 @@ public sealed record TableContinuation(string? NextPartitionKey, string? NextRow
 
 public sealed record TablePage(IReadOnlyList<TableEntity> Entities, TableContinuation? Continuation);
 
-/// <summary>Thrown when storage cannot be reached or keeps failing after retries: callers answer 503 so providers retry.</summary>
-public sealed class TableStorageUnavailableException : Exception
-{
-    public TableStorageUnavailableException()
-    {
-    }
-
-    public TableStorageUnavailableException(string message)
-        : base(message)
-    {
-    }
-
-    public TableStorageUnavailableException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
 
 /// <summary>Thrown for a request the service refused for a reason the caller did not anticipate (bad key, bad filter ...).</summary>
 public sealed class TableRequestFailedException : Exception

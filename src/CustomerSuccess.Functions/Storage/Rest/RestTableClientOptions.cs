@@ -2,16 +2,16 @@ using System.Net;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace CustomerSuccess.Functions.Storage;
+namespace CustomerSuccess.Functions.Storage.Rest;
 
 /// <summary>
 /// Pipeline settings for the Table client: exponential retries on 408/429/500/503, a per-try network timeout of a
 /// few seconds so an outage surfaces quickly (the caller answers 503 and the provider retries later), and a
 /// socket handler that keeps enough connections open that storage, not the client, is the bottleneck.
 /// </summary>
-public sealed class TableClientOptions : ClientOptions
+public sealed class RestTableClientOptions : ClientOptions
 {
-    public TableClientOptions()
+    public RestTableClientOptions()
     {
         Retry.Mode = RetryMode.Exponential;
         Retry.MaxRetries = 3;

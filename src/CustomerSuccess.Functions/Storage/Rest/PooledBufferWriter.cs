@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace CustomerSuccess.Functions.Storage;
+namespace CustomerSuccess.Functions.Storage.Rest;
 
 /// <summary>A growable byte buffer rented from the shared pool, for request bodies that live only as long as one send.</summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
