@@ -4,8 +4,8 @@ namespace CustomerSuccess.Functions.Tests.Infra;
 /// infra/ as the Bicep CLI sees it, built once per test run into a temporary folder: the compiled template
 /// (<c>bicep build infra/main.bicep</c>), the linter's verdict on main.bicep and main.bicepparam, main.bicepparam
 /// compiled against the template (<c>bicep build-params</c>), and two snapshots of what deploying the compiled
-/// template creates (<c>bicep snapshot</c> of a parameters file that names main.json). The infra tests read nothing
-/// else from infra/: the compiled template is their only input.
+/// template creates (<c>bicep snapshot</c> of a parameters file that names main.json). The infra tests read no
+/// Bicep source: the compiled template is their only input (one test only checks which files azd will find).
 /// </summary>
 internal sealed class CompiledInfra
 {
@@ -68,15 +68,15 @@ internal sealed class CompiledInfra
     {
         var work = Directory.CreateTempSubdirectory("cs-infra-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(work);
-        var templateFile = System.IO.Path.Combine(work, "main.json");
-        var parametersFile = System.IO.Path.Combine(work, "main.parameters.json");
+        var templateFile = Path.Combine(work, "main.json");
+        var parametersFile = Path.Combine(work, "main.parameters.json");
         var environment = Default.AzdEnvironment();
 
         // Independent runs of the CLI, side by side.
-        var build = Task.Run(() => BicepCli.Build(System.IO.Path.Combine(infra, "main.bicep"), templateFile));
-        var lint = Task.Run(() => BicepCli.Lint(System.IO.Path.Combine(infra, "main.bicep")));
-        var paramsLint = Task.Run(() => BicepCli.Lint(System.IO.Path.Combine(infra, "main.bicepparam"), environment));
-        var paramsBuild = Task.Run(() => BicepCli.BuildParams(System.IO.Path.Combine(infra, "main.bicepparam"), parametersFile, environment));
+        var build = Task.Run(() => BicepCli.Build(Path.Combine(infra, "main.bicep"), templateFile));
+        var lint = Task.Run(() => BicepCli.Lint(Path.Combine(infra, "main.bicep")));
+        var paramsLint = Task.Run(() => BicepCli.Lint(Path.Combine(infra, "main.bicepparam"), environment));
+        var paramsBuild = Task.Run(() => BicepCli.BuildParams(Path.Combine(infra, "main.bicepparam"), parametersFile, environment));
         Task.WaitAll(build, lint, paramsLint, paramsBuild);
 
         ArmTemplate? template = null;
@@ -108,10 +108,10 @@ internal sealed class CompiledInfra
 
     private static (BicepRun Run, DeploymentSnapshot? Snapshot) TakeSnapshot(string work, TestDeployment deployment)
     {
-        var parameters = System.IO.Path.Combine(work, deployment.EnvironmentName + ".bicepparam");
+        var parameters = Path.Combine(work, deployment.EnvironmentName + ".bicepparam");
         File.WriteAllText(parameters, deployment.ToBicepParam("main.json"));
         var run = BicepCli.Snapshot(parameters, Scope);
-        var output = System.IO.Path.ChangeExtension(parameters, ".snapshot.json");
+        var output = Path.ChangeExtension(parameters, ".snapshot.json");
         return (run, run.ExitCode == 0 && File.Exists(output) ? DeploymentSnapshot.Parse(File.ReadAllText(output)) : null);
     }
 
