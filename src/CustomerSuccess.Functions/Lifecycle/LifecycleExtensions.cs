@@ -76,7 +76,7 @@ internal static class LifecycleExtensions
         builder.Services.AddSingleton<LifecycleSequenceEngine>();
         builder.Services.AddSingleton<SendCapPolicy>();
         builder.Services.AddSingleton<LifecyclePlanner>();
-        builder.Services.AddSingleton(sp => new SendRateLimiter(sp.GetRequiredService<LifecycleOptions>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddLifecycleSendQuota();
         builder.Services.AddSingleton<UnsubscribeLinkSigner>();
         builder.Services.AddSingleton(sp =>
         {

@@ -69,7 +69,7 @@ public sealed partial class LifecycleSendProcessor
     private readonly ILifecycleFactsSource _facts;
     private readonly LifecycleSequenceEngine _engine;
     private readonly SendCapPolicy _caps;
-    private readonly SendRateLimiter _rate;
+    private readonly ISendRateLimiter _rate;
     private readonly LifecycleTemplateRenderer _templates;
     private readonly UnsubscribeLinkSigner _unsubscribe;
     private readonly IEmailSender _email;
@@ -77,7 +77,7 @@ public sealed partial class LifecycleSendProcessor
     private readonly TimeProvider _time;
     private readonly ILogger<LifecycleSendProcessor> _logger;
 
-    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, SendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger)
+    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, ISendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger)
     {
         _store = store;
         _facts = facts;
@@ -134,11 +134,12 @@ public sealed partial class LifecycleSendProcessor
             return await DeferAsync(message, cap.NotBefore ?? now.AddHours(1), cap.Reason ?? "capped", cancellationToken);
         }
 
-        if (!_rate.TryAcquire(out var wait))
+        var permit = await _rate.TryAcquireAsync(cancellationToken);
+        if (!permit.Granted)
         {
-            // A first refusal queues behind the backlog (spaced slots); a send that already waited its turn and
+            // A first refusal queues behind the fleet's backlog (spaced slots); a send that already waited its turn and
             // arrived late (delivery latency) tries again at the next token instead of going to the back.
-            var slot = message.RateSlot is null ? _rate.NextSlot(wait) : now + wait;
+            var slot = message.RateSlot is null ? await _rate.NextSlotAsync(permit.RetryAfter, cancellationToken) : now + permit.RetryAfter;
             return await DeferAsync(message with { RateSlot = slot }, slot, "rate limit", cancellationToken);
         }
 
@@ -164,7 +165,10 @@ public sealed partial class LifecycleSendProcessor
                 Log.Sent(_logger, message.SendId, message.Sequence, message.Step);
                 return new LifecycleSendResult(LifecycleSendOutcome.Sent);
             case EmailSendStatus.Throttled:
-                return await DeferAsync(message, now + (result.RetryAfter ?? TimeSpan.FromMinutes(1)), "provider throttled", cancellationToken);
+                // The provider's quota is the fleet's: every instance holds off until Retry-After, not just this send.
+                var retryAt = now + (result.RetryAfter ?? TimeSpan.FromMinutes(1));
+                await _rate.PauseUntilAsync(retryAt, cancellationToken);
+                return await DeferAsync(message, retryAt, "provider throttled", cancellationToken);
             default:
                 await _store.RecordRejectedAsync(message, result.Error ?? "rejected", now, cancellationToken);
                 return new LifecycleSendResult(LifecycleSendOutcome.Rejected, result.Error);
