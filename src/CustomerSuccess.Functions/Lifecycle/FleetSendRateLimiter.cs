@@ -50,7 +50,7 @@ public sealed class SendQuotaRow : ITableEntity
 
     public long LastPromisedSlot { get; set; }
 
-    public SendQuotaState State => new(MinuteFullAt, HourFullAt, PausedUntil);
+    public SendQuotaState ToState() => new(MinuteFullAt, HourFullAt, PausedUntil);
 
     public static SendQuotaRow Tokens(string scope, SendQuotaState state) => new()
     {
@@ -100,6 +100,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
     private DateTimeOffset _emptyUntil = DateTimeOffset.MinValue;
     private SlotRequest? _pendingSlots;
     private long _roundTrips;
+    private long _conflicts;
 
     public FleetSendRateLimiter(AppTables tables, LifecycleOptions options, TimeProvider time, ILogger<FleetSendRateLimiter> logger)
     {
@@ -115,6 +116,9 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
 
     /// <summary>Table round trips this instance made (reads and writes), for the load figures.</summary>
     public long RoundTrips => Interlocked.Read(ref _roundTrips);
+
+    /// <summary>Conditional writes this instance lost to another writer (each is read again and retried).</summary>
+    public long Conflicts => Interlocked.Read(ref _conflicts);
 
     public async ValueTask<SendPermit> TryAcquireAsync(CancellationToken cancellationToken)
     {
@@ -230,7 +234,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
 
         var recorded = await CompareAndSwapAsync(
             TokensRow,
-            (row, _) => row is not null && row.PausedUntil >= until.UtcTicks ? null : SendQuotaRow.Tokens(_scope, SendQuota.Pause(row?.State ?? default, until)),
+            (row, _) => row is not null && row.PausedUntil >= until.UtcTicks ? null : SendQuotaRow.Tokens(_scope, SendQuota.Pause(row?.ToState() ?? default, until)),
             cancellationToken);
         Log.Paused(_logger, until, recorded);
     }
@@ -263,7 +267,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
             TokensRow,
             (row, now) =>
             {
-                take = _quota.Take(row?.State ?? default, now, wanted);
+                take = _quota.Take(row?.ToState() ?? default, now, wanted);
                 requestedAt = now;
                 return take.Granted == 0 ? null : SendQuotaRow.Tokens(_scope, take.State);
             },
@@ -317,6 +321,8 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
             {
                 return true;
             }
+
+            Interlocked.Increment(ref _conflicts);
 
             if (attempt == MaxAttempts)
             {

@@ -46,7 +46,7 @@ internal static class LifecycleSendLoad
             facts,
             new LifecycleSequenceEngine(options),
             new SendCapPolicy(options),
-            new SendRateLimiter(options, clock),
+            new InProcessSendQuota(new SendQuota(options), clock),
             new LifecycleTemplateRenderer(TemplateRoot()),
             new UnsubscribeLinkSigner(options),
             email,

@@ -63,6 +63,9 @@ public sealed class LifecycleApiTests : IDisposable
             b.UseSetting("Lifecycle:UnsubscribeSigningKey", SigningKey);
             b.UseSetting("Lifecycle:UnsubscribeBaseUrl", "https://cs.example.com/api/lifecycle/unsubscribe");
             b.UseSetting("Lifecycle:UnsubscribeMailto", "unsubscribe@cs.example.com");
+
+            // Every test starts its clock at the same instant on the shared Azurite: each gets a send quota of its own.
+            b.UseSetting("Lifecycle:SendQuotaScope", _account);
             b.ConfigureTestServices(s =>
             {
                 s.RemoveAll<IAccountSignalSource>();

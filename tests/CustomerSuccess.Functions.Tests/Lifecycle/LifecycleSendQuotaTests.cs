@@ -1,0 +1,128 @@
+using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Email;
+using CustomerSuccess.Functions.Lifecycle;
+using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+
+namespace CustomerSuccess.Functions.Tests.Lifecycle;
+
+/// <summary>
+/// Two instances of the send processor sharing one quota on Azurite (each its own table client): what one spends or
+/// learns from the provider holds for the other. Lifecycle state, facts, email and the queue are stand-ins.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly FakeTimeProvider _time = new(Now);
+    private readonly LifecycleOptions _options = new()
+    {
+        RatePerMinute = 30,
+        RatePerHour = 1_800,
+        SendQuotaScope = "send-" + Guid.NewGuid().ToString("N")[..12],
+        QuietHours = new QuietHoursOptions { Start = new TimeOnly(0, 0), End = new TimeOnly(0, 0) },
+        UnsubscribeBaseUrl = new Uri("https://cs.example.com/api/lifecycle/unsubscribe"),
+        UnsubscribeSigningKey = "quota-test-signing-key-0123456789abcdef",
+    };
+
+    private readonly List<FleetSendRateLimiter> _limiters = [];
+
+    public void Dispose()
+    {
+        foreach (var limiter in _limiters)
+        {
+            limiter.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Send_QuotaSpentByAnotherInstance_DefersToTheNextTokenAndNeverCallsTheProvider()
+    {
+        var a = Instance();
+        var b = Instance();
+
+        var first = await a.Processor.ProcessAsync(Message("ana@shop.example"), default);
+        var second = await b.Processor.ProcessAsync(Message("bo@shop.example"), default);
+
+        Assert.Equal(LifecycleSendOutcome.Sent, first.Outcome);
+        Assert.Equal((LifecycleSendOutcome.Deferred, "rate limit"), (second.Outcome, second.Reason));
+        Assert.Equal(Now.AddTicks(new SendQuota(_options).PerMinute.Interval), second.NotBefore);
+        b.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+        var deferred = LifecycleSendProcessor.Parse(Assert.Single(b.Published).Body)!;
+        Assert.Equal(second.NotBefore, deferred.RateSlot);
+    }
+
+    [Fact]
+    public async Task Send_ProviderThrottlesOneInstance_EveryInstanceHoldsOffUntilRetryAfter()
+    {
+        var a = Instance(new EmailSendResult(EmailSendStatus.Throttled, RetryAfter: TimeSpan.FromSeconds(90)));
+        var b = Instance();
+
+        var throttled = await a.Processor.ProcessAsync(Message("ana@shop.example"), default);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var held = await b.Processor.ProcessAsync(Message("bo@shop.example"), default);
+        _time.Advance(TimeSpan.FromSeconds(60));
+        var after = await b.Processor.ProcessAsync(Message("bo@shop.example"), default);
+
+        Assert.Equal((LifecycleSendOutcome.Deferred, Now.AddSeconds(90)), (throttled.Outcome, throttled.NotBefore));
+        Assert.Equal((LifecycleSendOutcome.Deferred, "rate limit"), (held.Outcome, held.Reason));
+        Assert.True(held.NotBefore >= Now.AddSeconds(90), $"came back at {held.NotBefore:O}, inside the provider's Retry-After");
+        Assert.Equal(LifecycleSendOutcome.Sent, after.Outcome);
+        b.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    private (LifecycleSendProcessor Processor, Mock<IEmailSender> Email, List<OutgoingMessage> Published) Instance(EmailSendResult? result = null)
+    {
+        var limiter = new FleetSendRateLimiter(AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName), _options, _time, NullLogger<FleetSendRateLimiter>.Instance);
+        _limiters.Add(limiter);
+
+        var store = new Mock<ILifecycleStore>();
+        store.Setup(s => s.GetEnrollmentAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string account, string contact, string sequence, string key, CancellationToken _) => new LifecycleEnrollment { AccountId = account, ContactId = contact, Sequence = sequence, EnrollmentKey = key, EnrolledAt = Now });
+        store.Setup(s => s.GetContactStateAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string contact, CancellationToken _) => new LifecycleContactState(contact));
+        var facts = new Mock<ILifecycleFactsSource>();
+        facts.Setup(f => f.GetAsync("acct_quota", It.IsAny<CancellationToken>())).ReturnsAsync(new LifecycleAccountFacts
+        {
+            AccountId = "acct_quota",
+            Name = "Shop",
+            Segment = AccountSegment.Smb,
+            SubscriptionStatus = "active",
+            CustomerSince = Now.AddHours(-1),
+            ActiveUsers30d = 2,
+            Contacts = [Contact("ana@shop.example"), Contact("bo@shop.example")],
+        });
+        var email = new Mock<IEmailSender>();
+        email.Setup(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>())).ReturnsAsync(result ?? new EmailSendResult(EmailSendStatus.Accepted));
+        var published = new List<OutgoingMessage>();
+        var publisher = new Mock<IMessagePublisher>();
+        publisher.Setup(p => p.SendAsync(LifecycleSendProcessor.QueueName, It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => published.Add(m))
+            .Returns(Task.CompletedTask);
+
+        var processor = new LifecycleSendProcessor(
+            store.Object,
+            facts.Object,
+            new LifecycleSequenceEngine(_options),
+            new SendCapPolicy(_options),
+            limiter,
+            new LifecycleTemplateRenderer(LifecycleTemplateRenderer.DefaultRoot),
+            new UnsubscribeLinkSigner(_options),
+            email.Object,
+            publisher.Object,
+            _time,
+            NullLogger<LifecycleSendProcessor>.Instance);
+        return (processor, email, published);
+    }
+
+    private static LifecycleContact Contact(string address) => new(LifecycleContactId.For(address), address, "Pat");
+
+    private static LifecycleSendMessage Message(string address)
+    {
+        var contact = LifecycleContactId.For(address);
+        return new LifecycleSendMessage(LifecycleSendId.For("acct_quota", LifecycleSequences.Onboarding, "welcome", "k", 0, contact), "acct_quota", contact, LifecycleSequences.Onboarding, "welcome", "k", 0);
+    }
+}
