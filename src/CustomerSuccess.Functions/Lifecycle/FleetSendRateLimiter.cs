@@ -5,33 +5,34 @@ using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
-/// <summary>Whether a send may go now, and if not, how long until the quota has room.</summary>
-public readonly record struct SendPermit(bool Granted, TimeSpan RetryAfter)
+/// <summary>
+/// Whether a send may go now; if not, when to come back, and whether that instant is <see cref="Reserved"/> for it
+/// (it then sends without asking again if it arrives within <see cref="SendQuota.LeaseLifetime"/> of it).
+/// </summary>
+public readonly record struct SendPermit(bool Granted, DateTimeOffset ComeBackAt, bool Reserved)
 {
-    public static SendPermit Grant { get; } = new(true, TimeSpan.Zero);
+    public static SendPermit Grant { get; } = new(true, default, false);
 
-    public static SendPermit Refuse(TimeSpan retryAfter) => new(false, retryAfter);
+    public static SendPermit ReservedFor(DateTimeOffset slot) => new(false, slot, true);
+
+    public static SendPermit RetryAt(DateTimeOffset at) => new(false, at, false);
 }
 
 /// <summary>The lifecycle send quota as the send processor uses it: one quota for every instance of the app.</summary>
 public interface ISendRateLimiter
 {
-    /// <summary>Takes one send from the quota, or says how long until one is free. Never grants on a storage failure (it throws).</summary>
-    ValueTask<SendPermit> TryAcquireAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Admits one send now, or reserves it the next free token (<see cref="SendPermit.Reserved"/>). A send that comes
+    /// back with its <paramref name="reservedSlot"/> in time is admitted without a round trip. Never admits on a
+    /// storage failure (it throws).
+    /// </summary>
+    ValueTask<SendPermit> AdmitAsync(DateTimeOffset? reservedSlot, CancellationToken cancellationToken);
 
-    /// <summary>When a refused send should come back: no earlier than <paramref name="retryAfter"/>, and one refill
-    /// interval after the slot promised to the send refused before it, anywhere in the fleet.</summary>
-    ValueTask<DateTimeOffset> NextSlotAsync(TimeSpan retryAfter, CancellationToken cancellationToken);
-
-    /// <summary>The email provider refused with 429: no instance takes a send before <paramref name="until"/>.</summary>
+    /// <summary>The email provider refused with 429: no token is stamped before <paramref name="until"/>, on any instance.</summary>
     ValueTask PauseUntilAsync(DateTimeOffset until, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// The quota's shared state, two rows of <see cref="FleetSendRateLimiter.TableName"/> under the scope's partition: the
-/// token row (both buckets and the provider's pause, <see cref="SendQuotaState"/>) and the slot row (the last slot
-/// promised to a refused send). Instants are UTC ticks.
-/// </summary>
+/// <summary>The quota's shared state, one row of <see cref="FleetSendRateLimiter.TableName"/> per scope (<see cref="SendQuotaState"/>, UTC ticks).</summary>
 public sealed class SendQuotaRow : ITableEntity
 {
     public string PartitionKey { get; set; } = string.Empty;
@@ -48,44 +49,37 @@ public sealed class SendQuotaRow : ITableEntity
 
     public long PausedUntil { get; set; }
 
-    public long LastPromisedSlot { get; set; }
-
     public SendQuotaState ToState() => new(MinuteFullAt, HourFullAt, PausedUntil);
 
-    public static SendQuotaRow Tokens(string scope, SendQuotaState state) => new()
+    public static SendQuotaRow From(string scope, SendQuotaState state) => new()
     {
         PartitionKey = scope,
-        RowKey = FleetSendRateLimiter.TokensRow,
+        RowKey = FleetSendRateLimiter.RowKey,
         MinuteFullAt = state.MinuteFullAt,
         HourFullAt = state.HourFullAt,
         PausedUntil = state.PausedUntil,
     };
-
-    public static SendQuotaRow Slots(string scope, long lastPromised) => new()
-    {
-        PartitionKey = scope,
-        RowKey = FleetSendRateLimiter.SlotsRow,
-        LastPromisedSlot = lastPromised,
-    };
 }
 
 /// <summary>
-/// <see cref="SendQuota"/> shared by every instance through Table storage. Each take is a read of the token row and a
-/// write guarded by its ETag; a write that loses the race (412, or 409 for the first insert) reads again after a
-/// jittered pause, so the fleet can never take a token twice. One take may lease several tokens, held in this
-/// instance for <see cref="SendQuota.LeaseLifetime"/> from the moment its request was sent: callers waiting at the
-/// same time share one round trip, and a steady sender prefetches. A lease left when the instance stops, or outlived,
-/// is a send the quota allowed and nobody made; it is never spent late, which is what keeps the bound.
-/// Concurrent refusals are promised their slots in one write per instance, for the same reason.
+/// <see cref="SendQuota"/> shared by every instance through one Table storage row. Each decision is a read and a write
+/// guarded by the row's ETag; a write that loses the race (412, or 409 for the first insert) reads again after a
+/// jittered pause, so no token is ever given out twice. Callers waiting in one instance at the same time are decided
+/// together in one round trip; a steady sender leases a few tokens ahead (held for <see cref="SendQuota.LeaseLifetime"/>
+/// from the request, then dropped: a lease left when an instance stops, or outlived, is a send the quota allowed and
+/// nobody made, never a send made late). A send that must wait is reserved its token, and sends without a round trip
+/// when the queue brings it back on time.
 /// </summary>
 public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
 {
     public const string TableName = "LifecycleSendQuota";
-    internal const string TokensRow = "tokens";
-    internal const string SlotsRow = "slots";
+    internal const string RowKey = "quota";
 
     /// <summary>Writes tried per decision before giving up; a send that gives up waits (it is never sent without a token).</summary>
     internal const int MaxAttempts = 8;
+
+    /// <summary>Decisions made again for one send when the last came back too late to use (storage slower than a lease lifetime).</summary>
+    private const int MaxDecisions = 3;
 
     private readonly AppTable _table;
     private readonly SendQuota _quota;
@@ -94,13 +88,12 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
     private readonly ILogger<FleetSendRateLimiter> _logger;
     private readonly Lock _gate = new();
     private readonly SendTokenLease _lease;
-    private readonly SemaphoreSlim _taker = new(1, 1);
-    private readonly SemaphoreSlim _slotWriter = new(1, 1);
-    private int _waiting;
-    private DateTimeOffset _emptyUntil = DateTimeOffset.MinValue;
-    private SlotRequest? _pendingSlots;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private AdmissionBatch? _pending;
+    private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
     private long _roundTrips;
     private long _conflicts;
+    private long _lateReservations;
 
     public FleetSendRateLimiter(AppTables tables, LifecycleOptions options, TimeProvider time, ILogger<FleetSendRateLimiter> logger)
     {
@@ -120,108 +113,68 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
     /// <summary>Conditional writes this instance lost to another writer (each is read again and retried).</summary>
     public long Conflicts => Interlocked.Read(ref _conflicts);
 
-    public async ValueTask<SendPermit> TryAcquireAsync(CancellationToken cancellationToken)
+    /// <summary>Sends that came back after their reservation's lifetime and had to be admitted again.</summary>
+    public long LateReservations => Interlocked.Read(ref _lateReservations);
+
+    public async ValueTask<SendPermit> AdmitAsync(DateTimeOffset? reservedSlot, CancellationToken cancellationToken)
     {
-        if (TryLocally() is { } local)
-        {
-            return local;
-        }
-
-        Interlocked.Increment(ref _waiting);
-        try
-        {
-            // One take in flight per instance; whoever waited behind it usually finds its token in the lease.
-            await _taker.WaitAsync(cancellationToken);
-            try
-            {
-                if (TryLocally() is { } leased)
-                {
-                    return leased;
-                }
-
-                int wanted;
-                lock (_gate)
-                {
-                    wanted = _lease.NextTakeSize(Volatile.Read(ref _waiting), _time.GetUtcNow());
-                }
-
-                var (take, requestedAt) = await TakeAsync(wanted, cancellationToken);
-                lock (_gate)
-                {
-                    if (take.Granted == 0)
-                    {
-                        // Nothing can refill before then, so until then refuse without asking.
-                        _emptyUntil = requestedAt + take.RetryAfter;
-                        return SendPermit.Refuse(take.RetryAfter);
-                    }
-
-                    _lease.Hold(take.Granted, requestedAt);
-                    if (_lease.TryTake(_time.GetUtcNow()))
-                    {
-                        return SendPermit.Grant;
-                    }
-                }
-
-                // The round trip outlived the lease: those tokens are dropped rather than spent late.
-                Log.LeaseOutlived(_logger, take.Granted, SendQuota.LeaseLifetime);
-                return SendPermit.Refuse(_quota.SlotSpacing);
-            }
-            finally
-            {
-                _taker.Release();
-            }
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-        }
-    }
-
-    public async ValueTask<DateTimeOffset> NextSlotAsync(TimeSpan retryAfter, CancellationToken cancellationToken)
-    {
-        SlotRequest request;
-        int index;
         lock (_gate)
         {
-            request = _pendingSlots ??= new SlotRequest();
-            index = request.Count++;
-            request.RetryAfter = retryAfter > request.RetryAfter ? retryAfter : request.RetryAfter;
-        }
-
-        // The first of the group to get the writer promises slots for everyone who joined by then, in one write.
-        await _slotWriter.WaitAsync(cancellationToken);
-        try
-        {
-            if (!request.Slots.Task.IsCompleted)
+            var now = _time.GetUtcNow();
+            if (reservedSlot is { } slot && now < slot)
             {
-                int count;
-                TimeSpan after;
-                lock (_gate)
-                {
-                    if (ReferenceEquals(_pendingSlots, request))
-                    {
-                        _pendingSlots = null;
-                    }
+                // Delivered before its turn (a broker never does this for a scheduled message): keep the turn.
+                return SendPermit.ReservedFor(slot);
+            }
 
-                    (count, after) = (request.Count, request.RetryAfter);
+            if (reservedSlot is { } due && now >= _pausedUntil)
+            {
+                if (SendQuota.CanSpendReservation(due, now))
+                {
+                    _lease.RecordSpend(now);
+                    return SendPermit.Grant;
                 }
 
-                try
-                {
-                    request.Slots.SetResult(await PromiseSlotsAsync(count, after, cancellationToken));
-                }
-                catch (Exception ex)
-                {
-                    request.Slots.SetException(ex);
-                }
+                Interlocked.Increment(ref _lateReservations);
+            }
+
+            if (_lease.TryTake(now))
+            {
+                return SendPermit.Grant;
             }
         }
-        finally
+
+        for (var attempt = 1; attempt <= MaxDecisions; attempt++)
         {
-            _slotWriter.Release();
+            var (granted, slot, decidedAt) = await DecideTogetherAsync(cancellationToken);
+            var now = _time.GetUtcNow();
+            if (granted && now < decidedAt + SendQuota.LeaseLifetime)
+            {
+                return SendPermit.Grant;
+            }
+
+            if (!granted && slot is null)
+            {
+                // The row stayed contended: no token, no reservation; ask again a little later.
+                return SendPermit.RetryAt(decidedAt + SendQuota.SpendSlack);
+            }
+
+            if (slot is { } reserved && now < reserved)
+            {
+                return SendPermit.ReservedFor(reserved);
+            }
+
+            if (slot is { } due && SendQuota.CanSpendReservation(due, now))
+            {
+                // Its slot came while the decision travelled.
+                return SendPermit.Grant;
+            }
+
+            // The round trip outlived the token it brought: that token is dropped rather than spent late.
+            Log.DecisionOutlived(_logger, now - (slot ?? decidedAt));
         }
 
-        return (await request.Slots.Task)[index];
+        return SendPermit.RetryAt(_time.GetUtcNow() + SendQuota.SpendSlack);
     }
 
     public async ValueTask PauseUntilAsync(DateTimeOffset until, CancellationToken cancellationToken)
@@ -229,71 +182,102 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
         lock (_gate)
         {
             _lease.Drop();
-            _emptyUntil = until > _emptyUntil ? until : _emptyUntil;
+            _pausedUntil = until > _pausedUntil ? until : _pausedUntil;
         }
 
         var recorded = await CompareAndSwapAsync(
-            TokensRow,
-            (row, _) => row is not null && row.PausedUntil >= until.UtcTicks ? null : SendQuotaRow.Tokens(_scope, SendQuota.Pause(row?.ToState() ?? default, until)),
+            (row, _) => row is not null && row.PausedUntil >= until.UtcTicks ? null : SendQuotaRow.From(_scope, SendQuota.Pause(row?.ToState() ?? default, until)),
             cancellationToken);
         Log.Paused(_logger, until, recorded);
     }
 
-    public void Dispose()
-    {
-        _taker.Dispose();
-        _slotWriter.Dispose();
-    }
+    public void Dispose() => _writer.Dispose();
 
-    private SendPermit? TryLocally()
+    /// <summary>
+    /// Joins the callers waiting in this instance; the first of them to get the writer decides for all who joined by
+    /// then, in one read and write. Returns whether this caller may send now, else its reserved slot (null: the row
+    /// stayed contended), and when the decision was made (the stamp of a token granted now).
+    /// </summary>
+    private async Task<(bool Granted, DateTimeOffset? Slot, DateTimeOffset DecidedAt)> DecideTogetherAsync(CancellationToken cancellationToken)
     {
+        AdmissionBatch batch;
+        int index;
         lock (_gate)
         {
-            var now = _time.GetUtcNow();
-            if (_lease.TryTake(now))
+            batch = _pending ??= new AdmissionBatch();
+            index = batch.Callers++;
+        }
+
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            if (!batch.Outcome.Task.IsCompleted)
             {
-                return SendPermit.Grant;
+                try
+                {
+                    batch.Outcome.SetResult(await DecideAsync(batch, cancellationToken));
+                }
+                catch (Exception ex)
+                {
+                    batch.Outcome.SetException(ex);
+                }
+            }
+        }
+        finally
+        {
+            _writer.Release();
+        }
+
+        var outcome = await batch.Outcome.Task;
+        var reservedIndex = index - outcome.Granted;
+        return (index < outcome.Granted, reservedIndex >= 0 && reservedIndex < outcome.Reserved.Count ? outcome.Reserved[reservedIndex] : null, outcome.DecidedAt);
+    }
+
+    private async Task<BatchOutcome> DecideAsync(AdmissionBatch batch, CancellationToken cancellationToken)
+    {
+        int callers;
+        int prefetch;
+        lock (_gate)
+        {
+            if (ReferenceEquals(_pending, batch))
+            {
+                _pending = null;
             }
 
-            return now < _emptyUntil ? SendPermit.Refuse(_emptyUntil - now) : null;
+            callers = batch.Callers;
+            prefetch = _lease.PrefetchFor(callers, _time.GetUtcNow());
         }
-    }
 
-    private async Task<(SendQuotaTake Take, DateTimeOffset RequestedAt)> TakeAsync(int wanted, CancellationToken cancellationToken)
-    {
-        var take = default(SendQuotaTake);
-        var requestedAt = _time.GetUtcNow();
+        SendQuotaAdmission? admission = null;
+        var decidedAt = _time.GetUtcNow();
         var written = await CompareAndSwapAsync(
-            TokensRow,
             (row, now) =>
             {
-                take = _quota.Take(row?.ToState() ?? default, now, wanted);
-                requestedAt = now;
-                return take.Granted == 0 ? null : SendQuotaRow.Tokens(_scope, take.State);
+                admission = _quota.Admit(row?.ToState() ?? default, now, callers, prefetch);
+                decidedAt = now;
+                return SendQuotaRow.From(_scope, admission.State);
             },
             cancellationToken);
-        return written ? (take, requestedAt) : (new SendQuotaTake(default, 0, _quota.SlotSpacing), requestedAt);
-    }
-
-    private async Task<IReadOnlyList<DateTimeOffset>> PromiseSlotsAsync(int count, TimeSpan retryAfter, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<DateTimeOffset> slots = [];
-        var written = await CompareAndSwapAsync(
-            SlotsRow,
-            (row, now) =>
-            {
-                var (last, promised) = _quota.PromiseSlots(row?.LastPromisedSlot ?? 0, now, retryAfter, count);
-                slots = promised;
-                return SendQuotaRow.Slots(_scope, last);
-            },
-            cancellationToken);
-        if (written)
+        if (!written || admission is null)
         {
-            return slots;
+            return new BatchOutcome(0, [], decidedAt);
         }
 
-        // Spread over this instance's own schedule rather than not at all; the token check still decides each send.
-        return _quota.PromiseSlots(0, _time.GetUtcNow(), retryAfter, count).Slots;
+        lock (_gate)
+        {
+            // Tokens beyond the callers are this instance's lease, stamped with the decision.
+            if (admission.Granted > callers)
+            {
+                _lease.Hold(admission.Granted - callers, decidedAt);
+            }
+
+            for (var i = 0; i < Math.Min(callers, admission.Granted); i++)
+            {
+                _lease.RecordSpend(decidedAt);
+            }
+        }
+
+        return new BatchOutcome(Math.Min(callers, admission.Granted), admission.Reserved, decidedAt);
     }
 
     /// <summary>
@@ -301,12 +285,21 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
     /// and writes that only if nobody wrote since (ETag; insert if there was no row). On a conflict it reads again after
     /// a jittered pause. True when the decision stands (written, or nothing to write); false after <see cref="MaxAttempts"/> conflicts.
     /// </summary>
-    private async Task<bool> CompareAndSwapAsync(string rowKey, Func<SendQuotaRow?, DateTimeOffset, SendQuotaRow?> decide, CancellationToken cancellationToken)
+    private async Task<bool> CompareAndSwapAsync(Func<SendQuotaRow?, DateTimeOffset, SendQuotaRow?> decide, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var current = await _table.GetAsync<SendQuotaRow>(_scope, rowKey, cancellationToken: cancellationToken);
+            var current = await _table.GetAsync<SendQuotaRow>(_scope, RowKey, cancellationToken: cancellationToken);
             Interlocked.Increment(ref _roundTrips);
+            if (current is not null)
+            {
+                lock (_gate)
+                {
+                    var paused = new DateTimeOffset(current.PausedUntil, TimeSpan.Zero);
+                    _pausedUntil = paused > _pausedUntil ? paused : _pausedUntil;
+                }
+            }
+
             var next = decide(current, _time.GetUtcNow());
             if (next is null)
             {
@@ -323,10 +316,9 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
             }
 
             Interlocked.Increment(ref _conflicts);
-
             if (attempt == MaxAttempts)
             {
-                Log.Contended(_logger, rowKey, attempt);
+                Log.Contended(_logger, attempt);
                 return false;
             }
 
@@ -336,25 +328,26 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
         }
     }
 
-    private sealed class SlotRequest
+    private sealed class AdmissionBatch
     {
-        public int Count { get; set; }
+        public int Callers { get; set; }
 
-        public TimeSpan RetryAfter { get; set; }
-
-        public TaskCompletionSource<IReadOnlyList<DateTimeOffset>> Slots { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<BatchOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>The first <paramref name="Granted"/> callers send now; the next ones have <paramref name="Reserved"/> slots; any others retry.</summary>
+    private sealed record BatchOutcome(int Granted, IReadOnlyList<DateTimeOffset> Reserved, DateTimeOffset DecidedAt);
 
     private static partial class Log
     {
-        [LoggerMessage(300, LogLevel.Warning, "Lifecycle send quota row {Row} stayed contended after {Attempts} writes; the send waits for a later slot")]
-        public static partial void Contended(ILogger logger, string row, int attempts);
+        [LoggerMessage(300, LogLevel.Warning, "Lifecycle send quota row stayed contended after {Attempts} writes; the send waits and asks again")]
+        public static partial void Contended(ILogger logger, int attempts);
 
         [LoggerMessage(301, LogLevel.Warning, "Lifecycle send quota paused until {Until} by the email provider (recorded for the fleet: {Recorded})")]
         public static partial void Paused(ILogger logger, DateTimeOffset until, bool recorded);
 
-        [LoggerMessage(302, LogLevel.Information, "Lifecycle send quota: a take of {Tokens} tokens came back after its lease of {Lifetime} had run out; dropped")]
-        public static partial void LeaseOutlived(ILogger logger, int tokens, TimeSpan lifetime);
+        [LoggerMessage(302, LogLevel.Information, "Lifecycle send quota: a decision came back {Late} after its token's stamp, past the lease lifetime; decided again")]
+        public static partial void DecisionOutlived(ILogger logger, TimeSpan late);
     }
 }
 

@@ -6,7 +6,8 @@ using CustomerSuccess.Functions.Messaging;
 namespace CustomerSuccess.Functions.Lifecycle;
 
 /// <summary>The body of a lifecycle-send queue message: which step occurrence goes to which contact.
-/// <see cref="RateSlot"/> is set on a copy the rate limiter deferred: it already waited its turn once.</summary>
+/// <see cref="RateSlot"/> is set on a copy the send quota deferred: the token reserved for it, spendable from then for
+/// <see cref="SendQuota.LeaseLifetime"/>.</summary>
 public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null);
 
 public enum LifecycleSendOutcome
@@ -134,13 +135,12 @@ public sealed partial class LifecycleSendProcessor
             return await DeferAsync(message, cap.NotBefore ?? now.AddHours(1), cap.Reason ?? "capped", cancellationToken);
         }
 
-        var permit = await _rate.TryAcquireAsync(cancellationToken);
+        var permit = await _rate.AdmitAsync(message.RateSlot, cancellationToken);
         if (!permit.Granted)
         {
-            // A first refusal queues behind the fleet's backlog (spaced slots); a send that already waited its turn and
-            // arrived late (delivery latency) tries again at the next token instead of going to the back.
-            var slot = message.RateSlot is null ? await _rate.NextSlotAsync(permit.RetryAfter, cancellationToken) : now + permit.RetryAfter;
-            return await DeferAsync(message with { RateSlot = slot }, slot, "rate limit", cancellationToken);
+            // The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries
+            // the slot, and sends without asking again when the queue delivers it then.
+            return await DeferAsync(message with { RateSlot = permit.Reserved ? permit.ComeBackAt : null }, permit.ComeBackAt, "rate limit", cancellationToken);
         }
 
         var unsubscribeUrl = _unsubscribe.LinkFor(contact!.ContactId);

@@ -4,13 +4,14 @@ namespace CustomerSuccess.Functions.Lifecycle;
 /// "At most <see cref="Limit"/> sends in any window of one <see cref="Period"/>" as a token bucket of
 /// <see cref="Capacity"/> tokens refilled one per <see cref="Interval"/>. The bucket is kept as the instant it is full
 /// again (its theoretical arrival time, as in GCRA), in whole ticks, so every decision is exact integer arithmetic and
-/// one number per rule is all the state the fleet shares.
-/// <para>Why the interval is what it is: a send spent in a window [t, t + period) was taken from the bucket no earlier
-/// than <see cref="SendQuota.SpendSlack"/> before t (a leased token lives that long; clocks differ by up to the
-/// skew allowance in it), and a bucket admits fewer than span / interval + capacity takes in any span. With
-/// interval = (period + slack) / (limit + 1 − capacity) that is fewer than limit + 1. Hence, whatever the timing
-/// of takes and spends across processes, no window of one period sees more than <see cref="Limit"/> sends, while
-/// a steady backlog still gets period / (period + slack) · (limit + 1 − capacity) / limit of the quota.</para>
+/// one number per rule is all the state the fleet shares. A token is taken at a stamp: now, or a future instant for
+/// which it is reserved, and spent from its stamp for at most <see cref="SendQuota.LeaseLifetime"/>.
+/// <para>Why the interval is what it is: a send spent in a window [t, t + period) was stamped no earlier than
+/// <see cref="SendQuota.SpendSlack"/> before t by the clock of whoever stamped it (a token lives a lease lifetime;
+/// clocks differ by up to the skew allowance), and a bucket admits fewer than span / interval + capacity stamps in
+/// any span, in whatever order they are written. With interval = (period + slack) / (limit + 1 − capacity) that is
+/// fewer than limit + 1. So no window of one period sees more than <see cref="Limit"/> sends, while a steady
+/// backlog gets period / (period + slack) · (limit + 1 − capacity) / limit of the quota.</para>
 /// </summary>
 public sealed record SendQuotaRule
 {
@@ -39,45 +40,38 @@ public sealed record SendQuotaRule
     /// <summary>Ticks between two tokens.</summary>
     public long Interval { get; }
 
-    /// <summary>Whole tokens in the bucket at <paramref name="now"/> (ticks) when it is full again at <paramref name="fullAt"/>.</summary>
-    public int Available(long fullAt, long now)
-    {
-        var owed = Math.Max(0, fullAt - now);
+    /// <summary>The earliest stamp (ticks) at which the bucket, full again at <paramref name="fullAt"/>, has a token.</summary>
+    public long FirstTokenAt(long fullAt) => fullAt - ((Capacity - 1) * Interval);
 
-        // A process whose clock is behind the last writer's sees the debt as larger: it takes later, never earlier.
-        return (int)Math.Max(0, Capacity - CeilingDivide(owed, Interval));
-    }
-
-    /// <summary>The bucket's full-again instant after <paramref name="count"/> tokens are taken at <paramref name="now"/>.</summary>
-    public long Take(long fullAt, long now, int count) => Math.Max(fullAt, now) + (count * Interval);
-
-    /// <summary>Ticks from <paramref name="now"/> until one token is in the bucket (0 when one is).</summary>
-    public long WaitForOne(long fullAt, long now) => Math.Max(0, fullAt - now - ((Capacity - 1) * Interval));
-
-    private static long CeilingDivide(long value, long divisor) => (value + divisor - 1) / divisor;
+    /// <summary>The bucket's full-again instant after one token is taken at <paramref name="stamp"/> (no earlier than <see cref="FirstTokenAt"/>).</summary>
+    public long Take(long fullAt, long stamp) => Math.Max(fullAt, stamp) + Interval;
 }
 
 /// <summary>What the fleet shares about its quota (UTC ticks). The default value is a fresh quota: both buckets full.</summary>
 public readonly record struct SendQuotaState(long MinuteFullAt, long HourFullAt, long PausedUntil);
 
-/// <summary>The outcome of one take: the state to write back, how many tokens it granted, and when one is next free if none.</summary>
-public readonly record struct SendQuotaTake(SendQuotaState State, int Granted, TimeSpan RetryAfter);
+/// <summary>
+/// One decision for a group of callers: the first <see cref="Granted"/> may send now (beyond the callers, tokens to
+/// lease), each of the others is <see cref="Reserved"/> a later slot, in order; and the state to write back.
+/// </summary>
+public sealed record SendQuotaAdmission(SendQuotaState State, int Granted, IReadOnlyList<DateTimeOffset> Reserved);
 
 /// <summary>
 /// The fleet-wide lifecycle send quota (<c>Lifecycle__RatePerMinute</c> and <c>Lifecycle__RatePerHour</c>): two
-/// <see cref="SendQuotaRule"/> buckets that must both grant, a pause the email provider can impose (429 Retry-After),
-/// and the schedule of slots for refused sends. Pure: state in, state out, the time passed in; the storage and the
-/// clock are <see cref="FleetSendRateLimiter"/>'s.
+/// <see cref="SendQuotaRule"/> buckets that must both grant, and a pause the email provider can impose (429
+/// Retry-After). A send that cannot go now is reserved the next free token instead: the bucket itself is the queue,
+/// so a send already waiting is never overtaken by one that arrives later. Pure: state in, state out, the time
+/// passed in; storage and clock are <see cref="FleetSendRateLimiter"/>'s.
 /// </summary>
 public sealed class SendQuota
 {
-    /// <summary>How long tokens from one take may be spent after the take's request was sent; later they are dropped.</summary>
+    /// <summary>How long after its stamp (the take's request, or a reserved slot) a token may be spent; later it is lost.</summary>
     public static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(1);
 
     /// <summary>How far the clocks of two instances may differ (hosts are NTP-synchronised; this is generous).</summary>
     public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long before a window a send it contains may have been taken from the bucket.</summary>
+    /// <summary>How long before a window a send it contains may have been stamped.</summary>
     public static readonly TimeSpan SpendSlack = LeaseLifetime + ClockSkewAllowance;
 
     public SendQuota(int perMinute, int perHour)
@@ -85,7 +79,6 @@ public sealed class SendQuota
         PerMinute = new SendQuotaRule(perMinute, TimeSpan.FromMinutes(1), SpendSlack);
         PerHour = new SendQuotaRule(perHour, TimeSpan.FromHours(1), SpendSlack);
         MaxLease = Math.Min(PerMinute.Capacity, PerHour.Capacity);
-        SlotSpacing = TimeSpan.FromTicks(Math.Max(PerMinute.Interval, PerHour.Interval));
     }
 
     public SendQuota(LifecycleOptions options)
@@ -97,60 +90,53 @@ public sealed class SendQuota
 
     public SendQuotaRule PerHour { get; }
 
-    /// <summary>Most tokens one take may grant.</summary>
+    /// <summary>Most tokens that can be granted at one instant.</summary>
     public int MaxLease { get; }
 
-    /// <summary>Time between two tokens at the steady rate (the slower rule decides): the spacing of promised slots.</summary>
-    public TimeSpan SlotSpacing { get; }
-
-    /// <summary>Takes up to <paramref name="wanted"/> tokens (at most <see cref="MaxLease"/>), as many as both rules grant.</summary>
-    public SendQuotaTake Take(SendQuotaState state, DateTimeOffset now, int wanted)
+    /// <summary>
+    /// Admits <paramref name="callers"/> sends in order: each gets a token now if both buckets have one and no pause
+    /// is on, otherwise the earliest instant both will have one (after the pause), reserved for it. Then up to
+    /// <paramref name="prefetch"/> more tokens, only as many as are free now (a lease).
+    /// </summary>
+    public SendQuotaAdmission Admit(SendQuotaState state, DateTimeOffset now, int callers, int prefetch = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(wanted, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(callers, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(prefetch);
         var t = now.UtcTicks;
-        if (t < state.PausedUntil)
+        var from = Math.Max(t, state.PausedUntil);
+        var (minute, hour) = (state.MinuteFullAt, state.HourFullAt);
+        var granted = 0;
+        var reserved = new List<DateTimeOffset>();
+        for (var i = 0; i < callers + prefetch; i++)
         {
-            return new SendQuotaTake(state, 0, TimeSpan.FromTicks(state.PausedUntil - t));
+            var stamp = Math.Max(from, Math.Max(PerMinute.FirstTokenAt(minute), PerHour.FirstTokenAt(hour)));
+            if (stamp > t)
+            {
+                if (i >= callers)
+                {
+                    break;
+                }
+
+                reserved.Add(new DateTimeOffset(stamp, TimeSpan.Zero));
+            }
+            else
+            {
+                granted++;
+            }
+
+            minute = PerMinute.Take(minute, stamp);
+            hour = PerHour.Take(hour, stamp);
         }
 
-        var granted = Math.Min(Math.Min(wanted, MaxLease), Math.Min(PerMinute.Available(state.MinuteFullAt, t), PerHour.Available(state.HourFullAt, t)));
-        if (granted == 0)
-        {
-            var wait = Math.Max(PerMinute.WaitForOne(state.MinuteFullAt, t), PerHour.WaitForOne(state.HourFullAt, t));
-            return new SendQuotaTake(state, 0, TimeSpan.FromTicks(Math.Max(1, wait)));
-        }
-
-        var taken = state with
-        {
-            MinuteFullAt = PerMinute.Take(state.MinuteFullAt, t, granted),
-            HourFullAt = PerHour.Take(state.HourFullAt, t, granted),
-        };
-        return new SendQuotaTake(taken, granted, TimeSpan.Zero);
+        return new SendQuotaAdmission(state with { MinuteFullAt = minute, HourFullAt = hour }, granted, reserved);
     }
 
-    /// <summary>No take is granted before <paramref name="until"/> (an earlier pause already in force stays longer).</summary>
+    /// <summary>No token is stamped before <paramref name="until"/> (an earlier pause already in force stays longer).</summary>
     public static SendQuotaState Pause(SendQuotaState state, DateTimeOffset until) =>
         state with { PausedUntil = Math.Max(state.PausedUntil, until.UtcTicks) };
 
-    /// <summary>
-    /// Slots for <paramref name="count"/> refused sends: the first no earlier than <paramref name="retryAfter"/> from now,
-    /// each <see cref="SlotSpacing"/> after the slot promised before it (<paramref name="lastPromised"/>, ticks, shared by
-    /// the fleet), so a backlog returns at the rate tokens refill instead of all at once. Returns the new last-promised slot.
-    /// </summary>
-    public (long LastPromised, IReadOnlyList<DateTimeOffset> Slots) PromiseSlots(long lastPromised, DateTimeOffset now, TimeSpan retryAfter, int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var spacing = SlotSpacing.Ticks;
-        var next = Math.Max((now + retryAfter).UtcTicks, lastPromised == 0 ? 0 : lastPromised + spacing);
-        var slots = new DateTimeOffset[count];
-        for (var i = 0; i < count; i++)
-        {
-            slots[i] = new DateTimeOffset(next, TimeSpan.Zero);
-            next += spacing;
-        }
-
-        return (slots[^1].UtcTicks, slots);
-    }
+    /// <summary>Whether a send reserved <paramref name="slot"/> may spend its token at <paramref name="now"/>: from the slot for one lease lifetime.</summary>
+    public static bool CanSpendReservation(DateTimeOffset slot, DateTimeOffset now) => now >= slot && now < slot + LeaseLifetime;
 }
 
 /// <summary>
@@ -187,17 +173,17 @@ public sealed class SendTokenLease(int maxLease)
         _expiresAt = (requestedAt + SendQuota.LeaseLifetime).UtcTicks;
     }
 
-    /// <summary>Spends one token granted to a caller directly by a take (counted for the next lease's size).</summary>
+    /// <summary>Counts a send this instance made with a token it did not lease (granted to the caller, or reserved).</summary>
     public void RecordSpend(DateTimeOffset now) => _recentSpends.Enqueue(now.UtcTicks);
 
     public void Drop() => _count = 0;
 
     /// <summary>
-    /// Tokens the next take asks for: one per caller waiting now, or half of what this instance spent during the last
-    /// lease lifetime if that is more, so a steady sender rarely pays a round trip per send and a lease is rarely
-    /// outlived (an expired token is a send the quota allowed and nobody made). At most the lease's maximum.
+    /// Tokens to ask for beyond the <paramref name="callers"/> waiting now: half of what this instance spent during the
+    /// last lease lifetime, less the callers, so a steady sender rarely pays a round trip per send and a lease is rarely
+    /// outlived (an expired token is a send the quota allowed and nobody made). At most the lease's maximum in all.
     /// </summary>
-    public int NextTakeSize(int waiting, DateTimeOffset now)
+    public int PrefetchFor(int callers, DateTimeOffset now)
     {
         var since = (now - SendQuota.LeaseLifetime).UtcTicks;
         while (_recentSpends.Count > 0 && _recentSpends.Peek() < since)
@@ -205,6 +191,6 @@ public sealed class SendTokenLease(int maxLease)
             _recentSpends.Dequeue();
         }
 
-        return Math.Clamp(Math.Max(waiting, _recentSpends.Count / 2), 1, maxLease);
+        return Math.Max(0, Math.Min(maxLease, _recentSpends.Count / 2) - callers);
     }
 }

@@ -4,30 +4,26 @@ namespace CustomerSuccess.Functions.Benchmarks.Lifecycle;
 
 /// <summary>
 /// <see cref="SendQuota"/> held in memory, for the single-process simulated-clock load (no storage round trips to
-/// measure there): the same arithmetic <see cref="FleetSendRateLimiter"/> shares through Table storage.
+/// measure there): the same arithmetic <see cref="FleetSendRateLimiter"/> shares through Table storage, one send at a time.
 /// </summary>
 internal sealed class InProcessSendQuota(SendQuota quota, TimeProvider time) : ISendRateLimiter
 {
     private readonly Lock _gate = new();
     private SendQuotaState _state;
-    private long _lastPromised;
 
-    public ValueTask<SendPermit> TryAcquireAsync(CancellationToken cancellationToken)
+    public ValueTask<SendPermit> AdmitAsync(DateTimeOffset? reservedSlot, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            var take = quota.Take(_state, time.GetUtcNow(), 1);
-            _state = take.State;
-            return ValueTask.FromResult(take.Granted > 0 ? SendPermit.Grant : SendPermit.Refuse(take.RetryAfter));
-        }
-    }
+            var now = time.GetUtcNow();
+            if (reservedSlot is { } slot && (now < slot || SendQuota.CanSpendReservation(slot, now)))
+            {
+                return ValueTask.FromResult(now < slot ? SendPermit.ReservedFor(slot) : SendPermit.Grant);
+            }
 
-    public ValueTask<DateTimeOffset> NextSlotAsync(TimeSpan retryAfter, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            (_lastPromised, var slots) = quota.PromiseSlots(_lastPromised, time.GetUtcNow(), retryAfter, 1);
-            return ValueTask.FromResult(slots[0]);
+            var admission = quota.Admit(_state, now, 1);
+            _state = admission.State;
+            return ValueTask.FromResult(admission.Granted == 1 ? SendPermit.Grant : SendPermit.ReservedFor(admission.Reserved[0]));
         }
     }
 

@@ -30,7 +30,7 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
     }
 
     [Fact]
-    public async Task TryAcquire_FreshScope_GrantsTheBucketThenRefusesUntilTheNextToken()
+    public async Task Admit_FreshScope_GrantsTheBucketThenReservesTheNextToken()
     {
         var quota = new SendQuota(600, 36_000);
         var limiter = Limiter(quota);
@@ -38,47 +38,47 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
         var granted = new List<SendPermit>();
         for (var i = 0; i < quota.MaxLease; i++)
         {
-            granted.Add(await limiter.TryAcquireAsync(default));
+            granted.Add(await limiter.AdmitAsync(null, default));
         }
 
-        var refused = await limiter.TryAcquireAsync(default);
-        _time.Advance(refused.RetryAfter);
-        var next = await limiter.TryAcquireAsync(default);
+        var reserved = await limiter.AdmitAsync(null, default);
 
         Assert.All(granted, p => Assert.True(p.Granted));
-        Assert.Equal(SendPermit.Refuse(TimeSpan.FromTicks(quota.PerMinute.Interval)), refused);
-        Assert.True(next.Granted);
-        Assert.Equal(Start.UtcTicks + ((quota.MaxLease + 1) * quota.PerMinute.Interval), (await TokenRowAsync())!.MinuteFullAt);
+        Assert.Equal(SendPermit.ReservedFor(Start.AddTicks(quota.PerMinute.Interval)), reserved);
+        Assert.Equal(Start.UtcTicks + ((quota.MaxLease + 1) * quota.PerMinute.Interval), (await RowAsync())!.MinuteFullAt);
     }
 
     [Fact]
-    public async Task TryAcquire_SixInstancesEightCallersEach_GrantNoTokenTwiceAndNoMoreThanTheRuleAllows()
+    public async Task Admit_SixInstancesEightCallersEach_NoTokenGivenTwiceAndNoMoreThanTheBucketAllows()
     {
-        // 600 a minute refills about three tokens per 0.3 s step, fewer than the 48 callers ask for: every step drains
-        // the bucket, so the row's full-again instant counts every token ever debited (nothing overflows unrecorded).
+        // 48 callers a step ask for far more than refills, so after the first step every token is reserved ahead and
+        // the row's full-again instant counts every token ever debited. 600 a minute: capacity 4, one per ~103 ms.
         var quota = new SendQuota(600, 36_000);
+        var interval = TimeSpan.FromTicks(quota.PerMinute.Interval);
         var limiters = Enumerable.Range(0, 6).Select(_ => Limiter(quota)).ToList();
-        var granted = 0;
-        const int Steps = 12;
-        for (var step = 0; step < Steps; step++)
+        var stamps = new List<DateTimeOffset>();
+        var reservations = new List<DateTimeOffset>();
+        for (var step = 0; step < 12; step++)
         {
-            var permits = await Task.WhenAll(limiters.SelectMany(l => Enumerable.Range(0, 8).Select(_ => l.TryAcquireAsync(default).AsTask())));
-            granted += permits.Count(p => p.Granted);
-            Assert.Contains(permits, p => !p.Granted);
+            var now = _time.GetUtcNow();
+            var permits = await Task.WhenAll(limiters.SelectMany(l => Enumerable.Range(0, 8).Select(_ => l.AdmitAsync(null, default).AsTask())));
+            stamps.AddRange(Enumerable.Repeat(now, permits.Count(p => p.Granted)));
+            reservations.AddRange(permits.Where(p => p.Reserved).Select(p => p.ComeBackAt));
             _time.Advance(TimeSpan.FromMilliseconds(300));
         }
 
-        var elapsed = TimeSpan.FromMilliseconds(300 * (Steps - 1));
-        var debited = (int)(((await TokenRowAsync())!.MinuteFullAt - Start.UtcTicks) / quota.PerMinute.Interval);
-        var allowed = quota.PerMinute.Capacity + (int)(elapsed.Ticks / quota.PerMinute.Interval);
+        stamps.AddRange(reservations);
+        var debited = (int)(((await RowAsync())!.MinuteFullAt - Start.UtcTicks) / quota.PerMinute.Interval);
 
-        Assert.InRange(granted, debited - (limiters.Count * quota.MaxLease), debited);
-        Assert.InRange(debited, allowed - limiters.Count, allowed);
+        Assert.Equal(debited, stamps.Count);
+        Assert.Equal(reservations.Count, reservations.Distinct().Count());
+        Assert.InRange(MaxStampsWithin(stamps, interval), 1, quota.PerMinute.Capacity);
+        Assert.True(stamps.Count > 12 * 40, $"only {stamps.Count} of {12 * 48} callers admitted");
         Assert.True(limiters.Sum(l => l.Conflicts) > 0, "the instances never raced for the row");
     }
 
     [Fact]
-    public async Task TryAcquire_SteadySender_LeasesAheadAndDropsWhatOutlivesTheLease()
+    public async Task Admit_SteadySender_LeasesAheadAndDropsWhatOutlivesTheLease()
     {
         // 6,000 a minute: leases of up to 31 tokens. A sender asking one at a time, the clock standing still, has its
         // takes sized from what it spent in the last second: 1, 1, 1, 1, 2 (one left), 3 (two left), 4 (three left).
@@ -86,50 +86,53 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
         var limiter = Limiter(quota);
         for (var i = 0; i < 10; i++)
         {
-            Assert.True((await limiter.TryAcquireAsync(default)).Granted);
+            Assert.True((await limiter.AdmitAsync(null, default)).Granted);
         }
 
         var trips = limiter.RoundTrips;
-        Assert.True((await limiter.TryAcquireAsync(default)).Granted);
+        Assert.True((await limiter.AdmitAsync(null, default)).Granted);
         var tripsFromLease = limiter.RoundTrips - trips;
-        var beforeExpiry = (await TokenRowAsync())!.MinuteFullAt;
+        var beforeExpiry = (await RowAsync())!.MinuteFullAt;
 
         _time.Advance(SendQuota.LeaseLifetime);
-        Assert.True((await limiter.TryAcquireAsync(default)).Granted);
+        Assert.True((await limiter.AdmitAsync(null, default)).Granted);
         var tripsAfterExpiry = limiter.RoundTrips - trips;
-        var afterExpiry = (await TokenRowAsync())!.MinuteFullAt;
+        var afterExpiry = (await RowAsync())!.MinuteFullAt;
 
         Assert.Equal(0, tripsFromLease);
         Assert.Equal(Start.UtcTicks + (13 * quota.PerMinute.Interval), beforeExpiry); // 13 debited, 11 granted, 2 in the lease
 
-        // The two left went with the lease: the next send paid a round trip (a take of 11 spent / 2 = 5) instead.
+        // The two left went with the lease: the next send paid a round trip (11 spent / 2 = 5 tokens) instead.
         Assert.Equal(2, tripsAfterExpiry);
         Assert.Equal((Start + SendQuota.LeaseLifetime).UtcTicks + (5 * quota.PerMinute.Interval), afterExpiry);
     }
 
     [Fact]
-    public async Task TryAcquire_Refused_RefusesAgainLocallyUntilTheTokenIsDue()
+    public async Task Admit_ReservedSendBackOnTime_SendsWithoutARoundTrip_BackLate_IsReservedAgainBehindTheQueue()
     {
         var quota = new SendQuota(30, 1_800);
+        var interval = TimeSpan.FromTicks(quota.PerMinute.Interval);
         var limiter = Limiter(quota);
-        Assert.True((await limiter.TryAcquireAsync(default)).Granted);
-        var refused = await limiter.TryAcquireAsync(default);
+        Assert.True((await limiter.AdmitAsync(null, default)).Granted);
+        var first = await limiter.AdmitAsync(null, default);
+        var second = await limiter.AdmitAsync(null, default);
         var trips = limiter.RoundTrips;
 
-        _time.Advance(refused.RetryAfter / 2);
-        var stillRefused = await limiter.TryAcquireAsync(default);
-        var tripsWhileEmpty = limiter.RoundTrips - trips;
-        _time.Advance(refused.RetryAfter / 2);
-        var due = await limiter.TryAcquireAsync(default);
+        _time.SetUtcNow(first.ComeBackAt + TimeSpan.FromMilliseconds(400));
+        var onTime = await limiter.AdmitAsync(first.ComeBackAt, default);
+        var tripsOnTime = limiter.RoundTrips - trips;
+        _time.SetUtcNow(second.ComeBackAt + SendQuota.LeaseLifetime);
+        var late = await limiter.AdmitAsync(second.ComeBackAt, default);
 
-        Assert.False(refused.Granted);
-        Assert.Equal(SendPermit.Refuse(refused.RetryAfter - (refused.RetryAfter / 2)), stillRefused);
-        Assert.Equal(0, tripsWhileEmpty);
-        Assert.True(due.Granted);
+        Assert.Equal([Start + interval, Start + (2 * interval)], new[] { first.ComeBackAt, second.ComeBackAt });
+        Assert.True(onTime.Granted);
+        Assert.Equal(0, tripsOnTime);
+        Assert.Equal(SendPermit.ReservedFor(Start + (3 * interval)), late);
+        Assert.Equal(1, limiter.LateReservations);
     }
 
     [Fact]
-    public async Task PauseUntil_OnOneInstance_EveryOtherInstanceWaitsUntilThen()
+    public async Task PauseUntil_OnOneInstance_OtherInstancesReserveNothingBeforeItEnds()
     {
         var quota = new SendQuota(30, 100);
         var throttled = Limiter(quota);
@@ -137,42 +140,42 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
 
         await throttled.PauseUntilAsync(Start.AddSeconds(90), default);
         _time.Advance(TimeSpan.FromSeconds(30));
-        var during = await other.TryAcquireAsync(default);
+        var during = await other.AdmitAsync(null, default);
         _time.Advance(TimeSpan.FromSeconds(60));
-        var after = await Limiter(quota).TryAcquireAsync(default);
+        var after = await Limiter(quota).AdmitAsync(during.ComeBackAt, default);
 
-        Assert.Equal(SendPermit.Refuse(TimeSpan.FromSeconds(60)), during);
+        Assert.Equal(SendPermit.ReservedFor(Start.AddSeconds(90)), during);
         Assert.True(after.Granted);
     }
 
     [Fact]
-    public async Task NextSlot_TwoInstancesTenCallersEach_EverySlotDistinctOneSpacingApart()
+    public async Task Admit_TwoInstancesTenCallersEach_EveryReservationDistinctOneIntervalApart()
     {
         var quota = new SendQuota(30, 100);
         var a = Limiter(quota);
         var b = Limiter(quota);
 
-        var slots = await Task.WhenAll(new[] { a, b }.SelectMany(l => Enumerable.Range(0, 10).Select(_ => l.NextSlotAsync(TimeSpan.FromSeconds(2), default).AsTask())));
+        var permits = await Task.WhenAll(new[] { a, b }.SelectMany(l => Enumerable.Range(0, 10).Select(_ => l.AdmitAsync(null, default).AsTask())));
 
-        var sorted = slots.Order().ToList();
-        Assert.Equal(Start.AddSeconds(2), sorted[0]);
-        Assert.Equal(Enumerable.Range(0, 20).Select(i => sorted[0] + (i * quota.SlotSpacing)), sorted);
-        Assert.Equal(sorted[^1].UtcTicks, (await TableAsync().GetAsync<SendQuotaRow>(_scope, "slots"))!.LastPromisedSlot);
+        // 100 an hour binds: one token per hour interval, the first free now.
+        var interval = TimeSpan.FromTicks(quota.PerHour.Interval);
+        Assert.Single(permits, p => p.Granted);
+        Assert.Equal(Enumerable.Range(1, 19).Select(i => Start + (i * interval)), permits.Where(p => p.Reserved).Select(p => p.ComeBackAt).Order());
     }
 
     [Fact]
-    public async Task NextSlot_TenConcurrentCallersOnOneInstance_PromisedInAFewWritesNotTen()
+    public async Task Admit_TenConcurrentCallersOnOneInstance_DecidedInAFewRoundTripsNotTen()
     {
         var limiter = Limiter(new SendQuota(30, 100));
 
-        await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => limiter.NextSlotAsync(TimeSpan.Zero, default).AsTask()));
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => limiter.AdmitAsync(null, default).AsTask()));
 
-        // Each write is a read and a conditional write; ten callers one by one would be twenty round trips.
+        // Each decision is a read and a conditional write; ten callers one by one would be twenty round trips.
         Assert.InRange(limiter.RoundTrips, 2, 6);
     }
 
     [Fact]
-    public async Task TryAcquire_StorageUnreachable_ThrowsAndGrantsNothing()
+    public async Task Admit_StorageUnreachable_ThrowsAndGrantsNothing()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -181,7 +184,7 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
         var tables = AppTablesTestKit.Create($"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};TableEndpoint=http://127.0.0.1:{port}/{AzuriteFixture.AccountName};", FleetSendRateLimiter.TableName);
         using var limiter = new FleetSendRateLimiter(tables, Options(new SendQuota(30, 100)), _time, NullLogger<FleetSendRateLimiter>.Instance);
 
-        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => limiter.TryAcquireAsync(default).AsTask());
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => limiter.AdmitAsync(null, default).AsTask());
     }
 
     private FleetSendRateLimiter Limiter(SendQuota quota)
@@ -198,7 +201,25 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
         SendQuotaScope = _scope,
     };
 
-    private AppTable TableAsync() => AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName)[FleetSendRateLimiter.TableName];
+    private Task<SendQuotaRow?> RowAsync() =>
+        AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName)[FleetSendRateLimiter.TableName].GetAsync<SendQuotaRow>(_scope, "quota");
 
-    private Task<SendQuotaRow?> TokenRowAsync() => TableAsync().GetAsync<SendQuotaRow>(_scope, "tokens");
+    /// <summary>Most stamps in any window of one <paramref name="interval"/>, half open.</summary>
+    private static int MaxStampsWithin(List<DateTimeOffset> stamps, TimeSpan interval)
+    {
+        var sorted = stamps.Order().ToList();
+        var max = 0;
+        var left = 0;
+        for (var right = 0; right < sorted.Count; right++)
+        {
+            while (sorted[right] - sorted[left] >= interval)
+            {
+                left++;
+            }
+
+            max = Math.Max(max, right - left + 1);
+        }
+
+        return max;
+    }
 }

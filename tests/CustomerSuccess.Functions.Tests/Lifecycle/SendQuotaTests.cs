@@ -19,116 +19,111 @@ public sealed class SendQuotaTests
 
     [Theory]
     [MemberData(nameof(Quotas))]
-    public void Take_GreedyInstancesSkewedClocksLeasesSpentAtTheLastMoment_NeverMoreThanTheLimitInAnyWindow(int perMinute, int perHour)
+    public void Admit_GreedyInstancesSkewedClocksTokensSpentAtTheLastMoment_NeverMoreThanTheLimitInAnyWindow(int perMinute, int perHour)
     {
         var quota = new SendQuota(perMinute, perHour);
 
-        var spends = GreedyFleet(quota, instances: 4, TimeSpan.FromHours(2.5));
+        // The worst case for a window: its first token stamped as early as it can be and spent as late as it may be,
+        // its last spent as early as it may be. Every (limit + 1)th token is spent late, the others early.
+        var (minuteSpends, _) = GreedyFleet(quota, instances: 4, TimeSpan.FromHours(2.5), lateEvery: perMinute + 1);
+        var (hourSpends, _) = GreedyFleet(quota, instances: 4, TimeSpan.FromHours(2.5), lateEvery: perHour + 1);
 
-        Assert.InRange(MaxInWindow(spends, TimeSpan.FromMinutes(1)), 1, perMinute);
-        Assert.InRange(MaxInWindow(spends, TimeSpan.FromHours(1)), 1, perHour);
+        Assert.InRange(MaxInWindow(minuteSpends, TimeSpan.FromMinutes(1)), 1, perMinute);
+        Assert.InRange(MaxInWindow(hourSpends, TimeSpan.FromHours(1)), 1, perHour);
     }
 
     [Theory]
     [MemberData(nameof(Quotas))]
-    public void Take_GreedyFleetWithABacklog_UsesAtLeast97PercentOfTheBindingRule(int perMinute, int perHour)
+    public void Admit_GreedyFleetWithABacklog_UsesAtLeast97PercentOfTheBindingRule(int perMinute, int perHour)
     {
         var quota = new SendQuota(perMinute, perHour);
         var duration = TimeSpan.FromHours(2.5);
 
-        var spends = GreedyFleet(quota, instances: 4, duration);
+        var (spends, end) = GreedyFleet(quota, instances: 4, duration, lateEvery: 1);
 
         // Over the whole run, the tighter of the two rules is what the backlog can get.
+        var sent = spends.Count(s => s < end);
         var allowed = Math.Min(perMinute * duration.TotalMinutes, perHour * duration.TotalHours);
-        Assert.True(spends.Count >= 0.97 * allowed, $"{spends.Count} sends of {allowed} allowed ({100 * spends.Count / allowed:F1}%)");
+        Assert.True(sent >= 0.97 * allowed, $"{sent} sends of {allowed} allowed ({100 * sent / allowed:F1}%)");
     }
 
     [Fact]
-    public void Take_AsksForMoreThanALease_GrantsAtMostMaxLeaseThenWaitsOneInterval()
+    public void Admit_GroupLargerThanTheBucket_GrantsWhatIsFreeAndReservesTheRestOneIntervalApart()
+    {
+        var quota = new SendQuota(600, 36_000);
+        var interval = TimeSpan.FromTicks(quota.PerMinute.Interval);
+
+        var admission = quota.Admit(default, Start, callers: 6);
+
+        Assert.Equal(4, quota.MaxLease);
+        Assert.Equal(4, admission.Granted);
+        Assert.Equal([Start + interval, Start + (2 * interval)], admission.Reserved);
+        Assert.Equal(Start.UtcTicks + (6 * quota.PerMinute.Interval), admission.State.MinuteFullAt);
+    }
+
+    [Fact]
+    public void Admit_NewcomerWhileSendsAreWaiting_IsReservedBehindThemNeverAhead()
+    {
+        var quota = new SendQuota(30, 1_800);
+        var interval = TimeSpan.FromTicks(quota.PerMinute.Interval);
+        var waiting = quota.Admit(default, Start, callers: 5);
+
+        // A token has refilled since, but it belongs to the first send waiting: the newcomer queues behind the fourth.
+        var newcomer = quota.Admit(waiting.State, Start + (1.5 * interval), callers: 1);
+
+        Assert.Equal((1, 4), (waiting.Granted, waiting.Reserved.Count));
+        Assert.Equal(0, newcomer.Granted);
+        Assert.Equal(Start + (5 * interval), Assert.Single(newcomer.Reserved));
+    }
+
+    [Fact]
+    public void Admit_Prefetch_LeasesOnlyTokensThatAreFreeNow()
     {
         var quota = new SendQuota(600, 36_000);
 
-        var first = quota.Take(default, Start, wanted: 100);
-        var second = quota.Take(first.State, Start, wanted: 1);
+        var first = quota.Admit(default, Start, callers: 1, prefetch: 10);
+        var second = quota.Admit(first.State, Start, callers: 1, prefetch: 10);
 
-        Assert.Equal(quota.MaxLease, first.Granted);
-        Assert.Equal(4, quota.MaxLease);
+        Assert.Equal((4, 0), (first.Granted, first.Reserved.Count));
         Assert.Equal(0, second.Granted);
-        Assert.Equal(TimeSpan.FromTicks(quota.PerMinute.Interval), second.RetryAfter);
-        Assert.Equal(1, quota.Take(first.State, Start + second.RetryAfter, wanted: 1).Granted);
+        Assert.Equal(Start.AddTicks(quota.PerMinute.Interval), Assert.Single(second.Reserved));
     }
 
     [Fact]
-    public void Take_ClockBehindTheLastWriter_TakesNothingEarlierThanItWould()
+    public void Admit_ClockBehindTheLastWriter_StampsNothingEarlierThanTheOthersDid()
     {
         var quota = new SendQuota(30, 1_800);
-        var taken = quota.Take(default, Start, wanted: 1);
+        var taken = quota.Admit(default, Start, callers: 1);
 
-        // An instance whose clock reads five seconds earlier sees the debt five seconds larger.
-        var behind = quota.Take(taken.State, Start.AddSeconds(-5), wanted: 1);
+        // An instance whose clock reads five seconds earlier is reserved the same next token, in its own future.
+        var behind = quota.Admit(taken.State, Start.AddSeconds(-5), callers: 1);
 
         Assert.Equal(0, behind.Granted);
-        Assert.Equal(TimeSpan.FromTicks(quota.PerMinute.Interval) + TimeSpan.FromSeconds(5), behind.RetryAfter);
+        Assert.Equal(Start.AddTicks(quota.PerMinute.Interval), Assert.Single(behind.Reserved));
     }
 
     [Fact]
-    public void Pause_RefusesEveryTakeUntilThen_AndAShorterPauseDoesNotShortenIt()
+    public void Pause_ReservesNothingBeforeItEnds_AndAShorterPauseDoesNotShortenIt()
     {
-        var quota = new SendQuota(30, 100);
+        var quota = new SendQuota(30, 1_800);
         var paused = SendQuota.Pause(default, Start.AddSeconds(90));
         paused = SendQuota.Pause(paused, Start.AddSeconds(10));
 
-        var during = quota.Take(paused, Start.AddSeconds(30), wanted: 1);
-        var after = quota.Take(paused, Start.AddSeconds(90), wanted: 1);
+        var during = quota.Admit(paused, Start.AddSeconds(30), callers: 2);
+        var after = quota.Admit(paused, Start.AddSeconds(90), callers: 1);
 
-        Assert.Equal((0, TimeSpan.FromSeconds(60)), (during.Granted, during.RetryAfter));
+        Assert.Equal(0, during.Granted);
+        Assert.Equal([Start.AddSeconds(90), Start.AddSeconds(90).AddTicks(quota.PerMinute.Interval)], during.Reserved);
         Assert.Equal(1, after.Granted);
     }
 
     [Fact]
-    public void PromiseSlots_AfterRetryAfterAndOneSpacingAfterTheLastPromise()
+    public void CanSpendReservation_FromItsSlotForOneLeaseLifetime()
     {
-        var quota = new SendQuota(30, 100);
-
-        var (last, first) = quota.PromiseSlots(0, Start, TimeSpan.FromSeconds(5), count: 3);
-        var (_, next) = quota.PromiseSlots(last, Start, TimeSpan.FromSeconds(1), count: 1);
-
-        Assert.Equal([Start.AddSeconds(5), Start.AddSeconds(5) + quota.SlotSpacing, Start.AddSeconds(5) + (2 * quota.SlotSpacing)], first);
-        Assert.Equal(first[^1] + quota.SlotSpacing, Assert.Single(next));
-        Assert.Equal(TimeSpan.FromTicks(quota.PerHour.Interval), quota.SlotSpacing);
-    }
-
-    [Theory]
-    [InlineData(100, 6_000)]
-    [InlineData(30, 100)]
-    public void PromiseSlots_BacklogRefusedAtOnceInGroups_EachComesBackToAToken(int perMinute, int perHour)
-    {
-        // 500 sends refused at the same instant by several instances, each promising slots for a group of them: at
-        // its slot each must get a token, so the backlog drains at the refill rate with one deferral per send.
-        var quota = new SendQuota(perMinute, perHour);
-        var state = quota.Take(default, Start, quota.MaxLease).State;
-        var refused = quota.Take(state, Start, 1);
-        Assert.Equal(0, refused.Granted);
-        var slots = new List<DateTimeOffset>();
-        var last = 0L;
-        int[] groups = [1, 16, 3, 16, 7];
-        for (var g = 0; slots.Count < 500; g++)
-        {
-            (last, var promised) = quota.PromiseSlots(last, Start, refused.RetryAfter, groups[g % groups.Length]);
-            slots.AddRange(promised);
-        }
-
-        var granted = new List<DateTimeOffset>();
-        foreach (var slot in slots.Take(500))
-        {
-            var take = quota.Take(state, slot, 1);
-            Assert.True(take.Granted == 1, $"refused at its slot {slot:O}, {take.RetryAfter} early");
-            state = take.State;
-            granted.Add(slot);
-        }
-
-        Assert.InRange(MaxInWindow(granted, TimeSpan.FromMinutes(1)), 1, perMinute);
-        Assert.InRange(MaxInWindow(granted, TimeSpan.FromHours(1)), 1, perHour);
+        Assert.False(SendQuota.CanSpendReservation(Start, Start.AddTicks(-1)));
+        Assert.True(SendQuota.CanSpendReservation(Start, Start));
+        Assert.True(SendQuota.CanSpendReservation(Start, Start + SendQuota.LeaseLifetime - TimeSpan.FromTicks(1)));
+        Assert.False(SendQuota.CanSpendReservation(Start, Start + SendQuota.LeaseLifetime));
     }
 
     [Fact]
@@ -147,22 +142,21 @@ public sealed class SendQuotaTests
     }
 
     [Fact]
-    public void Lease_NextTakeSize_CallersWaitingOrHalfTheRecentSpends_AtMostMaxLease()
+    public void Lease_PrefetchFor_HalfTheRecentSpendsLessTheCallers_AtMostMaxLease()
     {
-        var lease = new SendTokenLease(maxLease: 8);
-        Assert.Equal(1, lease.NextTakeSize(waiting: 1, Start));
-        Assert.Equal(3, lease.NextTakeSize(waiting: 3, Start));
-        Assert.Equal(8, lease.NextTakeSize(waiting: 40, Start));
+        var lease = new SendTokenLease(maxLease: 4);
+        Assert.Equal(0, lease.PrefetchFor(callers: 1, Start));
 
         for (var i = 0; i < 10; i++)
         {
             lease.RecordSpend(Start.AddMilliseconds(100 * i));
         }
 
-        Assert.Equal(5, lease.NextTakeSize(waiting: 1, Start.AddSeconds(1)));
+        Assert.Equal(3, lease.PrefetchFor(callers: 1, Start.AddSeconds(1)));
+        Assert.Equal(0, lease.PrefetchFor(callers: 6, Start.AddSeconds(1)));
 
         // Spends older than one lease lifetime no longer count.
-        Assert.Equal(1, lease.NextTakeSize(waiting: 1, Start.AddSeconds(3)));
+        Assert.Equal(0, lease.PrefetchFor(callers: 1, Start.AddSeconds(3)));
     }
 
     [Theory]
@@ -180,15 +174,20 @@ public sealed class SendQuotaTests
     }
 
     /// <summary>
-    /// Instances with clocks spread over the skew allowance, each taking as many tokens as it may whenever it may, and
-    /// spending every leased token at the last instant its lease allows. Returns the spends in real time, sorted.
+    /// Instances with clocks spread over the skew allowance, each asking for a token (and as many more as are free)
+    /// whenever it may. Every <paramref name="lateEvery"/>th token, granted or reserved, is spent at the last instant
+    /// it may be (a reserved one by the instance whose clock is furthest behind), every other one at the first (a
+    /// reserved one by the instance furthest ahead). Returns the spends in real time, sorted, and the end of the run.
     /// </summary>
-    private static List<DateTimeOffset> GreedyFleet(SendQuota quota, int instances, TimeSpan duration)
+    private static (List<DateTimeOffset> Spends, DateTimeOffset End) GreedyFleet(SendQuota quota, int instances, TimeSpan duration, int lateEvery)
     {
-        var offsets = Enumerable.Range(0, instances).Select(i => SendQuota.ClockSkewAllowance * i / (instances - 1) - (SendQuota.ClockSkewAllowance / 2)).ToArray();
+        var skew = SendQuota.ClockSkewAllowance;
+        var offsets = Enumerable.Range(0, instances).Select(i => (skew * i / (instances - 1)) - (skew / 2)).ToArray();
         var nextTry = Enumerable.Repeat(Start, instances).ToArray();
+        var last = SendQuota.LeaseLifetime - TimeSpan.FromTicks(1);
         var state = default(SendQuotaState);
         var spends = new List<DateTimeOffset>();
+        var tokens = 0L;
         var end = Start + duration;
         while (true)
         {
@@ -200,20 +199,22 @@ public sealed class SendQuotaTests
             }
 
             var local = real + offsets[i];
-            var take = quota.Take(state, local, quota.MaxLease);
-            if (take.Granted == 0)
+            var admission = quota.Admit(state, local, callers: 1, prefetch: quota.MaxLease - 1);
+            state = admission.State;
+            for (var g = 0; g < admission.Granted; g++)
             {
-                nextTry[i] = real + take.RetryAfter;
-                continue;
+                spends.Add(tokens++ % lateEvery == 0 ? local + last - offsets[i] : real);
             }
 
-            state = take.State;
-            var lastMoment = local + SendQuota.LeaseLifetime - TimeSpan.FromTicks(1) - offsets[i];
-            spends.AddRange(Enumerable.Repeat(lastMoment, take.Granted));
+            foreach (var slot in admission.Reserved)
+            {
+                spends.Add(tokens++ % lateEvery == 0 ? slot + last + (skew / 2) : slot - (skew / 2));
+                nextTry[i] = slot - offsets[i];
+            }
         }
 
         spends.Sort();
-        return spends;
+        return (spends, end);
     }
 
     private static int MaxInWindow(List<DateTimeOffset> sorted, TimeSpan window)
