@@ -6,16 +6,18 @@ using CustomerSuccess.Functions.Storage;
 namespace CustomerSuccess.Functions.Lifecycle;
 
 /// <summary>
-/// Whether a send may go now; if not, when to come back, and whether that instant is <see cref="Reserved"/> for it
-/// (it then sends without asking again if it arrives within <see cref="SendQuota.LeaseLifetime"/> of it).
+/// Whether a send may go now, and then the instant by which it must be handed to the email provider (<see cref="SpendBy"/>:
+/// its token's stamp plus <see cref="SendQuota.LeaseLifetime"/>; later it is not sent on this token). If not, when to
+/// come back, and whether that instant is <see cref="Reserved"/> for it (it then sends without asking again if it
+/// arrives within a lease lifetime of it).
 /// </summary>
-public readonly record struct SendPermit(bool Granted, DateTimeOffset ComeBackAt, bool Reserved)
+public readonly record struct SendPermit(bool Granted, DateTimeOffset ComeBackAt, bool Reserved, DateTimeOffset SpendBy)
 {
-    public static SendPermit Grant { get; } = new(true, default, false);
+    public static SendPermit GrantUntil(DateTimeOffset spendBy) => new(true, default, false, spendBy);
 
-    public static SendPermit ReservedFor(DateTimeOffset slot) => new(false, slot, true);
+    public static SendPermit ReservedFor(DateTimeOffset slot) => new(false, slot, true, default);
 
-    public static SendPermit RetryAt(DateTimeOffset at) => new(false, at, false);
+    public static SendPermit RetryAt(DateTimeOffset at) => new(false, at, false, default);
 }
 
 /// <summary>The lifecycle send quota as the send processor uses it: one quota for every instance of the app.</summary>
@@ -23,8 +25,8 @@ public interface ISendRateLimiter
 {
     /// <summary>
     /// Admits one send now, or reserves it the next free token (<see cref="SendPermit.Reserved"/>). A send that comes
-    /// back with its <paramref name="reservedSlot"/> in time is admitted without a round trip. Never admits on a
-    /// storage failure (it throws).
+    /// back with its <paramref name="reservedSlot"/> in time is admitted without a round trip. An admitted send goes to
+    /// the provider before <see cref="SendPermit.SpendBy"/> or not on this permit. Never admits on a storage failure (it throws).
     /// </summary>
     ValueTask<SendPermit> AdmitAsync(DateTimeOffset? reservedSlot, CancellationToken cancellationToken);
 
@@ -94,6 +96,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
     private long _roundTrips;
     private long _conflicts;
     private long _lateReservations;
+    private long _outlivedGrants;
 
     public FleetSendRateLimiter(AppTables tables, LifecycleOptions options, TimeProvider time, ILogger<FleetSendRateLimiter> logger)
     {
@@ -116,6 +119,21 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
     /// <summary>Sends that came back after their reservation's lifetime and had to be admitted again.</summary>
     public long LateReservations => Interlocked.Read(ref _lateReservations);
 
+    /// <summary>
+    /// Tokens this instance took and could not spend in time: leased ones that expired, granted ones whose decision
+    /// came back after the lease lifetime (late reservations are counted in <see cref="LateReservations"/>).
+    /// </summary>
+    public long LostTokens
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lease.Lost + Interlocked.Read(ref _outlivedGrants);
+            }
+        }
+    }
+
     public async ValueTask<SendPermit> AdmitAsync(DateTimeOffset? reservedSlot, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -132,7 +150,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
                 if (SendQuota.CanSpendReservation(due, now))
                 {
                     _lease.RecordSpend(now);
-                    return SendPermit.Grant;
+                    return SendPermit.GrantUntil(due + SendQuota.LeaseLifetime);
                 }
 
                 Interlocked.Increment(ref _lateReservations);
@@ -140,7 +158,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
 
             if (_lease.TryTake(now))
             {
-                return SendPermit.Grant;
+                return SendPermit.GrantUntil(_lease.ExpiresAt);
             }
         }
 
@@ -150,7 +168,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
             var now = _time.GetUtcNow();
             if (granted && now < decidedAt + SendQuota.LeaseLifetime)
             {
-                return SendPermit.Grant;
+                return SendPermit.GrantUntil(decidedAt + SendQuota.LeaseLifetime);
             }
 
             if (!granted && slot is null)
@@ -167,10 +185,19 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
             if (slot is { } due && SendQuota.CanSpendReservation(due, now))
             {
                 // Its slot came while the decision travelled.
-                return SendPermit.Grant;
+                return SendPermit.GrantUntil(due + SendQuota.LeaseLifetime);
             }
 
             // The round trip outlived the token it brought: that token is dropped rather than spent late.
+            if (granted)
+            {
+                Interlocked.Increment(ref _outlivedGrants);
+            }
+            else
+            {
+                Interlocked.Increment(ref _lateReservations);
+            }
+
             Log.DecisionOutlived(_logger, now - (slot ?? decidedAt));
         }
 

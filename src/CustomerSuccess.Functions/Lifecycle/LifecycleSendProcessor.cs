@@ -138,25 +138,32 @@ public sealed partial class LifecycleSendProcessor
         var permit = await _rate.AdmitAsync(message.RateSlot, cancellationToken);
         if (!permit.Granted)
         {
-            // The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries
-            // the slot, and sends without asking again when the queue delivers it then.
-            return await DeferAsync(message with { RateSlot = permit.Reserved ? permit.ComeBackAt : null }, permit.ComeBackAt, "rate limit", cancellationToken);
+            return await DeferForQuotaAsync(message, permit, cancellationToken);
         }
 
         var unsubscribeUrl = _unsubscribe.LinkFor(contact!.ContactId);
         var rendered = _templates.Render(message.Sequence, message.Step, facts!, contact, unsubscribeUrl);
-        var result = await _email.SendAsync(
-            new EmailMessage
+        var email = new EmailMessage
+        {
+            OperationId = message.SendId,
+            To = contact.Email,
+            Subject = rendered.Subject,
+            Html = rendered.Html,
+            PlainText = rendered.PlainText,
+            Headers = _unsubscribe.HeadersFor(contact.ContactId),
+            Category = "lifecycle/" + message.Sequence + "/" + message.Step,
+        };
+        if (_time.GetUtcNow() >= permit.SpendBy)
+        {
+            // Rendering outlasted the token (spent within a lease lifetime of its stamp or not at all): ask once more.
+            permit = await _rate.AdmitAsync(null, cancellationToken);
+            if (!permit.Granted)
             {
-                OperationId = message.SendId,
-                To = contact.Email,
-                Subject = rendered.Subject,
-                Html = rendered.Html,
-                PlainText = rendered.PlainText,
-                Headers = _unsubscribe.HeadersFor(contact.ContactId),
-                Category = "lifecycle/" + message.Sequence + "/" + message.Step,
-            },
-            cancellationToken);
+                return await DeferForQuotaAsync(message, permit, cancellationToken);
+            }
+        }
+
+        var result = await _email.SendAsync(email, cancellationToken);
 
         switch (result.Status)
         {
@@ -174,6 +181,11 @@ public sealed partial class LifecycleSendProcessor
                 return new LifecycleSendResult(LifecycleSendOutcome.Rejected, result.Error);
         }
     }
+
+    /// <summary>The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries
+    /// the slot, and sends without asking again when the queue delivers it then.</summary>
+    private Task<LifecycleSendResult> DeferForQuotaAsync(LifecycleSendMessage message, SendPermit permit, CancellationToken cancellationToken) =>
+        DeferAsync(message with { RateSlot = permit.Reserved ? permit.ComeBackAt : null }, permit.ComeBackAt, "rate limit", cancellationToken);
 
     private async Task<LifecycleSendResult> DeferAsync(LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken)
     {

@@ -151,6 +151,12 @@ public sealed class SendTokenLease(int maxLease)
     private long _expiresAt;
 
     /// <summary>Spends one leased token if one is left and the lease has not expired.</summary>
+    /// <summary>Leased tokens that expired, or were dropped, unspent.</summary>
+    public long Lost { get; private set; }
+
+    /// <summary>Until when the tokens held may be spent.</summary>
+    public DateTimeOffset ExpiresAt => new(_expiresAt, TimeSpan.Zero);
+
     public bool TryTake(DateTimeOffset now)
     {
         if (_count > 0 && now.UtcTicks < _expiresAt)
@@ -160,7 +166,7 @@ public sealed class SendTokenLease(int maxLease)
             return true;
         }
 
-        _count = 0;
+        Drop();
         return false;
     }
 
@@ -169,6 +175,7 @@ public sealed class SendTokenLease(int maxLease)
     public void Hold(int count, DateTimeOffset requestedAt)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Drop();
         _count = count;
         _expiresAt = (requestedAt + SendQuota.LeaseLifetime).UtcTicks;
     }
@@ -176,7 +183,11 @@ public sealed class SendTokenLease(int maxLease)
     /// <summary>Counts a send this instance made with a token it did not lease (granted to the caller, or reserved).</summary>
     public void RecordSpend(DateTimeOffset now) => _recentSpends.Enqueue(now.UtcTicks);
 
-    public void Drop() => _count = 0;
+    public void Drop()
+    {
+        Lost += _count;
+        _count = 0;
+    }
 
     /// <summary>
     /// Tokens to ask for beyond the <paramref name="callers"/> waiting now: half of what this instance spent during the

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
@@ -36,61 +34,51 @@ internal static class HealthRecomputeLoad
         var asOf = new DateTimeOffset(2026, 6, 30, 12, 0, 0, TimeSpan.Zero);
         var today = DateOnly.FromDateTime(asOf.UtcDateTime);
 
-        var port = FreePort();
-        using var azurite = StartAzurite(port);
-        try
+        using var azurite = await LocalAzurite.StartAsync();
+        var connection = azurite.ConnectionString;
+        // In-memory Azurite slows down as a table passes a few hundred thousand rows; a batch can then take longer
+        // than the app's 5 s network timeout, which would measure the emulator's limit instead of the recompute.
+        var clientOptions = new RestTableClientOptions();
+        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
+        var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
+
+        await using var memory = PeakWorkingSet.Start();
+        var seed = Stopwatch.StartNew();
+        await SeedAsync(store, accounts, today);
+        Console.WriteLine($"seeded {accounts:N0} accounts x 30 days in {seed.Elapsed.TotalSeconds:F1} s (peak working set while seeding {memory.TakePeakMegabytes()} MB)");
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // hand seeding's memory back to the OS
+        memory.TakePeakMegabytes();
+
+        var floor = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
+        floor.Stop();
+        Console.WriteLine($"storage floor (first pass): {floor.Elapsed.TotalSeconds:F1} s (peak working set {memory.TakePeakMegabytes()} MB)");
+
+        var options = new HealthOptions { ShardCount = shards, PageSize = 100 };
+        var recompute = new HealthRecompute(store, new AccountSignalReader(store), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
+        var full = Stopwatch.StartNew();
+        await recompute.StartRunAsync(asOf, default);
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) =>
+            await recompute.ScoreShardAsync(new HealthShardMessage(HealthRecompute.RunIdFor(asOf), shard, shards, asOf), ct));
+        full.Stop();
+        var summary = await recompute.TryCompleteRunAsync(HealthRecompute.RunIdFor(asOf), default);
+        Console.WriteLine($"run: {summary?.AccountsScored:N0} accounts scored, {summary?.Failures} failures, completed {summary?.Completed}");
+        Console.WriteLine($"full recompute: {full.Elapsed.TotalSeconds:F1} s ({full.Elapsed / floor.Elapsed:F2}x the first floor pass)");
+        Console.WriteLine($"peak working set during the recompute: {memory.TakePeakMegabytes()} MB");
+
+        if (!secondFloorPass)
         {
-            await WaitForPortAsync(port);
-            // Azurite's well-known development key (public, documented; not a secret).
-            var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-            // In-memory Azurite slows down as a table passes a few hundred thousand rows; a batch can then take longer
-            // than the app's 5 s network timeout, which would measure the emulator's limit instead of the recompute.
-            var clientOptions = new RestTableClientOptions();
-            clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
-            var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
-
-            await using var memory = PeakWorkingSet.Start();
-            var seed = Stopwatch.StartNew();
-            await SeedAsync(store, accounts, today);
-            Console.WriteLine($"seeded {accounts:N0} accounts x 30 days in {seed.Elapsed.TotalSeconds:F1} s (peak working set while seeding {memory.TakePeakMegabytes()} MB)");
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // hand seeding's memory back to the OS
-            memory.TakePeakMegabytes();
-
-            var floor = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
-            floor.Stop();
-            Console.WriteLine($"storage floor (first pass): {floor.Elapsed.TotalSeconds:F1} s (peak working set {memory.TakePeakMegabytes()} MB)");
-
-            var options = new HealthOptions { ShardCount = shards, PageSize = 100 };
-            var recompute = new HealthRecompute(store, new AccountSignalReader(store), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
-            var full = Stopwatch.StartNew();
-            await recompute.StartRunAsync(asOf, default);
-            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) =>
-                await recompute.ScoreShardAsync(new HealthShardMessage(HealthRecompute.RunIdFor(asOf), shard, shards, asOf), ct));
-            full.Stop();
-            var summary = await recompute.TryCompleteRunAsync(HealthRecompute.RunIdFor(asOf), default);
-            Console.WriteLine($"run: {summary?.AccountsScored:N0} accounts scored, {summary?.Failures} failures, completed {summary?.Completed}");
-            Console.WriteLine($"full recompute: {full.Elapsed.TotalSeconds:F1} s ({full.Elapsed / floor.Elapsed:F2}x the first floor pass)");
-            Console.WriteLine($"peak working set during the recompute: {memory.TakePeakMegabytes()} MB");
-
-            if (!secondFloorPass)
-            {
-                return 0;
-            }
-
-            // The floor again, for the steady state: it upserts rows that exist, as every recompute after the first does.
-            var floorAgain = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
-            floorAgain.Stop();
-            using var self = Process.GetCurrentProcess();
-            Console.WriteLine($"storage floor (second pass, upserting rows that exist): {floorAgain.Elapsed.TotalSeconds:F1} s");
-            Console.WriteLine($"peak working set: {self.PeakWorkingSet64 / (1024 * 1024)} MB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MB; max GC heap seen {GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} MB");
             return 0;
         }
-        finally
-        {
-            azurite.Kill(entireProcessTree: true);
-        }
+
+        // The floor again, for the steady state: it upserts rows that exist, as every recompute after the first does.
+        var floorAgain = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
+        floorAgain.Stop();
+        using var self = Process.GetCurrentProcess();
+        Console.WriteLine($"storage floor (second pass, upserting rows that exist): {floorAgain.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"peak working set: {self.PeakWorkingSet64 / (1024 * 1024)} MB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MB; max GC heap seen {GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} MB");
+        return 0;
     }
 
     private static async Task SeedAsync(RestTableStore store, int accounts, DateOnly today)
@@ -327,54 +315,5 @@ internal static class HealthRecomputeLoad
     private sealed class NullPublisher : IMessagePublisher
     {
         public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default) => Task.CompletedTask;
-    }
-
-    private static Process StartAzurite(int port)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CustomerSuccess.Functions.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var root = dir?.FullName ?? throw new InvalidOperationException("repo root not found");
-        var psi = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        foreach (var a in new[] { Path.Combine(root, "node_modules", "azurite", "dist", "src", "table", "main.js"), "--tableHost", "127.0.0.1", "--tablePort", port.ToString(CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start Azurite");
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                await c.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new TimeoutException("Azurite did not start");
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -18,12 +18,12 @@ internal sealed class InProcessSendQuota(SendQuota quota, TimeProvider time) : I
             var now = time.GetUtcNow();
             if (reservedSlot is { } slot && (now < slot || SendQuota.CanSpendReservation(slot, now)))
             {
-                return ValueTask.FromResult(now < slot ? SendPermit.ReservedFor(slot) : SendPermit.Grant);
+                return ValueTask.FromResult(now < slot ? SendPermit.ReservedFor(slot) : SendPermit.GrantUntil(slot + SendQuota.LeaseLifetime));
             }
 
             var admission = quota.Admit(_state, now, 1);
             _state = admission.State;
-            return ValueTask.FromResult(admission.Granted == 1 ? SendPermit.Grant : SendPermit.ReservedFor(admission.Reserved[0]));
+            return ValueTask.FromResult(admission.Granted == 1 ? SendPermit.GrantUntil(now + SendQuota.LeaseLifetime) : SendPermit.ReservedFor(admission.Reserved[0]));
         }
     }
 

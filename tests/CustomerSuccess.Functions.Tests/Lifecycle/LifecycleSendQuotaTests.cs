@@ -79,10 +79,26 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
         b.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 
-    private (LifecycleSendProcessor Processor, FleetSendRateLimiter Limiter, Mock<IEmailSender> Email, List<OutgoingMessage> Published) Instance(EmailSendResult? result = null)
+    [Fact]
+    public async Task Send_RenderingOutlastsTheToken_AsksAgainInsteadOfSendingLate()
     {
-        var limiter = new FleetSendRateLimiter(AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName), _options, _time, NullLogger<FleetSendRateLimiter>.Instance);
-        _limiters.Add(limiter);
+        var limiter = new Mock<ISendRateLimiter>();
+        limiter.SetupSequence(l => l.AdmitAsync(null, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(SendPermit.GrantUntil(Now)) // to be handed to the provider before now: too late already
+            .ReturnsAsync(SendPermit.ReservedFor(Now.AddSeconds(5)));
+        var a = Instance(limiter: limiter.Object);
+
+        var result = await a.Processor.ProcessAsync(Message("ana@shop.example"), default);
+
+        Assert.Equal((LifecycleSendOutcome.Deferred, "rate limit", Now.AddSeconds(5)), (result.Outcome, result.Reason, result.NotBefore));
+        Assert.Equal(Now.AddSeconds(5), LifecycleSendProcessor.Parse(Assert.Single(a.Published).Body)!.RateSlot);
+        a.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    private (LifecycleSendProcessor Processor, FleetSendRateLimiter Limiter, Mock<IEmailSender> Email, List<OutgoingMessage> Published) Instance(EmailSendResult? result = null, ISendRateLimiter? limiter = null)
+    {
+        var shared = new FleetSendRateLimiter(AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName), _options, _time, NullLogger<FleetSendRateLimiter>.Instance);
+        _limiters.Add(shared);
 
         var store = new Mock<ILifecycleStore>();
         store.Setup(s => s.GetEnrollmentAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
@@ -112,14 +128,14 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
             facts.Object,
             new LifecycleSequenceEngine(_options),
             new SendCapPolicy(_options),
-            limiter,
+            limiter ?? shared,
             new LifecycleTemplateRenderer(LifecycleTemplateRenderer.DefaultRoot),
             new UnsubscribeLinkSigner(_options),
             email.Object,
             publisher.Object,
             _time,
             NullLogger<LifecycleSendProcessor>.Instance);
-        return (processor, limiter, email, published);
+        return (processor, shared, email, published);
     }
 
     private static LifecycleContact Contact(string address) => new(LifecycleContactId.For(address), address, "Pat");
