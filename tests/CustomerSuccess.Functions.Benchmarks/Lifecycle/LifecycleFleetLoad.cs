@@ -77,18 +77,7 @@ internal static class LifecycleFleetLoad
         var queue = new ScheduledQueue();
         var email = new AcceptingEmailSender(clock);
         var facts = new BacklogFacts(backlog, start, prefix: $"p{index}_");
-        var processor = new LifecycleSendProcessor(
-            new MemoryLifecycleStore(start),
-            facts,
-            new LifecycleSequenceEngine(options),
-            new SendCapPolicy(options),
-            limiter,
-            new LifecycleTemplateRenderer(LifecycleLoadKit.TemplateRoot()),
-            new UnsubscribeLinkSigner(options),
-            email,
-            queue,
-            clock,
-            NullLogger<LifecycleSendProcessor>.Instance);
+        var processor = LifecycleLoadKit.Processor(options, limiter, facts, email, queue, clock, start);
 
         var wait = start - clock.GetUtcNow();
         if (wait > TimeSpan.Zero)

@@ -3,6 +3,7 @@ using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.Messaging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerSuccess.Functions.Benchmarks.Lifecycle;
 
@@ -19,6 +20,21 @@ internal static class LifecycleLoadKit
         UnsubscribeBaseUrl = new Uri("https://cs.example.com/api/lifecycle/unsubscribe"),
         UnsubscribeSigningKey = "benchmark-only-key-0123456789abcdef0123456789",
     };
+
+    /// <summary>The real send processor over the in-memory ledger, with the given quota, facts, sender and queue.</summary>
+    public static LifecycleSendProcessor Processor(LifecycleOptions options, ISendRateLimiter quota, ILifecycleFactsSource facts, IEmailSender email, IMessagePublisher queue, TimeProvider clock, DateTimeOffset enrolledAt) =>
+        new(
+            new MemoryLifecycleStore(enrolledAt),
+            facts,
+            new LifecycleSequenceEngine(options),
+            new SendCapPolicy(options),
+            quota,
+            new LifecycleTemplateRenderer(TemplateRoot()),
+            new UnsubscribeLinkSigner(options),
+            email,
+            queue,
+            clock,
+            NullLogger<LifecycleSendProcessor>.Instance);
 
     public static string TemplateRoot() => Directory.Exists(LifecycleTemplateRenderer.DefaultRoot)
         ? LifecycleTemplateRenderer.DefaultRoot

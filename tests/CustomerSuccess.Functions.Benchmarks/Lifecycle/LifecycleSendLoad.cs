@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerSuccess.Functions.Benchmarks.Lifecycle;
 
@@ -31,18 +30,7 @@ internal static class LifecycleSendLoad
         var queue = new ScheduledQueue();
         var email = new AcceptingEmailSender(clock);
         var facts = new BacklogFacts(sends, clock.GetUtcNow());
-        var processor = new LifecycleSendProcessor(
-            new MemoryLifecycleStore(clock.GetUtcNow()),
-            facts,
-            new LifecycleSequenceEngine(options),
-            new SendCapPolicy(options),
-            new InProcessSendQuota(new SendQuota(options), clock),
-            new LifecycleTemplateRenderer(LifecycleLoadKit.TemplateRoot()),
-            new UnsubscribeLinkSigner(options),
-            email,
-            queue,
-            clock,
-            NullLogger<LifecycleSendProcessor>.Instance);
+        var processor = LifecycleLoadKit.Processor(options, new InProcessSendQuota(new SendQuota(options), clock), facts, email, queue, clock, clock.GetUtcNow());
 
         var now = clock.GetUtcNow();
         foreach (var message in facts.Backlog())

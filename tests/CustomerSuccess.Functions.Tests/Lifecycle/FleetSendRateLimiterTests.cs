@@ -72,7 +72,7 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
 
         Assert.Equal(debited, stamps.Count);
         Assert.Equal(reservations.Count, reservations.Distinct().Count());
-        Assert.InRange(MaxStampsWithin(stamps, interval), 1, quota.PerMinute.Capacity);
+        Assert.InRange(SendQuotaTests.MaxInWindow([.. stamps.Order()], interval), 1, quota.PerMinute.Capacity);
         Assert.True(stamps.Count > 12 * 40, $"only {stamps.Count} of {12 * 48} callers admitted");
         Assert.True(limiters.Sum(l => l.Conflicts) > 0, "the instances never raced for the row");
     }
@@ -203,23 +203,4 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
 
     private Task<SendQuotaRow?> RowAsync() =>
         AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName)[FleetSendRateLimiter.TableName].GetAsync<SendQuotaRow>(_scope, "quota");
-
-    /// <summary>Most stamps in any window of one <paramref name="interval"/>, half open.</summary>
-    private static int MaxStampsWithin(List<DateTimeOffset> stamps, TimeSpan interval)
-    {
-        var sorted = stamps.Order().ToList();
-        var max = 0;
-        var left = 0;
-        for (var right = 0; right < sorted.Count; right++)
-        {
-            while (sorted[right] - sorted[left] >= interval)
-            {
-                left++;
-            }
-
-            max = Math.Max(max, right - left + 1);
-        }
-
-        return max;
-    }
 }

@@ -217,7 +217,8 @@ public sealed class SendQuotaTests
         return (spends, end);
     }
 
-    private static int MaxInWindow(List<DateTimeOffset> sorted, TimeSpan window)
+    /// <summary>Most of the sorted instants in any half-open window of length <paramref name="window"/>.</summary>
+    internal static int MaxInWindow(List<DateTimeOffset> sorted, TimeSpan window)
     {
         var max = 0;
         var left = 0;
