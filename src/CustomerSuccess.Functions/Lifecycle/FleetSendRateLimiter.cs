@@ -97,6 +97,7 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
     private long _conflicts;
     private long _lateReservations;
     private long _outlivedGrants;
+    private long _abandonedReservations;
 
     public FleetSendRateLimiter(AppTables tables, LifecycleOptions options, TimeProvider time, ILogger<FleetSendRateLimiter> logger)
     {
@@ -121,7 +122,8 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
 
     /// <summary>
     /// Tokens this instance took and could not spend in time: leased ones that expired, granted ones whose decision
-    /// came back after the lease lifetime (late reservations are counted in <see cref="LateReservations"/>).
+    /// came back after the lease lifetime, reservations delivered further ahead of their slot than clocks may differ
+    /// (late reservations are counted in <see cref="LateReservations"/>).
     /// </summary>
     public long LostTokens
     {
@@ -129,22 +131,44 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
         {
             lock (_gate)
             {
-                return _lease.Lost + Interlocked.Read(ref _outlivedGrants);
+                return _lease.Lost + Interlocked.Read(ref _outlivedGrants) + Interlocked.Read(ref _abandonedReservations);
             }
         }
     }
 
     public async ValueTask<SendPermit> AdmitAsync(DateTimeOffset? reservedSlot, CancellationToken cancellationToken)
     {
+        if (reservedSlot is { } turn && _time.GetUtcNow() is var early && early < turn)
+        {
+            if (turn - early <= SendQuota.ClockSkewAllowance)
+            {
+                // Delivered on time by the broker, but another instance stamped the slot and this clock reads a little
+                // behind its clock: wait for the slot here (deferring again to the same instant would reuse the message
+                // id, which duplicate detection drops).
+                await Task.Delay(turn - early, _time, cancellationToken);
+                lock (_gate)
+                {
+                    if (_time.GetUtcNow() >= _pausedUntil)
+                    {
+                        _lease.RecordSpend(turn);
+                        return SendPermit.GrantUntil(turn + SendQuota.LeaseLifetime);
+                    }
+                }
+            }
+            else
+            {
+                // Earlier than clocks may differ: a clock to fix, said loudly. The reservation is given up (a token
+                // nobody spends, never one spent early) and the send asks afresh rather than failing into dead letters.
+                Interlocked.Increment(ref _abandonedReservations);
+                Log.ReservationTooEarly(_logger, turn - early);
+            }
+
+            reservedSlot = null;
+        }
+
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            if (reservedSlot is { } slot && now < slot)
-            {
-                // Delivered before its turn (a broker never does this for a scheduled message): keep the turn.
-                return SendPermit.ReservedFor(slot);
-            }
-
             if (reservedSlot is { } due && now >= _pausedUntil)
             {
                 if (SendQuota.CanSpendReservation(due, now))
@@ -375,6 +399,9 @@ public sealed partial class FleetSendRateLimiter : ISendRateLimiter, IDisposable
 
         [LoggerMessage(302, LogLevel.Information, "Lifecycle send quota: a decision came back {Late} after its token's stamp, past the lease lifetime; decided again")]
         public static partial void DecisionOutlived(ILogger logger, TimeSpan late);
+
+        [LoggerMessage(303, LogLevel.Warning, "Lifecycle send quota: a reserved send arrived {Early} before its slot, more than instance clocks may differ; check this instance's clock. The reservation is given up and the send asks again")]
+        public static partial void ReservationTooEarly(ILogger logger, TimeSpan early);
     }
 }
 

@@ -132,6 +132,42 @@ public sealed class FleetSendRateLimiterTests(AzuriteFixture azurite) : IDisposa
     }
 
     [Fact]
+    public async Task Admit_ReservedSendOnAClockSlightlyBehind_WaitsForItsSlotAndSends()
+    {
+        // The broker delivers at the slot by its clock; an instance whose clock reads a little earlier than the one that
+        // stamped the slot waits for it rather than deferring to the same instant (that message id would be dropped).
+        var quota = new SendQuota(30, 1_800);
+        var limiter = Limiter(quota);
+        Assert.True((await limiter.AdmitAsync(null, default)).Granted);
+        var reserved = await limiter.AdmitAsync(null, default);
+        var trips = limiter.RoundTrips;
+
+        _time.SetUtcNow(reserved.ComeBackAt - TimeSpan.FromMilliseconds(100));
+        var slightlyBehind = await limiter.AdmitAsync(reserved.ComeBackAt, default);
+
+        Assert.Equal(SendPermit.GrantUntil(reserved.ComeBackAt + SendQuota.LeaseLifetime), slightlyBehind);
+        Assert.Equal(trips, limiter.RoundTrips);
+        Assert.Equal(0, limiter.LostTokens);
+    }
+
+    [Fact]
+    public async Task Admit_ReservedSendFarAheadOfItsSlot_GivesTheSlotUpAndIsReservedAgainBehindTheQueue()
+    {
+        // Further ahead than clocks may differ: never spent early, and not failed into dead letters either.
+        var quota = new SendQuota(30, 1_800);
+        var interval = TimeSpan.FromTicks(quota.PerMinute.Interval);
+        var limiter = Limiter(quota);
+        Assert.True((await limiter.AdmitAsync(null, default)).Granted);
+        var reserved = await limiter.AdmitAsync(null, default);
+
+        _time.SetUtcNow(reserved.ComeBackAt - SendQuota.ClockSkewAllowance - TimeSpan.FromMilliseconds(1));
+        var early = await limiter.AdmitAsync(reserved.ComeBackAt, default);
+
+        Assert.Equal(SendPermit.ReservedFor(reserved.ComeBackAt + interval), early);
+        Assert.Equal(1, limiter.LostTokens);
+    }
+
+    [Fact]
     public async Task PauseUntil_OnOneInstance_OtherInstancesReserveNothingBeforeItEnds()
     {
         var quota = new SendQuota(30, 100);
