@@ -15,6 +15,7 @@ internal static class LifecycleExtensions
 {
     public const string SchedulerFunction = "LifecycleScheduler";
     public const string SendFunction = "LifecycleSend";
+    public const string ReservedSendFunction = "LifecycleSendReserved";
     private const string UnsubscribeRoute = "/api/lifecycle/unsubscribe";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -103,7 +104,7 @@ internal static class LifecycleExtensions
             return Results.Ok(InvocationResponse.Ok($"lifecycle scan: accounts={s.Accounts} queued={s.Queued} exits={s.Exits} deferred={s.Deferred}"));
         });
 
-        app.MapInvocation(SendFunction, async (InvocationRequest request, [FromServices] LifecycleSendProcessor processor, [FromServices] ILogger<LifecycleSendProcessor> logger, CancellationToken ct) =>
+        var send = async (InvocationRequest request, [FromServices] LifecycleSendProcessor processor, [FromServices] ILogger<LifecycleSendProcessor> logger, CancellationToken ct) =>
         {
             var delivery = ServiceBusDelivery.From(request, "message");
             LifecycleSendMessage? message;
@@ -126,7 +127,11 @@ internal static class LifecycleExtensions
 
             var result = await processor.ProcessAsync(message, ct);
             return Results.Ok(InvocationResponse.Ok($"lifecycle send {message.SendId}: {result.Outcome}{(result.Reason is null ? string.Empty : " (" + result.Reason + ")")}"));
-        });
+        };
+
+        // One handler for both queues: a send's first delivery, and a send the quota reserved a later slot for.
+        app.MapInvocation(SendFunction, send);
+        app.MapInvocation(ReservedSendFunction, send);
 
         app.MapGet(UnsubscribeRoute, (string? c, string? s, [FromServices] LifecycleSuppression suppression) =>
             suppression.IsValidLink(c, s)

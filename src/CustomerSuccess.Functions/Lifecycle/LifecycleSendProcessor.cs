@@ -5,7 +5,7 @@ using CustomerSuccess.Functions.Messaging;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
-/// <summary>The body of a lifecycle-send queue message: which step occurrence goes to which contact.
+/// <summary>The body of a lifecycle-send (or lifecycle-send-reserved) queue message: which step occurrence goes to which contact.
 /// <see cref="RateSlot"/> is set on a copy the send quota deferred: the token reserved for it, spendable from then for
 /// <see cref="SendQuota.LeaseLifetime"/>.</summary>
 public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null);
@@ -62,7 +62,8 @@ public interface ILifecycleFactsSource
 /// </summary>
 public sealed partial class LifecycleSendProcessor
 {
-    public const string QueueName = "lifecycle-send";
+    public const string QueueName = QueueNames.LifecycleSend;
+    public const string ReservedQueueName = QueueNames.LifecycleSendReserved;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -182,14 +183,24 @@ public sealed partial class LifecycleSendProcessor
         }
     }
 
-    /// <summary>The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries
-    /// the slot, and sends without asking again when the queue delivers it then.</summary>
+    /// <summary>
+    /// The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries the
+    /// slot and goes to a queue of its own, so that when its slot comes it is not stuck behind a burst of first
+    /// deliveries (a scheduled message joins the back of its queue), and sends without asking again then. A send with
+    /// no reservation (the row stayed contended) waits on the main queue.
+    /// </summary>
     private Task<LifecycleSendResult> DeferForQuotaAsync(LifecycleSendMessage message, SendPermit permit, CancellationToken cancellationToken) =>
-        DeferAsync(message with { RateSlot = permit.Reserved ? permit.ComeBackAt : null }, permit.ComeBackAt, "rate limit", cancellationToken);
+        permit.Reserved
+            ? DeferOnAsync(ReservedQueueName, message with { RateSlot = permit.ComeBackAt }, permit.ComeBackAt, "rate limit", cancellationToken)
+            : DeferAsync(message, permit.ComeBackAt, "rate limit", cancellationToken);
 
-    private async Task<LifecycleSendResult> DeferAsync(LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken)
+    /// <summary>Waits on the main queue. A slot the send held is given up: its token is spent by nobody, never late.</summary>
+    private Task<LifecycleSendResult> DeferAsync(LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken) =>
+        DeferOnAsync(QueueName, message with { RateSlot = null }, notBefore, reason, cancellationToken);
+
+    private async Task<LifecycleSendResult> DeferOnAsync(string queue, LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken)
     {
-        await _publisher.SendAsync(QueueName, ToQueueMessage(message, notBefore), cancellationToken);
+        await _publisher.SendAsync(queue, ToQueueMessage(message, notBefore), cancellationToken);
         Log.Deferred(_logger, message.SendId, reason, notBefore);
         return new LifecycleSendResult(LifecycleSendOutcome.Deferred, reason, notBefore);
     }

@@ -176,6 +176,25 @@ public sealed class LifecycleApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Send_QuotaTaken_IsReservedOnLifecycleSendReservedAndThatFunctionSendsItOnItsSlot()
+    {
+        var queued = await ScanAsync();
+        _published.Clear();
+        Assert.True((await _factory.Services.GetRequiredService<ISendRateLimiter>().AdmitAsync(null, default)).Granted); // the fleet's token for now
+
+        using var first = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
+        var (queue, reserved) = Assert.Single(_published);
+        _time.Set(reserved.ScheduledEnqueueTime!.Value);
+        using var onItsSlot = await _client.PostAsJsonAsync("/LifecycleSendReserved", Invocation(reserved.Body));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, onItsSlot.StatusCode));
+        Assert.Equal(QueueNames.LifecycleSendReserved, queue);
+        Assert.True(reserved.ScheduledEnqueueTime > Now);
+        _sender.Verify(s => s.SendAsync(It.Is<EmailMessage>(m => m.OperationId == queued.MessageId), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.True(await Store.WasSentAsync(queued.MessageId, default));
+    }
+
+    [Fact]
     public async Task Send_MalformedMessage_Returns400AndSendsNothing()
     {
         using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation("{\"sendId\":\"x\"}"));

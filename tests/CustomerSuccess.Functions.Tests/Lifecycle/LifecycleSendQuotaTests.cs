@@ -48,7 +48,8 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
 
         var first = await a.Processor.ProcessAsync(Message("ana@shop.example"), default);
         var second = await b.Processor.ProcessAsync(Message("bo@shop.example"), default);
-        var copy = LifecycleSendProcessor.Parse(Assert.Single(b.Published).Body)!;
+        var (queue, deferred) = Assert.Single(b.Published);
+        var copy = LifecycleSendProcessor.Parse(deferred.Body)!;
         _time.Advance(interval);
         var trips = a.Limiter.RoundTrips;
         var onItsSlot = await a.Processor.ProcessAsync(copy, default);
@@ -56,9 +57,28 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
         Assert.Equal(LifecycleSendOutcome.Sent, first.Outcome);
         Assert.Equal((LifecycleSendOutcome.Deferred, "rate limit", Now + interval), (second.Outcome, second.Reason, second.NotBefore));
         Assert.Equal(Now + interval, copy.RateSlot);
+        Assert.Equal((QueueNames.LifecycleSendReserved, Now + interval), (queue, deferred.ScheduledEnqueueTime));
         b.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
         Assert.Equal(LifecycleSendOutcome.Sent, onItsSlot.Outcome);
         Assert.Equal(trips, a.Limiter.RoundTrips);
+    }
+
+    [Fact]
+    public async Task Send_ReservedCopyHeldByTheCap_WaitsOnTheMainQueueWithoutItsSlot()
+    {
+        // Another email reached the contact while this one waited for its slot: the cap holds it for days, and a slot
+        // days old would only be refused as late, so the copy goes back to lifecycle-send as an ordinary send.
+        var a = Instance(lastSentAt: Now.AddDays(-1));
+        var reserved = Message("ana@shop.example") with { RateSlot = Now };
+
+        var result = await a.Processor.ProcessAsync(reserved, default);
+
+        var (queue, deferred) = Assert.Single(a.Published);
+        Assert.Equal((LifecycleSendOutcome.Deferred, Now.AddDays(2)), (result.Outcome, result.NotBefore));
+        Assert.Equal((QueueNames.LifecycleSend, Now.AddDays(2)), (queue, deferred.ScheduledEnqueueTime));
+        Assert.Null(LifecycleSendProcessor.Parse(deferred.Body)!.RateSlot);
+        Assert.Equal(0, a.Limiter.RoundTrips);
+        a.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]
@@ -71,7 +91,7 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
         _time.Advance(TimeSpan.FromSeconds(30));
         var held = await b.Processor.ProcessAsync(Message("bo@shop.example"), default);
         _time.Advance(TimeSpan.FromSeconds(60));
-        var after = await b.Processor.ProcessAsync(LifecycleSendProcessor.Parse(Assert.Single(b.Published).Body)!, default);
+        var after = await b.Processor.ProcessAsync(LifecycleSendProcessor.Parse(Assert.Single(b.Published).Message.Body)!, default);
 
         Assert.Equal((LifecycleSendOutcome.Deferred, Now.AddSeconds(90)), (throttled.Outcome, throttled.NotBefore));
         Assert.Equal((LifecycleSendOutcome.Deferred, "rate limit", Now.AddSeconds(90)), (held.Outcome, held.Reason, held.NotBefore));
@@ -91,11 +111,11 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
         var result = await a.Processor.ProcessAsync(Message("ana@shop.example"), default);
 
         Assert.Equal((LifecycleSendOutcome.Deferred, "rate limit", Now.AddSeconds(5)), (result.Outcome, result.Reason, result.NotBefore));
-        Assert.Equal(Now.AddSeconds(5), LifecycleSendProcessor.Parse(Assert.Single(a.Published).Body)!.RateSlot);
+        Assert.Equal(Now.AddSeconds(5), LifecycleSendProcessor.Parse(Assert.Single(a.Published).Message.Body)!.RateSlot);
         a.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
-    private (LifecycleSendProcessor Processor, FleetSendRateLimiter Limiter, Mock<IEmailSender> Email, List<OutgoingMessage> Published) Instance(EmailSendResult? result = null, ISendRateLimiter? limiter = null)
+    private (LifecycleSendProcessor Processor, FleetSendRateLimiter Limiter, Mock<IEmailSender> Email, List<(string Queue, OutgoingMessage Message)> Published) Instance(EmailSendResult? result = null, ISendRateLimiter? limiter = null, DateTimeOffset? lastSentAt = null)
     {
         var shared = new FleetSendRateLimiter(AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName), _options, _time, NullLogger<FleetSendRateLimiter>.Instance);
         _limiters.Add(shared);
@@ -103,7 +123,7 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
         var store = new Mock<ILifecycleStore>();
         store.Setup(s => s.GetEnrollmentAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((string account, string contact, string sequence, string key, CancellationToken _) => new LifecycleEnrollment { AccountId = account, ContactId = contact, Sequence = sequence, EnrollmentKey = key, EnrolledAt = Now });
-        store.Setup(s => s.GetContactStateAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string contact, CancellationToken _) => new LifecycleContactState(contact));
+        store.Setup(s => s.GetContactStateAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string contact, CancellationToken _) => new LifecycleContactState(contact, lastSentAt));
         var facts = new Mock<ILifecycleFactsSource>();
         facts.Setup(f => f.GetAsync("acct_quota", It.IsAny<CancellationToken>())).ReturnsAsync(new LifecycleAccountFacts
         {
@@ -117,10 +137,10 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
         });
         var email = new Mock<IEmailSender>();
         email.Setup(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>())).ReturnsAsync(result ?? new EmailSendResult(EmailSendStatus.Accepted));
-        var published = new List<OutgoingMessage>();
+        var published = new List<(string Queue, OutgoingMessage Message)>();
         var publisher = new Mock<IMessagePublisher>();
-        publisher.Setup(p => p.SendAsync(LifecycleSendProcessor.QueueName, It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
-            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => published.Add(m))
+        publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<string, OutgoingMessage, CancellationToken>((q, m, _) => published.Add((q, m)))
             .Returns(Task.CompletedTask);
 
         var processor = new LifecycleSendProcessor(
