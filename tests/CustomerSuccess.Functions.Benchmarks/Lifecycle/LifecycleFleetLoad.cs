@@ -18,8 +18,9 @@ namespace CustomerSuccess.Functions.Benchmarks.Lifecycle;
 /// the (accepting) sender is a send. The coordinator merges the sends of all processes and checks the quota: no more
 /// than perMinute in any 60 s, sliding, or in any minute of the run; at least 95% of perMinute × minutes used; backlog
 /// left at the end. Exit code 0 when all hold.
-/// <para>Stand-ins, per process: an in-memory ledger and facts, and an in-process scheduled queue instead of Service
-/// Bus (a deferred send comes back to the process that deferred it, no earlier than its scheduled time).</para>
+/// <para>Stand-ins, per process: an in-memory ledger and facts, and two in-process scheduled queues instead of Service
+/// Bus's lifecycle-send and lifecycle-send-reserved, each with <c>concurrency</c> consumers (a deferred send comes back
+/// to the process that deferred it, no earlier than its scheduled time, behind whatever is already due).</para>
 /// </summary>
 internal static class LifecycleFleetLoad
 {
@@ -59,7 +60,7 @@ internal static class LifecycleFleetLoad
         return ok && workers.All(w => w.ExitCode == 0) ? 0 : 1;
     }
 
-    /// <summary>One app process: its own limiter, processor and queue; runs from start to end, then writes what it sent.</summary>
+    /// <summary>One app process: its own limiter, processor and queues; runs from start to end, then writes what it sent.</summary>
     public static async Task<int> RunWorkerAsync(string[] args)
     {
         var (connection, scope) = (args[0], args[1]);
@@ -74,10 +75,10 @@ internal static class LifecycleFleetLoad
         var tables = new AppTables(StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = connection }), [new DeclaredTable(FleetSendRateLimiter.TableName)], NullLogger<AppTables>.Instance);
         await tables.EnsureAsync(FleetSendRateLimiter.TableName, default);
         using var limiter = new FleetSendRateLimiter(tables, options, clock, NullLogger<FleetSendRateLimiter>.Instance);
-        var queue = new ScheduledQueue();
+        var queues = new LifecycleQueues();
         var email = new AcceptingEmailSender(clock);
         var facts = new BacklogFacts(backlog, start, prefix: $"p{index}_");
-        var processor = LifecycleLoadKit.Processor(options, limiter, facts, email, queue, clock, start);
+        var processor = LifecycleLoadKit.Processor(options, limiter, facts, email, queues, clock, start);
 
         var wait = start - clock.GetUtcNow();
         if (wait > TimeSpan.Zero)
@@ -87,14 +88,16 @@ internal static class LifecycleFleetLoad
 
         foreach (var message in facts.Backlog())
         {
-            queue.Add(message, start);
+            queues.Send.Add(message, start);
         }
 
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var gate = new Lock();
         var firstPassLeft = backlog;
         var firstPassDone = end;
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        // Each queue has its function, and each function its own concurrency (maxConcurrentCalls is per function).
+        var consumers = new[] { queues.Send, queues.Reserved }.SelectMany(queue => Enumerable.Repeat(queue, concurrency));
+        await Task.WhenAll(consumers.Select(queue => Task.Run(async () =>
         {
             while (clock.GetUtcNow() < end)
             {
@@ -131,7 +134,7 @@ internal static class LifecycleFleetLoad
             }
         })));
 
-        var result = new WorkerResult(index, backlog, [.. email.SentAt().Select(t => t.UtcTicks)], (firstPassDone - start).TotalSeconds, counts, limiter.RoundTrips, limiter.Conflicts, limiter.LateReservations, limiter.LostTokens, queue.Count);
+        var result = new WorkerResult(index, backlog, [.. email.SentAt().Select(t => t.UtcTicks)], (firstPassDone - start).TotalSeconds, counts, limiter.RoundTrips, limiter.Conflicts, limiter.LateReservations, limiter.LostTokens, queues.Send.Count + queues.Reserved.Count);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(result, Json));
         return 0;
     }
@@ -142,7 +145,8 @@ internal static class LifecycleFleetLoad
         var sends = results.SelectMany(r => r.Sends).Order().Select(t => new DateTimeOffset(t, TimeSpan.Zero)).ToList();
         var total = sends.Count;
         var deliveries = results.Sum(r => r.Outcomes.Values.Sum());
-        var byMinute = Enumerable.Range(0, minutes).Select(m => sends.Count(s => s >= start.AddMinutes(m) && s < start.AddMinutes(m + 1))).ToList();
+        List<int> ByMinute(IEnumerable<DateTimeOffset> times) => [.. Enumerable.Range(0, minutes).Select(m => times.Count(s => s >= start.AddMinutes(m) && s < start.AddMinutes(m + 1)))];
+        var byMinute = ByMinute(sends);
         var maxSliding = LifecycleLoadKit.MaxInWindow(sends, TimeSpan.FromMinutes(1));
         var maxHour = LifecycleLoadKit.MaxInWindow(sends, TimeSpan.FromHours(1));
         var allowed = Math.Min(perMinute * minutes, perHour * minutes / 60.0);
@@ -150,7 +154,12 @@ internal static class LifecycleFleetLoad
         var left = results.Sum(r => r.Remaining);
 
         Console.WriteLine($"sent {total:N0} by {results.Count} processes ({string.Join(" + ", results.Select(r => r.Sends.Length.ToString("N0", CultureInfo.InvariantCulture)))}); backlog left at the end {left:N0}");
-        Console.WriteLine($"per minute of the run: {string.Join(", ", byMinute)} (quota {perMinute}); most in any 60 s, sliding: {maxSliding}; in any hour: {maxHour} (quota {perHour})");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"process {r.Index} per minute of the run: {string.Join(", ", ByMinute(r.Sends.Select(t => new DateTimeOffset(t, TimeSpan.Zero))))}");
+        }
+
+        Console.WriteLine($"all processes per minute of the run: {string.Join(", ", byMinute)} (quota {perMinute}); most in any 60 s, sliding: {maxSliding}; in any hour: {maxHour} (quota {perHour})");
         Console.WriteLine($"quota used while the backlog lasted: {F(100 * used)}% ({byMinute.Sum():N0} of {allowed:N0} in the {minutes} min)");
         var firstPass = TimeSpan.FromSeconds(results.Max(r => r.FirstPassSeconds));
         var afterFirstPass = sends.Count(s => s >= start + firstPass && s < start.AddMinutes(minutes));

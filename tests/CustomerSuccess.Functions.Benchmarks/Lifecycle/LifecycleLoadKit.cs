@@ -124,6 +124,17 @@ internal sealed class ScheduledQueue : IMessagePublisher
     }
 }
 
+/// <summary>The two lifecycle queues, each a <see cref="ScheduledQueue"/>: first deliveries and reserved sends.</summary>
+internal sealed class LifecycleQueues : IMessagePublisher
+{
+    public ScheduledQueue Send { get; } = new();
+
+    public ScheduledQueue Reserved { get; } = new();
+
+    public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default) =>
+        (queueName == QueueNames.LifecycleSendReserved ? Reserved : Send).SendAsync(queueName, message, cancellationToken);
+}
+
 /// <summary>Accepts every email at once and notes when each was handed to it (that instant is the send, for the quota).</summary>
 internal sealed class AcceptingEmailSender(TimeProvider clock) : IEmailSender
 {
