@@ -54,7 +54,7 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite)
         var time = new ManualTime(new DateTimeOffset(2025, 11, 22, 15, 0, 0, TimeSpan.Zero));
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var deliveries = new WebhookDeliveryStore(store);
-        var applier = new AccountEventApplier(deliveries, new AccountIdentity(store, time), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), time, NullLogger<AccountEventApplier>.Instance);
+        var applier = TestAppliers.Create(store, time, deliveries: deliveries, identity: new AccountIdentity(store, time));
         async Task SendAsync(string fixture, string type, string eventId, string customer)
         {
             await StripeFixture.StoreAsync(deliveries, type, StripeFixture.ForCustomer(fixture, eventId, customer), time.GetUtcNow());
