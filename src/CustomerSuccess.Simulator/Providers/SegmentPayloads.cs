@@ -45,6 +45,9 @@ internal static class SegmentPayloads
         var traits = new JsonObject
         {
             ["email"] = user.Email,
+            // Segment's reserved traits: firstName and lastName beside name (email greetings read the first name).
+            ["firstName"] = user.FirstName,
+            ["lastName"] = user.LastName,
             ["name"] = user.Name,
             ["title"] = user.Title,
             ["role"] = user.Role switch { UserRole.Champion => "champion", UserRole.ExecutiveSponsor => "executive_sponsor", _ => "member" },
