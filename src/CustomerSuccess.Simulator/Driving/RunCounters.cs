@@ -27,9 +27,10 @@ internal sealed class RunCounters
     /// Where the wall-clock time went. The simulator's own work: generating the day's events, packaging them into
     /// deliveries (batching, JSON), signing (summed over concurrent sends, so it may exceed its share of the wall
     /// time). Waiting on the app: sending (HTTP until every delivery is answered, signing included), settling after
-    /// each step, reading its APIs during the run, collecting results at the end. Then replaying the outcomes.
+    /// each step, reading its APIs during the run, collecting results at the end. Replaying the outcomes runs beside
+    /// the run from its start; only the wait for it at the end adds to the wall time.
     /// </summary>
-    public TimeSpan GenerateTime, PackTime, SendTime, SettleTime, ObserveTime, CollectTime, ProjectionTime;
+    public TimeSpan GenerateTime, PackTime, SendTime, SettleTime, ObserveTime, CollectTime, ProjectionTime, ProjectionWait;
 
     private long _signTicks;
 

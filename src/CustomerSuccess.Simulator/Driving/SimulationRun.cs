@@ -75,6 +75,15 @@ internal sealed class SimulationRun
         Directory.CreateDirectory(_options.OutputDirectory);
         await WritePortfolioAsync(portfolio, stop);
 
+        // The outcomes: the same portfolio played on past the run, sending nothing, so every snapshot's horizon is
+        // known. Started now on the side (it needs nothing from the app), so a stopped run need not wait for it.
+        var projectionTask = Task.Run(
+            () =>
+            {
+                var took = Stopwatch.StartNew();
+                return (Projection: OutcomeProjection.Play(_options.Accounts, _options.Seed, _options.Scenario, day0, _options.Days + PredictionDesign.HorizonDays, CancellationToken.None), Took: took.Elapsed);
+            },
+            CancellationToken.None);
         var stepHours = StepHours(_options.Speed);
         var settleTimeouts = 0;
         var daysCompleted = 0;
@@ -113,7 +122,7 @@ internal sealed class SimulationRun
                 counters.EmailsSeen = Outbox.Count(_options.Outbox);
                 counters.ObserveTime += Stopwatch.GetElapsedTime(phase);
                 daysCompleted = day + 1;
-                _progress.Report(new RunProgress(day, 1, _options.Days, counters.Events, observed.Alerts.Count, counters.EmailsSeen, clock.Elapsed));
+                _progress.Report(new RunProgress(day, 1, _options.Days, counters.Events, observed.Alerts.Count, counters.EmailsSeen, clock.Elapsed, DayComplete: true));
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -126,10 +135,9 @@ internal sealed class SimulationRun
         await CollectAsync(app, observed, daysCompleted, partial, problems);
         counters.CollectTime = Stopwatch.GetElapsedTime(collecting);
 
-        // The outcomes: the same portfolio played on past the run, sending nothing, so every snapshot's horizon is known.
-        var projecting = Stopwatch.GetTimestamp();
-        var projection = OutcomeProjection.Play(_options.Accounts, _options.Seed, _options.Scenario, day0, daysCompleted + PredictionDesign.HorizonDays, CancellationToken.None);
-        counters.ProjectionTime = Stopwatch.GetElapsedTime(projecting);
+        var waiting = Stopwatch.GetTimestamp();
+        (var projection, counters.ProjectionTime) = await projectionTask;
+        counters.ProjectionWait = Stopwatch.GetElapsedTime(waiting);
         var runChurns = truth.Churns.Select(c => (c.AccountId, c.Day)).Order().ToList();
         var projectedChurns = projection.Truth.Churns.Where(c => c.Day < daysCompleted).Select(c => (c.AccountId, c.Day)).Order().ToList();
         if (!runChurns.SequenceEqual(projectedChurns))

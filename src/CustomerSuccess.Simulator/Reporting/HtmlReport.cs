@@ -383,8 +383,8 @@ internal static class HtmlReport
     {
         var r = f.Result;
         var byId = r.Portfolio.Accounts.ToDictionary(a => a.AccountId, StringComparer.Ordinal);
-        var churns = r.Projection.Truth.Churns.Where(c => byId.ContainsKey(c.AccountId)).OrderBy(c => c.Day).ToList();
-        h.Append(Inv, $"<h3>Every churn ({churns.Count}, {churns.Count(c => c.Day <= r.LastDay)} inside the run)</h3><table><tr><th>account</th><th>segment</th><th>story</th><th>churn day</th><th>reason</th><th>band 90 days before</th><th>60 days before</th><th>30 days before</th><th>first sustained flag (day)</th></tr>");
+        var churns = r.Projection.Truth.Churns.Where(c => byId.ContainsKey(c.AccountId) && c.Day <= r.LastDay + PredictionDesign.HorizonDays).OrderBy(c => c.Day).ToList();
+        h.Append(Inv, $"<h3>Every churn up to {PredictionDesign.HorizonDays} days after the run ({churns.Count}, {churns.Count(c => c.Day <= r.LastDay)} inside the run)</h3><table><tr><th>account</th><th>segment</th><th>story</th><th>churn day</th><th>reason</th><th>band 90 days before</th><th>60 days before</th><th>30 days before</th><th>first sustained flag (day)</th></tr>");
         foreach (var c in churns)
         {
             var a = byId[c.AccountId];

@@ -329,7 +329,7 @@ internal static class PredictionEvaluation
         var o = report.Overall;
         if (o.Pairs == 0)
         {
-            return "The seeds ask for \">75% predictive accuracy\". This run has no account scored on a snapshot day, so there is nothing to measure it against.";
+            return "The seeds ask for \">75% predictive accuracy\". This run has no account scored on a snapshot day (every 30 days from day 30), so there is nothing to measure against it yet.";
         }
 
         var rule = o.YellowOrRed;

@@ -2,12 +2,13 @@ using System.Globalization;
 
 namespace CustomerSuccess.Simulator.Reporting;
 
-/// <summary>Where a run stands: the day under way (0-based), how much of it is done, and the running totals.</summary>
-internal readonly record struct RunProgress(int Day, double DayFraction, int Days, long Events, int Alerts, long Emails, TimeSpan Elapsed)
+/// <summary>
+/// Where a run stands: the day under way (0-based), how much of it is done, and the running totals;
+/// <see cref="DayComplete"/> once the day's steps and reads are all done.
+/// </summary>
+internal readonly record struct RunProgress(int Day, double DayFraction, int Days, long Events, int Alerts, long Emails, TimeSpan Elapsed, bool DayComplete = false)
 {
     public double DaysDone => Day + DayFraction;
-
-    public bool DayComplete => DayFraction >= 1;
 }
 
 internal interface IProgressSink

@@ -194,7 +194,8 @@ internal sealed class RunFigures
     {
         // Outcomes from the replay (it churns exactly as the run did up to its last day, and goes on past it).
         var projected = result.Projection.Portfolio.Accounts.ToDictionary(a => a.AccountId, StringComparer.Ordinal);
-        var churns = result.Projection.Truth.Churns.ToDictionary(c => c.AccountId, c => c.Day, StringComparer.Ordinal);
+        // Known outcomes end 90 days after the last day completed (the replay may reach further when a run was stopped).
+        var churns = result.Projection.Truth.Churns.Where(c => c.Day <= result.LastDay + PredictionDesign.HorizonDays).ToDictionary(c => c.AccountId, c => c.Day, StringComparer.Ordinal);
         var accounts = result.Portfolio.Accounts.Select(a =>
         {
             var p = projected[a.AccountId];

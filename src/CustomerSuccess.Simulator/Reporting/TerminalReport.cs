@@ -73,7 +73,8 @@ internal static class TerminalReport
         }
 
         console.MarkupLine(Markup.Escape(ReportText.Timing(f)));
-        console.MarkupLine($"Outputs in {Markup.Escape(outputDirectory)}: {OutputFiles.Report}, {OutputFiles.Prediction}, {OutputFiles.Portfolio}, outbox ({N(f.EmailTotal)} emails){(r.Partial ? " [red](partial)[/]" : "")}.");
+        var written = f.Prediction is null ? $"{OutputFiles.Report}, {OutputFiles.Portfolio}" : $"{OutputFiles.Report}, {OutputFiles.Prediction}, {OutputFiles.Portfolio}";
+        console.MarkupLine($"Outputs in {Markup.Escape(outputDirectory)}: {written}, outbox ({N(f.EmailTotal)} emails){(r.Partial ? " [red](partial)[/]" : "")}.");
     }
 
     private static string Failures(IReadOnlyDictionary<int, long> failures) =>
@@ -130,6 +131,13 @@ internal static class ReportText
     public static IEnumerable<string> PredictionLines(PredictionReport p)
     {
         var o = p.Overall;
+        if (o.SnapshotDays.Count == 0)
+        {
+            yield return $"No snapshot yet: the first is on day {PredictionDesign.SnapshotEveryDays}, and this run covers days 0-{p.Run.DaysCompleted - 1}.";
+            yield return p.SeedsBar;
+            yield break;
+        }
+
         yield return $"Snapshots on days {string.Join(", ", o.SnapshotDays)}: {N(o.Pairs)} account-snapshots past onboarding, {N(o.Churners)} churned within {PredictionDesign.HorizonDays} days.";
         yield return $"  Yellow or Red: recall {Ci(o.YellowOrRed.Recall)}, precision {Ci(o.YellowOrRed.Precision)}, false-positive rate {Ci(o.YellowOrRed.FalsePositiveRate)}.";
         yield return $"  Sustained ({PredictionDesign.SustainedDays} days): recall {Ci(o.YellowOrRedSustained.Recall)}, false-positive rate {Ci(o.YellowOrRedSustained.FalsePositiveRate)}.";
@@ -156,7 +164,7 @@ internal static class ReportText
         var c = f.Result.Counters;
         static string S(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
         return $"Took {S(f.Result.Elapsed)} s: generating events {S(c.GenerateTime)} s, packaging {S(c.PackTime)} s, sending {S(c.SendTime)} s (signing {S(c.SignTime)} s of it, summed over parallel sends), "
-            + $"waiting for the app to settle {S(c.SettleTime)} s, daily reads and acknowledgements {S(c.ObserveTime)} s, reading results {S(c.CollectTime)} s, replaying outcomes {S(c.ProjectionTime)} s.";
+            + $"waiting for the app to settle {S(c.SettleTime)} s, daily reads and acknowledgements {S(c.ObserveTime)} s, reading results {S(c.CollectTime)} s; replaying outcomes {S(c.ProjectionTime)} s beside the run ({S(c.ProjectionWait)} s waited for at the end).";
     }
 }
 
