@@ -15,7 +15,7 @@ internal sealed record SimulationOptions
     public required Scenario Scenario { get; init; }
 
     /// <summary>Simulated hours per clock step (1, 2, 3, 4, 6, 8, 12 or 24): fewer, larger steps run faster; smaller steps let hourly timers fire on time.</summary>
-    public int Speed { get; init; } = 12;
+    public int Speed { get; init; } = 24;
 
     public required Uri App { get; init; }
 
