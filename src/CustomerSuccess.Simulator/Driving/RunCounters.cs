@@ -32,6 +32,9 @@ internal sealed class RunCounters
     /// </summary>
     public TimeSpan GenerateTime, PackTime, SendTime, SettleTime, ObserveTime, CollectTime, ProjectionTime, ProjectionWait;
 
+    /// <summary>CPU the simulator process used over the run, on all threads: all of its own work, HTTP client included.</summary>
+    public TimeSpan SimulatorCpu;
+
     private long _signTicks;
 
     public TimeSpan SignTime => TimeSpan.FromTicks(Interlocked.Read(ref _signTicks));

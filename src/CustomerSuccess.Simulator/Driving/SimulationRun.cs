@@ -47,6 +47,7 @@ internal sealed class SimulationRun
     public async Task<SimulationResult> RunAsync(CancellationToken stop)
     {
         var clock = Stopwatch.StartNew();
+        var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var problems = new List<string>();
         using var app = new AppClient(_options.App, _options.FunctionKey, _options.Concurrency);
         if (!await app.WaitUntilUpAsync(TimeSpan.FromSeconds(60), stop))
@@ -160,6 +161,7 @@ internal sealed class SimulationRun
             problems.Add($"The health history named {observed.HistoryItemsForUnknownAccounts} account-day(s) of accounts this run never created: the app's storage was not empty.");
         }
 
+        counters.SimulatorCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
         return new SimulationResult(_options, portfolio, truth, projection, counters, observed, problems, clock.Elapsed, daysCompleted, partial);
     }
 

@@ -229,19 +229,30 @@ internal sealed class AppObservations
                 return;
             }
 
-            try
-            {
-                Metrics = doc.RootElement.Deserialize<AppMetrics>(MetricsJson);
-                MetricsApi = Metrics is null ? ApiState.Failed : ApiState.Available;
-            }
-            catch (JsonException)
-            {
-                MetricsApi = ApiState.Failed;
-            }
+            UseMetrics(ParseMetrics(doc.RootElement));
         }
     }
 
-    private static readonly JsonSerializerOptions MetricsJson = new(JsonSerializerDefaults.Web);
+    /// <summary>The app's revenue figures as GET /api/metrics sends them (camelCase); null if they do not have that shape.</summary>
+    internal static AppMetrics? ParseMetrics(JsonElement json)
+    {
+        try
+        {
+            return json.Deserialize<AppMetrics>(MetricsJson);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    internal void UseMetrics(AppMetrics? metrics)
+    {
+        Metrics = metrics;
+        MetricsApi = metrics is null ? ApiState.Failed : ApiState.Available;
+    }
+
+    private static readonly JsonSerializerOptions MetricsJson = new(JsonSerializerDefaults.Web) { RespectRequiredConstructorParameters = true };
 
     public void ReadOutbox(string folder) => Outbox = Outbox.Read(folder);
 

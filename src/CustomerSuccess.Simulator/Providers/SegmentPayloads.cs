@@ -101,14 +101,14 @@ internal static class SegmentPayloads
         return message;
     }
 
+    /// <summary>The batch envelope. Each message is sent once, so it is stamped and moved into the batch, not copied.</summary>
     public static JsonObject Batch(IEnumerable<JsonObject> messages, DateTimeOffset sentAt)
     {
         var batch = new JsonArray();
         foreach (var m in messages)
         {
-            var copy = (JsonObject)m.DeepClone();
-            copy["sentAt"] = Iso(sentAt);
-            batch.Add(copy);
+            m["sentAt"] = Iso(sentAt);
+            batch.Add(m);
         }
 
         return new JsonObject { ["batch"] = batch, ["sentAt"] = Iso(sentAt) };
@@ -116,8 +116,7 @@ internal static class SegmentPayloads
 
     public static JsonObject Single(JsonObject message, DateTimeOffset sentAt)
     {
-        var copy = (JsonObject)message.DeepClone();
-        copy["sentAt"] = Iso(sentAt);
-        return copy;
+        message["sentAt"] = Iso(sentAt);
+        return message;
     }
 }

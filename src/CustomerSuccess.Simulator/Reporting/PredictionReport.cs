@@ -147,7 +147,7 @@ internal static class PredictionEvaluation
         ["sustainedDays"] = PredictionDesign.SustainedDays,
         ["leadDays"] = PredictionDesign.LeadDays,
         ["baselineSnapshotDays"] = baselineDays,
-        ["baseline"] = $"product events (Segment track and page calls sent) in the {PredictionDesign.BaselineWindowDays} days before the snapshot fell by at least {PredictionDesign.BaselineDrop:P0} against the {PredictionDesign.BaselineWindowDays} days before those",
+        ["baseline"] = $"product events (Segment track and page calls sent) in the {PredictionDesign.BaselineWindowDays} days before the snapshot fell by at least {ReportText.Pct(PredictionDesign.BaselineDrop, 0)} against the {PredictionDesign.BaselineWindowDays} days before those",
         ["outcomes"] = $"churn days from the simulator: inside the run as it happened; after the run from the same portfolio played {PredictionDesign.HorizonDays} days further without sending anything",
         ["onboarding"] = "a customer that started during the run and had not completed onboarding by the snapshot day; counted apart",
         ["intervals"] = "Wilson 95% for proportions, Hanley-McNeil 95% for AUC; pairs of one account at several snapshots are not independent, so intervals over pooled snapshots are somewhat too narrow",
@@ -206,7 +206,7 @@ internal static class PredictionEvaluation
 
         var scored = pairs.Select(p => (Pair: p, Baseline: Of(p))).ToList();
         return new BaselineComparison(
-            $"usage fell ≥{PredictionDesign.BaselineDrop:P0} month over month ({W}-day windows)",
+            $"usage fell ≥{ReportText.Pct(PredictionDesign.BaselineDrop, 0)} month over month ({W}-day windows)",
             days,
             pairs.Count,
             pairs.Count(p => p.Churns),
@@ -318,10 +318,6 @@ internal static class PredictionEvaluation
         return new Issue17Figures(atLead, new Proportion(stayerPairs.Count(p => p.Sustained), stayerPairs.Count), new Proportion(everFlagged, stayers.Count), new Proportion(green, healthyDays), load);
     }
 
-    private static string Pct(double? v) => v is { } x ? x.ToString("P1", CultureInfo.InvariantCulture) : "n/a";
-
-    private static string Ci(Proportion p) => p.Total == 0 ? "no cases" : $"{Pct(p.Value)} (95% CI {Pct(p.Low)}–{Pct(p.High)}; {p.Successes} of {p.Total})";
-
     /// <summary>The figures against the seeds' "&gt;75% predictive accuracy", stated plainly whatever they are.</summary>
     public static string SeedsBarStatement(PredictionReport report)
     {
@@ -332,6 +328,8 @@ internal static class PredictionEvaluation
             return "The seeds ask for \">75% predictive accuracy\". This run has no account scored on a snapshot day (every 30 days from day 30), so there is nothing to measure against it yet.";
         }
 
+        static string Pct(double? v) => ReportText.Pct(v);
+        static string Ci(Proportion p) => ReportText.Ci(p);
         var rule = o.YellowOrRed;
         var accuracy = rule.Accuracy.Value ?? 0;
         var baseRate = rule.BaseRateAccuracy.Value ?? 0;

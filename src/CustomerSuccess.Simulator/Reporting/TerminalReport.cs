@@ -86,14 +86,15 @@ internal static class ReportText
 {
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
-    public static string Pct(double? v) => v is { } x ? x.ToString("P1", CultureInfo.InvariantCulture) : "n/a";
+    /// <summary>"94.8%" (invariant, no space), or "n/a".</summary>
+    public static string Pct(double? v, int decimals = 1) => v is { } x ? (x * 100).ToString(decimals == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + "%" : "n/a";
 
     public static string Money(long cents) => (cents < 0 ? "-$" : "$") + Math.Abs(cents / 100m).ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>"62.5% (95% CI 40.6–80.0%; 10 of 16)", or "no cases".</summary>
     public static string Ci(Proportion p) => p.Total == 0
         ? "no cases"
-        : string.Create(CultureInfo.InvariantCulture, $"{Pct(p.Value)} (95% CI {p.Low * 100:0.0}–{p.High * 100:0.0}%; {p.Successes} of {p.Total})");
+        : $"{Pct(p.Value)} (95% CI {Pct(p.Low)}–{Pct(p.High)}; {p.Successes} of {p.Total})";
 
     public static string Auc(AucFigures a) => a.Value is { } v
         ? string.Create(CultureInfo.InvariantCulture, $"{v:0.00} (95% CI {a.Low:0.00}–{a.High:0.00}; {a.Positives} churners, {a.Negatives} stayers)")
@@ -164,7 +165,8 @@ internal static class ReportText
         var c = f.Result.Counters;
         static string S(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
         return $"Took {S(f.Result.Elapsed)} s: generating events {S(c.GenerateTime)} s, packaging {S(c.PackTime)} s, sending {S(c.SendTime)} s (signing {S(c.SignTime)} s of it, summed over parallel sends), "
-            + $"waiting for the app to settle {S(c.SettleTime)} s, daily reads and acknowledgements {S(c.ObserveTime)} s, reading results {S(c.CollectTime)} s; replaying outcomes {S(c.ProjectionTime)} s beside the run ({S(c.ProjectionWait)} s waited for at the end).";
+            + $"waiting for the app to settle {S(c.SettleTime)} s, daily reads and acknowledgements {S(c.ObserveTime)} s, reading results {S(c.CollectTime)} s; replaying outcomes {S(c.ProjectionTime)} s beside the run ({S(c.ProjectionWait)} s waited for at the end). "
+            + $"The simulator's own CPU over the run: {S(c.SimulatorCpu)} s.";
     }
 }
 

@@ -17,7 +17,13 @@ public sealed partial class RunReportTests : IDisposable
     private static readonly DateTimeOffset Day0 = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cs-report-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
 
     private static string Eml(string to, string category, string subject, string text) =>
         $"To: {to}\r\nSubject: {subject}\r\nMessage-ID: <{Guid.NewGuid():N}@outbox.local>\r\nX-Category: {category}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
@@ -189,6 +195,35 @@ public sealed partial class RunReportTests : IDisposable
         Assert.Contains("NRR", text, StringComparison.Ordinal);
         Assert.Contains("flagged (sustained) 60 days before churn", text, StringComparison.Ordinal);
         Assert.Contains("not available from the app", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Revenue_AppFiguresInTheAgreedShape_ShownBesideTheSimulatorsRecord()
+    {
+        const string body = """
+            {"from":"2026-01-05","to":"2026-04-14","startingMrrCents":6282500,"endingMrrCents":6100000,"newMrrCents":150000,
+             "expansionMrrCents":20000,"contractionMrrCents":5000,"churnedMrrCents":347500,"reactivationMrrCents":0,
+             "nrr":0.9476,"grr":0.9439,"logosAtStart":29,"logosChurned":3,"logoChurnRate":0.1034}
+            """;
+        var metrics = AppObservations.ParseMetrics(System.Text.Json.JsonDocument.Parse(body).RootElement);
+        var result = Result();
+        result.Observed.UseMetrics(metrics);
+
+        var figures = RunFigures.From(result);
+        var html = HtmlReport.Render(figures);
+
+        Assert.Equal((6282500L, 0.9476, 3), (metrics!.StartingMrrCents, metrics.Nrr!.Value, metrics.LogosChurned));
+        Assert.Contains("$62,825", html, StringComparison.Ordinal);
+        Assert.Contains("94.8%", html, StringComparison.Ordinal);
+        Assert.Contains("Why the app's figures can differ", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("not available from the app", html, StringComparison.Ordinal);
+        Assert.Contains("The app's figures (GET /api/metrics): starting MRR $62,825", string.Join("\n", ReportText.RevenueLines(figures)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseMetrics_NotTheAgreedShape_Null()
+    {
+        Assert.Null(AppObservations.ParseMetrics(System.Text.Json.JsonDocument.Parse("""{"nrr":"high"}""").RootElement));
     }
 
     [GeneratedRegex(@"Day \d+: (\d+) Green, (\d+) Yellow, (\d+) Red, as in the table below")]
