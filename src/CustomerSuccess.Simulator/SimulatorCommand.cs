@@ -61,8 +61,8 @@ internal static class SimulatorCommand
             var events = projection.Truth.UsageByDay.Where(kv => ids.Contains(kv.Key)).Sum(kv => kv.Value.Where(d => d.Key <= lastDay).Sum(d => d.Value));
             var inRun = inSegment.Count(a => churns.TryGetValue(a.AccountId, out var d) && d <= lastDay);
             var after = inSegment.Count(a => churns.TryGetValue(a.AccountId, out var d) && d > lastDay);
-            var eligible = inSegment.Count(a => churns.TryGetValue(a.AccountId, out var d) && PredictionDesign.EligibleForLead(d, a.StartDay, lastDay));
-            table.AddRow(segment.ToString(), N(inSegment.Count), N(users), N(events), N(inRun), N(after), N(eligible));
+            var eligible = inSegment.Where(a => churns.TryGetValue(a.AccountId, out var d) && PredictionDesign.EligibleForLead(d, a.StartDay, lastDay)).ToList();
+            table.AddRow(segment.ToString(), N(inSegment.Count), N(users), N(events), N(inRun), N(after), $"{N(eligible.Count)} ({N(eligible.Count(a => churns[a.AccountId] <= lastDay))} in run)");
         }
 
         console.Write(table);
