@@ -327,6 +327,8 @@ internal static class HealthRecomputeLoad
     private sealed class NullPublisher : IMessagePublisher
     {
         public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 
     private static Process StartAzurite(int port)

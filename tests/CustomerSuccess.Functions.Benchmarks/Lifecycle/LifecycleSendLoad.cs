@@ -178,6 +178,14 @@ internal static class LifecycleSendLoad
             Add(LifecycleSendProcessor.Parse(message.Body)!, message.ScheduledEnqueueTime ?? DateTimeOffset.MinValue);
             return Task.CompletedTask;
         }
+
+        public async Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
+        {
+            foreach (var message in messages)
+            {
+                await SendAsync(queueName, message, cancellationToken);
+            }
+        }
     }
 
     private sealed class AcceptingEmailSender : IEmailSender
