@@ -14,7 +14,7 @@ internal sealed class LifecycleFactsReader(
     ITableStore tables,
     AccountSignalReader signals,
     HealthScoreCalculator health,
-    IOptions<HealthOptions> healthOptions,
+    IHealthScores scores,
     IOptions<LifecycleOptions> options,
     TimeProvider time) : ILifecycleFactsSource
 {
@@ -33,8 +33,8 @@ internal sealed class LifecycleFactsReader(
 
     public async Task<LifecycleAccountFacts> FromSignalsAsync(AccountSignals accountSignals, DateOnly asOf, CancellationToken cancellationToken)
     {
-        var row = await tables.GetAsync(HealthRows.Table, HealthRows.PartitionOf(accountSignals.AccountId, healthOptions.Value.ShardCount), HealthRows.ScoreRow(accountSignals.AccountId), cancellationToken: cancellationToken);
-        var score = row is null ? null : HealthRows.ToScore(row);
+        ArgumentNullException.ThrowIfNull(accountSignals);
+        var score = await scores.GetLatestAsync(accountSignals.AccountId, cancellationToken);
         return Build(accountSignals, score, health, options.Value, asOf);
     }
 

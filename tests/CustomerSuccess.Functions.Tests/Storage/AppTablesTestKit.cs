@@ -1,3 +1,6 @@
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,9 +10,65 @@ namespace CustomerSuccess.Functions.Tests.Storage;
 /// <summary>The app's own table layer over a real Table endpoint (Azurite in tests), as the app builds it.</summary>
 internal static class AppTablesTestKit
 {
-    public static AppTables Create(string connectionString, params string[] declared) =>
-        new(ServiceClient(connectionString), declared.Select(n => new DeclaredTable(n)), NullLogger<AppTables>.Instance);
+    public static AppTables Create(string connectionString, params string[] declared) => Create(connectionString, null, declared);
 
-    public static TableServiceClient ServiceClient(string connectionString) =>
-        StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = connectionString });
+    /// <summary>With <paramref name="policy"/> in the client's pipeline (once per call, ahead of retries): fault injection.</summary>
+    public static AppTables Create(string connectionString, HttpPipelinePolicy? policy, params string[] declared)
+    {
+        var options = new TableClientOptions();
+        if (policy is not null)
+        {
+            options.AddPolicy(policy, HttpPipelinePosition.PerCall);
+        }
+
+        return new(ServiceClient(connectionString, options), declared.Select(n => new DeclaredTable(n)), NullLogger<AppTables>.Instance);
+    }
+
+    public static TableServiceClient ServiceClient(string connectionString, TableClientOptions? options = null) =>
+        StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = connectionString }, options);
+
+    /// <summary>
+    /// Deletes the tables, so a test starts from nothing: the app's tables are named by the app, and tests of one
+    /// feature share one Azurite. The next operation on each finds it missing and creates it, as in production.
+    /// </summary>
+    public static async Task DeleteTablesAsync(string connectionString, params string[] names)
+    {
+        var service = ServiceClient(connectionString);
+        foreach (var name in names)
+        {
+            await service.DeleteTableAsync(name);
+        }
+    }
+}
+
+/// <summary>
+/// Fails entity-group transactions ($batch requests) once <see cref="FailBatchesAfter"/> more have gone through, with
+/// the 503 a storage outage answers: what AppTables turns into <see cref="TableStorageUnavailableException"/>.
+/// </summary>
+internal sealed class BatchOutagePolicy : HttpPipelineSynchronousPolicy
+{
+    private int _remaining = -1;
+
+    /// <summary>Batches still allowed through; null lets everything through.</summary>
+    public int? FailBatchesAfter
+    {
+        get => _remaining < 0 ? null : _remaining;
+        set => _remaining = value ?? -1;
+    }
+
+    public override void OnSendingRequest(HttpMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_remaining < 0 || !message.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (_remaining == 0)
+        {
+            throw new RequestFailedException(503, "Simulated storage outage.");
+        }
+
+        _remaining--;
+    }
 }
