@@ -29,7 +29,7 @@ internal static class AlertsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
-        builder.Services.AddSingleton(sp => new AlertStore(sp.GetRequiredService<Storage.Rest.ITableStore>()));
+        builder.Services.AddSingleton<AlertStore>();
         // Built on first use: the transition feed (health), email sender (email) and queues (messaging) are
         // registered by their own modules, so only the functions that need them resolve them.
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertDispatcher>(sp));

@@ -7,6 +7,7 @@ using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Storage;
 using static CustomerSuccess.Functions.Tests.Health.HealthTestData;
 
 namespace CustomerSuccess.Functions.Tests.Health;
@@ -126,7 +127,7 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
         using var put = await _client.PutAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative), Json(body));
 
         Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
-        Assert.Empty(await _tables.AllAsync<HealthScoreEntity>(HealthTables.Scores));
+        Assert.Empty(await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores));
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(HealthRunStartOutcome.Resent, outcome);
         Assert.Equal(6, _sent.Count);
         Assert.Equal(3, _sent.Select(m => m.MessageId).Distinct().Count());
-        Assert.Single(await _tables.AllAsync<HealthRunEntity>(HealthTables.Runs), e => e.PartitionKey == HealthTables.RunPartition && e.RowKey != HealthTables.CurrentRunRow);
+        Assert.Single(await _tables.RowsAsync<HealthRunEntity>(HealthTables.Runs), e => e.PartitionKey == HealthTables.RunPartition && e.RowKey != HealthTables.CurrentRunRow);
     }
 
     [Fact]
@@ -100,11 +100,11 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.True(summary.Completed);
         Assert.Equal(20, summary.AccountsScored);
         Assert.Equal(0, summary.Failures);
-        var scores = await _tables.AllAsync<HealthScoreEntity>(HealthTables.Scores);
-        var history = await _tables.AllAsync<HealthHistoryEntity>(HealthTables.History);
+        var scores = await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores);
+        var history = await _tables.RowsAsync<HealthHistoryEntity>(HealthTables.History);
         Assert.Equal(20, scores.Count);
         Assert.Equal(20, history.Count(h => h.ToDay() == Today));
-        Assert.Equal(20, (await _tables.AllAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count); // first score of the day
+        Assert.Equal(20, (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count); // first score of the day
         Assert.All(scores, r => Assert.Equal((HealthTables.PartitionOf(r.AccountId!), HealthTables.ScoreRow(r.AccountId!)), (r.PartitionKey, r.RowKey)));
         Assert.All(history, r => Assert.Equal(HealthTables.PartitionOf(r.AccountId), r.PartitionKey));
         var acct0 = scores.Single(r => r.AccountId == "acct-000").ToScore()!;
@@ -196,12 +196,12 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
             await RunAsync(new FakeSignalSource(signals), new HealthOptions { ShardCount = 3 }, AsOf.AddDays(day));
         }
 
-        var before = (await _tables.AllAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
-        var transitionsBefore = (await _tables.AllAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count;
+        var before = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
+        var transitionsBefore = (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count;
         _time.Now = AsOf.AddDays(3);
         await RunAsync(new FakeSignalSource(accounts.Select(a => a.AccountId == "acct-005" ? Yellow(a) : a)), new HealthOptions { ShardCount = 7 }, AsOf.AddDays(3));
 
-        var after = (await _tables.AllAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
+        var after = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
         Assert.Equal(40, after.Count); // no account scored twice under another key
         Assert.All(after.Values, s =>
         {
@@ -217,7 +217,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal((HealthTrend.Declining, yellow.Score - yellow.History.ScoreOn(Today)), (yellow.Trend, yellow.TrendDelta)); // against day 0, from the carried history
 
         // The day's transitions (first score of the day) are there; none says "new account" (PreviousBand null).
-        var today = (await _tables.AllAsync<HealthTransitionEntity>(HealthTables.Transitions)).Select(t => t.ToTransition()!).Where(t => t.RunId == HealthRecompute.RunIdFor(AsOf.AddDays(3))).ToList();
+        var today = (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Select(t => t.ToTransition()!).Where(t => t.RunId == HealthRecompute.RunIdFor(AsOf.AddDays(3))).ToList();
         Assert.Equal(40, today.Count);
         Assert.All(today, t => Assert.NotNull(t.PreviousBand));
         Assert.True(transitionsBefore > 0);
@@ -243,18 +243,18 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
     private async Task<List<string>> SnapshotAsync()
     {
         var rows = new List<string>();
-        foreach (var e in await _tables.AllAsync<HealthScoreEntity>(HealthTables.Scores))
+        foreach (var e in await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores))
         {
             var s = e.ToScore()!;
             rows.Add($"{e.PartitionKey}/{e.RowKey} {s.Score} {s.Band} {string.Join(",", s.Dimensions)} {s.Flags.Bits} {s.Trend} {Convert.ToBase64String(s.History.ToBytes())}");
         }
 
-        foreach (var e in await _tables.AllAsync<HealthHistoryEntity>(HealthTables.History))
+        foreach (var e in await _tables.RowsAsync<HealthHistoryEntity>(HealthTables.History))
         {
             rows.Add($"{e.PartitionKey}/{e.RowKey} {e.Score} {e.Band}");
         }
 
-        foreach (var e in await _tables.AllAsync<HealthTransitionEntity>(HealthTables.Transitions))
+        foreach (var e in await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions))
         {
             var t = e.ToTransition()!;
             rows.Add($"{e.PartitionKey}/{e.RowKey} {t.Score} {t.Band} {JsonSerializer.Serialize(t.Flags.Order(StringComparer.Ordinal))}");

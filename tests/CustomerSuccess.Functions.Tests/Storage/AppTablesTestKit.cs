@@ -28,6 +28,22 @@ internal static class AppTablesTestKit
         StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = connectionString }, options);
 
     /// <summary>
+    /// The app's tables of one feature, emptied (deleted, then created again as the app's start-up provisioner does),
+    /// for a test that needs to start from nothing: the app names its tables, and tests share one Azurite.
+    /// </summary>
+    public static async Task<AppTables> FreshAsync(string connectionString, HttpPipelinePolicy? policy, params string[] tables)
+    {
+        await DeleteTablesAsync(connectionString, tables);
+        var appTables = Create(connectionString, policy, tables);
+        foreach (var name in tables)
+        {
+            await appTables.EnsureAsync(name, CancellationToken.None);
+        }
+
+        return appTables;
+    }
+
+    /// <summary>
     /// Deletes the tables, so a test starts from nothing: the app's tables are named by the app, and tests of one
     /// feature share one Azurite. The next operation on each finds it missing and creates it, as in production.
     /// </summary>
@@ -38,6 +54,22 @@ internal static class AppTablesTestKit
         {
             await service.DeleteTableAsync(name);
         }
+    }
+}
+
+internal static class AppTablesTestExtensions
+{
+    /// <summary>Every row of a table, as the given entity type.</summary>
+    public static async Task<List<T>> RowsAsync<T>(this AppTables tables, string table)
+        where T : class, Azure.Data.Tables.ITableEntity, new()
+    {
+        var rows = new List<T>();
+        await foreach (var row in tables[table].QueryAsync<T>(TableFilter.All))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
     }
 }
 
