@@ -247,7 +247,9 @@ internal static class LifecycleSendLoad
         public Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken) =>
             Task.FromResult(new LifecycleContactState(contactId, _lastSent.TryGetValue(contactId, out var at) ? at : null));
 
-        public Task<IReadOnlyDictionary<string, LifecycleContactState>> GetContactStatesAsync(IEnumerable<string> contactIds, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<LifecyclePageState> GetPageStateAsync(IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task ShareContactStateAsync(string accountId, LifecycleContactState state, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task<bool> SuppressAsync(string contactId, string reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 

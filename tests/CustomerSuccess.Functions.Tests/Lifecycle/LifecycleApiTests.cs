@@ -49,6 +49,9 @@ public sealed class LifecycleApiTests : IDisposable
         publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
             .Callback<string, OutgoingMessage, CancellationToken>((q, m, _) => _published.Add((q, m)))
             .Returns(Task.CompletedTask);
+        publisher.Setup(p => p.SendBatchAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<OutgoingMessage>>(), It.IsAny<CancellationToken>()))
+            .Callback<string, IReadOnlyList<OutgoingMessage>, CancellationToken>((q, m, _) => _published.AddRange(m.Select(message => (q, message))))
+            .Returns(Task.CompletedTask);
         _sender.Setup(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((EmailMessage m, CancellationToken _) => new EmailSendResult(EmailSendStatus.Accepted, m.OperationId));
         var facts = new Mock<ILifecycleFactsSource>();
@@ -170,6 +173,35 @@ public sealed class LifecycleApiTests : IDisposable
         Assert.NotEqual(queued.MessageId, rescheduled.Message.MessageId); // not swallowed by duplicate detection
         Assert.Equal(queued.Body, rescheduled.Message.Body);
         Assert.False(await Store.WasSentAsync(queued.MessageId, default));
+    }
+
+    [Fact]
+    public async Task Send_OvertakesTheSaveOfItsEnrollment_WaitsForItInsteadOfDropping()
+    {
+        var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" }; // an enrollment not stored (yet)
+        _published.Clear();
+
+        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var waiting = Assert.Single(_published).Message;
+        Assert.Equal(Now + LifecycleSendProcessor.EnrollmentWait, waiting.ScheduledEnqueueTime);
+        Assert.Equal(queued with { EnrollmentWaits = 1 }, LifecycleSendProcessor.Parse(waiting.Body));
+        _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task Send_EnrollmentStillMissingAfterItsWaits_IsDropped()
+    {
+        var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101", EnrollmentWaits = LifecycleSendProcessor.MaxEnrollmentWaits };
+        _published.Clear();
+
+        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(_published);
+        _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+        Assert.False(await Store.WasSentAsync(queued.SendId, default));
     }
 
     [Fact]

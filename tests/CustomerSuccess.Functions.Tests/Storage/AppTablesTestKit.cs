@@ -104,3 +104,34 @@ internal sealed class BatchOutagePolicy : HttpPipelineSynchronousPolicy
         _remaining--;
     }
 }
+
+/// <summary>Counts the requests the client sends, by HTTP method (retries included): how many round trips an operation costs.</summary>
+internal sealed class RequestCountingPolicy : HttpPipelineSynchronousPolicy
+{
+    private int _reads;
+    private int _writes;
+
+    /// <summary>GET requests: point reads and query pages.</summary>
+    public int Reads => Volatile.Read(ref _reads);
+
+    public int Writes => Volatile.Read(ref _writes);
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _reads, 0);
+        Interlocked.Exchange(ref _writes, 0);
+    }
+
+    public override void OnSendingRequest(HttpMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Request.Method == RequestMethod.Get)
+        {
+            Interlocked.Increment(ref _reads);
+        }
+        else
+        {
+            Interlocked.Increment(ref _writes);
+        }
+    }
+}
