@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Azure;
-using Azure.Data.Tables;
 using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
@@ -154,31 +152,15 @@ public sealed partial class AlertNotifier(
 }
 
 /// <summary>A Watch alert parked for its recipient's daily digest (table "alertdigest", partition = recipient, row = message id).</summary>
-public sealed class AlertDigestEntity : ITableEntity
+public sealed class AlertDigestEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     /// <summary>The alert message's body as it arrived.</summary>
     public string Body { get; set; } = string.Empty;
 }
 
 /// <summary>A notification sent to one recipient (table "alertledger", partition = what it was about, row = recipient).</summary>
-public sealed class AlertLedgerEntity : ITableEntity
+public sealed class AlertLedgerEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public EmailSendStatus Status { get; set; }
 
     public string? OperationId { get; set; }

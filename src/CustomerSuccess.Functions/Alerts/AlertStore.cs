@@ -132,16 +132,8 @@ public sealed class AlertStore(AppTables tables)
 }
 
 /// <summary>One account's alert for one rule (table "alerts", partition = account, row = rule).</summary>
-public sealed class AlertEntity : ITableEntity
+public sealed class AlertEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public int Occurrence { get; set; } = 1;
 
     public AlertTier Tier { get; set; }
@@ -226,16 +218,8 @@ public sealed class AlertEntity : ITableEntity
 }
 
 /// <summary>A notification waiting to be sent, in its alert's partition (row "~outbox|{messageId}").</summary>
-public sealed class AlertOutboxEntity : ITableEntity
+public sealed class AlertOutboxEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string Queue { get; set; } = string.Empty;
 
     /// <summary>The <see cref="AlertNotification"/> as JSON: the message body as it will be sent.</summary>

@@ -65,7 +65,7 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
         var history = new List<HealthHistoryDay>(HistoryDays);
         await foreach (var h in _history.QueryAsync<HealthHistoryEntity>(HealthTables.HistoryOf(accountId, today.AddDays(-HistoryDays + 1), today), cancellationToken: cancellationToken))
         {
-            history.Add(new HealthHistoryDay(h.ToDay(), h.Score, h.Band, h.Dimensions()));
+            history.Add(new HealthHistoryDay(h.ToDay(), h.Score, h.Band, h.DimensionsByName()));
         }
 
         // The override in force now (it may have been set or have expired since the last recompute).
@@ -106,13 +106,12 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
         var top = new PriorityQueue<AtRiskAccount, (int Score, int Renewal)>(Comparer<(int Score, int Renewal)>.Create((a, b) => b.CompareTo(a)));
         await foreach (var row in _scores.QueryAsync<HealthScoreEntity>(TableFilter.All, PortfolioColumns, cancellationToken: cancellationToken))
         {
-            if (row is not { Score: { } score, AccountId: { } accountId, ComputedBand: { } computed })
+            if (row is not { AccountId: { } accountId, Score: var score, Segment: var segment })
             {
                 continue;
             }
 
-            var segment = row.Segment ?? AccountSegment.Smb;
-            var band = row.OverrideBand is { } overridden && row.OverrideExpiresAt > now ? overridden : computed;
+            var band = row.OverrideBand is { } overridden && row.OverrideExpiresAt > now ? overridden : row.ComputedBand;
             counts[segment][band]++;
             if (band == HealthBand.Green)
             {

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Azure;
-using Azure.Data.Tables;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
 
@@ -68,66 +66,86 @@ public static class HealthTables
 }
 
 /// <summary>
-/// An account's latest score and the CSM override beside it (HealthScores). The recompute merges the score columns
-/// (the override ones are null, which the Table service leaves as stored); <see cref="HealthOverrideEntity"/> merges
-/// the override columns.
+/// What a score row and a day's history row both record: the account, the day, the score, its bands and the six
+/// sub-scores, mapped from a <see cref="HealthScore"/> in one place.
 /// </summary>
-public sealed class HealthScoreEntity : ITableEntity
+public abstract class HealthScoreColumns : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? AccountId { get; set; }
 
+    /// <summary>The scored day, as <see cref="DateOnly.DayNumber"/>.</summary>
+    public int Day { get; set; }
+
+    public int Score { get; set; }
+
+    public HealthBand Band { get; set; }
+
+    public HealthBand ComputedBand { get; set; }
+
+    public bool Onboarding { get; set; }
+
+    public int ProductUsage { get; set; }
+
+    public int Engagement { get; set; }
+
+    public int Outcomes { get; set; }
+
+    public int Support { get; set; }
+
+    public int Relationship { get; set; }
+
+    public int Payment { get; set; }
+
+    /// <summary>Sub-scores indexed by <see cref="HealthDimension"/>.</summary>
+    public int[] Dimensions() => [ProductUsage, Engagement, Outcomes, Support, Relationship, Payment];
+
+    protected void Record(HealthScore score)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        AccountId = score.AccountId;
+        Day = score.Day.DayNumber;
+        Score = score.Score;
+        Band = score.Band;
+        ComputedBand = score.ComputedBand;
+        Onboarding = score.Onboarding;
+        ProductUsage = score.Dimension(HealthDimension.ProductUsage);
+        Engagement = score.Dimension(HealthDimension.Engagement);
+        Outcomes = score.Dimension(HealthDimension.Outcomes);
+        Support = score.Dimension(HealthDimension.Support);
+        Relationship = score.Dimension(HealthDimension.Relationship);
+        Payment = score.Dimension(HealthDimension.Payment);
+    }
+}
+
+/// <summary>
+/// An account's latest score and the CSM override beside it (HealthScores). The recompute merges the score columns
+/// (the override ones are null, which the Table service leaves as stored); <see cref="HealthOverrideEntity"/> merges
+/// the override columns. A row holding only an override has no <see cref="HealthScoreColumns.AccountId"/>.
+/// </summary>
+public sealed class HealthScoreEntity : HealthScoreColumns
+{
     public string? AccountName { get; set; }
 
     public string? CsmEmail { get; set; }
 
     public DateTimeOffset? RenewalDate { get; set; }
 
-    public int? Day { get; set; }
+    public DateTimeOffset ScoredAt { get; set; }
 
-    public DateTimeOffset? ScoredAt { get; set; }
+    public AccountSegment Segment { get; set; }
 
-    public AccountSegment? Segment { get; set; }
-
-    public int? Score { get; set; }
-
-    public HealthBand? ComputedBand { get; set; }
-
-    public HealthBand? Band { get; set; }
-
-    public bool? Onboarding { get; set; }
-
-    public int? ProductUsage { get; set; }
-
-    public int? Engagement { get; set; }
-
-    public int? Outcomes { get; set; }
-
-    public int? Support { get; set; }
-
-    public int? Relationship { get; set; }
-
-    public int? Payment { get; set; }
-
-    public long? Flags { get; set; }
+    public long Flags { get; set; }
 
     /// <summary>"{dimension}:{points}:{from}:{to}" per driver, ';'-separated.</summary>
     public string? Drivers { get; set; }
 
-    public HealthTrend? Trend { get; set; }
+    public HealthTrend Trend { get; set; }
 
-    public int? TrendDelta { get; set; }
+    public int TrendDelta { get; set; }
 
-    public int? BandSince { get; set; }
+    public int BandSince { get; set; }
 
-    public int? HistoryLastDay { get; set; }
+    public int HistoryLastDay { get; set; }
 
     public byte[]? History { get; set; }
 
@@ -146,27 +164,15 @@ public sealed class HealthScoreEntity : ITableEntity
     {
         ArgumentNullException.ThrowIfNull(score);
         ArgumentNullException.ThrowIfNull(signals);
-        return new HealthScoreEntity
+        var row = new HealthScoreEntity
         {
             PartitionKey = HealthTables.PartitionOf(score.AccountId),
             RowKey = HealthTables.ScoreRow(score.AccountId),
-            AccountId = score.AccountId,
             AccountName = signals.Name,
             CsmEmail = signals.CsmEmail,
             RenewalDate = signals.RenewalDate,
-            Day = score.Day.DayNumber,
             ScoredAt = score.ScoredAt,
             Segment = score.Segment,
-            Score = score.Score,
-            ComputedBand = score.ComputedBand,
-            Band = score.Band,
-            Onboarding = score.Onboarding,
-            ProductUsage = score.Dimension(HealthDimension.ProductUsage),
-            Engagement = score.Dimension(HealthDimension.Engagement),
-            Outcomes = score.Dimension(HealthDimension.Outcomes),
-            Support = score.Dimension(HealthDimension.Support),
-            Relationship = score.Dimension(HealthDimension.Relationship),
-            Payment = score.Dimension(HealthDimension.Payment),
             Flags = score.Flags.Bits,
             Drivers = FormatDrivers(score.Drivers),
             Trend = score.Trend,
@@ -175,44 +181,35 @@ public sealed class HealthScoreEntity : ITableEntity
             HistoryLastDay = score.History.LastDay.DayNumber,
             History = score.History.ToBytes(),
         };
+        row.Record(score);
+        return row;
     }
 
     /// <summary>The stored score, or null when the row holds none yet (only an override).</summary>
-    public HealthScore? ToScore()
+    public HealthScore? ToScore() => AccountId is null ? null : new HealthScore
     {
-        if (Score is not { } score || AccountId is null)
-        {
-            return null;
-        }
-
-        return new HealthScore
-        {
-            AccountId = AccountId,
-            Day = DateOnly.FromDayNumber(Day ?? 0),
-            ScoredAt = ScoredAt ?? DateTimeOffset.MinValue,
-            Segment = Segment ?? AccountSegment.Smb,
-            Score = score,
-            ComputedBand = ComputedBand ?? HealthBand.Red,
-            Band = Band ?? HealthBand.Red,
-            Override = ToOverride(),
-            Onboarding = Onboarding ?? false,
-            Dimensions = Dimensions(),
-            Flags = new HealthFlagMask((uint)(Flags ?? 0)),
-            Drivers = ParseDrivers(Drivers),
-            Trend = Trend ?? HealthTrend.Stable,
-            TrendDelta = TrendDelta ?? 0,
-            BandSince = DateOnly.FromDayNumber(BandSince ?? 0),
-            History = History is { } h ? HealthScoreHistory.FromBytes(DateOnly.FromDayNumber(HistoryLastDay ?? 0), h) : HealthScoreHistory.Empty,
-        };
-    }
+        AccountId = AccountId,
+        Day = DateOnly.FromDayNumber(Day),
+        ScoredAt = ScoredAt,
+        Segment = Segment,
+        Score = Score,
+        ComputedBand = ComputedBand,
+        Band = Band,
+        Override = ToOverride(),
+        Onboarding = Onboarding,
+        Dimensions = Dimensions(),
+        Flags = new HealthFlagMask((uint)Flags),
+        Drivers = ParseDrivers(Drivers),
+        Trend = Trend,
+        TrendDelta = TrendDelta,
+        BandSince = DateOnly.FromDayNumber(BandSince),
+        History = History is { } h ? HealthScoreHistory.FromBytes(DateOnly.FromDayNumber(HistoryLastDay), h) : HealthScoreHistory.Empty,
+    };
 
     public HealthBandOverride? ToOverride() =>
         OverrideBand is { } band && OverrideExpiresAt is { } expires
             ? new HealthBandOverride(band, OverrideReason ?? string.Empty, expires, OverrideSetBy, OverrideSetAt ?? expires)
             : null;
-
-    /// <summary>Sub-scores indexed by <see cref="HealthDimension"/>.</summary>
-    public int[] Dimensions() => [ProductUsage ?? 0, Engagement ?? 0, Outcomes ?? 0, Support ?? 0, Relationship ?? 0, Payment ?? 0];
 
     private static string FormatDrivers(IReadOnlyList<HealthDriverDelta> drivers)
     {
@@ -249,16 +246,8 @@ public sealed class HealthScoreEntity : ITableEntity
 }
 
 /// <summary>The override columns of a score row, merged on their own so a recompute's columns are never overwritten.</summary>
-public sealed class HealthOverrideEntity : ITableEntity
+public sealed class HealthOverrideEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public HealthBand OverrideBand { get; set; }
 
     public string OverrideReason { get; set; } = string.Empty;
@@ -286,86 +275,32 @@ public sealed class HealthOverrideEntity : ITableEntity
 }
 
 /// <summary>One account's score on one day (HealthHistory).</summary>
-public sealed class HealthHistoryEntity : ITableEntity
+public sealed class HealthHistoryEntity : HealthScoreColumns
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
-    public string AccountId { get; set; } = string.Empty;
-
-    public int Day { get; set; }
-
-    public int Score { get; set; }
-
-    public HealthBand Band { get; set; }
-
-    public HealthBand ComputedBand { get; set; }
-
-    public bool Onboarding { get; set; }
-
-    public int ProductUsage { get; set; }
-
-    public int Engagement { get; set; }
-
-    public int Outcomes { get; set; }
-
-    public int Support { get; set; }
-
-    public int Relationship { get; set; }
-
-    public int Payment { get; set; }
-
     public static HealthHistoryEntity From(HealthScore score)
     {
         ArgumentNullException.ThrowIfNull(score);
-        return new HealthHistoryEntity
+        var row = new HealthHistoryEntity
         {
             PartitionKey = HealthTables.PartitionOf(score.AccountId),
             RowKey = HealthTables.HistoryRow(score.AccountId, score.Day),
-            AccountId = score.AccountId,
-            Day = score.Day.DayNumber,
-            Score = score.Score,
-            Band = score.Band,
-            ComputedBand = score.ComputedBand,
-            Onboarding = score.Onboarding,
-            ProductUsage = score.Dimension(HealthDimension.ProductUsage),
-            Engagement = score.Dimension(HealthDimension.Engagement),
-            Outcomes = score.Dimension(HealthDimension.Outcomes),
-            Support = score.Dimension(HealthDimension.Support),
-            Relationship = score.Dimension(HealthDimension.Relationship),
-            Payment = score.Dimension(HealthDimension.Payment),
         };
+        row.Record(score);
+        return row;
     }
 
     public DateOnly ToDay() => DateOnly.FromDayNumber(Day);
 
-    public Dictionary<HealthDimension, int> Dimensions() => new(6)
+    public Dictionary<HealthDimension, int> DimensionsByName()
     {
-        [HealthDimension.ProductUsage] = ProductUsage,
-        [HealthDimension.Engagement] = Engagement,
-        [HealthDimension.Outcomes] = Outcomes,
-        [HealthDimension.Support] = Support,
-        [HealthDimension.Relationship] = Relationship,
-        [HealthDimension.Payment] = Payment,
-    };
+        var dims = Dimensions();
+        return Enum.GetValues<HealthDimension>().ToDictionary(d => d, d => dims[(int)d]);
+    }
 }
 
 /// <summary>A transition waiting for alerting (HealthTransitions); the payload is the whole <see cref="HealthTransition"/>.</summary>
-public sealed class HealthTransitionEntity : ITableEntity
+public sealed class HealthTransitionEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string Payload { get; set; } = string.Empty;
 
     public static HealthTransitionEntity From(HealthTransition transition, int shard)
@@ -389,15 +324,12 @@ public enum HealthRunStatus
 }
 
 /// <summary>One recompute run (HealthRuns, partition "run", row = run id), with its summary once complete.</summary>
-public sealed class HealthRunEntity : ITableEntity
+public sealed class HealthRunEntity : TableRow
 {
-    public string PartitionKey { get; set; } = HealthTables.RunPartition;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
+    public HealthRunEntity()
+    {
+        PartitionKey = HealthTables.RunPartition;
+    }
 
     public HealthRunStatus Status { get; set; }
 
@@ -419,15 +351,13 @@ public sealed class HealthRunEntity : ITableEntity
 }
 
 /// <summary>Which run is in progress or last completed (HealthRuns, partition "run", row "current"): guarded by ETag so two ticks cannot both start one.</summary>
-public sealed class HealthRunPointerEntity : ITableEntity
+public sealed class HealthRunPointerEntity : TableRow
 {
-    public string PartitionKey { get; set; } = HealthTables.RunPartition;
-
-    public string RowKey { get; set; } = HealthTables.CurrentRunRow;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
+    public HealthRunPointerEntity()
+    {
+        PartitionKey = HealthTables.RunPartition;
+        RowKey = HealthTables.CurrentRunRow;
+    }
 
     public string RunId { get; set; } = string.Empty;
 
@@ -439,16 +369,8 @@ public sealed class HealthRunPointerEntity : ITableEntity
 }
 
 /// <summary>A shard's progress in a run (HealthRuns, partition "run|{runId}", row "shard|{n}"): the signal source's continuation after the last durable page.</summary>
-public sealed class HealthShardCheckpointEntity : ITableEntity
+public sealed class HealthShardCheckpointEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? Continuation { get; set; }
 
     public bool Done { get; set; }

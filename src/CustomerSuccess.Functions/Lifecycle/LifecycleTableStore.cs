@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
@@ -224,16 +223,8 @@ public sealed record LifecyclePageState(
 }
 
 /// <summary>One contact's enrollment in one sequence (LifecycleEnrollments).</summary>
-public sealed class LifecycleEnrollmentEntity : ITableEntity
+public sealed class LifecycleEnrollmentEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string AccountId { get; set; } = string.Empty;
 
     public string ContactId { get; set; } = string.Empty;
@@ -287,16 +278,8 @@ public sealed class LifecycleEnrollmentEntity : ITableEntity
 }
 
 /// <summary>A contact as one account's scan sees it (LifecycleAccountContacts).</summary>
-public sealed class LifecycleAccountContactEntity : ITableEntity
+public sealed class LifecycleAccountContactEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string AccountId { get; set; } = string.Empty;
 
     public string ContactId { get; set; } = string.Empty;
@@ -324,30 +307,14 @@ public sealed class LifecycleAccountContactEntity : ITableEntity
 }
 
 /// <summary>A contact's last lifecycle email (LifecycleContacts, row "state").</summary>
-public sealed class LifecycleContactSendEntity : ITableEntity
+public sealed class LifecycleContactSendEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public DateTimeOffset? LastSentAt { get; set; }
 }
 
 /// <summary>A contact's suppression (LifecycleContacts, row "suppressed"): the first reason stays.</summary>
-public sealed class LifecycleSuppressionEntity : ITableEntity
+public sealed class LifecycleSuppressionEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string Reason { get; set; } = string.Empty;
 
     public DateTimeOffset SuppressedAt { get; set; }
@@ -360,16 +327,8 @@ public enum LifecycleLedgerStatus
 }
 
 /// <summary>One send, recorded once (LifecycleLedger, partition = send id, row "send").</summary>
-public sealed class LifecycleLedgerEntity : ITableEntity
+public sealed class LifecycleLedgerEntity : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public LifecycleLedgerStatus Status { get; set; }
 
     public string AccountId { get; set; } = string.Empty;
