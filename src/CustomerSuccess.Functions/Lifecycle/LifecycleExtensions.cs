@@ -124,6 +124,12 @@ internal static class LifecycleExtensions
             }
 
             var result = await processor.ProcessAsync(message, ct);
+            if (result.Outcome == LifecycleSendOutcome.NotYet)
+            {
+                // Non-2xx: the queue delivers it again (and dead-letters it after its max delivery count).
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: $"lifecycle send {message.SendId}: {result.Reason}; deliver again.");
+            }
+
             return Results.Ok(InvocationResponse.Ok($"lifecycle send {message.SendId}: {result.Outcome}{(result.Reason is null ? string.Empty : " (" + result.Reason + ")")}"));
         });
 

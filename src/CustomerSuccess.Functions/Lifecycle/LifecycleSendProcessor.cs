@@ -6,9 +6,8 @@ using CustomerSuccess.Functions.Messaging;
 namespace CustomerSuccess.Functions.Lifecycle;
 
 /// <summary>The body of a lifecycle-send queue message: which step occurrence goes to which contact.
-/// <see cref="RateSlot"/> is set on a copy the rate limiter deferred: it already waited its turn once.
-/// <see cref="EnrollmentWaits"/> counts the times it waited for the scan to save its enrollment.</summary>
-public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null, int EnrollmentWaits = 0);
+/// <see cref="RateSlot"/> is set on a copy the rate limiter deferred: it already waited its turn once.</summary>
+public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null);
 
 public enum LifecycleSendOutcome
 {
@@ -17,6 +16,9 @@ public enum LifecycleSendOutcome
     Dropped,
     Deferred,
     Rejected,
+
+    /// <summary>Its enrollment is not saved yet: this delivery fails, so the queue delivers it again.</summary>
+    NotYet,
 }
 
 public sealed record LifecycleSendResult(LifecycleSendOutcome Outcome, string? Reason = null, DateTimeOffset? NotBefore = null);
@@ -72,11 +74,6 @@ public sealed partial class LifecycleSendProcessor
 {
     public const string QueueName = QueueNames.LifecycleSend;
 
-    /// <summary>How often, and how long each time, a send waits for its enrollment to be saved before it counts as gone.</summary>
-    public const int MaxEnrollmentWaits = 3;
-
-    public static readonly TimeSpan EnrollmentWait = TimeSpan.FromMinutes(1);
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly ILifecycleStore _store;
@@ -131,17 +128,19 @@ public sealed partial class LifecycleSendProcessor
         var state = await _store.GetContactStateAsync(message.ContactId, cancellationToken);
         var now = _time.GetUtcNow();
 
-        if (enrollment is null && facts is not null && contact is not null && message.EnrollmentWaits < MaxEnrollmentWaits)
+        if (enrollment is null && facts is not null && contact is not null)
         {
             // The scan queues a page's sends before it saves their enrollments (a crash in between then re-plans the
-            // sends instead of losing them), so a send can overtake the save of its new enrollment: it waits for it.
-            return await DeferAsync(message with { EnrollmentWaits = message.EnrollmentWaits + 1 }, now + EnrollmentWait, "enrollment not saved yet", cancellationToken);
+            // sends instead of losing them), so a send can overtake the save of its new enrollment. This delivery
+            // fails and the queue delivers it again at once; an enrollment that never comes leaves the message in
+            // the dead-letter queue, where an operator sees it, rather than dropped.
+            Log.EnrollmentNotSaved(_logger, message.SendId, message.Sequence, message.Step);
+            return new LifecycleSendResult(LifecycleSendOutcome.NotYet, "enrollment not saved yet");
         }
 
         var reason = facts is null || contact is null ? "account or contact gone"
-            : enrollment is null ? "enrollment gone"
             : state.Suppressed ? "suppressed: " + state.SuppressedReason
-            : _engine.CheckBeforeSend(facts, enrollment, message.Step);
+            : _engine.CheckBeforeSend(facts, enrollment!, message.Step);
         if (reason is not null)
         {
             if (state.Suppressed)
@@ -217,5 +216,8 @@ public sealed partial class LifecycleSendProcessor
 
         [LoggerMessage(102, LogLevel.Information, "Lifecycle send {SendId} deferred ({Reason}) until {NotBefore}")]
         public static partial void Deferred(ILogger logger, string sendId, string reason, DateTimeOffset notBefore);
+
+        [LoggerMessage(103, LogLevel.Information, "Lifecycle send {SendId} ({Sequence}/{Step}) came before its enrollment was saved; the queue delivers it again")]
+        public static partial void EnrollmentNotSaved(ILogger logger, string sendId, string sequence, string step);
     }
 }

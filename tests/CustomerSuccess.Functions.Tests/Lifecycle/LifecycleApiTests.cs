@@ -176,32 +176,24 @@ public sealed class LifecycleApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Send_OvertakesTheSaveOfItsEnrollment_WaitsForItInsteadOfDropping()
+    public async Task Send_OvertakesTheSaveOfItsEnrollment_FailsTheDeliverySoTheQueueDeliversItAgain()
     {
         var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" }; // an enrollment not stored (yet)
         _published.Clear();
 
-        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
+        using var early = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var waiting = Assert.Single(_published).Message;
-        Assert.Equal(Now + LifecycleSendProcessor.EnrollmentWait, waiting.ScheduledEnqueueTime);
-        Assert.Equal(queued with { EnrollmentWaits = 1 }, LifecycleSendProcessor.Parse(waiting.Body));
-        _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
-    }
-
-    [Fact]
-    public async Task Send_EnrollmentStillMissingAfterItsWaits_IsDropped()
-    {
-        var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101", EnrollmentWaits = LifecycleSendProcessor.MaxEnrollmentWaits };
-        _published.Clear();
-
-        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode); // not dropped: redelivered, then dead-lettered if it never comes
         Assert.Empty(_published);
         _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
-        Assert.False(await Store.WasSentAsync(queued.SendId, default));
+
+        // The save lands; the next delivery sends.
+        var stored = Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == queued.Sequence);
+        await Store.SaveEnrollmentsAsync([stored with { EnrollmentKey = queued.EnrollmentKey }], default);
+        using var again = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True(await Store.WasSentAsync(queued.SendId, default));
     }
 
     [Fact]
