@@ -1,8 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Health;
 
@@ -16,7 +15,7 @@ public sealed record HealthHistoryItem(string AccountId, DateOnly Day, int Score
 public sealed record HealthHistoryPage(IReadOnlyList<HealthHistoryItem> Items, string? Continuation);
 
 /// <summary>The validated arguments of GET /api/health/history.</summary>
-public sealed record HealthHistoryRequest(DateOnly From, DateOnly To, TableContinuation? Continuation, int PageSize)
+public sealed record HealthHistoryRequest(DateOnly From, DateOnly To, string? Continuation, int PageSize)
 {
     public const int DefaultPageSize = 1000;
     public const int MaxPageSize = 1000;
@@ -40,7 +39,7 @@ public sealed record HealthHistoryRequest(DateOnly From, DateOnly To, TableConti
             return (null, $"pageSize must be a whole number from 1 to {MaxPageSize}.");
         }
 
-        TableContinuation? resume = null;
+        string? resume = null;
         if (!string.IsNullOrEmpty(continuation) && (resume = DecodeContinuation(continuation)) is null)
         {
             return (null, "continuation is not one this API returned.");
@@ -52,14 +51,14 @@ public sealed record HealthHistoryRequest(DateOnly From, DateOnly To, TableConti
     private static bool TryDay(string? text, out DateOnly day) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
 
-    // The table's own continuation (next partition and row key), opaque to callers: base64url of "pk\nrk".
-    public static string EncodeContinuation(TableContinuation continuation)
+    // The table's own continuation token, opaque to callers: base64url of its UTF-8 text.
+    public static string EncodeContinuation(string continuation)
     {
-        ArgumentNullException.ThrowIfNull(continuation);
-        return Base64Url.EncodeToString(Encoding.UTF8.GetBytes(continuation.NextPartitionKey + "\n" + continuation.NextRowKey));
+        ArgumentException.ThrowIfNullOrEmpty(continuation);
+        return Base64Url.EncodeToString(Encoding.UTF8.GetBytes(continuation));
     }
 
-    private static TableContinuation? DecodeContinuation(string token)
+    private static string? DecodeContinuation(string token)
     {
         if (token.Length > 2048 || !Base64Url.IsValid(token))
         {
@@ -76,95 +75,51 @@ public sealed record HealthHistoryRequest(DateOnly From, DateOnly To, TableConti
             return null;
         }
 
-        var parts = text.Split('\n');
-        return parts.Length == 2 && parts[0].Length > 0 && !parts.Any(p => p.Any(char.IsControl)) ? new TableContinuation(parts[0], parts[1]) : null;
+        return text.Length > 0 && !text.Any(char.IsControl) ? text : null;
     }
 }
 
 /// <summary>
-/// The portfolio's daily history, every account and every day in a range, for reports and exports: read from the
-/// health table's "hist|{account}|{yyyyMMdd}" rows in one scan across partitions. A page is one page of that scan
-/// filtered to the range, so it may hold fewer items than asked for (even none) while a continuation remains.
+/// The portfolio's daily history, every account and every day in a range, for reports and exports: one scan of the
+/// HealthHistory table filtered to the range. A page is one page of that scan, so it may hold fewer items than asked
+/// for (even none) while a continuation remains.
 /// </summary>
-public sealed class HealthHistoryQuery(ITableStore tables, IOptions<HealthOptions> options)
+public sealed class HealthHistoryQuery(AppTables tables)
 {
-    private const string HistoryPrefix = "hist|";
+    private static readonly string[] HistoryColumns = [nameof(HealthScoreColumns.AccountId), nameof(HealthScoreColumns.Day), nameof(HealthScoreColumns.Score), nameof(HealthScoreColumns.Band), nameof(HealthScoreColumns.ComputedBand)];
+    private static readonly string[] SegmentColumns = [nameof(HealthScoreEntity.Segment)];
 
-    // Every history row and nothing else: score rows ("score|") and transitions ("tx|") sort outside this range.
-    private static readonly string HistoryFilter = $"RowKey ge {HealthRows.Quote(HistoryPrefix)} and RowKey lt {HealthRows.Quote("hist}")}";
-    private static readonly string[] HistoryColumns = ["Score", "Band", "ComputedBand"];
-    private static readonly string[] SegmentColumn = ["Segment"];
+    private readonly AppTable _history = tables[HealthTables.History];
+    private readonly AppTable _scores = tables[HealthTables.Scores];
 
     public async Task<HealthHistoryPage> GetPageAsync(HealthHistoryRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (rows, segments, next) = await ReadAsync(request, cancellationToken);
-        var items = new List<HealthHistoryItem>(rows.Count);
-        foreach (var (accountId, day, row) in rows)
-        {
-            items.Add(new HealthHistoryItem(
-                accountId,
-                day,
-                row.GetInt32("Score") ?? 0,
-                BandOf(row.GetString("Band")),
-                BandOf(row.GetString("ComputedBand") ?? row.GetString("Band")),
-                segments.TryGetValue(accountId, out var segment) ? segment : null));
-        }
+        var filter = TableFilter.Of($"Day ge {request.From.DayNumber} and Day le {request.To.DayNumber}");
+        var page = await _history.QueryPageAsync<HealthHistoryEntity>(filter, request.Continuation, request.PageSize, HistoryColumns, cancellationToken);
 
-        return new HealthHistoryPage(items, next is null ? null : HealthHistoryRequest.EncodeContinuation(next));
-    }
-
-    /// <summary>
-    /// All of this query's storage access: one page of history rows (kept if their day is in range), then the
-    /// segment of each account on it from its score row (point reads, a handful per page since an account's days are adjacent).
-    /// </summary>
-    private async Task<(List<(string AccountId, DateOnly Day, TableEntity Row)> Rows, Dictionary<string, AccountSegment> Segments, TableContinuation? Next)> ReadAsync(
-        HealthHistoryRequest request, CancellationToken cancellationToken)
-    {
-        var page = await tables.QueryPageAsync(HealthRows.Table, HistoryFilter, HistoryColumns, request.PageSize, request.Continuation, cancellationToken);
-        var rows = new List<(string, DateOnly, TableEntity)>(page.Entities.Count);
-        var accounts = new List<string>();
-        foreach (var row in page.Entities)
-        {
-            if (TryParseHistoryKey(row.RowKey, out var accountId, out var day) && day >= request.From && day <= request.To)
-            {
-                rows.Add((accountId, day, row));
-                if (accounts.Count == 0 || accounts[^1] != accountId)
-                {
-                    accounts.Add(accountId);
-                }
-            }
-        }
-
-        var shardCount = options.Value.ShardCount;
+        // Rows sort by account within a partition, so an account's days are adjacent: a handful of point reads per page.
+        var accounts = page.Entities.Select(r => r.AccountId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var scoreRows = await Task.WhenAll(accounts.Select(a =>
-            tables.GetAsync(HealthRows.Table, HealthRows.PartitionOf(a, shardCount), HealthRows.ScoreRow(a), SegmentColumn, cancellationToken)));
+            _scores.GetAsync<HealthScoreEntity>(HealthTables.PartitionOf(a), HealthTables.ScoreRow(a), SegmentColumns, cancellationToken)));
         var segments = new Dictionary<string, AccountSegment>(StringComparer.Ordinal);
         for (var i = 0; i < accounts.Count; i++)
         {
-            if (Enum.TryParse<AccountSegment>(scoreRows[i]?.GetString("Segment"), out var segment))
+            if (scoreRows[i] is { } row)
             {
-                segments[accounts[i]] = segment;
+                segments[accounts[i]] = row.Segment;
             }
         }
 
-        return (rows, segments, page.Continuation);
-    }
-
-    /// <summary>"hist|{account}|{yyyyMMdd}": the account is everything between the prefix and the last separator.</summary>
-    internal static bool TryParseHistoryKey(string rowKey, out string accountId, out DateOnly day)
-    {
-        accountId = string.Empty;
-        day = default;
-        if (rowKey.Length <= HistoryPrefix.Length + 9 || !rowKey.StartsWith(HistoryPrefix, StringComparison.Ordinal) || rowKey[^9] != '|'
-            || !DateOnly.TryParseExact(rowKey.AsSpan(rowKey.Length - 8), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day))
+        var items = new List<HealthHistoryItem>(page.Entities.Count);
+        foreach (var row in page.Entities)
         {
-            return false;
+            if (row.AccountId is { } accountId)
+            {
+                items.Add(new HealthHistoryItem(accountId, row.ToDay(), row.Score, row.Band, row.ComputedBand, segments.TryGetValue(accountId, out var segment) ? segment : null));
+            }
         }
 
-        accountId = rowKey[HistoryPrefix.Length..^9];
-        return true;
+        return new HealthHistoryPage(items, page.Continuation is null ? null : HealthHistoryRequest.EncodeContinuation(page.Continuation));
     }
-
-    private static HealthBand BandOf(string? text) => Enum.TryParse<HealthBand>(text, out var band) ? band : HealthBand.Red;
 }

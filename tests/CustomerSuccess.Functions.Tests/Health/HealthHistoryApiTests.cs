@@ -1,13 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using CustomerSuccess.Functions.Health;
-using CustomerSuccess.Functions.Messaging;
-using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
-using Moq;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
@@ -19,8 +13,6 @@ public sealed class HealthHistoryApiTests(AzuriteFixture azurite)
     // test, since a recompute run is keyed by its hour and a second run in the same hour is the same run.
     private static readonly DateTimeOffset Day1 = new(2031, 3, 14, 9, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset OtherDay1 = new(2031, 4, 20, 9, 0, 0, TimeSpan.Zero);
-
-    private RestTableStore Store() => new(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
 
     private sealed record Scored(HttpClient Client, HealthAppFactory Factory, string Prefix, List<string> AccountIds) : IDisposable
     {
@@ -38,17 +30,14 @@ public sealed class HealthHistoryApiTests(AzuriteFixture azurite)
         var accounts = HealthRecomputeTests.Accounts(8).Select(a => a with { AccountId = prefix + a.AccountId }).ToList();
         accounts[5] = accounts[5] with { SubscriptionStatus = "past_due", ActiveUsers30d = 0, ActiveUsers7d = 0, Days = [] };
         var time = new ManualTime(day1);
-        var sent = new List<OutgoingMessage>();
-        var factory = new HealthAppFactory(Store(), new FakeSignalSource(accounts), time);
-        factory.Publisher.Setup(p => p.SendAsync(HealthRecompute.QueueName, It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
-            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => sent.Add(m)).Returns(Task.CompletedTask);
+        var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource(accounts), time);
         var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
 
-        await HealthApiTests.RunRecomputeAsync(client, sent);
-        sent.Clear();
+        await HealthApiTests.RunRecomputeAsync(client, factory.Sent);
+        factory.Sent.Clear();
         time.Now = day1.AddDays(1);
-        await HealthApiTests.RunRecomputeAsync(client, sent);
+        await HealthApiTests.RunRecomputeAsync(client, factory.Sent);
         return new Scored(client, factory, prefix, [.. accounts.Select(a => a.AccountId)]);
     }
 
@@ -117,10 +106,10 @@ public sealed class HealthHistoryApiTests(AzuriteFixture azurite)
     [InlineData("from=2031-03-14&to=2031-03-15&pageSize=1001")]
     [InlineData("from=2031-03-14&to=2031-03-15&pageSize=ten")]
     [InlineData("from=2031-03-14&to=2031-03-15&continuation=not*base64")]
-    [InlineData("from=2031-03-14&to=2031-03-15&continuation=bm9uZXdsaW5l")]
+    [InlineData("from=2031-03-14&to=2031-03-15&continuation=YQFi")]
     public async Task History_BadQuery_400WithReason(string query)
     {
-        using var factory = new HealthAppFactory(new Infrastructure.InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System);
+        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System);
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
 
@@ -134,7 +123,7 @@ public sealed class HealthHistoryApiTests(AzuriteFixture azurite)
     [Fact]
     public async Task History_NoFunctionKey_401()
     {
-        using var factory = new HealthAppFactory(new Infrastructure.InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System);
+        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System);
         using var client = factory.CreateClient();
 
         using var response = await client.GetAsync(new Uri("/api/health/history?from=2031-03-14&to=2031-03-15", UriKind.Relative));
@@ -145,33 +134,14 @@ public sealed class HealthHistoryApiTests(AzuriteFixture azurite)
     [Fact]
     public async Task History_StorageDown_503()
     {
-        var tables = new Infrastructure.InMemoryTableStore();
-        using var factory = new HealthAppFactory(tables, new FakeSignalSource([]), TimeProvider.System);
+        // Nothing listens on port 1: every call is refused, as when the storage account cannot be reached.
+        var unreachable = $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};TableEndpoint=http://127.0.0.1:1/{AzuriteFixture.AccountName}";
+        using var factory = new HealthAppFactory(unreachable, new FakeSignalSource([]), TimeProvider.System);
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
-        tables.Unavailable = true;
 
         using var response = await client.GetAsync(new Uri("/api/health/history?from=2031-03-14&to=2031-03-15", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-    }
-
-    [Theory]
-    [InlineData("hist|acct-1|20310314", "acct-1", "2031-03-14")]
-    [InlineData("hist|a|b|20310314", "a|b", "2031-03-14")]
-    public void TryParseHistoryKey_HistoryRow_AccountAndDay(string rowKey, string account, string day)
-    {
-        Assert.True(HealthHistoryQuery.TryParseHistoryKey(rowKey, out var accountId, out var parsed));
-        Assert.Equal((account, DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture)), (accountId, parsed));
-    }
-
-    [Theory]
-    [InlineData("score|0001|acct-1")]
-    [InlineData("hist|acct-1|2031031")]
-    [InlineData("hist|acct-120310314")]
-    [InlineData("hist||20310314")]
-    public void TryParseHistoryKey_OtherRows_False(string rowKey)
-    {
-        Assert.False(HealthHistoryQuery.TryParseHistoryKey(rowKey, out _, out _));
     }
 }

@@ -44,7 +44,7 @@ public sealed class ProviderIdKeysTests
         {
             var key = "~mrr|2025-11-22|" + ProviderIdKeys.Escape(id);
             TableKeys.ValidateKey(key, "rowKey");
-            _ = TableKeys.EntityPath("t", "p", key);
+            _ = Functions.Storage.Rest.RestTableKeys.EntityPath("t", "p", key);
             return ProviderIdKeys.Escape(id).Length <= ProviderIdKeys.MaxLength && ProviderIdKeys.IsValidKey(key);
         }));
     }

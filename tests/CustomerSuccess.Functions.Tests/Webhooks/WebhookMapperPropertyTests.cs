@@ -133,7 +133,7 @@ public sealed class WebhookMapperPropertyTests
         foreach (var key in keys)
         {
             TableKeys.ValidateKey(key, "key");
-            _ = TableKeys.EntityPath("t", key, key); // addressable: a lone surrogate would make the URL escaping throw
+            _ = Functions.Storage.Rest.RestTableKeys.EntityPath("t", key, key); // addressable: a lone surrogate would make the URL escaping throw
         }
 
         return true;
