@@ -8,6 +8,7 @@ using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
+using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
 
@@ -15,6 +16,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
 builder.AddStorage();
+builder.AddMessaging();
 builder.AddLocalRunner();
 
 builder.AddWebhooks();
@@ -31,7 +33,9 @@ builder.AddLifecycle();
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
+app.MapMessaging();
 app.MapLocalRunner();
+app.MapDeadLetters();
 
 app.MapWebhooks();
 app.MapAccounts();

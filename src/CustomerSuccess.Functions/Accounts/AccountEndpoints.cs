@@ -40,9 +40,20 @@ internal static class AccountEndpoints
             return Results.Json(new { error = "accountId, externalId and kind (" + string.Join(", ", ExternalIdKinds.All) + ") are required" }, statusCode: StatusCodes.Status400BadRequest);
         }
 
+        var accountId = request.AccountId.Trim();
+        if (AccountIds.Problem(accountId) is { } problem)
+        {
+            return Results.Json(new { error = "accountId " + problem }, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (request.ExternalId.Length > Webhooks.AccountEventLimits.MaxIdLength)
+        {
+            return Results.Json(new { error = $"externalId is longer than {Webhooks.AccountEventLimits.MaxIdLength} characters" }, statusCode: StatusCodes.Status400BadRequest);
+        }
+
         try
         {
-            var (outcome, owner, applied) = await applier.LinkAsync(request.AccountId.Trim(), request.Kind, request.ExternalId.Trim(), cancellationToken);
+            var (outcome, owner, applied) = await applier.LinkAsync(accountId, request.Kind, request.ExternalId.Trim(), cancellationToken);
             return outcome == LinkOutcome.LinkedToAnotherAccount
                 ? Results.Json(new { error = "already linked to another account", accountId = owner }, statusCode: StatusCodes.Status409Conflict)
                 : Results.Json(new { status = outcome == LinkOutcome.Linked ? "linked" : "already linked", accountId = owner, appliedPendingEvents = applied });

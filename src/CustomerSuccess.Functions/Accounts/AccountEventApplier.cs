@@ -1,28 +1,92 @@
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
-using CustomerSuccess.Functions.Webhooks.Segment;
-using CustomerSuccess.Functions.Webhooks.Stripe;
-using CustomerSuccess.Functions.Webhooks.Zendesk;
 using Microsoft.Extensions.Options;
 using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Accounts;
 
+/// <summary>What became of one attempt to apply a stored delivery.</summary>
+internal enum DeliveryApplyResult
+{
+    Applied,
+
+    /// <summary>Failed; recorded on the delivery, which a later sweep tries again.</summary>
+    Failed,
+
+    /// <summary>Failed for the last time: in the quarantine (dead-letter queue "webhooks").</summary>
+    Quarantined,
+
+    /// <summary>Storage failed, not the delivery: nothing counted, a later sweep tries again.</summary>
+    StorageFailed,
+}
+
 /// <summary>
 /// Applies a stored delivery to account state: map (pure), resolve the account (or park the event under its
 /// unlinked id), write the effect idempotently, then mark the delivery applied. Safe to run any number of
-/// times for the same delivery, from the in-process queue, the sweeper, a link or a replay.
+/// times for the same delivery, from the in-process queue, the sweeper, a link or a replay. Every one of those
+/// goes through <see cref="ApplyIsolatedAsync(TableEntity, CancellationToken)"/>: one delivery failing, for any
+/// reason, is recorded against that delivery (and quarantined in the end) and never stops the others.
 /// </summary>
 internal sealed class AccountEventApplier(
     WebhookDeliveryStore deliveries,
     AccountIdentity identity,
     AccountSignalWriter writer,
     ITableStore store,
+    WebhookQuarantine quarantine,
     IOptionsMonitor<SignalsOptions> signals,
     TimeProvider timeProvider,
     ILogger<AccountEventApplier> logger)
 {
     private Task? _ensured;
+
+    /// <summary>Applies one delivery; whatever goes wrong is recorded against it (or, for storage, left for the next sweep), never thrown.</summary>
+    public async Task<DeliveryApplyResult> ApplyIsolatedAsync(TableEntity delivery, CancellationToken cancellationToken)
+    {
+        var provider = delivery.GetString("Provider") ?? "?";
+        var eventId = delivery.GetString("EventId") ?? delivery.RowKey;
+        try
+        {
+            await ApplyAsync(delivery, cancellationToken);
+            return DeliveryApplyResult.Applied;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (WebhookQuarantine.IsStorageFailure(ex) || ex is OperationCanceledException)
+        {
+            WebhookLog.ApplyFailed(logger, provider, eventId, ex.GetType().Name);
+            return DeliveryApplyResult.StorageFailed;
+        }
+#pragma warning disable CA1031 // The point: any failure of one delivery is recorded against it instead of ending the caller.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            try
+            {
+                return await quarantine.RecordFailureAsync(delivery, ex, cancellationToken) ? DeliveryApplyResult.Quarantined : DeliveryApplyResult.Failed;
+            }
+            catch (Exception recordError) when (WebhookQuarantine.IsStorageFailure(recordError))
+            {
+                WebhookLog.ApplyFailed(logger, provider, eventId, recordError.GetType().Name);
+                return DeliveryApplyResult.StorageFailed;
+            }
+        }
+    }
+
+    /// <summary>Applies the stored delivery of one event, not isolated (failures throw); null when no such delivery is stored.</summary>
+    public async Task<string?> ApplyAsync(WebhookProvider provider, string eventId, CancellationToken cancellationToken)
+    {
+        var delivery = await deliveries.GetAsync(provider, eventId, cancellationToken);
+        return delivery is null ? null : await ApplyAsync(delivery, cancellationToken);
+    }
+
+    /// <summary>Applies the stored delivery of one event, isolated; null when no such delivery is stored.</summary>
+    public async Task<DeliveryApplyResult?> ApplyIsolatedAsync(WebhookProvider provider, string eventId, CancellationToken cancellationToken)
+    {
+        var delivery = await deliveries.GetAsync(provider, eventId, cancellationToken);
+        return delivery is null ? null : await ApplyIsolatedAsync(delivery, cancellationToken);
+    }
 
     public async Task<string> ApplyAsync(TableEntity delivery, CancellationToken cancellationToken)
     {
@@ -35,14 +99,13 @@ internal sealed class AccountEventApplier(
             return "ignored";
         }
 
-        var json = WebhookDeliveryStore.ReadJson(delivery);
-        var accountEvent = provider switch
+        var mapping = WebhookEventMapper.Map(provider, eventType, WebhookDeliveryStore.ReadJson(delivery), signals.CurrentValue);
+        if (mapping.Rejection is { } rejection)
         {
-            WebhookProvider.Stripe => StripeEventMapper.Map(eventType, json),
-            WebhookProvider.Segment => SegmentEventMapper.Map(json, signals.CurrentValue),
-            _ => ZendeskEventMapper.Map(eventType, json, signals.CurrentValue),
-        };
+            throw new WebhookEventRejectedException(rejection);
+        }
 
+        var accountEvent = mapping.Effect;
         string outcome;
         if (accountEvent is null)
         {
@@ -76,12 +139,6 @@ internal sealed class AccountEventApplier(
         await deliveries.MarkAppliedAsync(delivery, outcome, timeProvider.GetUtcNow(), cancellationToken);
         WebhookLog.EventApplied(logger, providerName, eventId, eventType, outcome);
         return outcome;
-    }
-
-    public async Task<string?> ApplyAsync(WebhookProvider provider, string eventId, CancellationToken cancellationToken)
-    {
-        var delivery = await deliveries.GetAsync(provider, eventId, cancellationToken);
-        return delivery is null ? null : await ApplyAsync(delivery, cancellationToken);
     }
 
     /// <summary>Links an external id to an account and applies every event parked under it.</summary>
@@ -129,7 +186,15 @@ internal sealed class AccountEventApplier(
         var applied = 0;
         foreach (var parked in await identity.PendingForAsync(kind, externalId, cancellationToken))
         {
-            if (await ApplyAsync(parked.Provider, parked.EventId, cancellationToken) is not null)
+            // A parked event that fails now is recorded against its own delivery (unapplied again, so the sweep
+            // retries it), not against the event or admin call that made the link.
+            var result = await ApplyIsolatedAsync(parked.Provider, parked.EventId, cancellationToken);
+            if (result == DeliveryApplyResult.StorageFailed)
+            {
+                throw new TableStorageUnavailableException("Storage failed while applying events parked under a new link.");
+            }
+
+            if (result == DeliveryApplyResult.Applied)
             {
                 applied++;
             }
@@ -146,31 +211,25 @@ internal sealed class AccountEventApplier(
     /// <paramref name="max"/>, <paramref name="concurrency"/> at a time (each apply is a few storage round trips; the
     /// writes are ETag-guarded and versioned, so the order between them does not matter).
     /// </summary>
-    public async Task<(int Seen, int Applied, int Failed)> ApplyStoredAsync(bool unappliedOnly, WebhookProvider? provider, int max, int concurrency, CancellationToken cancellationToken, DateTimeOffset? receivedBefore = null)
+    public async Task<ApplyTally> ApplyStoredAsync(bool unappliedOnly, WebhookProvider? provider, int max, int concurrency, CancellationToken cancellationToken, DateTimeOffset? receivedBefore = null)
     {
+        var counts = new int[4];
         var seen = 0;
-        var applied = 0;
-        var failed = 0;
         await Parallel.ForEachAsync(Stored(unappliedOnly, provider, max, receivedBefore, cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (delivery, ct) =>
         {
             Interlocked.Increment(ref seen);
-            try
-            {
-                await ApplyAsync(delivery, ct);
-                Interlocked.Increment(ref applied);
-            }
-            catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or System.Text.Json.JsonException or InvalidDataException)
-            {
-                Interlocked.Increment(ref failed);
-                WebhookLog.ApplyFailed(logger, delivery.GetString("Provider") ?? "?", delivery.GetString("EventId") ?? delivery.RowKey, ex.GetType().Name);
-            }
+            Interlocked.Increment(ref counts[(int)await ApplyIsolatedAsync(delivery, ct)]);
         });
 
-        return (seen, applied, failed);
+        return new ApplyTally(
+            seen,
+            counts[(int)DeliveryApplyResult.Applied],
+            counts[(int)DeliveryApplyResult.Failed] + counts[(int)DeliveryApplyResult.StorageFailed],
+            counts[(int)DeliveryApplyResult.Quarantined]);
     }
 
     /// <summary>One sweep (the standalone worker's and the WebhookSweep timer's): unapplied deliveries past the grace, ApplyConcurrency at once.</summary>
-    public Task<(int Seen, int Applied, int Failed)> SweepAsync(WebhooksOptions options, int max, CancellationToken cancellationToken) =>
+    public Task<ApplyTally> SweepAsync(WebhooksOptions options, int max, CancellationToken cancellationToken) =>
         ApplyStoredAsync(unappliedOnly: true, provider: null, max, options.ApplyConcurrency, cancellationToken, options.SweepCutoff(timeProvider.GetUtcNow()));
 
     private async IAsyncEnumerable<TableEntity> Stored(bool unappliedOnly, WebhookProvider? provider, int max, DateTimeOffset? receivedBefore, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -178,7 +237,8 @@ internal sealed class AccountEventApplier(
         var taken = 0;
         await foreach (var delivery in deliveries.QueryAsync(unappliedOnly, provider, cancellationToken, receivedBefore))
         {
-            if ((unappliedOnly && delivery.GetBoolean("Applied") == true) ||
+            // A sweep passes quarantined deliveries by (the dead-letter API re-drives them); a replay takes them too.
+            if ((unappliedOnly && (delivery.GetBoolean("Applied") == true || delivery.GetBoolean("Quarantined") == true)) ||
                 (provider is { } p && delivery.GetString("Provider") != p.ToString()))
             {
                 continue;
@@ -210,3 +270,6 @@ internal sealed class AccountEventApplier(
         return ensured;
     }
 }
+
+/// <summary>What a sweep or replay did: deliveries seen, applied, failed (to be retried) and newly quarantined.</summary>
+internal readonly record struct ApplyTally(int Seen, int Applied, int Failed, int Quarantined);

@@ -35,6 +35,18 @@ internal sealed class AccountSignalReader(ITableStore store) : IAccountSignalSou
         return new AccountSignalPage(accounts, page.Continuation is { } next ? next.NextPartitionKey + "\n" + next.NextRowKey : null);
     }
 
+    /// <summary>A linked account (listed in the directory) and its signals; null for an id nobody linked.</summary>
+    public async Task<AccountSignals?> FindAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(accountId)
+            || await store.GetAsync(AccountIdentity.DirectoryTable, AccountIdentity.DirectoryPartition, accountId, ["RowKey"], cancellationToken) is null)
+        {
+            return null;
+        }
+
+        return await ReadAccountAsync(accountId, asOf, cancellationToken);
+    }
+
     /// <summary>One account's signals: its digest (one point read), or its partition when it has none or it overflowed.</summary>
     public async Task<AccountSignals> ReadAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken)
     {

@@ -17,7 +17,7 @@ namespace CustomerSuccess.Functions.Accounts;
 internal sealed class AccountSignalWriter(ITableStore store, int maxDigestPayloadBytes = AccountDigest.DefaultMaxPayloadBytes)
 {
     public const string Table = "AccountSignals";
-    private const int MaxAttempts = 8;
+    private const int MaxAttempts = 10;
     private readonly AccountDigestStore _digests = new(store, maxDigestPayloadBytes);
 
     // Active-user rows ("~dau|day|user") are only ever added: once one is known to exist, the user is counted for that

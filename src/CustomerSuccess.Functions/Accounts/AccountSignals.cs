@@ -137,6 +137,9 @@ public sealed record RelationshipSignals
 public interface IAccountSignalSource
 {
     Task<AccountSignalPage> ReadPageAsync(int shard, int shardCount, DateOnly asOf, string? continuation, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>One account's signals as of <paramref name="asOf"/>; null when no such account is known.</summary>
+    Task<AccountSignals?> FindAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken);
 }
 
 public sealed record AccountSignalPage(IReadOnlyList<AccountSignals> Accounts, string? Continuation);

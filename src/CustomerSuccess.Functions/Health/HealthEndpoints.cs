@@ -24,7 +24,7 @@ internal static class HealthEndpoints
             HealthShardMessage? message;
             try
             {
-                message = JsonSerializer.Deserialize<HealthShardMessage>(delivery.Body, HealthRows.Json);
+                message = JsonSerializer.Deserialize<HealthShardMessage>(delivery.Body, HealthJson.Options);
             }
             catch (JsonException)
             {
@@ -33,9 +33,10 @@ internal static class HealthEndpoints
 
             if (message is null || string.IsNullOrEmpty(message.RunId) || message.ShardCount < 1 || message.Shard < 0 || message.Shard >= message.ShardCount)
             {
-                // A malformed message can never succeed: acknowledge it (logged) rather than redeliver it to the dead-letter queue.
+                // Non-2xx like every malformed invocation: the queue redelivers it and then dead-letters it, where an
+                // operator sees it (and can re-drive it); nothing is scored.
                 HealthLog.ShardMessageRejected(logger, "malformed body");
-                return Results.Ok(InvocationResponse.Ok("health shard message rejected: malformed"));
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "health-recompute message is not a HealthShardMessage (runId, shard, shardCount).");
             }
 
             var summary = await recompute.ScoreShardAsync(message, ct);
@@ -43,7 +44,7 @@ internal static class HealthEndpoints
         });
 
         app.MapGet("/api/accounts/{id}/health", async (string id, HealthQueries queries, CancellationToken ct) =>
-            await queries.GetAccountAsync(id, ct) is { } view ? Results.Json(view, HealthRows.Json) : Results.NotFound())
+            await queries.GetAccountAsync(id, ct) is { } view ? Results.Json(view, HealthJson.Options) : Results.NotFound())
             .WithFunction("AccountHealth").RequireFunctionKey();
 
         app.MapPut("/api/accounts/{id}/health/override", async (string id, HttpRequest http, HealthQueries queries, CancellationToken ct) =>
@@ -51,7 +52,7 @@ internal static class HealthEndpoints
             HealthOverrideRequest? request;
             try
             {
-                request = await JsonSerializer.DeserializeAsync<HealthOverrideRequest>(http.Body, HealthRows.Json, ct);
+                request = await JsonSerializer.DeserializeAsync<HealthOverrideRequest>(http.Body, HealthJson.Options, ct);
             }
             catch (JsonException)
             {
@@ -71,7 +72,26 @@ internal static class HealthEndpoints
             await queries.ClearOverrideAsync(id, ct) ? Results.NoContent() : Results.NotFound())
             .WithFunction("AccountHealthOverride").RequireFunctionKey();
 
-        app.MapGet("/api/portfolio", async (HealthQueries queries, CancellationToken ct) => Results.Json(await queries.GetPortfolioAsync(ct), HealthRows.Json))
+        // Every account's daily score and band in a range, paged (reports and exports read the whole portfolio's past).
+        app.MapGet("/api/health/history", async (string? from, string? to, string? continuation, string? pageSize, HealthHistoryQuery history, CancellationToken ct) =>
+        {
+            var (request, error) = HealthHistoryRequest.Parse(from, to, continuation, pageSize);
+            if (request is null)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: error);
+            }
+
+            try
+            {
+                return Results.Json(await history.GetPageAsync(request, ct), HealthJson.Options);
+            }
+            catch (Storage.TableStorageUnavailableException)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Table storage is unavailable; try again shortly.");
+            }
+        }).WithFunction("HealthHistory").RequireFunctionKey();
+
+        app.MapGet("/api/portfolio", async (HealthQueries queries, CancellationToken ct) => Results.Json(await queries.GetPortfolioAsync(ct), HealthJson.Options))
             .WithFunction("Portfolio").RequireFunctionKey();
 
         return app;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Azure;
 using Azure.Data.Tables;
 using CustomerSuccess.Functions.Storage;
 
@@ -35,16 +34,8 @@ public interface ISendRateLimiter
 }
 
 /// <summary>The quota's shared state, one row of <see cref="FleetSendRateLimiter.TableName"/> per scope (<see cref="SendQuotaState"/>, UTC ticks).</summary>
-public sealed class SendQuotaRow : ITableEntity
+public sealed class SendQuotaRow : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public long MinuteFullAt { get; set; }
 
     public long HourFullAt { get; set; }

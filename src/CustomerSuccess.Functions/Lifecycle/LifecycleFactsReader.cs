@@ -1,41 +1,44 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
 /// <summary>
-/// <see cref="ILifecycleFactsSource"/> over what the other features store: the account's signals (ingestion) and its
-/// latest health score (health). An account not yet scored is placed in its segment by revenue, as the health model
-/// would place it; contacts are its known users with an email, minus those who left.
+/// <see cref="ILifecycleFactsSource"/> over what the other features publish: the account's signals
+/// (<see cref="IAccountSignalSource"/>) and its latest health score (<see cref="IHealthScores"/>). An account not yet
+/// scored is placed in its segment by revenue, as the health model would place it; contacts are its known users with
+/// an email, minus those who left.
 /// </summary>
 internal sealed class LifecycleFactsReader(
-    ITableStore tables,
-    AccountSignalReader signals,
+    IAccountSignalSource signals,
     HealthScoreCalculator health,
-    IOptions<HealthOptions> healthOptions,
+    IHealthScores scores,
     IOptions<LifecycleOptions> options,
     TimeProvider time) : ILifecycleFactsSource
 {
     public async Task<LifecycleAccountFacts?> GetAsync(string accountId, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(accountId)
-            || await tables.GetAsync(AccountIdentity.DirectoryTable, AccountIdentity.DirectoryPartition, accountId, ["RowKey"], cancellationToken) is null)
+        if (string.IsNullOrWhiteSpace(accountId))
         {
             return null;
         }
 
         var asOf = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var accountSignals = await signals.ReadAccountAsync(accountId, asOf, cancellationToken);
-        return await FromSignalsAsync(accountSignals, asOf, cancellationToken);
+        if (await signals.FindAccountAsync(accountId, asOf, cancellationToken) is not { } accountSignals)
+        {
+            return null;
+        }
+
+        return Build(accountSignals, await scores.GetLatestAsync(accountId, cancellationToken), health, options.Value, asOf);
     }
 
-    public async Task<LifecycleAccountFacts> FromSignalsAsync(AccountSignals accountSignals, DateOnly asOf, CancellationToken cancellationToken)
+    /// <summary>The facts of a page of accounts, with their scores read in one go.</summary>
+    public async Task<IReadOnlyList<LifecycleAccountFacts>> FromPageAsync(IReadOnlyList<AccountSignals> page, DateOnly asOf, CancellationToken cancellationToken)
     {
-        var row = await tables.GetAsync(HealthRows.Table, HealthRows.PartitionOf(accountSignals.AccountId, healthOptions.Value.ShardCount), HealthRows.ScoreRow(accountSignals.AccountId), cancellationToken: cancellationToken);
-        var score = row is null ? null : HealthRows.ToScore(row);
-        return Build(accountSignals, score, health, options.Value, asOf);
+        ArgumentNullException.ThrowIfNull(page);
+        var latest = await scores.GetLatestAsync([.. page.Select(a => a.AccountId)], cancellationToken);
+        return [.. page.Select(a => Build(a, latest.GetValueOrDefault(a.AccountId), health, options.Value, asOf))];
     }
 
     /// <summary>Pure: signals and the latest score → facts.</summary>

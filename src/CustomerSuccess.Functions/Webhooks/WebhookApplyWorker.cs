@@ -1,20 +1,20 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
-using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
 /// Applies stored deliveries in the background: first the hints the receiving requests enqueue, and, when
 /// running standalone, a periodic sweep of unapplied rows (under the Functions host the WebhookSweep timer
-/// function does the sweep). A failure leaves the row unapplied for the next sweep.
+/// function does the sweep). Each delivery is applied in isolation (a failure is recorded against it, and it is
+/// quarantined in the end), and each loop runs through <see cref="WorkerLoop"/>: nothing ends it but the app stopping.
 /// </summary>
 internal sealed class WebhookApplyWorker(
     WebhookApplyQueue queue,
     AccountEventApplier applier,
     HostingMode hostingMode,
+    WorkerLiveness liveness,
     IOptionsMonitor<WebhooksOptions> options,
     TimeProvider timeProvider,
     ILogger<WebhookApplyWorker> logger) : BackgroundService
@@ -26,66 +26,41 @@ internal sealed class WebhookApplyWorker(
     // with Webhooks:ApplyConcurrency at once.
     private const int HintWorkers = 2;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll([.. Enumerable.Range(0, HintWorkers).Select(_ => DrainQueueAsync(stoppingToken)), SweepPeriodicallyAsync(stoppingToken)]);
-
-    private async Task DrainQueueAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
-        {
-            await foreach (var pending in queue.Reader.ReadAllAsync(stoppingToken))
-            {
-                try
-                {
-                    await applier.ApplyAsync(pending.Provider, pending.EventId, stoppingToken);
-                }
-                catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or System.Text.Json.JsonException or InvalidDataException or TimeoutException or HttpRequestException)
-                {
-                    WebhookLog.ApplyFailed(logger, pending.Provider.ToString(), pending.EventId, ex.GetType().Name);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task SweepPeriodicallyAsync(CancellationToken stoppingToken)
-    {
-        if (hostingMode.UnderFunctionsHost)
-        {
-            return;
-        }
-
-        try
+        var loops = Enumerable.Range(1, HintWorkers)
+            .Select(i => WorkerLoop.RunAsync(liveness.Register($"webhook-apply-{i}"), ApplyNextHintAsync, logger, stoppingToken))
+            .ToList();
+        if (!hostingMode.UnderFunctionsHost)
         {
             var backlog = false;
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                // A sweep that found a full batch left more behind (a burst, or hints dropped): the next one starts at once.
-                if (!backlog)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.SweepIntervalSeconds), timeProvider, stoppingToken);
-                }
+            loops.Add(WorkerLoop.RunAsync(liveness.Register("webhook-sweep"), async ct => backlog = await SweepAsync(backlog, ct), logger, stoppingToken));
+        }
 
-                backlog = false;
-                try
-                {
-                    var (seen, applied, _) = await applier.SweepAsync(options.CurrentValue, SweepBatch, stoppingToken);
-                    backlog = seen == SweepBatch && applied > 0;
-                    if (applied > 0)
-                    {
-                        WebhookLog.SweepApplied(logger, applied);
-                    }
-                }
-                catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or TimeoutException or HttpRequestException)
-                {
-                    WebhookLog.ApplyFailed(logger, "*", "sweep", ex.GetType().Name);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        return Task.WhenAll(loops);
+    }
+
+    private async Task ApplyNextHintAsync(CancellationToken stoppingToken)
+    {
+        var pending = await queue.Reader.ReadAsync(stoppingToken);
+        await applier.ApplyIsolatedAsync(pending.Provider, pending.EventId, stoppingToken);
+    }
+
+    /// <summary>Waits out the interval (unless the last sweep left a backlog), sweeps; true when this sweep left a backlog too.</summary>
+    private async Task<bool> SweepAsync(bool backlog, CancellationToken stoppingToken)
+    {
+        if (!backlog)
         {
+            await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.SweepIntervalSeconds), timeProvider, stoppingToken);
         }
+
+        var sweep = await applier.SweepAsync(options.CurrentValue, SweepBatch, stoppingToken);
+        if (sweep.Applied > 0)
+        {
+            WebhookLog.SweepApplied(logger, sweep.Applied);
+        }
+
+        // A sweep that found a full batch left more behind (a burst, or hints dropped): the next one starts at once.
+        return sweep.Seen == SweepBatch && sweep.Applied > 0;
     }
 }

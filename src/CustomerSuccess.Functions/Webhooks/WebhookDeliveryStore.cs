@@ -79,9 +79,50 @@ internal sealed class WebhookDeliveryStore(ITableStore store)
             ["Applied"] = true,
             ["AppliedAt"] = appliedAt,
             ["Outcome"] = outcome,
+            ["Quarantined"] = false,
         };
         await _store.UpsertAsync(Table, marker, TableUpdateMode.Merge, cancellationToken);
     }
+
+    /// <summary>
+    /// Records a failed attempt to apply: unapplied again (a parked event re-applied by a link was marked applied
+    /// when it was parked), the attempt count, the error, and whether it is now quarantined (sweeps pass it by).
+    /// </summary>
+    public Task MarkFailedAsync(TableEntity delivery, int attempts, string error, bool quarantine, DateTimeOffset failedAt, CancellationToken cancellationToken)
+    {
+        var marker = new TableEntity(delivery.PartitionKey, delivery.RowKey)
+        {
+            ["Applied"] = false,
+            ["Attempts"] = attempts,
+            ["LastError"] = error,
+            ["LastFailedAt"] = failedAt,
+            ["Quarantined"] = quarantine,
+        };
+        if (quarantine)
+        {
+            marker["QuarantinedAt"] = failedAt;
+        }
+
+        return _store.UpsertAsync(Table, marker, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    /// <summary>Takes a delivery out of quarantine with its attempts reset, for the next apply; false if there is no such quarantined delivery.</summary>
+    public async Task<TableEntity?> ReleaseAsync(string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        var delivery = await _store.GetAsync(Table, partitionKey, rowKey, cancellationToken: cancellationToken);
+        if (delivery?.GetBoolean("Quarantined") != true)
+        {
+            return null;
+        }
+
+        var marker = new TableEntity(partitionKey, rowKey) { ["Quarantined"] = false, ["Attempts"] = 0, ["Applied"] = false };
+        var result = await _store.UpdateAsync(Table, marker, delivery.ETag ?? "*", TableUpdateMode.Merge, cancellationToken);
+        return result.Succeeded ? delivery : null;
+    }
+
+    /// <summary>Quarantined deliveries, oldest first as the table returns them.</summary>
+    public IAsyncEnumerable<TableEntity> QueryQuarantinedAsync(CancellationToken cancellationToken) =>
+        _store.QueryAsync(Table, "Quarantined eq true", cancellationToken: cancellationToken);
 
     /// <summary>
     /// Rows stored but not yet applied (the sweeper's work list; with <paramref name="receivedBefore"/>, only those
@@ -161,43 +202,6 @@ internal sealed class WebhookDeliveryStore(ITableStore store)
         }
 
         return ensured;
-    }
-}
-
-/// <summary>Makes arbitrary provider ids safe as Table keys (which forbid / \ # ? and control characters).</summary>
-internal static class ProviderIdKeys
-{
-    public static string Escape(string value)
-    {
-        var needs = false;
-        foreach (var c in value)
-        {
-            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
-            {
-                needs = true;
-                break;
-            }
-        }
-
-        if (!needs)
-        {
-            return value;
-        }
-
-        var builder = new StringBuilder(value.Length + 8);
-        foreach (var c in value)
-        {
-            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
-            {
-                builder.Append('%').Append(((int)c).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
     }
 }
 

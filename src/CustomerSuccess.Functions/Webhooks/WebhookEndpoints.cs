@@ -22,6 +22,8 @@ internal static class WebhookEndpoints
             .ValidateOnStart();
         builder.Services.AddSingleton<WebhookDeliveryStore>();
         builder.Services.AddSingleton<WebhookApplyQueue>();
+        builder.Services.AddSingleton<WebhookQuarantine>();
+        builder.Services.AddSingleton<Messaging.IDeadLetterSource>(sp => sp.GetRequiredService<WebhookQuarantine>());
         builder.Services.AddSingleton<WebhookIngestion>();
         builder.Services.AddHostedService<WebhookApplyWorker>();
         return builder;
@@ -42,14 +44,15 @@ internal static class WebhookEndpoints
         // Timer: applies anything stored but not yet applied (the process that stored it may have stopped first).
         app.MapInvocation("WebhookSweep", async (AccountEventApplier applier, IOptionsMonitor<WebhooksOptions> options, CancellationToken cancellationToken) =>
         {
-            var (seen, applied, failed) = await applier.SweepAsync(options.CurrentValue, max: 5000, cancellationToken);
-            return Results.Json(InvocationResponse.Ok($"Sweep: {seen} pending, {applied} applied, {failed} failed"));
+            var sweep = await applier.SweepAsync(options.CurrentValue, max: 5000, cancellationToken);
+            return Results.Json(InvocationResponse.Ok($"Sweep: {sweep.Seen} pending, {sweep.Applied} applied, {sweep.Failed} failed, {sweep.Quarantined} quarantined"));
         });
         return app;
     }
 
     private static async Task<IResult> ReceiveAsync(HttpContext context, WebhookProvider provider, WebhookIngestion ingestion)
     {
+        var logger = context.RequestServices.GetRequiredService<ILogger<WebhookIngestion>>();
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
@@ -62,7 +65,20 @@ internal static class WebhookEndpoints
             return Error(StatusCodes.Status413PayloadTooLarge, "body too large");
         }
 
-        var body = await ReadBoundedAsync(request.Body, limit, context.RequestAborted);
+        ReadOnlyMemory<byte>? body;
+        try
+        {
+            body = await ReadBoundedAsync(request.Body, limit, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException)
+        {
+            // Malformed framing (bad chunks, a body shorter than its Content-Length) or a client gone: not our error.
+            // Kestrel reports most framing errors as BadHttpRequestException, an oversized chunk size as IOException.
+            var reason = ex.Message;
+            WebhookLog.BodyUnreadable(logger, provider, reason);
+            return Error(ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, "the request body could not be read");
+        }
+
         if (body is null)
         {
             return Error(StatusCodes.Status413PayloadTooLarge, "body too large");
@@ -95,8 +111,9 @@ internal static class WebhookEndpoints
 
         try
         {
-            var (seen, applied, failed) = await applier.ApplyStoredAsync(unappliedOnly ?? false, only, int.MaxValue, options.CurrentValue.ApplyConcurrency, cancellationToken);
-            return Results.Json(new { replayed = seen, applied, failed });
+            // Each event is isolated as in a sweep: one that fails is recorded against it (quarantined in the end), the rest go on.
+            var replay = await applier.ApplyStoredAsync(unappliedOnly ?? false, only, int.MaxValue, options.CurrentValue.ApplyConcurrency, cancellationToken);
+            return Results.Json(new { replayed = replay.Seen, applied = replay.Applied, failed = replay.Failed, quarantined = replay.Quarantined });
         }
         catch (Storage.TableStorageUnavailableException)
         {

@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks.Segment;
 using CustomerSuccess.Functions.Webhooks.Stripe;
@@ -20,15 +21,18 @@ internal enum IngestionStatus
 internal sealed record IngestionOutcome(IngestionStatus Status, int Stored = 0, int Duplicates = 0, string? Reason = null);
 
 /// <summary>
-/// The synchronous path of a delivery: verify the signature over the raw bytes, parse the envelope, store
-/// each event once (insert-and-409). Acknowledged only after the store: applying events to account state
-/// happens after, from the stored row, so nothing acknowledged depends on this process staying alive.
+/// The synchronous path of a delivery: verify the signature over the raw bytes, parse the envelope, map each
+/// event with the very mapper the applier uses (so an event that could not be applied is refused now, with the
+/// reason, instead of acknowledged and stuck), store each event once (insert-and-409). Acknowledged only after the
+/// store: applying events to account state happens after, from the stored row, so nothing acknowledged depends on
+/// this process staying alive.
 /// </summary>
 internal sealed class WebhookIngestion(
     WebhookDeliveryStore deliveries,
     WebhookApplyQueue applyQueue,
     TimeProvider timeProvider,
     IOptionsMonitor<WebhooksOptions> options,
+    IOptionsMonitor<SignalsOptions> signals,
     ILogger<WebhookIngestion> logger)
 {
     /// <summary>Headers archived with each event: useful for diagnosis and replay, none of them secret.</summary>
@@ -67,10 +71,11 @@ internal sealed class WebhookIngestion(
             WebhookProvider.Segment => SegmentEventParser.Parse(body),
             _ => ZendeskEventParser.Parse(body),
         };
-        if (parsed.Error is not null)
+        var problem = parsed.Error ?? Unappliable(provider, parsed.Events);
+        if (problem is not null)
         {
-            WebhookLog.BodyRejected(logger, provider, parsed.Error);
-            return new IngestionOutcome(IngestionStatus.BadRequest, Reason: parsed.Error);
+            WebhookLog.BodyRejected(logger, provider, problem);
+            return new IngestionOutcome(IngestionStatus.BadRequest, Reason: problem);
         }
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -118,5 +123,20 @@ internal sealed class WebhookIngestion(
         {
             return new IngestionOutcome(IngestionStatus.TooLarge, Reason: "event too large");
         }
+    }
+
+    /// <summary>Why one of the events could not be applied as sent, or null when all of them can (a batch is all or nothing).</summary>
+    private string? Unappliable(WebhookProvider provider, IReadOnlyList<WebhookEvent> events)
+    {
+        var settings = signals.CurrentValue;
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (WebhookEventMapper.Map(provider, events[i].EventType, events[i].Json, settings).Rejection is { } rejection)
+            {
+                return events.Count == 1 ? rejection : $"message {i}: {rejection}";
+            }
+        }
+
+        return null;
     }
 }

@@ -29,4 +29,16 @@ internal static partial class WebhookLog
 
     [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Sweep applied {Count} pending events")]
     public static partial void SweepApplied(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4113, Level = LogLevel.Warning, Message = "{Provider} event {EventId} failed to apply (attempt {Attempts}, {ErrorType}); the sweeper retries")]
+    public static partial void DeliveryFailed(ILogger logger, string provider, string eventId, int attempts, string errorType);
+
+    [LoggerMessage(EventId = 4114, Level = LogLevel.Error, Message = "{Provider} event {EventId} quarantined after {Attempts} attempts ({ErrorType}); see /api/admin/deadletters?queue=webhooks")]
+    public static partial void DeliveryQuarantined(ILogger logger, string provider, string eventId, int attempts, string errorType);
+
+    [LoggerMessage(EventId = 4115, Level = LogLevel.Information, Message = "{Provider} event {EventId} re-driven out of quarantine")]
+    public static partial void DeliveryRedriven(ILogger logger, string provider, string eventId);
+
+    [LoggerMessage(EventId = 4116, Level = LogLevel.Debug, Message = "{Provider} delivery rejected: the request body could not be read ({Reason})")]
+    public static partial void BodyUnreadable(ILogger logger, WebhookProvider provider, string reason);
 }

@@ -33,6 +33,13 @@ internal sealed class WebhooksOptions : IValidatableObject
     [Range(1, 64)]
     public int ApplyConcurrency { get; set; } = 8;
 
+    /// <summary>
+    /// Attempts to apply a stored delivery before it is quarantined (dead-letter queue "webhooks"). Failures of
+    /// storage itself count none; an event its mapper rejects is quarantined at the first.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxApplyAttempts { get; set; } = 5;
+
     /// <summary>What a sweep at <paramref name="now"/> takes: deliveries received before the grace, all of them while hints are off.</summary>
     public DateTimeOffset? SweepCutoff(DateTimeOffset now) => ApplyInProcess ? now.AddSeconds(-SweepGraceSeconds) : null;
 

@@ -6,6 +6,8 @@ using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using TableClientOptions = Azure.Data.Tables.TableClientOptions;
+using TableServiceClient = Azure.Data.Tables.TableServiceClient;
 using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Benchmarks.Health;
@@ -16,15 +18,16 @@ namespace CustomerSuccess.Functions.Benchmarks.Health;
 /// profile, five people, milestones, features and the 30 day rows, packed by the app's own AccountDigest), then
 /// measures in the same process (1) the storage floor: read exactly those rows with the shard's range query page by
 /// page and write as many result rows as the recompute does (score, history, transition per account) in 100-entity
-/// batches, nothing else; and (2) the full recompute through the app's AccountSignalReader (every shard, shards in
-/// parallel as the floor). Prints both, the ratio and peak memory;
+/// batches laid out as the recompute lays them out (transitions under the run's shard, history and scores under the
+/// account's bucket group), through the app's AppTables, nothing else; and (2) the full recompute through the app's
+/// AccountSignalReader and AppTables (every shard, shards in parallel as the floor). Prints both, the ratio and peak memory;
 /// then, unless the third argument is false, the floor once more (upserting rows that exist, which in-memory Azurite
 /// does much more slowly than inserts).
 /// </summary>
 internal static class HealthRecomputeLoad
 {
     private const string SignalsTable = AccountDigestStore.Table;
-    private const string FloorTable = "healthbenchfloor";
+    private static readonly string[] FloorTables = ["benchfloortx", "benchfloorhist", "benchfloorscores"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -41,6 +44,13 @@ internal static class HealthRecomputeLoad
         var clientOptions = new RestTableClientOptions();
         clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
         var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
+        var sdkOptions = StorageModule.Configure(new TableClientOptions(), new Uri($"http://127.0.0.1:{azurite.Port}/devstoreaccount1"));
+        sdkOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
+        var tables = new AppTables(new TableServiceClient(connection, sdkOptions), [.. FloorTables.Concat([HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs]).Select(t => new DeclaredTable(t))], NullLogger<AppTables>.Instance);
+        foreach (var table in tables.Declared)
+        {
+            await tables.EnsureAsync(table, default);
+        }
 
         await using var memory = PeakWorkingSet.Start();
         var seed = Stopwatch.StartNew();
@@ -50,12 +60,12 @@ internal static class HealthRecomputeLoad
         memory.TakePeakMegabytes();
 
         var floor = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, tables, shard, shards, ct));
         floor.Stop();
         Console.WriteLine($"storage floor (first pass): {floor.Elapsed.TotalSeconds:F1} s (peak working set {memory.TakePeakMegabytes()} MB)");
 
         var options = new HealthOptions { ShardCount = shards, PageSize = 100 };
-        var recompute = new HealthRecompute(store, new AccountSignalReader(store), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
+        var recompute = new HealthRecompute(tables, new AccountSignalReader(store), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
         var full = Stopwatch.StartNew();
         await recompute.StartRunAsync(asOf, default);
         await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) =>
@@ -73,7 +83,7 @@ internal static class HealthRecomputeLoad
 
         // The floor again, for the steady state: it upserts rows that exist, as every recompute after the first does.
         var floorAgain = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, tables, shard, shards, ct));
         floorAgain.Stop();
         using var self = Process.GetCurrentProcess();
         Console.WriteLine($"storage floor (second pass, upserting rows that exist): {floorAgain.Elapsed.TotalSeconds:F1} s");
@@ -84,7 +94,6 @@ internal static class HealthRecomputeLoad
     private static async Task SeedAsync(RestTableStore store, int accounts, DateOnly today)
     {
         await store.CreateTableIfNotExistsAsync(SignalsTable);
-        await store.CreateTableIfNotExistsAsync(FloorTable);
         var random = new Random(7);
         var byBucket = new List<TableTransactionAction>[AccountShard.Buckets];
         for (var i = 0; i < byBucket.Length; i++)
@@ -204,43 +213,59 @@ internal static class HealthRecomputeLoad
         return digest;
     }
 
-    // Storage only: the same pages of signal rows, and 3 result rows per account of about the score row's width.
-    private static async Task FloorShardAsync(RestTableStore store, int shard, int shards, CancellationToken ct)
+    // Storage only: the same pages of signal rows, and 3 result rows per account of about the score row's width, in the
+    // recompute's partitions: a page's transitions under the shard, then its history and scores under each bucket group.
+    private static async Task FloorShardAsync(RestTableStore store, AppTables tables, int shard, int shards, CancellationToken ct)
     {
-        var partition = HealthRows.Partition(shard);
         TableContinuation? continuation = null;
+        var (first, end) = AccountShard.BucketRange(shard, shards);
         do
         {
-            var (first, end) = AccountShard.BucketRange(shard, shards);
             var page = await store.QueryPageAsync(SignalsTable, $"PartitionKey ge '{AccountShard.BucketKey(first)}' and PartitionKey lt '{AccountShard.BucketKey(end)}'", null, 100, continuation, ct);
-            var batch = new List<TableTransactionAction>(100);
-            foreach (var e in page.Entities)
-            {
-                foreach (var kind in (string[])["score|", "hist|", "tx|"])
-                {
-                    var row = new TableEntity(partition, kind + e.RowKey);
-                    for (var c = 0; c < 20; c++)
-                    {
-                        row["C" + c.ToString(CultureInfo.InvariantCulture)] = c;
-                    }
-
-                    batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row));
-                    if (batch.Count == 100)
-                    {
-                        await Submit(store, FloorTable, batch.ToArray());
-                        batch.Clear();
-                    }
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await Submit(store, FloorTable, batch.ToArray());
-            }
-
+            var accounts = page.Entities.Select(e => e.RowKey).ToList();
+            await SubmitInBatchesAsync(tables[FloorTables[0]], accounts.Select(a => FloorRow("floor|" + shard.ToString("D4", CultureInfo.InvariantCulture), a)), ct);
+            await SubmitInBatchesAsync(tables[FloorTables[1]], accounts.Select(a => FloorRow(HealthTables.PartitionOf(a), HealthTables.HistoryRow(a, new DateOnly(2026, 6, 30)))), ct);
+            await SubmitInBatchesAsync(tables[FloorTables[2]], accounts.Select(a => FloorRow(HealthTables.PartitionOf(a), HealthTables.ScoreRow(a))), ct);
             continuation = page.Continuation;
         }
         while (continuation is not null);
+    }
+
+    private static Azure.Data.Tables.TableEntity FloorRow(string partition, string row)
+    {
+        var entity = new Azure.Data.Tables.TableEntity(partition, row);
+        for (var c = 0; c < 20; c++)
+        {
+            entity["C" + c.ToString(CultureInfo.InvariantCulture)] = c;
+        }
+
+        return entity;
+    }
+
+    private static async Task SubmitInBatchesAsync(AppTable table, IEnumerable<Azure.Data.Tables.TableEntity> rows, CancellationToken ct)
+    {
+        var batch = new List<Azure.Data.Tables.TableTransactionAction>(100);
+        foreach (var row in rows)
+        {
+            if (batch.Count == 100 || (batch.Count > 0 && batch[0].Entity.PartitionKey != row.PartitionKey))
+            {
+                await SubmitAsync(table, batch, ct);
+            }
+
+            batch.Add(new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.UpsertReplace, row));
+        }
+
+        await SubmitAsync(table, batch, ct);
+    }
+
+    private static async Task SubmitAsync(AppTable table, List<Azure.Data.Tables.TableTransactionAction> batch, CancellationToken ct)
+    {
+        if (batch.Count > 0 && !(await table.SubmitAsync([.. batch], ct)).Succeeded)
+        {
+            throw new InvalidOperationException("floor batch failed");
+        }
+
+        batch.Clear();
     }
 
     private static async Task Submit(RestTableStore store, string table, TableTransactionAction[] actions)
@@ -315,5 +340,7 @@ internal static class HealthRecomputeLoad
     private sealed class NullPublisher : IMessagePublisher
     {
         public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 }

@@ -122,6 +122,14 @@ internal sealed class ScheduledQueue : IMessagePublisher
         Add(LifecycleSendProcessor.Parse(message.Body)!, message.ScheduledEnqueueTime ?? DateTimeOffset.MinValue);
         return Task.CompletedTask;
     }
+
+    public async Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
+    {
+        foreach (var message in messages)
+        {
+            await SendAsync(queueName, message, cancellationToken);
+        }
+    }
 }
 
 /// <summary>The two lifecycle queues, each a <see cref="ScheduledQueue"/>: first deliveries and reserved sends.</summary>
@@ -132,7 +140,12 @@ internal sealed class LifecycleQueues : IMessagePublisher
     public ScheduledQueue Reserved { get; } = new();
 
     public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default) =>
-        (queueName == QueueNames.LifecycleSendReserved ? Reserved : Send).SendAsync(queueName, message, cancellationToken);
+        QueueFor(queueName).SendAsync(queueName, message, cancellationToken);
+
+    public Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default) =>
+        QueueFor(queueName).SendBatchAsync(queueName, messages, cancellationToken);
+
+    private ScheduledQueue QueueFor(string queueName) => queueName == QueueNames.LifecycleSendReserved ? Reserved : Send;
 }
 
 /// <summary>Accepts every email at once and notes when each was handed to it (that instant is the send, for the quota).</summary>
@@ -226,7 +239,9 @@ internal sealed class MemoryLifecycleStore(DateTimeOffset enrolledAt) : ILifecyc
         }
     }
 
-    public Task<IReadOnlyDictionary<string, LifecycleContactState>> GetContactStatesAsync(IEnumerable<string> contactIds, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<LifecyclePageState> GetPageStateAsync(IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task ShareContactStateAsync(string accountId, LifecycleContactState state, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<bool> SuppressAsync(string contactId, string reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 

@@ -49,6 +49,9 @@ public sealed class LifecycleApiTests : IDisposable
         publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
             .Callback<string, OutgoingMessage, CancellationToken>((q, m, _) => _published.Add((q, m)))
             .Returns(Task.CompletedTask);
+        publisher.Setup(p => p.SendBatchAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<OutgoingMessage>>(), It.IsAny<CancellationToken>()))
+            .Callback<string, IReadOnlyList<OutgoingMessage>, CancellationToken>((q, m, _) => _published.AddRange(m.Select(message => (q, message))))
+            .Returns(Task.CompletedTask);
         _sender.Setup(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((EmailMessage m, CancellationToken _) => new EmailSendResult(EmailSendStatus.Accepted, m.OperationId));
         var facts = new Mock<ILifecycleFactsSource>();
@@ -100,9 +103,16 @@ public sealed class LifecycleApiTests : IDisposable
 
     private async Task<OutgoingMessage> ScanAsync()
     {
-        using var response = await _client.PostAsJsonAsync("/LifecycleScheduler", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
+        using var response = await InvokeAsync("/LifecycleScheduler", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return Assert.Single(_published, p => p.Queue == QueueNames.LifecycleSend).Message;
+    }
+
+    /// <summary>An invocation as the local runner sends it: standalone, invocation routes take the function key.</summary>
+    private async Task<HttpResponseMessage> InvokeAsync(string path, object payload)
+    {
+        using var request = Authorized(HttpMethod.Post, path, JsonContent.Create(payload));
+        return await _client.SendAsync(request);
     }
 
     private static HttpRequestMessage Authorized(HttpMethod method, string path, HttpContent? content = null)
@@ -128,7 +138,7 @@ public sealed class LifecycleApiTests : IDisposable
 
         // The enrollment was stored with the step taken: the next scan queues nothing again.
         _published.Clear();
-        using var again = await _client.PostAsJsonAsync("/LifecycleScheduler", new { Data = new { }, Metadata = new { } });
+        using var again = await InvokeAsync("/LifecycleScheduler", new { Data = new { }, Metadata = new { } });
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Empty(_published);
         Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == "onboarding" && e.StepOccurrences["welcome"] == 1);
@@ -141,8 +151,8 @@ public sealed class LifecycleApiTests : IDisposable
         var sent = new List<EmailMessage>();
         _sender.Setup(s => s.SendAsync(Capture.In(sent), It.IsAny<CancellationToken>())).ReturnsAsync(new EmailSendResult(EmailSendStatus.Accepted));
 
-        using var first = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
-        using var second = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body, 2));
+        using var first = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
+        using var second = await InvokeAsync("/LifecycleSend", Invocation(queued.Body, 2));
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -164,7 +174,7 @@ public sealed class LifecycleApiTests : IDisposable
         _published.Clear();
         _sender.Setup(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>())).ReturnsAsync(new EmailSendResult(EmailSendStatus.Throttled, RetryAfter: TimeSpan.FromSeconds(90)));
 
-        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
+        using var response = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var rescheduled = Assert.Single(_published);
@@ -195,9 +205,30 @@ public sealed class LifecycleApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Send_OvertakesTheSaveOfItsEnrollment_FailsTheDeliverySoTheQueueDeliversItAgain()
+    {
+        var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" }; // an enrollment not stored (yet)
+        _published.Clear();
+
+        using var early = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode); // not dropped: redelivered, then dead-lettered if it never comes
+        Assert.Empty(_published);
+        _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+
+        // The save lands; the next delivery sends.
+        var stored = Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == queued.Sequence);
+        await Store.SaveEnrollmentsAsync([stored with { EnrollmentKey = queued.EnrollmentKey }], default);
+        using var again = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True(await Store.WasSentAsync(queued.SendId, default));
+    }
+
+    [Fact]
     public async Task Send_MalformedMessage_Returns400AndSendsNothing()
     {
-        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation("{\"sendId\":\"x\"}"));
+        using var response = await InvokeAsync("/LifecycleSend", Invocation("{\"sendId\":\"x\"}"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -210,7 +241,7 @@ public sealed class LifecycleApiTests : IDisposable
         var queued = await ScanAsync();
 
         using var response = await _client.PostAsync(UnsubscribePath(), OneClick());
-        using var send = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
+        using var send = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True((await Store.GetContactStateAsync(ContactId, default)).Suppressed);

@@ -4,7 +4,6 @@ using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
 using CustomerSuccess.Functions.Webhooks;
-using Microsoft.Extensions.Logging.Abstractions;
 using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
@@ -20,8 +19,7 @@ public sealed class AccountDigestAzuriteTests(AzuriteFixture azurite)
     private static readonly DateOnly Today = DateOnly.FromDateTime(Now.UtcDateTime);
 
     private static AccountEventApplier Applier(ITableStore store, int maxDigestPayloadBytes = AccountDigest.DefaultMaxPayloadBytes) =>
-        new(new WebhookDeliveryStore(store), new AccountIdentity(store, new ManualTimeProvider(Now)), new AccountSignalWriter(store, maxDigestPayloadBytes), store,
-            new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
+        TestAppliers.Create(store, new ManualTimeProvider(Now), identity: new AccountIdentity(store, new ManualTimeProvider(Now)), writer: new AccountSignalWriter(store, maxDigestPayloadBytes));
 
     // A Stripe customer's month: subscription changes delivered out of order, failed payments, all for one account.
     private static IEnumerable<(string Type, JsonNode Event)> StripeMonth(string suffix, string customer)

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Webhooks;
-using Microsoft.Extensions.Logging.Abstractions;
 using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
@@ -25,7 +24,7 @@ public sealed class AccountEventApplierTests : IAsyncLifetime
     {
         _deliveries = new WebhookDeliveryStore(_store);
         var signals = new SignalsOptions { FirstValueMilestones = ["Report Exported"], KeyFeatures = ["Report Exported"] };
-        _applier = new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, new FixedOptions<SignalsOptions>(signals), _clock, NullLogger<AccountEventApplier>.Instance);
+        _applier = TestAppliers.Create(_store, _clock, signals, _deliveries);
         _reader = new AccountSignalReader(_store);
     }
 
@@ -202,7 +201,7 @@ public sealed class AccountEventApplierTests : IAsyncLifetime
     {
         var counting = new CountingTableStore(_store);
         var deliveries = new WebhookDeliveryStore(counting);
-        var applier = new AccountEventApplier(deliveries, new AccountIdentity(counting), new AccountSignalWriter(counting), counting, new FixedOptions<SignalsOptions>(new SignalsOptions()), _clock, NullLogger<AccountEventApplier>.Instance);
+        var applier = TestAppliers.Create(counting, _clock, deliveries: deliveries);
         await applier.LinkAsync("acme-corp", ExternalIdKinds.SegmentGroup, "grp_acme", CancellationToken.None);
         var track = JsonNode.Parse(Fixture("Segment/batch.json"))!["batch"]!.AsArray().First(m => m!["type"]!.GetValue<string>() == "track")!;
         async Task<string?> TrackAsync(string messageId)
@@ -234,7 +233,7 @@ public sealed class AccountEventApplierTests : IAsyncLifetime
         // Two app instances: each keeps the digest it last wrote; the other's write in between makes that copy stale.
         var signals = new FixedOptions<SignalsOptions>(new SignalsOptions());
         var instances = Enumerable.Range(0, 2)
-            .Select(_ => new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, signals, _clock, NullLogger<AccountEventApplier>.Instance))
+            .Select(_ => TestAppliers.Create(_store, _clock, signals.CurrentValue, _deliveries))
             .ToArray();
         await instances[0].LinkAsync("acme-corp", ExternalIdKinds.SegmentGroup, "grp_acme", CancellationToken.None);
         var track = JsonNode.Parse(Fixture("Segment/batch.json"))!["batch"]!.AsArray().First(m => m!["type"]!.GetValue<string>() == "track")!;
@@ -321,7 +320,7 @@ public sealed class AccountEventApplierTests : IAsyncLifetime
     public async Task SegmentGroup_WhenGroupIdsAreNotAccountIds_WaitsForALink()
     {
         var signals = new SignalsOptions { SegmentGroupIdIsAccountId = false };
-        var applier = new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, new FixedOptions<SignalsOptions>(signals), _clock, NullLogger<AccountEventApplier>.Instance);
+        var applier = TestAppliers.Create(_store, _clock, signals, _deliveries);
         var group = new JsonObject { ["type"] = "group", ["messageId"] = "ajs-g", ["groupId"] = "grp_7", ["timestamp"] = "2025-11-22T09:00:00Z", ["traits"] = new JsonObject { ["plan"] = "growth" } };
         await _deliveries.InsertAsync(WebhookProvider.Segment, new WebhookEvent("ajs-g", "group", null, group.ToJsonString()), new Dictionary<string, string>(), Now, CancellationToken.None);
 

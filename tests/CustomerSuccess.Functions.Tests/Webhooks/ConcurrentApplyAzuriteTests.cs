@@ -2,7 +2,6 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
 using CustomerSuccess.Functions.Webhooks;
-using Microsoft.Extensions.Logging.Abstractions;
 using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
@@ -21,7 +20,7 @@ public sealed class ConcurrentApplyAzuriteTests
     {
         _store = TableStoreTestKit.CreateStore(azurite.ConnectionString);
         _deliveries = new WebhookDeliveryStore(_store);
-        _applier = new AccountEventApplier(_deliveries, new AccountIdentity(_store), new AccountSignalWriter(_store), _store, new FixedOptions<SignalsOptions>(new SignalsOptions()), new ManualTimeProvider(Now), NullLogger<AccountEventApplier>.Instance);
+        _applier = TestAppliers.Create(_store, new ManualTimeProvider(Now), deliveries: _deliveries);
     }
 
     [Fact]

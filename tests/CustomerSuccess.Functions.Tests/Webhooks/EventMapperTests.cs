@@ -1,4 +1,5 @@
 using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Webhooks;
 using CustomerSuccess.Functions.Webhooks.Stripe;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
@@ -21,7 +22,7 @@ public sealed class EventMapperTests
     [InlineData("year", 120000, 2, 20000)]
     public void Stripe_SubscriptionMrr_NormalizedToMonth(string interval, int amount, int quantity, long expectedMrr)
     {
-        var mapped = StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, amount, quantity));
+        var mapped = StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, amount, quantity)).Effect;
 
         Assert.NotNull(mapped?.Subscription);
         Assert.Equal(expectedMrr, mapped.Subscription.MrrCents);
@@ -37,18 +38,18 @@ public sealed class EventMapperTests
     [InlineData("year", 365)]
     [InlineData("week", 7)]
     public void Stripe_Subscription_BillingPeriodInDays(string interval, int expectedDays) =>
-        Assert.Equal(expectedDays, StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, 4900, 1))!.Subscription!.BillingPeriodDays);
+        Assert.Equal(expectedDays, StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, 4900, 1)).Effect!.Subscription!.BillingPeriodDays);
 
     [Theory]
     [InlineData("trialing")]
     [InlineData("paused")]
     [InlineData("canceled")]
     public void Stripe_NonRevenueStatus_ZeroMrr(string status) =>
-        Assert.Equal(0, StripeEventMapper.Map("customer.subscription.updated", Subscription("month", 4900, 10, status))!.Subscription!.MrrCents);
+        Assert.Equal(0, StripeEventMapper.Map("customer.subscription.updated", Subscription("month", 4900, 10, status)).Effect!.Subscription!.MrrCents);
 
     [Fact]
-    public void Stripe_UnusedEventType_Null() =>
-        Assert.Null(StripeEventMapper.Map("product.created", """{"id":"evt_1","created":1,"data":{"object":{"id":"prod_1"}}}"""));
+    public void Stripe_UnusedEventType_Ignored() =>
+        Assert.Same(EventMapping.Ignored, StripeEventMapper.Map("product.created", """{"id":"evt_1","created":1,"data":{"object":{"id":"prod_1"}}}"""));
 
     [Theory]
     [InlineData(null, 5000, false, "New")]

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using CustomerSuccess.Functions.Storage.Rest;
+using Microsoft.Extensions.Logging;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
@@ -23,6 +24,9 @@ public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clo
 
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>Extra logging setup (a capturing provider), applied to the app's own logging.</summary>
+    public Action<ILoggingBuilder>? WithLogging { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Webhooks:Stripe:SigningSecrets:0", StripeOldSecret);
@@ -37,6 +41,11 @@ public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clo
         foreach (var (k, v) in Settings)
         {
             builder.UseSetting(k, v);
+        }
+
+        if (WithLogging is { } logging)
+        {
+            builder.ConfigureLogging(logging);
         }
 
         builder.ConfigureTestServices(services =>

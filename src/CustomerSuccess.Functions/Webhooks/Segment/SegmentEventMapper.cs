@@ -6,19 +6,33 @@ namespace CustomerSuccess.Functions.Webhooks.Segment;
 /// <summary>
 /// Maps Segment messages: group → account traits, identify → user traits, track/page → usage. The account is
 /// the message's groupId (top level, context or properties); an identify without one falls back to the
-/// email's domain, which an admin can link to an account.
+/// email's domain, which an admin can link to an account. Total: any JSON gives an effect, ignored, or a
+/// rejection with the reason. Ids in row keys go through <see cref="ProviderIdKeys"/>; the rows keep them as sent.
 /// </summary>
 internal static class SegmentEventMapper
 {
-    public static AccountEvent? Map(string json, SignalsOptions options)
+    public static EventMapping Map(string json, SignalsOptions options)
     {
-        using var document = JsonDocument.Parse(json);
-        var m = document.RootElement;
+        if (!WebhookJson.TryParse(json, out var document, out var error))
+        {
+            return EventMapping.Rejected(error);
+        }
+
+        using (document)
+        {
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? Map(document.RootElement, options)
+                : EventMapping.Rejected("a Segment message must be a JSON object");
+        }
+    }
+
+    private static EventMapping Map(JsonElement m, SignalsOptions options)
+    {
         var type = JsonRead.String(m, "type");
         var at = JsonRead.Time(m, "timestamp") ?? JsonRead.Time(m, "originalTimestamp") ?? JsonRead.Time(m, "sentAt") ?? JsonRead.Time(m, "receivedAt");
         if (at is not { } occurredAt)
         {
-            return null;
+            return EventMapping.Ignored;
         }
 
         var day = DateOnly.FromDateTime(occurredAt.UtcDateTime);
@@ -29,7 +43,7 @@ internal static class SegmentEventMapper
         switch (type)
         {
             case "group" when groupId is not null:
-                return new AccountEvent
+                return EventMapping.Apply(new AccountEvent
                 {
                     IdKind = ExternalIdKinds.SegmentGroup,
                     ExternalId = groupId,
@@ -45,17 +59,17 @@ internal static class SegmentEventMapper
                             ["Seats"] = JsonRead.Int64(m, "traits", "seats") ?? JsonRead.Int64(m, "traits", "employees"),
                         }),
                     ],
-                };
+                });
 
             case "identify" when userId is not null:
                 var email = JsonRead.String(m, "traits", "email") ?? JsonRead.String(m, "context", "traits", "email");
                 var domain = email is not null && email.IndexOf('@', StringComparison.Ordinal) is var i and > 0 ? email[(i + 1)..].ToLowerInvariant() : null;
                 if (groupId is null && domain is null)
                 {
-                    return null;
+                    return EventMapping.Ignored;
                 }
 
-                return new AccountEvent
+                return EventMapping.Apply(new AccountEvent
                 {
                     IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.EmailDomain,
                     ExternalId = groupId ?? domain!,
@@ -63,14 +77,14 @@ internal static class SegmentEventMapper
                     AlsoKnownAs = [new ExternalIdRef(ExternalIdKinds.SegmentUser, userId)],
                     Day = day,
                     States = UserStates(m, userId, email, version),
-                };
+                });
 
             case "track" or "page" or "screen" when groupId is not null || userId is not null:
                 var counters = new Dictionary<string, long>(StringComparer.Ordinal) { [nameof(DailySignals.Events)] = 1 };
                 var states = new List<StateWrite>();
                 if (userId is not null)
                 {
-                    states.Add(new StateWrite("seen|" + userId, version, new Dictionary<string, object?> { ["UserId"] = userId, ["LastSeen"] = occurredAt }));
+                    states.Add(new StateWrite("seen|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?> { ["UserId"] = userId, ["LastSeen"] = occurredAt }));
                 }
 
                 if (type == "track" && JsonRead.String(m, "event") is { } name)
@@ -82,19 +96,19 @@ internal static class SegmentEventMapper
                     if (options.FirstValueMilestones.Contains(name, StringComparer.OrdinalIgnoreCase))
                     {
                         // Earliest occurrence wins: a negated time makes an earlier event the newer version.
-                        states.Add(new StateWrite("milestone|" + name, -version, new Dictionary<string, object?> { ["Name"] = name, ["ReachedAt"] = occurredAt }));
+                        states.Add(new StateWrite("milestone|" + ProviderIdKeys.Escape(name), -version, new Dictionary<string, object?> { ["Name"] = name, ["ReachedAt"] = occurredAt }));
                     }
 
                     if (options.KeyFeatures.Contains(name, StringComparer.OrdinalIgnoreCase))
                     {
-                        states.Add(new StateWrite("feature|" + name, version, new Dictionary<string, object?> { ["Name"] = name, ["LastUsed"] = occurredAt }));
+                        states.Add(new StateWrite("feature|" + ProviderIdKeys.Escape(name), version, new Dictionary<string, object?> { ["Name"] = name, ["LastUsed"] = occurredAt }));
                         counters["Feature_" + PropertyName(name)] = 1;
                     }
                 }
 
                 // Without a group the user's own id names the account: parked until an identify or group call
                 // puts the user in one.
-                return new AccountEvent
+                return EventMapping.Apply(new AccountEvent
                 {
                     IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.SegmentUser,
                     ExternalId = groupId ?? userId!,
@@ -103,10 +117,10 @@ internal static class SegmentEventMapper
                     Counters = counters,
                     ActiveUserId = userId,
                     States = states,
-                };
+                });
 
             default:
-                return null;
+                return EventMapping.Ignored;
         }
     }
 
@@ -150,7 +164,7 @@ internal static class SegmentEventMapper
         var departed = status is not null && DepartedStatuses.Contains(status);
         var states = new List<StateWrite>
         {
-            new("user|" + userId, version, new Dictionary<string, object?>
+            new("user|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?>
             {
                 ["UserId"] = userId,
                 ["Email"] = email,
@@ -165,12 +179,12 @@ internal static class SegmentEventMapper
         };
         if (champion && !departed)
         {
-            states.Add(new("role|champion|" + userId, version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "champion" }));
+            states.Add(new("role|champion|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "champion" }));
         }
 
         if (sponsor && !departed)
         {
-            states.Add(new("role|sponsor|" + userId, version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "sponsor" }));
+            states.Add(new("role|sponsor|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "sponsor" }));
         }
 
         return states;

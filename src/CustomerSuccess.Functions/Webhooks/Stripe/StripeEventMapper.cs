@@ -3,28 +3,62 @@ using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Stripe;
 
-/// <summary>Maps Stripe events to account effects. Null = an event type this product does not use (acknowledged, counted as ignored).</summary>
+/// <summary>
+/// Maps Stripe events to account effects. Total: any JSON gives an effect, <see cref="EventMapping.Ignored"/> (an
+/// event type this product does not use) or a rejection naming what is wrong, never an exception.
+/// </summary>
 internal static class StripeEventMapper
 {
+    public const string CreatedRule = "created must be a Unix time in whole seconds";
+
     // Statuses whose subscription earns recurring revenue; trialing and paused do not yet / no longer.
     private static readonly HashSet<string> RevenueStatuses = new(StringComparer.Ordinal) { "active", "past_due" };
 
-    public static AccountEvent? Map(string eventType, string json)
+    /// <summary>The event's <c>created</c>: a JSON integer within the range of dates, else null.</summary>
+    public static DateTimeOffset? Created(JsonElement root) =>
+        JsonRead.Path(root, "created") is { ValueKind: JsonValueKind.Number } n && n.TryGetInt64(out var seconds) ? JsonRead.FromUnixSeconds(seconds) : null;
+
+    public static EventMapping Map(string eventType, string json)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var created = JsonRead.Int64(root, "created") ?? 0;
-        var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeSeconds(created).UtcDateTime);
-        var obj = JsonRead.Path(root, "data", "object")!.Value;
+        if (!WebhookJson.TryParse(json, out var document, out var error))
+        {
+            return EventMapping.Rejected(error);
+        }
+
+        using (document)
+        {
+            return Map(eventType, document.RootElement);
+        }
+    }
+
+    private static EventMapping Map(string eventType, JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object || Created(root) is not { } createdAt)
+        {
+            return EventMapping.Rejected(CreatedRule);
+        }
+
+        if (JsonRead.Path(root, "data", "object") is not { ValueKind: JsonValueKind.Object } obj)
+        {
+            return EventMapping.Rejected("missing data.object");
+        }
+
+        var created = createdAt.ToUnixTimeSeconds();
+        var day = DateOnly.FromDateTime(createdAt.UtcDateTime);
         var customer = JsonRead.String(obj, "customer");
 
         switch (eventType)
         {
             case "customer.created" or "customer.updated":
-                return new AccountEvent
+                if (JsonRead.String(obj, "id") is not { } customerId)
+                {
+                    return EventMapping.Rejected("a customer event needs data.object.id");
+                }
+
+                return EventMapping.Apply(new AccountEvent
                 {
                     IdKind = ExternalIdKinds.StripeCustomer,
-                    ExternalId = JsonRead.String(obj, "id")!,
+                    ExternalId = customerId,
                     Day = day,
                     LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
                     States =
@@ -36,25 +70,25 @@ internal static class StripeEventMapper
                             ["BillingEmail"] = JsonRead.String(obj, "email"),
                         }),
                     ],
-                };
+                });
 
             case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
                 or "customer.subscription.paused" or "customer.subscription.resumed" or "customer.subscription.trial_will_end":
-                if (customer is null)
+                if (customer is null || JsonRead.String(obj, "id") is not { } subscriptionId)
                 {
-                    return null;
+                    return EventMapping.Rejected("a subscription event needs data.object.id and data.object.customer (a customer id)");
                 }
 
                 var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";
                 var (mrr, plan, seats, periodEnd, periodDays) = ReadItems(obj);
-                return new AccountEvent
+                return EventMapping.Apply(new AccountEvent
                 {
                     IdKind = ExternalIdKinds.StripeCustomer,
                     ExternalId = customer,
                     LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
                     Day = day,
                     Subscription = new SubscriptionSnapshot(
-                        JsonRead.String(obj, "id")!,
+                        subscriptionId,
                         created,
                         RevenueStatuses.Contains(status) ? mrr : 0,
                         plan,
@@ -64,40 +98,41 @@ internal static class StripeEventMapper
                         JsonRead.UnixTime(obj, "current_period_end") ?? periodEnd,
                         JsonRead.UnixTime(obj, "start_date"),
                         periodDays),
-                };
+                });
 
             case "invoice.paid":
-                return customer is null ? null : Count(customer, day, nameof(DailySignals.PaymentsSucceeded));
+                return Count(customer, day, nameof(DailySignals.PaymentsSucceeded));
             case "invoice.payment_failed" or "invoice.payment_action_required":
                 // Action required (e.g. 3-D Secure) blocks collection just as a failure does until the customer acts.
-                return customer is null ? null : Count(customer, day, nameof(DailySignals.PaymentsFailed));
+                return Count(customer, day, nameof(DailySignals.PaymentsFailed));
             case "invoice.upcoming":
-                return customer is null ? null : new AccountEvent
+                return customer is null ? EventMapping.Ignored : EventMapping.Apply(new AccountEvent
                 {
                     IdKind = ExternalIdKinds.StripeCustomer,
                     ExternalId = customer,
                     Day = day,
                     States = [new StateWrite("invoice|upcoming", created, new Dictionary<string, object?> { ["AmountDue"] = JsonRead.Int64(obj, "amount_due"), ["NextPaymentAttempt"] = JsonRead.UnixTime(obj, "next_payment_attempt") ?? JsonRead.UnixTime(obj, "period_end") })],
-                };
+                });
             case "charge.dispute.created":
                 // A dispute names its charge, not the customer; without an expanded customer it cannot be attributed
                 // here (acknowledged and counted as ignored).
                 var disputeCustomer = customer ?? JsonRead.String(obj, "charge", "customer");
-                return disputeCustomer is null ? null : Count(disputeCustomer, day, nameof(DailySignals.DisputesOpened));
+                return Count(disputeCustomer, day, nameof(DailySignals.DisputesOpened));
             case "charge.refunded":
-                return customer is null ? null : Count(customer, day, nameof(DailySignals.Refunds));
+                return Count(customer, day, nameof(DailySignals.Refunds));
             default:
-                return null;
+                return EventMapping.Ignored;
         }
     }
 
-    private static AccountEvent Count(string customer, DateOnly day, string counter) => new()
+    // An invoice or charge without a customer (a one-off charge, a guest payment) is nobody's: acknowledged, ignored.
+    private static EventMapping Count(string? customer, DateOnly day, string counter) => customer is null ? EventMapping.Ignored : EventMapping.Apply(new AccountEvent
     {
         IdKind = ExternalIdKinds.StripeCustomer,
         ExternalId = customer,
         Day = day,
         Counters = { [counter] = 1 },
-    };
+    });
 
     /// <summary>MRR = sum over licensed items of unit amount × quantity, normalized to a month; the billing period (days) of the first priced item.</summary>
     private static (long Mrr, string? Plan, int Seats, DateTimeOffset? PeriodEnd, int? PeriodDays) ReadItems(JsonElement subscription)

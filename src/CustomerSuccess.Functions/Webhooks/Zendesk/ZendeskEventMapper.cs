@@ -3,20 +3,35 @@ using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Zendesk;
 
-/// <summary>Maps Zendesk ticket and organization events; the account is the ticket's organization.</summary>
+/// <summary>
+/// Maps Zendesk ticket and organization events; the account is the ticket's organization. Total: any JSON gives
+/// an effect, ignored, or a rejection with the reason.
+/// </summary>
 internal static class ZendeskEventMapper
 {
     private const string Prefix = "zen:event-type:";
 
-    public static AccountEvent? Map(string eventType, string json, SignalsOptions options)
+    public static EventMapping Map(string eventType, string json, SignalsOptions options)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var detail = JsonRead.Path(root, "detail")!.Value;
+        if (!WebhookJson.TryParse(json, out var document, out var error))
+        {
+            return EventMapping.Rejected(error);
+        }
+
+        using (document)
+        {
+            return JsonRead.Path(document.RootElement, "detail") is { ValueKind: JsonValueKind.Object } detail
+                ? Map(eventType, document.RootElement, detail, options)
+                : EventMapping.Rejected("missing detail");
+        }
+    }
+
+    private static EventMapping Map(string eventType, JsonElement root, JsonElement detail, SignalsOptions options)
+    {
         var at = JsonRead.Time(root, "time") ?? JsonRead.Time(detail, "updated_at");
         if (at is not { } occurredAt)
         {
-            return null;
+            return EventMapping.Ignored;
         }
 
         var day = DateOnly.FromDateTime(occurredAt.UtcDateTime);
@@ -26,7 +41,7 @@ internal static class ZendeskEventMapper
         if (type.StartsWith("organization.", StringComparison.Ordinal))
         {
             var orgId = JsonRead.String(detail, "id");
-            return orgId is null ? null : new AccountEvent
+            return orgId is null ? EventMapping.Ignored : EventMapping.Apply(new AccountEvent
             {
                 IdKind = ExternalIdKinds.ZendeskOrganization,
                 ExternalId = orgId,
@@ -35,19 +50,19 @@ internal static class ZendeskEventMapper
                 LinkToAccountId = JsonRead.String(detail, "external_id"),
                 Day = day,
                 States = [new StateWrite("profile|zendesk", version, new Dictionary<string, object?> { ["Name"] = JsonRead.String(detail, "name") })],
-            };
+            });
         }
 
         if (!type.StartsWith("ticket.", StringComparison.Ordinal))
         {
-            return null;
+            return EventMapping.Ignored;
         }
 
         var organization = JsonRead.String(detail, "organization_id");
         var ticketId = JsonRead.String(detail, "id");
         if (organization is null or "0" or "" || ticketId is null)
         {
-            return null;
+            return EventMapping.Ignored;
         }
 
         var status = (JsonRead.String(detail, "status") ?? "new").ToLowerInvariant();
@@ -87,7 +102,7 @@ internal static class ZendeskEventMapper
             }
         }
 
-        return new AccountEvent
+        return EventMapping.Apply(new AccountEvent
         {
             IdKind = ExternalIdKinds.ZendeskOrganization,
             ExternalId = organization,
@@ -95,7 +110,7 @@ internal static class ZendeskEventMapper
             Counters = counters,
             States =
             [
-                new StateWrite("ticket|" + ticketId, version, new Dictionary<string, object?>
+                new StateWrite("ticket|" + ProviderIdKeys.Escape(ticketId), version, new Dictionary<string, object?>
                 {
                     ["TicketId"] = ticketId,
                     ["Status"] = status,
@@ -105,6 +120,6 @@ internal static class ZendeskEventMapper
                     ["Complaint"] = complaint,
                 }),
             ],
-        };
+        });
     }
 }
