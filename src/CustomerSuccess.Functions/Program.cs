@@ -35,7 +35,6 @@ var app = builder.Build();
 app.MapCustomHandlerFunctions();
 app.MapMessaging();
 app.MapLocalRunner();
-app.MapDeadLetters();
 
 app.MapWebhooks();
 app.MapAccounts();

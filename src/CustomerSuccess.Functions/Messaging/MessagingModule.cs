@@ -61,14 +61,23 @@ public static class MessagingModule
         return new ServiceBusClient(settings.FullyQualifiedNamespace, credential, options);
     }
 
-    /// <summary>Dead letters, listed and re-driven the same way whichever queues are in use.</summary>
+    /// <summary>
+    /// Dead letters, listed and re-driven the same way whichever queues are in use: the app's own quarantines
+    /// (<see cref="IDeadLetterSource"/>, such as the webhook quarantine) by name, and the queues' dead letters
+    /// (<see cref="IDeadLetterStore"/>: Service Bus in Azure, the local runner's standalone).
+    /// </summary>
     public static IEndpointRouteBuilder MapMessaging(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/admin/deadletters", async (string? queue, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
+        app.MapGet("/api/admin/deadletters", async (string? queue, [FromServices] IEnumerable<IDeadLetterSource> own, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
         {
+            if (Find(own, queue) is { } mine)
+            {
+                return Results.Ok(await mine.ListAsync(50, ct));
+            }
+
             if (!IsKnownQueue(queue))
             {
-                return UnknownQueue(queue);
+                return UnknownQueue(queue, own);
             }
 
             try
@@ -81,11 +90,16 @@ public static class MessagingModule
             }
         }).WithFunction("DeadLettersList").RequireFunctionKey();
 
-        app.MapPost("/api/admin/deadletters/{queue}/{messageId}/redrive", async (string queue, string messageId, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
+        app.MapPost("/api/admin/deadletters/{queue}/{messageId}/redrive", async (string queue, string messageId, [FromServices] IEnumerable<IDeadLetterSource> own, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
         {
+            if (Find(own, queue) is { } mine)
+            {
+                return await mine.RedriveAsync(messageId, ct) ? Results.Accepted() : Results.NotFound();
+            }
+
             if (!IsKnownQueue(queue))
             {
-                return UnknownQueue(queue);
+                return UnknownQueue(queue, own);
             }
 
             try
@@ -100,11 +114,14 @@ public static class MessagingModule
         return app;
     }
 
+    private static IDeadLetterSource? Find(IEnumerable<IDeadLetterSource> sources, string? name) =>
+        sources.FirstOrDefault(q => string.Equals(q.Name, name, StringComparison.Ordinal));
+
     private static bool IsKnownQueue(string? queue) => QueueNames.All.Any(q => string.Equals(q.Name, queue, StringComparison.Ordinal));
 
-    private static IResult UnknownQueue(string? queue) => Results.Problem(
+    private static IResult UnknownQueue(string? queue, IEnumerable<IDeadLetterSource> own) => Results.Problem(
         statusCode: StatusCodes.Status404NotFound,
-        title: $"No queue '{queue}': use one of {string.Join(", ", QueueNames.All.Select(q => q.Name))}.");
+        title: $"No queue '{queue}': use one of {string.Join(", ", QueueNames.All.Select(q => q.Name).Concat(own.Select(o => o.Name)))}.");
 
     private static IResult BrokerUnavailable() =>
         Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Bus is unavailable; try again shortly.");
