@@ -192,10 +192,10 @@ public sealed class LifecycleApiTests : IDisposable
         _published.Clear();
         Assert.True((await _factory.Services.GetRequiredService<ISendRateLimiter>().AdmitAsync(null, default)).Granted); // the fleet's token for now
 
-        using var first = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
+        using var first = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
         var (queue, reserved) = Assert.Single(_published);
         _time.Set(reserved.ScheduledEnqueueTime!.Value);
-        using var onItsSlot = await _client.PostAsJsonAsync("/LifecycleSendReserved", Invocation(reserved.Body));
+        using var onItsSlot = await InvokeAsync("/LifecycleSendReserved", Invocation(reserved.Body));
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, onItsSlot.StatusCode));
         Assert.Equal(QueueNames.LifecycleSendReserved, queue);
@@ -210,7 +210,7 @@ public sealed class LifecycleApiTests : IDisposable
         var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" }; // an enrollment not stored (yet)
         _published.Clear();
 
-        using var early = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
+        using var early = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode); // not dropped: redelivered, then dead-lettered if it never comes
         Assert.Empty(_published);
@@ -219,7 +219,7 @@ public sealed class LifecycleApiTests : IDisposable
         // The save lands; the next delivery sends.
         var stored = Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == queued.Sequence);
         await Store.SaveEnrollmentsAsync([stored with { EnrollmentKey = queued.EnrollmentKey }], default);
-        using var again = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
+        using var again = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
 
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.True(await Store.WasSentAsync(queued.SendId, default));
