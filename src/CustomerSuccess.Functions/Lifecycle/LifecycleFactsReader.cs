@@ -12,34 +12,34 @@ namespace CustomerSuccess.Functions.Lifecycle;
 /// </summary>
 internal sealed class LifecycleFactsReader(
     ITableStore tables,
-    AccountSignalReader signals,
+    IAccountSignalSource signals,
     HealthScoreCalculator health,
     IOptions<HealthOptions> healthOptions,
-    IOptions<LifecycleOptions> options,
+    IOptions<ProductOptions> product,
     TimeProvider time) : ILifecycleFactsSource
 {
     public async Task<LifecycleAccountFacts?> GetAsync(string accountId, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(accountId)
-            || await tables.GetAsync(AccountIdentity.DirectoryTable, AccountIdentity.DirectoryPartition, accountId, ["RowKey"], cancellationToken) is null)
+        if (string.IsNullOrWhiteSpace(accountId))
         {
             return null;
         }
 
         var asOf = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var accountSignals = await signals.ReadAccountAsync(accountId, asOf, cancellationToken);
-        return await FromSignalsAsync(accountSignals, asOf, cancellationToken);
+        return await signals.ReadAccountAsync(accountId, asOf, cancellationToken) is { } accountSignals
+            ? await FromSignalsAsync(accountSignals, asOf, cancellationToken)
+            : null;
     }
 
     public async Task<LifecycleAccountFacts> FromSignalsAsync(AccountSignals accountSignals, DateOnly asOf, CancellationToken cancellationToken)
     {
         var row = await tables.GetAsync(HealthRows.Table, HealthRows.PartitionOf(accountSignals.AccountId, healthOptions.Value.ShardCount), HealthRows.ScoreRow(accountSignals.AccountId), cancellationToken: cancellationToken);
         var score = row is null ? null : HealthRows.ToScore(row);
-        return Build(accountSignals, score, health, options.Value, asOf);
+        return Build(accountSignals, score, health, product.Value, asOf);
     }
 
     /// <summary>Pure: signals and the latest score → facts.</summary>
-    public static LifecycleAccountFacts Build(AccountSignals accountSignals, HealthScore? score, HealthScoreCalculator health, LifecycleOptions options, DateOnly asOf)
+    public static LifecycleAccountFacts Build(AccountSignals accountSignals, HealthScore? score, HealthScoreCalculator health, ProductOptions product, DateOnly asOf)
     {
         ArgumentNullException.ThrowIfNull(accountSignals);
         ArgumentNullException.ThrowIfNull(health);
@@ -67,6 +67,6 @@ internal sealed class LifecycleFactsReader(
             .Select(g => g.First())
             .Select(u => new LifecycleContact(LifecycleContactId.For(u.Email!), u.Email!.Trim(), u.FirstName, u.TimeZone))
             .ToList();
-        return LifecycleAccountFacts.From(accountSignals, transition, health.SegmentOf(accountSignals.MrrCents), contacts, options, asOf);
+        return LifecycleAccountFacts.From(accountSignals, transition, health.SegmentOf(accountSignals.MrrCents), contacts, product, asOf);
     }
 }

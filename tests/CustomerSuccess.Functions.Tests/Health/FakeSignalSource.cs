@@ -23,4 +23,7 @@ internal sealed class FakeSignalSource(IEnumerable<AccountSignals> accounts) : I
         var next = start + page.Count < inShard.Count ? (start + page.Count).ToString(CultureInfo.InvariantCulture) : null;
         return Task.FromResult(new AccountSignalPage(page, next));
     }
+
+    public Task<AccountSignals?> ReadAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken) =>
+        Task.FromResult(_accounts.FirstOrDefault(a => a.AccountId == accountId));
 }

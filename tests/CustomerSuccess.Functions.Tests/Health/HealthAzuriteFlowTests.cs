@@ -47,23 +47,23 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Flow_IngestedStripeEvents_ScoredThroughAccountDigests()
+    public async Task Flow_IngestedStripeEvents_ScoredThroughAccountStates()
     {
-        // Signals in through the real applier (partition rows, then digests); scored through the real AccountSignalReader.
+        // Signals in through the real applier (account states); scored through the real AccountSignalReader.
         var store = Store();
         var time = new ManualTime(new DateTimeOffset(2025, 11, 22, 15, 0, 0, TimeSpan.Zero));
         var suffix = Guid.NewGuid().ToString("N")[..8];
-        var deliveries = new WebhookDeliveryStore(store);
-        var applier = new AccountEventApplier(deliveries, new AccountIdentity(store, time), new AccountSignalWriter(store), store, new FixedOptions<SignalsOptions>(new SignalsOptions()), time, NullLogger<AccountEventApplier>.Instance);
+        var kit = new IngestionKit(azurite.ConnectionString, time);
         async Task SendAsync(string fixture, string type, string eventId, string customer)
         {
-            await StripeFixture.StoreAsync(deliveries, type, StripeFixture.ForCustomer(fixture, eventId, customer), time.GetUtcNow());
-            Assert.Equal("applied", await applier.ApplyAsync(WebhookProvider.Stripe, eventId, CancellationToken.None));
+            var node = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", fixture)))!;
+            node["data"]!["object"]!["customer"] = customer;
+            Assert.Equal(DeliveryOutcomes.Applied, await kit.StoreAndApplyAsync(WebhookProvider.Stripe, eventId, type, node.ToJsonString()));
         }
 
         foreach (var who in (string[])["late", "fine"])
         {
-            await applier.LinkAsync($"ing-{suffix}-{who}", ExternalIdKinds.StripeCustomer, $"cus_{who}{suffix}", CancellationToken.None);
+            await kit.LinkAsync($"ing-{suffix}-{who}", ExternalIdKinds.StripeCustomer, $"cus_{who}{suffix}");
             await SendAsync("customer.subscription.updated.json", "customer.subscription.updated", $"evt_sub_{who}{suffix}", $"cus_{who}{suffix}");
         }
 
@@ -73,7 +73,7 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite)
         }
 
         var sent = new List<OutgoingMessage>();
-        using var factory = new HealthAppFactory(store, new AccountSignalReader(store), time);
+        using var factory = new HealthAppFactory(store, kit.Reader, time);
         factory.Publisher.Setup(p => p.SendAsync(HealthRecompute.QueueName, It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
             .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => sent.Add(m)).Returns(Task.CompletedTask);
         using var client = factory.CreateClient();

@@ -3,59 +3,74 @@ using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Stripe;
 
-/// <summary>Maps Stripe events to account effects. Null = an event type this product does not use (acknowledged, counted as ignored).</summary>
+/// <summary>Maps Stripe events to account facts; an event type this product does not use is ignored (acknowledged and archived).</summary>
 internal static class StripeEventMapper
 {
     // Statuses whose subscription earns recurring revenue; trialing and paused do not yet / no longer.
     private static readonly HashSet<string> RevenueStatuses = new(StringComparer.Ordinal) { "active", "past_due" };
 
-    public static AccountEvent? Map(string eventType, string json)
+    public static EventMapping Map(string eventType, string json)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var created = JsonRead.Int64(root, "created") ?? 0;
-        var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeSeconds(created).UtcDateTime);
-        var obj = JsonRead.Path(root, "data", "object")!.Value;
-        var customer = JsonRead.String(obj, "customer");
-
-        switch (eventType)
+        JsonDocument document;
+        try
         {
-            case "customer.created" or "customer.updated":
-                return new AccountEvent
-                {
-                    IdKind = ExternalIdKinds.StripeCustomer,
-                    ExternalId = JsonRead.String(obj, "id")!,
-                    Day = day,
-                    LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
-                    States =
-                    [
-                        new StateWrite("profile|stripe", created, new Dictionary<string, object?>
-                        {
-                            ["Name"] = JsonRead.String(obj, "name") ?? JsonRead.String(obj, "description"),
-                            ["CsmEmail"] = JsonRead.String(obj, "metadata", "csm_email"),
-                            ["BillingEmail"] = JsonRead.String(obj, "email"),
-                        }),
-                    ],
-                };
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return EventMapping.Rejected("body is not valid JSON");
+        }
 
-            case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
-                or "customer.subscription.paused" or "customer.subscription.resumed" or "customer.subscription.trial_will_end":
-                if (customer is null)
-                {
-                    return null;
-                }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (JsonRead.Int64(root, "created") is not { } created || created is < 0 or > 253402300799)
+            {
+                return EventMapping.Rejected("created is not a Unix time");
+            }
 
-                var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";
-                var (mrr, plan, seats, periodEnd, periodDays) = ReadItems(obj);
-                return new AccountEvent
-                {
-                    IdKind = ExternalIdKinds.StripeCustomer,
-                    ExternalId = customer,
-                    LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
-                    Day = day,
-                    Subscription = new SubscriptionSnapshot(
-                        JsonRead.String(obj, "id")!,
-                        created,
+            if (JsonRead.Path(root, "data", "object") is not { ValueKind: JsonValueKind.Object } obj)
+            {
+                return EventMapping.Rejected("missing data.object");
+            }
+
+            var at = DateTimeOffset.FromUnixTimeSeconds(created);
+            var customer = JsonRead.String(obj, "customer");
+            AccountEvent Of(string customerId, string? accountId, params AccountFact[] facts) => new()
+            {
+                Account = new ExternalIdRef(ExternalIdKinds.StripeCustomer, customerId),
+                NamedAccountId = accountId,
+                OccurredAt = at,
+                Facts = facts,
+            };
+
+            switch (eventType)
+            {
+                case "customer.created" or "customer.updated":
+                    return JsonRead.String(obj, "id") is { Length: > 0 } id
+                        ? EventMapping.Apply(Of(id, JsonRead.String(obj, "metadata", "account_id"), new ProfileUpdated(
+                            "stripe",
+                            JsonRead.String(obj, "name") ?? JsonRead.String(obj, "description"),
+                            CsmEmail: JsonRead.String(obj, "metadata", "csm_email"),
+                            BillingEmail: JsonRead.String(obj, "email"))))
+                        : EventMapping.Rejected("the customer has no id");
+
+                case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
+                    or "customer.subscription.paused" or "customer.subscription.resumed" or "customer.subscription.trial_will_end":
+                    if (customer is null)
+                    {
+                        return EventMapping.Ignored;
+                    }
+
+                    if (JsonRead.String(obj, "id") is not { Length: > 0 } subscriptionId)
+                    {
+                        return EventMapping.Rejected("the subscription has no id");
+                    }
+
+                    var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";
+                    var (mrr, plan, seats, periodEnd, periodDays) = ReadItems(obj);
+                    return EventMapping.Apply(Of(customer, JsonRead.String(obj, "metadata", "account_id"), new SubscriptionChanged(
+                        subscriptionId,
                         RevenueStatuses.Contains(status) ? mrr : 0,
                         plan,
                         seats,
@@ -63,41 +78,29 @@ internal static class StripeEventMapper
                         JsonRead.Bool(obj, "cancel_at_period_end") ?? false,
                         JsonRead.UnixTime(obj, "current_period_end") ?? periodEnd,
                         JsonRead.UnixTime(obj, "start_date"),
-                        periodDays),
-                };
+                        periodDays)));
 
-            case "invoice.paid":
-                return customer is null ? null : Count(customer, day, nameof(DailySignals.PaymentsSucceeded));
-            case "invoice.payment_failed" or "invoice.payment_action_required":
-                // Action required (e.g. 3-D Secure) blocks collection just as a failure does until the customer acts.
-                return customer is null ? null : Count(customer, day, nameof(DailySignals.PaymentsFailed));
-            case "invoice.upcoming":
-                return customer is null ? null : new AccountEvent
-                {
-                    IdKind = ExternalIdKinds.StripeCustomer,
-                    ExternalId = customer,
-                    Day = day,
-                    States = [new StateWrite("invoice|upcoming", created, new Dictionary<string, object?> { ["AmountDue"] = JsonRead.Int64(obj, "amount_due"), ["NextPaymentAttempt"] = JsonRead.UnixTime(obj, "next_payment_attempt") ?? JsonRead.UnixTime(obj, "period_end") })],
-                };
-            case "charge.dispute.created":
-                // A dispute names its charge, not the customer; without an expanded customer it cannot be attributed
-                // here (acknowledged and counted as ignored).
-                var disputeCustomer = customer ?? JsonRead.String(obj, "charge", "customer");
-                return disputeCustomer is null ? null : Count(disputeCustomer, day, nameof(DailySignals.DisputesOpened));
-            case "charge.refunded":
-                return customer is null ? null : Count(customer, day, nameof(DailySignals.Refunds));
-            default:
-                return null;
+                case "invoice.paid":
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new PaymentSucceeded()));
+                case "invoice.payment_failed" or "invoice.payment_action_required":
+                    // Action required (e.g. 3-D Secure) blocks collection just as a failure does until the customer acts.
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new PaymentFailed()));
+                case "invoice.upcoming":
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new InvoiceUpcoming(
+                        JsonRead.Int64(obj, "amount_due"),
+                        JsonRead.UnixTime(obj, "next_payment_attempt") ?? JsonRead.UnixTime(obj, "period_end"))));
+                case "charge.dispute.created":
+                    // A dispute names its charge, not the customer; without an expanded customer it cannot be attributed
+                    // here (acknowledged and archived as ignored).
+                    var disputeCustomer = customer ?? JsonRead.String(obj, "charge", "customer");
+                    return disputeCustomer is null ? EventMapping.Ignored : EventMapping.Apply(Of(disputeCustomer, null, new DisputeOpened()));
+                case "charge.refunded":
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new RefundIssued()));
+                default:
+                    return EventMapping.Ignored;
+            }
         }
     }
-
-    private static AccountEvent Count(string customer, DateOnly day, string counter) => new()
-    {
-        IdKind = ExternalIdKinds.StripeCustomer,
-        ExternalId = customer,
-        Day = day,
-        Counters = { [counter] = 1 },
-    };
 
     /// <summary>MRR = sum over licensed items of unit amount × quantity, normalized to a month; the billing period (days) of the first priced item.</summary>
     private static (long Mrr, string? Plan, int Seats, DateTimeOffset? PeriodEnd, int? PeriodDays) ReadItems(JsonElement subscription)

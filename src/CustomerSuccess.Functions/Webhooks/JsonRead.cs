@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace CustomerSuccess.Functions.Accounts;
+namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>Tolerant reads of provider JSON: missing or oddly typed fields come back null, never throw.</summary>
 internal static class JsonRead
@@ -46,5 +46,5 @@ internal static class JsonRead
         DateTimeOffset.TryParse(String(element, path), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
     public static DateTimeOffset? UnixTime(JsonElement element, params string[] path) =>
-        Int64(element, path) is { } s ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+        Int64(element, path) is { } s and >= -62135596800 and <= 253402300799 ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
 }

@@ -1,0 +1,46 @@
+namespace CustomerSuccess.Functions.Webhooks;
+
+/// <summary>
+/// The applier's rate, logged about every <see cref="Window"/> of wall time while it works: events applied, the time
+/// its pages were busy, and the app's clock, so a long run (the main job's simulated days) shows whether applying gets
+/// slower as the tables grow. Elapsed time comes from the provider's timestamp, which runs in real time under a
+/// simulated clock too.
+/// </summary>
+internal sealed class ApplierRate(TimeProvider timeProvider, ILogger<ApplierRate> logger)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
+
+    private readonly Lock _gate = new();
+    private long _windowStart = timeProvider.GetTimestamp();
+    private int _applied;
+    private int _pages;
+    private TimeSpan _busy;
+
+    public void Record(int applied, TimeSpan busy)
+    {
+        (int Applied, int Pages, TimeSpan Busy)? report = null;
+        lock (_gate)
+        {
+            _applied += applied;
+            _pages++;
+            _busy += busy;
+            var now = timeProvider.GetTimestamp();
+            if (timeProvider.GetElapsedTime(_windowStart, now) >= Window)
+            {
+                if (_applied > 0)
+                {
+                    report = (_applied, _pages, _busy);
+                }
+
+                (_applied, _pages, _busy, _windowStart) = (0, 0, TimeSpan.Zero, now);
+            }
+        }
+
+        if (report is { } r && logger.IsEnabled(LogLevel.Information))
+        {
+            var seconds = Math.Max(r.Busy.TotalSeconds, 0.001);
+            var appDay = DateOnly.FromDateTime(timeProvider.GetUtcNow().UtcDateTime);
+            WebhookLog.ApplierRate(logger, r.Applied, r.Pages, seconds, r.Applied / seconds, appDay);
+        }
+    }
+}

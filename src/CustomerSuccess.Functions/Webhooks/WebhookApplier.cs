@@ -1,0 +1,396 @@
+using System.Collections.Concurrent;
+using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Webhooks;
+
+/// <summary>What one page of the applier did.</summary>
+internal readonly record struct PageSummary(int Seen, int Applied, int Parked, int Ignored, int Duplicates, int Quarantined, int Failed)
+{
+    public static PageSummary operator +(PageSummary a, PageSummary b) =>
+        new(a.Seen + b.Seen, a.Applied + b.Applied, a.Parked + b.Parked, a.Ignored + b.Ignored, a.Duplicates + b.Duplicates, a.Quarantined + b.Quarantined, a.Failed + b.Failed);
+}
+
+/// <summary>
+/// Turns a page of stored deliveries into account state, whichever way they came (hints after the 200, a sweep of the
+/// inbox, a replay or re-drive from the archive, a drain of parked events after a link):
+/// <list type="number">
+/// <item>map each (pure; a mapping the applier cannot make is a failed attempt, a rejection is quarantined at once);</item>
+/// <item>claim inbox deliveries in the archive (one insert each, batched per partition); one whose event is archived with
+/// a final outcome already is a duplicate and goes no further;</item>
+/// <item>resolve accounts: links (remembered), then the account the provider names and the other ids it vouches for,
+/// linked on sight, and whatever was parked under a new link joins the page; ids still unknown park their events;</item>
+/// <item>per account, a few at a time, fold all its events into its state and write it once (<see cref="AccountUpdater"/>);</item>
+/// <item>record the outcomes in the archive, index them for retention, take the deliveries out of the inbox.</item>
+/// </list>
+/// A failure of one account's step marks only its deliveries (an attempt, the reason) and the page goes on; after
+/// <see cref="WebhooksOptions.MaxApplyAttempts"/> a delivery is quarantined. A storage outage abandons the page: the
+/// inbox still holds it, and the retry neither loses nor doubles anything (the archive says what was claimed, the
+/// account state remembers whose counters are in).
+/// </summary>
+internal sealed class WebhookApplier(
+    WebhookInbox inbox,
+    WebhookArchive archive,
+    AccountIdentity identity,
+    AccountUpdater accounts,
+    ApplierRate rate,
+    IOptionsMonitor<ProductOptions> product,
+    IOptionsMonitor<WebhooksOptions> options,
+    TimeProvider timeProvider,
+    ILogger<WebhookApplier> logger)
+{
+    private const int MaxErrorLength = 1024;
+    private const int MaxDrainRounds = 8;
+
+    // Deliveries a page of this process is working on: another page (a sweep beside the hint workers, two drains)
+    // leaves them to it rather than folding the same event twice at once.
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+
+    public Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, CancellationToken cancellationToken) =>
+        ApplyAsync(deliveries, [], cancellationToken);
+
+    /// <summary>Applies the events parked under an id that was just linked.</summary>
+    public Task<PageSummary> DrainAsync(string kind, string externalId, CancellationToken cancellationToken) =>
+        ApplyAsync([], [new ExternalIdRef(kind, externalId)], cancellationToken);
+
+    private async Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, List<ExternalIdRef> linked, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        var page = deliveries.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList();
+        try
+        {
+            var summary = await ApplyPageAsync(page, linked, cancellationToken);
+            rate.Record(summary.Applied, timeProvider.GetElapsedTime(started));
+            return summary;
+        }
+        finally
+        {
+            foreach (var delivery in page)
+            {
+                _inFlight.TryRemove(delivery.Key.EventKey, out _);
+            }
+        }
+    }
+
+    private async Task<PageSummary> ApplyPageAsync(List<PendingDelivery> page, List<ExternalIdRef> linked, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var settings = options.CurrentValue;
+        var vocabulary = product.CurrentValue;
+        foreach (var delivery in page)
+        {
+            Map(delivery, vocabulary);
+        }
+
+        await ClaimAsync(page, now, cancellationToken);
+
+        var work = page.Where(d => d.Outcome is null && d.Error is null && d.Event is not null).ToList();
+        await ResolveAsync(work, linked, cancellationToken);
+        for (var round = 0; linked.Count > 0 && round < MaxDrainRounds; round++)
+        {
+            var drained = await DrainAsync(linked, page, vocabulary, cancellationToken);
+            linked.Clear();
+            var drainedWork = drained.Where(d => d.Outcome is null && d.Error is null && d.Event is not null).ToList();
+            work.AddRange(drainedWork);
+            await ResolveAsync(drainedWork, linked, cancellationToken);
+        }
+
+        await ParkAsync(work, cancellationToken);
+        await Parallel.ForEachAsync(
+            work.Where(d => d.AccountId is not null && d.Outcome is null).GroupBy(d => d.AccountId!, StringComparer.Ordinal),
+            new ParallelOptions { MaxDegreeOfParallelism = settings.ApplyConcurrency, CancellationToken = cancellationToken },
+            async (account, ct) => await ApplyToAccountAsync(account.Key, [.. account.OrderBy(d => d.Event!.OccurredAt)], ct));
+
+        await FinishAsync(page, settings, now, cancellationToken);
+        return Summarize(page);
+    }
+
+    private static void Map(PendingDelivery delivery, ProductOptions vocabulary)
+    {
+        if (delivery.Mapping is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            delivery.Mapping = WebhookEventMapper.Map(delivery.Provider, delivery.Row.EventType ?? string.Empty, delivery.Json, vocabulary);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            delivery.Error = Describe(ex);
+        }
+    }
+
+    /// <summary>Inbox deliveries are inserted into the archive, with their outcome when mapping decided it already.</summary>
+    private async Task ClaimAsync(List<PendingDelivery> page, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var delivery in page.Where(d => d.Origin == DeliveryOrigin.Archive && d.Mapping is { Event: null }))
+        {
+            delivery.Outcome = delivery.Mapping!.IsRejected ? DeliveryOutcomes.Quarantined : DeliveryOutcomes.Ignored;
+            delivery.Error = delivery.Mapping.Rejection;
+        }
+
+        var claiming = page.Where(d => d.Origin == DeliveryOrigin.Inbox).ToList();
+        if (claiming.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var delivery in claiming)
+        {
+            var row = delivery.Row;
+            row.ETag = default;
+            row.Outcome = delivery.Mapping switch
+            {
+                { IsRejected: true } => DeliveryOutcomes.Quarantined,
+                { Event: null } => DeliveryOutcomes.Ignored,
+                _ => DeliveryOutcomes.Applying,
+            };
+            row.LastError = delivery.Mapping?.Rejection;
+            row.AppliedAt = row.Outcome == DeliveryOutcomes.Applying ? null : now;
+        }
+
+        var claims = await archive.ClaimAsync([.. claiming.Select(d => d.Row)], cancellationToken);
+        for (var i = 0; i < claiming.Count; i++)
+        {
+            var delivery = claiming[i];
+            if (claims[i] == TableWriteStatus.AlreadyExists)
+            {
+                // Archived before: by an earlier delivery of the event (done: this one is a duplicate), or by an earlier
+                // try of this page that stopped half-way (go on: the account remembers whose counters are in).
+                if (DeliveryOutcomes.IsFinal(await archive.OutcomeOfAsync(delivery.Key, cancellationToken)))
+                {
+                    delivery.Outcome = DeliveryOutcomes.Duplicate;
+                    continue;
+                }
+            }
+            else if (claims[i] != TableWriteStatus.Success)
+            {
+                delivery.Error = "the archive refused the claim (" + claims[i] + ")";
+                continue;
+            }
+
+            if (delivery.Row.Outcome != DeliveryOutcomes.Applying)
+            {
+                delivery.Outcome = delivery.Row.Outcome;
+                delivery.Error = delivery.Mapping?.Rejection;
+                delivery.OutcomeArchived = claims[i] == TableWriteStatus.Success;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The account of each event: its id's link; else the account the provider names (linked now); then the other ids
+    /// the event vouches for are linked to the same account. New links are added to <paramref name="linked"/>.
+    /// </summary>
+    private async Task ResolveAsync(List<PendingDelivery> work, List<ExternalIdRef> linked, CancellationToken cancellationToken)
+    {
+        foreach (var delivery in work)
+        {
+            var e = delivery.Event!;
+            var accountId = await identity.ResolveAsync(e.Account.Kind, e.Account.ExternalId, cancellationToken);
+            if (accountId is null && !string.IsNullOrWhiteSpace(e.NamedAccountId))
+            {
+                (var outcome, accountId) = await identity.LinkAsync(e.NamedAccountId, e.Account.Kind, e.Account.ExternalId, cancellationToken);
+                if (outcome == LinkOutcome.Linked)
+                {
+                    linked.Add(e.Account);
+                }
+            }
+
+            if (accountId is null)
+            {
+                continue;
+            }
+
+            delivery.AccountId = accountId;
+            foreach (var alias in e.AlsoKnownAs)
+            {
+                if (!string.IsNullOrWhiteSpace(alias.ExternalId) &&
+                    await identity.ResolveAsync(alias.Kind, alias.ExternalId, cancellationToken) is null &&
+                    (await identity.LinkAsync(accountId, alias.Kind, alias.ExternalId, cancellationToken)).Outcome == LinkOutcome.Linked)
+                {
+                    linked.Add(alias);
+                }
+            }
+        }
+    }
+
+    /// <summary>The events parked under ids just linked, read back from the archive and mapped, added to the page.</summary>
+    private async Task<List<PendingDelivery>> DrainAsync(List<ExternalIdRef> linked, List<PendingDelivery> page, ProductOptions vocabulary, CancellationToken cancellationToken)
+    {
+        var inPage = page.Select(d => d.Key.EventKey).ToHashSet(StringComparer.Ordinal);
+        var drained = new List<PendingDelivery>();
+        foreach (var id in linked)
+        {
+            foreach (var parked in await identity.ParkedUnderAsync(id.Kind, id.ExternalId, cancellationToken))
+            {
+                if (!DeliveryKey.TryParse(parked.EventKey, out var key) || !inPage.Add(parked.EventKey) || !_inFlight.TryAdd(parked.EventKey, 0))
+                {
+                    continue;
+                }
+
+                var row = await ReadOrReleaseAsync(key, cancellationToken);
+                if (row is null || PendingDelivery.FromArchive(row, parked) is not { } delivery)
+                {
+                    // Gone from the archive (past retention): nothing is left to apply.
+                    _inFlight.TryRemove(parked.EventKey, out _);
+                    await identity.RemoveParkedAsync([parked], cancellationToken);
+                    continue;
+                }
+
+                // In the page from here on, so the page's end releases it whatever happens next.
+                page.Add(delivery);
+                drained.Add(delivery);
+                Map(delivery, vocabulary);
+                if (delivery.Mapping is { Event: null })
+                {
+                    delivery.Outcome = delivery.Mapping.IsRejected ? DeliveryOutcomes.Quarantined : DeliveryOutcomes.Ignored;
+                    delivery.Error = delivery.Mapping.Rejection;
+                }
+            }
+        }
+
+        return drained;
+    }
+
+    private async Task<WebhookDeliveryRow?> ReadOrReleaseAsync(DeliveryKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await archive.GetAsync(key, cancellationToken);
+        }
+        catch
+        {
+            _inFlight.TryRemove(key.EventKey, out _);
+            throw;
+        }
+    }
+
+    /// <summary>Events whose id no one has linked wait under it; a link made meanwhile would have missed them, so look again.</summary>
+    private async Task ParkAsync(List<PendingDelivery> work, CancellationToken cancellationToken)
+    {
+        var unresolved = work.Where(d => d.AccountId is null).ToList();
+        if (unresolved.Count == 0)
+        {
+            return;
+        }
+
+        var parked = unresolved.Select(d => new ParkedEvent(d.Event!.Account.Kind, d.Event.Account.ExternalId, d.Key.EventKey, d.Provider.ToString())).ToList();
+        await identity.ParkAsync(parked, cancellationToken);
+        var lateLinks = new List<ParkedEvent>();
+        for (var i = 0; i < unresolved.Count; i++)
+        {
+            var e = unresolved[i].Event!;
+            if (await identity.ResolveAsync(e.Account.Kind, e.Account.ExternalId, cancellationToken) is { } accountId)
+            {
+                unresolved[i].AccountId = accountId;
+                lateLinks.Add(parked[i]);
+            }
+            else
+            {
+                unresolved[i].Outcome = DeliveryOutcomes.Parked;
+            }
+        }
+
+        await identity.RemoveParkedAsync(lateLinks, cancellationToken);
+    }
+
+    private async Task ApplyToAccountAsync(string accountId, List<PendingDelivery> deliveries, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var update = await accounts.ApplyAsync(accountId, [.. deliveries.Select(d => new AccountEventToApply(d.Event!, d.Key.EventKey, d.CountersAllowed))], cancellationToken);
+            for (var i = 0; i < deliveries.Count; i++)
+            {
+                deliveries[i].Outcome = DeliveryOutcomes.Applied;
+                deliveries[i].Counted = update.Counted[i];
+            }
+        }
+        catch (Exception ex) when (!IsOutage(ex, cancellationToken))
+        {
+            var error = Describe(ex);
+            deliveries.ForEach(d => d.Error = error);
+            WebhookLog.AccountApplyFailed(logger, accountId, deliveries.Count, ex.GetType().Name);
+        }
+    }
+
+    private async Task FinishAsync(List<PendingDelivery> page, WebhooksOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Failed attempts: quarantined after the last one allowed, otherwise left where they are for the next try.
+        var failedInInbox = new List<(DeliveryKey, int, string)>();
+        foreach (var delivery in page.Where(d => d.Outcome is null && d.Error is not null))
+        {
+            var attempts = delivery.Row.Attempts + 1;
+            delivery.Row.Attempts = attempts;
+            if (attempts >= settings.MaxApplyAttempts || delivery.Origin == DeliveryOrigin.Archive && delivery.PreviousOutcome == DeliveryOutcomes.Quarantined)
+            {
+                delivery.Outcome = DeliveryOutcomes.Quarantined;
+            }
+            else if (delivery.Origin == DeliveryOrigin.Inbox)
+            {
+                failedInInbox.Add((delivery.Key, attempts, delivery.Error!));
+            }
+        }
+
+        var recorded = page.Where(d => d.Outcome is not (null or DeliveryOutcomes.Duplicate) && !d.OutcomeArchived)
+            .Select(d => new ArchiveOutcome
+            {
+                PartitionKey = d.Key.PartitionKey,
+                RowKey = d.Key.RowKey,
+                Outcome = d.Outcome,
+                AppliedAt = now,
+                AccountId = d.AccountId,
+                LastError = d.Outcome == DeliveryOutcomes.Quarantined ? Truncate(d.Error) : null,
+                Attempts = d.Row.Attempts,
+            })
+            .ToList();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        await archive.RecordAsync(recorded, cancellationToken);
+        await archive.IndexAsync(
+            page.Where(d => d.Outcome is DeliveryOutcomes.Applied or DeliveryOutcomes.Ignored && d.PreviousOutcome is not (DeliveryOutcomes.Applied or DeliveryOutcomes.Ignored)).Select(d => d.Key),
+            today,
+            quarantined: false,
+            cancellationToken);
+        await archive.QuarantinedAsync([.. page.Where(d => d.Outcome == DeliveryOutcomes.Quarantined).Select(d => d.Key)], today, cancellationToken);
+
+        // Only now, with the outcome durable, do the deliveries leave the inbox and the parked entries go.
+        await inbox.RemoveAsync(page.Where(d => d.Origin == DeliveryOrigin.Inbox && d.Outcome is not null).Select(d => d.Key), cancellationToken);
+        await inbox.RecordFailuresAsync(failedInInbox, now, cancellationToken);
+        await identity.RemoveParkedAsync(page.Where(d => d.DrainedFrom is not null && d.Outcome == DeliveryOutcomes.Applied).Select(d => d.DrainedFrom!), cancellationToken);
+        foreach (var account in page.Where(d => d.Counted).GroupBy(d => d.AccountId!, StringComparer.Ordinal))
+        {
+            await accounts.ForgetAsync(account.Key, account.Select(d => d.Key.EventKey), cancellationToken);
+        }
+
+        foreach (var delivery in page)
+        {
+            if (delivery.Outcome == DeliveryOutcomes.Quarantined)
+            {
+                WebhookLog.DeliveryQuarantined(logger, delivery.Provider, delivery.Row.EventId ?? delivery.Key.RowKey, delivery.Row.Attempts, delivery.Error ?? string.Empty);
+            }
+            else if (delivery.Outcome is null && delivery.Error is not null)
+            {
+                WebhookLog.DeliveryFailed(logger, delivery.Provider, delivery.Row.EventId ?? delivery.Key.RowKey, delivery.Row.Attempts);
+            }
+        }
+    }
+
+    private static PageSummary Summarize(List<PendingDelivery> page) => new(
+        page.Count,
+        page.Count(d => d.Outcome == DeliveryOutcomes.Applied),
+        page.Count(d => d.Outcome == DeliveryOutcomes.Parked),
+        page.Count(d => d.Outcome == DeliveryOutcomes.Ignored),
+        page.Count(d => d.Outcome == DeliveryOutcomes.Duplicate),
+        page.Count(d => d.Outcome == DeliveryOutcomes.Quarantined),
+        page.Count(d => d.Outcome is null));
+
+    private static bool IsOutage(Exception ex, CancellationToken cancellationToken) =>
+        ex is TableStorageUnavailableException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    private static string Describe(Exception ex) => Truncate(ex.GetType().Name + ": " + ex.Message)!;
+
+    private static string? Truncate(string? text) => text is null || text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];
+}
