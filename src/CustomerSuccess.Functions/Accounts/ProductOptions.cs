@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Accounts;
@@ -15,10 +16,10 @@ public sealed class ProductOptions
     public string FirstValueMilestone { get; set; } = "first_value";
 
     /// <summary>Further success milestones the health model's Outcomes dimension counts.</summary>
-    public List<string> SuccessMilestones { get; set; } = [];
+    public NameList SuccessMilestones { get; set; } = [];
 
     /// <summary>Steps expected during onboarding, in order; empty = onboarding is measured by first value alone.</summary>
-    public List<string> OnboardingMilestones { get; set; } = [];
+    public NameList OnboardingMilestones { get; set; } = [];
 
     /// <summary>The event after which lifecycle's onboarding stops nudging setup.</summary>
     public string ActivationMilestone { get; set; } = "activated";
@@ -27,18 +28,18 @@ public sealed class ProductOptions
     public string OnboardingCompletedMilestone { get; set; } = "onboarding-completed";
 
     /// <summary>Features whose adoption the health model's breadth and lifecycle's adoption sequence measure.</summary>
-    public List<string> KeyFeatures { get; set; } = [];
+    public NameList KeyFeatures { get; set; } = [];
 
-    public List<string> LoginEvents { get; set; } = ["Signed In", "Logged In"];
+    public NameList LoginEvents { get; set; } = new("Signed In", "Logged In");
 
-    public List<string> MeetingEvents { get; set; } = ["Meeting Held"];
+    public NameList MeetingEvents { get; set; } = new("Meeting Held");
 
-    public List<string> QbrEvents { get; set; } = ["QBR Attended"];
+    public NameList QbrEvents { get; set; } = new("QBR Attended");
 
-    public List<string> EmailReplyEvents { get; set; } = ["Email Replied"];
+    public NameList EmailReplyEvents { get; set; } = new("Email Replied");
 
     /// <summary>Zendesk tags (or ticket type) that mark a formal complaint.</summary>
-    public List<string> ComplaintTags { get; set; } = ["complaint"];
+    public NameList ComplaintTags { get; set; } = new("complaint");
 
     /// <summary>
     /// Whether the product sends its own account id as the Segment groupId (the usual B2B set-up). Then a group
@@ -76,6 +77,37 @@ public sealed class ProductOptions
         }
 
         return null;
+    }
+}
+
+/// <summary>
+/// A list of names whose defaults give way to configured ones: the configuration binder adds to a list it finds rather
+/// than replacing it, so <c>Product__LoginEvents__0=Sign On</c> would otherwise keep the defaults beside it.
+/// </summary>
+public sealed class NameList : Collection<string>
+{
+    private bool _defaults;
+
+    public NameList()
+    {
+    }
+
+    public NameList(params string[] defaults)
+        : base([.. defaults])
+    {
+        _defaults = defaults.Length > 0;
+    }
+
+    protected override void InsertItem(int index, string item)
+    {
+        if (_defaults)
+        {
+            _defaults = false;
+            Clear();
+            index = 0;
+        }
+
+        base.InsertItem(index, item);
     }
 }
 

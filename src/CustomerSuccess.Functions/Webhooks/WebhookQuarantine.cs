@@ -6,12 +6,13 @@ namespace CustomerSuccess.Functions.Webhooks;
 /// <summary>
 /// Deliveries the applier gave up on (a rejected event at once, any other after
 /// <see cref="WebhooksOptions.MaxApplyAttempts"/> failed attempts), archived as quarantined with the reason. Listed like
-/// a dead-letter queue named <see cref="QueueName"/>; a re-drive applies one again from the archive (and quarantines
+/// a dead-letter queue named <see cref="QuarantineName"/>; a re-drive applies one again from the archive (and quarantines
 /// it again, with the new reason, if it still fails).
 /// </summary>
 internal sealed class WebhookQuarantine(WebhookArchive archive, WebhookApplier applier)
 {
-    public const string QueueName = "webhooks";
+    /// <summary>The quarantine's name as a dead-letter queue: <c>/api/admin/deadletters?queue=webhooks</c>. Not a Service Bus queue.</summary>
+    public const string QuarantineName = "webhooks";
 
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(int max, CancellationToken cancellationToken)
     {
@@ -29,7 +30,7 @@ internal sealed class WebhookQuarantine(WebhookArchive archive, WebhookApplier a
                 properties["QuarantinedAt"] = at.ToString("O", CultureInfo.InvariantCulture);
             }
 
-            letters.Add(new DeadLetter(QueueName, MessageId(new DeliveryKey(row.PartitionKey, row.RowKey)), Reason(row), row.LastError, row.Attempts, row.ReceivedAt, properties, SafeBody(row)));
+            letters.Add(new DeadLetter(QuarantineName, MessageId(new DeliveryKey(row.PartitionKey, row.RowKey)), Reason(row), row.LastError, row.Attempts, row.ReceivedAt, properties, SafeBody(row)));
             if (letters.Count == max)
             {
                 break;
