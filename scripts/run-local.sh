@@ -64,7 +64,10 @@ if [ -f "$simulator" ]; then
 fi
 
 echo "Starting the app on http://127.0.0.1:$app_port ..."
-dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
+# The applier's rate line (events applied per busy second, with the app's simulated day) stays in app.log at Warning:
+# it is how a long run shows whether applying slows down as the tables grow (grep "Applier:" app.log).
+env "Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate=Information" \
+  dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$app_port/api/healthz" 60
 echo "App is up: $(curl -fsS "http://127.0.0.1:$app_port/api/healthz")"
