@@ -34,6 +34,9 @@ internal sealed class AccountIdentity(AppTables tables, AccountStateStore states
     // before, and each lookup was a round trip. Only links are remembered, never "not linked".
     private readonly RememberedFacts<(string Kind, string ExternalId), string> _links = new(100_000);
 
+    // Accounts whose state is known to exist: a later link of the same account skips creating it.
+    private readonly RememberedFacts<string, bool> _started = new(100_000);
+
     private AppTable Links => tables[LinksTable];
 
     private AppTable Parked => tables[ParkedTable];
@@ -69,7 +72,12 @@ internal sealed class AccountIdentity(AppTables tables, AccountStateStore states
         }
 
         // The first link starts the account's state, so it is scored before any event arrives; a later link finds it.
-        await states.TryCreateAsync(accountId, timeProvider.GetUtcNow(), cancellationToken);
+        if (!_started.TryGet(accountId, out _))
+        {
+            await states.TryCreateAsync(accountId, timeProvider.GetUtcNow(), cancellationToken);
+            _started.Remember(accountId, true);
+        }
+
         _links.Remember((kind, externalId), accountId);
         return (LinkOutcome.Linked, accountId);
     }

@@ -11,7 +11,7 @@ namespace CustomerSuccess.Functions.Storage;
 /// </summary>
 public static class TableBatches
 {
-    private const int Parallelism = 8;
+    private const int Parallelism = 16;
 
     /// <summary>The outcome of each action, in the order given.</summary>
     public static async Task<TableWriteStatus[]> SubmitEachAsync(this AppTable table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default)

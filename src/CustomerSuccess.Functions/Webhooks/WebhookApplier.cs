@@ -43,6 +43,9 @@ internal sealed class WebhookApplier(
     private const int MaxErrorLength = 1024;
     private const int MaxDrainRounds = 8;
 
+    // Point reads, links and lookups a page makes at once.
+    private const int Lookups = 16;
+
     // Deliveries a page of this process is working on: another page (a sweep beside the hint workers, two drains)
     // leaves them to it rather than folding the same event twice at once.
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
@@ -83,7 +86,9 @@ internal sealed class WebhookApplier(
             Map(delivery, vocabulary);
         }
 
+        var started = timeProvider.GetTimestamp();
         await ClaimAsync(page, now, cancellationToken);
+        var claimed = timeProvider.GetTimestamp();
 
         var work = page.Where(d => d.Outcome is null && d.Error is null && d.Event is not null).ToList();
         await ResolveAsync(work, linked, cancellationToken);
@@ -97,12 +102,26 @@ internal sealed class WebhookApplier(
         }
 
         await ParkAsync(work, cancellationToken);
+        var resolved = timeProvider.GetTimestamp();
+        var accountCount = 0;
         await Parallel.ForEachAsync(
             work.Where(d => d.AccountId is not null && d.Outcome is null).GroupBy(d => d.AccountId!, StringComparer.Ordinal),
             new ParallelOptions { MaxDegreeOfParallelism = settings.ApplyConcurrency, CancellationToken = cancellationToken },
-            async (account, ct) => await ApplyToAccountAsync(account.Key, [.. account.OrderBy(d => d.Event!.OccurredAt)], ct));
+            async (account, ct) =>
+            {
+                Interlocked.Increment(ref accountCount);
+                await ApplyToAccountAsync(account.Key, [.. account.OrderBy(d => d.Event!.OccurredAt)], ct);
+            });
+        var written = timeProvider.GetTimestamp();
 
         await FinishAsync(page, settings, now, cancellationToken);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var finished = timeProvider.GetTimestamp();
+            long Ms(long from, long to) => (long)timeProvider.GetElapsedTime(from, to).TotalMilliseconds;
+            var (claimMs, resolveMs, accountsMs, finishMs) = (Ms(started, claimed), Ms(claimed, resolved), Ms(resolved, written), Ms(written, finished));
+            WebhookLog.PageApplied(logger, page.Count, accountCount, claimMs, resolveMs, accountsMs, finishMs);
+        }
         return Summarize(page);
     }
 
@@ -153,14 +172,18 @@ internal sealed class WebhookApplier(
         }
 
         var claims = await archive.ClaimAsync([.. claiming.Select(d => d.Row)], cancellationToken);
+
+        // Archived before: by an earlier delivery of the event (done: this one is a duplicate), or by an earlier try of
+        // this page that stopped half-way (go on: the account remembers whose counters are in).
+        var archived = new string?[claiming.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, claiming.Count).Where(i => claims[i] == TableWriteStatus.AlreadyExists), new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken }, async (i, ct) =>
+            archived[i] = await archive.OutcomeOfAsync(claiming[i].Key, ct));
         for (var i = 0; i < claiming.Count; i++)
         {
             var delivery = claiming[i];
             if (claims[i] == TableWriteStatus.AlreadyExists)
             {
-                // Archived before: by an earlier delivery of the event (done: this one is a duplicate), or by an earlier
-                // try of this page that stopped half-way (go on: the account remembers whose counters are in).
-                if (DeliveryOutcomes.IsFinal(await archive.OutcomeOfAsync(delivery.Key, cancellationToken)))
+                if (DeliveryOutcomes.IsFinal(archived[i]))
                 {
                     delivery.Outcome = DeliveryOutcomes.Duplicate;
                     continue;
@@ -183,90 +206,113 @@ internal sealed class WebhookApplier(
 
     /// <summary>
     /// The account of each event: its id's link; else the account the provider names (linked now); then the other ids
-    /// the event vouches for are linked to the same account. New links are added to <paramref name="linked"/>.
+    /// the event vouches for are linked to the same account. New links are added to <paramref name="linked"/>. Each
+    /// distinct id is looked up once (most are remembered), the rest a few at a time.
     /// </summary>
     private async Task ResolveAsync(List<PendingDelivery> work, List<ExternalIdRef> linked, CancellationToken cancellationToken)
     {
+        var accountOf = await ResolveEachAsync(work.Select(d => d.Event!.Account), cancellationToken);
+        var named = work.Where(d => accountOf[d.Event!.Account] is null && !string.IsNullOrWhiteSpace(d.Event.NamedAccountId))
+            .GroupBy(d => d.Event!.Account)
+            .Select(g => (Id: g.Key, AccountId: g.First().Event!.NamedAccountId!))
+            .ToList();
+        await LinkEachAsync(named, accountOf, linked, cancellationToken);
         foreach (var delivery in work)
         {
-            var e = delivery.Event!;
-            var accountId = await identity.ResolveAsync(e.Account.Kind, e.Account.ExternalId, cancellationToken);
-            if (accountId is null && !string.IsNullOrWhiteSpace(e.NamedAccountId))
-            {
-                (var outcome, accountId) = await identity.LinkAsync(e.NamedAccountId, e.Account.Kind, e.Account.ExternalId, cancellationToken);
-                if (outcome == LinkOutcome.Linked)
-                {
-                    linked.Add(e.Account);
-                }
-            }
-
-            if (accountId is null)
-            {
-                continue;
-            }
-
-            delivery.AccountId = accountId;
-            foreach (var alias in e.AlsoKnownAs)
-            {
-                if (!string.IsNullOrWhiteSpace(alias.ExternalId) &&
-                    await identity.ResolveAsync(alias.Kind, alias.ExternalId, cancellationToken) is null &&
-                    (await identity.LinkAsync(accountId, alias.Kind, alias.ExternalId, cancellationToken)).Outcome == LinkOutcome.Linked)
-                {
-                    linked.Add(alias);
-                }
-            }
+            delivery.AccountId = accountOf[delivery.Event!.Account];
         }
+
+        var aliases = work.Where(d => d.AccountId is not null)
+            .SelectMany(d => d.Event!.AlsoKnownAs.Where(a => !string.IsNullOrWhiteSpace(a.ExternalId)).Select(a => (Id: a, AccountId: d.AccountId!)))
+            .DistinctBy(a => a.Id)
+            .ToList();
+        var aliasOf = await ResolveEachAsync(aliases.Select(a => a.Id), cancellationToken);
+        await LinkEachAsync([.. aliases.Where(a => aliasOf[a.Id] is null)], aliasOf, linked, cancellationToken);
+    }
+
+    /// <summary>Links each id to its account, a few at a time (the ids are distinct); notes the new links.</summary>
+    private async Task LinkEachAsync(List<(ExternalIdRef Id, string AccountId)> links, ConcurrentDictionary<ExternalIdRef, string?> accountOf, List<ExternalIdRef> linked, CancellationToken cancellationToken)
+    {
+        var made = new ConcurrentBag<ExternalIdRef>();
+        await Parallel.ForEachAsync(links, new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken }, async (link, ct) =>
+        {
+            var (outcome, owner) = await identity.LinkAsync(link.AccountId, link.Id.Kind, link.Id.ExternalId, ct);
+            accountOf[link.Id] = owner;
+            if (outcome == LinkOutcome.Linked)
+            {
+                made.Add(link.Id);
+            }
+        });
+        linked.AddRange(made);
+    }
+
+    private async Task<ConcurrentDictionary<ExternalIdRef, string?>> ResolveEachAsync(IEnumerable<ExternalIdRef> ids, CancellationToken cancellationToken)
+    {
+        var accountOf = new ConcurrentDictionary<ExternalIdRef, string?>();
+        await Parallel.ForEachAsync(ids.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken }, async (id, ct) =>
+            accountOf[id] = await identity.ResolveAsync(id.Kind, id.ExternalId, ct));
+        return accountOf;
     }
 
     /// <summary>The events parked under ids just linked, read back from the archive and mapped, added to the page.</summary>
     private async Task<List<PendingDelivery>> DrainAsync(List<ExternalIdRef> linked, List<PendingDelivery> page, ProductOptions vocabulary, CancellationToken cancellationToken)
     {
-        var inPage = page.Select(d => d.Key.EventKey).ToHashSet(StringComparer.Ordinal);
-        var drained = new List<PendingDelivery>();
-        foreach (var id in linked)
+        var parkedUnder = new ConcurrentBag<ParkedEvent>();
+        await Parallel.ForEachAsync(linked.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken }, async (id, ct) =>
         {
-            foreach (var parked in await identity.ParkedUnderAsync(id.Kind, id.ExternalId, cancellationToken))
+            foreach (var parked in await identity.ParkedUnderAsync(id.Kind, id.ExternalId, ct))
             {
-                if (!DeliveryKey.TryParse(parked.EventKey, out var key) || !inPage.Add(parked.EventKey) || !_inFlight.TryAdd(parked.EventKey, 0))
-                {
-                    continue;
-                }
+                parkedUnder.Add(parked);
+            }
+        });
 
-                var row = await ReadOrReleaseAsync(key, cancellationToken);
-                if (row is null || PendingDelivery.FromArchive(row, parked) is not { } delivery)
-                {
-                    // Gone from the archive (past retention): nothing is left to apply.
-                    _inFlight.TryRemove(parked.EventKey, out _);
-                    await identity.RemoveParkedAsync([parked], cancellationToken);
-                    continue;
-                }
-
-                // In the page from here on, so the page's end releases it whatever happens next.
-                page.Add(delivery);
-                drained.Add(delivery);
-                Map(delivery, vocabulary);
-                if (delivery.Mapping is { Event: null })
-                {
-                    delivery.Outcome = delivery.Mapping.IsRejected ? DeliveryOutcomes.Quarantined : DeliveryOutcomes.Ignored;
-                    delivery.Error = delivery.Mapping.Rejection;
-                }
+        var inPage = page.Select(d => d.Key.EventKey).ToHashSet(StringComparer.Ordinal);
+        var claimed = new List<(ParkedEvent Parked, DeliveryKey Key)>();
+        foreach (var parked in parkedUnder)
+        {
+            if (DeliveryKey.TryParse(parked.EventKey, out var key) && inPage.Add(parked.EventKey) && _inFlight.TryAdd(parked.EventKey, 0))
+            {
+                claimed.Add((parked, key));
             }
         }
 
-        return drained;
-    }
-
-    private async Task<WebhookDeliveryRow?> ReadOrReleaseAsync(DeliveryKey key, CancellationToken cancellationToken)
-    {
+        var rows = new WebhookDeliveryRow?[claimed.Count];
         try
         {
-            return await archive.GetAsync(key, cancellationToken);
+            await Parallel.ForEachAsync(Enumerable.Range(0, claimed.Count), new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken }, async (i, ct) =>
+                rows[i] = await archive.GetAsync(claimed[i].Key, ct));
         }
         catch
         {
-            _inFlight.TryRemove(key.EventKey, out _);
+            claimed.ForEach(c => _inFlight.TryRemove(c.Parked.EventKey, out _));
             throw;
         }
+
+        var drained = new List<PendingDelivery>();
+        var gone = new List<ParkedEvent>();
+        for (var i = 0; i < claimed.Count; i++)
+        {
+            if (rows[i] is null || PendingDelivery.FromArchive(rows[i]!, claimed[i].Parked) is not { } delivery)
+            {
+                // Gone from the archive (past retention): nothing is left to apply.
+                _inFlight.TryRemove(claimed[i].Parked.EventKey, out _);
+                gone.Add(claimed[i].Parked);
+                continue;
+            }
+
+            // In the page from here on, so the page's end releases it whatever happens next.
+            page.Add(delivery);
+            drained.Add(delivery);
+            Map(delivery, vocabulary);
+            if (delivery.Mapping is { Event: null })
+            {
+                delivery.Outcome = delivery.Mapping.IsRejected ? DeliveryOutcomes.Quarantined : DeliveryOutcomes.Ignored;
+                delivery.Error = delivery.Mapping.Rejection;
+            }
+        }
+
+        await identity.RemoveParkedAsync(gone, cancellationToken);
+        return drained;
     }
 
     /// <summary>Events whose id no one has linked wait under it; a link made meanwhile would have missed them, so look again.</summary>
@@ -280,11 +326,11 @@ internal sealed class WebhookApplier(
 
         var parked = unresolved.Select(d => new ParkedEvent(d.Event!.Account.Kind, d.Event.Account.ExternalId, d.Key.EventKey, d.Provider.ToString())).ToList();
         await identity.ParkAsync(parked, cancellationToken);
+        var accountOf = await ResolveEachAsync(unresolved.Select(d => d.Event!.Account), cancellationToken);
         var lateLinks = new List<ParkedEvent>();
         for (var i = 0; i < unresolved.Count; i++)
         {
-            var e = unresolved[i].Event!;
-            if (await identity.ResolveAsync(e.Account.Kind, e.Account.ExternalId, cancellationToken) is { } accountId)
+            if (accountOf[unresolved[i].Event!.Account] is { } accountId)
             {
                 unresolved[i].AccountId = accountId;
                 lateLinks.Add(parked[i]);
@@ -348,18 +394,20 @@ internal sealed class WebhookApplier(
             })
             .ToList();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
-        await archive.RecordAsync(recorded, cancellationToken);
-        await archive.IndexAsync(
-            page.Where(d => d.Outcome is DeliveryOutcomes.Applied or DeliveryOutcomes.Ignored && d.PreviousOutcome is not (DeliveryOutcomes.Applied or DeliveryOutcomes.Ignored)).Select(d => d.Key),
-            today,
-            quarantined: false,
-            cancellationToken);
-        await archive.QuarantinedAsync([.. page.Where(d => d.Outcome == DeliveryOutcomes.Quarantined).Select(d => d.Key)], today, cancellationToken);
+        await Task.WhenAll(
+            archive.RecordAsync(recorded, cancellationToken),
+            archive.IndexAsync(
+                page.Where(d => d.Outcome is DeliveryOutcomes.Applied or DeliveryOutcomes.Ignored && d.PreviousOutcome is not (DeliveryOutcomes.Applied or DeliveryOutcomes.Ignored)).Select(d => d.Key),
+                today,
+                quarantined: false,
+                cancellationToken),
+            archive.QuarantinedAsync([.. page.Where(d => d.Outcome == DeliveryOutcomes.Quarantined).Select(d => d.Key)], today, cancellationToken));
 
         // Only now, with the outcome durable, do the deliveries leave the inbox and the parked entries go.
-        await inbox.RemoveAsync(page.Where(d => d.Origin == DeliveryOrigin.Inbox && d.Outcome is not null).Select(d => d.Key), cancellationToken);
-        await inbox.RecordFailuresAsync(failedInInbox, now, cancellationToken);
-        await identity.RemoveParkedAsync(page.Where(d => d.DrainedFrom is not null && d.Outcome == DeliveryOutcomes.Applied).Select(d => d.DrainedFrom!), cancellationToken);
+        await Task.WhenAll(
+            inbox.RemoveAsync(page.Where(d => d.Origin == DeliveryOrigin.Inbox && d.Outcome is not null).Select(d => d.Key), cancellationToken),
+            inbox.RecordFailuresAsync(failedInInbox, now, cancellationToken),
+            identity.RemoveParkedAsync(page.Where(d => d.DrainedFrom is not null && d.Outcome == DeliveryOutcomes.Applied).Select(d => d.DrainedFrom!), cancellationToken));
         foreach (var account in page.Where(d => d.Counted).GroupBy(d => d.AccountId!, StringComparer.Ordinal))
         {
             await accounts.ForgetAsync(account.Key, account.Select(d => d.Key.EventKey), cancellationToken);

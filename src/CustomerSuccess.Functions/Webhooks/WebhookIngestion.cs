@@ -93,7 +93,9 @@ internal sealed class WebhookIngestion(
 
         try
         {
-            var results = await Task.WhenAll(rows.Select(r => inbox.InsertAsync(r, cancellationToken)));
+            // Not cancelled when the caller hangs up: a stored event gets its hint either way (the provider, not having
+            // seen the 200, sends it again and finds it stored).
+            var results = await Task.WhenAll(rows.Select(r => inbox.InsertAsync(r, CancellationToken.None)));
             var stored = 0;
             var duplicates = 0;
             for (var i = 0; i < results.Length; i++)
@@ -117,7 +119,7 @@ internal sealed class WebhookIngestion(
 
             return new IngestionOutcome(stored == 0 ? IngestionStatus.Duplicate : IngestionStatus.Stored, stored, duplicates);
         }
-        catch (Exception ex) when (ex is TableStorageUnavailableException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is TableStorageUnavailableException or OperationCanceledException)
         {
             WebhookLog.StorageUnavailable(logger, provider, ex.GetType().Name);
             return new IngestionOutcome(IngestionStatus.StorageUnavailable, Reason: "storage unavailable, retry later");

@@ -30,6 +30,9 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 4113, Level = LogLevel.Information, Message = "Applier: {Applied} events applied in {Pages} pages, {BusySeconds:F1} s busy, {Rate:F0} events/s; app clock {AppDay:yyyy-MM-dd}")]
     public static partial void ApplierRate(ILogger logger, int applied, int pages, double busySeconds, double rate, DateOnly appDay);
 
+    [LoggerMessage(EventId = 4118, Level = LogLevel.Debug, Message = "Page of {Deliveries} deliveries, {Accounts} accounts: claim {ClaimMs} ms, resolve {ResolveMs} ms, accounts {AccountsMs} ms, finish {FinishMs} ms")]
+    public static partial void PageApplied(ILogger logger, int deliveries, int accounts, long claimMs, long resolveMs, long accountsMs, long finishMs);
+
     [LoggerMessage(EventId = 4114, Level = LogLevel.Warning, Message = "{Count} events of account {AccountId} not applied ({ErrorType}); each counts a failed attempt")]
     public static partial void AccountApplyFailed(ILogger logger, string accountId, int count, string errorType);
 

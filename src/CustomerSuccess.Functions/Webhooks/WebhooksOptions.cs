@@ -30,8 +30,8 @@ internal sealed class WebhooksOptions : IValidatableObject
     public int SweepGraceSeconds { get; set; } = 60;
 
     /// <summary>Accounts a page of deliveries writes at once (each account's events are folded into one write).</summary>
-    [Range(1, 64)]
-    public int ApplyConcurrency { get; set; } = 8;
+    [Range(1, 128)]
+    public int ApplyConcurrency { get; set; } = 32;
 
     /// <summary>Most deliveries one page of the applier takes (in-process hints, a sweep, a replay).</summary>
     [Range(1, 5000)]
