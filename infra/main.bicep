@@ -66,8 +66,23 @@ var tags = {
   application: 'customer-success-functions'
 }
 var serviceName = 'api'
-var functionAppName = '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
-var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+// Every name is known before the deployment starts and is handed to the module that creates the resource and to
+// rbac.bicep, which looks the resources up. Passing a module's output instead would make the role assignments'
+// names runtime values, and What-If could no longer predict them (linter rule what-if-short-circuiting).
+var names = {
+  resourceGroup: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  identity: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+  logAnalytics: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+  applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
+  storage: '${abbrs.storageStorageAccounts}${resourceToken}'
+  serviceBus: '${abbrs.serviceBusNamespaces}${resourceToken}'
+  keyVault: '${abbrs.keyVaultVaults}${resourceToken}'
+  communicationService: '${abbrs.communicationCommunicationServices}${resourceToken}'
+  emailService: '${abbrs.communicationEmailServices}${resourceToken}'
+  plan: '${abbrs.webServerFarms}${resourceToken}'
+  functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
+}
+var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}'
 // Key Vault secret names the app settings reference; set them after deployment (docs/deploy.md).
 var keyVaultItemNames = {
   stripe: 'stripe-webhook-signing-secret'
@@ -76,8 +91,8 @@ var keyVaultItemNames = {
   unsubscribe: 'lifecycle-unsubscribe-signing-key'
 }
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
-  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: names.resourceGroup
   location: location
   tags: tags
 }
@@ -86,7 +101,7 @@ module identity 'modules/identity.bicep' = {
   name: 'identity'
   scope: rg
   params: {
-    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+    name: names.identity
     location: location
     tags: tags
   }
@@ -96,8 +111,8 @@ module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
   params: {
-    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
-    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
     location: location
     tags: tags
   }
@@ -107,10 +122,11 @@ module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: rg
   params: {
-    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    name: names.storage
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -118,9 +134,10 @@ module serviceBus 'modules/servicebus.bicep' = {
   name: 'servicebus'
   scope: rg
   params: {
-    name: '${abbrs.serviceBusNamespaces}${resourceToken}'
+    name: names.serviceBus
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -128,9 +145,10 @@ module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
   params: {
-    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    name: names.keyVault
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -138,12 +156,13 @@ module communication 'modules/communication.bicep' = {
   name: 'communication'
   scope: rg
   params: {
-    communicationServiceName: '${abbrs.communicationCommunicationServices}${resourceToken}'
-    emailServiceName: '${abbrs.communicationEmailServices}${resourceToken}'
+    communicationServiceName: names.communicationService
+    emailServiceName: names.emailService
     tags: tags
     dataLocation: communicationDataLocation
     customDomainName: customEmailDomain
     senderUsername: emailSenderUsername
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -151,23 +170,32 @@ module rbac 'modules/rbac.bicep' = {
   name: 'rbac'
   scope: rg
   params: {
-    principalId: identity.outputs.principalId
-    storageAccountName: storage.outputs.name
-    serviceBusNamespaceName: serviceBus.outputs.name
-    keyVaultName: keyVault.outputs.name
-    applicationInsightsName: monitoring.outputs.applicationInsightsName
-    communicationServiceName: communication.outputs.name
+    identityName: names.identity
+    storageAccountName: names.storage
+    serviceBusNamespaceName: names.serviceBus
+    keyVaultName: names.keyVault
+    applicationInsightsName: names.applicationInsights
+    communicationServiceName: names.communicationService
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
   }
+  // rbac.bicep looks these resources up by name, so nothing else orders it after them.
+  dependsOn: [
+    identity
+    monitoring
+    storage
+    serviceBus
+    keyVault
+    communication
+  ]
 }
 
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   scope: rg
   params: {
-    name: functionAppName
-    planName: '${abbrs.webServerFarms}${resourceToken}'
+    name: names.functionApp
+    planName: names.plan
     location: location
     tags: tags
     serviceName: serviceName
@@ -178,7 +206,8 @@ module functionApp 'modules/functionapp.bicep' = {
     storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
-    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    applicationInsightsName: names.applicationInsights
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
     keyVaultUri: keyVault.outputs.uri
     keyVaultReferenceNames: keyVaultItemNames
     emailEndpoint: communication.outputs.endpoint

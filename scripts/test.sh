@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs the node tools (Azurite, the official Tables SDK for interop
 # checks), builds the solution with warnings as errors, and runs the test project. Azurite is started by the
-# test fixtures themselves, on free ports. Prints "N passed, N failed" last.
+# test fixtures themselves, on free ports. The build restores the Bicep CLI (NuGet package, PackageDownload) and
+# makes it executable; the infra tests run bicep build, lint, build-params and snapshot on infra/ and fail on any
+# diagnostic (tests/CustomerSuccess.Functions.Tests/Infra). Prints "N passed, N failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,3 +1,5 @@
+import { allLogsAndMetrics, diagnosticSettingName } from 'diagnostics.bicep'
+
 metadata description = 'Azure Communication Services with an Email Communication Service and one sending domain (Azure-managed by default, or a custom domain), linked.'
 
 @description('Required. Name of the Communication Services resource.')
@@ -18,10 +20,13 @@ param customDomainName string = ''
 @description('Optional. Local part of the sender address (the part before @).')
 param senderUsername string = 'DoNotReply'
 
+@description('Required. Resource ID of the Log Analytics workspace the diagnostic settings send to.')
+param logAnalyticsWorkspaceId string
+
 var useCustomDomain = !empty(customDomainName)
 
 // Both services are global resources; the location is the literal the resource provider requires.
-resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
+resource emailService 'Microsoft.Communication/emailServices@2026-03-18' = {
   name: emailServiceName
   location: 'global'
   tags: tags
@@ -30,7 +35,7 @@ resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
   }
 }
 
-resource domain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
+resource domain 'Microsoft.Communication/emailServices/domains@2026-03-18' = {
   parent: emailService
   name: useCustomDomain ? customDomainName : 'AzureManagedDomain'
   location: 'global'
@@ -41,7 +46,7 @@ resource domain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
   }
 }
 
-resource senderUser 'Microsoft.Communication/emailServices/domains/senderUsernames@2023-04-01' = if (useCustomDomain) {
+resource senderUser 'Microsoft.Communication/emailServices/domains/senderUsernames@2026-03-18' = if (useCustomDomain) {
   parent: domain
   name: senderUsername
   properties: {
@@ -50,7 +55,7 @@ resource senderUser 'Microsoft.Communication/emailServices/domains/senderUsernam
   }
 }
 
-resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' = {
+resource communicationService 'Microsoft.Communication/communicationServices@2026-03-18' = {
   name: communicationServiceName
   location: 'global'
   tags: tags
@@ -59,7 +64,18 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
     linkedDomains: [
       domain.id
     ]
+    // Access keys cannot be used: the app sends with its managed identity (no Email__AccessKey in Azure).
+    disableLocalAuth: true
   }
+}
+
+// Email send, delivery status and engagement logs are categories of the Communication Services resource; the Email
+// Communication Service has no diagnostic settings of its own.
+#disable-next-line use-recent-api-versions // see diagnostics.bicep
+resource communicationServiceDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: diagnosticSettingName
+  scope: communicationService
+  properties: allLogsAndMetrics(logAnalyticsWorkspaceId)
 }
 
 @description('Resource ID of the Communication Services resource, the scope of the email-send role assignment.')

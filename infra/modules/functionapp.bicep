@@ -1,3 +1,5 @@
+import { allLogsAndMetrics, diagnosticSettingName } from 'diagnostics.bicep'
+
 metadata description = 'Function app on the Flex Consumption plan (Linux) running the custom handler, with identity-based connections and Key Vault references for every secret.'
 
 @description('Required. Name of the function app.')
@@ -36,8 +38,11 @@ param deploymentContainerUrl string
 @description('Required. Fully qualified Service Bus namespace (name.servicebus.windows.net).')
 param serviceBusFullyQualifiedNamespace string
 
-@description('Required. Application Insights connection string.')
-param applicationInsightsConnectionString string
+@description('Required. Name of the Application Insights component the app and the host send telemetry to.')
+param applicationInsightsName string
+
+@description('Required. Resource ID of the Log Analytics workspace the diagnostic settings send to.')
+param logAnalyticsWorkspaceId string
 
 @description('Required. Key Vault URI (https://name.vault.azure.net/).')
 param keyVaultUri string
@@ -79,7 +84,7 @@ param maximumInstanceCount int = 40
 @description('Optional. Runtime version that goes with the runtime name "custom" (the custom handler stack).')
 param runtimeVersion string = '1.0'
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -94,7 +99,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   tags: union(tags, { 'azd-service-name': serviceName })
@@ -112,6 +117,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     keyVaultReferenceIdentity: identityResourceId
     siteConfig: {
       minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
     }
@@ -139,11 +145,25 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// The connection string is read here rather than passed as a module output, so no template outputs it.
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+// The plan has no diagnostic setting: a Flex Consumption plan runs no instances of its own to measure; execution
+// and instance metrics are the function app's, sent by the setting below.
+#disable-next-line use-recent-api-versions // see diagnostics.bicep
+resource functionAppDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: diagnosticSettingName
+  scope: functionApp
+  properties: allLogsAndMetrics(logAnalyticsWorkspaceId)
+}
+
 var appUrl = 'https://${functionApp.properties.defaultHostName}'
 
 // Every setting the app or the host reads. The infra tests compare this object with what the code reads and with
 // local.settings.sample.json, so add a setting in all three places.
-resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: {
@@ -160,7 +180,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ServiceBusConnection__clientId: identityClientId
 
     // Telemetry with Entra ID auth (local auth is disabled on the component).
-    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 
     // DefaultAzureCredential / ManagedIdentityCredential in the app pick the user-assigned identity.

@@ -1,4 +1,6 @@
-metadata description = 'Log Analytics workspace and workspace-based Application Insights that accepts only Entra ID-authenticated telemetry.'
+import { allLogsAndMetrics, diagnosticSettingName } from 'diagnostics.bicep'
+
+metadata description = 'Log Analytics workspace, the one place every resource sends its diagnostics, and workspace-based Application Insights that accepts only Entra ID-authenticated telemetry.'
 
 @description('Required. Name of the Log Analytics workspace.')
 param logAnalyticsName string
@@ -17,7 +19,7 @@ param tags object = {}
 @maxValue(730)
 param retentionInDays int = 30
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: logAnalyticsName
   location: location
   tags: tags
@@ -29,6 +31,16 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   }
 }
 
+// The workspace's own audit trail (who queried what) goes into the workspace too.
+#disable-next-line use-recent-api-versions // see diagnostics.bicep
+resource workspaceDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: diagnosticSettingName
+  scope: workspace
+  properties: allLogsAndMetrics(workspace.id)
+}
+
+// Workspace-based: everything the component collects is stored in the workspace above, so it needs no
+// diagnostic setting of its own.
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
   name: applicationInsightsName
   location: location
@@ -46,11 +58,8 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 @description('Resource ID of the Application Insights component, the scope of the Monitoring Metrics Publisher assignment.')
 output applicationInsightsId string = applicationInsights.id
 
-@description('Name of the Application Insights component.')
+@description('Name of the Application Insights component; the function app reads its connection string from it.')
 output applicationInsightsName string = applicationInsights.name
 
-@description('Connection string of the Application Insights component (an endpoint and instrumentation key, not a credential: local auth is disabled).')
-output connectionString string = applicationInsights.properties.ConnectionString
-
-@description('Resource ID of the Log Analytics workspace.')
+@description('Resource ID of the Log Analytics workspace every diagnostic setting sends to.')
 output logAnalyticsWorkspaceId string = workspace.id

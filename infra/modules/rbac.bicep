@@ -1,7 +1,7 @@
-metadata description = 'Least-privilege role assignments for the app\'s one user-assigned identity, each at the narrowest scope that works. Names are guid(scope, principal, role) so redeployments are idempotent.'
+metadata description = 'Least-privilege role assignments for the app\'s one user-assigned identity, each at the narrowest scope that works, plus Key Vault Secrets Officer for the person deploying. Each is named guid(scope, principal, role) so redeployments are idempotent, and its description starts with the role\'s name.'
 
-@description('Required. Principal (object) ID of the function app\'s user-assigned identity.')
-param principalId string
+@description('Required. Name of the function app\'s user-assigned identity.')
+param identityName string
 
 @description('Required. Name of the storage account (app tables, host storage, deployment container).')
 param storageAccountName string
@@ -41,15 +41,21 @@ var roles = {
   communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+// The identity's principal ID exists only once the identity is created, but a name must be known when the deployment
+// starts: the identity's resource ID stands for the principal in the names, one to one.
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: identityName
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
   name: storageAccountName
 }
 
-resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
   name: serviceBusNamespaceName
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-05-15' existing = {
   name: keyVaultName
 }
 
@@ -57,106 +63,94 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' existing = {
+resource communicationService 'Microsoft.Communication/communicationServices@2026-03-18' existing = {
   name: communicationServiceName
 }
 
-// Storage Table Data Contributor: the app's Table REST client (accounts, events, scores, outboxes) and the host's tables.
 resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, principalId, roles.storageTableDataContributor)
+  name: guid(storage.id, identity.id, roles.storageTableDataContributor)
   scope: storage
   properties: {
+    description: 'Storage Table Data Contributor: the app\'s Table client (accounts, events, scores, outboxes) and the host\'s tables.'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
-    principalId: principalId
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Storage Blob Data Owner: Flex Consumption reads the package from the deployment container; the host keeps timer
-// leases and keys in blobs (AzureWebJobsStorage).
 resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, principalId, roles.storageBlobDataOwner)
+  name: guid(storage.id, identity.id, roles.storageBlobDataOwner)
   scope: storage
   properties: {
+    description: 'Storage Blob Data Owner: Flex Consumption reads the package from the deployment container; the host keeps timer leases and keys in blobs (AzureWebJobsStorage).'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
-    principalId: principalId
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Azure Service Bus Data Sender: the app's REST publisher (scoring fan-out, alert tiers, lifecycle sends).
 resource serviceBusDataSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(serviceBus.id, principalId, roles.serviceBusDataSender)
+  name: guid(serviceBus.id, identity.id, roles.serviceBusDataSender)
   scope: serviceBus
   properties: {
+    description: 'Azure Service Bus Data Sender: the app\'s publisher (scoring fan-out, alert tiers, lifecycle sends).'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
-    principalId: principalId
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Azure Service Bus Data Receiver: the host's serviceBusTrigger bindings (ServiceBusConnection).
 resource serviceBusDataReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(serviceBus.id, principalId, roles.serviceBusDataReceiver)
+  name: guid(serviceBus.id, identity.id, roles.serviceBusDataReceiver)
   scope: serviceBus
   properties: {
+    description: 'Azure Service Bus Data Receiver: the host\'s serviceBusTrigger bindings (ServiceBusConnection).'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
-    principalId: principalId
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Key Vault Secrets User: the platform resolves the @Microsoft.KeyVault(...) app settings as this identity.
 resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, principalId, roles.keyVaultSecretsUser)
+  name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
   scope: vault
   properties: {
+    description: 'Key Vault Secrets User: the platform resolves the @Microsoft.KeyVault(...) app settings as this identity.'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
-    principalId: principalId
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Monitoring Metrics Publisher: telemetry to Application Insights with local auth disabled (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
 resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(applicationInsights.id, principalId, roles.monitoringMetricsPublisher)
+  name: guid(applicationInsights.id, identity.id, roles.monitoringMetricsPublisher)
   scope: applicationInsights
   properties: {
+    description: 'Monitoring Metrics Publisher: telemetry to Application Insights with local auth disabled (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
-    principalId: principalId
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Communication and Email Service Owner: the built-in role that allows the Email send call with an Entra ID token.
 resource communicationAndEmailServiceOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(communicationService.id, principalId, roles.communicationAndEmailServiceOwner)
+  name: guid(communicationService.id, identity.id, roles.communicationAndEmailServiceOwner)
   scope: communicationService
   properties: {
+    description: 'Communication and Email Service Owner: the built-in role that allows the Email send call with an Entra ID token.'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.communicationAndEmailServiceOwner)
-    principalId: principalId
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Key Vault Secrets Officer: lets the deploying person set the webhook secrets after deployment.
 resource deployerKeyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
   name: guid(vault.id, deployerPrincipalId, roles.keyVaultSecretsOfficer)
   scope: vault
   properties: {
+    description: 'Key Vault Secrets Officer: lets the person deploying set the webhook secrets after deployment.'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
     principalId: deployerPrincipalId
     principalType: deployerPrincipalType
   }
 }
-
-@description('Role definition IDs assigned to the app identity.')
-output appRoleDefinitionIds array = [
-  storageTableDataContributor.properties.roleDefinitionId
-  storageBlobDataOwner.properties.roleDefinitionId
-  serviceBusDataSender.properties.roleDefinitionId
-  serviceBusDataReceiver.properties.roleDefinitionId
-  keyVaultSecretsUser.properties.roleDefinitionId
-  monitoringMetricsPublisher.properties.roleDefinitionId
-  communicationAndEmailServiceOwner.properties.roleDefinitionId
-]

@@ -1,3 +1,5 @@
+import { allLogsAndMetrics, diagnosticSettingName } from 'diagnostics.bicep'
+
 metadata description = 'Service Bus namespace (Standard, Entra ID only) and every queue the app sends to or is triggered by.'
 
 @description('Required. Name of the Service Bus namespace.')
@@ -11,6 +13,9 @@ param tags object = {}
 
 @description('Optional. How long an undelivered message lives before it expires to the dead-letter queue (ISO 8601).')
 param defaultMessageTimeToLive string = 'P14D'
+
+@description('Required. Resource ID of the Log Analytics workspace the diagnostic settings send to.')
+param logAnalyticsWorkspaceId string
 
 // One entry per queue in src/CustomerSuccess.Functions/Messaging/QueueNames.cs, with the properties the code relies
 // on: ids are derived from what a message is about, so duplicate detection drops resends; handlers retry by
@@ -58,7 +63,7 @@ var queues = [
   }
 ]
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: name
   location: location
   tags: tags
@@ -74,7 +79,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   }
 }
 
-resource queue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = [
+resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = [
   for q in queues: {
     parent: namespace
     name: q.name
@@ -90,6 +95,13 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = [
     }
   }
 ]
+
+#disable-next-line use-recent-api-versions // see diagnostics.bicep
+resource namespaceDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: diagnosticSettingName
+  scope: namespace
+  properties: allLogsAndMetrics(logAnalyticsWorkspaceId)
+}
 
 @description('Resource ID of the namespace, the scope of the Service Bus Data Sender and Receiver assignments.')
 output resourceId string = namespace.id

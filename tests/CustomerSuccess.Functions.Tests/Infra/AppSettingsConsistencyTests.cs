@@ -1,13 +1,15 @@
+using System.Text.RegularExpressions;
+
 namespace CustomerSuccess.Functions.Tests.Infra;
 
 /// <summary>
-/// The app settings infra/modules/functionapp.bicep sets against what the code and the host read, both ways.
+/// The app settings a deployment of infra/ gives the function app (from the snapshot of the compiled template) against what the code and the host read, both ways.
 /// <para>Rule for optional settings: a setting with a default in code (no <c>[Required]</c>/<c>[MinLength]</c>)
 /// need not be set by the Bicep, but every setting the Bicep sets must be read by something: the app's code
 /// (discovered by <see cref="AppConfigurationScanner"/>), a function.json (connection or %Setting%), or the
 /// platform (<see cref="ReadByThePlatform"/>, each with the reason).</para>
 /// </summary>
-public sealed class AppSettingsConsistencyTests
+public sealed partial class AppSettingsConsistencyTests
 {
     /// <summary>Settings the Functions host, the platform or the Azure SDK read, not the app's own code.</summary>
     internal static readonly IReadOnlyDictionary<string, string> ReadByThePlatform = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
@@ -73,7 +75,7 @@ public sealed class AppSettingsConsistencyTests
             .Select(k => $"{k.Name} ({k.Origin})")
             .ToList();
 
-        Assert.True(missing.Count == 0, "Required settings in code that infra/modules/functionapp.bicep does not set:\n  " + string.Join("\n  ", missing));
+        Assert.True(missing.Count == 0, "Required settings in code that the deployed app settings lack:\n  " + string.Join("\n  ", missing));
     }
 
     [Fact]
@@ -98,33 +100,43 @@ public sealed class AppSettingsConsistencyTests
     [Fact]
     public void HostStorageAndServiceBus_AreIdentityBasedWithTheUserAssignedIdentity()
     {
-        var settings = InfraModel.AppSettings();
+        var snapshot = CompiledInfra.Current.Snapshot;
+        var identityId = snapshot.Single(SecurityBaseline.UserAssignedIdentity).Id;
+        var settings = InfraModel.AppSettings(snapshot);
 
         Assert.False(settings.ContainsKey("AzureWebJobsStorage"), "AzureWebJobsStorage must be identity-based (no connection string)");
-        Assert.Equal("'managedidentity'", settings["AzureWebJobsStorage__credential"]);
-        Assert.Equal("identityClientId", settings["AzureWebJobsStorage__clientId"]);
-        Assert.Equal("'managedidentity'", settings["ServiceBusConnection__credential"]);
-        Assert.Equal("identityClientId", settings["ServiceBusConnection__clientId"]);
-        Assert.Contains("fullyQualifiedNamespace", settings["ServiceBusConnection__fullyQualifiedNamespace"], StringComparison.OrdinalIgnoreCase);
-        Assert.Equal("identityClientId", settings["AZURE_CLIENT_ID"]);
-        Assert.Equal("'ClientId=${identityClientId};Authorization=AAD'", settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
-        Assert.Equal("'custom'", settings["FUNCTIONS_WORKER_RUNTIME"]);
+        Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
+        Assert.Equal("managedidentity", settings["ServiceBusConnection__credential"]);
+        foreach (var name in new[] { "AzureWebJobsStorage__clientId", "ServiceBusConnection__clientId", "AZURE_CLIENT_ID" })
+        {
+            Assert.True(identityId.Equals(DeploymentSnapshot.ReferencedId(settings[name], "clientId"), StringComparison.OrdinalIgnoreCase), $"{name} must be the client ID of {identityId}, is {settings[name]}");
+        }
+
+        Assert.Equal(snapshot.Single("Microsoft.Storage/storageAccounts").Name, settings["AzureWebJobsStorage__accountName"]);
+        Assert.Contains(snapshot.Single("Microsoft.ServiceBus/namespaces").Id, settings["ServiceBusConnection__fullyQualifiedNamespace"], StringComparison.OrdinalIgnoreCase);
+        Assert.Matches($@"^\[format\('ClientId=\{{0\}};Authorization=AAD', reference\('{Regex.Escape(identityId)}', '[^']+'\)\.clientId\)\]$", settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
+        Assert.Equal("custom", settings["FUNCTIONS_WORKER_RUNTIME"]);
     }
 
     [Fact]
     public void SecretSettings_AreKeyVaultReferencesResolvedByTheUserAssignedIdentity()
     {
-        var settings = InfraModel.AppSettings();
+        var snapshot = CompiledInfra.Current.Snapshot;
+        var vaultId = snapshot.Single("Microsoft.KeyVault/vaults").Id;
+        var items = CompiledInfra.Current.Snapshot.Outputs["KEY_VAULT_ITEMS"]!.AsObject().Select(p => (string?)p.Value).ToHashSet(StringComparer.Ordinal);
+        var settings = InfraModel.AppSettings(snapshot);
         var secretNames = settings.Keys.Where(LooksSecret).ToList();
 
         Assert.NotEmpty(secretNames);
         foreach (var name in secretNames)
         {
-            Assert.Matches(@"^'@Microsoft\.KeyVault\(SecretUri=\$\{keyVaultUri\}secrets/\$\{keyVaultReferenceNames\.\w+\}\)'$", settings[name]);
+            var reference = KeyVaultReference().Match(settings[name]);
+            Assert.True(reference.Success, $"{name} must be a Key Vault reference, is {settings[name]}");
+            Assert.Equal(vaultId, reference.Groups["vault"].Value, ignoreCase: true);
+            Assert.Contains(reference.Groups["secret"].Value, items);
         }
 
-        var functionApp = File.ReadAllText(RepositoryPaths.InfraFile(InfraModel.FunctionAppModule));
-        Assert.Contains("keyVaultReferenceIdentity: identityResourceId", functionApp, StringComparison.Ordinal);
+        Assert.Equal(snapshot.Single(SecurityBaseline.UserAssignedIdentity).Id, snapshot.Single(InfraModel.Site).Text("properties.keyVaultReferenceIdentity"), ignoreCase: true);
     }
 
     [Fact]
@@ -146,4 +158,7 @@ public sealed class AppSettingsConsistencyTests
         var split = settingName.IndexOf("__", StringComparison.Ordinal);
         return split < 0 ? settingName : settingName[..split];
     }
+
+    [GeneratedRegex(@"^\[format\('@Microsoft\.KeyVault\(SecretUri=\{0\}secrets/\{1\}\)', reference\('(?<vault>[^']+)', '[^']+'\)\.vaultUri, '(?<secret>[^']+)'\)\]$")]
+    private static partial Regex KeyVaultReference();
 }

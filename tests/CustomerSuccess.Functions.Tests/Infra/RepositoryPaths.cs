@@ -15,9 +15,6 @@ internal static class RepositoryPaths
 
     public static string InfraFile(string relative) => Path.Combine(Infra, relative);
 
-    public static IEnumerable<string> BicepFiles() =>
-        Directory.EnumerateFiles(Infra, "*.bicep", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
-
     /// <summary>The app's C# sources, without build output.</summary>
     public static IEnumerable<string> AppSourceFiles() =>
         Directory.EnumerateFiles(AppSource, "*.cs", SearchOption.AllDirectories)
