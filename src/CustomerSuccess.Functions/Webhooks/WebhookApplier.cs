@@ -59,16 +59,18 @@ internal sealed class WebhookApplier(
 
     private async Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, List<ExternalIdRef> linked, CancellationToken cancellationToken)
     {
-        var started = timeProvider.GetTimestamp();
         var page = deliveries.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList();
+        rate.Started();
+        var applied = 0;
         try
         {
             var summary = await ApplyPageAsync(page, linked, cancellationToken);
-            rate.Record(summary.Applied, timeProvider.GetElapsedTime(started));
+            applied = summary.Applied;
             return summary;
         }
         finally
         {
+            rate.Ended(applied);
             foreach (var delivery in page)
             {
                 _inFlight.TryRemove(delivery.Key.EventKey, out _);
