@@ -8,6 +8,7 @@ using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
+using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
 
@@ -32,6 +33,7 @@ var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
 app.MapLocalRunner();
+app.MapDeadLetters();
 
 app.MapWebhooks();
 app.MapAccounts();

@@ -58,6 +58,11 @@ internal sealed class AccountStateStore
     /// <summary>The stored state, or null when the account is not known.</summary>
     public async Task<StoredAccountState?> ReadAsync(string accountId, CancellationToken cancellationToken)
     {
+        if (AccountIds.Problem(accountId) is not null)
+        {
+            return null; // no account can have an id the keys cannot hold
+        }
+
         var partition = PartitionOf(accountId);
         for (var attempt = 0; ; attempt++)
         {

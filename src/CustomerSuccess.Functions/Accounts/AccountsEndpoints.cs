@@ -24,9 +24,20 @@ internal static class AccountsEndpoints
             return TypedResults.BadRequest(new ErrorResponse("accountId, externalId and kind (" + string.Join(", ", ExternalIdKinds.All) + ") are required"));
         }
 
+        var accountId = request.AccountId.Trim();
+        if (AccountIds.Problem(accountId) is { } problem)
+        {
+            return TypedResults.BadRequest(new ErrorResponse("accountId " + problem));
+        }
+
+        if (request.ExternalId.Length > AccountEventLimits.MaxIdLength)
+        {
+            return TypedResults.BadRequest(new ErrorResponse($"externalId is longer than {AccountEventLimits.MaxIdLength} characters"));
+        }
+
         try
         {
-            var (outcome, owner, applied) = await linking.LinkAsync(request.AccountId.Trim(), request.Kind, request.ExternalId.Trim(), cancellationToken);
+            var (outcome, owner, applied) = await linking.LinkAsync(accountId, request.Kind, request.ExternalId.Trim(), cancellationToken);
             return outcome == LinkOutcome.LinkedToAnotherAccount
                 ? TypedResults.Conflict(new LinkConflict("already linked to another account", owner))
                 : TypedResults.Ok(new LinkResponse(outcome == LinkOutcome.Linked ? "linked" : "already linked", owner, applied));

@@ -23,11 +23,23 @@ public sealed partial class AlertNotifier(
     public const string LedgerTable = "alertledger";
     public const string DigestTable = "alertdigest";
 
+    /// <summary>The notification a tier queue's message carries, or null when the body is not one (not JSON, no alert).</summary>
+    public static AlertNotification? TryParse(string body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<AlertNotification>(body, AlertStore.Json) is { Alert: { AccountId: not null, RuleId: not null } } notification ? notification : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public async Task HandleAsync(ServiceBusDelivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        var notification = JsonSerializer.Deserialize<AlertNotification>(delivery.Body, AlertStore.Json)
-            ?? throw new InvalidOperationException("Empty alert message.");
+        var notification = TryParse(delivery.Body) ?? throw new InvalidOperationException("The message is not an alert notification.");
         var alert = notification.Alert;
         var now = clock.GetUtcNow();
         var recipients = AlertRecipientSelector.Select(alert, notification.Kind, options.Value, now)!;

@@ -71,7 +71,15 @@ internal static class AlertsExtensions
         {
             app.MapInvocation(name, async (InvocationRequest request, [FromServices] AlertNotifier notifier, CancellationToken ct) =>
             {
-                await notifier.HandleAsync(ServiceBusDelivery.From(request, "message"), ct);
+                var delivery = ServiceBusDelivery.From(request, "message");
+
+                // Non-2xx: the queue redelivers and then dead-letters it, where an operator sees it; nobody is notified.
+                if (AlertNotifier.TryParse(delivery.Body) is null)
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The message is not an alert notification {kind, alert: {accountId, ruleId, tier, ...}}.");
+                }
+
+                await notifier.HandleAsync(delivery, ct);
                 return Results.Ok(InvocationResponse.Ok());
             });
         }
@@ -86,12 +94,6 @@ internal static class AlertsExtensions
             ToResult(await commands.ResolveAsync(accountId, ruleId, body?.Note, ct)))
             .WithFunction("AlertsResolve").RequireFunctionKey();
 
-        app.MapGet("/api/admin/deadletters", async (string queue, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
-            Results.Ok(await deadLetters.ListAsync(queue, cancellationToken: ct)))
-            .WithFunction("DeadLettersList").RequireFunctionKey();
-        app.MapPost("/api/admin/deadletters/{queue}/{messageId}/redrive", async (string queue, string messageId, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
-            await deadLetters.RedriveAsync(queue, messageId, ct) ? Results.Accepted() : Results.NotFound())
-            .WithFunction("DeadLettersRedrive").RequireFunctionKey();
         return app;
     }
 

@@ -33,9 +33,10 @@ internal static class HealthEndpoints
 
             if (message is null || string.IsNullOrEmpty(message.RunId) || message.ShardCount < 1 || message.Shard < 0 || message.Shard >= message.ShardCount)
             {
-                // A malformed message can never succeed: acknowledge it (logged) rather than redeliver it to the dead-letter queue.
+                // Non-2xx like every malformed invocation: the queue redelivers it and then dead-letters it, where an
+                // operator sees it (and can re-drive it); nothing is scored.
                 HealthLog.ShardMessageRejected(logger, "malformed body");
-                return Results.Ok(InvocationResponse.Ok("health shard message rejected: malformed"));
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "health-recompute message is not a HealthShardMessage (runId, shard, shardCount).");
             }
 
             var summary = await recompute.ScoreShardAsync(message, ct);

@@ -17,7 +17,29 @@ public static class FunctionEndpointExtensions
         return builder;
     }
 
-    /// <summary>Maps the invocation endpoint of a non-HTTP function: <c>POST /{functionName}</c> taking the host's payload.</summary>
+    /// <summary>
+    /// Maps the invocation endpoint of a non-HTTP function: <c>POST /{functionName}</c> taking the host's payload.
+    /// Only the host (or, standalone, a caller with the function key: the local runner) may call it
+    /// (<see cref="FunctionKeyAuthorization.UseFunctionKeyAuthorization"/>), and a payload that is not the contract's
+    /// <c>{"Data":{…},"Metadata":{…}}</c> object is answered 400 before the handler runs.
+    /// </summary>
     public static RouteHandlerBuilder MapInvocation(this IEndpointRouteBuilder endpoints, string functionName, Delegate handler) =>
-        endpoints.MapPost("/" + functionName, handler).WithFunction(functionName).ExcludeFromDescription();
+        endpoints.MapPost("/" + functionName, handler)
+            .WithFunction(functionName)
+            .WithMetadata(InvocationEndpointMetadata.Instance)
+            .AddEndpointFilter(RequireInvocationPayloadAsync)
+            .ExcludeFromDescription();
+
+    private static async ValueTask<object?> RequireInvocationPayloadAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        // Handlers that take the payload had it bound already (a body that is not JSON never gets here: 400); the
+        // others, such as timers that ignore it, have it read here.
+        var payload = context.Arguments.OfType<InvocationRequest>().FirstOrDefault() ?? await InvocationRequest.TryReadAsync(context.HttpContext.Request);
+        if (payload is not { Data: not null, Metadata: not null })
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The invocation payload must be a JSON object {\"Data\":{…},\"Metadata\":{…}}.");
+        }
+
+        return await next(context);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -14,36 +15,90 @@ public sealed class FunctionKeyOptions
 {
     public const string SectionName = "FunctionKeys";
 
-    /// <summary>The key callers present when the app runs standalone. Required standalone; unused under the host.</summary>
+    /// <summary>
+    /// The key callers present when the app runs standalone; unused under the host. When it is not set, a random key
+    /// that only this process knows takes its place (the local runner presents it), so nothing keyed is open.
+    /// </summary>
     public string? Default { get; set; }
+}
+
+/// <summary>The endpoint takes the function key when the app runs standalone (under the host, the host checks it).</summary>
+public sealed class FunctionKeyRequiredMetadata
+{
+    public static FunctionKeyRequiredMetadata Instance { get; } = new();
+}
+
+/// <summary>The endpoint is a non-HTTP function's invocation route (<c>POST /{FunctionName}</c>).</summary>
+public sealed class InvocationEndpointMetadata
+{
+    public static InvocationEndpointMetadata Instance { get; } = new();
 }
 
 public static class FunctionKeyAuthorization
 {
+    /// <summary>The header the Functions host puts on every request it sends a custom handler (a GUID per invocation).</summary>
+    public const string HostInvocationIdHeader = "X-Azure-Functions-InvocationId";
+
+    public const string KeyHeader = "x-functions-key";
+
     public static TBuilder RequireFunctionKey<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
     {
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            var services = context.HttpContext.RequestServices;
-            var mode = services.GetRequiredService<HostingMode>();
-            if (mode.UnderFunctionsHost)
-            {
-                return await next(context);
-            }
-
-            var expected = services.GetRequiredService<IOptions<FunctionKeyOptions>>().Value.Default;
-            var request = context.HttpContext.Request;
-            string? presented = request.Headers["x-functions-key"];
-            presented ??= request.Query["code"];
-            if (string.IsNullOrEmpty(expected) || presented is null || !FixedTimeEquals(expected, presented))
-            {
-                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "A valid function key is required (x-functions-key header or code query parameter).");
-            }
-
-            return await next(context);
-        });
+        builder.WithMetadata(FunctionKeyRequiredMetadata.Instance);
         return builder;
+    }
+
+    /// <summary>
+    /// Checks callers before the endpoint binds anything (an endpoint filter would run after body binding, so a
+    /// malformed body would answer 400 to a caller without a key).
+    /// <list type="bullet">
+    /// <item>Standalone, keyed endpoints and every invocation route take the function key; the local runner presents it.</item>
+    /// <item>Under the Functions host, invocation routes are called by the host alone. The custom-handler contract gives
+    /// the handler no secret to check: the host starts the handler with FUNCTIONS_CUSTOMHANDLER_PORT and POSTs to
+    /// <c>http://127.0.0.1:{port}/{FunctionName}</c> with the headers <c>X-Azure-Functions-InvocationId</c> (a GUID),
+    /// <c>X-Azure-Functions-HostVersion</c> and <c>User-Agent: Azure-Functions-Host/…</c>
+    /// (Azure/azure-functions-host, DefaultHttpWorkerService.AddHeaders). So what can be checked is checked: the handler
+    /// listens on loopback only under the host (HostingExtensions), and an invocation must come from a loopback address
+    /// and carry an invocation id. Keyed HTTP functions are checked by the host before it forwards them.</item>
+    /// </list>
+    /// </summary>
+    public static IApplicationBuilder UseFunctionKeyAuthorization(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var metadata = context.GetEndpoint()?.Metadata;
+            var invocation = metadata?.GetMetadata<InvocationEndpointMetadata>() is not null;
+            if (!invocation && metadata?.GetMetadata<FunctionKeyRequiredMetadata>() is null)
+            {
+                await next(context);
+                return;
+            }
+
+            var services = context.RequestServices;
+            var underHost = services.GetRequiredService<HostingMode>().UnderFunctionsHost;
+            var allowed = underHost
+                ? !invocation || IsFromHost(context)
+                : HasKey(context.Request, services.GetRequiredService<IOptions<FunctionKeyOptions>>().Value.Default);
+            if (allowed)
+            {
+                await next(context);
+                return;
+            }
+
+            var title = underHost
+                ? "Invocation routes answer the Functions host only (a loopback caller with an X-Azure-Functions-InvocationId)."
+                : "A valid function key is required (x-functions-key header or code query parameter).";
+            await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: title).ExecuteAsync(context);
+        });
+
+    private static bool IsFromHost(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote) &&
+        Guid.TryParse(context.Request.Headers[HostInvocationIdHeader], out _);
+
+    private static bool HasKey(HttpRequest request, string? expected)
+    {
+        string? presented = request.Headers[KeyHeader];
+        presented ??= request.Query["code"];
+        return !string.IsNullOrEmpty(expected) && presented is not null && FixedTimeEquals(expected, presented);
     }
 
     private static bool FixedTimeEquals(string expected, string presented) =>

@@ -24,7 +24,24 @@ internal static class HostingExtensions
 
         builder.Services.AddSingleton(new HostingMode(underHost));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<FunctionKeyOptions>().BindConfiguration(FunctionKeyOptions.SectionName);
+
+        // Every background loop catches its own failures (WorkerLoop) and reports to WorkerLiveness; should one end
+        // anyway, it shows as degraded on /api/healthz while the host and every other worker go on.
+        builder.Services.AddSingleton(new WorkerLiveness(TimeProvider.System));
+        builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
+
+        // A body minimal APIs cannot bind is the caller's error: 400, logged at Debug, in every environment (the
+        // Development default throws, which the exception handler would turn into a 500).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+        builder.Services.AddOptions<FunctionKeyOptions>().BindConfiguration(FunctionKeyOptions.SectionName).PostConfigure(o =>
+        {
+            // Standalone without a configured key: a key only this process knows, which the local runner presents,
+            // so no keyed or invocation route is ever open.
+            if (!underHost && string.IsNullOrEmpty(o.Default))
+            {
+                o.Default = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            }
+        });
         // No stack traces or exception text in any public response, in any environment. Invocation endpoints
         // (POST /{FunctionName}) answer only the host or the local runner on loopback: they keep the exception's
         // type and message (no stack), which becomes the failure reason a dead letter carries.
@@ -47,9 +64,32 @@ internal static class HostingExtensions
     {
         // Ahead of the developer exception page too: unhandled errors become a bare 500 problem (Service Bus
         // triggers read it as a failure and redeliver); the exception goes to the log, not the response.
-        app.UseExceptionHandler();
+        // Two exceptions are not the app's fault and get their own status without an error log: a request whose body
+        // cannot be read (bad chunked framing, cut short: Kestrel's BadHttpRequestException, 400) and storage that
+        // cannot be reached (503, so callers retry).
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = ex => ex switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                Storage.TableStorageUnavailableException => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            },
+            SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException,
+        });
         app.UseStatusCodePages();
-        app.MapGet("/api/healthz", (TimeProvider time) => Results.Ok(new { status = "ok", utcNow = time.GetUtcNow() })).WithFunction("HealthCheck");
+        app.UseFunctionKeyAuthorization();
+
+        // Liveness: the process answers, and which background loops are failing or have ended ("degraded"). Always
+        // 200 while the process serves: a failing loop is reported, not a reason to take the instance out.
+        app.MapGet("/api/healthz", (TimeProvider time, WorkerLiveness liveness) =>
+        {
+            var workers = liveness.Snapshot();
+            return Results.Ok(new HealthReport(workers.Any(w => w.Degraded) ? "degraded" : "ok", time.GetUtcNow(), workers));
+        }).WithFunction("HealthCheck");
         return app;
     }
 }
+
+/// <summary>The body of <c>GET /api/healthz</c>.</summary>
+public sealed record HealthReport(string Status, DateTimeOffset UtcNow, IReadOnlyList<WorkerStatus> Workers);

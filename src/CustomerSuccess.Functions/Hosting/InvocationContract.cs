@@ -10,11 +10,27 @@ namespace CustomerSuccess.Functions.Hosting;
 /// </summary>
 public sealed class InvocationRequest
 {
+    /// <summary>Null only when a payload said <c>"Data": null</c>; such a payload is refused before any handler runs.</summary>
     [JsonPropertyName("Data")]
     public Dictionary<string, JsonElement> Data { get; init; } = new(StringComparer.OrdinalIgnoreCase);
 
     [JsonPropertyName("Metadata")]
     public Dictionary<string, JsonElement> Metadata { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Reads a payload from a request body; null when the body is not a JSON object of this shape.</summary>
+    public static async Task<InvocationRequest?> TryReadAsync(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<InvocationRequest>(request.Body, JsonSerializerOptions.Web, request.HttpContext.RequestAborted);
+        }
+        catch (Exception ex) when (ex is JsonException or IOException)
+        {
+            // Not JSON, or a body that cannot be read (Kestrel reports an oversized chunk size as IOException).
+            return null;
+        }
+    }
 
     /// <summary>A binding value as raw JSON text. The host passes queue bodies as a JSON string holding the
     /// body; some bindings pass an object. Both come back as the body's own JSON text.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CustomerSuccess.Functions.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.LocalRunner;
 
@@ -20,12 +21,14 @@ public sealed class HttpFunctionInvoker : IFunctionInvoker
 {
     private readonly IServer _server;
     private readonly IHttpClientFactory _clients;
+    private readonly IOptions<FunctionKeyOptions> _keys;
     private Uri? _baseAddress;
 
-    public HttpFunctionInvoker(IServer server, IHttpClientFactory clients)
+    public HttpFunctionInvoker(IServer server, IHttpClientFactory clients, IOptions<FunctionKeyOptions> keys)
     {
         _server = server;
         _clients = clients;
+        _keys = keys;
     }
 
     public const string ClientName = "local-runner";
@@ -36,7 +39,10 @@ public sealed class HttpFunctionInvoker : IFunctionInvoker
         client.BaseAddress ??= _baseAddress ??= ResolveOwnAddress();
         try
         {
-            using var response = await client.PostAsJsonAsync("/" + functionName, request, InvocationJson.Options, cancellationToken);
+            // Standalone, invocation routes take the function key like every keyed route; the runner has it.
+            using var message = new HttpRequestMessage(HttpMethod.Post, "/" + functionName) { Content = JsonContent.Create(request, options: InvocationJson.Options) };
+            message.Headers.Add(FunctionKeyAuthorization.KeyHeader, _keys.Value.Default);
+            using var response = await client.SendAsync(message, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             return new InvocationOutcome(response.IsSuccessStatusCode, (int)response.StatusCode, Truncate(body));
         }
@@ -68,4 +74,27 @@ public static class InvocationJson
 {
     /// <summary>The host's payloads use PascalCase member names ("Data", "Metadata", "Outputs" ...).</summary>
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.General);
+}
+
+/// <summary>A function answered an invocation with a failure (or could not be reached); the message says which and how.</summary>
+public sealed class FunctionInvocationFailedException : Exception
+{
+    public FunctionInvocationFailedException()
+    {
+    }
+
+    public FunctionInvocationFailedException(string message)
+        : base(message)
+    {
+    }
+
+    public FunctionInvocationFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public FunctionInvocationFailedException(string functionName, InvocationOutcome outcome)
+        : base(outcome.StatusCode == 0 ? $"{functionName}: {outcome.Detail}" : $"{functionName} answered HTTP {outcome.StatusCode}: {outcome.Detail}")
+    {
+    }
 }

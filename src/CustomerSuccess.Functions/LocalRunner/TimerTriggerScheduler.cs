@@ -9,6 +9,9 @@ namespace CustomerSuccess.Functions.LocalRunner;
 /// Fires the timer-triggered functions of the manifest on their NCRONTAB schedules (six fields, seconds first,
 /// as the host reads them), against the app's clock, with the host's TimerInfo payload. Like the host, a tick
 /// missed while the app was busy or the clock jumped fires once, marked past due, not once per missed slot.
+/// Each timer is a <see cref="WorkerLoop"/> whose iteration is one tick: a tick that fails (the function answered
+/// non-2xx, or anything threw) is logged once and shows the timer as failing on /api/healthz until a tick succeeds;
+/// the next tick comes at its time all the same.
 /// </summary>
 public sealed partial class TimerTriggerScheduler : BackgroundService
 {
@@ -17,15 +20,17 @@ public sealed partial class TimerTriggerScheduler : BackgroundService
     private readonly IConfiguration _configuration;
     private readonly TimeProvider _time;
     private readonly IOptions<LocalRunnerOptions> _options;
+    private readonly WorkerLiveness _liveness;
     private readonly ILogger<TimerTriggerScheduler> _logger;
 
-    public TimerTriggerScheduler(FunctionManifest manifest, IFunctionInvoker invoker, IConfiguration configuration, TimeProvider time, IOptions<LocalRunnerOptions> options, ILogger<TimerTriggerScheduler> logger)
+    public TimerTriggerScheduler(FunctionManifest manifest, IFunctionInvoker invoker, IConfiguration configuration, TimeProvider time, IOptions<LocalRunnerOptions> options, WorkerLiveness liveness, ILogger<TimerTriggerScheduler> logger)
     {
         _manifest = manifest;
         _invoker = invoker;
         _configuration = configuration;
         _time = time;
         _options = options;
+        _liveness = liveness;
         _logger = logger;
     }
 
@@ -51,54 +56,60 @@ public sealed partial class TimerTriggerScheduler : BackgroundService
         return Task.WhenAll(loops);
     }
 
-    private async Task RunAsync(FunctionDefinition function, CancellationToken stoppingToken)
+    private Task RunAsync(FunctionDefinition function, CancellationToken stoppingToken)
+    {
+        TimerState? state = null;
+        return WorkerLoop.RunAsync(_liveness.Register("timer:" + function.Name), ct => FireAsync(function, state ??= Start(function), ct), _logger, stoppingToken);
+    }
+
+    /// <summary>The schedule and the first due time (now, with runOnStartup).</summary>
+    private TimerState Start(FunctionDefinition function)
     {
         var expression = FunctionDefinition.ResolveSettings(function.Trigger.GetString("schedule") ?? throw new InvalidDataException($"{function.Name}: timerTrigger has no schedule."), _configuration);
         var schedule = ParseSchedule(expression);
         var last = _time.GetUtcNow();
-        var next = Next(schedule, last);
-        if (function.Trigger.GetBoolean("runOnStartup"))
+        return new TimerState(schedule) { Last = last, Due = function.Trigger.GetBoolean("runOnStartup") ? last : Next(schedule, last) };
+    }
+
+    /// <summary>
+    /// Waits for the due time and invokes the function once. The state moves to the following tick before the call,
+    /// so a failed tick is not repeated: like the host, the timer simply runs again at its next occurrence.
+    /// </summary>
+    private async Task FireAsync(FunctionDefinition function, TimerState state, CancellationToken stoppingToken)
+    {
+        _next[function.Name] = state.Due;
+        while (_time.GetUtcNow() < state.Due)
         {
-            next = last;
+            await Task.Delay(_options.Value.PollInterval, stoppingToken);
         }
 
-        while (!stoppingToken.IsCancellationRequested)
+        var now = _time.GetUtcNow();
+        var (last, due, next) = (state.Last, state.Due, Next(state.Schedule, now));
+        (state.Last, state.Due) = (due, next);
+        _next[function.Name] = next;
+        var pastDue = now - due > TimeSpan.FromSeconds(Math.Max(1, _options.Value.PollInterval.TotalSeconds * 5));
+        Interlocked.Increment(ref _running);
+        try
         {
-            _next[function.Name] = next;
-            var now = _time.GetUtcNow();
-            if (now < next)
+            var outcome = await _invoker.InvokeAsync(function.Name, BuildRequest(function, last, due, next, pastDue, now), stoppingToken);
+            if (!outcome.Succeeded)
             {
-                try
-                {
-                    await Task.Delay(_options.Value.PollInterval, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                continue;
+                throw new FunctionInvocationFailedException(function.Name, outcome);
             }
-
-            var following = Next(schedule, now);
-            var pastDue = now - next > TimeSpan.FromSeconds(Math.Max(1, _options.Value.PollInterval.TotalSeconds * 5));
-            Interlocked.Increment(ref _running);
-            try
-            {
-                var outcome = await _invoker.InvokeAsync(function.Name, BuildRequest(function, last, next, following, pastDue, now), stoppingToken);
-                if (!outcome.Succeeded)
-                {
-                    LogTimerFailed(_logger, function.Name, outcome.StatusCode);
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _running);
-            }
-
-            last = next;
-            next = following;
         }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private sealed class TimerState(CrontabSchedule schedule)
+    {
+        public CrontabSchedule Schedule { get; } = schedule;
+
+        public DateTimeOffset Last { get; set; }
+
+        public DateTimeOffset Due { get; set; }
     }
 
     private static DateTimeOffset Next(CrontabSchedule schedule, DateTimeOffset after) =>
@@ -120,7 +131,4 @@ public sealed partial class TimerTriggerScheduler : BackgroundService
             ["sys"] = JsonSerializer.SerializeToElement(new { MethodName = function.Name, UtcNow = now.UtcDateTime, RandGuid = Guid.NewGuid() }),
         },
     };
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Timer function {FunctionName} failed with HTTP {StatusCode}; it runs again at its next occurrence.")]
-    private static partial void LogTimerFailed(ILogger logger, string functionName, int statusCode);
 }

@@ -8,7 +8,7 @@ namespace CustomerSuccess.Functions.Webhooks;
 /// <summary>
 /// What one provider event means for account state: an event to apply, nothing (an event type, or a shape of one,
 /// this product does not use: acknowledged and archived as ignored), or a rejection with the reason (it cannot be
-/// applied as sent).
+/// applied as sent: refused with 400 at the edge, quarantined if found stored).
 /// </summary>
 internal sealed record EventMapping
 {
@@ -26,12 +26,14 @@ internal sealed record EventMapping
 
     public bool IsRejected => Rejection is not null;
 
-    public static EventMapping Apply(AccountEvent accountEvent) => new(accountEvent, null);
+    /// <summary>An event to apply, once it is known to fit the account model (<see cref="AccountEventLimits"/>); otherwise the rejection saying why not.</summary>
+    public static EventMapping Apply(AccountEvent accountEvent) =>
+        AccountEventLimits.Problem(accountEvent) is { } problem ? Rejected(problem) : new(accountEvent, null);
 
     public static EventMapping Rejected(string reason) => new(null, reason);
 }
 
-/// <summary>The one entry to the provider mappers (pure), for the edge and the applier alike.</summary>
+/// <summary>The one entry to the provider mappers (pure and total: any input gives a mapping, never an exception), for the edge and the applier alike.</summary>
 internal static class WebhookEventMapper
 {
     public static EventMapping Map(WebhookProvider provider, string eventType, string json, ProductOptions product) => provider switch

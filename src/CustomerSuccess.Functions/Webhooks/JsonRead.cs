@@ -3,7 +3,10 @@ using System.Text.Json;
 
 namespace CustomerSuccess.Functions.Webhooks;
 
-/// <summary>Tolerant reads of provider JSON: missing or oddly typed fields come back null, never throw.</summary>
+/// <summary>
+/// Tolerant reads of provider JSON: missing or oddly typed fields come back null, never throw. Strings are read
+/// with GetString, so a document must have passed <c>WebhookJson.TryParse</c> (which proves every string decodes).
+/// </summary>
 internal static class JsonRead
 {
     public static JsonElement? Path(JsonElement element, params string[] path)
@@ -46,5 +49,12 @@ internal static class JsonRead
         DateTimeOffset.TryParse(String(element, path), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
     public static DateTimeOffset? UnixTime(JsonElement element, params string[] path) =>
-        Int64(element, path) is { } s and >= -62135596800 and <= 253402300799 ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+        Int64(element, path) is { } s ? FromUnixSeconds(s) : null;
+
+    /// <summary>Seconds since the epoch as a time, or null outside the years 1-9999 (where FromUnixTimeSeconds throws).</summary>
+    public static DateTimeOffset? FromUnixSeconds(long seconds) =>
+        seconds is >= MinUnixSeconds and <= MaxUnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+
+    private const long MinUnixSeconds = -62_135_596_800;
+    private const long MaxUnixSeconds = 253_402_300_799;
 }

@@ -15,13 +15,16 @@ internal enum DeliveryOrigin
 /// <summary>One delivery going through the applier: the stored row, its JSON, and what became of it.</summary>
 internal sealed class PendingDelivery
 {
-    private PendingDelivery(WebhookProvider provider, WebhookDeliveryRow row, string json, DeliveryOrigin origin)
+    private PendingDelivery(WebhookProvider provider, WebhookDeliveryRow row, string? json, DeliveryOrigin origin)
     {
         Provider = provider;
         Row = row;
-        Json = json;
+        Json = json ?? string.Empty;
         Origin = origin;
         Key = new DeliveryKey(row.PartitionKey, row.RowKey);
+
+        // A damaged row: every attempt fails the same way, so it counts attempts and is quarantined in the end.
+        Error = json is null ? "InvalidDataException: the stored body cannot be read" : null;
     }
 
     public WebhookProvider Provider { get; }
@@ -74,8 +77,7 @@ internal sealed class PendingDelivery
             ? new(provider, row, BodyOf(row), DeliveryOrigin.Archive) { PreviousOutcome = row.Outcome, DrainedFrom = drainedFrom }
             : null;
 
-    // A body that cannot be read maps to a rejection like any malformed one, and is quarantined with the reason.
-    private static string BodyOf(WebhookDeliveryRow row)
+    private static string? BodyOf(WebhookDeliveryRow row)
     {
         try
         {
@@ -83,7 +85,7 @@ internal sealed class PendingDelivery
         }
         catch (InvalidDataException)
         {
-            return string.Empty;
+            return null;
         }
     }
 }

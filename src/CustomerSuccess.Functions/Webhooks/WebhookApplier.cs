@@ -46,20 +46,27 @@ internal sealed class WebhookApplier(
     // Point reads, links and lookups a page makes at once.
     private const int Lookups = 16;
 
+    private static readonly TimeSpan OthersTimeout = TimeSpan.FromSeconds(30);
+
     // Deliveries a page of this process is working on: another page (a sweep beside the hint workers, two drains)
     // leaves them to it rather than folding the same event twice at once.
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
-    public Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, CancellationToken cancellationToken) =>
-        ApplyAsync(deliveries, [], cancellationToken);
+    /// <summary>
+    /// Applies a page. A delivery another page of this process is working on is left to it, unless
+    /// <paramref name="waitForOthers"/> (a replay, which must account for every event): then it is taken once the other
+    /// page is done with it, as the archive records it by then.
+    /// </summary>
+    public Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, CancellationToken cancellationToken, bool waitForOthers = false) =>
+        ApplyAsync(deliveries, [], waitForOthers, cancellationToken);
 
     /// <summary>Applies the events parked under an id that was just linked.</summary>
     public Task<PageSummary> DrainAsync(string kind, string externalId, CancellationToken cancellationToken) =>
-        ApplyAsync([], [new ExternalIdRef(kind, externalId)], cancellationToken);
+        ApplyAsync([], [new ExternalIdRef(kind, externalId)], waitForOthers: false, cancellationToken);
 
-    private async Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, List<ExternalIdRef> linked, CancellationToken cancellationToken)
+    private async Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, List<ExternalIdRef> linked, bool waitForOthers, CancellationToken cancellationToken)
     {
-        var page = deliveries.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList();
+        var page = await TakeAsync(deliveries, waitForOthers, cancellationToken);
         rate.Started();
         var applied = 0;
         try
@@ -76,6 +83,41 @@ internal sealed class WebhookApplier(
                 _inFlight.TryRemove(delivery.Key.EventKey, out _);
             }
         }
+    }
+
+    private async Task<List<PendingDelivery>> TakeAsync(IReadOnlyList<PendingDelivery> deliveries, bool waitForOthers, CancellationToken cancellationToken)
+    {
+        var page = new List<PendingDelivery>(deliveries.Count);
+        var busy = new List<PendingDelivery>();
+        foreach (var delivery in deliveries)
+        {
+            (_inFlight.TryAdd(delivery.Key.EventKey, 0) ? page : busy).Add(delivery);
+        }
+
+        var started = timeProvider.GetTimestamp();
+        while (waitForOthers && busy.Count > 0 && timeProvider.GetElapsedTime(started) < OthersTimeout)
+        {
+            // A wall-clock pause while another page finishes; not the app's (possibly simulated) time.
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+            foreach (var delivery in busy.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList())
+            {
+                busy.Remove(delivery);
+                if (delivery.Origin == DeliveryOrigin.Inbox)
+                {
+                    page.Add(delivery); // the claim finds what the other page recorded
+                }
+                else if (await archive.GetAsync(delivery.Key, cancellationToken) is { } row && PendingDelivery.FromArchive(row, delivery.DrainedFrom) is { } fresh)
+                {
+                    page.Add(fresh); // read again: its outcome decides whether its counters may go in
+                }
+                else
+                {
+                    _inFlight.TryRemove(delivery.Key.EventKey, out _);
+                }
+            }
+        }
+
+        return page;
     }
 
     private async Task<PageSummary> ApplyPageAsync(List<PendingDelivery> page, List<ExternalIdRef> linked, CancellationToken cancellationToken)
@@ -127,9 +169,21 @@ internal sealed class WebhookApplier(
         return Summarize(page);
     }
 
+    /// <summary>An archived event its mapping settles: ignored, or quarantined as rejected.</summary>
+    private static void Decided(PendingDelivery delivery)
+    {
+        delivery.Outcome = delivery.Mapping!.IsRejected ? DeliveryOutcomes.Quarantined : DeliveryOutcomes.Ignored;
+        delivery.Error = delivery.Mapping.Rejection;
+        if (delivery.Mapping.IsRejected)
+        {
+            delivery.Row.Attempts++;
+            delivery.Row.QuarantineReason = WebhookQuarantine.RejectedReason;
+        }
+    }
+
     private static void Map(PendingDelivery delivery, ProductOptions vocabulary)
     {
-        if (delivery.Mapping is not null)
+        if (delivery.Mapping is not null || delivery.Error is not null)
         {
             return;
         }
@@ -149,8 +203,7 @@ internal sealed class WebhookApplier(
     {
         foreach (var delivery in page.Where(d => d.Origin == DeliveryOrigin.Archive && d.Mapping is { Event: null }))
         {
-            delivery.Outcome = delivery.Mapping!.IsRejected ? DeliveryOutcomes.Quarantined : DeliveryOutcomes.Ignored;
-            delivery.Error = delivery.Mapping.Rejection;
+            Decided(delivery);
         }
 
         var claiming = page.Where(d => d.Origin == DeliveryOrigin.Inbox).ToList();
@@ -171,6 +224,12 @@ internal sealed class WebhookApplier(
             };
             row.LastError = delivery.Mapping?.Rejection;
             row.AppliedAt = row.Outcome == DeliveryOutcomes.Applying ? null : now;
+            if (delivery.Mapping?.IsRejected == true)
+            {
+                // The one attempt that found it rejected: retrying a pure mapping changes nothing.
+                row.Attempts++;
+                row.QuarantineReason = WebhookQuarantine.RejectedReason;
+            }
         }
 
         var claims = await archive.ClaimAsync([.. claiming.Select(d => d.Row)], cancellationToken);
@@ -376,6 +435,7 @@ internal sealed class WebhookApplier(
             if (attempts >= settings.MaxApplyAttempts || delivery.Origin == DeliveryOrigin.Archive && delivery.PreviousOutcome == DeliveryOutcomes.Quarantined)
             {
                 delivery.Outcome = DeliveryOutcomes.Quarantined;
+                delivery.Row.QuarantineReason = WebhookQuarantine.MaxAttemptsReason;
             }
             else if (delivery.Origin == DeliveryOrigin.Inbox)
             {
@@ -393,6 +453,7 @@ internal sealed class WebhookApplier(
                 AccountId = d.AccountId,
                 LastError = d.Outcome == DeliveryOutcomes.Quarantined ? Truncate(d.Error) : null,
                 Attempts = d.Row.Attempts,
+                QuarantineReason = d.Outcome == DeliveryOutcomes.Quarantined ? d.Row.QuarantineReason : null,
             })
             .ToList();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
@@ -419,7 +480,7 @@ internal sealed class WebhookApplier(
         {
             if (delivery.Outcome == DeliveryOutcomes.Quarantined)
             {
-                WebhookLog.DeliveryQuarantined(logger, delivery.Provider, delivery.Row.EventId ?? delivery.Key.RowKey, delivery.Row.Attempts, delivery.Error ?? string.Empty);
+                WebhookLog.DeliveryQuarantined(logger, delivery.Provider, delivery.Row.EventId ?? delivery.Key.RowKey, delivery.Row.Attempts, delivery.Row.QuarantineReason ?? string.Empty);
             }
             else if (delivery.Outcome is null && delivery.Error is not null)
             {

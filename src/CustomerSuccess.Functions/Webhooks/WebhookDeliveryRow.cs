@@ -58,6 +58,9 @@ internal sealed class WebhookDeliveryRow : ITableEntity
 
     public string? AccountId { get; set; }
 
+    /// <summary>Quarantined: EventRejected (its mapper refuses it) or MaxApplyAttemptsExceeded.</summary>
+    public string? QuarantineReason { get; set; }
+
     public int BodyChunks { get; set; }
 
     public byte[]? Body0 { get; set; }

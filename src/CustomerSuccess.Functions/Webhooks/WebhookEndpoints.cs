@@ -21,6 +21,7 @@ internal static class WebhookEndpoints
 
     public static async Task<Results<Ok<ReceiveResponse>, JsonHttpResult<ErrorResponse>>> ReceiveAsync(HttpContext context, WebhookProvider provider, WebhookIngestion ingestion)
     {
+        var logger = context.RequestServices.GetRequiredService<ILogger<WebhookIngestion>>();
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
@@ -33,7 +34,20 @@ internal static class WebhookEndpoints
             return Error(StatusCodes.Status413PayloadTooLarge, "body too large");
         }
 
-        var body = await ReadBoundedAsync(request.Body, limit, context.RequestAborted);
+        ReadOnlyMemory<byte>? body;
+        try
+        {
+            body = await ReadBoundedAsync(request.Body, limit, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException)
+        {
+            // Malformed framing (bad chunks, a body shorter than its Content-Length) or a client gone: not our error.
+            // Kestrel reports most framing errors as BadHttpRequestException, an oversized chunk size as IOException.
+            var reason = ex.Message;
+            WebhookLog.BodyUnreadable(logger, provider, reason);
+            return Error(ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, "the request body could not be read");
+        }
+
         if (body is null)
         {
             return Error(StatusCodes.Status413PayloadTooLarge, "body too large");
@@ -52,8 +66,9 @@ internal static class WebhookEndpoints
     }
 
     /// <summary>
-    /// <c>POST /api/webhooks/replay?provider=&amp;unappliedOnly=</c>: every archived event (of one provider) through the
-    /// applier again, or with <c>unappliedOnly=true</c> only what waits in the inbox.
+    /// <c>POST /api/webhooks/replay?provider=&amp;unappliedOnly=</c>: every stored event (of one provider) through the
+    /// applier again, the archive's and then what waits in the inbox; with <c>unappliedOnly=true</c> only the inbox.
+    /// Each event is isolated as in a sweep: one that fails is recorded against it, the rest go on.
     /// </summary>
     public static async Task<Results<Ok<ReplayResponse>, JsonHttpResult<ErrorResponse>>> ReplayAsync(string? provider, bool? unappliedOnly, WebhookSweeper sweeper, CancellationToken cancellationToken)
     {
@@ -70,9 +85,8 @@ internal static class WebhookEndpoints
 
         try
         {
-            var s = unappliedOnly == true
-                ? await sweeper.InboxAsync(receivedBefore: null, only, int.MaxValue, cancellationToken)
-                : await sweeper.ReplayArchiveAsync(only, cancellationToken);
+            var s = unappliedOnly == true ? default : await sweeper.ReplayArchiveAsync(only, cancellationToken);
+            s += await sweeper.InboxAsync(receivedBefore: null, only, int.MaxValue, cancellationToken, replay: true);
             return TypedResults.Ok(new ReplayResponse(s.Seen, s.Applied, s.Parked, s.Ignored, s.Duplicates, s.Quarantined, s.Failed));
         }
         catch (TableStorageUnavailableException)

@@ -76,8 +76,10 @@ internal sealed class WebhookIngestion(
             mappings[i] = WebhookEventMapper.Map(provider, e.EventType, e.Json, vocabulary);
             if (mappings[i].Rejection is { } rejection)
             {
-                WebhookLog.BodyRejected(logger, provider, rejection);
-                return new IngestionOutcome(IngestionStatus.BadRequest, Reason: rejection);
+                // A batch is all or nothing: the provider resends it whole.
+                var reason = mappings.Length == 1 ? rejection : $"message {i}: {rejection}";
+                WebhookLog.BodyRejected(logger, provider, reason);
+                return new IngestionOutcome(IngestionStatus.BadRequest, Reason: reason);
             }
         }
 

@@ -21,9 +21,6 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "No signing secret configured for {Provider}: every delivery will be rejected")]
     public static partial void NoSecretConfigured(ILogger logger, WebhookProvider provider);
 
-    [LoggerMessage(EventId = 4111, Level = LogLevel.Warning, Message = "A page of {Count} deliveries was not applied ({ErrorType}); the inbox keeps them and the next sweep retries")]
-    public static partial void PageFailed(ILogger logger, int count, string errorType);
-
     [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Sweep: {Seen} pending, {Applied} applied, {Parked} parked, {Quarantined} quarantined, {Failed} failed")]
     public static partial void SweepApplied(ILogger logger, int seen, int applied, int parked, int quarantined, int failed);
 
@@ -39,9 +36,15 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 4115, Level = LogLevel.Warning, Message = "{Provider} event {EventId} failed to apply (attempt {Attempts}); the next sweep retries it")]
     public static partial void DeliveryFailed(ILogger logger, WebhookProvider provider, string eventId, int attempts);
 
-    [LoggerMessage(EventId = 4116, Level = LogLevel.Error, Message = "{Provider} event {EventId} quarantined after {Attempts} failed attempts: {Reason}; list it with /api/admin/deadletters?queue=webhooks")]
-    public static partial void DeliveryQuarantined(ILogger logger, WebhookProvider provider, string eventId, int attempts, string reason);
+    [LoggerMessage(EventId = 4116, Level = LogLevel.Error, Message = "{Provider} event {EventId} quarantined after {Attempts} attempts ({ErrorType}); see /api/admin/deadletters?queue=webhooks")]
+    public static partial void DeliveryQuarantined(ILogger logger, WebhookProvider provider, string eventId, int attempts, string errorType);
 
     [LoggerMessage(EventId = 4117, Level = LogLevel.Information, Message = "Archive retention: {Removed} events archived before {KeepFrom:yyyy-MM-dd} removed")]
     public static partial void RetentionRemoved(ILogger logger, int removed, DateOnly keepFrom);
+
+    [LoggerMessage(EventId = 4119, Level = LogLevel.Information, Message = "{Provider} event {EventId} re-driven out of quarantine")]
+    public static partial void DeliveryRedriven(ILogger logger, WebhookProvider provider, string eventId);
+
+    [LoggerMessage(EventId = 4120, Level = LogLevel.Debug, Message = "{Provider} delivery rejected: the request body could not be read ({Reason})")]
+    public static partial void BodyUnreadable(ILogger logger, WebhookProvider provider, string reason);
 }

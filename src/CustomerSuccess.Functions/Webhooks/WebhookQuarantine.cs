@@ -9,10 +9,15 @@ namespace CustomerSuccess.Functions.Webhooks;
 /// a dead-letter queue named <see cref="QuarantineName"/>; a re-drive applies one again from the archive (and quarantines
 /// it again, with the new reason, if it still fails).
 /// </summary>
-internal sealed class WebhookQuarantine(WebhookArchive archive, WebhookApplier applier)
+internal sealed class WebhookQuarantine(WebhookArchive archive, WebhookApplier applier, ILogger<WebhookQuarantine> logger) : IDeadLetterSource
 {
     /// <summary>The quarantine's name as a dead-letter queue: <c>/api/admin/deadletters?queue=webhooks</c>. Not a Service Bus queue.</summary>
     public const string QuarantineName = "webhooks";
+
+    public const string RejectedReason = "EventRejected";
+    public const string MaxAttemptsReason = "MaxApplyAttemptsExceeded";
+
+    public string Name => QuarantineName;
 
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(int max, CancellationToken cancellationToken)
     {
@@ -50,6 +55,7 @@ internal sealed class WebhookQuarantine(WebhookArchive archive, WebhookApplier a
         }
 
         await archive.ReleaseAsync(key, cancellationToken);
+        WebhookLog.DeliveryRedriven(logger, delivery.Provider, row.EventId ?? key.RowKey);
         await applier.ApplyAsync([delivery], cancellationToken);
         return true;
     }
@@ -64,7 +70,7 @@ internal sealed class WebhookQuarantine(WebhookArchive archive, WebhookApplier a
         return dot > 0 && dot < messageId.Length - 1;
     }
 
-    private static string Reason(WebhookDeliveryRow row) => row.Attempts == 0 ? "EventRejected" : "MaxApplyAttemptsExceeded";
+    private static string Reason(WebhookDeliveryRow row) => row.QuarantineReason ?? MaxAttemptsReason;
 
     private static string SafeBody(WebhookDeliveryRow row)
     {

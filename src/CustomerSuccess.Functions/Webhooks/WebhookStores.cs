@@ -216,4 +216,6 @@ internal sealed class ArchiveOutcome : ITableEntity
     public string? LastError { get; set; }
 
     public int? Attempts { get; set; }
+
+    public string? QuarantineReason { get; set; }
 }

@@ -16,7 +16,11 @@ internal sealed class WebhookSweeper(WebhookInbox inbox, WebhookArchive archive,
     public Task<PageSummary> SweepAsync(int maxPages, CancellationToken cancellationToken) =>
         InboxAsync(options.CurrentValue.SweepCutoff(timeProvider.GetUtcNow()), provider: null, maxPages, cancellationToken);
 
-    public async Task<PageSummary> InboxAsync(DateTimeOffset? receivedBefore, WebhookProvider? provider, int maxPages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inbox deliveries received before <paramref name="receivedBefore"/> (all when null), a page at a time; a replay
+    /// (<paramref name="replay"/>) also takes the ones the page workers are on, once they are done with them.
+    /// </summary>
+    public async Task<PageSummary> InboxAsync(DateTimeOffset? receivedBefore, WebhookProvider? provider, int maxPages, CancellationToken cancellationToken, bool replay = false)
     {
         var total = default(PageSummary);
         var pageSize = options.CurrentValue.MaxPageSize;
@@ -24,7 +28,7 @@ internal sealed class WebhookSweeper(WebhookInbox inbox, WebhookArchive archive,
         {
             var rows = await inbox.PendingAsync(receivedBefore, provider, pageSize, cancellationToken);
             var page = rows.Select(PendingDelivery.FromInbox).OfType<PendingDelivery>().ToList();
-            var summary = await applier.ApplyAsync(page, cancellationToken);
+            var summary = await applier.ApplyAsync(page, cancellationToken, waitForOthers: replay);
             total += summary;
             if (rows.Count < pageSize || summary.Seen == summary.Failed)
             {
@@ -48,11 +52,11 @@ internal sealed class WebhookSweeper(WebhookInbox inbox, WebhookArchive archive,
 
             if (page.Count == options.CurrentValue.MaxPageSize)
             {
-                total += await applier.ApplyAsync(page, cancellationToken);
+                total += await applier.ApplyAsync(page, cancellationToken, waitForOthers: true);
                 page = [];
             }
         }
 
-        return total + await applier.ApplyAsync(page, cancellationToken);
+        return total + await applier.ApplyAsync(page, cancellationToken, waitForOthers: true);
     }
 }

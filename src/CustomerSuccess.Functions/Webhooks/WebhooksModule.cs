@@ -24,6 +24,7 @@ internal static class WebhooksModule
         builder.Services.AddSingleton<WebhookApplier>();
         builder.Services.AddSingleton<WebhookSweeper>();
         builder.Services.AddSingleton<WebhookQuarantine>();
+        builder.Services.AddSingleton<Messaging.IDeadLetterSource>(sp => sp.GetRequiredService<WebhookQuarantine>());
         builder.Services.AddSingleton<WebhookIngestion>();
         builder.Services.AddSingleton<IAccountLinkListener, ParkedEventDrain>();
         builder.Services.AddHostedService<WebhookPageWorker>();

@@ -37,13 +37,17 @@ internal sealed class WebhooksOptions : IValidatableObject
     [Range(1, 5000)]
     public int MaxPageSize { get; set; } = 1000;
 
-    /// <summary>Failed attempts after which a delivery is quarantined (at once for an event its mapper rejects).</summary>
-    [Range(1, 100)]
-    public int MaxApplyAttempts { get; set; } = 5;
 
     /// <summary>Days an applied event stays in the archive (replayable); the WebhookRetention timer removes older ones.</summary>
     [Range(1, 3650)]
     public int ArchiveRetentionDays { get; set; } = 30;
+
+    /// <summary>
+    /// Attempts to apply a stored delivery before it is quarantined (dead-letter queue "webhooks"). Failures of
+    /// storage itself count none; an event its mapper rejects is quarantined at the first.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxApplyAttempts { get; set; } = 5;
 
     /// <summary>What a sweep at <paramref name="now"/> takes: deliveries received before the grace, all of them while hints are off.</summary>
     public DateTimeOffset? SweepCutoff(DateTimeOffset now) => ApplyInProcess ? now.AddSeconds(-SweepGraceSeconds) : null;

@@ -24,8 +24,19 @@ public sealed class AlertConsumerInvocationTests : IDisposable
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("FunctionKeys:Default", FunctionKey);
             b.ConfigureTestServices(s => s.AddSingleton(_email.Object));
         });
+    }
+
+    private const string FunctionKey = "alerts-test-key";
+
+    private HttpClient Runner()
+    {
+        // Standalone, invocation routes take the function key, as the local runner presents it.
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", FunctionKey);
+        return client;
     }
 
     private static object Invocation(string body, int deliveryCount) => new
@@ -50,7 +61,7 @@ public sealed class AlertConsumerInvocationTests : IDisposable
             Reason = "Payment failed",
         };
         var body = JsonSerializer.Serialize(new AlertNotification(AlertChangeKind.Raise, alert), AlertStore.Json);
-        using var client = _factory.CreateClient();
+        using var client = Runner();
 
         var first = await client.PostAsJsonAsync("/AlertsCritical", Invocation(body, 1));
         var second = await client.PostAsJsonAsync("/AlertsCritical", Invocation(body, 2));
@@ -65,7 +76,7 @@ public sealed class AlertConsumerInvocationTests : IDisposable
     [Fact]
     public async Task AlertsCritical_UnreadableMessage_ReturnsNon2xxSoTheQueueRedelivers()
     {
-        using var client = _factory.CreateClient();
+        using var client = Runner();
 
         var response = await client.PostAsJsonAsync("/AlertsCritical", Invocation("not json", 1));
 

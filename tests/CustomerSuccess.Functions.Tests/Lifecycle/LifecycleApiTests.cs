@@ -97,9 +97,16 @@ public sealed class LifecycleApiTests : IDisposable
 
     private async Task<OutgoingMessage> ScanAsync()
     {
-        using var response = await _client.PostAsJsonAsync("/LifecycleScheduler", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
+        using var response = await InvokeAsync("/LifecycleScheduler", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return Assert.Single(_published, p => p.Queue == QueueNames.LifecycleSend).Message;
+    }
+
+    /// <summary>An invocation as the local runner sends it: standalone, invocation routes take the function key.</summary>
+    private async Task<HttpResponseMessage> InvokeAsync(string path, object payload)
+    {
+        using var request = Authorized(HttpMethod.Post, path, JsonContent.Create(payload));
+        return await _client.SendAsync(request);
     }
 
     private static HttpRequestMessage Authorized(HttpMethod method, string path, HttpContent? content = null)
@@ -125,7 +132,7 @@ public sealed class LifecycleApiTests : IDisposable
 
         // The enrollment was stored with the step taken: the next scan queues nothing again.
         _published.Clear();
-        using var again = await _client.PostAsJsonAsync("/LifecycleScheduler", new { Data = new { }, Metadata = new { } });
+        using var again = await InvokeAsync("/LifecycleScheduler", new { Data = new { }, Metadata = new { } });
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Empty(_published);
         Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == "onboarding" && e.StepOccurrences["welcome"] == 1);
@@ -138,8 +145,8 @@ public sealed class LifecycleApiTests : IDisposable
         var sent = new List<EmailMessage>();
         _sender.Setup(s => s.SendAsync(Capture.In(sent), It.IsAny<CancellationToken>())).ReturnsAsync(new EmailSendResult(EmailSendStatus.Accepted));
 
-        using var first = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
-        using var second = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body, 2));
+        using var first = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
+        using var second = await InvokeAsync("/LifecycleSend", Invocation(queued.Body, 2));
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -161,7 +168,7 @@ public sealed class LifecycleApiTests : IDisposable
         _published.Clear();
         _sender.Setup(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>())).ReturnsAsync(new EmailSendResult(EmailSendStatus.Throttled, RetryAfter: TimeSpan.FromSeconds(90)));
 
-        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
+        using var response = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var rescheduled = Assert.Single(_published);
@@ -175,7 +182,7 @@ public sealed class LifecycleApiTests : IDisposable
     [Fact]
     public async Task Send_MalformedMessage_Returns400AndSendsNothing()
     {
-        using var response = await _client.PostAsJsonAsync("/LifecycleSend", Invocation("{\"sendId\":\"x\"}"));
+        using var response = await InvokeAsync("/LifecycleSend", Invocation("{\"sendId\":\"x\"}"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -188,7 +195,7 @@ public sealed class LifecycleApiTests : IDisposable
         var queued = await ScanAsync();
 
         using var response = await _client.PostAsync(UnsubscribePath(), OneClick());
-        using var send = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(queued.Body));
+        using var send = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True((await Store.GetContactStateAsync(ContactId, default)).Suppressed);

@@ -136,6 +136,7 @@ public sealed class LocalServiceBusTests
         new ConfigurationBuilder().Build(),
         _time,
         Options.Create(new LocalRunnerOptions { PollInterval = TimeSpan.FromMilliseconds(20) }),
+        new WorkerLiveness(TimeProvider.System),
         NullLogger<ServiceBusTriggerPump>.Instance);
 
     private static async Task WaitUntil(Func<bool> condition)

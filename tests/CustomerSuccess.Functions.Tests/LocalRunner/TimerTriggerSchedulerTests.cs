@@ -47,6 +47,7 @@ public sealed class TimerTriggerSchedulerTests
             new ConfigurationBuilder().Build(),
             time,
             Options.Create(new LocalRunnerOptions { PollInterval = TimeSpan.FromMilliseconds(10) }),
+            new WorkerLiveness(TimeProvider.System),
             NullLogger<TimerTriggerScheduler>.Instance);
 
         await scheduler.StartAsync(CancellationToken.None);

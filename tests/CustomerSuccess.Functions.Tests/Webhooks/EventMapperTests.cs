@@ -64,7 +64,7 @@ public sealed class EventMapperTests
 
     [Fact]
     public void Stripe_CustomerWithoutId_RejectedWithTheReason() =>
-        Assert.Equal("the customer has no id", StripeEventMapper.Map("customer.updated", """{"id":"evt_1","created":1,"data":{"object":{"name":"x"}}}""").Rejection);
+        Assert.Equal("a customer event needs data.object.id", StripeEventMapper.Map("customer.updated", """{"id":"evt_1","created":1,"data":{"object":{"name":"x"}}}""").Rejection);
 
     [Fact]
     public void Segment_TrackOfConfiguredNames_EveryMeaningAsAFact()

@@ -32,7 +32,7 @@ internal sealed class IngestionKit
         Applier = new WebhookApplier(Inbox, Archive, Identity, Updater, new ApplierRate(clock, NullLogger<ApplierRate>.Instance), new FixedOptions<ProductOptions>(Product), new FixedOptions<WebhooksOptions>(Options), clock, NullLogger<WebhookApplier>.Instance);
         Sweeper = new WebhookSweeper(Inbox, Archive, Applier, new FixedOptions<WebhooksOptions>(Options), clock);
         Linking = new AccountLinking(Identity, new ParkedEventDrain(Applier));
-        Quarantine = new WebhookQuarantine(Archive, Applier);
+        Quarantine = new WebhookQuarantine(Archive, Applier, NullLogger<WebhookQuarantine>.Instance);
     }
 
     public TableTrafficPolicy Traffic { get; } = new();

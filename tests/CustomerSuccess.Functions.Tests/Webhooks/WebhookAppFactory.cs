@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
@@ -29,6 +30,9 @@ public sealed class WebhookAppFactory(ManualTimeProvider clock, string storageCo
 
     internal TableTrafficPolicy Traffic { get; } = new();
 
+    /// <summary>Extra logging setup (a capturing provider), applied to the app's own logging.</summary>
+    public Action<ILoggingBuilder>? WithLogging { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Webhooks:Stripe:SigningSecrets:0", StripeOldSecret);
@@ -41,6 +45,11 @@ public sealed class WebhookAppFactory(ManualTimeProvider clock, string storageCo
         foreach (var (k, v) in Settings)
         {
             builder.UseSetting(k, v);
+        }
+
+        if (WithLogging is { } logging)
+        {
+            builder.ConfigureLogging(logging);
         }
 
         builder.ConfigureTestServices(services =>

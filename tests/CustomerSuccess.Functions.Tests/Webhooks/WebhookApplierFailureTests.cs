@@ -136,7 +136,7 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
         var letter = Assert.Single(await Kit.Quarantine.ListAsync(1000, CancellationToken.None), l => l.ApplicationProperties["EventId"] == _events.Id("bad"));
 
         Assert.Equal((1, 1), (summary.Applied, summary.Quarantined));
-        Assert.Equal(("EventRejected", "the customer has no id"), (letter.Reason, letter.ErrorDescription));
+        Assert.Equal(("EventRejected", "a customer event needs data.object.id", 1), (letter.Reason, letter.ErrorDescription, letter.DeliveryCount));
         Assert.False(await Kit.InInboxAsync(WebhookProvider.Stripe, _events.Id("bad")));
         Assert.Equal(1, (await Kit.SignalsAsync(_events.Account, Today)).Days.Sum(d => d.PaymentsFailed));
 

@@ -7,7 +7,7 @@ namespace CustomerSuccess.Functions.Webhooks.Segment;
 /// Maps Segment messages: group → account traits, identify → a person's traits, track/page/screen → usage. The account
 /// is the message's groupId (top level, context or properties); an identify without one falls back to the email's
 /// domain, which an admin can link to an account; usage without one waits under the user's id until the user is seen
-/// in a group.
+/// in a group. Total: any JSON gives an event, ignored, or a rejection with the reason.
 /// </summary>
 internal static class SegmentEventMapper
 {
@@ -15,19 +15,16 @@ internal static class SegmentEventMapper
 
     public static EventMapping Map(string json, ProductOptions product)
     {
-        JsonDocument document;
-        try
+        if (!WebhookJson.TryParse(json, out var document, out var error))
         {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return EventMapping.Rejected("body is not valid JSON");
+            return EventMapping.Rejected(error);
         }
 
         using (document)
         {
-            return Map(document.RootElement, product);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? Map(document.RootElement, product)
+                : EventMapping.Rejected("a Segment message must be a JSON object");
         }
     }
 

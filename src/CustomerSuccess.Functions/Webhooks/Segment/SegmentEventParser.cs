@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Segment;
 
@@ -13,9 +14,13 @@ internal static class SegmentEventParser
 
     public static WebhookParseResult Parse(ReadOnlyMemory<byte> body)
     {
-        try
+        if (!WebhookJson.TryParse(body, out var document, out var parseError))
         {
-            using var document = JsonDocument.Parse(body);
+            return WebhookParseResult.Invalid(parseError);
+        }
+
+        using (document)
+        {
             var root = document.RootElement;
             JsonElement items;
             if (root.ValueKind == JsonValueKind.Array)
@@ -53,12 +58,15 @@ internal static class SegmentEventParser
 
             var events = new List<WebhookEvent>(count);
             var seen = new HashSet<string>(StringComparer.Ordinal);
+            var index = 0;
             foreach (var item in items.EnumerateArray())
             {
                 if (!ParseMessage(item, out var message, out var error))
                 {
-                    return WebhookParseResult.Invalid(error!);
+                    return WebhookParseResult.Invalid($"message {index}: {error}");
                 }
+
+                index++;
 
                 // A batch repeating a messageId carries one event, not two.
                 if (seen.Add(message!.EventId))
@@ -68,10 +76,6 @@ internal static class SegmentEventParser
             }
 
             return WebhookParseResult.Of(events);
-        }
-        catch (JsonException)
-        {
-            return WebhookParseResult.Invalid("body is not valid JSON");
         }
     }
 
@@ -93,6 +97,12 @@ internal static class SegmentEventParser
         if (!message.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(type.GetString()))
         {
             error = "missing type";
+            return false;
+        }
+
+        if (AccountEventLimits.EnvelopeProblem(id.GetString()!, type.GetString()!) is { } problem)
+        {
+            error = problem;
             return false;
         }
 

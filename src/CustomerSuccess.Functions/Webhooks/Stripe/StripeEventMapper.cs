@@ -3,30 +3,34 @@ using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Stripe;
 
-/// <summary>Maps Stripe events to account facts; an event type this product does not use is ignored (acknowledged and archived).</summary>
+/// <summary>
+/// Maps Stripe events to account facts. Total: any JSON gives an event, <see cref="EventMapping.Ignored"/> (an event
+/// type this product does not use, or an invoice or charge of nobody's) or a rejection naming what is wrong.
+/// </summary>
 internal static class StripeEventMapper
 {
+    public const string CreatedRule = "created must be a Unix time in whole seconds";
+
     // Statuses whose subscription earns recurring revenue; trialing and paused do not yet / no longer.
     private static readonly HashSet<string> RevenueStatuses = new(StringComparer.Ordinal) { "active", "past_due" };
 
+    /// <summary>The event's <c>created</c>: a JSON integer within the range of dates, else null.</summary>
+    public static DateTimeOffset? Created(JsonElement root) =>
+        JsonRead.Path(root, "created") is { ValueKind: JsonValueKind.Number } n && n.TryGetInt64(out var seconds) ? JsonRead.FromUnixSeconds(seconds) : null;
+
     public static EventMapping Map(string eventType, string json)
     {
-        JsonDocument document;
-        try
+        if (!WebhookJson.TryParse(json, out var document, out var error))
         {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return EventMapping.Rejected("body is not valid JSON");
+            return EventMapping.Rejected(error);
         }
 
         using (document)
         {
             var root = document.RootElement;
-            if (JsonRead.Int64(root, "created") is not { } created || created is < 0 or > 253402300799)
+            if (root.ValueKind != JsonValueKind.Object || Created(root) is not { } at)
             {
-                return EventMapping.Rejected("created is not a Unix time");
+                return EventMapping.Rejected(CreatedRule);
             }
 
             if (JsonRead.Path(root, "data", "object") is not { ValueKind: JsonValueKind.Object } obj)
@@ -34,7 +38,6 @@ internal static class StripeEventMapper
                 return EventMapping.Rejected("missing data.object");
             }
 
-            var at = DateTimeOffset.FromUnixTimeSeconds(created);
             var customer = JsonRead.String(obj, "customer");
             AccountEvent Of(string customerId, string? accountId, params AccountFact[] facts) => new()
             {
@@ -53,18 +56,13 @@ internal static class StripeEventMapper
                             JsonRead.String(obj, "name") ?? JsonRead.String(obj, "description"),
                             CsmEmail: JsonRead.String(obj, "metadata", "csm_email"),
                             BillingEmail: JsonRead.String(obj, "email"))))
-                        : EventMapping.Rejected("the customer has no id");
+                        : EventMapping.Rejected("a customer event needs data.object.id");
 
                 case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
                     or "customer.subscription.paused" or "customer.subscription.resumed" or "customer.subscription.trial_will_end":
-                    if (customer is null)
+                    if (customer is null || JsonRead.String(obj, "id") is not { Length: > 0 } subscriptionId)
                     {
-                        return EventMapping.Ignored;
-                    }
-
-                    if (JsonRead.String(obj, "id") is not { Length: > 0 } subscriptionId)
-                    {
-                        return EventMapping.Rejected("the subscription has no id");
+                        return EventMapping.Rejected("a subscription event needs data.object.id and data.object.customer (a customer id)");
                     }
 
                     var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";

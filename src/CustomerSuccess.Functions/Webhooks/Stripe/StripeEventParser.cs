@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Stripe;
 
@@ -7,9 +8,13 @@ internal static class StripeEventParser
 {
     public static WebhookParseResult Parse(ReadOnlyMemory<byte> body)
     {
-        try
+        if (!WebhookJson.TryParse(body, out var document, out var error))
         {
-            using var document = JsonDocument.Parse(body);
+            return WebhookParseResult.Invalid(error);
+        }
+
+        using (document)
+        {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -26,27 +31,23 @@ internal static class StripeEventParser
                 return WebhookParseResult.Invalid("missing event type");
             }
 
-            if (!root.TryGetProperty("created", out var created) || !created.TryGetInt64(out var createdUnix))
+            if (StripeEventMapper.Created(root) is not { } created)
             {
-                return WebhookParseResult.Invalid("missing event created");
+                return WebhookParseResult.Invalid(StripeEventMapper.CreatedRule);
             }
 
-            if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object ||
-                !data.TryGetProperty("object", out var obj) || obj.ValueKind != JsonValueKind.Object)
+            if (JsonRead.Path(root, "data", "object") is not { ValueKind: JsonValueKind.Object })
             {
                 return WebhookParseResult.Invalid("missing data.object");
             }
 
+            if (AccountEventLimits.EnvelopeProblem(id.GetString()!, type.GetString()!) is { } problem)
+            {
+                return WebhookParseResult.Invalid(problem);
+            }
+
             var json = System.Text.Encoding.UTF8.GetString(body.Span);
-            return WebhookParseResult.Of([new WebhookEvent(id.GetString()!, type.GetString()!, DateTimeOffset.FromUnixTimeSeconds(createdUnix), json)]);
-        }
-        catch (JsonException)
-        {
-            return WebhookParseResult.Invalid("body is not valid JSON");
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            return WebhookParseResult.Invalid("created is out of range");
+            return WebhookParseResult.Of([new WebhookEvent(id.GetString()!, type.GetString()!, created, json)]);
         }
     }
 }

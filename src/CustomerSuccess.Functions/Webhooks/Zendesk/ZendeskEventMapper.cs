@@ -3,21 +3,19 @@ using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Zendesk;
 
-/// <summary>Maps Zendesk ticket and organization events; the account is the ticket's organization.</summary>
+/// <summary>
+/// Maps Zendesk ticket and organization events; the account is the ticket's organization. Total: any JSON gives an
+/// event, ignored, or a rejection with the reason.
+/// </summary>
 internal static class ZendeskEventMapper
 {
     private const string Prefix = "zen:event-type:";
 
     public static EventMapping Map(string eventType, string json, ProductOptions product)
     {
-        JsonDocument document;
-        try
+        if (!WebhookJson.TryParse(json, out var document, out var error))
         {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return EventMapping.Rejected("body is not valid JSON");
+            return EventMapping.Rejected(error);
         }
 
         using (document)

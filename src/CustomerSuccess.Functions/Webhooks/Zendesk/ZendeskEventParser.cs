@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Zendesk;
 
@@ -11,9 +12,13 @@ internal static class ZendeskEventParser
 {
     public static WebhookParseResult Parse(ReadOnlyMemory<byte> body)
     {
-        try
+        if (!WebhookJson.TryParse(body, out var document, out var error))
         {
-            using var document = JsonDocument.Parse(body);
+            return WebhookParseResult.Invalid(error);
+        }
+
+        using (document)
+        {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -35,6 +40,11 @@ internal static class ZendeskEventParser
                 return WebhookParseResult.Invalid("missing detail");
             }
 
+            if (AccountEventLimits.EnvelopeProblem(id.GetString()!, type.GetString()!) is { } problem)
+            {
+                return WebhookParseResult.Invalid(problem);
+            }
+
             DateTimeOffset? occurredAt = null;
             if (root.TryGetProperty("time", out var time) && time.ValueKind == JsonValueKind.String &&
                 DateTimeOffset.TryParse(time.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
@@ -44,10 +54,6 @@ internal static class ZendeskEventParser
 
             var json = System.Text.Encoding.UTF8.GetString(body.Span);
             return WebhookParseResult.Of([new WebhookEvent(id.GetString()!, type.GetString()!, occurredAt, json)]);
-        }
-        catch (JsonException)
-        {
-            return WebhookParseResult.Invalid("body is not valid JSON");
         }
     }
 }
