@@ -1,17 +1,19 @@
 namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
-/// The applier's rate, logged about every <see cref="Window"/> of wall time while it works: events applied, and the
-/// wall time during which at least one page was being applied (pages overlap, so their durations are not summed),
-/// with the app's clock, so a long run (the main job's simulated days) shows whether applying gets slower as the
-/// tables grow. Elapsed time comes from the provider's timestamp, which runs in real time under a simulated clock too.
+/// The applier's rate: events applied, and the wall time during which at least one page was being applied (pages
+/// overlap, so their durations are not summed), logged when the app's day changes (a simulated run's days) or after
+/// <see cref="Window"/> of wall time, whichever comes first, with that day. So a long run shows, day by day, whether
+/// applying gets slower as the tables grow. Elapsed time comes from the provider's timestamp, which runs in real time
+/// under a simulated clock too.
 /// </summary>
 internal sealed class ApplierRate(TimeProvider timeProvider, ILogger<ApplierRate> logger)
 {
-    public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
 
     private readonly Lock _gate = new();
     private long _windowStart = timeProvider.GetTimestamp();
+    private DateOnly _day = DateOnly.FromDateTime(timeProvider.GetUtcNow().UtcDateTime);
     private int _active;
     private long _busySince;
     private TimeSpan _busy;
@@ -33,8 +35,9 @@ internal sealed class ApplierRate(TimeProvider timeProvider, ILogger<ApplierRate
 
     public void Ended(int applied)
     {
-        (int Applied, int Pages, TimeSpan Busy)? report = null;
+        (int Applied, int Pages, TimeSpan Busy, DateOnly Day)? report = null;
         var now = timeProvider.GetTimestamp();
+        var today = DateOnly.FromDateTime(timeProvider.GetUtcNow().UtcDateTime);
         lock (_gate)
         {
             _applied += applied;
@@ -44,7 +47,7 @@ internal sealed class ApplierRate(TimeProvider timeProvider, ILogger<ApplierRate
                 _busy += timeProvider.GetElapsedTime(_busySince, now);
             }
 
-            if (timeProvider.GetElapsedTime(_windowStart, now) >= Window)
+            if (today != _day || timeProvider.GetElapsedTime(_windowStart, now) >= Window)
             {
                 if (_active > 0)
                 {
@@ -55,18 +58,17 @@ internal sealed class ApplierRate(TimeProvider timeProvider, ILogger<ApplierRate
 
                 if (_applied > 0)
                 {
-                    report = (_applied, _pages, _busy);
+                    report = (_applied, _pages, _busy, _day);
                 }
 
-                (_applied, _pages, _busy, _windowStart) = (0, 0, TimeSpan.Zero, now);
+                (_applied, _pages, _busy, _windowStart, _day) = (0, 0, TimeSpan.Zero, now, today);
             }
         }
 
         if (report is { } r && logger.IsEnabled(LogLevel.Information))
         {
             var seconds = Math.Max(r.Busy.TotalSeconds, 0.001);
-            var appDay = DateOnly.FromDateTime(timeProvider.GetUtcNow().UtcDateTime);
-            WebhookLog.ApplierRate(logger, r.Applied, r.Pages, seconds, r.Applied / seconds, appDay);
+            WebhookLog.ApplierRate(logger, r.Applied, r.Pages, seconds, r.Applied / seconds, r.Day);
         }
     }
 }

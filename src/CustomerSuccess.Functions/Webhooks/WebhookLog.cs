@@ -24,7 +24,7 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Sweep: {Seen} pending, {Applied} applied, {Parked} parked, {Quarantined} quarantined, {Failed} failed")]
     public static partial void SweepApplied(ILogger logger, int seen, int applied, int parked, int quarantined, int failed);
 
-    [LoggerMessage(EventId = 4113, Level = LogLevel.Information, Message = "Applier: {Applied} events applied in {Pages} pages, {BusySeconds:F1} s busy, {Rate:F0} events/s while busy; app clock {AppDay:yyyy-MM-dd}")]
+    [LoggerMessage(EventId = 4113, Level = LogLevel.Information, Message = "Applier: {Applied} events applied in {Pages} pages, {BusySeconds:F1} s busy, {Rate:F0} events/s while busy; app day {AppDay:yyyy-MM-dd}")]
     public static partial void ApplierRate(ILogger logger, int applied, int pages, double busySeconds, double rate, DateOnly appDay);
 
     [LoggerMessage(EventId = 4118, Level = LogLevel.Debug, Message = "Page of {Deliveries} deliveries, {Accounts} accounts: claim {ClaimMs} ms, resolve {ResolveMs} ms, accounts {AccountsMs} ms, finish {FinishMs} ms")]

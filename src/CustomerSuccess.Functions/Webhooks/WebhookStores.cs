@@ -78,8 +78,9 @@ internal sealed class WebhookInbox(AppTables tables)
 /// <summary>
 /// WebhookArchive: every event claimed for applying, with its body and what became of it, for as long as the retention
 /// keeps it; the durable record that an event is stored once. A claim is an insert (409: claimed before, by an earlier
-/// delivery or an earlier try of this one). Beside it: WebhookArchiveExpiry, the retention index (PK = the day the
-/// event was archived, RK = its event key), and WebhookQuarantine, the index of quarantined events (PK = provider).
+/// delivery or an earlier try of this one). Beside it: WebhookArchiveExpiry, the retention index (PK = the day events
+/// were archived, one row per page listing their keys), and WebhookQuarantine, the index of quarantined events (PK =
+/// provider).
 /// </summary>
 internal sealed class WebhookArchive(AppTables tables)
 {
@@ -87,6 +88,10 @@ internal sealed class WebhookArchive(AppTables tables)
     public const string ExpiryTable = "WebhookArchiveExpiry";
     public const string QuarantineTable = "WebhookQuarantine";
     private const string QuarantinedProperty = "Quarantined";
+    private const string KeysProperty = "Keys";
+
+    // A string property holds 64 KiB of UTF-16: 32,768 characters; keep a margin.
+    private const int MaxKeysChars = 30_000;
 
     private AppTable Archive => tables[Table];
 
@@ -109,10 +114,40 @@ internal sealed class WebhookArchive(AppTables tables)
         Archive.SubmitEachAsync([.. outcomes.Select(o => new TableTransactionAction(TableTransactionActionType.UpsertMerge, o))], cancellationToken);
 
     /// <summary>Indexes events for retention on <paramref name="day"/>.</summary>
-    public Task IndexAsync(IEnumerable<DeliveryKey> keys, DateOnly day, bool quarantined, CancellationToken cancellationToken)
+    /// <remarks>
+    /// One index row per page (not per event): its events' keys, newline-separated, in a string property of up to
+    /// <see cref="MaxKeysChars"/> characters, more rows when they do not fit.
+    /// </remarks>
+    public async Task IndexAsync(IEnumerable<DeliveryKey> keys, DateOnly day, bool quarantined, CancellationToken cancellationToken)
     {
         var dayKey = day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        return Expiry.SubmitEachAsync([.. keys.Select(k => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(dayKey, k.EventKey) { [QuarantinedProperty] = quarantined }))], cancellationToken);
+        var rows = new List<TableTransactionAction>();
+        var batch = new System.Text.StringBuilder();
+        void Flush()
+        {
+            if (batch.Length > 0)
+            {
+                rows.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(dayKey, Guid.NewGuid().ToString("N"))
+                {
+                    [KeysProperty] = batch.ToString(),
+                    [QuarantinedProperty] = quarantined,
+                }));
+                batch.Clear();
+            }
+        }
+
+        foreach (var key in keys)
+        {
+            if (batch.Length + key.EventKey.Length + 1 > MaxKeysChars)
+            {
+                Flush();
+            }
+
+            batch.Append(key.EventKey).Append('\n');
+        }
+
+        Flush();
+        await Expiry.SubmitEachAsync(rows, cancellationToken);
     }
 
     /// <summary>Adds events to the quarantine index and to the retention index as quarantined.</summary>
@@ -161,7 +196,7 @@ internal sealed class WebhookArchive(AppTables tables)
         var filter = TableFilter.PartitionRange("0", keepFrom.ToString("yyyyMMdd", CultureInfo.InvariantCulture));
         while (true)
         {
-            var page = await Expiry.QueryPageAsync<TableEntity>(filter, null, 1000, ["PartitionKey", "RowKey", QuarantinedProperty], cancellationToken);
+            var page = await Expiry.QueryPageAsync<TableEntity>(filter, null, 100, cancellationToken: cancellationToken);
             if (page.Entities.Count == 0)
             {
                 return removed;
@@ -171,12 +206,15 @@ internal sealed class WebhookArchive(AppTables tables)
             var quarantined = new List<DeliveryKey>();
             foreach (var entry in page.Entities)
             {
-                if (DeliveryKey.TryParse(entry.RowKey, out var key))
+                foreach (var eventKey in (entry.GetString(KeysProperty) ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 {
-                    keys.Add(key);
-                    if (entry.GetBoolean(QuarantinedProperty) == true)
+                    if (DeliveryKey.TryParse(eventKey, out var key))
                     {
-                        quarantined.Add(key);
+                        keys.Add(key);
+                        if (entry.GetBoolean(QuarantinedProperty) == true)
+                        {
+                            quarantined.Add(key);
+                        }
                     }
                 }
             }
