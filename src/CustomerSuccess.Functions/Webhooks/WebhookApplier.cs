@@ -95,26 +95,48 @@ internal sealed class WebhookApplier(
         }
 
         var started = timeProvider.GetTimestamp();
-        while (waitForOthers && busy.Count > 0 && timeProvider.GetElapsedTime(started) < OthersTimeout)
+        try
         {
-            // A wall-clock pause while another page finishes; not the app's (possibly simulated) time.
-            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
-            foreach (var delivery in busy.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList())
+            while (waitForOthers && busy.Count > 0 && timeProvider.GetElapsedTime(started) < OthersTimeout)
             {
-                busy.Remove(delivery);
-                if (delivery.Origin == DeliveryOrigin.Inbox)
+                // A wall-clock pause while another page finishes; not the app's (possibly simulated) time.
+                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+                foreach (var delivery in busy.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList())
                 {
-                    page.Add(delivery); // the claim finds what the other page recorded
-                }
-                else if (await archive.GetAsync(delivery.Key, cancellationToken) is { } row && PendingDelivery.FromArchive(row, delivery.DrainedFrom) is { } fresh)
-                {
-                    page.Add(fresh); // read again: its outcome decides whether its counters may go in
-                }
-                else
-                {
-                    _inFlight.TryRemove(delivery.Key.EventKey, out _);
+                    busy.Remove(delivery);
+                    if (delivery.Origin == DeliveryOrigin.Inbox)
+                    {
+                        page.Add(delivery); // the claim finds what the other page recorded
+                        continue;
+                    }
+
+                    // Read again: its outcome now decides whether its counters may go in.
+                    WebhookDeliveryRow? row;
+                    try
+                    {
+                        row = await archive.GetAsync(delivery.Key, cancellationToken);
+                    }
+                    catch
+                    {
+                        _inFlight.TryRemove(delivery.Key.EventKey, out _);
+                        throw;
+                    }
+
+                    if (row is not null && PendingDelivery.FromArchive(row, delivery.DrainedFrom) is { } fresh)
+                    {
+                        page.Add(fresh);
+                    }
+                    else
+                    {
+                        _inFlight.TryRemove(delivery.Key.EventKey, out _);
+                    }
                 }
             }
+        }
+        catch
+        {
+            page.ForEach(d => _inFlight.TryRemove(d.Key.EventKey, out _));
+            throw;
         }
 
         return page;
@@ -166,6 +188,7 @@ internal sealed class WebhookApplier(
             var (claimMs, resolveMs, accountsMs, finishMs) = (Ms(started, claimed), Ms(claimed, resolved), Ms(resolved, written), Ms(written, finished));
             WebhookLog.PageApplied(logger, page.Count, accountCount, claimMs, resolveMs, accountsMs, finishMs);
         }
+
         return Summarize(page);
     }
 

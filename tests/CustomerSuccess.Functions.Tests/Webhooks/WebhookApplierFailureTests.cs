@@ -92,6 +92,44 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ReplayWaitingForAnotherPage_StorageFailsAsItRereads_EventNotLeftMarkedInFlight()
+    {
+        await Kit.LinkAsync(_events.Account, ExternalIdKinds.StripeCustomer, _events.Customer);
+        await Kit.StoreAndApplyAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", _events.Text("Stripe/invoice.payment_failed.json"));
+        var archived = (await Kit.Archive.GetAsync(DeliveryKey.Of(WebhookProvider.Stripe, _events.Id("pay")), CancellationToken.None))!;
+        using var holding = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        var held = 0;
+        var failRereads = false;
+        Kit.Traffic.FailWhen = (table, kind) =>
+        {
+            if (table == WebhookArchive.Table && kind is not ("get" or "query") && Interlocked.Exchange(ref held, 1) == 0)
+            {
+                holding.Release();
+                release.Wait(TimeSpan.FromSeconds(30)); // the first page holds the event while it records its outcome
+            }
+
+            return Volatile.Read(ref failRereads) && table == WebhookArchive.Table && kind == "get";
+        };
+
+        // A re-drive holds the event; a replay of the same event waits for it, then reads it again and storage fails.
+        var first = Task.Run(() => Kit.Applier.ApplyAsync([PendingDelivery.FromArchive(archived)!], CancellationToken.None));
+        Assert.True(await holding.WaitAsync(TimeSpan.FromSeconds(30)));
+        var replay = Kit.Applier.ApplyAsync([PendingDelivery.FromArchive(archived)!], CancellationToken.None, waitForOthers: true);
+        Volatile.Write(ref failRereads, true);
+        release.Set();
+        await first;
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => replay);
+        Kit.Traffic.FailWhen = null;
+
+        // The failed replay let go of the event: the next page takes it rather than leaving it to a page that is gone.
+        var again = await Kit.Applier.ApplyAsync([PendingDelivery.FromArchive(archived)!], CancellationToken.None, waitForOthers: true);
+
+        Assert.Equal((1, 1), (again.Seen, again.Applied));
+        Assert.Equal(1, (await Kit.SignalsAsync(_events.Account, Today)).Days.Sum(d => d.PaymentsFailed));
+    }
+
+    [Fact]
     public async Task OneAccountsStateUnreadable_OnlyItsDeliveriesFail_ThenQuarantined_ThenRedriven()
     {
         var page = await TenAccountsFivePaymentsEachAsync();
