@@ -16,6 +16,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
 builder.AddStorage();
+builder.AddMessaging();
 builder.AddLocalRunner();
 
 builder.AddWebhooks();
@@ -32,8 +33,8 @@ builder.AddLifecycle();
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
+app.MapMessaging();
 app.MapLocalRunner();
-app.MapDeadLetters();
 
 app.MapWebhooks();
 app.MapAccounts();

@@ -1,16 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Benchmarks;
 
 /// <summary>
 /// `tables &lt;tableEndpoint&gt; [inserts=20000] [concurrency=32] [batches=200]`: point inserts, 100-entity batch inserts and a
-/// full-table query against Azurite (path-style endpoint, development account), printed as one JSON line so
-/// scripts/bench-tables.sh can set it beside the same workload run by the official JS SDK.
+/// full-table query against Azurite (path-style endpoint, development account) through the app's own table layer
+/// (<see cref="AppTables"/> on Azure.Data.Tables, configured as <see cref="StorageModule"/> configures it), printed
+/// as one JSON line so scripts/bench-tables.sh can set it beside the same workload run by the official JS SDK.
 /// </summary>
 internal static class TablesLoad
 {
@@ -29,24 +31,24 @@ internal static class TablesLoad
         var concurrency = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 32;
         var batches = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 200;
         var account = new Uri(endpoint).AbsolutePath.Trim('/');
-        var store = new RestTableStore(
-            new TableStorageOptions { ConnectionString = $"AccountName={account};AccountKey={DevelopmentKey};TableEndpoint={endpoint}" },
-            TimeProvider.System,
-            NullLogger<RestTableStore>.Instance);
-
         var run = Guid.NewGuid().ToString("N")[..8];
         var pointTable = "netpoint" + run;
         var batchTable = "netbatch" + run;
-        await store.CreateTableIfNotExistsAsync(pointTable);
-        await store.CreateTableIfNotExistsAsync(batchTable);
+        var warmTable = "netwarm" + run;
+        var service = StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = $"AccountName={account};AccountKey={DevelopmentKey};TableEndpoint={endpoint}" });
+        var tables = new AppTables(service, [new DeclaredTable(pointTable), new DeclaredTable(batchTable), new DeclaredTable(warmTable)], NullLogger<AppTables>.Instance);
+        foreach (var table in tables.Declared)
+        {
+            await tables.EnsureAsync(table, default);
+        }
 
         // Warm-up: connections, JIT and Azurite's first-request costs stay out of the figures.
-        await RunConcurrentAsync(500, concurrency, i => store.InsertAsync("netwarm" + run, Entity("w", i)), () => store.CreateTableIfNotExistsAsync("netwarm" + run));
+        await RunConcurrentAsync(500, concurrency, i => tables[warmTable].AddAsync(Entity("w", i)));
 
         var pointClock = Stopwatch.StartNew();
         await RunConcurrentAsync(inserts, concurrency, async i =>
         {
-            var result = await store.InsertAsync(pointTable, Entity("p" + (i % 64).ToString(CultureInfo.InvariantCulture), i));
+            var result = await tables[pointTable].AddAsync(Entity("p" + (i % 64).ToString(CultureInfo.InvariantCulture), i));
             if (!result.Succeeded)
             {
                 throw new InvalidOperationException($"insert {i}: {result.Status}");
@@ -64,7 +66,7 @@ internal static class TablesLoad
                 actions[i] = new TableTransactionAction(TableTransactionActionType.Add, Entity(partition, i));
             }
 
-            var result = await store.SubmitTransactionAsync(batchTable, actions);
+            var result = await tables[batchTable].SubmitAsync(actions);
             if (!result.Succeeded)
             {
                 throw new InvalidOperationException($"batch {b}: {result.FailedStatus} {result.ErrorCode}");
@@ -78,7 +80,7 @@ internal static class TablesLoad
         {
             var queryClock = Stopwatch.StartNew();
             var queried = 0;
-            await foreach (var _ in store.QueryAsync(pointTable, pageSize: 1000))
+            await foreach (var _ in tables[pointTable].QueryAsync<LoadEntity>(TableFilter.All, pageSize: 1000))
             {
                 queried++;
             }
@@ -94,7 +96,7 @@ internal static class TablesLoad
 
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["client"] = "CustomerSuccess RestTableStore (.NET)",
+            ["client"] = "CustomerSuccess AppTables on Azure.Data.Tables 12.13.0 (.NET)",
             ["pointInsertsPerSec"] = Math.Round(inserts / pointClock.Elapsed.TotalSeconds),
             ["batchesPerSec"] = Math.Round(batches / batchClock.Elapsed.TotalSeconds, 1),
             ["batchEntitiesPerSec"] = Math.Round(batches * 100 / batchClock.Elapsed.TotalSeconds),
@@ -103,22 +105,41 @@ internal static class TablesLoad
         return 0;
     }
 
-    private static TableEntity Entity(string partition, int i) => new(partition, i.ToString("D8", CultureInfo.InvariantCulture))
+    private static LoadEntity Entity(string partition, int i) => new()
     {
-        ["Account"] = "acct-" + i.ToString(CultureInfo.InvariantCulture),
-        ["Score"] = i % 100,
-        ["Events"] = (long)i * 1000,
-        ["Ratio"] = i / 7.0,
-        ["At"] = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(i),
+        PartitionKey = partition,
+        RowKey = i.ToString("D8", CultureInfo.InvariantCulture),
+        Account = "acct-" + i.ToString(CultureInfo.InvariantCulture),
+        Score = i % 100,
+        Events = (long)i * 1000,
+        Ratio = i / 7.0,
+        At = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(i),
     };
 
-    private static async Task RunConcurrentAsync(int count, int concurrency, Func<int, Task> operation, Func<Task>? setup = null)
+    /// <summary>Five typed properties (String, Int32, Int64, Double, DateTime), as the JS side writes.</summary>
+    private sealed class LoadEntity : ITableEntity
     {
-        if (setup is not null)
-        {
-            await setup();
-        }
+        public string PartitionKey { get; set; } = string.Empty;
 
+        public string RowKey { get; set; } = string.Empty;
+
+        public DateTimeOffset? Timestamp { get; set; }
+
+        public ETag ETag { get; set; }
+
+        public string Account { get; set; } = string.Empty;
+
+        public int Score { get; set; }
+
+        public long Events { get; set; }
+
+        public double Ratio { get; set; }
+
+        public DateTimeOffset At { get; set; }
+    }
+
+    private static async Task RunConcurrentAsync(int count, int concurrency, Func<int, Task> operation)
+    {
         var next = -1;
         var workers = Enumerable.Range(0, Math.Min(concurrency, count)).Select(async _ =>
         {

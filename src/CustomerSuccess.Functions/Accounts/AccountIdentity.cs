@@ -136,16 +136,8 @@ internal sealed class AccountIdentity(AppTables tables, AccountStateStore states
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }
 
-internal sealed class AccountLinkRow : ITableEntity
+internal sealed class AccountLinkRow : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? AccountId { get; set; }
 
     public string? Kind { get; set; }
@@ -153,16 +145,8 @@ internal sealed class AccountLinkRow : ITableEntity
     public string? ExternalId { get; set; }
 }
 
-internal sealed class ParkedEventRow : ITableEntity
+internal sealed class ParkedEventRow : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? Kind { get; set; }
 
     public string? ExternalId { get; set; }

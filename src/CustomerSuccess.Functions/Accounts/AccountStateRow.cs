@@ -1,5 +1,4 @@
-using Azure;
-using Azure.Data.Tables;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Accounts;
 
@@ -8,16 +7,8 @@ namespace CustomerSuccess.Functions.Accounts;
 /// many rows its state spans) or one of its spilled rows, each holding its part of the serialised state in up to
 /// <see cref="AccountStateStore.ChunksPerRow"/> binary properties, in order.
 /// </summary>
-internal sealed class AccountStateRow : ITableEntity
+internal sealed class AccountStateRow : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     /// <summary>Main row: rows the state spans (1 = this row alone). Spilled rows: 0.</summary>
     public int Rows { get; set; }
 

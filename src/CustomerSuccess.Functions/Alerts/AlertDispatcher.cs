@@ -10,8 +10,8 @@ public sealed record AlertDispatchResult(int TransitionsTaken, int Changes, int 
 /// <summary>
 /// The timer-driven fan-out. (1) Takes the recompute's pending transitions, turns them into alert changes and
 /// outbox rows in one transaction per account, and acknowledges each transition only after that write.
-/// (2) Escalates alerts left unacknowledged past their due time. (3) Sends every outbox row to its tier's
-/// queue and deletes the row only after the queue took it; a failed send leaves the row for the next run,
+/// (2) Escalates alerts left unacknowledged past their due time. (3) Sends the outbox rows to their tier's
+/// queue, a batch per queue, and deletes each row only after the queue took it; a failed send leaves the row for the next run,
 /// and the deterministic message id lets duplicate detection drop a resend after a crash between send and delete.
 /// </summary>
 public sealed partial class AlertDispatcher(
@@ -48,39 +48,72 @@ public sealed partial class AlertDispatcher(
         return new AlertDispatchResult(taken, changes, sent, failed);
     }
 
+    /// <summary>Sends the outbox a batch per queue at a time; each row is deleted once the batch carrying it was taken.</summary>
     public async Task<(int Sent, int Failed)> SendOutboxAsync(CancellationToken cancellationToken)
     {
         var sent = 0;
         var failed = 0;
+        var byQueue = new Dictionary<string, List<AlertOutboxItem>>(StringComparer.Ordinal);
+        async Task FlushAsync(List<AlertOutboxItem> items)
+        {
+            var (s, f) = await SendAsync(items, cancellationToken).ConfigureAwait(false);
+            sent += s;
+            failed += f;
+            items.Clear();
+        }
+
         await foreach (var item in store.ListOutboxAsync(cancellationToken).ConfigureAwait(false))
         {
-            var alert = item.Notification.Alert;
-            var message = new OutgoingMessage(item.MessageId, System.Text.Json.JsonSerializer.Serialize(item.Notification, AlertStore.Json))
+            if (!byQueue.TryGetValue(item.Queue, out var items))
             {
-                ApplicationProperties = new Dictionary<string, string>
-                {
-                    ["tier"] = alert.Tier.ToString(),
-                    ["accountId"] = alert.AccountId,
-                    ["ruleId"] = alert.RuleId,
-                    ["dueBy"] = AlertStore.Iso(alert.DueBy),
-                },
-            };
-            try
-            {
-                await publisher.SendAsync(item.Queue, message, cancellationToken).ConfigureAwait(false);
-            }
-            catch (MessagePublishException ex)
-            {
-                failed++;
-                Log.SendDeferred(logger, item.MessageId, item.Queue, ex);
-                continue;
+                byQueue[item.Queue] = items = [];
             }
 
-            await store.DeleteOutboxAsync(item, cancellationToken).ConfigureAwait(false);
-            sent++;
+            items.Add(item);
+            if (items.Count == BatchSize)
+            {
+                await FlushAsync(items).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var items in byQueue.Values.Where(i => i.Count > 0))
+        {
+            await FlushAsync(items).ConfigureAwait(false);
         }
 
         return (sent, failed);
+    }
+
+    /// <summary>One queue's items in one send; a failure leaves their rows for the next run (duplicate detection drops what did arrive).</summary>
+    private async Task<(int Sent, int Failed)> SendAsync(List<AlertOutboxItem> items, CancellationToken cancellationToken)
+    {
+        var queue = items[0].Queue;
+        var messages = items.ConvertAll(item => new OutgoingMessage(item.MessageId, System.Text.Json.JsonSerializer.Serialize(item.Notification, AlertStore.Json))
+        {
+            ApplicationProperties = new Dictionary<string, string>
+            {
+                ["tier"] = item.Notification.Alert.Tier.ToString(),
+                ["accountId"] = item.Notification.Alert.AccountId,
+                ["ruleId"] = item.Notification.Alert.RuleId,
+                ["dueBy"] = AlertStore.Iso(item.Notification.Alert.DueBy),
+            },
+        });
+        try
+        {
+            await publisher.SendBatchAsync(queue, messages, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MessagePublishException ex)
+        {
+            Log.SendDeferred(logger, items.Count, queue, ex);
+            return (0, items.Count);
+        }
+
+        foreach (var item in items)
+        {
+            await store.DeleteOutboxAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (items.Count, 0);
     }
 
     private async Task<int> EscalateOverdueAsync(CancellationToken cancellationToken)
@@ -134,7 +167,7 @@ public sealed partial class AlertDispatcher(
         [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Alert {AlertId}: {Kind} at {Tier}")]
         public static partial void AlertChanged(ILogger logger, string alertId, AlertChangeKind kind, AlertTier tier);
 
-        [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "Alert message {MessageId} to {Queue} stays in the outbox for the next run")]
-        public static partial void SendDeferred(ILogger logger, string messageId, string queue, Exception exception);
+        [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "{Count} alert message(s) to {Queue} stay in the outbox for the next run")]
+        public static partial void SendDeferred(ILogger logger, int count, string queue, Exception exception);
     }
 }

@@ -3,7 +3,6 @@ using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Alerts;
 
@@ -14,7 +13,7 @@ namespace CustomerSuccess.Functions.Alerts;
 /// write is caught by the email service. Any failure throws, so the queue redelivers and finally dead-letters.
 /// </summary>
 public sealed partial class AlertNotifier(
-    ITableStore tables,
+    AppTables tables,
     IEmailSender email,
     IOptions<AlertsOptions> options,
     TimeProvider clock,
@@ -22,6 +21,9 @@ public sealed partial class AlertNotifier(
 {
     public const string LedgerTable = "alertledger";
     public const string DigestTable = "alertdigest";
+
+    private readonly AppTable _ledger = tables[LedgerTable];
+    private readonly AppTable _digest = tables[DigestTable];
 
     /// <summary>The notification a tier queue's message carries, or null when the body is not one (not JSON, no alert).</summary>
     public static AlertNotification? TryParse(string body)
@@ -46,9 +48,8 @@ public sealed partial class AlertNotifier(
 
         if (alert.Tier == AlertTier.Watch && notification.Kind != AlertChangeKind.EscalateToContact)
         {
-            await tables.CreateTableIfNotExistsAsync(DigestTable, cancellationToken).ConfigureAwait(false);
-            var row = new TableEntity(Key(recipients.To), alert.MessageId) { ["Body"] = delivery.Body };
-            var parked = await tables.InsertAsync(DigestTable, row, cancellationToken).ConfigureAwait(false);
+            var row = new AlertDigestEntity { PartitionKey = Key(recipients.To), RowKey = alert.MessageId, Body = delivery.Body };
+            var parked = await _digest.AddAsync(row, cancellationToken).ConfigureAwait(false);
             Log.Parked(logger, alert.MessageId, parked.Status);
             return;
         }
@@ -59,9 +60,8 @@ public sealed partial class AlertNotifier(
     /// <summary>Sends the daily Watch digest: one email per recipient, then clears what it covered.</summary>
     public async Task<int> SendDigestsAsync(CancellationToken cancellationToken)
     {
-        await tables.CreateTableIfNotExistsAsync(DigestTable, cancellationToken).ConfigureAwait(false);
-        var byRecipient = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
-        await foreach (var row in tables.QueryAsync(DigestTable, cancellationToken: cancellationToken).ConfigureAwait(false))
+        var byRecipient = new Dictionary<string, List<AlertDigestEntity>>(StringComparer.Ordinal);
+        await foreach (var row in _digest.QueryAsync<AlertDigestEntity>(TableFilter.All, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (!byRecipient.TryGetValue(row.PartitionKey, out var list))
             {
@@ -96,9 +96,9 @@ public sealed partial class AlertNotifier(
         return byRecipient.Count;
     }
 
-    private async Task SendDigestAsync(string recipient, List<TableEntity> rows, DateOnly day, CancellationToken cancellationToken)
+    private async Task SendDigestAsync(string recipient, List<AlertDigestEntity> rows, DateOnly day, CancellationToken cancellationToken)
     {
-        var items = rows.Select(r => JsonSerializer.Deserialize<AlertNotification>(r.GetString("Body")!, AlertStore.Json)!).ToList();
+        var items = rows.Select(r => JsonSerializer.Deserialize<AlertNotification>(r.Body, AlertStore.Json)!).ToList();
         // Keyed by what the digest covers, so a second run the same day with new items is a new digest,
         // while a retry of the same digest is recognised.
         var about = "digest-" + day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-"
@@ -107,14 +107,13 @@ public sealed partial class AlertNotifier(
         await NotifyOnceAsync(about, message, cancellationToken).ConfigureAwait(false);
         foreach (var row in rows)
         {
-            await tables.DeleteAsync(DigestTable, row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _digest.DeleteAsync(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task NotifyOnceAsync(string about, EmailMessage message, CancellationToken cancellationToken)
     {
-        await tables.CreateTableIfNotExistsAsync(LedgerTable, cancellationToken).ConfigureAwait(false);
-        if (await tables.GetAsync(LedgerTable, about, Key(message.To), cancellationToken: cancellationToken).ConfigureAwait(false) is not null)
+        if (await _ledger.GetAsync<AlertLedgerEntity>(about, Key(message.To), cancellationToken: cancellationToken).ConfigureAwait(false) is not null)
         {
             Log.AlreadyNotified(logger, about);
             return;
@@ -126,19 +125,16 @@ public sealed partial class AlertNotifier(
             throw new InvalidOperationException($"Email for {about} throttled; the queue will redeliver.");
         }
 
-        var entry = new TableEntity(about, Key(message.To))
+        var entry = new AlertLedgerEntity
         {
-            ["Status"] = result.Status.ToString(),
-            ["OperationId"] = message.OperationId,
-            ["SentAt"] = clock.GetUtcNow(),
-            ["Error"] = result.Error,
+            PartitionKey = about,
+            RowKey = Key(message.To),
+            Status = result.Status,
+            OperationId = message.OperationId,
+            SentAt = clock.GetUtcNow(),
+            Error = result.Error,
         };
-        if (entry["Error"] is null)
-        {
-            entry.Properties.Remove("Error");
-        }
-
-        await tables.InsertAsync(LedgerTable, entry, cancellationToken).ConfigureAwait(false);
+        await _ledger.AddAsync(entry, cancellationToken).ConfigureAwait(false);
         Log.Notified(logger, about, result.Status);
     }
 
@@ -165,4 +161,23 @@ public sealed partial class AlertNotifier(
         [LoggerMessage(EventId = 4304, Level = LogLevel.Error, Message = "A Watch digest of {Count} alert(s) could not be sent; its alerts stay parked for the next run")]
         public static partial void DigestFailed(ILogger logger, int count, Exception exception);
     }
+}
+
+/// <summary>A Watch alert parked for its recipient's daily digest (table "alertdigest", partition = recipient, row = message id).</summary>
+public sealed class AlertDigestEntity : TableRow
+{
+    /// <summary>The alert message's body as it arrived.</summary>
+    public string Body { get; set; } = string.Empty;
+}
+
+/// <summary>A notification sent to one recipient (table "alertledger", partition = what it was about, row = recipient).</summary>
+public sealed class AlertLedgerEntity : TableRow
+{
+    public EmailSendStatus Status { get; set; }
+
+    public string? OperationId { get; set; }
+
+    public DateTimeOffset SentAt { get; set; }
+
+    public string? Error { get; set; }
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Health;
-using CustomerSuccess.Functions.Storage.Rest;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Alerts;
 
@@ -22,10 +24,10 @@ public enum AlertWriteStatus
 
 /// <summary>
 /// Alerts in Table storage. Table "alerts": partition = account id, row = rule id (so one alert per account and
-/// rule by construction), plus outbox rows "outbox|{messageId}" in the same partition, so an alert change and
+/// rule by construction), plus outbox rows "~outbox|{messageId}" in the same partition, so an alert change and
 /// the notification it causes commit in one entity-group transaction: nothing is lost between score and queue.
 /// </summary>
-public sealed class AlertStore(ITableStore tables, string table = AlertStore.DefaultTable)
+public sealed class AlertStore(AppTables tables)
 {
     public const string DefaultTable = "alerts";
     // "~" sorts after every rule id, so alert rows and outbox rows are two key ranges of the partition.
@@ -36,34 +38,38 @@ public sealed class AlertStore(ITableStore tables, string table = AlertStore.Def
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken) => tables.CreateTableIfNotExistsAsync(table, cancellationToken);
+    private static readonly TableFilter ActiveAlerts = TableFilter.Of($"Status ne {nameof(AlertStatus.Resolved)} and RowKey lt {"~"}");
+    private static readonly TableFilter OutboxRows = TableFilter.Of($"RowKey ge {OutboxPrefix} and RowKey lt {TableFilter.PrefixEnd(OutboxPrefix)}");
+
+    private readonly AppTable _alerts = tables[DefaultTable];
 
     public async Task<IReadOnlyList<Alert>> GetForAccountAsync(string accountId, CancellationToken cancellationToken)
     {
         var alerts = new List<Alert>();
-        await foreach (var e in tables.QueryAsync(table, $"PartitionKey eq '{Escape(accountId)}' and RowKey lt '~'", cancellationToken: cancellationToken))
+        await foreach (var e in _alerts.QueryAsync<AlertEntity>(TableFilter.Of($"PartitionKey eq {accountId} and RowKey lt {"~"}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            alerts.Add(ToAlert(e));
+            alerts.Add(e.ToAlert());
         }
 
         return alerts;
     }
 
     public async Task<Alert?> GetAsync(string accountId, string ruleId, CancellationToken cancellationToken) =>
-        await tables.GetAsync(table, accountId, ruleId, cancellationToken: cancellationToken).ConfigureAwait(false) is { } e ? ToAlert(e) : null;
+        (await _alerts.GetAsync<AlertEntity>(accountId, ruleId, cancellationToken: cancellationToken).ConfigureAwait(false))?.ToAlert();
 
     /// <summary>Active alerts (open or acknowledged) across accounts.</summary>
     public async IAsyncEnumerable<Alert> ListActiveAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in tables.QueryAsync(table, "Status ne 'Resolved' and RowKey lt '~'", cancellationToken: cancellationToken))
+        await foreach (var e in _alerts.QueryAsync<AlertEntity>(ActiveAlerts, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            yield return ToAlert(e);
+            yield return e.ToAlert();
         }
     }
 
     /// <summary>Writes one account's changes and their outbox rows atomically, guarded by the ETags read.</summary>
     public async Task<AlertWriteStatus> ApplyAsync(string accountId, IReadOnlyList<AlertChange> changes, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(changes);
         if (changes.Count == 0)
         {
             return AlertWriteStatus.Written;
@@ -77,17 +83,17 @@ public sealed class AlertStore(ITableStore tables, string table = AlertStore.Def
                 throw new ArgumentException("A transaction covers one account's partition only.", nameof(changes));
             }
 
-            var entity = ToEntity(change.Alert);
+            var entity = AlertEntity.From(change.Alert);
             actions.Add(change.Alert.ETag is { } etag
-                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, etag)
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, new ETag(etag))
                 : new TableTransactionAction(TableTransactionActionType.Add, entity));
             if (change.Notifies)
             {
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToOutboxEntity(change)));
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, AlertOutboxEntity.From(change)));
             }
         }
 
-        var result = await tables.SubmitTransactionAsync(table, actions, cancellationToken).ConfigureAwait(false);
+        var result = await _alerts.SubmitAsync(actions, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
             return AlertWriteStatus.Written;
@@ -98,81 +104,21 @@ public sealed class AlertStore(ITableStore tables, string table = AlertStore.Def
             return AlertWriteStatus.Conflict;
         }
 
-        throw new TableRequestFailedException(result.FailedStatus ?? 0, result.ErrorCode, "Writing alert changes failed.");
+        throw new InvalidOperationException($"Writing alert changes of account {accountId} was refused: {result.FailedStatus} {result.ErrorCode}.");
     }
 
     public async IAsyncEnumerable<AlertOutboxItem> ListOutboxAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in tables.QueryAsync(table, $"RowKey ge '{OutboxPrefix}' and RowKey lt '~outbox}}'", cancellationToken: cancellationToken))
+        await foreach (var e in _alerts.QueryAsync<AlertOutboxEntity>(OutboxRows, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            var notification = JsonSerializer.Deserialize<AlertNotification>(e.GetString("Body")!, Json)!;
-            yield return new AlertOutboxItem(e.PartitionKey, e.RowKey[OutboxPrefix.Length..], e.GetString("Queue")!, notification);
+            yield return e.ToItem();
         }
     }
 
-    public Task DeleteOutboxAsync(AlertOutboxItem item, CancellationToken cancellationToken) =>
-        tables.DeleteAsync(table, item.AccountId, OutboxPrefix + item.MessageId, cancellationToken: cancellationToken);
-
-    internal static TableEntity ToEntity(Alert alert)
+    public Task DeleteOutboxAsync(AlertOutboxItem item, CancellationToken cancellationToken)
     {
-        var e = new TableEntity(alert.AccountId, alert.RuleId)
-        {
-            ["Occurrence"] = alert.Occurrence,
-            ["Tier"] = alert.Tier.ToString(),
-            ["Status"] = alert.Status.ToString(),
-            ["RaisedAt"] = alert.RaisedAt,
-            ["DueBy"] = alert.DueBy,
-            ["Version"] = alert.Version,
-            ["ConditionKey"] = alert.ConditionKey,
-            ["Reason"] = alert.Reason,
-            ["AccountName"] = alert.AccountName,
-            ["CsmEmail"] = alert.CsmEmail,
-            ["Drivers"] = JsonSerializer.Serialize(alert.Drivers, Json),
-            ["AcknowledgedAt"] = alert.AcknowledgedAt,
-            ["AcknowledgedBy"] = alert.AcknowledgedBy,
-            ["ResolvedAt"] = alert.ResolvedAt,
-            ["ResolutionNote"] = alert.ResolutionNote,
-            ["EscalatedToContact"] = alert.EscalatedToContact,
-        };
-        foreach (var key in e.Properties.Where(p => p.Value is null).Select(p => p.Key).ToList())
-        {
-            e.Properties.Remove(key);
-        }
-
-        return e;
-    }
-
-    internal static Alert ToAlert(TableEntity e) => new()
-    {
-        AccountId = e.PartitionKey,
-        RuleId = e.RowKey,
-        Occurrence = e.GetInt32("Occurrence") ?? 1,
-        Tier = Enum.Parse<AlertTier>(e.GetString("Tier")!),
-        Status = Enum.Parse<AlertStatus>(e.GetString("Status")!),
-        RaisedAt = e.GetDateTimeOffset("RaisedAt") ?? default,
-        DueBy = e.GetDateTimeOffset("DueBy") ?? default,
-        Version = e.GetInt32("Version") ?? 1,
-        ConditionKey = e.GetString("ConditionKey") ?? string.Empty,
-        Reason = e.GetString("Reason") ?? string.Empty,
-        AccountName = e.GetString("AccountName"),
-        CsmEmail = e.GetString("CsmEmail"),
-        Drivers = e.GetString("Drivers") is { } d ? JsonSerializer.Deserialize<List<HealthDriver>>(d, Json) ?? [] : [],
-        AcknowledgedAt = e.GetDateTimeOffset("AcknowledgedAt"),
-        AcknowledgedBy = e.GetString("AcknowledgedBy"),
-        ResolvedAt = e.GetDateTimeOffset("ResolvedAt"),
-        ResolutionNote = e.GetString("ResolutionNote"),
-        EscalatedToContact = e.GetBoolean("EscalatedToContact") ?? false,
-        ETag = e.ETag,
-    };
-
-    private static TableEntity ToOutboxEntity(AlertChange change)
-    {
-        var messageId = MessageIdFor(change);
-        return new TableEntity(change.Alert.AccountId, OutboxPrefix + messageId)
-        {
-            ["Queue"] = AlertTierRouter.QueueFor(change.Alert.Tier),
-            ["Body"] = JsonSerializer.Serialize(new AlertNotification(change.Kind, change.Alert with { ETag = null }), Json),
-        };
+        ArgumentNullException.ThrowIfNull(item);
+        return _alerts.DeleteAsync(item.AccountId, OutboxPrefix + item.MessageId, cancellationToken: cancellationToken);
     }
 
     /// <summary>The message id of a notifying change: "{alertId}-{tier}-{version}" (escalation to the contact bumps the version).</summary>
@@ -182,7 +128,114 @@ public sealed class AlertStore(ITableStore tables, string table = AlertStore.Def
         return change.Alert.MessageId;
     }
 
-    internal static string Escape(string value) => value.Replace("'", "''", StringComparison.Ordinal);
-
     internal static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("o", CultureInfo.InvariantCulture);
+}
+
+/// <summary>One account's alert for one rule (table "alerts", partition = account, row = rule).</summary>
+public sealed class AlertEntity : TableRow
+{
+    public int Occurrence { get; set; } = 1;
+
+    public AlertTier Tier { get; set; }
+
+    public AlertStatus Status { get; set; }
+
+    public DateTimeOffset RaisedAt { get; set; }
+
+    public DateTimeOffset DueBy { get; set; }
+
+    public int Version { get; set; } = 1;
+
+    public string ConditionKey { get; set; } = string.Empty;
+
+    public string Reason { get; set; } = string.Empty;
+
+    public string? AccountName { get; set; }
+
+    public string? CsmEmail { get; set; }
+
+    /// <summary>The drivers as JSON.</summary>
+    public string? Drivers { get; set; }
+
+    public DateTimeOffset? AcknowledgedAt { get; set; }
+
+    public string? AcknowledgedBy { get; set; }
+
+    public DateTimeOffset? ResolvedAt { get; set; }
+
+    public string? ResolutionNote { get; set; }
+
+    public bool EscalatedToContact { get; set; }
+
+    public static AlertEntity From(Alert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return new AlertEntity
+        {
+            PartitionKey = alert.AccountId,
+            RowKey = alert.RuleId,
+            Occurrence = alert.Occurrence,
+            Tier = alert.Tier,
+            Status = alert.Status,
+            RaisedAt = alert.RaisedAt,
+            DueBy = alert.DueBy,
+            Version = alert.Version,
+            ConditionKey = alert.ConditionKey,
+            Reason = alert.Reason,
+            AccountName = alert.AccountName,
+            CsmEmail = alert.CsmEmail,
+            Drivers = JsonSerializer.Serialize(alert.Drivers, AlertStore.Json),
+            AcknowledgedAt = alert.AcknowledgedAt,
+            AcknowledgedBy = alert.AcknowledgedBy,
+            ResolvedAt = alert.ResolvedAt,
+            ResolutionNote = alert.ResolutionNote,
+            EscalatedToContact = alert.EscalatedToContact,
+        };
+    }
+
+    public Alert ToAlert() => new()
+    {
+        AccountId = PartitionKey,
+        RuleId = RowKey,
+        Occurrence = Occurrence,
+        Tier = Tier,
+        Status = Status,
+        RaisedAt = RaisedAt,
+        DueBy = DueBy,
+        Version = Version,
+        ConditionKey = ConditionKey,
+        Reason = Reason,
+        AccountName = AccountName,
+        CsmEmail = CsmEmail,
+        Drivers = Drivers is { } d ? JsonSerializer.Deserialize<List<HealthDriver>>(d, AlertStore.Json) ?? [] : [],
+        AcknowledgedAt = AcknowledgedAt,
+        AcknowledgedBy = AcknowledgedBy,
+        ResolvedAt = ResolvedAt,
+        ResolutionNote = ResolutionNote,
+        EscalatedToContact = EscalatedToContact,
+        ETag = ETag == default ? null : ETag.ToString(),
+    };
+}
+
+/// <summary>A notification waiting to be sent, in its alert's partition (row "~outbox|{messageId}").</summary>
+public sealed class AlertOutboxEntity : TableRow
+{
+    public string Queue { get; set; } = string.Empty;
+
+    /// <summary>The <see cref="AlertNotification"/> as JSON: the message body as it will be sent.</summary>
+    public string Body { get; set; } = string.Empty;
+
+    public static AlertOutboxEntity From(AlertChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return new AlertOutboxEntity
+        {
+            PartitionKey = change.Alert.AccountId,
+            RowKey = AlertStore.OutboxPrefix + AlertStore.MessageIdFor(change),
+            Queue = AlertTierRouter.QueueFor(change.Alert.Tier),
+            Body = JsonSerializer.Serialize(new AlertNotification(change.Kind, change.Alert with { ETag = null }), AlertStore.Json),
+        };
+    }
+
+    public AlertOutboxItem ToItem() => new(PartitionKey, RowKey[AlertStore.OutboxPrefix.Length..], Queue, JsonSerializer.Deserialize<AlertNotification>(Body, AlertStore.Json)!);
 }

@@ -1,7 +1,4 @@
-using Azure.Core;
-using Azure.Identity;
 using CustomerSuccess.Functions.Hosting;
-using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -32,28 +29,12 @@ internal static class AlertsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
-        builder.Services.AddSingleton(sp => new AlertStore(sp.GetRequiredService<Storage.Rest.ITableStore>()));
-        // Built on first use: the transition feed (health), email sender (lifecycle) and queues (local runner or
-        // Service Bus below) are registered by their own features, so only the functions that need them resolve them.
+        builder.Services.AddSingleton<AlertStore>();
+        // Built on first use: the transition feed (health), email sender (email) and queues (messaging) are
+        // registered by their own modules, so only the functions that need them resolve them.
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertDispatcher>(sp));
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertNotifier>(sp));
         builder.Services.AddSingleton<AlertCommands>();
-
-        // In Azure the queues are Service Bus; standalone the local runner registers its in-process queues instead.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[ServiceBusOptions.SectionName + ":fullyQualifiedNamespace"]))
-        {
-            builder.Services.AddOptions<ServiceBusOptions>().BindConfiguration(ServiceBusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-            builder.Services.AddSingleton(sp =>
-            {
-                var options = sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value;
-                TokenCredential credential = string.Equals(options.Credential, "managedidentity", StringComparison.OrdinalIgnoreCase)
-                    ? new ManagedIdentityCredential(string.IsNullOrEmpty(options.ClientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(options.ClientId))
-                    : new DefaultAzureCredential();
-                return new ServiceBusRestPublisher(options, credential, sp.GetRequiredService<ILogger<ServiceBusRestPublisher>>());
-            });
-            builder.Services.AddSingleton<IMessagePublisher>(sp => sp.GetRequiredService<ServiceBusRestPublisher>());
-            builder.Services.AddSingleton<IDeadLetterStore>(sp => new ServiceBusDeadLetterStore(sp.GetRequiredService<ServiceBusRestPublisher>()));
-        }
 
         return builder;
     }

@@ -11,6 +11,13 @@ namespace CustomerSuccess.Functions.Email;
 /// Azure Communication Services Email over REST (api-version 2023-03-31) on an Azure.Core pipeline. The caller's
 /// deterministic <see cref="EmailMessage.OperationId"/> goes out as the Operation-Id header on every attempt, so a
 /// retried send (pipeline retry on 5xx, or queue redelivery) is one operation to the service.
+/// <para>
+/// Why REST and not the SDK: Azure.Communication.Email cannot be restored from the package registry this project
+/// builds from (docs/decisions/0001-custom-handler.md lists what it serves), while Table storage and Service Bus go
+/// through their official clients. This is the one hand-written Azure client the app keeps; replace it with
+/// <c>EmailClient</c> when the package is served. The test that scans src/ for hand-written Azure HTTP allows it
+/// here, in Email/, and nowhere else.
+/// </para>
 /// </summary>
 public sealed partial class AcsEmailClient : IEmailSender
 {

@@ -24,7 +24,7 @@ internal static class HealthEndpoints
             HealthShardMessage? message;
             try
             {
-                message = JsonSerializer.Deserialize<HealthShardMessage>(delivery.Body, HealthRows.Json);
+                message = JsonSerializer.Deserialize<HealthShardMessage>(delivery.Body, HealthJson.Options);
             }
             catch (JsonException)
             {
@@ -44,7 +44,7 @@ internal static class HealthEndpoints
         });
 
         app.MapGet("/api/accounts/{id}/health", async (string id, HealthQueries queries, CancellationToken ct) =>
-            await queries.GetAccountAsync(id, ct) is { } view ? Results.Json(view, HealthRows.Json) : Results.NotFound())
+            await queries.GetAccountAsync(id, ct) is { } view ? Results.Json(view, HealthJson.Options) : Results.NotFound())
             .WithFunction("AccountHealth").RequireFunctionKey();
 
         app.MapPut("/api/accounts/{id}/health/override", async (string id, HttpRequest http, HealthQueries queries, CancellationToken ct) =>
@@ -52,7 +52,7 @@ internal static class HealthEndpoints
             HealthOverrideRequest? request;
             try
             {
-                request = await JsonSerializer.DeserializeAsync<HealthOverrideRequest>(http.Body, HealthRows.Json, ct);
+                request = await JsonSerializer.DeserializeAsync<HealthOverrideRequest>(http.Body, HealthJson.Options, ct);
             }
             catch (JsonException)
             {
@@ -72,7 +72,7 @@ internal static class HealthEndpoints
             await queries.ClearOverrideAsync(id, ct) ? Results.NoContent() : Results.NotFound())
             .WithFunction("AccountHealthOverride").RequireFunctionKey();
 
-        app.MapGet("/api/portfolio", async (HealthQueries queries, CancellationToken ct) => Results.Json(await queries.GetPortfolioAsync(ct), HealthRows.Json))
+        app.MapGet("/api/portfolio", async (HealthQueries queries, CancellationToken ct) => Results.Json(await queries.GetPortfolioAsync(ct), HealthJson.Options))
             .WithFunction("Portfolio").RequireFunctionKey();
 
         return app;

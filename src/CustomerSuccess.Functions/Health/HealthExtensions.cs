@@ -6,17 +6,18 @@ namespace CustomerSuccess.Functions.Health;
 public static class HealthExtensions
 {
     /// <summary>The health model (validated at start: an invalid model stops the app, naming the setting) and its services.
-    /// Needs ITableStore, IAccountSignalSource and IMessagePublisher from their features.</summary>
+    /// Needs AppTables, IAccountSignalSource and IMessagePublisher from their modules; publishes IHealthScores and IHealthTransitionFeed.</summary>
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
-        builder.Services.AddTables(HealthRows.Table, HealthRows.RunsTable);
+        builder.Services.AddTables(HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs);
         builder.Services.AddSingleton<HealthScoreCalculator>();
         builder.Services.AddSingleton<HealthRecompute>();
         builder.Services.AddSingleton<HealthQueries>();
         builder.Services.AddSingleton<IHealthTransitionFeed, HealthTransitionFeed>();
+        builder.Services.AddSingleton<IHealthScores, HealthScoreReader>();
         return builder;
     }
 

@@ -1,7 +1,4 @@
-using System.Globalization;
 using CustomerSuccess.Functions.Storage;
-using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Health;
 
@@ -41,18 +38,24 @@ public enum OverrideOutcome
 }
 
 /// <summary>Reads for the health API and the CSM override writes.</summary>
-public sealed class HealthQueries(ITableStore tables, IOptions<HealthOptions> options, TimeProvider time)
+public sealed class HealthQueries(AppTables tables, TimeProvider time)
 {
     public const int HistoryDays = 90;
     public const int AtRiskLimit = 100;
 
-    private int ShardCount => options.Value.ShardCount;
+    private static readonly string[] PortfolioColumns =
+    [
+        nameof(HealthScoreEntity.AccountId), nameof(HealthScoreEntity.AccountName), nameof(HealthScoreEntity.Segment), nameof(HealthScoreEntity.Score),
+        nameof(HealthScoreEntity.ComputedBand), nameof(HealthScoreEntity.RenewalDate), nameof(HealthScoreEntity.OverrideBand), nameof(HealthScoreEntity.OverrideExpiresAt),
+    ];
+
+    private readonly AppTable _scores = tables[HealthTables.Scores];
+    private readonly AppTable _history = tables[HealthTables.History];
 
     public async Task<AccountHealthView?> GetAccountAsync(string accountId, CancellationToken cancellationToken)
     {
-        var partition = HealthRows.PartitionOf(accountId, ShardCount);
-        var row = await tables.GetAsync(HealthRows.Table, partition, HealthRows.ScoreRow(accountId), cancellationToken: cancellationToken);
-        if (row is null || HealthRows.ToScore(row) is not { } score)
+        var row = await _scores.GetAsync<HealthScoreEntity>(HealthTables.PartitionOf(accountId), HealthTables.ScoreRow(accountId), cancellationToken: cancellationToken);
+        if (row?.ToScore() is not { } score)
         {
             return null;
         }
@@ -60,39 +63,32 @@ public sealed class HealthQueries(ITableStore tables, IOptions<HealthOptions> op
         var now = time.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var history = new List<HealthHistoryDay>(HistoryDays);
-        var filter = HealthRows.RangeFilter(partition, $"hist|{accountId}|", Key(today.AddDays(-HistoryDays + 1)), Key(today));
-        await foreach (var h in tables.QueryAsync(HealthRows.Table, filter, null, 1000, cancellationToken))
+        await foreach (var h in _history.QueryAsync<HealthHistoryEntity>(HealthTables.HistoryOf(accountId, today.AddDays(-HistoryDays + 1), today), cancellationToken: cancellationToken))
         {
-            var day = DateOnly.ParseExact(h.RowKey[^8..], "yyyyMMdd", CultureInfo.InvariantCulture);
-            history.Add(new HealthHistoryDay(day, h.GetInt32("Score") ?? 0, Enum.TryParse<HealthBand>(h.GetString("Band"), out var b) ? b : HealthBand.Red, DimensionsOf(h)));
+            history.Add(new HealthHistoryDay(h.ToDay(), h.Score, h.Band, h.DimensionsByName()));
         }
 
         // The override in force now (it may have been set or have expired since the last recompute).
-        var bandOverride = HealthRows.ToOverride(row);
+        var bandOverride = row.ToOverride();
         var active = bandOverride is not null && bandOverride.IsActiveAt(now) ? bandOverride : null;
-        var drivers = new List<HealthDriver>(score.Drivers.Count);
-        foreach (var d in score.Drivers)
-        {
-            drivers.Add(d.ToDriver());
-        }
-
+        var dims = row.Dimensions();
         return new AccountHealthView(
             accountId,
-            row.GetString("AccountName"),
+            row.AccountName,
             score.Score,
             active?.Band ?? score.ComputedBand,
             score.ComputedBand,
             active is null ? null : new HealthOverrideView(active.Band, active.Reason, active.ExpiresAt, active.SetBy, active.SetAt),
             score.Segment,
             score.Onboarding,
-            DimensionsOf(row),
-            drivers,
+            Enum.GetValues<HealthDimension>().ToDictionary(d => d, d => dims[(int)d]),
+            [.. score.Drivers.Select(d => d.ToDriver())],
             score.Trend,
             score.TrendDelta,
             score.Flags.ToIds(),
             score.DaysInBand,
             score.ScoredAt,
-            row.GetDateTimeOffset("RenewalDate"),
+            row.RenewalDate,
             history);
     }
 
@@ -108,52 +104,41 @@ public sealed class HealthQueries(ITableStore tables, IOptions<HealthOptions> op
         var now = time.GetUtcNow();
         // Max-heap on rank (worst kept = highest score / farthest renewal at the top, evicted first).
         var top = new PriorityQueue<AtRiskAccount, (int Score, int Renewal)>(Comparer<(int Score, int Renewal)>.Create((a, b) => b.CompareTo(a)));
-        for (var shard = 0; shard < ShardCount; shard++)
+        await foreach (var row in _scores.QueryAsync<HealthScoreEntity>(TableFilter.All, PortfolioColumns, cancellationToken: cancellationToken))
         {
-            var filter = HealthRows.PrefixFilter(HealthRows.Partition(shard), "score|");
-            await foreach (var row in tables.QueryAsync(HealthRows.Table, filter, null, 1000, cancellationToken))
+            if (row is not { AccountId: { } accountId, Score: var score, Segment: var segment })
             {
-                if (HealthRows.ToScore(row) is not { } score)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                var bandOverride = HealthRows.ToOverride(row);
-                var band = bandOverride is not null && bandOverride.IsActiveAt(now) ? bandOverride.Band : score.ComputedBand;
-                counts[score.Segment][band]++;
-                if (band == HealthBand.Green)
-                {
-                    continue;
-                }
+            var band = row.OverrideBand is { } overridden && row.OverrideExpiresAt > now ? overridden : row.ComputedBand;
+            counts[segment][band]++;
+            if (band == HealthBand.Green)
+            {
+                continue;
+            }
 
-                int? daysToRenewal = row.GetDateTimeOffset("RenewalDate") is { } renewal ? (int)Math.Floor((renewal - now).TotalDays) : null;
-                var rank = (score.Score, daysToRenewal ?? int.MaxValue);
-                var item = new AtRiskAccount(score.AccountId, row.GetString("AccountName"), score.Segment, score.Score, band, daysToRenewal);
-                if (top.Count < AtRiskLimit)
-                {
-                    top.Enqueue(item, rank);
-                }
-                else if (top.TryPeek(out _, out var worst) && rank.CompareTo(worst) < 0)
-                {
-                    top.EnqueueDequeue(item, rank);
-                }
+            int? daysToRenewal = row.RenewalDate is { } renewal ? (int)Math.Floor((renewal - now).TotalDays) : null;
+            var rank = (score, daysToRenewal ?? int.MaxValue);
+            var item = new AtRiskAccount(accountId, row.AccountName, segment, score, band, daysToRenewal);
+            if (top.Count < AtRiskLimit)
+            {
+                top.Enqueue(item, rank);
+            }
+            else if (top.TryPeek(out _, out var worst) && rank.CompareTo(worst) < 0)
+            {
+                top.EnqueueDequeue(item, rank);
             }
         }
 
-        var atRisk = new List<(AtRiskAccount Item, (int, int) Rank)>(top.Count);
-        while (top.TryDequeue(out var item, out var rank))
+        var atRisk = new List<AtRiskAccount>(top.Count);
+        while (top.TryDequeue(out var item, out _))
         {
-            atRisk.Add((item, rank));
+            atRisk.Add(item);
         }
 
         atRisk.Reverse();
-        var bands = new Dictionary<AccountSegment, IReadOnlyDictionary<HealthBand, int>>();
-        foreach (var (segment, byBand) in counts)
-        {
-            bands[segment] = byBand;
-        }
-
-        return new PortfolioView(bands, atRisk.ConvertAll(x => x.Item));
+        return new PortfolioView(counts.ToDictionary(c => c.Key, c => (IReadOnlyDictionary<HealthBand, int>)c.Value), atRisk);
     }
 
     public async Task<(OverrideOutcome Outcome, string? Error)> SetOverrideAsync(string accountId, HealthOverrideRequest request, CancellationToken cancellationToken)
@@ -175,37 +160,29 @@ public sealed class HealthQueries(ITableStore tables, IOptions<HealthOptions> op
             return (OverrideOutcome.Invalid, "expiresAt is required and must be in the future.");
         }
 
-        var entity = new TableEntity(HealthRows.PartitionOf(accountId, ShardCount), HealthRows.ScoreRow(accountId));
-        HealthRows.WriteOverride(entity, new HealthBandOverride(band, request.Reason.Trim(), expires, request.SetBy, now));
-        await tables.CreateTableIfNotExistsAsync(HealthRows.Table, cancellationToken);
-
         // Merge: the recompute's score columns and the override columns never overwrite each other.
-        await tables.UpsertAsync(HealthRows.Table, entity, TableUpdateMode.Merge, cancellationToken);
+        await _scores.UpsertAsync(HealthOverrideEntity.For(accountId, new HealthBandOverride(band, request.Reason.Trim(), expires, request.SetBy, now)), cancellationToken: cancellationToken);
         return (OverrideOutcome.Saved, null);
     }
 
     /// <summary>Removes the override columns (Replace guarded by ETag, so a concurrent recompute write is not lost). False when there was none.</summary>
     public async Task<bool> ClearOverrideAsync(string accountId, CancellationToken cancellationToken)
     {
-        var partition = HealthRows.PartitionOf(accountId, ShardCount);
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var row = await tables.GetAsync(HealthRows.Table, partition, HealthRows.ScoreRow(accountId), cancellationToken: cancellationToken);
-            if (row is null || row.GetString("OverrideBand") is null)
+            var row = await _scores.GetAsync<HealthScoreEntity>(HealthTables.PartitionOf(accountId), HealthTables.ScoreRow(accountId), cancellationToken: cancellationToken);
+            if (row?.OverrideBand is null)
             {
                 return false;
             }
 
-            var replacement = new TableEntity(row.PartitionKey, row.RowKey);
-            foreach (var (name, value) in row.Properties)
-            {
-                if (!name.StartsWith("Override", StringComparison.Ordinal))
-                {
-                    replacement[name] = value;
-                }
-            }
-
-            var result = await tables.UpdateAsync(HealthRows.Table, replacement, row.ETag ?? "*", TableUpdateMode.Replace, cancellationToken);
+            // Null columns are not written, so the replacement is the row without its override.
+            row.OverrideBand = null;
+            row.OverrideReason = null;
+            row.OverrideExpiresAt = null;
+            row.OverrideSetBy = null;
+            row.OverrideSetAt = null;
+            var result = await _scores.UpdateAsync(row, row.ETag, Azure.Data.Tables.TableUpdateMode.Replace, cancellationToken);
             if (result.Succeeded)
             {
                 return true;
@@ -213,18 +190,5 @@ public sealed class HealthQueries(ITableStore tables, IOptions<HealthOptions> op
         }
 
         throw new TableStorageUnavailableException("The health row kept changing while clearing its override.");
-    }
-
-    private static string Key(DateOnly day) => day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-
-    private static Dictionary<HealthDimension, int> DimensionsOf(Storage.Rest.TableEntity row)
-    {
-        var dims = new Dictionary<HealthDimension, int>(6);
-        foreach (var d in Enum.GetValues<HealthDimension>())
-        {
-            dims[d] = row.GetInt32(d.ToString()) ?? 0;
-        }
-
-        return dims;
     }
 }

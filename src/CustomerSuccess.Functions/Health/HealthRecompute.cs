@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Health;
 
@@ -31,9 +31,11 @@ public sealed record HealthRunSummary(string RunId, long AccountsScored, long Ba
 /// Starts recompute runs (timer) and scores shards (queue). A run is keyed by its scheduled hour, so a retried
 /// tick is the same run; a pointer row guarded by ETag keeps a second run from starting while one is in progress.
 /// A shard checkpoints the signal source's continuation after each page's batches, so a redelivered shard resumes.
+/// The shard count is the run's own (written on its run row and in each message); the tables are keyed by fixed
+/// bucket groups, so a run with another shard count finds every score the last one wrote.
 /// </summary>
 public sealed class HealthRecompute(
-    ITableStore tables,
+    AppTables tables,
     IAccountSignalSource signals,
     IMessagePublisher publisher,
     HealthScoreCalculator calculator,
@@ -41,14 +43,16 @@ public sealed class HealthRecompute(
     TimeProvider time,
     ILogger<HealthRecompute> logger)
 {
-    public const string QueueName = "health-recompute";
+    public const string QueueName = QueueNames.HealthRecompute;
 
     /// <summary>A run older than this no longer blocks a new one (its shards are presumed dead-lettered).</summary>
     public static readonly TimeSpan StaleRunAfter = TimeSpan.FromHours(6);
 
-    private const int MaxBatch = 100;
-
     private readonly HealthOptions _options = options.Value;
+    private readonly AppTable _runs = tables[HealthTables.Runs];
+    private readonly AppTable _scores = tables[HealthTables.Scores];
+    private readonly AppTable _history = tables[HealthTables.History];
+    private readonly AppTable _transitions = tables[HealthTables.Transitions];
 
     public static string RunIdFor(DateTimeOffset tick) => tick.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
 
@@ -56,48 +60,38 @@ public sealed class HealthRecompute(
     {
         var runId = RunIdFor(tick);
         var now = time.GetUtcNow();
-        await tables.CreateTableIfNotExistsAsync(HealthRows.RunsTable, cancellationToken);
-        await tables.CreateTableIfNotExistsAsync(HealthRows.Table, cancellationToken);
-
-        var current = await tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, HealthRows.CurrentRunRow, cancellationToken: cancellationToken);
-        var activeRunId = current?.GetString("RunId");
-        if (current is not null && activeRunId != runId && current.GetString("Status") == "Running"
-            && current.GetDateTimeOffset("StartedAt") is { } startedAt && now - startedAt < StaleRunAfter)
+        var current = await _runs.GetAsync<HealthRunPointerEntity>(HealthTables.RunPartition, HealthTables.CurrentRunRow, cancellationToken: cancellationToken);
+        if (current is not null && current.RunId != runId && current.Status == HealthRunStatus.Running && now - current.StartedAt < StaleRunAfter)
         {
-            HealthLog.RunSkippedInProgress(logger, runId, activeRunId ?? string.Empty);
+            HealthLog.RunSkippedInProgress(logger, runId, current.RunId);
             return HealthRunStartOutcome.SkippedInProgress;
         }
 
         var shardCount = _options.ShardCount;
-        var run = new TableEntity(HealthRows.RunPartition, runId)
-        {
-            ["Status"] = "Running",
-            ["StartedAt"] = now,
-            ["AsOf"] = tick,
-            ["ShardCount"] = shardCount,
-        };
-        var inserted = await tables.InsertAsync(HealthRows.RunsTable, run, cancellationToken);
+        var run = new HealthRunEntity { RowKey = runId, Status = HealthRunStatus.Running, StartedAt = now, AsOf = tick, ShardCount = shardCount };
+        var inserted = await _runs.AddAsync(run, cancellationToken);
         if (inserted.Status == TableWriteStatus.AlreadyExists)
         {
-            var existing = await tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, runId, cancellationToken: cancellationToken);
-            if (existing?.GetString("Status") == "Completed")
+            var existing = await _runs.GetAsync<HealthRunEntity>(HealthTables.RunPartition, runId, cancellationToken: cancellationToken);
+            if (existing?.Status == HealthRunStatus.Completed)
             {
                 return HealthRunStartOutcome.Resent;
             }
 
-            shardCount = existing?.GetInt32("ShardCount") ?? shardCount;
-            tick = existing?.GetDateTimeOffset("AsOf") ?? tick;
+            // A retried tick resends the run as it was started: its shard count and instant, not today's settings.
+            shardCount = existing?.ShardCount ?? shardCount;
+            tick = existing?.AsOf ?? tick;
         }
         else
         {
-            var pointer = new TableEntity(HealthRows.RunPartition, HealthRows.CurrentRunRow) { ["RunId"] = runId, ["Status"] = "Running", ["StartedAt"] = now };
+            var pointer = new HealthRunPointerEntity { RunId = runId, Status = HealthRunStatus.Running, StartedAt = now };
             var claimed = current is null
-                ? await tables.InsertAsync(HealthRows.RunsTable, pointer, cancellationToken)
-                : await tables.UpdateAsync(HealthRows.RunsTable, pointer, current.ETag ?? "*", TableUpdateMode.Replace, cancellationToken);
+                ? await _runs.AddAsync(pointer, cancellationToken)
+                : await _runs.UpdateAsync(pointer, current.ETag, TableUpdateMode.Replace, cancellationToken);
             if (!claimed.Succeeded)
             {
                 // Another tick claimed the pointer between our read and write: it runs, we stand down.
-                await tables.DeleteAsync(HealthRows.RunsTable, HealthRows.RunPartition, runId, cancellationToken: cancellationToken);
+                await _runs.DeleteAsync(HealthTables.RunPartition, runId, cancellationToken: cancellationToken);
                 HealthLog.RunSkippedInProgress(logger, runId, "(concurrent)");
                 return HealthRunStartOutcome.SkippedInProgress;
             }
@@ -105,12 +99,14 @@ public sealed class HealthRecompute(
             HealthLog.RunStarted(logger, runId, shardCount, tick);
         }
 
+        var messages = new List<OutgoingMessage>(shardCount);
         for (var shard = 0; shard < shardCount; shard++)
         {
             var message = new HealthShardMessage(runId, shard, shardCount, tick);
-            await publisher.SendAsync(QueueName, new OutgoingMessage(message.MessageId, JsonSerializer.Serialize(message, HealthRows.Json)), cancellationToken);
+            messages.Add(new OutgoingMessage(message.MessageId, JsonSerializer.Serialize(message, HealthJson.Options)));
         }
 
+        await publisher.SendBatchAsync(QueueName, messages, cancellationToken);
         return inserted.Status == TableWriteStatus.AlreadyExists ? HealthRunStartOutcome.Resent : HealthRunStartOutcome.Started;
     }
 
@@ -118,45 +114,38 @@ public sealed class HealthRecompute(
     public async Task<HealthRunSummary?> ScoreShardAsync(HealthShardMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var shardPartition = HealthRows.ShardRunPartition(message.RunId);
-        var shardRowKey = HealthRows.ShardRow(message.Shard);
-        var row = await tables.GetAsync(HealthRows.RunsTable, shardPartition, shardRowKey, cancellationToken: cancellationToken);
-        if (row is null)
+        var checkpoint = await _runs.GetAsync<HealthShardCheckpointEntity>(HealthTables.ShardRunPartition(message.RunId), HealthTables.ShardRow(message.Shard), cancellationToken: cancellationToken);
+        if (checkpoint is null)
         {
-            row = new TableEntity(shardPartition, shardRowKey) { ["Done"] = false, ["Accounts"] = 0, ["BandChanges"] = 0, ["Failures"] = 0 };
-            var created = await tables.InsertAsync(HealthRows.RunsTable, row, cancellationToken);
-            row = await tables.GetAsync(HealthRows.RunsTable, shardPartition, shardRowKey, cancellationToken: cancellationToken)
+            // Inserted, or already inserted by a concurrent delivery; read back either way for its ETag.
+            await _runs.AddAsync(new HealthShardCheckpointEntity { PartitionKey = HealthTables.ShardRunPartition(message.RunId), RowKey = HealthTables.ShardRow(message.Shard) }, cancellationToken);
+            checkpoint = await _runs.GetAsync<HealthShardCheckpointEntity>(HealthTables.ShardRunPartition(message.RunId), HealthTables.ShardRow(message.Shard), cancellationToken: cancellationToken)
                 ?? throw new InvalidOperationException("Shard checkpoint row vanished after insert.");
-            _ = created;
         }
 
-        if (row.GetBoolean("Done") == true)
+        if (checkpoint.Done)
         {
             HealthLog.ShardAlreadyDone(logger, message.RunId, message.Shard);
             return await TryCompleteRunAsync(message.RunId, cancellationToken);
         }
 
-        var continuation = row.GetString("Continuation");
-        var accounts = row.GetInt32("Accounts") ?? 0;
-        var bandChanges = row.GetInt32("BandChanges") ?? 0;
-        var failures = row.GetInt32("Failures") ?? 0;
-        var etag = row.ETag ?? "*";
-        if (continuation is not null)
+        if (checkpoint.Continuation is not null)
         {
-            HealthLog.ShardResumed(logger, message.RunId, message.Shard, accounts);
+            HealthLog.ShardResumed(logger, message.RunId, message.Shard, checkpoint.Accounts);
         }
 
-        var partition = HealthRows.Partition(message.Shard);
+        var (firstBucket, endBucket) = AccountShard.BucketRange(message.Shard, message.ShardCount);
         var day = DateOnly.FromDateTime(message.AsOf.UtcDateTime);
-        var actions = new List<TableTransactionAction>(MaxBatch);
-        var previousById = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        await using var previousScores = new PreviousScoreCursor(tables, partition, cancellationToken);
+        var writes = new ShardPageWrites(message.RunId, message.Shard);
+        var previousById = new Dictionary<string, HealthScoreEntity>(StringComparer.Ordinal);
+        await using var previousScores = new PreviousScoreCursor(_scores, firstBucket, endBucket - 1, cancellationToken);
+        var continuation = checkpoint.Continuation;
         do
         {
             var page = await signals.ReadPageAsync(message.Shard, message.ShardCount, day, continuation, _options.PageSize, cancellationToken);
             await previousScores.ReadAsync(page.Accounts, previousById);
 
-            actions.Clear();
+            writes.Clear();
             foreach (var account in page.Accounts)
             {
                 HealthScore score;
@@ -164,143 +153,165 @@ public sealed class HealthRecompute(
                 try
                 {
                     var previousRow = previousById.GetValueOrDefault(account.AccountId);
-                    previous = previousRow is null ? null : HealthRows.ToScore(previousRow);
-                    var bandOverride = previousRow is null ? null : HealthRows.ToOverride(previousRow);
-                    score = calculator.Score(account, previous, bandOverride, message.AsOf);
+                    previous = previousRow?.ToScore();
+                    score = calculator.Score(account, previous, previousRow?.ToOverride(), message.AsOf);
                 }
 #pragma warning disable CA1031 // One account's bad data must not stop its shard; it is counted and logged.
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    failures++;
+                    checkpoint.Failures++;
                     HealthLog.AccountFailed(logger, ex, message.RunId, message.Shard, account.AccountId);
                     continue;
                 }
 
-                var transition = HealthTransitions.For(score, previous, account, message.RunId);
-                var needed = transition is null ? 2 : 3;
-                if (actions.Count + needed > MaxBatch)
-                {
-                    await SubmitAsync(actions, cancellationToken);
-                    actions.Clear();
-                }
-
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, HealthRows.ToScoreEntity(partition, score, account)));
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, HealthRows.ToHistoryEntity(partition, score)));
-                if (transition is not null)
-                {
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, HealthRows.ToTransitionEntity(partition, transition)));
-                }
-
-                accounts++;
+                writes.Add(score, account, HealthTransitions.For(score, previous, account, message.RunId));
+                checkpoint.Accounts++;
                 if (previous is not null && previous.Band != score.Band)
                 {
-                    bandChanges++;
+                    checkpoint.BandChanges++;
                 }
             }
 
-            if (actions.Count > 0)
-            {
-                await SubmitAsync(actions, cancellationToken);
-            }
-
+            await writes.SubmitAsync(_transitions, _history, _scores, cancellationToken);
             continuation = page.Continuation;
 
             // Checkpoint after the page's results are durable: a redelivery resumes at the next page.
-            var checkpoint = new TableEntity(shardPartition, shardRowKey)
-            {
-                ["Continuation"] = continuation,
-                ["Done"] = continuation is null,
-                ["Accounts"] = accounts,
-                ["BandChanges"] = bandChanges,
-                ["Failures"] = failures,
-                ["UpdatedAt"] = time.GetUtcNow(),
-            };
-            var saved = await tables.UpdateAsync(HealthRows.RunsTable, checkpoint, etag, TableUpdateMode.Replace, cancellationToken);
+            checkpoint.Continuation = continuation;
+            checkpoint.Done = continuation is null;
+            checkpoint.UpdatedAt = time.GetUtcNow();
+            var saved = await _runs.UpdateAsync(checkpoint, checkpoint.ETag, TableUpdateMode.Replace, cancellationToken);
             if (!saved.Succeeded)
             {
                 throw new InvalidOperationException($"Shard {message.Shard} of run {message.RunId} is being scored by another delivery (checkpoint {saved.Status}).");
             }
 
-            etag = saved.ETag ?? "*";
+            checkpoint.ETag = saved.ETag;
         }
         while (continuation is not null);
 
-        HealthLog.ShardCompleted(logger, message.RunId, message.Shard, accounts, bandChanges, failures);
+        HealthLog.ShardCompleted(logger, message.RunId, message.Shard, checkpoint.Accounts, checkpoint.BandChanges, checkpoint.Failures);
         return await TryCompleteRunAsync(message.RunId, cancellationToken);
     }
 
     /// <summary>When every shard is done, stores and logs the run summary (once: the run row's ETag guards it).</summary>
     public async Task<HealthRunSummary?> TryCompleteRunAsync(string runId, CancellationToken cancellationToken)
     {
-        var run = await tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, runId, cancellationToken: cancellationToken);
+        var run = await _runs.GetAsync<HealthRunEntity>(HealthTables.RunPartition, runId, cancellationToken: cancellationToken);
         if (run is null)
         {
             return null;
         }
 
-        if (run.GetString("Status") == "Completed")
+        if (run.Status == HealthRunStatus.Completed)
         {
             return SummaryOf(run, completed: true);
         }
 
-        var shardCount = run.GetInt32("ShardCount") ?? 0;
         long done = 0, scored = 0, changes = 0, failed = 0;
-        var page = await tables.QueryPageAsync(HealthRows.RunsTable, $"PartitionKey eq {HealthRows.Quote(HealthRows.ShardRunPartition(runId))}", null, 1000, null, cancellationToken);
-        foreach (var shard in page.Entities)
+        await foreach (var shard in _runs.QueryAsync<HealthShardCheckpointEntity>(TableFilter.Partition(HealthTables.ShardRunPartition(runId)), cancellationToken: cancellationToken))
         {
-            if (shard.GetBoolean("Done") == true)
-            {
-                done++;
-            }
-
-            scored += shard.GetInt32("Accounts") ?? 0;
-            changes += shard.GetInt32("BandChanges") ?? 0;
-            failed += shard.GetInt32("Failures") ?? 0;
+            done += shard.Done ? 1 : 0;
+            scored += shard.Accounts;
+            changes += shard.BandChanges;
+            failed += shard.Failures;
         }
 
-        if (done < shardCount)
+        if (done < run.ShardCount)
         {
             return SummaryOf(run, completed: false);
         }
 
         var now = time.GetUtcNow();
-        var startedAt = run.GetDateTimeOffset("StartedAt") ?? now;
-        run["Status"] = "Completed";
-        run["CompletedAt"] = now;
-        run["AccountsScored"] = scored;
-        run["BandChanges"] = changes;
-        run["Failures"] = failed;
-        run["DurationMs"] = (long)(now - startedAt).TotalMilliseconds;
-        var updated = await tables.UpdateAsync(HealthRows.RunsTable, run, run.ETag ?? "*", TableUpdateMode.Replace, cancellationToken);
+        run.Status = HealthRunStatus.Completed;
+        run.CompletedAt = now;
+        run.AccountsScored = scored;
+        run.BandChanges = changes;
+        run.Failures = failed;
+        run.DurationMs = (long)(now - run.StartedAt).TotalMilliseconds;
+        var updated = await _runs.UpdateAsync(run, run.ETag, TableUpdateMode.Replace, cancellationToken);
         if (updated.Succeeded)
         {
-            HealthLog.RunCompleted(logger, runId, scored, changes, failed, (long)(now - startedAt).TotalMilliseconds);
-            var pointer = new TableEntity(HealthRows.RunPartition, HealthRows.CurrentRunRow) { ["RunId"] = runId, ["Status"] = "Completed", ["StartedAt"] = startedAt, ["CompletedAt"] = now };
-            var current = await tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, HealthRows.CurrentRunRow, cancellationToken: cancellationToken);
-            if (current?.GetString("RunId") == runId)
+            HealthLog.RunCompleted(logger, runId, scored, changes, failed, run.DurationMs);
+            var current = await _runs.GetAsync<HealthRunPointerEntity>(HealthTables.RunPartition, HealthTables.CurrentRunRow, cancellationToken: cancellationToken);
+            if (current?.RunId == runId)
             {
-                await tables.UpdateAsync(HealthRows.RunsTable, pointer, current.ETag ?? "*", TableUpdateMode.Replace, cancellationToken);
+                current.Status = HealthRunStatus.Completed;
+                current.CompletedAt = now;
+                await _runs.UpdateAsync(current, current.ETag, TableUpdateMode.Replace, cancellationToken);
             }
         }
 
         return SummaryOf(run, completed: true);
     }
 
-    private static HealthRunSummary SummaryOf(TableEntity run, bool completed) => new(
-        run.RowKey,
-        run.GetInt64("AccountsScored") ?? 0,
-        run.GetInt64("BandChanges") ?? 0,
-        run.GetInt64("Failures") ?? 0,
-        TimeSpan.FromMilliseconds(run.GetInt64("DurationMs") ?? 0),
-        completed);
+    private static HealthRunSummary SummaryOf(HealthRunEntity run, bool completed) =>
+        new(run.RowKey, run.AccountsScored, run.BandChanges, run.Failures, TimeSpan.FromMilliseconds(run.DurationMs), completed);
+}
 
-    private async Task SubmitAsync(List<TableTransactionAction> actions, CancellationToken cancellationToken)
+/// <summary>
+/// One page's results, written in entity-group batches: transitions first (their own partition per run and shard),
+/// then history and scores, each grouped by partition in page order (a page's accounts are neighbours, so a page is a
+/// batch or two per table). Scores go last: once an account's score is stored, a redelivered page compares against
+/// it and would not raise its transition again, so the transition must already be durable.
+/// </summary>
+internal sealed class ShardPageWrites(string runId, int shard)
+{
+    private readonly List<TableTransactionAction> _transitions = [];
+    private readonly List<TableTransactionAction> _history = [];
+    private readonly List<TableTransactionAction> _scores = [];
+
+    public void Clear()
     {
-        var result = await tables.SubmitTransactionAsync(HealthRows.Table, actions.ToArray(), cancellationToken);
+        _transitions.Clear();
+        _history.Clear();
+        _scores.Clear();
+    }
+
+    public void Add(HealthScore score, AccountSignals account, HealthTransition? transition)
+    {
+        if (transition is not null)
+        {
+            _transitions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, HealthTransitionEntity.From(transition, shard)));
+        }
+
+        _history.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, HealthHistoryEntity.From(score)));
+        _scores.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, HealthScoreEntity.From(score, account)));
+    }
+
+    public async Task SubmitAsync(AppTable transitions, AppTable history, AppTable scores, CancellationToken cancellationToken)
+    {
+        await SubmitByPartitionAsync(transitions, _transitions, cancellationToken);
+        await SubmitByPartitionAsync(history, _history, cancellationToken);
+        await SubmitByPartitionAsync(scores, _scores, cancellationToken);
+    }
+
+    private async Task SubmitByPartitionAsync(AppTable table, List<TableTransactionAction> actions, CancellationToken cancellationToken)
+    {
+        var batch = new List<TableTransactionAction>(AppTable.MaxTransactionActions);
+        foreach (var action in actions)
+        {
+            if (batch.Count == AppTable.MaxTransactionActions || (batch.Count > 0 && batch[0].Entity.PartitionKey != action.Entity.PartitionKey))
+            {
+                await SubmitAsync(table, batch, cancellationToken);
+                batch.Clear();
+            }
+
+            batch.Add(action);
+        }
+
+        if (batch.Count > 0)
+        {
+            await SubmitAsync(table, batch, cancellationToken);
+        }
+    }
+
+    private async Task SubmitAsync(AppTable table, List<TableTransactionAction> batch, CancellationToken cancellationToken)
+    {
+        var result = await table.SubmitAsync([.. batch], cancellationToken);
         if (!result.Succeeded)
         {
-            throw new TableRequestFailedException(result.FailedStatus ?? 0, result.ErrorCode, $"Health batch refused at action {result.FailedActionIndex}: {result.ErrorCode}");
+            throw new InvalidOperationException($"Health batch of run {runId} shard {shard} refused by {table.Name} at action {result.FailedActionIndex}: {result.FailedStatus} {result.ErrorCode}");
         }
     }
 }
@@ -373,21 +384,19 @@ public static class HealthTransitions
 }
 
 /// <summary>
-/// The previous score rows of a shard's accounts, read as one forward scan of the shard's "score|" rows in pages of
+/// The previous score rows of a shard's accounts, read as one forward scan of the shard's bucket range in pages of
 /// 1,000 alongside the signal pages (a merge by score row key: bucket, then account id, the order the shard's pages
 /// arrive in), instead of one range query per page of accounts: ten times fewer requests. A page whose keys come
 /// before the scan's position (a source that pages in another order) restarts the scan there.
 /// </summary>
-internal sealed class PreviousScoreCursor(ITableStore tables, string partition, CancellationToken cancellationToken, int scanPageSize = 1000) : IAsyncDisposable
+internal sealed class PreviousScoreCursor(AppTable scores, int firstBucket, int lastBucket, CancellationToken cancellationToken, int scanPageSize = 1000) : IAsyncDisposable
 {
-    private const string Prefix = "score|";
-
-    private IAsyncEnumerator<TableEntity>? _scan;
-    private TableEntity? _ahead;
+    private IAsyncEnumerator<HealthScoreEntity>? _scan;
+    private HealthScoreEntity? _ahead;
     private string? _position;
 
     /// <summary>Fills <paramref name="byId"/> with the score rows of <paramref name="page"/>'s accounts that exist.</summary>
-    public async Task ReadAsync(IReadOnlyList<AccountSignals> page, Dictionary<string, TableEntity> byId)
+    public async Task ReadAsync(IReadOnlyList<AccountSignals> page, Dictionary<string, HealthScoreEntity> byId)
     {
         byId.Clear();
         if (page.Count == 0)
@@ -397,15 +406,14 @@ internal sealed class PreviousScoreCursor(ITableStore tables, string partition, 
 
         // Keys, not ids: score rows sort by bucket, then account, the order the shard's signal pages arrive in.
         var wanted = new Dictionary<string, string>(page.Count, StringComparer.Ordinal);
-        string? min = null;
-        string? max = null;
+        string? min = null, minId = null, max = null;
         foreach (var account in page)
         {
-            var key = HealthRows.ScoreRow(account.AccountId);
+            var key = HealthTables.ScoreRow(account.AccountId);
             wanted[key] = account.AccountId;
             if (min is null || string.CompareOrdinal(key, min) < 0)
             {
-                min = key;
+                (min, minId) = (key, account.AccountId);
             }
 
             if (max is null || string.CompareOrdinal(key, max) > 0)
@@ -416,7 +424,7 @@ internal sealed class PreviousScoreCursor(ITableStore tables, string partition, 
 
         if (_scan is null || _position is null || string.CompareOrdinal(min, _position) <= 0)
         {
-            await RestartAtAsync(min!);
+            await RestartAtAsync(minId!);
         }
 
         while (true)
@@ -447,11 +455,12 @@ internal sealed class PreviousScoreCursor(ITableStore tables, string partition, 
         _position = max;
     }
 
-    private async Task RestartAtAsync(string fromKey)
+    private async Task RestartAtAsync(string fromAccountId)
     {
         await DisposeAsync();
-        var filter = HealthRows.PrefixFilter(partition, Prefix) + " and RowKey ge " + HealthRows.Quote(fromKey);
-        _scan = tables.QueryAsync(HealthRows.Table, filter, null, scanPageSize, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var bucket = AccountShard.BucketOf(fromAccountId);
+        var filter = HealthTables.ScoresOfBuckets(Math.Min(firstBucket, bucket), Math.Max(lastBucket, bucket), fromAccountId);
+        _scan = scores.QueryAsync<HealthScoreEntity>(filter, pageSize: scanPageSize, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

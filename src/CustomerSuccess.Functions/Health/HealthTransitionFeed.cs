@@ -1,28 +1,26 @@
-using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Health;
 
 /// <summary>
-/// Pending transitions are the "tx|" rows of each shard partition (written with the scores); reading is one
-/// partition range query per shard, acknowledging deletes the row. Handle = "{partition}\n{row}".
+/// Pending transitions are the rows of HealthTransitions (written by the recompute before the scores they belong to,
+/// deleted when taken), so reading them is one query over a table that holds only what is pending. Older runs sort
+/// first, so one account's transitions are taken in the order they happened. Handle = "{partition}\n{row}".
 /// </summary>
-public sealed class HealthTransitionFeed(ITableStore tables, IOptions<HealthOptions> options) : IHealthTransitionFeed
+public sealed class HealthTransitionFeed(AppTables tables) : IHealthTransitionFeed
 {
+    private readonly AppTable _transitions = tables[HealthTables.Transitions];
+
     public async Task<IReadOnlyList<HealthTransitionEnvelope>> ReadPendingAsync(int max, CancellationToken cancellationToken)
     {
-        var pending = new List<HealthTransitionEnvelope>();
-        for (var shard = 0; shard < options.Value.ShardCount && pending.Count < max; shard++)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        var pending = new List<HealthTransitionEnvelope>(Math.Min(max, 1000));
+        await foreach (var row in _transitions.QueryAsync<HealthTransitionEntity>(TableFilter.All, pageSize: Math.Min(max, 1000), cancellationToken: cancellationToken))
         {
-            var filter = HealthRows.PrefixFilter(HealthRows.Partition(shard), "tx|");
-            await foreach (var e in tables.QueryAsync(HealthRows.Table, filter, null, Math.Min(1000, max), cancellationToken))
+            if (row.ToTransition() is { } transition)
             {
-                if (HealthRows.ToTransition(e) is { } transition)
-                {
-                    pending.Add(new HealthTransitionEnvelope(transition, e.PartitionKey + "\n" + e.RowKey));
-                }
-
-                if (pending.Count >= max)
+                pending.Add(new HealthTransitionEnvelope(transition, row.PartitionKey + "\n" + row.RowKey));
+                if (pending.Count == max)
                 {
                     break;
                 }
@@ -42,6 +40,6 @@ public sealed class HealthTransitionFeed(ITableStore tables, IOptions<HealthOpti
         }
 
         // NotFound = already acknowledged: fine.
-        await tables.DeleteAsync(HealthRows.Table, parts[0], parts[1], "*", cancellationToken);
+        await _transitions.DeleteAsync(parts[0], parts[1], cancellationToken: cancellationToken);
     }
 }

@@ -106,4 +106,14 @@ public static class FunctionKeyAuthorization
 }
 
 /// <summary>Whether the Functions host started this process (it sets FUNCTIONS_CUSTOMHANDLER_PORT) or it runs standalone.</summary>
-public sealed record HostingMode(bool UnderFunctionsHost);
+public sealed record HostingMode(bool UnderFunctionsHost)
+{
+    public const string CustomHandlerPortSetting = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+    /// <summary>Read from configuration, so every module decides the same way whatever order it is registered in.</summary>
+    public static HostingMode From(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return new HostingMode(!string.IsNullOrEmpty(configuration[CustomHandlerPortSetting]));
+    }
+}

@@ -10,11 +10,10 @@ internal static class HostingExtensions
     /// </summary>
     public static WebApplicationBuilder AddCustomHandlerHosting(this WebApplicationBuilder builder)
     {
-        var hostPort = builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"];
-        var underHost = !string.IsNullOrEmpty(hostPort);
-        if (underHost)
+        var mode = HostingMode.From(builder.Configuration);
+        if (mode.UnderFunctionsHost)
         {
-            builder.WebHost.UseUrls($"http://127.0.0.1:{int.Parse(hostPort!, CultureInfo.InvariantCulture)}");
+            builder.WebHost.UseUrls($"http://127.0.0.1:{int.Parse(builder.Configuration[HostingMode.CustomHandlerPortSetting]!, CultureInfo.InvariantCulture)}");
         }
         else if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
         {
@@ -22,7 +21,7 @@ internal static class HostingExtensions
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
 
-        builder.Services.AddSingleton(new HostingMode(underHost));
+        builder.Services.AddSingleton(mode);
         builder.Services.AddSingleton(TimeProvider.System);
 
         // Every background loop catches its own failures (WorkerLoop) and reports to WorkerLiveness; should one end
@@ -37,7 +36,7 @@ internal static class HostingExtensions
         {
             // Standalone without a configured key: a key only this process knows, which the local runner presents,
             // so no keyed or invocation route is ever open.
-            if (!underHost && string.IsNullOrEmpty(o.Default))
+            if (!mode.UnderFunctionsHost && string.IsNullOrEmpty(o.Default))
             {
                 o.Default = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
             }

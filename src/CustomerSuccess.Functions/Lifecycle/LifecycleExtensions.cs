@@ -5,7 +5,6 @@ using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
@@ -19,14 +18,14 @@ internal static class LifecycleExtensions
 
     /// <summary>
     /// Lifecycle sequences: options validated at start (a deployment without the unsubscribe signing key or base URL
-    /// stops, naming the setting), tables, the pure engine and its I/O around it. Needs ITableStore, the account
-    /// signals, the health calculator, IEmailSender and IMessagePublisher from their features.
+    /// stops, naming the setting), tables, the pure engine and its I/O around it. Needs AppTables, the account
+    /// signals, IHealthScores and the health calculator, IEmailSender and IMessagePublisher from their modules.
     /// </summary>
     public static WebApplicationBuilder AddLifecycle(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var development = builder.Environment.IsDevelopment();
-        builder.Services.AddTables(LifecycleTableStore.EnrollmentsTable, LifecycleTableStore.LedgerTable, LifecycleTableStore.ContactsTable);
+        builder.Services.AddTables(LifecycleTableStore.EnrollmentsTable, LifecycleTableStore.AccountContactsTable, LifecycleTableStore.ContactsTable, LifecycleTableStore.LedgerTable);
         builder.Services.AddOptions<LifecycleOptions>()
             .BindConfiguration(LifecycleOptions.SectionName)
             .PostConfigure(options =>
@@ -55,7 +54,7 @@ internal static class LifecycleExtensions
             var path = sp.GetRequiredService<LifecycleOptions>().TemplatesPath;
             return new LifecycleTemplateRenderer(string.IsNullOrWhiteSpace(path) ? LifecycleTemplateRenderer.DefaultRoot : path);
         });
-        builder.Services.AddSingleton<ILifecycleStore>(sp => new LifecycleTableStore(sp.GetRequiredService<ITableStore>()));
+        builder.Services.AddSingleton<ILifecycleStore, LifecycleTableStore>();
         builder.Services.AddSingleton<LifecycleFactsReader>();
         builder.Services.AddSingleton<ILifecycleFactsSource>(sp => sp.GetRequiredService<LifecycleFactsReader>());
         builder.Services.AddSingleton<LifecycleScheduler>();
@@ -97,6 +96,12 @@ internal static class LifecycleExtensions
             }
 
             var result = await processor.ProcessAsync(message, ct);
+            if (result.Outcome == LifecycleSendOutcome.NotYet)
+            {
+                // Non-2xx: the queue delivers it again (and dead-letters it after its max delivery count).
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: $"lifecycle send {message.SendId}: {result.Reason}; deliver again.");
+            }
+
             return Results.Ok(InvocationResponse.Ok($"lifecycle send {message.SendId}: {result.Outcome}{(result.Reason is null ? string.Empty : " (" + result.Reason + ")")}"));
         });
 

@@ -1,20 +1,19 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
 /// <summary>
-/// <see cref="ILifecycleFactsSource"/> over what the other features store: the account's signals (ingestion) and its
-/// latest health score (health). An account not yet scored is placed in its segment by revenue, as the health model
-/// would place it; contacts are its known users with an email, minus those who left.
+/// <see cref="ILifecycleFactsSource"/> over what the other features publish: the account's signals
+/// (<see cref="IAccountSignalSource"/>) and its latest health score (<see cref="IHealthScores"/>). An account not yet
+/// scored is placed in its segment by revenue, as the health model would place it; contacts are its known users with
+/// an email, minus those who left.
 /// </summary>
 internal sealed class LifecycleFactsReader(
-    ITableStore tables,
     IAccountSignalSource signals,
     HealthScoreCalculator health,
-    IOptions<HealthOptions> healthOptions,
+    IHealthScores scores,
     IOptions<ProductOptions> product,
     TimeProvider time) : ILifecycleFactsSource
 {
@@ -26,16 +25,20 @@ internal sealed class LifecycleFactsReader(
         }
 
         var asOf = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        return await signals.ReadAccountAsync(accountId, asOf, cancellationToken) is { } accountSignals
-            ? await FromSignalsAsync(accountSignals, asOf, cancellationToken)
-            : null;
+        if (await signals.ReadAccountAsync(accountId, asOf, cancellationToken) is not { } accountSignals)
+        {
+            return null;
+        }
+
+        return Build(accountSignals, await scores.GetLatestAsync(accountId, cancellationToken), health, product.Value, asOf);
     }
 
-    public async Task<LifecycleAccountFacts> FromSignalsAsync(AccountSignals accountSignals, DateOnly asOf, CancellationToken cancellationToken)
+    /// <summary>The facts of a page of accounts, with their scores read in one go.</summary>
+    public async Task<IReadOnlyList<LifecycleAccountFacts>> FromPageAsync(IReadOnlyList<AccountSignals> page, DateOnly asOf, CancellationToken cancellationToken)
     {
-        var row = await tables.GetAsync(HealthRows.Table, HealthRows.PartitionOf(accountSignals.AccountId, healthOptions.Value.ShardCount), HealthRows.ScoreRow(accountSignals.AccountId), cancellationToken: cancellationToken);
-        var score = row is null ? null : HealthRows.ToScore(row);
-        return Build(accountSignals, score, health, product.Value, asOf);
+        ArgumentNullException.ThrowIfNull(page);
+        var latest = await scores.GetLatestAsync([.. page.Select(a => a.AccountId)], cancellationToken);
+        return [.. page.Select(a => Build(a, latest.GetValueOrDefault(a.AccountId), health, product.Value, asOf))];
     }
 
     /// <summary>Pure: signals and the latest score → facts.</summary>

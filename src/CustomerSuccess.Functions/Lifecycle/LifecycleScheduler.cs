@@ -8,8 +8,10 @@ public sealed record LifecycleScanSummary(int Accounts, int Queued, int Exits, i
 /// <summary>
 /// The timer's job: for every account, plan (pure, <see cref="LifecyclePlanner"/>) and queue the due sends on
 /// lifecycle-send, then write back the enrollments the plan changed. It never calls the email provider, so a slow
-/// or throttled provider cannot hold up the scan. Sends are queued before enrollments are saved: a crash in between
-/// re-plans the same sends, whose message id (the send id) the queue's duplicate detection and the ledger drop.
+/// or throttled provider cannot hold up the scan. Accounts come a page at a time in bucket order, and each page's
+/// facts are read in a few range queries (scores, enrollments, contact states), not per account. A page's sends are
+/// queued as one batch before its enrollments are saved: a crash in between re-plans the same sends, whose message
+/// id (the send id) the queue's duplicate detection and the ledger drop.
 /// </summary>
 internal sealed class LifecycleScheduler(
     IAccountSignalSource signals,
@@ -31,14 +33,32 @@ internal sealed class LifecycleScheduler(
         do
         {
             var page = await signals.ReadPageAsync(0, 1, asOf, continuation, PageSize, cancellationToken);
-            foreach (var account in page.Accounts)
+            var pageFacts = await facts.FromPageAsync(page.Accounts, asOf, cancellationToken);
+            var state = await store.GetPageStateAsync([.. page.Accounts.Select(a => a.AccountId)], cancellationToken);
+            var sends = new List<OutgoingMessage>();
+            var changed = new List<LifecycleEnrollment>();
+            foreach (var accountFacts in pageFacts)
             {
-                var accountFacts = await facts.FromSignalsAsync(account, asOf, cancellationToken);
-                var (q, e, d) = await ScanAccountAsync(accountFacts, now, cancellationToken);
+                var stored = state.EnrollmentsOf(accountFacts.AccountId);
                 accounts++;
-                queued += q;
-                exits += e;
-                deferred += d;
+                if (accountFacts.Contacts.Count == 0 && stored.Count == 0)
+                {
+                    continue;
+                }
+
+                var plan = planner.Plan(accountFacts, stored, state.ContactsOf(accountFacts.AccountId), now);
+                sends.AddRange(plan.Sends.Select(send => LifecycleSendProcessor.ToQueueMessage(
+                    new LifecycleSendMessage(send.SendId, send.Step.AccountId, send.Contact.ContactId, send.Step.Sequence, send.Step.Step, send.Step.EnrollmentKey, send.Step.Occurrence))));
+                changed.AddRange(Changed(stored, plan.Enrollments));
+                queued += plan.Sends.Count;
+                exits += plan.Exits.Count;
+                deferred += plan.Deferred.Count;
+            }
+
+            await publisher.SendBatchAsync(LifecycleSendProcessor.QueueName, sends, cancellationToken);
+            if (changed.Count > 0)
+            {
+                await store.SaveEnrollmentsAsync(changed, cancellationToken);
             }
 
             continuation = page.Continuation;
@@ -49,31 +69,10 @@ internal sealed class LifecycleScheduler(
         return new LifecycleScanSummary(accounts, queued, exits, deferred);
     }
 
-    private async Task<(int Queued, int Exits, int Deferred)> ScanAccountAsync(LifecycleAccountFacts accountFacts, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The planned enrollments that differ from what was stored (new, advanced or exited).</summary>
+    private static IEnumerable<LifecycleEnrollment> Changed(IReadOnlyList<LifecycleEnrollment> stored, IReadOnlyList<LifecycleEnrollment> planned)
     {
-        var stored = await store.GetEnrollmentsAsync(accountFacts.AccountId, cancellationToken);
-        if (accountFacts.Contacts.Count == 0 && stored.Count == 0)
-        {
-            return (0, 0, 0);
-        }
-
-        var states = await store.GetContactStatesAsync(accountFacts.Contacts.Select(c => c.ContactId), cancellationToken);
-        var plan = planner.Plan(accountFacts, stored, states, now);
-        foreach (var send in plan.Sends)
-        {
-            var message = new LifecycleSendMessage(send.SendId, send.Step.AccountId, send.Contact.ContactId, send.Step.Sequence, send.Step.Step, send.Step.EnrollmentKey, send.Step.Occurrence);
-            await publisher.SendAsync(LifecycleSendProcessor.QueueName, LifecycleSendProcessor.ToQueueMessage(message), cancellationToken);
-        }
-
         var before = stored.ToDictionary(e => LifecycleTableStore.EnrollmentRow(e.ContactId, e.Sequence, e.EnrollmentKey), LifecycleTableStore.Fingerprint, StringComparer.Ordinal);
-        var changed = plan.Enrollments
-            .Where(e => !before.TryGetValue(LifecycleTableStore.EnrollmentRow(e.ContactId, e.Sequence, e.EnrollmentKey), out var was) || was != LifecycleTableStore.Fingerprint(e))
-            .ToList();
-        if (changed.Count > 0)
-        {
-            await store.SaveEnrollmentsAsync(changed, cancellationToken);
-        }
-
-        return (plan.Sends.Count, plan.Exits.Count, plan.Deferred.Count);
+        return planned.Where(e => !before.TryGetValue(LifecycleTableStore.EnrollmentRow(e.ContactId, e.Sequence, e.EnrollmentKey), out var was) || was != LifecycleTableStore.Fingerprint(e));
     }
 }

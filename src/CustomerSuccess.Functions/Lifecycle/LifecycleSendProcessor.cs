@@ -16,6 +16,9 @@ public enum LifecycleSendOutcome
     Dropped,
     Deferred,
     Rejected,
+
+    /// <summary>Its enrollment is not saved yet: this delivery fails, so the queue delivers it again.</summary>
+    NotYet,
 }
 
 public sealed record LifecycleSendResult(LifecycleSendOutcome Outcome, string? Reason = null, DateTimeOffset? NotBefore = null);
@@ -28,12 +31,20 @@ public interface ILifecycleStore
     /// <summary>Every enrollment (active or exited) of the account's contacts.</summary>
     Task<IReadOnlyList<LifecycleEnrollment>> GetEnrollmentsAsync(string accountId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// What the scan needs for a page of accounts (as <see cref="Accounts.IAccountSignalSource"/> pages them): their
+    /// enrollments, and their contacts' state as the send path last recorded it for each account.
+    /// </summary>
+    Task<LifecyclePageState> GetPageStateAsync(IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken);
+
     /// <summary>Writes enrollments as given (new, advanced or exited), replacing what was stored.</summary>
     Task SaveEnrollmentsAsync(IReadOnlyList<LifecycleEnrollment> enrollments, CancellationToken cancellationToken);
 
+    /// <summary>The contact's state across every account: the authority a send is checked against.</summary>
     Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken);
 
-    Task<IReadOnlyDictionary<string, LifecycleContactState>> GetContactStatesAsync(IEnumerable<string> contactIds, CancellationToken cancellationToken);
+    /// <summary>Records the contact's state, as a send just found it, for the account's scan (which reads it a page at a time).</summary>
+    Task ShareContactStateAsync(string accountId, LifecycleContactState state, CancellationToken cancellationToken);
 
     /// <summary>Suppresses a contact from every sequence (unsubscribe, hard bounce); false when it already was.</summary>
     Task<bool> SuppressAsync(string contactId, string reason, DateTimeOffset at, CancellationToken cancellationToken);
@@ -61,7 +72,7 @@ public interface ILifecycleFactsSource
 /// </summary>
 public sealed partial class LifecycleSendProcessor
 {
-    public const string QueueName = "lifecycle-send";
+    public const string QueueName = QueueNames.LifecycleSend;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -117,12 +128,27 @@ public sealed partial class LifecycleSendProcessor
         var state = await _store.GetContactStateAsync(message.ContactId, cancellationToken);
         var now = _time.GetUtcNow();
 
+        if (enrollment is null && facts is not null && contact is not null)
+        {
+            // The scan queues a page's sends before it saves their enrollments (a crash in between then re-plans the
+            // sends instead of losing them), so a send can overtake the save of its new enrollment. This delivery
+            // fails and the queue delivers it again at once; an enrollment that never comes leaves the message in
+            // the dead-letter queue, where an operator sees it, rather than dropped.
+            Log.EnrollmentNotSaved(_logger, message.SendId, message.Sequence, message.Step);
+            return new LifecycleSendResult(LifecycleSendOutcome.NotYet, "enrollment not saved yet");
+        }
+
         var reason = facts is null || contact is null ? "account or contact gone"
-            : enrollment is null ? "enrollment gone"
             : state.Suppressed ? "suppressed: " + state.SuppressedReason
-            : _engine.CheckBeforeSend(facts, enrollment, message.Step);
+            : _engine.CheckBeforeSend(facts, enrollment!, message.Step);
         if (reason is not null)
         {
+            if (state.Suppressed)
+            {
+                // The account's scan may not know yet (the unsubscribe named the contact only): from now on it does.
+                await _store.ShareContactStateAsync(message.AccountId, state, cancellationToken);
+            }
+
             Log.Dropped(_logger, message.SendId, message.Sequence, message.Step, reason);
             return new LifecycleSendResult(LifecycleSendOutcome.Dropped, reason);
         }
@@ -131,6 +157,8 @@ public sealed partial class LifecycleSendProcessor
         var cap = _caps.Decide(contact!, [step], state.LastSentAt, now);
         if (cap.Send is null)
         {
+            // A send through another account may be what capped it: the account's scan learns of it here.
+            await _store.ShareContactStateAsync(message.AccountId, state, cancellationToken);
             return await DeferAsync(message, cap.NotBefore ?? now.AddHours(1), cap.Reason ?? "capped", cancellationToken);
         }
 
@@ -188,5 +216,8 @@ public sealed partial class LifecycleSendProcessor
 
         [LoggerMessage(102, LogLevel.Information, "Lifecycle send {SendId} deferred ({Reason}) until {NotBefore}")]
         public static partial void Deferred(ILogger logger, string sendId, string reason, DateTimeOffset notBefore);
+
+        [LoggerMessage(103, LogLevel.Information, "Lifecycle send {SendId} ({Sequence}/{Step}) came before its enrollment was saved; the queue delivers it again")]
+        public static partial void EnrollmentNotSaved(ILogger logger, string sendId, string sequence, string step);
     }
 }

@@ -1,5 +1,6 @@
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.LocalRunner;
@@ -7,13 +8,13 @@ namespace CustomerSuccess.Functions.LocalRunner;
 public static class LocalRunnerExtensions
 {
     /// <summary>
-    /// Standalone only: in-process queues as the <see cref="IMessagePublisher"/>, the timer scheduler and the
-    /// queue pumps reading the same function.json files the host reads, and (optionally) a simulated clock.
+    /// Standalone only: the timer scheduler and the queue pumps reading the same function.json files the host reads,
+    /// over the in-process queues (which <see cref="MessagingModule.AddMessaging"/> makes the app's publisher when no
+    /// Service Bus is configured), and (optionally) a simulated clock.
     /// </summary>
     public static WebApplicationBuilder AddLocalRunner(this WebApplicationBuilder builder)
     {
-        var mode = builder.Services.Single(d => d.ServiceType == typeof(HostingMode)).ImplementationInstance as HostingMode;
-        if (mode?.UnderFunctionsHost == true)
+        if (HostingMode.From(builder.Configuration).UnderFunctionsHost)
         {
             return builder;
         }
@@ -30,11 +31,13 @@ public static class LocalRunnerExtensions
         {
             throw new OptionsValidationException(ClockOptions.SectionName, typeof(ClockOptions), [$"Clock__Mode must be 'System' or 'Simulated', not '{clock.Mode}'."]);
         }
+        else
+        {
+            builder.Services.TryAddSingleton(TimeProvider.System);
+        }
 
         var runner = builder.Configuration.GetSection(LocalRunnerOptions.SectionName).Get<LocalRunnerOptions>() ?? new LocalRunnerOptions();
-        builder.Services.AddSingleton<LocalServiceBus>();
-        builder.Services.AddSingleton<IMessagePublisher, LocalMessagePublisher>();
-        builder.Services.AddSingleton<IDeadLetterStore, LocalDeadLetterStore>();
+        builder.Services.TryAddSingleton<LocalServiceBus>();
         if (runner.Enabled)
         {
             var scriptRoot = runner.ScriptRoot ?? Path.Combine(AppContext.BaseDirectory, "functions");

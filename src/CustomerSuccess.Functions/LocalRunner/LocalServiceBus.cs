@@ -272,6 +272,17 @@ public sealed class LocalMessagePublisher(LocalServiceBus bus) : IMessagePublish
         bus.Enqueue(queueName, message);
         return Task.CompletedTask;
     }
+
+    public Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        foreach (var message in messages)
+        {
+            bus.Enqueue(queueName, message);
+        }
+
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>The standalone <see cref="IDeadLetterStore"/>: the in-process queues' dead letters.</summary>

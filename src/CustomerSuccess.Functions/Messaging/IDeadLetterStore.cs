@@ -1,8 +1,8 @@
 namespace CustomerSuccess.Functions.Messaging;
 
 /// <summary>
-/// Messages a queue gave up on after its max delivery count. In Azure: the queue's <c>$DeadLetterQueue</c>
-/// over REST; standalone: the local runner's dead-letter list.
+/// Messages a queue gave up on after its max delivery count. In Azure: the queue's dead-letter sub-queue
+/// through Azure.Messaging.ServiceBus; standalone: the local runner's dead-letter list.
 /// </summary>
 public interface IDeadLetterStore
 {

@@ -1,14 +1,22 @@
 namespace CustomerSuccess.Functions.Messaging;
 
 /// <summary>
-/// Sends messages to a Service Bus queue. In Azure: a small REST client with Entra ID auth; standalone: the
+/// Sends messages to a Service Bus queue. In Azure: Azure.Messaging.ServiceBus, a sender per queue; standalone: the
 /// local runner's in-process queues, which invoke the same queue-triggered functions with the same payloads.
+/// <see cref="MessagingModule.AddMessaging"/> chooses which.
 /// </summary>
 public interface IMessagePublisher
 {
     /// <summary>Sends one message. The message id is chosen by the caller from what the message is about,
     /// so duplicate detection on the queue drops a resend.</summary>
     Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends several messages to one queue in as few broker calls as fit (Service Bus batches by size). Each batch is
+    /// all or nothing; if one fails, the batches before it were sent and the exception says so, so a caller resends
+    /// everything and duplicate detection drops what already arrived.
+    /// </summary>
+    Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A message to send: a UTF-8 body (JSON by convention), its id and application properties.</summary>

@@ -1,128 +1,130 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using Azure.Core;
-using Azure.Core.Pipeline;
+using Azure.Messaging.ServiceBus;
 
 namespace CustomerSuccess.Functions.Messaging;
 
 /// <summary>
-/// Dead letters over the Service Bus REST API. REST has no browse, so listing peek-locks messages from
-/// <c>{queue}/$DeadLetterQueue/messages/head</c> and unlocks them afterwards; a re-drive sends the body and
-/// properties to the queue again (a fresh message id, so duplicate detection does not drop it; consumers
-/// dedupe on what the message is about) and then deletes the locked dead letter.
+/// Dead letters through a <see cref="ServiceBusReceiver"/> on the queue's dead-letter sub-queue. Listing peeks, so it
+/// changes nothing. A redrive receives dead letters in peek-lock until it holds the one asked for, sends a copy to
+/// the queue (a fresh message id, so duplicate detection does not drop it; consumers dedupe on what the message is
+/// about), then completes the dead letter; every other message it locked on the way is abandoned, i.e. left as it was.
+/// Anything the broker refuses is a <see cref="MessagePublishException"/> (the API answers 503).
 /// </summary>
-public sealed class ServiceBusDeadLetterStore(ServiceBusRestPublisher publisher) : IDeadLetterStore
+public sealed class ServiceBusDeadLetterStore(ServiceBusClient client, ServiceBusQueueSenders senders) : IDeadLetterStore
 {
-    private static readonly HashSet<string> NotApplicationProperties = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "BrokerProperties", "Content-Type", "Content-Length", "Date", "Server", "Location", "Transfer-Encoding", "Strict-Transport-Security",
-    };
+    /// <summary>How many dead letters a redrive looks through for the one asked for.</summary>
+    public const int MaxScanned = 1000;
 
-    private HttpPipeline Pipeline => publisher.Pipeline;
+    /// <summary>How long a redrive waits for more dead letters before concluding the one asked for is not there.</summary>
+    public static readonly TimeSpan ReceiveWait = TimeSpan.FromSeconds(2);
+
+    private static readonly ServiceBusReceiverOptions DeadLetterQueue = new()
+    {
+        SubQueue = SubQueue.DeadLetter,
+        ReceiveMode = ServiceBusReceiveMode.PeekLock,
+        PrefetchCount = 0,
+    };
 
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(string queueName, int max = 50, CancellationToken cancellationToken = default)
     {
-        var locked = await LockAsync(queueName, max, stopAt: null, cancellationToken).ConfigureAwait(false);
-        foreach (var l in locked)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        try
         {
-            await UnlockAsync(l, cancellationToken).ConfigureAwait(false);
-        }
+            await using var receiver = client.CreateReceiver(queueName, DeadLetterQueue);
+            var letters = new List<DeadLetter>(Math.Min(max, 100));
+            long? from = null;
+            while (letters.Count < max)
+            {
+                var peeked = await receiver.PeekMessagesAsync(max - letters.Count, from, cancellationToken).ConfigureAwait(false);
+                if (peeked.Count == 0)
+                {
+                    break;
+                }
 
-        return [.. locked.Select(l => l.Letter)];
+                letters.AddRange(peeked.Select(m => ToDeadLetter(queueName, m)));
+                from = peeked[^1].SequenceNumber + 1;
+            }
+
+            return letters;
+        }
+        catch (Exception ex) when (ServiceBusMessagePublisher.IsBrokerFailure(ex, cancellationToken))
+        {
+            throw new MessagePublishException($"Reading the dead letters of {queueName} failed: {ex.Message}", ex);
+        }
     }
 
     public async Task<bool> RedriveAsync(string queueName, string messageId, CancellationToken cancellationToken = default)
     {
-        var locked = await LockAsync(queueName, 1000, messageId, cancellationToken).ConfigureAwait(false);
-        var found = false;
-        foreach (var l in locked)
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        try
         {
-            if (!found && l.Letter.MessageId == messageId)
+            await using var receiver = client.CreateReceiver(queueName, DeadLetterQueue);
+            var locked = new List<ServiceBusReceivedMessage>();
+            try
             {
-                found = true;
-                var resend = new OutgoingMessage(messageId + "-redrive-" + l.SequenceNumber, l.Letter.Body)
+                while (locked.Count < MaxScanned)
                 {
-                    ApplicationProperties = l.Letter.ApplicationProperties,
-                };
-                await publisher.SendAsync(queueName, resend, cancellationToken).ConfigureAwait(false);
-                await SendAsync(RequestMethod.Delete, l.Location, cancellationToken).ConfigureAwait(false);
+                    var received = await receiver.ReceiveMessagesAsync(Math.Min(100, MaxScanned - locked.Count), ReceiveWait, cancellationToken).ConfigureAwait(false);
+                    if (received.Count == 0)
+                    {
+                        return false;
+                    }
+
+                    var match = received.FirstOrDefault(m => m.MessageId == messageId);
+                    locked.AddRange(received.Where(m => !ReferenceEquals(m, match)));
+                    if (match is not null)
+                    {
+                        // Sent before completing: a failure in between leaves the dead letter, and a second redrive's
+                        // copy is a new message, which consumers dedupe on content.
+                        await senders.For(queueName).SendMessageAsync(Resend(match), cancellationToken).ConfigureAwait(false);
+                        await receiver.CompleteMessageAsync(match, cancellationToken).ConfigureAwait(false);
+                        return true;
+                    }
+                }
+
+                return false;
             }
-            else
+            finally
             {
-                await UnlockAsync(l, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return found;
-    }
-
-    private sealed record Locked(DeadLetter Letter, Uri Location, long SequenceNumber);
-
-    private async Task<List<Locked>> LockAsync(string queueName, int max, string? stopAt, CancellationToken cancellationToken)
-    {
-        var result = new List<Locked>();
-        var head = new Uri(publisher.Endpoint, Uri.EscapeDataString(queueName) + "/$DeadLetterQueue/messages/head?timeout=1");
-        while (result.Count < max)
-        {
-            using var request = Pipeline.CreateRequest();
-            request.Method = RequestMethod.Post;
-            request.Uri.Reset(head);
-            using var response = await Pipeline.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
-            if (response.Status == 204)
-            {
-                break;
-            }
-
-            if (response.Status != 201 || !response.Headers.TryGetValue("BrokerProperties", out var broker) || !response.Headers.TryGetValue("Location", out var location))
-            {
-                throw new MessagePublishException(string.Create(CultureInfo.InvariantCulture, $"Reading dead letters of {queueName} returned {response.Status}."));
-            }
-
-            using var props = JsonDocument.Parse(broker);
-            var root = props.RootElement;
-            var appProps = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var h in response.Headers)
-            {
-                if (!NotApplicationProperties.Contains(h.Name) && !h.Name.StartsWith("x-ms-", StringComparison.OrdinalIgnoreCase))
+                foreach (var message in locked)
                 {
-                    appProps[h.Name] = h.Value.Length >= 2 && h.Value[0] == '"' ? JsonSerializer.Deserialize<string>(h.Value) ?? h.Value : h.Value;
+                    // Left as they were; their locks would lapse anyway, this only releases them sooner.
+                    await receiver.AbandonMessageAsync(message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
                 }
             }
-
-            appProps.Remove("DeadLetterReason", out var reason);
-            appProps.Remove("DeadLetterErrorDescription", out var description);
-            var letter = new DeadLetter(
-                queueName,
-                root.TryGetProperty("MessageId", out var id) ? id.GetString() ?? string.Empty : string.Empty,
-                reason,
-                description,
-                root.TryGetProperty("DeliveryCount", out var dc) ? dc.GetInt32() : 0,
-                root.TryGetProperty("EnqueuedTimeUtc", out var et) && DateTimeOffset.TryParse(et.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null,
-                appProps,
-                Encoding.UTF8.GetString(response.Content.ToArray()));
-            var sequence = root.TryGetProperty("SequenceNumber", out var sn) ? sn.GetInt64() : 0;
-            result.Add(new Locked(letter, new Uri(location), sequence));
-            if (stopAt is not null && letter.MessageId == stopAt)
-            {
-                break;
-            }
         }
-
-        return result;
-    }
-
-    private Task UnlockAsync(Locked locked, CancellationToken cancellationToken) => SendAsync(RequestMethod.Put, locked.Location, cancellationToken);
-
-    private async Task SendAsync(RequestMethod method, Uri uri, CancellationToken cancellationToken)
-    {
-        using var request = Pipeline.CreateRequest();
-        request.Method = method;
-        request.Uri.Reset(uri);
-        using var response = await Pipeline.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.Status is not (200 or 204 or 404 or 410))
+        catch (Exception ex) when (ServiceBusMessagePublisher.IsBrokerFailure(ex, cancellationToken))
         {
-            throw new MessagePublishException(string.Create(CultureInfo.InvariantCulture, $"{method} {uri.AbsolutePath} returned {response.Status}."));
+            throw new MessagePublishException($"Redriving {messageId} on {queueName} failed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>The copy a redrive sends: the dead letter's body and properties without the dead-letter reason, under a new id.</summary>
+    public static ServiceBusMessage Resend(ServiceBusReceivedMessage letter)
+    {
+        ArgumentNullException.ThrowIfNull(letter);
+        var id = letter.MessageId ?? string.Empty;
+        var suffix = "-redrive-" + letter.SequenceNumber.ToString(CultureInfo.InvariantCulture);
+
+        // Service Bus message ids are at most 128 characters.
+        var copy = new ServiceBusMessage(letter) { MessageId = id[..Math.Min(id.Length, 128 - suffix.Length)] + suffix };
+        copy.ApplicationProperties.Remove(DeadLetterReasonProperty);
+        copy.ApplicationProperties.Remove(DeadLetterErrorDescriptionProperty);
+        return copy;
+    }
+
+    private const string DeadLetterReasonProperty = "DeadLetterReason";
+    private const string DeadLetterErrorDescriptionProperty = "DeadLetterErrorDescription";
+
+    private static DeadLetter ToDeadLetter(string queueName, ServiceBusReceivedMessage message) => new(
+        queueName,
+        message.MessageId ?? string.Empty,
+        message.DeadLetterReason,
+        message.DeadLetterErrorDescription,
+        message.DeliveryCount,
+        message.EnqueuedTime == default ? null : message.EnqueuedTime,
+        message.ApplicationProperties
+            .Where(p => p.Key is not (DeadLetterReasonProperty or DeadLetterErrorDescriptionProperty))
+            .ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? string.Empty, StringComparer.Ordinal),
+        message.Body.ToString());
 }

@@ -11,8 +11,8 @@ public sealed class ServiceBusOptions
 {
     public const string SectionName = "ServiceBusConnection";
 
-    /// <summary>e.g. <c>cs-prod.servicebus.windows.net</c>.</summary>
-    [Required]
+    /// <summary>e.g. <c>cs-prod.servicebus.windows.net</c>. Required under the Functions host, whose queues these are.</summary>
+    [Required(ErrorMessage = "ServiceBusConnection__fullyQualifiedNamespace is required under the Functions host: the namespace the queues live in, such as cs-prod.servicebus.windows.net.")]
     [RegularExpression(@"^[A-Za-z0-9.\-]+(:\d+)?$", ErrorMessage = "ServiceBusConnection__fullyQualifiedNamespace must be a host name such as cs-prod.servicebus.windows.net.")]
     public string FullyQualifiedNamespace { get; set; } = string.Empty;
 
@@ -22,11 +22,7 @@ public sealed class ServiceBusOptions
     /// <summary>Client id of the user-assigned managed identity.</summary>
     public string? ClientId { get; set; }
 
-    /// <summary>Overrides the endpoint (scheme and host), for tests against a local HTTP endpoint.</summary>
-    public Uri? Endpoint { get; set; }
-
+    /// <summary>Retries of a failed send or receive inside the client, before the caller sees the failure.</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;
-
-    public Uri ResolveEndpoint() => Endpoint ?? new Uri("https://" + FullyQualifiedNamespace + "/");
 }

@@ -1,11 +1,8 @@
-using System.Text;
-using CustomerSuccess.Functions.Storage.Rest;
-
 namespace CustomerSuccess.Functions.Storage;
 
 /// <summary>
 /// Key and table-name rules of the Table service, checked before a request is sent so a bad key fails with a
-/// message naming the problem instead of a 400 from the service, and URL escaping of keys in entity addresses.
+/// message naming the problem instead of a 400 from the service.
 /// </summary>
 internal static class TableKeys
 {
@@ -41,34 +38,5 @@ internal static class TableKeys
                 throw new ArgumentException($"{paramName} contains '{shown}', which the Table service does not allow in keys (/ \\ # ? and control characters).", paramName);
             }
         }
-    }
-
-    public static void ValidateEntityKeys(TableEntity entity)
-    {
-        ArgumentNullException.ThrowIfNull(entity);
-        ValidateKey(entity.PartitionKey, nameof(entity.PartitionKey));
-        ValidateKey(entity.RowKey, nameof(entity.RowKey));
-    }
-
-    /// <summary>The path segment addressing one entity: <c>table(PartitionKey='pk',RowKey='rk')</c>, escaped for a URL.</summary>
-    public static string EntityPath(string table, string partitionKey, string rowKey)
-    {
-        var sb = new StringBuilder(table.Length + partitionKey.Length + rowKey.Length + 32);
-        sb.Append(table).Append("(PartitionKey='");
-        AppendKey(sb, partitionKey);
-        sb.Append("',RowKey='");
-        AppendKey(sb, rowKey);
-        sb.Append("')");
-        return sb.ToString();
-    }
-
-    /// <summary>An OData string literal: single quotes doubled inside.</summary>
-    public static string QuoteLiteral(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
-
-    private static void AppendKey(StringBuilder sb, string key)
-    {
-        // OData doubles a quote inside a literal; the result is then percent-encoded for the path. Keeping the
-        // quote percent-encoded too means no character of a key can end the literal early.
-        sb.Append(Uri.EscapeDataString(key.Replace("'", "''", StringComparison.Ordinal)));
     }
 }

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using Azure;
-using Azure.Data.Tables;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Webhooks;
 
@@ -11,18 +10,10 @@ namespace CustomerSuccess.Functions.Webhooks;
 /// <see cref="MaxChunks"/> binary properties of <see cref="ChunkBytes"/>) and the headers worth keeping, never a
 /// signature, so it can be applied later, replayed, or re-driven from quarantine.
 /// </summary>
-internal sealed class WebhookDeliveryRow : ITableEntity
+internal sealed class WebhookDeliveryRow : TableRow
 {
     public const int ChunkBytes = 60 * 1024;
     public const int MaxChunks = 15;
-
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
 
     public string? Provider { get; set; }
 

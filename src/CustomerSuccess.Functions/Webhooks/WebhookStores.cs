@@ -57,16 +57,8 @@ internal sealed class WebhookInbox(AppTables tables)
             LastAttemptAt = at,
         }, ETag.All))], cancellationToken);
 
-    private sealed class DeliveryAttempt : ITableEntity
+    private sealed class DeliveryAttempt : TableRow
     {
-        public string PartitionKey { get; set; } = string.Empty;
-
-        public string RowKey { get; set; } = string.Empty;
-
-        public DateTimeOffset? Timestamp { get; set; }
-
-        public ETag ETag { get; set; }
-
         public int Attempts { get; set; }
 
         public string? LastError { get; set; }
@@ -235,16 +227,8 @@ internal sealed class WebhookArchive(AppTables tables)
 }
 
 /// <summary>What became of an archived event, merged into its row.</summary>
-internal sealed class ArchiveOutcome : ITableEntity
+internal sealed class ArchiveOutcome : TableRow
 {
-    public string PartitionKey { get; set; } = string.Empty;
-
-    public string RowKey { get; set; } = string.Empty;
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? Outcome { get; set; }
 
     public DateTimeOffset? AppliedAt { get; set; }

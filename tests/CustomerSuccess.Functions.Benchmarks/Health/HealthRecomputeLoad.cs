@@ -8,7 +8,9 @@ using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
+using TableEntity = Azure.Data.Tables.TableEntity;
+using TableTransactionAction = Azure.Data.Tables.TableTransactionAction;
+using TableTransactionActionType = Azure.Data.Tables.TableTransactionActionType;
 
 namespace CustomerSuccess.Functions.Benchmarks.Health;
 
@@ -18,16 +20,17 @@ namespace CustomerSuccess.Functions.Benchmarks.Health;
 /// a profile, its people with their activity bits, milestones, features and the 30 days of counters, folded into the
 /// app's own AccountState and stored in the app's own row layout), then measures in the same process (1) the storage
 /// floor: read exactly those rows with the shard's range query page by page and write as many result rows as the
-/// recompute does (score, history, transition per account) in 100-entity batches, nothing else; and (2) the full
-/// recompute through the app's AccountSignalReader (every shard, shards in parallel as the floor). Prints both, the
-/// ratio and peak memory;
+/// recompute does (score, history, transition per account) in 100-entity batches laid out as the recompute lays them
+/// out (transitions under the run's shard, history and scores under the account's bucket group), through the app's
+/// AppTables, nothing else; and (2) the full recompute through the app's AccountSignalReader and AppTables (every
+/// shard, shards in parallel as the floor). Prints both, the ratio and peak memory;
 /// then, unless the third argument is false, the floor once more (upserting rows that exist, which in-memory Azurite
 /// does much more slowly than inserts).
 /// </summary>
 internal static class HealthRecomputeLoad
 {
     private const string SignalsTable = AccountStateStore.Table;
-    private const string FloorTable = "healthbenchfloor";
+    private static readonly string[] FloorTables = ["benchfloortx", "benchfloorhist", "benchfloorscores"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -46,26 +49,28 @@ internal static class HealthRecomputeLoad
             var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
             // In-memory Azurite slows down as a table passes a few hundred thousand rows; a batch can then take longer
             // than the app's 5 s network timeout, which would measure the emulator's limit instead of the recompute.
-            var clientOptions = new RestTableClientOptions();
-            clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
-            var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
             var tables = AppTablesFor(connection);
+            foreach (var table in tables.Declared)
+            {
+                await tables.EnsureAsync(table, default);
+            }
+
             var states = new AccountStateStore(tables);
 
             await using var memory = PeakWorkingSet.Start();
             var seed = Stopwatch.StartNew();
-            await SeedAsync(store, states, tables[AccountStateStore.Table], accounts, today);
+            await SeedAsync(states, tables[SignalsTable], accounts, today);
             Console.WriteLine($"seeded {accounts:N0} accounts x 30 days in {seed.Elapsed.TotalSeconds:F1} s (peak working set while seeding {memory.TakePeakMegabytes()} MB)");
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // hand seeding's memory back to the OS
             memory.TakePeakMegabytes();
 
             var floor = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
+            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(tables, shard, shards, ct));
             floor.Stop();
             Console.WriteLine($"storage floor (first pass): {floor.Elapsed.TotalSeconds:F1} s (peak working set {memory.TakePeakMegabytes()} MB)");
 
             var options = new HealthOptions { ShardCount = shards, PageSize = 100 };
-            var recompute = new HealthRecompute(store, new AccountSignalReader(states), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
+            var recompute = new HealthRecompute(tables, new AccountSignalReader(states), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
             var full = Stopwatch.StartNew();
             await recompute.StartRunAsync(asOf, default);
             await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) =>
@@ -83,7 +88,7 @@ internal static class HealthRecomputeLoad
 
             // The floor again, for the steady state: it upserts rows that exist, as every recompute after the first does.
             var floorAgain = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, shard, shards, ct));
+            await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(tables, shard, shards, ct));
             floorAgain.Stop();
             using var self = Process.GetCurrentProcess();
             Console.WriteLine($"storage floor (second pass, upserting rows that exist): {floorAgain.Elapsed.TotalSeconds:F1} s");
@@ -96,15 +101,13 @@ internal static class HealthRecomputeLoad
         }
     }
 
-    private static async Task SeedAsync(RestTableStore store, AccountStateStore states, AppTable table, int accounts, DateOnly today)
+    private static async Task SeedAsync(AccountStateStore states, AppTable table, int accounts, DateOnly today)
     {
-        await store.CreateTableIfNotExistsAsync(SignalsTable);
-        await store.CreateTableIfNotExistsAsync(FloorTable);
         var random = new Random(7);
-        var byBucket = new List<Azure.Data.Tables.TableTransactionAction>[AccountShard.Buckets];
+        var byBucket = new List<TableTransactionAction>[AccountShard.Buckets];
         for (var i = 0; i < byBucket.Length; i++)
         {
-            byBucket[i] = new List<Azure.Data.Tables.TableTransactionAction>(100);
+            byBucket[i] = new List<TableTransactionAction>(100);
         }
 
         long packedBytes = 0;
@@ -118,7 +121,7 @@ internal static class HealthRecomputeLoad
             foreach (var row in states.RowsOf(State(signals, today, random)))
             {
                 packedBytes += row.PayloadLength();
-                byBucket[bucket].Add(new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.UpsertReplace, row));
+                byBucket[bucket].Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row));
             }
 
             if (byBucket[bucket].Count >= 90 || (i + 1) % 20_000 == 0)
@@ -131,7 +134,7 @@ internal static class HealthRecomputeLoad
         Console.WriteLine($"account states: {packedBytes / Math.Max(1, accounts):N0} packed bytes per account on average");
     }
 
-    private static async Task FlushAsync(AppTable table, List<Azure.Data.Tables.TableTransactionAction>[] byBucket)
+    private static async Task FlushAsync(AppTable table, List<TableTransactionAction>[] byBucket)
     {
         var pending = new List<Task>();
         foreach (var batch in byBucket)
@@ -226,55 +229,64 @@ internal static class HealthRecomputeLoad
         var settings = new TableStorageOptions { ConnectionString = connection };
         TableConnection.TryCreate(settings, out var parsed, out _);
         var service = new Azure.Data.Tables.TableServiceClient(parsed!.Endpoint, new Azure.Data.Tables.TableSharedKeyCredential(parsed.AccountName!, parsed.AccountKey!), options);
-        return new AppTables(service, [], NullLogger<AppTables>.Instance);
+        string[] tables = [SignalsTable, .. FloorTables, HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs];
+        return new AppTables(service, [.. tables.Select(t => new DeclaredTable(t))], NullLogger<AppTables>.Instance);
     }
 
-    // Storage only: the same pages of signal rows, and 3 result rows per account of about the score row's width.
-    private static async Task FloorShardAsync(RestTableStore store, int shard, int shards, CancellationToken ct)
+    // Storage only: the same pages of signal rows, and 3 result rows per account of about the score row's width, in the
+    // recompute's partitions: a page's transitions under the shard, then its history and scores under each bucket group.
+    private static async Task FloorShardAsync(AppTables tables, int shard, int shards, CancellationToken ct)
     {
-        var partition = HealthRows.Partition(shard);
-        TableContinuation? continuation = null;
+        var (first, end) = AccountShard.BucketRange(shard, shards);
+        var filter = TableFilter.PartitionRange(AccountShard.BucketKey(first), AccountShard.BucketKey(end));
+        string? continuation = null;
         do
         {
-            var (first, end) = AccountShard.BucketRange(shard, shards);
-            var page = await store.QueryPageAsync(SignalsTable, $"PartitionKey ge '{AccountShard.BucketKey(first)}' and PartitionKey lt '{AccountShard.BucketKey(end)}'", null, 100, continuation, ct);
-            var batch = new List<TableTransactionAction>(100);
-            foreach (var e in page.Entities)
-            {
-                foreach (var kind in (string[])["score|", "hist|", "tx|"])
-                {
-                    var row = new TableEntity(partition, kind + e.RowKey);
-                    for (var c = 0; c < 20; c++)
-                    {
-                        row["C" + c.ToString(CultureInfo.InvariantCulture)] = c;
-                    }
-
-                    batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row));
-                    if (batch.Count == 100)
-                    {
-                        await Submit(store, FloorTable, batch.ToArray());
-                        batch.Clear();
-                    }
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await Submit(store, FloorTable, batch.ToArray());
-            }
-
+            var page = await tables[SignalsTable].QueryPageAsync<TableEntity>(filter, continuation, 100, cancellationToken: ct);
+            var accounts = page.Entities.Select(e => e.RowKey).ToList();
+            await SubmitInBatchesAsync(tables[FloorTables[0]], accounts.Select(a => FloorRow("floor|" + shard.ToString("D4", CultureInfo.InvariantCulture), a)), ct);
+            await SubmitInBatchesAsync(tables[FloorTables[1]], accounts.Select(a => FloorRow(HealthTables.PartitionOf(a), HealthTables.HistoryRow(a, new DateOnly(2026, 6, 30)))), ct);
+            await SubmitInBatchesAsync(tables[FloorTables[2]], accounts.Select(a => FloorRow(HealthTables.PartitionOf(a), HealthTables.ScoreRow(a))), ct);
             continuation = page.Continuation;
         }
         while (continuation is not null);
     }
 
-    private static async Task Submit(RestTableStore store, string table, TableTransactionAction[] actions)
+    private static TableEntity FloorRow(string partition, string row)
     {
-        var result = await store.SubmitTransactionAsync(table, actions);
-        if (!result.Succeeded)
+        var entity = new TableEntity(partition, row);
+        for (var c = 0; c < 20; c++)
         {
-            throw new InvalidOperationException($"batch failed: {result.ErrorCode}");
+            entity["C" + c.ToString(CultureInfo.InvariantCulture)] = c;
         }
+
+        return entity;
+    }
+
+    private static async Task SubmitInBatchesAsync(AppTable table, IEnumerable<TableEntity> rows, CancellationToken ct)
+    {
+        var batch = new List<TableTransactionAction>(100);
+        foreach (var row in rows)
+        {
+            if (batch.Count == 100 || (batch.Count > 0 && batch[0].Entity.PartitionKey != row.PartitionKey))
+            {
+                await SubmitAsync(table, batch, ct);
+            }
+
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row));
+        }
+
+        await SubmitAsync(table, batch, ct);
+    }
+
+    private static async Task SubmitAsync(AppTable table, List<TableTransactionAction> batch, CancellationToken ct)
+    {
+        if (batch.Count > 0 && !(await table.SubmitAsync([.. batch], ct)).Succeeded)
+        {
+            throw new InvalidOperationException("floor batch failed");
+        }
+
+        batch.Clear();
     }
 
     /// <summary>The process's working set sampled every 50 ms; each phase reads and resets its own peak.</summary>
@@ -340,6 +352,8 @@ internal static class HealthRecomputeLoad
     private sealed class NullPublisher : IMessagePublisher
     {
         public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 
     private static Process StartAzurite(int port)

@@ -178,6 +178,14 @@ internal static class LifecycleSendLoad
             Add(LifecycleSendProcessor.Parse(message.Body)!, message.ScheduledEnqueueTime ?? DateTimeOffset.MinValue);
             return Task.CompletedTask;
         }
+
+        public async Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
+        {
+            foreach (var message in messages)
+            {
+                await SendAsync(queueName, message, cancellationToken);
+            }
+        }
     }
 
     private sealed class AcceptingEmailSender : IEmailSender
@@ -239,7 +247,9 @@ internal static class LifecycleSendLoad
         public Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken) =>
             Task.FromResult(new LifecycleContactState(contactId, _lastSent.TryGetValue(contactId, out var at) ? at : null));
 
-        public Task<IReadOnlyDictionary<string, LifecycleContactState>> GetContactStatesAsync(IEnumerable<string> contactIds, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<LifecyclePageState> GetPageStateAsync(IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task ShareContactStateAsync(string accountId, LifecycleContactState state, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task<bool> SuppressAsync(string contactId, string reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 

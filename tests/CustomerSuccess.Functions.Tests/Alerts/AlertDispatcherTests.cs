@@ -7,7 +7,6 @@ using CustomerSuccess.Functions.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Alerts;
 
@@ -16,7 +15,7 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
     private readonly FakeTimeProvider _clock = new(Start);
-    private readonly RestTableStore _tables = TableStoreTestKit.CreateStore(azurite.ConnectionString);
+    private readonly BatchOutagePolicy _outage = new();
     private readonly Mock<IHealthTransitionFeed> _feed = new();
     private readonly Mock<IMessagePublisher> _publisher = new();
     private readonly List<(string Queue, OutgoingMessage Message)> _sent = [];
@@ -27,15 +26,14 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
 
     public async Task InitializeAsync()
     {
-        _store = new AlertStore(_tables, TableStoreTestKit.NewTableName());
-        await _store.EnsureCreatedAsync(CancellationToken.None);
+        _store = new AlertStore(await AppTablesTestKit.FreshAsync(azurite.ConnectionString, _outage, AlertStore.DefaultTable));
         _feed.Setup(f => f.ReadPendingAsync(It.IsAny<int>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() => { var all = _pending.ToList(); _pending.Clear(); return all; });
         _feed.Setup(f => f.AcknowledgeAsync(It.IsAny<HealthTransitionEnvelope>(), It.IsAny<CancellationToken>()))
             .Callback<HealthTransitionEnvelope, CancellationToken>((e, _) => _acknowledged.Add(e))
             .Returns(Task.CompletedTask);
-        _publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
-            .Callback<string, OutgoingMessage, CancellationToken>((q, m, _) => _sent.Add((q, m)))
+        _publisher.Setup(p => p.SendBatchAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<OutgoingMessage>>(), It.IsAny<CancellationToken>()))
+            .Callback<string, IReadOnlyList<OutgoingMessage>, CancellationToken>((q, m, _) => _sent.AddRange(m.Select(message => (q, message))))
             .Returns(Task.CompletedTask);
         var options = Options.Create(new AlertsOptions { EscalationContact = "vp@example.com", DashboardBaseUrl = "https://cs.example.com" });
         _dispatcher = new AlertDispatcher(_feed.Object, _store, _publisher.Object, options, _clock, NullLogger<AlertDispatcher>.Instance);
@@ -92,7 +90,7 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
     [Fact]
     public async Task Run_SendFails_AlertStaysInOutboxAndNextRunSendsItOnce()
     {
-        _publisher.SetupSequence(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
+        _publisher.SetupSequence(p => p.SendBatchAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<OutgoingMessage>>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new MessagePublishException("broker unavailable"))
             .Returns(Task.CompletedTask)
             .Returns(Task.CompletedTask);
@@ -111,23 +109,17 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
 
         Assert.Equal(1, second.Sent);
         Assert.Equal(0, third.Sent);
-        _publisher.Verify(p => p.SendAsync("alerts-critical", It.Is<OutgoingMessage>(m => m.MessageId == "acc-7-health-band-1-critical-1"), It.IsAny<CancellationToken>()), Times.Exactly(2));
+        _publisher.Verify(p => p.SendBatchAsync("alerts-critical", It.Is<IReadOnlyList<OutgoingMessage>>(m => m.Single().MessageId == "acc-7-health-band-1-critical-1"), It.IsAny<CancellationToken>()), Times.Exactly(2));
         Assert.Empty(await _store.ListOutboxAsync(CancellationToken.None).ToListAsync());
     }
 
     [Fact]
     public async Task Run_StorageWriteFails_DoesNotAcknowledgeTheTransition()
     {
-        var failing = new Mock<ITableStore>();
-        failing.Setup(t => t.QueryAsync(It.IsAny<string>(), It.IsAny<string?>(), It.IsAny<IReadOnlyList<string>?>(), It.IsAny<int?>(), It.IsAny<CancellationToken>()))
-            .Returns(AsyncEnumerable.Empty<TableEntity>());
-        failing.Setup(t => t.SubmitTransactionAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<TableTransactionAction>>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new TableStorageUnavailableException("down"));
-        var dispatcher = new AlertDispatcher(_feed.Object, new AlertStore(failing.Object), _publisher.Object,
-            Options.Create(new AlertsOptions { EscalationContact = "vp@example.com", DashboardBaseUrl = "https://cs.example.com" }), _clock, NullLogger<AlertDispatcher>.Instance);
+        _outage.FailBatchesAfter = 0; // the alert change and its outbox row are one batch: refused with a 503
         Push(HealthBand.Red);
 
-        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => dispatcher.RunAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => _dispatcher.RunAsync(CancellationToken.None));
 
         Assert.Empty(_acknowledged);
         Assert.Empty(_sent);
@@ -144,5 +136,21 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
 
         Assert.Equal(["alerts-warning", "alerts-critical"], _sent.Select(s => s.Queue));
         Assert.Equal("acc-7-health-band-1-critical-2", _sent[1].Message.MessageId);
+    }
+
+    [Fact]
+    public async Task Run_ManyAlertsForOneTier_SentInOneBatchAndEveryOutboxRowCleared()
+    {
+        foreach (var account in new[] { "acc-1", "acc-2", "acc-3" })
+        {
+            _pending.Enqueue(new HealthTransitionEnvelope(new HealthTransition { AccountId = account, RunId = "run", ScoredAt = _clock.GetUtcNow(), Score = 30, Band = HealthBand.Red, PreviousBand = HealthBand.Green }, account));
+        }
+
+        var result = await _dispatcher.RunAsync(CancellationToken.None);
+
+        Assert.Equal(3, result.Sent);
+        _publisher.Verify(p => p.SendBatchAsync("alerts-critical", It.Is<IReadOnlyList<OutgoingMessage>>(m => m.Count == 3), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(["acc-1-health-band-1-critical-1", "acc-2-health-band-1-critical-1", "acc-3-health-band-1-critical-1"], _sent.Select(s => s.Message.MessageId).Order(StringComparer.Ordinal));
+        Assert.Empty(await _store.ListOutboxAsync(CancellationToken.None).ToListAsync());
     }
 }

@@ -8,19 +8,25 @@ using CustomerSuccess.Functions.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
-using CustomerSuccess.Functions.Storage.Rest;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Tests.Alerts;
 
 [Collection(AzuriteCollection.Name)]
-public sealed class AlertNotifierTests(AzuriteFixture azurite)
+public sealed class AlertNotifierTests(AzuriteFixture azurite) : IAsyncLifetime
 {
+    private AppTables _tables = null!;
+
+    public async Task InitializeAsync() => _tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, AlertNotifier.LedgerTable, AlertNotifier.DigestTable);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private static readonly DateTimeOffset MondayNoon = new(2026, 3, 9, 12, 0, 0, TimeSpan.Zero);
     private readonly FakeTimeProvider _clock = new(MondayNoon);
     private readonly Mock<IEmailSender> _email = new();
     private readonly List<EmailMessage> _emails = [];
 
-    private AlertNotifier Notifier(ITableStore tables)
+    private AlertNotifier Notifier(AppTables tables)
     {
         _email.Setup(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()))
             .Callback<EmailMessage, CancellationToken>((m, _) => _emails.Add(m))
@@ -60,7 +66,7 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
     [Fact]
     public async Task Handle_Critical_EmailsCsmWithCopyToEscalationContactAndLinks()
     {
-        var notifier = Notifier(TableStoreTestKit.CreateStore(azurite.ConnectionString));
+        var notifier = Notifier(_tables);
         var account = NewAccount();
 
         await notifier.HandleAsync(Delivery(AlertTier.Critical, account), CancellationToken.None);
@@ -79,7 +85,7 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
     [Fact]
     public async Task Handle_Redelivered_NotifiesOnce()
     {
-        var notifier = Notifier(TableStoreTestKit.CreateStore(azurite.ConnectionString));
+        var notifier = Notifier(_tables);
         var account = NewAccount();
 
         await notifier.HandleAsync(Delivery(AlertTier.Warning, account), CancellationToken.None);
@@ -91,7 +97,7 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
     [Fact]
     public async Task Handle_EmailThrottled_ThrowsSoTheQueueRedeliversAndLedgerStaysEmpty()
     {
-        var notifier = Notifier(TableStoreTestKit.CreateStore(azurite.ConnectionString));
+        var notifier = Notifier(_tables);
         _email.Setup(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(new EmailSendResult(EmailSendStatus.Throttled, RetryAfter: TimeSpan.FromSeconds(30)));
         var account = NewAccount();
@@ -108,8 +114,7 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
     [Fact]
     public async Task Handle_Watch_GoesIntoTheDailyDigestNotAnImmediateEmail()
     {
-        var store = TableStoreTestKit.CreateStore(azurite.ConnectionString);
-        var notifier = Notifier(store);
+        var notifier = Notifier(_tables);
         var a = NewAccount();
         var b = NewAccount();
         await notifier.HandleAsync(Delivery(AlertTier.Watch, a), CancellationToken.None);
@@ -134,8 +139,7 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite)
     [Fact]
     public async Task SendDigests_OneRecipientsEmailFails_OthersGetTheirsAndTheFailedOneGoesOutNextRun()
     {
-        // In memory: the digest run covers every parked row, so other tests' rows must not be in this table.
-        var notifier = Notifier(new InMemoryTableStore());
+        var notifier = Notifier(_tables);
         await notifier.HandleAsync(Delivery(AlertTier.Watch, NewAccount(), csm: "a-first@example.com"), CancellationToken.None);
         await notifier.HandleAsync(Delivery(AlertTier.Watch, NewAccount(), csm: "b-second@example.com"), CancellationToken.None);
         _email.Setup(e => e.SendAsync(It.Is<EmailMessage>(m => m.To == "a-first@example.com"), It.IsAny<CancellationToken>()))

@@ -25,7 +25,6 @@ public sealed class AlertsApiTests(AzuriteFixture azurite) : IDisposable
     {
         var account = "acc-" + Guid.NewGuid().ToString("N")[..8];
         var store = _factory.Services.GetRequiredService<AlertStore>();
-        await store.EnsureCreatedAsync(CancellationToken.None);
         var alert = new Alert
         {
             AccountId = account,

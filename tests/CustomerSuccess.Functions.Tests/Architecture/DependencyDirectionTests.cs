@@ -25,7 +25,8 @@ public sealed partial class DependencyDirectionTests
         ["Alerts"] = ["Health", "Accounts"],
         ["Lifecycle"] = ["Health", "Accounts"],
         ["Storage"] = [],
-        ["Messaging"] = ["Hosting"],
+        // AddMessaging, the one place the queues are chosen, registers the local runner's in-process queues standalone.
+        ["Messaging"] = ["Hosting", "LocalRunner"],
         ["Email"] = [],
         ["Hosting"] = [],
         ["LocalRunner"] = ["Hosting", "Messaging"],

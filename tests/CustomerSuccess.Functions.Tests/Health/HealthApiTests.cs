@@ -5,33 +5,34 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
-using Moq;
+using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Storage;
 using static CustomerSuccess.Functions.Tests.Health.HealthTestData;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
-/// <summary>Timer tick → shard invocations → API, through the real pipeline with storage in memory.</summary>
-public sealed class HealthApiTests : IDisposable
+/// <summary>Timer tick → shard invocations → API, through the real pipeline on Azurite.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private readonly InMemoryTableStore _tables = new();
     private readonly ManualTime _time = new(AsOf);
-    private readonly HealthAppFactory _factory;
-    private readonly HttpClient _client;
-    private readonly List<OutgoingMessage> _sent = [];
+    private HealthAppFactory _factory = null!;
+    private HttpClient _client = null!;
+    private AppTables _tables = null!;
 
-    public HealthApiTests()
+    public async Task InitializeAsync()
     {
-        _factory = new HealthAppFactory(_tables, new FakeSignalSource(HealthRecomputeTests.Accounts(12)), _time);
-        _factory.Publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
-            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => _sent.Add(m)).Returns(Task.CompletedTask);
+        _tables = await HealthStorage.FreshAsync(azurite);
+        _factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource(HealthRecomputeTests.Accounts(12)), _time);
         _client = _factory.CreateClient();
         _client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
     }
 
-    public void Dispose()
+    public async Task DisposeAsync()
     {
         _client.Dispose();
-        _factory.Dispose();
+        await _factory.DisposeAsync();
     }
 
     internal static async Task RunRecomputeAsync(HttpClient client, List<OutgoingMessage> sent)
@@ -55,11 +56,11 @@ public sealed class HealthApiTests : IDisposable
     [Fact]
     public async Task GetAccountHealth_AfterRecompute_ReturnsScoreDimensionsHistory()
     {
-        await RunRecomputeAsync(_client, _sent);
+        await RunRecomputeAsync(_client, _factory.Sent);
 
         var health = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
 
-        Assert.Equal(3, _sent.Count);
+        Assert.Equal(3, _factory.Sent.Count);
         Assert.Equal(90, (int)health!["score"]!);
         Assert.Equal("Green", (string)health["band"]!);
         Assert.Equal(0, (int)health["dimensions"]!["Relationship"]!);
@@ -88,7 +89,7 @@ public sealed class HealthApiTests : IDisposable
     [Fact]
     public async Task Override_PutThenDelete_BandInForceWithComputedBeside()
     {
-        await RunRecomputeAsync(_client, _sent);
+        await RunRecomputeAsync(_client, _factory.Sent);
 
         using var put = await _client.PutAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative), Json("""{"band":"Red","reason":"Champion resigned, not yet in data","expiresAt":"2026-07-14T00:00:00Z","setBy":"csm@example.com"}"""));
         var overridden = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
@@ -106,7 +107,7 @@ public sealed class HealthApiTests : IDisposable
     [Fact]
     public async Task Override_Expired_NoLongerInForce()
     {
-        await RunRecomputeAsync(_client, _sent);
+        await RunRecomputeAsync(_client, _factory.Sent);
         using var put = await _client.PutAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative), Json("""{"band":"Red","reason":"Escalation","expiresAt":"2026-07-01T00:00:00Z"}"""));
 
         _time.Now = new DateTimeOffset(2026, 7, 1, 0, 0, 1, TimeSpan.Zero);
@@ -126,7 +127,7 @@ public sealed class HealthApiTests : IDisposable
         using var put = await _client.PutAsync(new Uri("/api/accounts/acct-000/health/override", UriKind.Relative), Json(body));
 
         Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
-        Assert.DoesNotContain(_tables.All(HealthRows.Table), e => e.Properties.ContainsKey("OverrideBand"));
+        Assert.Empty(await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores));
     }
 
     [Fact]
@@ -137,12 +138,10 @@ public sealed class HealthApiTests : IDisposable
         accounts[5] = accounts[5] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), RenewalDate = AsOf.AddDays(30) }; // 75 → Green
         accounts[2] = accounts[2] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "canceled", RenewalDate = AsOf.AddDays(10) }; // 70 Yellow
         accounts[1] = accounts[1] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "canceled", RenewalDate = AsOf.AddDays(40) }; // 70 Yellow, later renewal
-        using var factory = new HealthAppFactory(_tables, new FakeSignalSource(accounts), _time);
-        factory.Publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
-            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => _sent.Add(m)).Returns(Task.CompletedTask);
+        await using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource(accounts), _time);
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
-        await RunRecomputeAsync(client, _sent);
+        await RunRecomputeAsync(client, factory.Sent);
 
         var portfolio = await client.GetFromJsonAsync<JsonObject>("/api/portfolio");
 

@@ -1,10 +1,12 @@
 using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
-public sealed class HealthOptionsValidatorTests
+[Collection(AzuriteCollection.Name)]
+public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
 {
     private static ValidateOptionsResult Validate(Action<HealthOptions> configure)
     {
@@ -65,7 +67,7 @@ public sealed class HealthOptionsValidatorTests
     [Fact]
     public void AppStart_InvalidWeightsInConfiguration_RefusesToStartNamingSetting()
     {
-        using var factory = new HealthAppFactory(new InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System, b => b.UseSetting("Health:Weights:Smb:Payment", "10"));
+        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => b.UseSetting("Health:Weights:Smb:Payment", "10"));
 
         var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
 
@@ -75,7 +77,7 @@ public sealed class HealthOptionsValidatorTests
     [Fact]
     public void AppStart_ConfiguredWeights_BoundFromSettings()
     {
-        using var factory = new HealthAppFactory(new InMemoryTableStore(), new FakeSignalSource([]), TimeProvider.System, b => b
+        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => b
             .UseSetting("Health:Weights:Enterprise:ProductUsage", "30")
             .UseSetting("Health:Weights:Enterprise:Relationship", "20"));
         using var client = factory.CreateClient();

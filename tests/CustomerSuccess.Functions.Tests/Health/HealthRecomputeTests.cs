@@ -3,50 +3,58 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using static CustomerSuccess.Functions.Tests.Health.HealthTestData;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
-public sealed class HealthRecomputeTests
+/// <summary>Runs, shards, checkpoints and what a run stores, on Azurite through the app's own tables.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private readonly InMemoryTableStore _tables = new();
-    private readonly Mock<IMessagePublisher> _publisher = new();
     private readonly List<OutgoingMessage> _sent = [];
     private readonly ManualTime _time = new(AsOf);
+    private readonly BatchOutagePolicy _outage = new();
+    private AppTables _tables = null!;
 
-    public HealthRecomputeTests() =>
-        _publisher.Setup(p => p.SendAsync(HealthRecompute.QueueName, It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
-            .Callback<string, OutgoingMessage, CancellationToken>((_, m, _) => _sent.Add(m))
-            .Returns(Task.CompletedTask);
+    public async Task InitializeAsync() => _tables = await HealthStorage.FreshAsync(azurite, _outage);
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     private static HealthOptions Options() => new() { ShardCount = 3, PageSize = 4 };
 
     private HealthRecompute Recompute(IAccountSignalSource source, HealthOptions? options = null)
     {
         options ??= Options();
-        return new HealthRecompute(_tables, source, _publisher.Object, new HealthScoreCalculator(options), Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<HealthRecompute>.Instance);
+        return new HealthRecompute(_tables, source, new Mock<IMessagePublisher>().Records(_sent).Object, new HealthScoreCalculator(options), Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<HealthRecompute>.Instance);
     }
 
-    internal static List<AccountSignals> Accounts(int count) =>
+    internal static List<AccountSignals> Accounts(int count, string prefix = "acct-") =>
         [.. Enumerable.Range(0, count).Select(i => Healthy() with
         {
-            AccountId = $"acct-{i:D3}",
+            AccountId = $"{prefix}{i:D3}",
             // Every third account has no champion or sponsor: relationship 0 → 90.
             Relationship = i % 3 == 0 ? new RelationshipSignals() : Healthy().Relationship,
         })];
 
     [Fact]
-    public async Task StartRun_FirstTick_RecordsRunAndSendsOneMessagePerShard()
+    public async Task StartRun_FirstTick_RecordsRunAndSendsOneMessagePerShardInOneBatch()
     {
-        var outcome = await Recompute(new FakeSignalSource([])).StartRunAsync(AsOf, default);
+        var publisher = new Mock<IMessagePublisher>().Records(_sent);
+        var options = Options();
+        var recompute = new HealthRecompute(_tables, new FakeSignalSource([]), publisher.Object, new HealthScoreCalculator(options), Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<HealthRecompute>.Instance);
+
+        var outcome = await recompute.StartRunAsync(AsOf, default);
 
         Assert.Equal(HealthRunStartOutcome.Started, outcome);
         Assert.Equal(["2026063012-0", "2026063012-1", "2026063012-2"], _sent.Select(m => m.MessageId));
-        var body = JsonSerializer.Deserialize<HealthShardMessage>(_sent[1].Body, HealthRows.Json)!;
+        publisher.Verify(p => p.SendBatchAsync(HealthRecompute.QueueName, It.IsAny<IReadOnlyList<OutgoingMessage>>(), It.IsAny<CancellationToken>()), Times.Once);
+        var body = JsonSerializer.Deserialize<HealthShardMessage>(_sent[1].Body, HealthJson.Options)!;
         Assert.Equal(new HealthShardMessage("2026063012", 1, 3, AsOf), body);
-        Assert.NotNull(await _tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, "2026063012"));
+        Assert.NotNull(await _tables[HealthTables.Runs].GetAsync<HealthRunEntity>(HealthTables.RunPartition, "2026063012"));
     }
 
     [Fact]
@@ -60,7 +68,7 @@ public sealed class HealthRecomputeTests
         Assert.Equal(HealthRunStartOutcome.Resent, outcome);
         Assert.Equal(6, _sent.Count);
         Assert.Equal(3, _sent.Select(m => m.MessageId).Distinct().Count());
-        Assert.Single(_tables.All(HealthRows.RunsTable), e => e.PartitionKey == HealthRows.RunPartition && e.RowKey != HealthRows.CurrentRunRow);
+        Assert.Single(await _tables.RowsAsync<HealthRunEntity>(HealthTables.Runs), e => e.PartitionKey == HealthTables.RunPartition && e.RowKey != HealthTables.CurrentRunRow);
     }
 
     [Fact]
@@ -73,7 +81,7 @@ public sealed class HealthRecomputeTests
 
         Assert.Equal(HealthRunStartOutcome.SkippedInProgress, outcome);
         Assert.Equal(3, _sent.Count);
-        Assert.Null(await _tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, "2026063013"));
+        Assert.Null(await _tables[HealthTables.Runs].GetAsync<HealthRunEntity>(HealthTables.RunPartition, "2026063013"));
     }
 
     [Fact]
@@ -85,51 +93,55 @@ public sealed class HealthRecomputeTests
         HealthRunSummary? summary = null;
         foreach (var m in _sent.ToList())
         {
-            summary = await recompute.ScoreShardAsync(JsonSerializer.Deserialize<HealthShardMessage>(m.Body, HealthRows.Json)!, default);
+            summary = await recompute.ScoreShardAsync(JsonSerializer.Deserialize<HealthShardMessage>(m.Body, HealthJson.Options)!, default);
         }
 
         Assert.NotNull(summary);
         Assert.True(summary.Completed);
         Assert.Equal(20, summary.AccountsScored);
         Assert.Equal(0, summary.Failures);
-        var rows = _tables.All(HealthRows.Table);
-        Assert.Equal(20, rows.Count(r => r.RowKey.StartsWith("score|", StringComparison.Ordinal)));
-        Assert.Equal(20, rows.Count(r => r.RowKey.StartsWith("hist|", StringComparison.Ordinal) && r.RowKey.EndsWith("|20260630", StringComparison.Ordinal)));
-        Assert.Equal(20, rows.Count(r => r.RowKey.StartsWith("tx|", StringComparison.Ordinal))); // first score of the day
-        Assert.All(rows, r => Assert.Equal(HealthRows.PartitionOf(r.GetString("AccountId") ?? r.RowKey.Split('|')[1], 3), r.PartitionKey));
-        var acct0 = HealthRows.ToScore(rows.Single(r => r.RowKey == HealthRows.ScoreRow("acct-000")))!;
+        var scores = await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores);
+        var history = await _tables.RowsAsync<HealthHistoryEntity>(HealthTables.History);
+        Assert.Equal(20, scores.Count);
+        Assert.Equal(20, history.Count(h => h.ToDay() == Today));
+        Assert.Equal(20, (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count); // first score of the day
+        Assert.All(scores, r => Assert.Equal((HealthTables.PartitionOf(r.AccountId!), HealthTables.ScoreRow(r.AccountId!)), (r.PartitionKey, r.RowKey)));
+        Assert.All(history, r => Assert.Equal(HealthTables.PartitionOf(r.AccountId!), r.PartitionKey));
+        var acct0 = scores.Single(r => r.AccountId == "acct-000").ToScore()!;
         Assert.Equal((90, HealthBand.Green), (acct0.Score, acct0.Band));
-        var run = await _tables.GetAsync(HealthRows.RunsTable, HealthRows.RunPartition, "2026063012");
-        Assert.Equal("Completed", run!.GetString("Status"));
+        var run = await _tables[HealthTables.Runs].GetAsync<HealthRunEntity>(HealthTables.RunPartition, "2026063012");
+        Assert.Equal(HealthRunStatus.Completed, run!.Status);
     }
 
     [Fact]
-    public async Task ScoreShard_FailsMidway_ResumesFromCheckpointWithSameResult()
+    public async Task ScoreShard_StorageFailsMidway_ResumesFromCheckpointWithTheSameRowsAsACleanRun()
     {
-        // Reference: the same accounts scored without failure in a separate store.
         var accounts = Accounts(30);
-        var clean = new HealthRecomputeTests();
-        var cleanRecompute = clean.Recompute(new FakeSignalSource(accounts));
         var message = new HealthShardMessage("2026063012", 0, 1, AsOf);
-        await cleanRecompute.StartRunAsync(AsOf, default);
-        await cleanRecompute.ScoreShardAsync(message, default);
+        var options = new HealthOptions { ShardCount = 1, PageSize = 4 };
+
+        // Reference: the same accounts scored without failure, then the tables emptied again.
+        await Recompute(new FakeSignalSource(accounts), options).ScoreShardAsync(message, default);
+        var expected = await SnapshotAsync();
+        await InitializeAsync();
 
         var source = new FakeSignalSource(accounts);
-        var recompute = Recompute(source, new HealthOptions { ShardCount = 1, PageSize = 4 });
-        await recompute.StartRunAsync(AsOf, default);
-        _tables.FailBatchesAfter = 3; // pages 1-3 written and checkpointed, page 4 fails
+        var recompute = Recompute(source, options);
+        // Pages 1-3 written (per page: a transitions batch, then history and score batches per bucket group), page 4 fails.
+        var pages = accounts.OrderBy(a => AccountShard.BucketOf(a.AccountId)).ThenBy(a => a.AccountId, StringComparer.Ordinal).Chunk(4).ToList();
+        _outage.FailBatchesAfter = pages.Take(3).Sum(page => 1 + (2 * page.Select(a => HealthTables.PartitionOf(a.AccountId)).Distinct().Count()));
 
         await Assert.ThrowsAsync<TableStorageUnavailableException>(() => recompute.ScoreShardAsync(message, default));
-        var checkpoint = await _tables.GetAsync(HealthRows.RunsTable, HealthRows.ShardRunPartition("2026063012"), HealthRows.ShardRow(0));
-        Assert.Equal("12", checkpoint!.GetString("Continuation"));
+        var checkpoint = await _tables[HealthTables.Runs].GetAsync<HealthShardCheckpointEntity>(HealthTables.ShardRunPartition("2026063012"), HealthTables.ShardRow(0));
+        Assert.Equal("12", checkpoint!.Continuation);
 
-        _tables.FailBatchesAfter = null;
+        _outage.FailBatchesAfter = null;
         source.Calls.Clear();
-        var summary = await recompute.ScoreShardAsync(message, default);
+        await recompute.ScoreShardAsync(message, default);
 
         Assert.Equal("12", source.Calls[0].Continuation); // resumed, not restarted
-        Assert.Equal(30, summary!.AccountsScored);
-        Assert.Equal(Snapshot(clean._tables), Snapshot(_tables));
+        Assert.Equal(expected, await SnapshotAsync());
+        Assert.Equal(90, expected.Count); // 30 × (score, history, transition)
     }
 
     [Fact]
@@ -153,10 +165,11 @@ public sealed class HealthRecomputeTests
     {
         var accounts = Accounts(6);
         var options = new HealthOptions { ShardCount = 1 };
+        var feed = new HealthTransitionFeed(_tables);
         await RunAsync(new FakeSignalSource(accounts), options, AsOf);
-        foreach (var p in await new HealthTransitionFeed(_tables, Microsoft.Extensions.Options.Options.Create(options)).ReadPendingAsync(100, default))
+        foreach (var p in await feed.ReadPendingAsync(100, default))
         {
-            await new HealthTransitionFeed(_tables, Microsoft.Extensions.Options.Options.Create(options)).AcknowledgeAsync(p, default);
+            await feed.AcknowledgeAsync(p, default);
         }
 
         // An hour later acct-001 has lost outcomes (−15), relationship (−10) and payment (−5): 70, Yellow.
@@ -164,11 +177,52 @@ public sealed class HealthRecomputeTests
         _time.Now = AsOf.AddHours(1);
         await RunAsync(new FakeSignalSource(accounts), options, AsOf.AddHours(1));
 
-        var pending = await new HealthTransitionFeed(_tables, Microsoft.Extensions.Options.Options.Create(options)).ReadPendingAsync(100, default);
+        var pending = await feed.ReadPendingAsync(100, default);
         var transition = Assert.Single(pending).Transition;
         Assert.Equal(("acct-001", HealthBand.Yellow, HealthBand.Green, 70), (transition.AccountId, transition.Band, transition.PreviousBand, transition.Score));
         Assert.Contains(HealthFlags.DimensionZeroPrefix + "Payment", transition.Flags);
         Assert.Equal("Outcomes", transition.Drivers[0].Name); // −15 points, then Relationship −10
+    }
+
+    [Fact]
+    public async Task ShardCountChangesBetweenRuns_EveryPreviousScoreIsFoundAndCarriedOver()
+    {
+        // 40 accounts scored daily for three days with 3 shards, then a day with 7 shards; one account drops to Yellow on day 2.
+        var accounts = Accounts(40);
+        for (var day = 0; day < 3; day++)
+        {
+            var signals = accounts.Select(a => a.AccountId == "acct-005" && day >= 1 ? Yellow(a) : a).ToList();
+            _time.Now = AsOf.AddDays(day);
+            await RunAsync(new FakeSignalSource(signals), new HealthOptions { ShardCount = 3 }, AsOf.AddDays(day));
+        }
+
+        var before = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
+        var transitionsBefore = (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count;
+        _time.Now = AsOf.AddDays(3);
+        await RunAsync(new FakeSignalSource(accounts.Select(a => a.AccountId == "acct-005" ? Yellow(a) : a)), new HealthOptions { ShardCount = 7 }, AsOf.AddDays(3));
+
+        var after = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
+        Assert.Equal(40, after.Count); // no account scored twice under another key
+        Assert.All(after.Values, s =>
+        {
+            var previous = before[s.AccountId];
+            Assert.Equal(Today.AddDays(3), s.Day);
+            Assert.Equal(previous.BandSince, s.BandSince); // the band's history carried over: no band restarted
+            Assert.Equal(previous.History.ScoreOn(Today.AddDays(2)), s.History.ScoreOn(Today.AddDays(2)));
+            Assert.Equal(previous.History.ScoreOn(Today), s.History.ScoreOn(Today));
+            Assert.NotNull(s.History.ScoreOn(Today.AddDays(1)));
+        });
+        var yellow = after["acct-005"];
+        Assert.Equal((HealthBand.Yellow, Today.AddDays(1), 2), (yellow.Band, yellow.BandSince, yellow.DaysInBand));
+        Assert.Equal((HealthTrend.Declining, yellow.Score - yellow.History.ScoreOn(Today)), (yellow.Trend, yellow.TrendDelta)); // against day 0, from the carried history
+
+        // The day's transitions (first score of the day) are there; none says "new account" (PreviousBand null).
+        var today = (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Select(t => t.ToTransition()!).Where(t => t.RunId == HealthRecompute.RunIdFor(AsOf.AddDays(3))).ToList();
+        Assert.Equal(40, today.Count);
+        Assert.All(today, t => Assert.NotNull(t.PreviousBand));
+        Assert.True(transitionsBefore > 0);
+
+        static AccountSignals Yellow(AccountSignals a) => a with { Relationship = new RelationshipSignals(), SubscriptionStatus = "canceled", Milestones = new Dictionary<string, DateTimeOffset>() };
     }
 
     private async Task RunAsync(IAccountSignalSource source, HealthOptions options, DateTimeOffset tick)
@@ -176,14 +230,38 @@ public sealed class HealthRecomputeTests
         var recompute = Recompute(source, options);
         _sent.Clear();
         Assert.Equal(HealthRunStartOutcome.Started, await recompute.StartRunAsync(tick, default));
+        HealthRunSummary? summary = null;
         foreach (var m in _sent.ToList())
         {
-            await recompute.ScoreShardAsync(JsonSerializer.Deserialize<HealthShardMessage>(m.Body, HealthRows.Json)!, default);
+            summary = await recompute.ScoreShardAsync(JsonSerializer.Deserialize<HealthShardMessage>(m.Body, HealthJson.Options)!, default);
         }
+
+        Assert.True(summary?.Completed);
     }
 
-    private static List<string> Snapshot(InMemoryTableStore tables) =>
-        [.. tables.All(HealthRows.Table).Select(e => e.PartitionKey + "/" + e.RowKey + "=" + string.Join(",", e.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + ":" + p.Value)))];
+    /// <summary>Every health row as comparable text: scores by their decoded domain values, history and transitions by key and content.</summary>
+    private async Task<List<string>> SnapshotAsync()
+    {
+        var rows = new List<string>();
+        foreach (var e in await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores))
+        {
+            var s = e.ToScore()!;
+            rows.Add($"{e.PartitionKey}/{e.RowKey} {s.Score} {s.Band} {string.Join(",", s.Dimensions)} {s.Flags.Bits} {s.Trend} {Convert.ToBase64String(s.History.ToBytes())}");
+        }
+
+        foreach (var e in await _tables.RowsAsync<HealthHistoryEntity>(HealthTables.History))
+        {
+            rows.Add($"{e.PartitionKey}/{e.RowKey} {e.Score} {e.Band}");
+        }
+
+        foreach (var e in await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions))
+        {
+            var t = e.ToTransition()!;
+            rows.Add($"{e.PartitionKey}/{e.RowKey} {t.Score} {t.Band} {JsonSerializer.Serialize(t.Flags.Order(StringComparer.Ordinal))}");
+        }
+
+        return rows;
+    }
 }
 
 internal sealed class ManualTime(DateTimeOffset now) : TimeProvider

@@ -1,54 +1,77 @@
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Tests.Infrastructure;
-using CustomerSuccess.Functions.Tests.Storage;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
-/// <summary>The recompute's forward scan of previous score rows, on Azurite: pages in id order, gaps, and a page that goes back.</summary>
+/// <summary>The recompute's forward scan of previous score rows, on Azurite: pages in key order across bucket groups, gaps, and a page that goes back.</summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class PreviousScoreCursorTests(AzuriteFixture azurite)
 {
     [Theory]
     [InlineData(1000)]
     [InlineData(2)] // the scan itself pages (continuations) within and across the calls
-    public async Task ReadAsync_PagesInIdOrderAndBack_ReturnsExactlyEachPagesExistingScoreRows(int scanPageSize)
+    public async Task ReadAsync_PagesInKeyOrderAndBack_ReturnsExactlyEachPagesExistingScoreRows(int scanPageSize)
     {
-        var store = TableStoreTestKit.CreateStore(azurite.ConnectionString);
-        await store.CreateTableIfNotExistsAsync(HealthRows.Table);
-        var partition = "cursor-" + Guid.NewGuid().ToString("N")[..8];
+        var tables = await HealthStorage.FreshAsync(azurite);
 
-        // Score rows for c01..c12 except c04 and c09 (never scored), with history and transition rows around them.
-        var actions = new List<TableTransactionAction>();
-        for (var i = 1; i <= 12; i++)
+        // 40 accounts spread over many buckets and groups, in the order a shard's pages come (bucket, then id);
+        // every fourth was never scored. History rows sit in the same partitions.
+        var ordered = Enumerable.Range(1, 40).Select(i => $"c{i:D2}").OrderBy(AccountShard.BucketOf).ThenBy(id => id, StringComparer.Ordinal).ToList();
+        var scored = ordered.Where((_, i) => i % 4 != 3).ToHashSet();
+        foreach (var group in ordered.GroupBy(HealthTables.PartitionOf))
         {
-            var id = $"c{i:D2}";
-            if (i is not (4 or 9))
+            var actions = group.Where(scored.Contains)
+                .Select(id => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new HealthScoreEntity { PartitionKey = group.Key, RowKey = HealthTables.ScoreRow(id), AccountId = id, Score = ordered.IndexOf(id) }))
+                .ToList();
+            if (actions.Count > 0)
             {
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, HealthRows.ScoreRow(id)) { ["AccountId"] = id, ["Score"] = i }));
+                Assert.True((await tables[HealthTables.Scores].SubmitAsync(actions)).Succeeded);
             }
-
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, HealthRows.HistoryRow(id, new DateOnly(2026, 6, 1))) { ["Score"] = 0 }));
         }
 
-        Assert.True((await store.SubmitTransactionAsync(HealthRows.Table, [.. actions])).Succeeded);
+        await using var cursor = new PreviousScoreCursor(tables[HealthTables.Scores], 0, AccountShard.Buckets - 1, CancellationToken.None, scanPageSize);
+        var byId = new Dictionary<string, HealthScoreEntity>(StringComparer.Ordinal);
 
-        await using var cursor = new PreviousScoreCursor(store, partition, CancellationToken.None, scanPageSize);
-        var byId = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-
-        async Task<string[]> Read(params string[] ids)
+        async Task<string[]> Read(IEnumerable<string> ids)
         {
             await cursor.ReadAsync([.. ids.Select(id => new AccountSignals { AccountId = id })], byId);
-            return [.. byId.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value.GetInt32("Score")}")];
+            return [.. byId.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value.Score}")];
         }
 
-        Assert.Equal(["c01=1", "c02=2", "c03=3"], await Read("c01", "c02", "c03"));
-        Assert.Equal(["c05=5"], await Read("c04", "c05"));
-        Assert.Equal(["c07=7", "c10=10"], await Read("c07", "c09", "c10"));
-        Assert.Equal(["c02=2", "c06=6"], await Read("c06", "c02"));  // behind the scan: restarts at c02
-        Assert.Equal(["c12=12"], await Read("c12", "c13"));
-        Assert.Empty(await Read("c14"));
-        Assert.Empty(await Read());
+        string[] Expected(IEnumerable<string> ids) => [.. ids.Where(scored.Contains).Order(StringComparer.Ordinal).Select(id => $"{id}={ordered.IndexOf(id)}")];
+
+        foreach (var page in ordered.Chunk(7))
+        {
+            Assert.Equal(Expected(page), await Read(page));
+        }
+
+        var back = ordered.Skip(3).Take(5).ToList(); // behind the scan: restarts there
+        Assert.Equal(Expected(back), await Read(back));
+        Assert.Equal(Expected(ordered.TakeLast(2)), await Read(ordered.TakeLast(2)));
+        Assert.Empty(await Read(["never-scored"]));
+        Assert.Empty(await Read([]));
+    }
+
+    [Fact]
+    public async Task ReadAsync_ShardStartingInsideABucketGroup_FindsEveryScoreOfTheShard()
+    {
+        var tables = await HealthStorage.FreshAsync(azurite);
+        var ids = Enumerable.Range(0, 200).Select(i => $"s{i:D3}").ToList();
+        foreach (var id in ids)
+        {
+            await tables[HealthTables.Scores].UpsertAsync(new HealthScoreEntity { PartitionKey = HealthTables.PartitionOf(id), RowKey = HealthTables.ScoreRow(id), AccountId = id, Score = 1 });
+        }
+
+        // Shard 1 of 5: buckets 205-409, which start and end inside a group of 16.
+        var (first, end) = AccountShard.BucketRange(1, 5);
+        var inShard = ids.Where(id => AccountShard.Of(id, 5) == 1).OrderBy(AccountShard.BucketOf).ThenBy(id => id, StringComparer.Ordinal).ToList();
+        await using var cursor = new PreviousScoreCursor(tables[HealthTables.Scores], first, end - 1, CancellationToken.None);
+        var byId = new Dictionary<string, HealthScoreEntity>(StringComparer.Ordinal);
+
+        await cursor.ReadAsync([.. inShard.Select(id => new AccountSignals { AccountId = id })], byId);
+
+        Assert.Equal(inShard.Order(StringComparer.Ordinal), byId.Keys.Order(StringComparer.Ordinal));
     }
 }

@@ -47,7 +47,8 @@ public sealed class PublishedPackageTests
             }
         }
 
-        psi.Environment["ServiceBusConnection__fullyQualifiedNamespace"] = null;
+        // Under the host the app requires its Service Bus namespace; the client does not connect until a message is sent.
+        psi.Environment["ServiceBusConnection__fullyQualifiedNamespace"] = "cs-test.servicebus.windows.net";
         psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["FUNCTIONS_WORKER_RUNTIME"] = "custom";
         psi.Environment["AzureWebJobsStorage"] = _azurite.ConnectionString;

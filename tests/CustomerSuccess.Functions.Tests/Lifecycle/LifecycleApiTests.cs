@@ -49,6 +49,9 @@ public sealed class LifecycleApiTests : IDisposable
         publisher.Setup(p => p.SendAsync(It.IsAny<string>(), It.IsAny<OutgoingMessage>(), It.IsAny<CancellationToken>()))
             .Callback<string, OutgoingMessage, CancellationToken>((q, m, _) => _published.Add((q, m)))
             .Returns(Task.CompletedTask);
+        publisher.Setup(p => p.SendBatchAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<OutgoingMessage>>(), It.IsAny<CancellationToken>()))
+            .Callback<string, IReadOnlyList<OutgoingMessage>, CancellationToken>((q, m, _) => _published.AddRange(m.Select(message => (q, message))))
+            .Returns(Task.CompletedTask);
         _sender.Setup(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((EmailMessage m, CancellationToken _) => new EmailSendResult(EmailSendStatus.Accepted, m.OperationId));
         var facts = new Mock<ILifecycleFactsSource>();
@@ -177,6 +180,27 @@ public sealed class LifecycleApiTests : IDisposable
         Assert.NotEqual(queued.MessageId, rescheduled.Message.MessageId); // not swallowed by duplicate detection
         Assert.Equal(queued.Body, rescheduled.Message.Body);
         Assert.False(await Store.WasSentAsync(queued.MessageId, default));
+    }
+
+    [Fact]
+    public async Task Send_OvertakesTheSaveOfItsEnrollment_FailsTheDeliverySoTheQueueDeliversItAgain()
+    {
+        var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" }; // an enrollment not stored (yet)
+        _published.Clear();
+
+        using var early = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode); // not dropped: redelivered, then dead-lettered if it never comes
+        Assert.Empty(_published);
+        _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+
+        // The save lands; the next delivery sends.
+        var stored = Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == queued.Sequence);
+        await Store.SaveEnrollmentsAsync([stored with { EnrollmentKey = queued.EnrollmentKey }], default);
+        using var again = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True(await Store.WasSentAsync(queued.SendId, default));
     }
 
     [Fact]

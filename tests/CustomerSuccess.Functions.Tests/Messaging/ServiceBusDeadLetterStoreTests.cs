@@ -1,134 +1,137 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Azure.Core;
+using Azure.Messaging.ServiceBus;
 using CustomerSuccess.Functions.Messaging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 
 namespace CustomerSuccess.Functions.Tests.Messaging;
 
-/// <summary>The dead-letter REST calls against a loopback endpoint holding one dead letter.</summary>
-public sealed class ServiceBusDeadLetterStoreTests : IDisposable
+/// <summary>Dead letters through a Moq'd <see cref="ServiceBusReceiver"/> on the dead-letter sub-queue; messages from <see cref="ServiceBusModelFactory"/>.</summary>
+public sealed class ServiceBusDeadLetterStoreTests
 {
-    private readonly HttpListener _listener = new();
-    private readonly ConcurrentQueue<string> _calls = new();
-    private readonly int _port;
+    private const string Queue = "alerts-critical";
+
+    private readonly Mock<ServiceBusClient> _client = new();
+    private readonly Mock<ServiceBusReceiver> _receiver = new();
+    private readonly Mock<ServiceBusSender> _sender = new();
+    private readonly List<ServiceBusReceiverOptions> _receiverOptions = [];
     private readonly ServiceBusDeadLetterStore _store;
-    private bool _locked;
-    private bool _deleted;
 
     public ServiceBusDeadLetterStoreTests()
     {
-        using (var socket = new TcpListener(IPAddress.Loopback, 0))
+        _client.Setup(c => c.CreateReceiver(Queue, It.IsAny<ServiceBusReceiverOptions>()))
+            .Callback<string, ServiceBusReceiverOptions>((_, o) => _receiverOptions.Add(o))
+            .Returns(_receiver.Object);
+        _client.Setup(c => c.CreateSender(Queue)).Returns(_sender.Object);
+        _store = new ServiceBusDeadLetterStore(_client.Object, new ServiceBusQueueSenders(_client.Object));
+    }
+
+    private static ServiceBusReceivedMessage Letter(string id, long sequence) => ServiceBusModelFactory.ServiceBusReceivedMessage(
+        body: BinaryData.FromString("{\"alertId\":\"" + id + "\"}"),
+        messageId: id,
+        contentType: "application/json",
+        correlationId: "corr-" + id,
+        properties: new Dictionary<string, object>
         {
-            socket.Start();
-            _port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        }
+            ["tier"] = "Critical",
+            ["DeadLetterReason"] = "MaxDeliveryCountExceeded",
+            ["DeadLetterErrorDescription"] = "InvalidOperationException: mail down",
+        },
+        deliveryCount: 10,
+        sequenceNumber: sequence,
+        enqueuedTime: new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
 
-        _listener.Prefixes.Add($"http://127.0.0.1:{_port}/");
-        _listener.Start();
-        _ = Task.Run(ServeAsync);
-        var credential = new Mock<TokenCredential>();
-        credential.Setup(c => c.GetTokenAsync(It.IsAny<TokenRequestContext>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new AccessToken("t", DateTimeOffset.UtcNow.AddHours(1)));
-        var publisher = new ServiceBusRestPublisher(
-            new ServiceBusOptions { FullyQualifiedNamespace = "x.servicebus.windows.net", Endpoint = new Uri($"http://127.0.0.1:{_port}/"), MaxRetries = 0 },
-            credential.Object,
-            NullLogger<ServiceBusRestPublisher>.Instance);
-        _store = new ServiceBusDeadLetterStore(publisher);
+    [Fact]
+    public async Task ListAsync_PeeksTheDeadLetterSubQueue_ReasonsApartFromProperties()
+    {
+        _receiver.SetupSequence(r => r.PeekMessagesAsync(It.IsAny<int>(), It.IsAny<long?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync([Letter("a", 1), Letter("b", 2)])
+            .ReturnsAsync([Letter("c", 5)])
+            .ReturnsAsync([]);
+
+        var letters = await _store.ListAsync(Queue, max: 10);
+
+        Assert.Equal(["a", "b", "c"], letters.Select(l => l.MessageId));
+        var first = letters[0];
+        Assert.Equal(("MaxDeliveryCountExceeded", "InvalidOperationException: mail down", 10), (first.Reason, first.ErrorDescription, first.DeliveryCount));
+        Assert.Equal(new Dictionary<string, string> { ["tier"] = "Critical" }, first.ApplicationProperties);
+        Assert.Equal("{\"alertId\":\"a\"}", first.Body);
+        Assert.Equal(SubQueue.DeadLetter, Assert.Single(_receiverOptions).SubQueue);
+        _receiver.Verify(r => r.PeekMessagesAsync(It.IsAny<int>(), 3, It.IsAny<CancellationToken>()), Times.Once); // continues after the last sequence number
+        _receiver.Verify(r => r.ReceiveMessagesAsync(It.IsAny<int>(), It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]
-    public async Task List_PeekLocksThenUnlocks_ReturnsReasonAndProperties()
+    public async Task ListAsync_StopsAtMax()
     {
-        var letters = await _store.ListAsync("alerts-critical");
+        _receiver.Setup(r => r.PeekMessagesAsync(It.IsAny<int>(), It.IsAny<long?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((int max, long? _, CancellationToken _) => [.. Enumerable.Range(0, max).Select(i => Letter("m" + i, i))]);
 
-        var letter = Assert.Single(letters);
-        Assert.Equal("acc-1-health-band-1-critical-1", letter.MessageId);
-        Assert.Equal("MaxDeliveryCountExceeded", letter.Reason);
-        Assert.Equal("critical", letter.ApplicationProperties["tier"]);
-        Assert.Equal(10, letter.DeliveryCount);
-        Assert.Equal("{\"a\":1}", letter.Body);
-        Assert.Contains("PUT /alerts-critical/$DeadLetterQueue/messages/7/lock-1", _calls);
-        Assert.False(_deleted);
+        var letters = await _store.ListAsync(Queue, max: 3);
+
+        Assert.Equal(3, letters.Count);
     }
 
     [Fact]
-    public async Task Redrive_SendsAgainUnderANewIdThenDeletesTheDeadLetter()
+    public async Task RedriveAsync_Found_SendsACopyUnderANewIdThenCompletesItAndAbandonsTheOthers()
     {
-        Assert.True(await _store.RedriveAsync("alerts-critical", "acc-1-health-band-1-critical-1"));
+        var (a, b, c) = (Letter("a", 11), Letter("b", 12), Letter("c", 13));
+        _receiver.SetupSequence(r => r.ReceiveMessagesAsync(It.IsAny<int>(), It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync([a])
+            .ReturnsAsync([b, c]);
+        var order = new List<string>();
+        ServiceBusMessage? resent = null;
+        _sender.Setup(s => s.SendMessageAsync(It.IsAny<ServiceBusMessage>(), It.IsAny<CancellationToken>()))
+            .Callback<ServiceBusMessage, CancellationToken>((m, _) => { resent = m; order.Add("send"); }).Returns(Task.CompletedTask);
+        _receiver.Setup(r => r.CompleteMessageAsync(b, It.IsAny<CancellationToken>())).Callback(() => order.Add("complete")).Returns(Task.CompletedTask);
 
-        var calls = _calls.ToList();
-        var send = calls.FindIndex(c => c.StartsWith("POST /alerts-critical/messages ", StringComparison.Ordinal));
-        var delete = calls.IndexOf("DELETE /alerts-critical/$DeadLetterQueue/messages/7/lock-1");
-        Assert.True(send >= 0 && delete > send, string.Join(" | ", calls));
-        Assert.Contains("acc-1-health-band-1-critical-1-redrive-7", calls[send], StringComparison.Ordinal);
-        Assert.Contains("tier=\"critical\"", calls[send], StringComparison.Ordinal);
+        var found = await _store.RedriveAsync(Queue, "b");
+
+        Assert.True(found);
+        Assert.Equal(["send", "complete"], order);
+        Assert.Equal("b-redrive-12", resent!.MessageId);
+        Assert.Equal(("{\"alertId\":\"b\"}", "corr-b", "application/json"), (resent.Body.ToString(), resent.CorrelationId, resent.ContentType));
+        Assert.Equal("Critical", resent.ApplicationProperties["tier"]);
+        Assert.False(resent.ApplicationProperties.ContainsKey("DeadLetterReason"));
+        _receiver.Verify(r => r.AbandonMessageAsync(a, It.IsAny<IDictionary<string, object>>(), It.IsAny<CancellationToken>()), Times.Once);
+        _receiver.Verify(r => r.AbandonMessageAsync(c, It.IsAny<IDictionary<string, object>>(), It.IsAny<CancellationToken>()), Times.Once);
+        _receiver.Verify(r => r.AbandonMessageAsync(b, It.IsAny<IDictionary<string, object>>(), It.IsAny<CancellationToken>()), Times.Never);
+        Assert.Equal((SubQueue.DeadLetter, ServiceBusReceiveMode.PeekLock), (_receiverOptions[0].SubQueue, _receiverOptions[0].ReceiveMode));
     }
 
     [Fact]
-    public async Task Redrive_UnknownMessage_ReturnsFalseAndUnlocksWhatItSaw()
+    public async Task RedriveAsync_NotThere_FalseAndEverythingLockedIsAbandoned()
     {
-        Assert.False(await _store.RedriveAsync("alerts-critical", "nope"));
-        Assert.Contains("PUT /alerts-critical/$DeadLetterQueue/messages/7/lock-1", _calls);
-        Assert.False(_deleted);
+        var (a, b) = (Letter("a", 1), Letter("b", 2));
+        _receiver.SetupSequence(r => r.ReceiveMessagesAsync(It.IsAny<int>(), It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync([a, b])
+            .ReturnsAsync([]);
+
+        var found = await _store.RedriveAsync(Queue, "zzz");
+
+        Assert.False(found);
+        _sender.Verify(s => s.SendMessageAsync(It.IsAny<ServiceBusMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+        _receiver.Verify(r => r.CompleteMessageAsync(It.IsAny<ServiceBusReceivedMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+        _receiver.Verify(r => r.AbandonMessageAsync(It.IsAny<ServiceBusReceivedMessage>(), It.IsAny<IDictionary<string, object>>(), It.IsAny<CancellationToken>()), Times.Exactly(2));
     }
 
-    private async Task ServeAsync()
+    [Fact]
+    public async Task RedriveAsync_ResendRefused_DeadLetterStaysAndTheCallerSeesMessagePublishException()
     {
-        while (true)
-        {
-            HttpListenerContext ctx;
-            try
-            {
-                ctx = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
+        var a = Letter("a", 1);
+        _receiver.Setup(r => r.ReceiveMessagesAsync(It.IsAny<int>(), It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>())).ReturnsAsync([a]);
+        _sender.Setup(s => s.SendMessageAsync(It.IsAny<ServiceBusMessage>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new ServiceBusException("busy", ServiceBusFailureReason.ServiceBusy));
 
-            var path = Uri.UnescapeDataString(ctx.Request.Url!.AbsolutePath);
-            var method = ctx.Request.HttpMethod;
-            var response = ctx.Response;
-            if (method == "POST" && path.EndsWith("/$DeadLetterQueue/messages/head", StringComparison.Ordinal))
-            {
-                _calls.Enqueue($"{method} {path}");
-                if (_locked || _deleted)
-                {
-                    response.StatusCode = 204;
-                }
-                else
-                {
-                    _locked = true;
-                    response.StatusCode = 201;
-                    response.Headers["BrokerProperties"] = """{"MessageId":"acc-1-health-band-1-critical-1","DeliveryCount":10,"SequenceNumber":7,"LockToken":"lock-1","EnqueuedTimeUtc":"Mon, 02 Mar 2026 10:00:00 GMT"}""";
-                    response.Headers["Location"] = $"http://127.0.0.1:{_port}/alerts-critical/$DeadLetterQueue/messages/7/lock-1";
-                    response.Headers["tier"] = "\"critical\"";
-                    response.Headers["DeadLetterReason"] = "\"MaxDeliveryCountExceeded\"";
-                    var body = Encoding.UTF8.GetBytes("{\"a\":1}");
-                    await response.OutputStream.WriteAsync(body);
-                }
-            }
-            else if (method == "POST")
-            {
-                var broker = ctx.Request.Headers["BrokerProperties"];
-                _calls.Enqueue($"{method} {path} {broker} tier={ctx.Request.Headers["tier"]}");
-                response.StatusCode = 201;
-            }
-            else
-            {
-                _calls.Enqueue($"{method} {path}");
-                _locked = false;
-                _deleted |= method == "DELETE";
-                response.StatusCode = 200;
-            }
+        await Assert.ThrowsAsync<MessagePublishException>(() => _store.RedriveAsync(Queue, "a"));
 
-            response.Close();
-        }
+        _receiver.Verify(r => r.CompleteMessageAsync(It.IsAny<ServiceBusReceivedMessage>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
-    public void Dispose() => _listener.Close();
+    [Fact]
+    public void Resend_LongId_StaysWithinServiceBusLimit()
+    {
+        var copy = ServiceBusDeadLetterStore.Resend(Letter(new string('x', 128), 123456789));
+
+        Assert.Equal(128, copy.MessageId.Length);
+        Assert.EndsWith("-redrive-123456789", copy.MessageId, StringComparison.Ordinal);
+    }
 }

@@ -112,7 +112,7 @@ public sealed class RestTableStoreTests(AzuriteFixture azurite)
         Assert.Equal(key, read.PartitionKey);
         entity["Note"] = "changed";
         Assert.Equal(TableWriteStatus.Success, (await _store.UpdateAsync(table, entity, read.ETag!)).Status);
-        var queried = await _store.QueryAsync(table, "PartitionKey eq " + TableKeys.QuoteLiteral(key)).ToListAsync();
+        var queried = await _store.QueryAsync(table, "PartitionKey eq " + RestTableKeys.QuoteLiteral(key)).ToListAsync();
         Assert.Equal("changed", Assert.Single(queried).GetString("Note"));
         Assert.Equal(TableWriteStatus.Success, (await _store.DeleteAsync(table, key, key + "row")).Status);
         Assert.Null(await _store.GetAsync(table, key, key + "row"));

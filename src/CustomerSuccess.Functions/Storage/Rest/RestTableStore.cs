@@ -98,7 +98,7 @@ public sealed class RestTableStore : ITableStore
         TableKeys.ValidateKey(partitionKey, nameof(partitionKey));
         TableKeys.ValidateKey(rowKey, nameof(rowKey));
         var query = columns is { Count: > 0 } ? "?$select=" + Uri.EscapeDataString(string.Join(',', columns)) : null;
-        using var message = CreateMessage(RequestMethod.Get, TableKeys.EntityPath(table, partitionKey, rowKey), query);
+        using var message = CreateMessage(RequestMethod.Get, RestTableKeys.EntityPath(table, partitionKey, rowKey), query);
         var response = await SendAsync(message, "get", cancellationToken);
         switch (response.Status)
         {
@@ -180,7 +180,7 @@ public sealed class RestTableStore : ITableStore
     public async Task<TableWriteResult> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default)
     {
         TableKeys.ValidateTableName(table);
-        TableKeys.ValidateEntityKeys(entity);
+        RestTableKeys.ValidateEntityKeys(entity);
         using var body = SerializeEntity(entity);
         using var message = CreateMessage(RequestMethod.Post, table, null);
         SetJsonBody(message, body);
@@ -209,7 +209,7 @@ public sealed class RestTableStore : ITableStore
         TableKeys.ValidateKey(partitionKey, nameof(partitionKey));
         TableKeys.ValidateKey(rowKey, nameof(rowKey));
         ArgumentException.ThrowIfNullOrEmpty(ifMatch);
-        using var message = CreateMessage(RequestMethod.Delete, TableKeys.EntityPath(table, partitionKey, rowKey), null);
+        using var message = CreateMessage(RequestMethod.Delete, RestTableKeys.EntityPath(table, partitionKey, rowKey), null);
         message.Request.Headers.SetValue("If-Match", ifMatch);
         var response = await SendAsync(message, "delete", cancellationToken);
         return ConditionalResult(response, "delete", table);
@@ -242,9 +242,9 @@ public sealed class RestTableStore : ITableStore
     private async Task<TableWriteResult> WriteAsync(string table, TableEntity entity, TableUpdateMode mode, string? ifMatch, string operation, CancellationToken cancellationToken)
     {
         TableKeys.ValidateTableName(table);
-        TableKeys.ValidateEntityKeys(entity);
+        RestTableKeys.ValidateEntityKeys(entity);
         using var body = SerializeEntity(entity);
-        using var message = CreateMessage(mode == TableUpdateMode.Merge ? Merge : RequestMethod.Put, TableKeys.EntityPath(table, entity.PartitionKey, entity.RowKey), null);
+        using var message = CreateMessage(mode == TableUpdateMode.Merge ? Merge : RequestMethod.Put, RestTableKeys.EntityPath(table, entity.PartitionKey, entity.RowKey), null);
         SetJsonBody(message, body);
         if (ifMatch is not null)
         {

@@ -32,7 +32,7 @@ internal static class TableBatch
         for (var i = 0; i < actions.Count; i++)
         {
             var entity = actions[i]?.Entity ?? throw new ArgumentException($"Operation {i} has no entity.", nameof(actions));
-            TableKeys.ValidateEntityKeys(entity);
+            RestTableKeys.ValidateEntityKeys(entity);
             if (!string.Equals(entity.PartitionKey, partition, StringComparison.Ordinal))
             {
                 throw new ArgumentException($"A transaction must stay in one partition: operation {i} targets partition '{entity.PartitionKey}', operation 0 targets '{partition}'.", nameof(actions));
@@ -68,7 +68,7 @@ internal static class TableBatch
                 };
                 var target = action.ActionType == TableTransactionActionType.Add
                     ? endpoint + "/" + table
-                    : endpoint + "/" + TableKeys.EntityPath(table, entity.PartitionKey, entity.RowKey);
+                    : endpoint + "/" + RestTableKeys.EntityPath(table, entity.PartitionKey, entity.RowKey);
 
                 body.WriteAscii("--" + changesetBoundary + Crlf);
                 body.WriteAscii("Content-Type: application/http" + Crlf + "Content-Transfer-Encoding: binary" + Crlf + Crlf);
