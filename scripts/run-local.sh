@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, locally, on a fresh machine: installs the node tools, builds the app, starts Azurite and the
 # app standalone (in-process queues and timers standing in for Service Bus and the Functions host), then
-# drives it. Everything it starts is stopped on exit. Extra arguments go to the simulator.
+# drives it with the simulator. Arguments go to the simulator (--out also sets where the app writes its outbox).
+# Ctrl+C stops the simulator (which writes a partial report), then the app and Azurite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -15,6 +16,31 @@ wait_http() { # url, seconds
   echo "timed out waiting for $1" >&2; return 1
 }
 
+# --out belongs to this script as much as to the simulator: the app's outbox and log go there too.
+run_dir="${RUN_DIR:-$root/out/run}"
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) run_dir="$2"; shift 2 ;;
+    --out=*) run_dir="${1#--out=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+run_dir="$(mkdir -p "$run_dir" && cd "$run_dir" && pwd)"
+
+# A run starts from an empty folder, so nothing from an earlier run sits beside its outputs. Only files a run
+# writes are removed; anything else means the folder is not a run folder, and the run refuses to touch it.
+outputs=(report.html prediction.json portfolio.json app.log outbox)
+for entry in "$run_dir"/* "$run_dir"/.[!.]*; do
+  [ -e "$entry" ] || continue
+  name="$(basename "$entry")"
+  if [[ ! " ${outputs[*]} " == *" $name "* ]]; then
+    echo "The output folder $run_dir holds $name, which a run does not write: choose an empty or new folder (--out)." >&2
+    exit 2
+  fi
+done
+for name in "${outputs[@]}"; do rm -rf "${run_dir:?}/$name"; done
+
 if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing node tools (Azurite) ..."
   npm ci --no-audit --no-fund --loglevel=error
@@ -23,18 +49,28 @@ fi
 echo "Building ..."
 dotnet build CustomerSuccess.Functions.sln -c Release --nologo -clp:ErrorsOnly -v quiet
 
-run_dir="${RUN_DIR:-$root/out/run}"
-# Each run starts from an empty outbox, so the report counts this run's emails only.
-rm -rf "$run_dir/outbox"
-mkdir -p "$run_dir"
 table_port="$(free_port)"
 app_port="${APP_PORT:-$(free_port)}"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+status=0
+cleanup() {
+  status=$?
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$status" -eq 130 ] || [ "$status" -eq 143 ]; then
+    echo "Stopped: the simulator, the app and Azurite are no longer running. Outputs so far (report marked partial) in $run_dir."
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
+# Azurite and the app run in sessions of their own, so Ctrl+C in the terminal reaches only this script and the
+# simulator: the app must stay up while the simulator reads its results for the partial report.
 echo "Starting Azurite (Table storage) on 127.0.0.1:$table_port ..."
-node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort "$table_port" \
+setsid node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort "$table_port" \
   --inMemoryPersistence --skipApiVersionCheck --disableTelemetry --silent &
 pids+=($!)
 
@@ -59,21 +95,20 @@ eval "$(node -e 'const v=require("./src/CustomerSuccess.Simulator/simulated-prod
 
 # The simulated CS team as CS operations would configure it: the on-call rota and the escalation contact.
 simulator="src/CustomerSuccess.Simulator/bin/Release/net10.0/CustomerSuccess.Simulator.dll"
-if [ -f "$simulator" ]; then
-  while IFS='=' read -r key value; do export "$key=$value"; done < <(dotnet "$simulator" --print-team-settings "$@")
-fi
+while IFS='=' read -r key value; do export "$key=$value"; done < <(dotnet "$simulator" --print-team-settings "${args[@]}")
 
 echo "Starting the app on http://127.0.0.1:$app_port ..."
 # The applier's rate line (events applied per busy second, with the app's simulated day) stays in app.log at Warning:
 # it is how a long run shows whether applying slows down as the tables grow (grep "Applier:" app.log).
-env "Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate=Information" \
+setsid env "Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate=Information" \
   dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$app_port/api/healthz" 60
-echo "App is up: $(curl -fsS "http://127.0.0.1:$app_port/api/healthz")"
 
-if [ -f "$simulator" ]; then
-  dotnet "$simulator" --app "http://127.0.0.1:$app_port" --out "$run_dir" "$@"
-else
-  curl -fsS -H "x-functions-key: $FunctionKeys__Default" "http://127.0.0.1:$app_port/local/runner"; echo
-fi
+cat <<EOF
+App:          http://127.0.0.1:$app_port   (e.g. curl -H "x-functions-key: $FunctionKeys__Default" http://127.0.0.1:$app_port/api/portfolio)
+Function key: $FunctionKeys__Default   (this run only)
+Outputs:      $run_dir   (report.html, prediction.json, portfolio.json, outbox/, app.log)
+EOF
+
+dotnet "$simulator" --app "http://127.0.0.1:$app_port" --out "$run_dir" "${args[@]}"

@@ -72,6 +72,25 @@ internal static class HealthEndpoints
             await queries.ClearOverrideAsync(id, ct) ? Results.NoContent() : Results.NotFound())
             .WithFunction("AccountHealthOverride").RequireFunctionKey();
 
+        // Every account's daily score and band in a range, paged (reports and exports read the whole portfolio's past).
+        app.MapGet("/api/health/history", async (string? from, string? to, string? continuation, string? pageSize, HealthHistoryQuery history, CancellationToken ct) =>
+        {
+            var (request, error) = HealthHistoryRequest.Parse(from, to, continuation, pageSize);
+            if (request is null)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: error);
+            }
+
+            try
+            {
+                return Results.Json(await history.GetPageAsync(request, ct), HealthJson.Options);
+            }
+            catch (Storage.TableStorageUnavailableException)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Table storage is unavailable; try again shortly.");
+            }
+        }).WithFunction("HealthHistory").RequireFunctionKey();
+
         app.MapGet("/api/portfolio", async (HealthQueries queries, CancellationToken ct) => Results.Json(await queries.GetPortfolioAsync(ct), HealthJson.Options))
             .WithFunction("Portfolio").RequireFunctionKey();
 

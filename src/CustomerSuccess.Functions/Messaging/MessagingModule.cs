@@ -3,6 +3,7 @@ using Azure.Identity;
 using Azure.Messaging.ServiceBus;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.LocalRunner;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -60,6 +61,68 @@ public static class MessagingModule
         return new ServiceBusClient(settings.FullyQualifiedNamespace, credential, options);
     }
 
-    /// <summary>Dead letters, listed and re-driven the same way whichever queues are in use (<see cref="DeadLetterEndpoints"/>).</summary>
-    public static IEndpointRouteBuilder MapMessaging(this IEndpointRouteBuilder app) => app.MapDeadLetters();
+    /// <summary>
+    /// Dead letters, listed and re-driven the same way whichever queues are in use: the app's own quarantines
+    /// (<see cref="IDeadLetterSource"/>, such as the webhook quarantine) by name, and the queues' dead letters
+    /// (<see cref="IDeadLetterStore"/>: Service Bus in Azure, the local runner's standalone).
+    /// </summary>
+    public static IEndpointRouteBuilder MapMessaging(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/admin/deadletters", async (string? queue, [FromServices] IEnumerable<IDeadLetterSource> own, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
+        {
+            if (Find(own, queue) is { } mine)
+            {
+                return Results.Ok(await mine.ListAsync(50, ct));
+            }
+
+            if (!IsKnownQueue(queue))
+            {
+                return UnknownQueue(queue, own);
+            }
+
+            try
+            {
+                return Results.Ok(await deadLetters.ListAsync(queue!, cancellationToken: ct));
+            }
+            catch (MessagePublishException)
+            {
+                return BrokerUnavailable();
+            }
+        }).WithFunction("DeadLettersList").RequireFunctionKey();
+
+        app.MapPost("/api/admin/deadletters/{queue}/{messageId}/redrive", async (string queue, string messageId, [FromServices] IEnumerable<IDeadLetterSource> own, [FromServices] IDeadLetterStore deadLetters, CancellationToken ct) =>
+        {
+            if (Find(own, queue) is { } mine)
+            {
+                return await mine.RedriveAsync(messageId, ct) ? Results.Accepted() : Results.NotFound();
+            }
+
+            if (!IsKnownQueue(queue))
+            {
+                return UnknownQueue(queue, own);
+            }
+
+            try
+            {
+                return await deadLetters.RedriveAsync(queue, messageId, ct) ? Results.Accepted() : Results.NotFound();
+            }
+            catch (MessagePublishException)
+            {
+                return BrokerUnavailable();
+            }
+        }).WithFunction("DeadLettersRedrive").RequireFunctionKey();
+        return app;
+    }
+
+    private static IDeadLetterSource? Find(IEnumerable<IDeadLetterSource> sources, string? name) =>
+        sources.FirstOrDefault(q => string.Equals(q.Name, name, StringComparison.Ordinal));
+
+    private static bool IsKnownQueue(string? queue) => QueueNames.All.Any(q => string.Equals(q.Name, queue, StringComparison.Ordinal));
+
+    private static IResult UnknownQueue(string? queue, IEnumerable<IDeadLetterSource> own) => Results.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: $"No queue '{queue}': use one of {string.Join(", ", QueueNames.All.Select(q => q.Name).Concat(own.Select(o => o.Name)))}.");
+
+    private static IResult BrokerUnavailable() =>
+        Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Bus is unavailable; try again shortly.");
 }

@@ -158,22 +158,25 @@ internal sealed class AppClient : IDisposable
     }
 
     /// <summary>GET of a function-key API; null when the API is absent (404) or fails (the caller reports what it could not read).</summary>
-    public async Task<JsonDocument?> GetJsonAsync(string path, CancellationToken cancellationToken)
+    public async Task<JsonDocument?> GetJsonAsync(string path, CancellationToken cancellationToken) => (await GetJsonWithStatusAsync(path, cancellationToken)).Document;
+
+    /// <summary>GET of a function-key API with the status it answered (0: no answer or not JSON); the document only on success.</summary>
+    public async Task<(int Status, JsonDocument? Document)> GetJsonWithStatusAsync(string path, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await SendAdminAsync(HttpMethod.Get, path, null, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                return null;
+                return ((int)response.StatusCode, null);
             }
 
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            return text.Length == 0 ? null : JsonDocument.Parse(text);
+            return ((int)response.StatusCode, text.Length == 0 ? null : JsonDocument.Parse(text));
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return null;
+            return (0, null);
         }
     }
 

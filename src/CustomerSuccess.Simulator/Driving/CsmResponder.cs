@@ -5,8 +5,8 @@ namespace CustomerSuccess.Simulator.Driving;
 
 /// <summary>
 /// Plays the CSMs: each alert they see gets acknowledged after a human delay (shorter for higher tiers; now and
-/// then someone is slow), through the app's API like a person clicking "acknowledge". Assumed endpoint:
-/// POST /api/alerts/{accountId}/{ruleId}/acknowledge with {"by": email}.
+/// then someone is slow), through the app's API like a person clicking "acknowledge":
+/// POST /api/alerts/{accountId}/{ruleId}/acknowledge with {"by": email, "note"}.
 /// </summary>
 internal sealed class CsmResponder
 {
@@ -20,13 +20,17 @@ internal sealed class CsmResponder
     {
         _app = app;
         _portfolio = portfolio;
-        _rng = new Random(HashCode.Combine(seed, 0xc5));
+        _rng = new Random(StableSeed.Of(seed, 0xc5));
     }
 
     public int Failed { get; private set; }
 
-    /// <summary>Acknowledges the alerts whose human delay has passed by <paramref name="now"/>; returns how many were acknowledged.</summary>
-    public async Task<int> RespondAsync(IReadOnlyList<AlertView> alerts, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Acknowledges the alerts whose human delay has passed by <paramref name="now"/>, or will pass before the app's clock
+    /// next moves (<paramref name="nextStep"/>) and before the alert is due: the app cannot tell an acknowledgement now
+    /// from one later in the same step, and a CSM on time must not be escalated for the step's length. Returns how many.
+    /// </summary>
+    public async Task<int> RespondAsync(IReadOnlyList<AlertView> alerts, DateTimeOffset now, DateTimeOffset nextStep, CancellationToken cancellationToken)
     {
         var acknowledged = 0;
         foreach (var alert in alerts)
@@ -45,16 +49,13 @@ internal sealed class CsmResponder
                 _planned[alert.Id] = when;
             }
 
-            if (when > now)
+            if (when > now && (when > nextStep || (alert.DueAt is { } due && when > due)))
             {
                 continue;
             }
 
-            var by = alert.AssignedTo ?? _portfolio.Accounts.FirstOrDefault(a => a.AccountId == alert.AccountId)?.CsmEmail ?? _portfolio.Csms[0].Email;
-            // The app keys an alert by account and rule: POST /api/alerts/{accountId}/{ruleId}/acknowledge.
-            var path = alert.AccountId is not null && alert.RuleId is not null
-                ? $"/api/alerts/{Uri.EscapeDataString(alert.AccountId)}/{Uri.EscapeDataString(alert.RuleId)}/acknowledge"
-                : $"/api/alerts/{Uri.EscapeDataString(alert.Id)}/acknowledge";
+            var by = alert.CsmEmail ?? _portfolio.Accounts.FirstOrDefault(a => a.AccountId == alert.AccountId)?.CsmEmail ?? _portfolio.Csms[0].Email;
+            var path = $"/api/alerts/{Uri.EscapeDataString(alert.AccountId)}/{Uri.EscapeDataString(alert.RuleId)}/acknowledge";
             var status = await _app.PostJsonAsync(path, new { by, note = "Seen; reaching out to the account." }, cancellationToken);
             _done.Add(alert.Id);
             if (status is >= 200 and < 300)

@@ -23,12 +23,23 @@ internal sealed class RunCounters
 
     public long ClockSteps;
 
-    /// <summary>Wall-clock time spent delivering webhooks, waiting for the app to settle, and reading its APIs.</summary>
-    public TimeSpan SendTime, SettleTime, ObserveTime;
+    /// <summary>
+    /// Where the wall-clock time went. The simulator's own work: generating the day's events, packaging them into
+    /// deliveries (batching, JSON), signing (summed over concurrent sends, so it may exceed its share of the wall
+    /// time). Waiting on the app: sending (HTTP until every delivery is answered, signing included), settling after
+    /// each step, reading its APIs during the run, collecting results at the end. Replaying the outcomes runs beside
+    /// the run from its start; only the wait for it at the end adds to the wall time.
+    /// </summary>
+    public TimeSpan GenerateTime, PackTime, SendTime, SettleTime, ObserveTime, CollectTime, ProjectionTime, ProjectionWait;
 
-    public long ScoresSeen;
+    /// <summary>CPU the simulator process used over the run, on all threads: all of its own work, HTTP client included.</summary>
+    public TimeSpan SimulatorCpu;
 
-    public long AlertsSeen;
+    private long _signTicks;
+
+    public TimeSpan SignTime => TimeSpan.FromTicks(Interlocked.Read(ref _signTicks));
+
+    public void AddSignTime(TimeSpan elapsed) => Interlocked.Add(ref _signTicks, elapsed.Ticks);
 
     public long EmailsSeen;
 

@@ -1,3 +1,4 @@
+using CustomerSuccess.Simulator.Portfolio;
 using CustomerSuccess.Simulator.Providers;
 
 namespace CustomerSuccess.Simulator.Driving;
@@ -5,11 +6,13 @@ namespace CustomerSuccess.Simulator.Driving;
 /// <summary>One run's settings (command-line options, or set directly by the smoke test).</summary>
 internal sealed record SimulationOptions
 {
-    public int Accounts { get; init; } = 500;
+    public int Accounts { get; init; } = SimulatorProgram.DefaultAccounts;
 
     public int Days { get; init; } = 120;
 
     public int Seed { get; init; } = 42;
+
+    public required Scenario Scenario { get; init; }
 
     /// <summary>Simulated hours per clock step (1, 2, 3, 4, 6, 8, 12 or 24): fewer, larger steps run faster; smaller steps let hourly timers fire on time.</summary>
     public int Speed { get; init; } = 24;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using CustomerSuccess.Simulator.Observation;
 using CustomerSuccess.Simulator.Portfolio;
@@ -5,23 +6,33 @@ using CustomerSuccess.Simulator.Reporting;
 
 namespace CustomerSuccess.Simulator.Driving;
 
+/// <summary>What a run did and saw. <see cref="Partial"/>: stopped early (Ctrl+C); <see cref="DaysCompleted"/> says how far it got.</summary>
 internal sealed record SimulationResult(
     SimulationOptions Options,
     SimulatedPortfolio Portfolio,
     GroundTruth Truth,
+    OutcomeProjection Projection,
     RunCounters Counters,
     AppObservations Observed,
-    RunAnalysis Analysis,
     IReadOnlyList<string> Problems,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    int DaysCompleted,
+    bool Partial)
+{
+    public int LastDay => DaysCompleted - 1;
+}
 
 /// <summary>
 /// The main loop: for each simulated day, in clock steps of <see cref="SimulationOptions.Speed"/> hours, move the
 /// app's clock, deliver what the providers would have sent in that window, and wait for the app to settle; once a
-/// day read the portfolio view, play the CSMs acknowledging their alerts, and update the progress display.
+/// day read the alert list and play the CSMs acknowledging alerts. At the end (or when stopped) read the app's
+/// history, portfolio, revenue figures and outbox, and play the portfolio on past the run for the outcomes.
 /// </summary>
 internal sealed class SimulationRun
 {
+    /// <summary>After a stop, how long reading the app's results may take before the report is written without them.</summary>
+    public static readonly TimeSpan CollectAfterStop = TimeSpan.FromSeconds(6);
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     private readonly SimulationOptions _options;
@@ -33,95 +44,111 @@ internal sealed class SimulationRun
         _progress = progress;
     }
 
-    public async Task<SimulationResult> RunAsync(CancellationToken cancellationToken)
+    public async Task<SimulationResult> RunAsync(CancellationToken stop)
     {
-        var started = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var problems = new List<string>();
         using var app = new AppClient(_options.App, _options.FunctionKey, _options.Concurrency);
-        if (!await app.WaitUntilUpAsync(TimeSpan.FromSeconds(60), cancellationToken))
+        if (!await app.WaitUntilUpAsync(TimeSpan.FromSeconds(60), stop))
         {
             throw new InvalidOperationException($"The app at {_options.App} did not answer GET /api/healthz within 60 s.");
         }
 
-        // Day 0 is the next whole UTC day on the app's clock; the simulated clock only moves forward.
-        var status = await app.GetRunnerAsync(cancellationToken);
-        var day0 = new DateTimeOffset(status.UtcNow.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
-        await app.SetClockAsync(day0, cancellationToken);
-        await app.WaitUntilIdleAsync(day0, _options.SettleTimeout, cancellationToken);
+        if (Outbox.Count(_options.Outbox) is > 0 and var stale)
+        {
+            throw new InvalidOperationException($"The outbox {_options.Outbox} already holds {stale} email(s) from an earlier run: start the app with an empty outbox (scripts/run-local.sh does), or this run's emails would be mixed with them.");
+        }
 
-        var portfolio = PortfolioGenerator.Generate(_options.Accounts, _options.Days, _options.Seed, day0);
+        // Day 0 is the next whole UTC day on the app's clock; the simulated clock only moves forward.
+        var status = await app.GetRunnerAsync(stop);
+        var day0 = new DateTimeOffset(status.UtcNow.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
+        await app.SetClockAsync(day0, stop);
+        await app.WaitUntilIdleAsync(day0, _options.SettleTimeout, stop);
+
+        var portfolio = PortfolioGenerator.Generate(_options.Accounts, _options.Seed, day0, _options.Scenario);
         var truth = new GroundTruth();
-        var model = new CustomerBehaviourModel(portfolio, truth, _options.Seed, _options.Days);
+        var model = new CustomerBehaviourModel(portfolio, truth, _options.Seed, _options.Scenario);
         var counters = new RunCounters();
-        var dispatcher = new WebhookDispatcher(app, _options.Secrets, counters, _options.Concurrency, _options.Seed);
+        var dispatcher = new WebhookDispatcher(app, _options.Secrets, counters, _options.Concurrency, _options.Seed, _options.Scenario.Noise);
         var observed = new AppObservations(app, portfolio);
         var csms = new CsmResponder(app, portfolio, _options.Seed);
         Directory.CreateDirectory(_options.OutputDirectory);
-        await WritePortfolioAsync(portfolio, cancellationToken);
+        await WritePortfolioAsync(portfolio, stop);
 
-        var stepHours = Math.Clamp(_options.Speed, 1, 24);
-        while (24 % stepHours != 0)
-        {
-            stepHours--;
-        }
-
-        var settleTimeouts = 0;
-        var pending = new List<PlannedEvent>();
-        for (var day = 0; day < _options.Days; day++)
-        {
-            // Things planned today may happen after midnight (a rating the next morning); they wait for their step.
-            var events = pending.Concat(model.PlanDay(day)).OrderBy(e => e.OccurredAt).ToList();
-            var date = portfolio.DateOf(day);
-            for (var stepEnd = stepHours; stepEnd <= 24; stepEnd += stepHours)
+        // The outcomes: the same portfolio played on past the run, sending nothing, so every snapshot's horizon is
+        // known. Started now on the side (it needs nothing from the app), so a stopped run need not wait for it.
+        var projectionTask = Task.Run(
+            () =>
             {
-                var to = date.AddHours(stepEnd);
-                var now = await app.SetClockAsync(to, cancellationToken);
-                Interlocked.Increment(ref counters.ClockSteps);
-                var window = events.Where(e => e.OccurredAt < to).ToList();
-                events.RemoveRange(0, window.Count);
-                var lastStep = day == _options.Days - 1 && stepEnd == 24;
-                var deliveries = dispatcher.Plan(window, lastStep);
-                if (lastStep)
+                var took = Stopwatch.StartNew();
+                return (Projection: OutcomeProjection.Play(_options.Accounts, _options.Seed, _options.Scenario, day0, _options.Days + PredictionDesign.HorizonDays, CancellationToken.None), Took: took.Elapsed);
+            },
+            CancellationToken.None);
+        var stepHours = StepHours(_options.Speed);
+        var settleTimeouts = 0;
+        var daysCompleted = 0;
+        var partial = false;
+        var pending = new List<PlannedEvent>();
+        var appNow = day0;
+        try
+        {
+            for (var day = 0; day < _options.Days; day++)
+            {
+                // Things planned today may happen after the day's last step (a rating the next morning); they wait for their step.
+                var phase = Stopwatch.GetTimestamp();
+                var events = pending.Concat(model.PlanDay(day)).OrderBy(e => e.OccurredAt).ToList();
+                counters.GenerateTime += Stopwatch.GetElapsedTime(phase);
+                var date = portfolio.DateOf(day);
+                var boundaries = StepEnds(stepHours).Select(h => date.AddHours(h)).ToList();
+                if (day == _options.Days - 1 && boundaries[^1] < date.AddDays(1))
                 {
-                    deliveries.AddRange(dispatcher.Flush());
+                    boundaries.Add(date.AddDays(1)); // the last day ends with a step at midnight, so all of it is delivered
                 }
 
-                var phase = System.Diagnostics.Stopwatch.GetTimestamp();
-                await dispatcher.SendAsync(deliveries, now, cancellationToken);
-                counters.SendTime += System.Diagnostics.Stopwatch.GetElapsedTime(phase);
-                phase = System.Diagnostics.Stopwatch.GetTimestamp();
-                var settled = await app.WaitUntilIdleAsync(now, _options.SettleTimeout, cancellationToken);
-                counters.SettleTime += System.Diagnostics.Stopwatch.GetElapsedTime(phase);
-                if (settled.TimedOut)
+                foreach (var to in boundaries)
                 {
-                    settleTimeouts++;
+                    var window = events.TakeWhile(e => e.OccurredAt < to).ToList();
+                    events.RemoveRange(0, window.Count);
+                    var lastStep = day == _options.Days - 1 && to == boundaries[^1];
+                    (appNow, var timedOut) = await StepAsync(app, dispatcher, counters, to, window, lastStep, stop);
+                    settleTimeouts += timedOut ? 1 : 0;
+                    _progress.Report(new RunProgress(day, (to - date).TotalHours / 24, _options.Days, counters.Events, observed.Alerts.Count, counters.EmailsSeen, clock.Elapsed));
                 }
+
+                pending = events;
+                phase = Stopwatch.GetTimestamp();
+                var alerts = await observed.ReadAlertsAsync(day, stop);
+                counters.AlertsAcknowledgedBySimulator += await csms.RespondAsync(alerts, appNow, appNow.AddHours(stepHours), stop);
+                counters.EmailsSeen = Outbox.Count(_options.Outbox);
+                counters.ObserveTime += Stopwatch.GetElapsedTime(phase);
+                daysCompleted = day + 1;
+                _progress.Report(new RunProgress(day, 1, _options.Days, counters.Events, observed.Alerts.Count, counters.EmailsSeen, clock.Elapsed, DayComplete: true));
             }
-
-            pending = events;
-            var observing = System.Diagnostics.Stopwatch.GetTimestamp();
-            counters.ScoresSeen = await observed.SnapshotPortfolioAsync(day, cancellationToken);
-            var alerts = await observed.ReadAlertsAsync(cancellationToken);
-            counters.AlertsSeen = alerts.Count;
-            counters.AlertsAcknowledgedBySimulator += await csms.RespondAsync(alerts, portfolio.DateOf(day + 1), cancellationToken);
-            counters.EmailsSeen = CountOutbox();
-            counters.ObserveTime += System.Diagnostics.Stopwatch.GetElapsedTime(observing);
-            _progress.Day(day + 1, _options.Days, counters);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            partial = true;
+            problems.Add($"Stopped by the user after {daysCompleted} of {_options.Days} simulated days: this report is partial.");
         }
 
-        // A last settle so the final day's timers and queues have run before reading the results.
-        var end = await app.GetRunnerAsync(cancellationToken);
-        await observed.CollectHistoriesAsync(_options.Concurrency, cancellationToken);
-        await observed.ReadAlertsAsync(cancellationToken);
-        observed.ReadOutbox(_options.Outbox);
+        var collecting = Stopwatch.GetTimestamp();
+        await CollectAsync(app, observed, daysCompleted, partial, problems);
+        counters.CollectTime = Stopwatch.GetElapsedTime(collecting);
+
+        var waiting = Stopwatch.GetTimestamp();
+        (var projection, counters.ProjectionTime) = await projectionTask;
+        counters.ProjectionWait = Stopwatch.GetElapsedTime(waiting);
+        var runChurns = truth.Churns.Select(c => (c.AccountId, c.Day)).Order().ToList();
+        var projectedChurns = projection.Truth.Churns.Where(c => c.Day < daysCompleted).Select(c => (c.AccountId, c.Day)).Order().ToList();
+        if (!runChurns.SequenceEqual(projectedChurns))
+        {
+            problems.Add("The replay of the portfolio did not churn the same accounts as the run: outcomes after the run are unreliable.");
+        }
+
         if (settleTimeouts > 0)
         {
             problems.Add($"The app did not settle within {_options.SettleTimeout.TotalSeconds:0} s after {settleTimeouts} clock step(s); the run went on regardless.");
-        }
-
-        if (end.DeadLettered > 0)
-        {
-            problems.Add($"{end.DeadLettered} message(s) were dead-lettered by the app's queues (GET /local/deadletters).");
         }
 
         if (counters.NotAcknowledged > 0)
@@ -129,43 +156,121 @@ internal sealed class SimulationRun
             problems.Add($"{counters.NotAcknowledged} webhook delivery(ies) were not acknowledged with 2xx.");
         }
 
-        if (!observed.PortfolioApiAvailable)
+        if (observed.HistoryItemsForUnknownAccounts > 0)
         {
-            problems.Add("GET /api/portfolio was not available: no bands over time.");
+            problems.Add($"The health history named {observed.HistoryItemsForUnknownAccounts} account-day(s) of accounts this run never created: the app's storage was not empty.");
         }
 
-        if (!observed.AlertsApiAvailable)
-        {
-            problems.Add("GET /api/alerts was not available: no alert figures.");
-        }
-
-        var analysis = new RunAnalysis(portfolio, truth, observed, _options.Days);
-        return new SimulationResult(_options, portfolio, truth, counters, observed, analysis, problems, DateTime.UtcNow - started);
+        counters.SimulatorCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
+        return new SimulationResult(_options, portfolio, truth, projection, counters, observed, problems, clock.Elapsed, daysCompleted, partial);
     }
 
-    private int CountOutbox()
+    /// <summary>Hours per clock step: the largest divisor of 24 not above <paramref name="speed"/>.</summary>
+    public static int StepHours(int speed)
     {
-        var outbox = _options.Outbox;
-        return Directory.Exists(outbox) ? Directory.EnumerateFiles(outbox, "*.eml", SearchOption.AllDirectories).Count() : 0;
+        var hours = Math.Clamp(speed, 1, 24);
+        while (24 % hours != 0)
+        {
+            hours--;
+        }
+
+        return hours;
     }
 
-    /// <summary>Writes the generated portfolio (accounts, CSMs, on-call rota, behaviours) beside the report, so a run can be inspected and reproduced.</summary>
+    /// <summary>
+    /// The hours of a day at which a step ends: every <paramref name="stepHours"/> hours, aligned on midday, so even
+    /// one step a day lands at 12:00, outside every contact's quiet hours, and lifecycle emails can go out.
+    /// </summary>
+    public static IEnumerable<int> StepEnds(int stepHours)
+    {
+        for (var h = ((12 - 1) % stepHours) + 1; h <= 24; h += stepHours)
+        {
+            yield return h;
+        }
+    }
+
+    /// <summary>One clock step: move the app's clock, deliver the window's events signed at that time, wait for the app to settle.</summary>
+    private async Task<(DateTimeOffset Now, bool TimedOut)> StepAsync(AppClient app, WebhookDispatcher dispatcher, RunCounters counters, DateTimeOffset to, List<PlannedEvent> window, bool lastStep, CancellationToken stop)
+    {
+        var now = await app.SetClockAsync(to, stop);
+        Interlocked.Increment(ref counters.ClockSteps);
+        var phase = Stopwatch.GetTimestamp();
+        var deliveries = dispatcher.Plan(window, lastStep);
+        if (lastStep)
+        {
+            deliveries.AddRange(dispatcher.Flush());
+        }
+
+        counters.PackTime += Stopwatch.GetElapsedTime(phase);
+        phase = Stopwatch.GetTimestamp();
+        await dispatcher.SendAsync(deliveries, now, stop);
+        counters.SendTime += Stopwatch.GetElapsedTime(phase);
+        phase = Stopwatch.GetTimestamp();
+        var settled = await app.WaitUntilIdleAsync(now, _options.SettleTimeout, stop);
+        counters.SettleTime += Stopwatch.GetElapsedTime(phase);
+        return (now, settled.TimedOut);
+    }
+
+    /// <summary>Reads what the report needs from the app; after a stop, within <see cref="CollectAfterStop"/>.</summary>
+    private async Task CollectAsync(AppClient app, AppObservations observed, int daysCompleted, bool partial, List<string> problems)
+    {
+        using var deadline = partial ? new CancellationTokenSource(CollectAfterStop) : new CancellationTokenSource();
+        var ct = deadline.Token;
+        var lastDay = daysCompleted - 1;
+        try
+        {
+            if (lastDay >= 0)
+            {
+                await observed.ReadAlertsAsync(lastDay, ct);
+                // Through the midnight that ends the last day: its recompute is what the portfolio view shows at the end.
+                if (!await observed.ReadHistoryAsync(daysCompleted, ct))
+                {
+                    problems.Add(observed.HistoryApi == ApiState.NotProvided
+                        ? "GET /api/health/history is not provided by the app: no bands over time and no prediction figures."
+                        : "GET /api/health/history failed: no bands over time and no prediction figures.");
+                }
+
+                await observed.ReadPortfolioAsync(ct);
+                await observed.ReadMetricsAsync(lastDay, ct);
+            }
+
+            var end = await app.GetRunnerAsync(ct);
+            if (end.DeadLettered > 0)
+            {
+                problems.Add($"{end.DeadLettered} message(s) were dead-lettered by the app's queues (GET /api/admin/deadletters).");
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            problems.Add($"Reading the app's results was cut short after {CollectAfterStop.TotalSeconds:0} s: figures that need them are missing.");
+        }
+        catch (HttpRequestException ex)
+        {
+            problems.Add($"The app could not be read at the end ({ex.Message}).");
+        }
+
+        observed.ReadOutbox(_options.Outbox);
+    }
+
+    /// <summary>Writes the generated portfolio (accounts, CSMs, on-call rota, stories) beside the report, so a run can be inspected and reproduced.</summary>
     private async Task WritePortfolioAsync(SimulatedPortfolio portfolio, CancellationToken cancellationToken)
     {
         var view = new
         {
             day0 = portfolio.Day0,
             seed = _options.Seed,
+            scenario = _options.Scenario.Name,
             csms = portfolio.Csms.Select(c => new { c.Name, c.Email, segment = c.Segment.ToString() }),
-            onCallRota = portfolio.OnCallRota,
+            onCallRota = PortfolioGenerator.Rota(portfolio.Csms, portfolio.Day0, _options.Days),
             accounts = portfolio.Accounts.Select(a => new
             {
                 a.AccountId,
                 a.Name,
                 segment = a.Segment.ToString(),
-                behaviour = a.Behaviour.ToString(),
+                story = a.Behaviour.ToString(),
                 a.Seats,
                 arr = a.ArrCents / 100,
+                a.Interval,
                 a.CsmEmail,
                 a.StripeCustomerId,
                 a.ZendeskOrganizationId,
@@ -174,7 +279,7 @@ internal sealed class SimulationRun
                 users = a.Users.Count,
             }),
         };
-        await using var file = File.Create(Path.Combine(_options.OutputDirectory, "portfolio.json"));
+        await using var file = File.Create(Path.Combine(_options.OutputDirectory, OutputFiles.Portfolio));
         await JsonSerializer.SerializeAsync(file, view, Indented, cancellationToken);
     }
 }

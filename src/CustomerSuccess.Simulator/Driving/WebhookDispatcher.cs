@@ -16,25 +16,27 @@ internal sealed record Delivery(Provider Provider, byte[] Body, int EventCount, 
 /// </summary>
 internal sealed class WebhookDispatcher
 {
-    public const double DuplicateShare = 0.02;
-    public const double DelayShare = 0.03;
     public const int SegmentBatchSize = 100;
 
     private readonly AppClient _app;
     private readonly WebhookSecrets _secrets;
     private readonly RunCounters _counters;
     private readonly int _concurrency;
+    private readonly double _duplicateShare;
+    private readonly double _delayShare;
     private readonly Random _rng;
     private List<PlannedEvent> _heldBack = [];
     private List<Delivery> _repeatNextStep = [];
 
-    public WebhookDispatcher(AppClient app, WebhookSecrets secrets, RunCounters counters, int concurrency, int seed)
+    public WebhookDispatcher(AppClient app, WebhookSecrets secrets, RunCounters counters, int concurrency, int seed, ScenarioNoise noise)
     {
         _app = app;
         _secrets = secrets;
         _counters = counters;
         _concurrency = concurrency;
-        _rng = new Random(HashCode.Combine(seed, 0xde11));
+        _duplicateShare = noise.DuplicateDeliveries;
+        _delayShare = noise.OutOfOrderDeliveries;
+        _rng = new Random(StableSeed.Of(seed, 0xde11));
     }
 
     public List<Delivery> Plan(IReadOnlyList<PlannedEvent> events, bool lastStep)
@@ -45,7 +47,7 @@ internal sealed class WebhookDispatcher
         _heldBack = [];
         foreach (var e in events)
         {
-            if (!lastStep && e.Provider != Provider.Segment && _rng.NextDouble() < DelayShare)
+            if (!lastStep && e.Provider != Provider.Segment && _rng.NextDouble() < _delayShare)
             {
                 _heldBack.Add(e);
                 _counters.For(e.Provider).Delayed();
@@ -89,7 +91,7 @@ internal sealed class WebhookDispatcher
         // Repeats: the same body delivered again, in this step or the next (re-signed at send time, as a retry is).
         foreach (var d in deliveries.Where(d => !d.IsDuplicate).ToList())
         {
-            if (_rng.NextDouble() < DuplicateShare)
+            if (_rng.NextDouble() < _duplicateShare)
             {
                 var repeat = d with { IsDuplicate = true };
                 if (!lastStep && _rng.NextDouble() < 0.5)
@@ -130,7 +132,10 @@ internal sealed class WebhookDispatcher
             var status = 0;
             for (var attempt = 0; attempt < 3; attempt++)
             {
-                status = await _app.PostWebhookAsync(d.Provider, d.Body, WebhookSigner.Sign(d.Provider, d.Body, appNow, _secrets), ct);
+                var signing = System.Diagnostics.Stopwatch.GetTimestamp();
+                var headers = WebhookSigner.Sign(d.Provider, d.Body, appNow, _secrets);
+                _counters.AddSignTime(System.Diagnostics.Stopwatch.GetElapsedTime(signing));
+                status = await _app.PostWebhookAsync(d.Provider, d.Body, headers, ct);
                 if (status is >= 200 and < 300 or (>= 400 and < 500 and not 408 and not 429))
                 {
                     break;

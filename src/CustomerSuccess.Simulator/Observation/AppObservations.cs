@@ -6,280 +6,255 @@ using static CustomerSuccess.Simulator.Observation.TolerantJson;
 
 namespace CustomerSuccess.Simulator.Observation;
 
-internal sealed record HealthPoint(int Day, int? Score, string? Band);
+/// <summary>One account's score and band on one simulated day, as the app's history recorded it.</summary>
+internal sealed record HealthPoint(int Day, int Score, string Band, string ComputedBand);
 
-internal sealed record AlertView(string Id, string? AccountId, string Tier, DateTimeOffset? RaisedAt, DateTimeOffset? DueAt, DateTimeOffset? AcknowledgedAt, string? Status, string? Cause, string? AssignedTo, string? RuleId = null);
+/// <summary>An alert as GET /api/alerts showed it the last time it was listed.</summary>
+internal sealed record AlertView(string Id, string AccountId, string RuleId, string Tier, DateTimeOffset? RaisedAt, DateTimeOffset? DueAt, DateTimeOffset? AcknowledgedAt, string? Status, string? Reason, string? CsmEmail);
 
-internal sealed record EmailView(string File, string? To, string? Subject, string Kind, string? Sequence, string? Step, DateTimeOffset? Date);
+/// <summary>Every alert occurrence the API ever listed: its latest view, the first day it was seen and every tier it had.</summary>
+internal sealed record SeenAlert(AlertView Latest, int FirstSeenDay, IReadOnlySet<string> Tiers);
+
+/// <summary>NRR, GRR and logo churn from the app's own MRR movements (GET /api/metrics), exactly as the app sends them.</summary>
+internal sealed record AppMetrics(
+    string From,
+    string To,
+    long StartingMrrCents,
+    long EndingMrrCents,
+    long NewMrrCents,
+    long ExpansionMrrCents,
+    long ContractionMrrCents,
+    long ChurnedMrrCents,
+    long ReactivationMrrCents,
+    double? Nrr,
+    double? Grr,
+    int LogosAtStart,
+    int LogosChurned,
+    double? LogoChurnRate);
+
+internal enum ApiState
+{
+    NotRead,
+    Available,
+
+    /// <summary>The app answered 404: it has no such API (yet).</summary>
+    NotProvided,
+    Failed,
+}
 
 /// <summary>
-/// Everything the simulator learns back from the app, all of it over the app's own HTTP APIs and the local email
-/// outbox folder: a daily portfolio snapshot (GET /api/portfolio), each account's score history
-/// (GET /api/accounts/{id}/health), the alerts (GET /api/alerts). The shapes are read tolerantly (see
-/// <see cref="TolerantJson"/>); what could not be read is reported as missing, never invented.
+/// Everything the simulator learns back from the app, only over the app's own HTTP APIs and the local outbox folder:
+/// the whole portfolio's daily history (GET /api/health/history), the alerts as they were listed day by day
+/// (GET /api/alerts), the portfolio view at the end (GET /api/portfolio), the revenue figures (GET /api/metrics) and
+/// the emails. What could not be read is reported as missing, never invented.
 /// </summary>
 internal sealed class AppObservations
 {
+    public const int HistoryPageSize = 1000;
+
     private readonly AppClient _app;
     private readonly SimulatedPortfolio _portfolio;
-    private readonly Dictionary<string, string> _keys = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _accountIds;
+    private readonly Dictionary<string, SeenAlert> _alerts = new(StringComparer.Ordinal);
 
     public AppObservations(AppClient app, SimulatedPortfolio portfolio)
     {
         _app = app;
         _portfolio = portfolio;
-        foreach (var a in portfolio.Accounts)
-        {
-            _keys[a.AccountId] = a.AccountId;
-            _keys[a.StripeCustomerId] = a.AccountId;
-            _keys[a.ZendeskOrganizationId.ToString(CultureInfo.InvariantCulture)] = a.AccountId;
-            _keys.TryAdd(a.Name, a.AccountId);
-        }
+        _accountIds = portfolio.Accounts.Select(a => a.AccountId).ToHashSet(StringComparer.Ordinal);
     }
 
-    /// <summary>Per account, per simulated day: the band and score the app showed in its portfolio view that day.</summary>
-    public Dictionary<string, SortedDictionary<int, HealthPoint>> DailyBands { get; } = new(StringComparer.Ordinal);
+    /// <summary>Per account, per simulated day: the score and band the app recorded (Green days included).</summary>
+    public Dictionary<string, SortedDictionary<int, HealthPoint>> History { get; } = new(StringComparer.Ordinal);
 
-    public bool PortfolioApiAvailable { get; private set; }
+    public ApiState HistoryApi { get; internal set; }
 
-    public bool HealthApiAvailable { get; private set; }
+    /// <summary>History items for accounts the simulator never created (should be none).</summary>
+    public int HistoryItemsForUnknownAccounts { get; private set; }
 
-    public bool AlertsApiAvailable { get; private set; }
+    public ApiState AlertsApi { get; private set; }
 
-    public List<AlertView> Alerts { get; set; } = [];
+    /// <summary>Every alert occurrence ever listed, by alert id (account, rule, occurrence).</summary>
+    public IReadOnlyDictionary<string, SeenAlert> Alerts => _alerts;
 
-    public List<EmailView> Emails { get; private set; } = [];
+    /// <summary>How many times the alert list was read.</summary>
+    public int AlertReads { get; private set; }
 
-    /// <summary>Portfolio-level figures the app itself reports (e.g. NRR), if any.</summary>
-    public Dictionary<string, double> AppFigures { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public ApiState PortfolioApi { get; private set; }
 
-    public string? Resolve(string? key) => key is not null && _keys.TryGetValue(key, out var id) ? id : null;
+    /// <summary>The app's band counts per segment at the end (GET /api/portfolio), segment → band → accounts.</summary>
+    public Dictionary<string, Dictionary<string, int>> PortfolioBands { get; } = new(StringComparer.Ordinal);
 
-    private string? ResolveAccount(JsonElement item) =>
-        Resolve(String(item, "accountId", "account_id", "id")) ?? Resolve(String(item, "stripeCustomerId", "stripe_customer_id", "customerId")) ?? Resolve(String(item, "name", "accountName"));
+    public ApiState MetricsApi { get; internal set; }
 
-    /// <summary>Takes the day's portfolio snapshot; returns how many accounts carried a score.</summary>
-    public async Task<int> SnapshotPortfolioAsync(int day, CancellationToken cancellationToken)
-    {
-        using var doc = await _app.GetJsonAsync("/api/portfolio", cancellationToken);
-        if (doc is null)
-        {
-            return 0;
-        }
+    public AppMetrics? Metrics { get; private set; }
 
-        PortfolioApiAvailable = true;
-        var scored = 0;
-        foreach (var item in Items(doc.RootElement, "accounts", "atRisk"))
-        {
-            var id = ResolveAccount(item);
-            if (id is null)
-            {
-                continue;
-            }
+    public Outbox Outbox { get; private set; } = Outbox.Empty;
 
-            var score = Number(item, "score", "healthScore", "health_score");
-            var band = Band(item, "band", "healthBand", "health_band");
-            if (Member(item, "health") is { ValueKind: JsonValueKind.Object } health)
-            {
-                score ??= Number(health, "score");
-                band ??= Band(health, "band");
-            }
-
-            if (score is null && band is null)
-            {
-                continue;
-            }
-
-            scored++;
-            if (!DailyBands.TryGetValue(id, out var days))
-            {
-                days = [];
-                DailyBands[id] = days;
-            }
-
-            days[day] = new HealthPoint(day, score is null ? null : (int)Math.Round(score.Value), band);
-        }
-
-        // The app lists only accounts at risk one by one; its band counts say how many it scored in all.
-        if (Member(doc.RootElement, "bands") is { ValueKind: JsonValueKind.Object } bands)
-        {
-            var total = bands.EnumerateObject().Where(s => s.Value.ValueKind == JsonValueKind.Object)
-                .SelectMany(s => s.Value.EnumerateObject()).Sum(b => b.Value.TryGetInt32(out var n) ? n : 0);
-            scored = Math.Max(scored, total);
-        }
-
-        if (doc.RootElement.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var name in new[] { "nrr", "grr", "netRevenueRetention", "grossRevenueRetention", "logoChurn" })
-            {
-                if (Number(doc.RootElement, name) is { } v)
-                {
-                    AppFigures[name] = v;
-                }
-            }
-        }
-
-        return scored;
-    }
-
-    /// <summary>Fills gaps in the daily bands from each account's own history (the health API), where it has one.</summary>
-    public async Task CollectHistoriesAsync(int concurrency, CancellationToken cancellationToken)
-    {
-        var found = 0;
-        await Parallel.ForEachAsync(_portfolio.Accounts, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (a, ct) =>
-        {
-            using var doc = await _app.GetJsonAsync($"/api/accounts/{Uri.EscapeDataString(a.AccountId)}/health", ct);
-            if (doc is null)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref found);
-            var history = Member(doc.RootElement, "history", "daily", "days", "scores") is { ValueKind: JsonValueKind.Array } h ? h.EnumerateArray() : Items(doc.RootElement);
-            var points = new List<HealthPoint>();
-            foreach (var item in history)
-            {
-                var at = Time(item, "day", "date", "scoredAt", "asOf", "timestamp");
-                if (at is null)
-                {
-                    continue;
-                }
-
-                var day = PortfolioGenerator.DayOf(at.Value, _portfolio.Day0);
-                var score = Number(item, "score");
-                points.Add(new HealthPoint(day, score is null ? null : (int)Math.Round(score.Value), Band(item, "band")));
-            }
-
-            lock (DailyBands)
-            {
-                if (!DailyBands.TryGetValue(a.AccountId, out var days))
-                {
-                    days = [];
-                    DailyBands[a.AccountId] = days;
-                }
-
-                foreach (var p in points)
-                {
-                    days.TryAdd(p.Day, p);
-                }
-            }
-        });
-        HealthApiAvailable = found > 0;
-    }
-
-    public async Task<List<AlertView>> ReadAlertsAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the alert list, folds it into every alert seen so far, and returns the alerts listed now.</summary>
+    public async Task<IReadOnlyList<AlertView>> ReadAlertsAsync(int day, CancellationToken cancellationToken)
     {
         using var doc = await _app.GetJsonAsync("/api/alerts", cancellationToken);
         if (doc is null)
         {
-            return Alerts;
+            AlertsApi = AlertsApi == ApiState.Available ? ApiState.Available : ApiState.Failed;
+            return [];
         }
 
-        AlertsApiAvailable = true;
-        var alerts = new List<AlertView>();
+        AlertsApi = ApiState.Available;
+        AlertReads++;
+        var listed = new List<AlertView>();
         foreach (var item in Items(doc.RootElement, "alerts"))
         {
-            var id = String(item, "id", "alertId", "alert_id");
-            if (id is null)
+            var accountId = String(item, "accountId");
+            var ruleId = String(item, "ruleId");
+            if (accountId is null || ruleId is null)
             {
                 continue;
             }
 
-            alerts.Add(new AlertView(
-                id,
-                ResolveAccount(item) ?? String(item, "accountId", "account_id"),
-                Tier(item, "tier", "severity", "level") ?? "Unknown",
-                Time(item, "raisedAt", "createdAt", "created", "raised_at"),
-                Time(item, "dueAt", "dueBy", "due", "slaDueAt", "due_at"),
-                Time(item, "acknowledgedAt", "ackedAt", "acknowledged_at"),
-                String(item, "status", "state"),
-                String(item, "rule", "reason", "cause", "trigger", "title"),
-                String(item, "assignedTo", "assignee", "csmEmail", "onCall", "recipient"),
-                String(item, "ruleId", "rule_id")));
+            var view = new AlertView(
+                String(item, "alertId") ?? $"{accountId}-{ruleId}",
+                accountId,
+                ruleId,
+                Tier(item, "tier") ?? "Unknown",
+                Time(item, "raisedAt"),
+                Time(item, "dueBy"),
+                Time(item, "acknowledgedAt"),
+                String(item, "status"),
+                String(item, "reason"),
+                String(item, "csmEmail"));
+            listed.Add(view);
+            Record(view, day);
         }
 
-        Alerts = alerts;
-        return alerts;
+        return listed;
     }
 
-    /// <summary>Reads the outbox folder: one .eml per email, as the recipient would get it.</summary>
-    public List<EmailView> ReadOutbox(string outbox)
+    /// <summary>Folds one listing of an alert into what is known of it.</summary>
+    internal void Record(AlertView view, int day) =>
+        _alerts[view.Id] = _alerts.TryGetValue(view.Id, out var seen)
+            ? new SeenAlert(view, seen.FirstSeenDay, new HashSet<string>(seen.Tiers) { view.Tier })
+            : new SeenAlert(view, day, new HashSet<string> { view.Tier });
+
+    /// <summary>Reads the whole portfolio history for days [0, <paramref name="lastDay"/>] page by page; false if it could not be read in full.</summary>
+    /// <remarks>Figures use the run's days only; the day after (the recompute at the midnight ending the run) is read too, for comparing with the portfolio view.</remarks>
+    public async Task<bool> ReadHistoryAsync(int lastDay, CancellationToken cancellationToken)
     {
-        var emails = new List<EmailView>();
-        if (!Directory.Exists(outbox))
+        History.Clear();
+        HistoryItemsForUnknownAccounts = 0;
+        var from = Date(0);
+        var to = Date(lastDay);
+        string? continuation = null;
+        do
         {
-            Emails = emails;
-            return emails;
+            var path = $"/api/health/history?from={from}&to={to}&pageSize={HistoryPageSize}" + (continuation is null ? "" : "&continuation=" + Uri.EscapeDataString(continuation));
+            var (status, doc) = await _app.GetJsonWithStatusAsync(path, cancellationToken);
+            using (doc)
+            {
+                if (doc is null)
+                {
+                    HistoryApi = status == 404 ? ApiState.NotProvided : ApiState.Failed;
+                    return false;
+                }
+
+                foreach (var item in Items(doc.RootElement))
+                {
+                    var accountId = String(item, "accountId");
+                    var dayText = String(item, "day");
+                    if (accountId is null || !DateOnly.TryParseExact(dayText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                    {
+                        continue;
+                    }
+
+                    if (!_accountIds.Contains(accountId))
+                    {
+                        HistoryItemsForUnknownAccounts++;
+                        continue;
+                    }
+
+                    var day = date.DayNumber - DateOnly.FromDateTime(_portfolio.Day0.UtcDateTime).DayNumber;
+                    if (!History.TryGetValue(accountId, out var days))
+                    {
+                        days = [];
+                        History[accountId] = days;
+                    }
+
+                    var band = Band(item, "band") ?? "Unknown";
+                    days[day] = new HealthPoint(day, (int)Math.Round(Number(item, "score") ?? 0), band, Band(item, "computedBand") ?? band);
+                }
+
+                continuation = String(doc.RootElement, "continuation");
+            }
         }
+        while (continuation is not null);
 
-        foreach (var file in Directory.EnumerateFiles(outbox, "*.eml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            var headers = EmlHeaders.Read(file);
-            var category = headers.GetValueOrDefault("x-category") ?? headers.GetValueOrDefault("x-email-category")
-                ?? headers.Where(h => h.Key.Contains("category", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault()
-                ?? Path.GetRelativePath(outbox, file);
-            var tokens = category.ToUpperInvariant().Split(['/', '\\', '_', '.', ' '], StringSplitOptions.RemoveEmptyEntries).Select(t => t.ToLowerInvariant()).ToList();
-            string kind = "other";
-            string? sequence = null;
-            string? step = null;
-            var li = tokens.IndexOf("lifecycle");
-            var ai = tokens.IndexOf("alert");
-            if (li < 0)
-            {
-                ai = ai < 0 ? tokens.IndexOf("alerts") : ai;
-            }
-
-            if (li >= 0)
-            {
-                kind = "lifecycle";
-                sequence = tokens.ElementAtOrDefault(li + 1);
-                step = tokens.ElementAtOrDefault(li + 2);
-            }
-            else if (ai >= 0)
-            {
-                kind = "alert";
-                sequence = tokens.ElementAtOrDefault(ai + 1);
-            }
-
-            DateTimeOffset? date = headers.TryGetValue("date", out var d) && DateTimeOffset.TryParse(d, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
-            emails.Add(new EmailView(file, headers.GetValueOrDefault("to"), headers.GetValueOrDefault("subject"), kind, sequence, step, date));
-        }
-
-        Emails = emails;
-        return emails;
+        HistoryApi = ApiState.Available;
+        return true;
     }
-}
 
-/// <summary>The header block of an RFC 5322 message (folded lines unfolded), names lower-cased.</summary>
-internal static class EmlHeaders
-{
-    public static Dictionary<string, string> Read(string path)
+    /// <summary>The app's band counts per segment as its portfolio view shows them now.</summary>
+    public async Task ReadPortfolioAsync(CancellationToken cancellationToken)
     {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        string? last = null;
-        foreach (var line in File.ReadLines(path))
+        var (status, doc) = await _app.GetJsonWithStatusAsync("/api/portfolio", cancellationToken);
+        using (doc)
         {
-            if (line.Length == 0)
+            if (doc is null)
             {
-                break;
+                PortfolioApi = status == 404 ? ApiState.NotProvided : ApiState.Failed;
+                return;
             }
 
-            if ((line[0] == ' ' || line[0] == '\t') && last is not null)
+            PortfolioApi = ApiState.Available;
+            PortfolioBands.Clear();
+            if (Member(doc.RootElement, "bands") is { ValueKind: JsonValueKind.Object } bands)
             {
-                headers[last] += " " + line.Trim();
-                continue;
+                foreach (var segment in bands.EnumerateObject().Where(s => s.Value.ValueKind == JsonValueKind.Object))
+                {
+                    PortfolioBands[segment.Name] = segment.Value.EnumerateObject().ToDictionary(b => b.Name, b => b.Value.TryGetInt32(out var n) ? n : 0, StringComparer.Ordinal);
+                }
             }
-
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
-            {
-                continue;
-            }
-
-            last = line[..colon].Trim().ToLowerInvariant();
-            headers[last] = line[(colon + 1)..].Trim();
         }
-
-        return headers;
     }
+
+    /// <summary>GET /api/metrics for days [0, <paramref name="lastDay"/>]; a 404 means the app does not provide the figures.</summary>
+    public async Task ReadMetricsAsync(int lastDay, CancellationToken cancellationToken)
+    {
+        var (status, doc) = await _app.GetJsonWithStatusAsync($"/api/metrics?from={Date(0)}&to={Date(lastDay)}", cancellationToken);
+        using (doc)
+        {
+            if (doc is null)
+            {
+                MetricsApi = status == 404 ? ApiState.NotProvided : ApiState.Failed;
+                return;
+            }
+
+            UseMetrics(ParseMetrics(doc.RootElement));
+        }
+    }
+
+    /// <summary>The app's revenue figures as GET /api/metrics sends them (camelCase); null if they do not have that shape.</summary>
+    internal static AppMetrics? ParseMetrics(JsonElement json)
+    {
+        try
+        {
+            return json.Deserialize<AppMetrics>(MetricsJson);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    internal void UseMetrics(AppMetrics? metrics)
+    {
+        Metrics = metrics;
+        MetricsApi = metrics is null ? ApiState.Failed : ApiState.Available;
+    }
+
+    private static readonly JsonSerializerOptions MetricsJson = new(JsonSerializerDefaults.Web) { RespectRequiredConstructorParameters = true };
+
+    public void ReadOutbox(string folder) => Outbox = Outbox.Read(folder);
+
+    private string Date(int day) => _portfolio.DateOf(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

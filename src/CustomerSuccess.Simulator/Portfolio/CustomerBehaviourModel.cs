@@ -20,21 +20,24 @@ internal sealed class CustomerBehaviourModel
     private static readonly string[] TicketSubjects = ["Cannot export report", "SSO login loop", "Question about billing", "Integration sync delayed", "How do I add users?", "Dashboard loads slowly", "Data missing after import", "API rate limit errors"];
     private static readonly string[] StormSubjects = ["Outage: workflows not running", "Data sync failing for all users", "URGENT: production integration down", "Reports showing wrong numbers", "Escalation: still broken after fix"];
 
+    private static readonly string[] InviteeFirstNames = ["Alex", "Priya", "Jordan", "Mei", "Samir", "Lucia", "Tomas", "Amara", "Jonas", "Keiko", "Diego", "Noor"];
+    private static readonly string[] InviteeLastNames = ["Novak", "Okafor", "Lindqvist", "Tanaka", "Haddad", "Moreau", "Silva", "Kowalski", "Byrne", "Osei"];
+
     private readonly SimulatedPortfolio _portfolio;
     private readonly GroundTruth _truth;
-    private readonly int _days;
+    private readonly Scenario _scenario;
     private readonly Dictionary<string, Random> _streams = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<SimulatedTicket>> _tickets = new(StringComparer.Ordinal);
     private long _nextTicketId = 48_000;
 
-    public CustomerBehaviourModel(SimulatedPortfolio portfolio, GroundTruth truth, int seed, int days)
+    public CustomerBehaviourModel(SimulatedPortfolio portfolio, GroundTruth truth, int seed, Scenario scenario)
     {
         _portfolio = portfolio;
         _truth = truth;
-        _days = days;
+        _scenario = scenario;
         foreach (var a in portfolio.Accounts)
         {
-            _streams[a.AccountId] = new Random(HashCode.Combine(seed, a.Index, 0x5eed));
+            _streams[a.AccountId] = new Random(StableSeed.Of(seed, a.Index, 0x5eed));
             _tickets[a.AccountId] = [];
             DecideOutcome(a, _streams[a.AccountId]);
             if (a.StartDay == 0 && a.CustomerSince < portfolio.Day0)
@@ -77,6 +80,14 @@ internal sealed class CustomerBehaviourModel
             Support(account, day, date, rng, events);
         }
 
+        foreach (var e in events)
+        {
+            if (e.Provider == Provider.Segment && e.Type is "track" or "page")
+            {
+                _truth.CountUsage(e.AccountId, DayOf(_portfolio, e.OccurredAt));
+            }
+        }
+
         return events;
     }
 
@@ -105,15 +116,18 @@ internal sealed class CustomerBehaviourModel
             case Behaviour.SilentChurner:
                 a.WillChurn = true;
                 a.ChurnReason = "usage faded; did not renew";
-                a.ChurnNotBefore = a.TurnDay + 60;
+
+                // Annual: the fade began months before the renewal it ends at. Monthly: any month, once it has faded for a while.
+                a.ChurnNotBefore = a.TurnDay + (a.Interval == "year" ? 60 : rng.Next(45, 100));
                 break;
             case Behaviour.ChampionLeaves:
                 var roll = rng.NextDouble();
-                if (roll < 0.45)
+                var outcome = _scenario.Outcomes.ChampionLeaves;
+                if (roll < outcome.Replaced)
                 {
                     a.NewChampionDay = a.TurnDay + rng.Next(20, 45);
                 }
-                else if (roll < 0.8)
+                else if (roll < outcome.Replaced + outcome.Churns)
                 {
                     a.WillChurn = true;
                     a.ChurnReason = "champion left; no new sponsor";
@@ -126,7 +140,7 @@ internal sealed class CustomerBehaviourModel
 
                 break;
             case Behaviour.SupportStorm:
-                if (rng.NextDouble() < 0.35 && DayOf(_portfolio, a.PeriodEnd) <= a.TurnDay + 120)
+                if (rng.NextDouble() < _scenario.Outcomes.SupportStorm.Churns && (a.Interval == "month" || DayOf(_portfolio, a.PeriodEnd) <= a.TurnDay + 120))
                 {
                     a.WillChurn = true;
                     a.ChurnReason = "lost confidence after support incident";
@@ -135,21 +149,23 @@ internal sealed class CustomerBehaviourModel
 
                 break;
             case Behaviour.PaymentFailures:
-                a.PaymentRecovers = rng.NextDouble() < 0.65;
+                a.PaymentRecovers = rng.NextDouble() < _scenario.Outcomes.PaymentFailures.Recovers;
                 break;
             case Behaviour.HealthyAdopter when a.StartDay == 0:
                 // Churn nobody could see coming (budget cut, acquisition) exists in every book of business.
                 var r = rng.NextDouble();
-                if (r < 0.04)
+                var healthy = _scenario.Outcomes.HealthyAdopter;
+                if (r < healthy.UnforeseenChurn)
                 {
                     a.WillChurn = true;
                     a.ChurnReason = "budget cut / acquired (no warning signs)";
+                    a.ChurnNotBefore = rng.Next(0, Math.Max(1, _scenario.Rates.StoryHorizonDays));
                 }
-                else if (r < 0.18)
+                else if (r < healthy.UnforeseenChurn + healthy.ExpandsAtRenewal)
                 {
                     a.SeatChangeAtRenewal = Math.Max(1, a.Seats / 10);
                 }
-                else if (r < 0.24)
+                else if (r < healthy.UnforeseenChurn + healthy.ExpandsAtRenewal + healthy.ContractsAtRenewal)
                 {
                     a.SeatChangeAtRenewal = -Math.Max(1, a.Seats * 15 / 100);
                 }
@@ -166,10 +182,22 @@ internal sealed class CustomerBehaviourModel
         var billing = a.Users[0];
         events.Add(Stripe(rng, "customer.created", a, at, StripePayloads.Customer(a, billing)));
         events.Add(Stripe(rng, "customer.subscription.created", a, at.AddSeconds(2), StripePayloads.Subscription(a)));
+        _truth.RecordFact(a.AccountId, day, FactKind.SubscriptionStarted);
+        _truth.RecordFact(a.AccountId, DayOf(_portfolio, a.PeriodEnd), FactKind.PeriodEnds);
         if (a.StartDay > 0 || a.CustomerSince >= _portfolio.Day0)
         {
             _truth.Record(new MrrMovement(day, a.AccountId, MrrMovementKind.NewBusiness, a.MrrCents));
             FirstInvoice(a, day, at.AddSeconds(5), rng, events);
+        }
+
+        // A new customer signs up in the product: the person who signed up is identified and put in the account at once.
+        if (a.IsNewCustomer && !a.GroupSent)
+        {
+            var signer = a.Users[0];
+            signer.Linked = true;
+            a.GroupSent = true;
+            events.Add(SegmentEvent(rng, SegmentPayloads.Identify(Uuid(rng), signer, a, at.AddMinutes(1)), a, "identify"));
+            events.Add(SegmentEvent(rng, SegmentPayloads.Group(Uuid(rng), signer, a, at.AddMinutes(1).AddSeconds(1)), a, "group"));
         }
 
         // Existing customers' organizations are known to Zendesk from the start; a new customer's may be created
@@ -204,9 +232,10 @@ internal sealed class CustomerBehaviourModel
         return new PlannedEvent(Provider.Stripe, id, type, a.AccountId, at, StripePayloads.Event(id, type, at, resource, previous, request));
     }
 
-    private static void UpdateEngagement(SimulatedAccount a, int day, Random rng)
+    private void UpdateEngagement(SimulatedAccount a, int day, Random rng)
     {
-        var noise = (rng.NextDouble() - 0.5) * 0.04;
+        var rates = _scenario.Rates;
+        var noise = (rng.NextDouble() - 0.5) * _scenario.Noise.EngagementDaily;
         double target;
         double pull;
         switch (a.Behaviour)
@@ -218,23 +247,23 @@ internal sealed class CustomerBehaviourModel
                 break;
             case Behaviour.SilentChurner when day >= a.TurnDay:
                 // A few percent of usage lost per week, with no complaint.
-                a.Engagement = Math.Max(0.03, (a.Engagement * 0.975) + (noise / 2));
+                a.Engagement = Math.Max(0.03, (a.Engagement * Math.Pow(1 - rates.SilentFadePerWeek, 1.0 / 7)) + (noise / 2));
                 return;
             case Behaviour.ChampionLeaves when day >= a.TurnDay && (a.NewChampionDay is null || day < a.NewChampionDay):
-                target = a.Baseline * 0.6;
+                target = a.Baseline * (1 - rates.ChampionLossUsageDrop);
                 pull = 0.05;
                 if (a.WillChurn && day > a.TurnDay + 30)
                 {
-                    target = a.Baseline * 0.35;
+                    target = a.Baseline * Math.Max(0.05, 1 - (1.6 * rates.ChampionLossUsageDrop));
                 }
 
                 break;
             case Behaviour.SupportStorm when day >= a.TurnDay && day < a.TurnDay + 21:
-                target = a.Baseline * 0.75;
+                target = a.Baseline * (1 - rates.SupportStormUsageDrop);
                 pull = 0.1;
                 break;
             case Behaviour.SupportStorm when a.WillChurn && day >= a.TurnDay + 21:
-                target = a.Baseline * 0.5;
+                target = a.Baseline * Math.Max(0.05, 1 - (2 * rates.SupportStormUsageDrop));
                 pull = 0.03;
                 break;
             case Behaviour.ExpansionNearSeatLimit:
@@ -272,11 +301,13 @@ internal sealed class CustomerBehaviourModel
                 }
                 else if (since < 7)
                 {
-                    events.Add(Stripe(rng, "invoice.payment_failed", a, at, StripePayloads.Invoice(a, a.OpenInvoiceId!, Id(rng, "ch_"), "open", a.DunningAttempts + 1, at, at.AddDays(since == 3 ? 2 : 2), "subscription_cycle")));
+                    events.Add(Stripe(rng, "invoice.payment_failed", a, at, StripePayloads.Invoice(a, a.OpenInvoiceId!, Id(rng, "ch_"), "open", a.DunningAttempts + 1, at, at.AddDays(2), "subscription_cycle")));
+                    _truth.RecordFact(a.AccountId, day, FactKind.PaymentFailed);
                 }
                 else
                 {
                     events.Add(Stripe(rng, "invoice.payment_failed", a, at, StripePayloads.Invoice(a, a.OpenInvoiceId!, Id(rng, "ch_"), "open", a.DunningAttempts + 1, at, null, "subscription_cycle")));
+                    _truth.RecordFact(a.AccountId, day, FactKind.PaymentFailed);
                     Churn(a, day, at.AddHours(1), "payment failed; dunning exhausted", involuntary: true, rng, events);
                 }
             }
@@ -293,6 +324,7 @@ internal sealed class CustomerBehaviourModel
                 a.CancelAtPeriodEnd = true;
                 var at = At(date, rng, 9, 17);
                 events.Add(Stripe(rng, "customer.subscription.updated", a, at, StripePayloads.Subscription(a), new JsonObject { ["cancel_at_period_end"] = false, ["cancel_at"] = null }));
+                _truth.RecordFact(a.AccountId, day, FactKind.CancellationNotice);
             }
         }
 
@@ -316,11 +348,12 @@ internal sealed class CustomerBehaviourModel
             _truth.Record(new MrrMovement(day, a.AccountId, MrrMovementKind.Expansion, a.MrrCents - before));
         }
 
-        if (day == a.TurnDay && a.Behaviour == Behaviour.PaymentFailures && rng.NextDouble() < 0.12 && a.LastChargeId is not null)
+        if (day == a.TurnDay && a.Behaviour == Behaviour.PaymentFailures && rng.NextDouble() < _scenario.Outcomes.PaymentFailures.Disputes && a.LastChargeId is not null)
         {
             var at = At(date, rng, 0, 24);
             var dispute = StripePayloads.Dispute(Id(rng, "dp_"), a.LastChargeId, a.UnitAmountCents * a.Seats, "subscription_canceled", at);
             events.Add(Stripe(rng, "charge.dispute.created", a, at, dispute));
+            _truth.RecordFact(a.AccountId, DayOf(_portfolio, at), FactKind.Dispute);
         }
 
         if (day != renewalDay)
@@ -347,6 +380,7 @@ internal sealed class CustomerBehaviourModel
 
         a.PeriodStart = previousEnd;
         a.PeriodEnd = a.Interval == "year" ? previousEnd.AddYears(1) : previousEnd.AddMonths(1);
+        _truth.RecordFact(a.AccountId, DayOf(_portfolio, a.PeriodEnd), FactKind.PeriodEnds);
         a.InvoiceCounter++;
         a.OpenInvoiceId = Id(rng, "in_");
         var previous = new JsonObject
@@ -367,6 +401,7 @@ internal sealed class CustomerBehaviourModel
         {
             a.PaymentFailedDay = day;
             a.Status = "past_due";
+            _truth.RecordFact(a.AccountId, day, FactKind.PaymentFailed);
             events.Add(Stripe(rng, "invoice.payment_failed", a, renewAt.AddMinutes(62), StripePayloads.Invoice(a, a.OpenInvoiceId, Id(rng, "ch_"), "open", 1, renewAt.AddMinutes(60), renewAt.AddDays(3), "subscription_cycle")));
             events.Add(Stripe(rng, "customer.subscription.updated", a, renewAt.AddMinutes(63), StripePayloads.Subscription(a), previous.Also("status", "active")));
             return;
@@ -403,11 +438,14 @@ internal sealed class CustomerBehaviourModel
         if (a.Behaviour == Behaviour.ExpansionNearSeatLimit && !weekend && rng.NextDouble() < 0.25)
         {
             var n = a.Users.Count;
+            var first = InviteeFirstNames[rng.Next(InviteeFirstNames.Length)];
+            var last = InviteeLastNames[rng.Next(InviteeLastNames.Length)];
             a.Users.Add(new SimulatedUser
             {
                 UserId = Id(rng, "usr_", 12),
-                Email = $"invited{n}@{a.Domain}",
-                Name = "Invited User " + n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Email = $"{PortfolioGenerator.Slug(first)}.{PortfolioGenerator.Slug(last)}{n}@{a.Domain}",
+                FirstName = first,
+                LastName = last,
                 Title = "Analyst",
                 Role = UserRole.Member,
                 Propensity = 0.6,
@@ -422,6 +460,7 @@ internal sealed class CustomerBehaviourModel
             if (champion is not null)
             {
                 champion.LeftDay = day;
+                _truth.RecordFact(a.AccountId, day, FactKind.ChampionLeft);
                 events.Add(SegmentEvent(rng, SegmentPayloads.Identify(Uuid(rng), champion, a, At(date, rng, 9, 18), deactivated: true), a, "identify"));
                 champion.Role = UserRole.Member;
             }
@@ -454,7 +493,7 @@ internal sealed class CustomerBehaviourModel
             string? groupId = a.AccountId;
             if (!user.Linked)
             {
-                if (!user.LinkDeferred && rng.NextDouble() < 0.06)
+                if (!user.LinkDeferred && rng.NextDouble() < _scenario.Noise.EventsBeforeLink)
                 {
                     // First events before analytics knows the account: linked by the group call on a later day.
                     user.LinkDeferred = true;
@@ -518,6 +557,7 @@ internal sealed class CustomerBehaviourModel
         else if (a.MilestonesReached == 1 && day >= due.second)
         {
             a.MilestonesReached = 2;
+            a.OnboardingCompletedDay = day;
             events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, a.AccountId, "Onboarding Completed", new JsonObject(), At(date, rng, 9, 17)), a, "track"));
         }
     }
@@ -554,7 +594,7 @@ internal sealed class CustomerBehaviourModel
     {
         var tickets = _tickets[a.AccountId];
         var storm = a.Behaviour == Behaviour.SupportStorm && day >= a.TurnDay && day < a.TurnDay + 14;
-        var rate = 0.02 + (a.Users.Count * 0.0012);
+        var rate = _scenario.Rates.DailyTicketChance + (a.Users.Count * 0.0012);
         if (a.Behaviour == Behaviour.SilentChurner && day >= a.TurnDay)
         {
             rate *= 0.3;
@@ -604,6 +644,16 @@ internal sealed class CustomerBehaviourModel
             }
 
             tickets.Add(ticket);
+            if (priority == "urgent")
+            {
+                _truth.RecordFact(a.AccountId, day, FactKind.UrgentTicket);
+            }
+
+            if (tags.Contains("complaint"))
+            {
+                _truth.RecordFact(a.AccountId, day, FactKind.ComplaintTicket);
+            }
+
             events.Add(Zendesk(rng, ZendeskPayloads.TicketCreated, ticket, at, a));
             ticket.Status = "open";
             ticket.UpdatedAt = at.AddMinutes(rng.Next(5, 120));
@@ -618,6 +668,7 @@ internal sealed class CustomerBehaviourModel
                 var previous = ticket.Priority;
                 ticket.Priority = "urgent";
                 ticket.UpdatedAt = at;
+                _truth.RecordFact(a.AccountId, day, FactKind.UrgentTicket);
                 events.Add(ZendeskChange(rng, "priority_changed", ticket, previous, "urgent", at, a));
             }
 
@@ -629,7 +680,7 @@ internal sealed class CustomerBehaviourModel
                 events.Add(ZendeskChange(rng, "status_changed", ticket, "open", "solved", at, a));
 
                 // About a quarter of requesters answer the survey; storms and fading accounts rate worse.
-                if (rng.NextDouble() < 0.25)
+                if (rng.NextDouble() < _scenario.Rates.CsatResponseShare)
                 {
                     var badChance = storm || (a.Behaviour == Behaviour.SupportStorm && day < a.TurnDay + 21) ? 0.7 : a.Behaviour == Behaviour.SilentChurner ? 0.2 : 0.1;
                     ticket.Rating = rng.NextDouble() < badChance ? "bad" : "good";
@@ -641,8 +692,6 @@ internal sealed class CustomerBehaviourModel
                 tickets.Remove(ticket);
             }
         }
-
-        _ = _days;
     }
 
     private static PlannedEvent Zendesk(Random rng, Func<string, SimulatedTicket, DateTimeOffset, JsonObject> build, SimulatedTicket ticket, DateTimeOffset at, SimulatedAccount a)

@@ -12,6 +12,24 @@ internal sealed record MrrMovement(int Day, string AccountId, MrrMovementKind Ki
 
 internal sealed record ChurnRecord(string AccountId, int Day, string Reason, long MrrCents, bool Involuntary);
 
+/// <summary>Things the simulator sent that the app may act on; each alert and email is traced back to one of them.</summary>
+internal enum FactKind
+{
+    SubscriptionStarted,
+    PaymentFailed,
+    Dispute,
+    ChampionLeft,
+    UrgentTicket,
+    ComplaintTicket,
+    CancellationNotice,
+    Churned,
+
+    /// <summary>A subscription period ends on this day (a renewal date the app has been told of).</summary>
+    PeriodEnds,
+}
+
+internal sealed record Fact(string AccountId, int Day, FactKind Kind);
+
 /// <summary>What the simulator knows for certain because it made it happen: starting MRR, every MRR movement and every churn with its day and reason.</summary>
 internal sealed class GroundTruth
 {
@@ -22,6 +40,33 @@ internal sealed class GroundTruth
     public List<MrrMovement> Movements { get; } = [];
 
     public List<ChurnRecord> Churns { get; } = [];
+
+    public List<Fact> Facts { get; } = [];
+
+    /// <summary>Per account, per simulated day: product events sent (Segment track and page calls), the naive baseline's input.</summary>
+    public Dictionary<string, Dictionary<int, int>> UsageByDay { get; } = new(StringComparer.Ordinal);
+
+    public void RecordFact(string accountId, int day, FactKind kind)
+    {
+        lock (_gate)
+        {
+            Facts.Add(new Fact(accountId, day, kind));
+        }
+    }
+
+    public void CountUsage(string accountId, int day)
+    {
+        lock (_gate)
+        {
+            if (!UsageByDay.TryGetValue(accountId, out var days))
+            {
+                days = [];
+                UsageByDay[accountId] = days;
+            }
+
+            days[day] = days.GetValueOrDefault(day) + 1;
+        }
+    }
 
     public void Record(MrrMovement movement)
     {
@@ -36,11 +81,12 @@ internal sealed class GroundTruth
         lock (_gate)
         {
             Churns.Add(churn);
+            Facts.Add(new Fact(churn.AccountId, churn.Day, FactKind.Churned));
             Movements.Add(new MrrMovement(churn.Day, churn.AccountId, MrrMovementKind.Churn, -churn.MrrCents));
         }
     }
 
-    /// <summary>Net and gross revenue retention and logo churn over the period, for the accounts live at day 0.</summary>
+    /// <summary>Net and gross revenue retention and logo churn over the period, for the accounts live at day 0; ending MRR counts every account.</summary>
     public RetentionFigures Retention()
     {
         var start = StartingMrr.Values.Sum();
@@ -53,6 +99,7 @@ internal sealed class GroundTruth
         var logosChurned = Churns.Count(c => cohort.Contains(c.AccountId));
         return new RetentionFigures(
             start,
+            start + Movements.Sum(m => m.DeltaCents),
             expansion,
             contraction,
             churned,
@@ -65,8 +112,10 @@ internal sealed class GroundTruth
     }
 }
 
+/// <summary>Revenue over the period; NRR, GRR and logo churn are over the accounts live on day 0 (new business is outside them).</summary>
 internal sealed record RetentionFigures(
     long StartingMrrCents,
+    long EndingMrrCents,
     long ExpansionCents,
     long ContractionCents,
     long ChurnedCents,

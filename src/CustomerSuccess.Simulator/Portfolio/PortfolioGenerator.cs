@@ -10,43 +10,50 @@ namespace CustomerSuccess.Simulator.Portfolio;
 /// </summary>
 internal static class PortfolioGenerator
 {
+    /// <summary>New customers start within this many days of day 0.</summary>
+    public const int NewCustomerWindowDays = 30;
+
     private static readonly string[] Industries = ["Software", "Healthcare", "Retail", "Logistics", "Financial services", "Manufacturing", "Education", "Media", "Real estate", "Hospitality"];
 
-    public static SimulatedPortfolio Generate(int accounts, int days, int seed, DateTimeOffset day0)
+    /// <summary>
+    /// The portfolio for a seed and scenario. It does not depend on how many days are simulated: the stories'
+    /// turning points fall within the scenario's story horizon, so a longer run only shows more of the same stories.
+    /// </summary>
+    public static SimulatedPortfolio Generate(int accounts, int seed, DateTimeOffset day0, Scenario scenario)
     {
-        var random = new Random(seed);
         var faker = new Faker("en") { Random = new Randomizer(seed) };
-        var csms = GenerateCsms(faker, accounts);
+        var csms = GenerateCsms(faker, accounts, scenario);
         var list = new List<SimulatedAccount>(accounts);
         var usedDomains = new HashSet<string>(StringComparer.Ordinal);
+        var mix = Mix(accounts, seed, scenario);
         for (var i = 0; i < accounts; i++)
         {
-            list.Add(GenerateAccount(i, faker, random, csms, usedDomains, days, day0));
+            list.Add(GenerateAccount(i, mix[i].Segment, mix[i].Story, faker, new Random(StableSeed.Of(seed, i, 0xacc)), csms, usedDomains, day0, scenario));
         }
 
-        return new SimulatedPortfolio { Day0 = day0, Accounts = list, Csms = csms, OnCallRota = Rota(csms, day0, days) };
+        return new SimulatedPortfolio { Day0 = day0, Accounts = list, Csms = csms };
     }
 
     /// <summary>
     /// The simulated CS team as CS operations would configure it in the app: every CSM on the weekly on-call rota
     /// (in the order the simulator rotates them) and the first Enterprise CSM as the escalation contact.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> TeamSettings(int accounts, int seed)
+    public static IReadOnlyList<KeyValuePair<string, string>> TeamSettings(int accounts, int seed, Scenario scenario)
     {
-        var csms = GenerateCsms(new Faker("en") { Random = new Randomizer(seed) }, accounts);
+        var csms = GenerateCsms(new Faker("en") { Random = new Randomizer(seed) }, accounts, scenario);
         var settings = csms.Select((c, i) => KeyValuePair.Create($"Alerts__Rota__Members__{i}", c.Email)).ToList();
         settings.Add(KeyValuePair.Create("Alerts__EscalationContact", csms.First(c => c.Segment == Segment.Enterprise).Email));
         return settings;
     }
 
-    private static List<Csm> GenerateCsms(Faker faker, int accounts)
+    private static List<Csm> GenerateCsms(Faker faker, int accounts, Scenario scenario)
     {
         // Books of business as CS teams staff them: many SMB accounts per (pooled) CSM, few Enterprise ones.
         var counts = new (Segment Segment, int Count)[]
         {
-            (Segment.Smb, Math.Max(1, accounts * 65 / 100 / 150)),
-            (Segment.MidMarket, Math.Max(1, accounts * 25 / 100 / 40)),
-            (Segment.Enterprise, Math.Max(1, accounts * 10 / 100 / 12)),
+            (Segment.Smb, Math.Max(1, (int)(accounts * scenario.Segments.Smb / 150))),
+            (Segment.MidMarket, Math.Max(1, (int)(accounts * scenario.Segments.MidMarket / 40))),
+            (Segment.Enterprise, Math.Max(1, (int)(accounts * scenario.Segments.Enterprise / 12))),
         };
         var csms = new List<Csm>();
         foreach (var (segment, count) in counts)
@@ -63,7 +70,8 @@ internal static class PortfolioGenerator
         return csms;
     }
 
-    private static List<OnCallShift> Rota(List<Csm> csms, DateTimeOffset day0, int days)
+    /// <summary>The weekly on-call rota over a run: the CSMs in turn, in the order the app's rota setting lists them.</summary>
+    public static List<OnCallShift> Rota(IReadOnlyList<Csm> csms, DateTimeOffset day0, int days)
     {
         var shifts = new List<OnCallShift>();
         for (var week = 0; week * 7 < days + 7; week++)
@@ -75,11 +83,63 @@ internal static class PortfolioGenerator
         return shifts;
     }
 
-    private static SimulatedAccount GenerateAccount(int index, Faker faker, Random random, List<Csm> csms, HashSet<string> usedDomains, int days, DateTimeOffset day0)
+    /// <summary>
+    /// Each account's segment and story, in the scenario's proportions exactly (largest remainders), in a seeded
+    /// random order: a scenario's mix is what the run gets, not a sample of it.
+    /// </summary>
+    private static (Segment Segment, Behaviour Story)[] Mix(int accounts, int seed, Scenario scenario)
     {
-        var rng = new Random(HashCode.Combine(random.Next(), index));
-        var roll = rng.NextDouble();
-        var segment = roll < 0.65 ? Segment.Smb : roll < 0.90 ? Segment.MidMarket : Segment.Enterprise;
+        var rng = new Random(StableSeed.Of(seed, 0x5e6));
+        var segments = Shuffle(Apportion(accounts, [(Segment.Smb, scenario.Segments.Smb), (Segment.MidMarket, scenario.Segments.MidMarket), (Segment.Enterprise, scenario.Segments.Enterprise)]), rng);
+        var result = new (Segment, Behaviour)[accounts];
+        foreach (var segment in Enum.GetValues<Segment>())
+        {
+            var indices = Enumerable.Range(0, accounts).Where(i => segments[i] == segment).ToList();
+            var stories = scenario.StoriesFor(segment).Shares().ToList();
+            stories.Add((Behaviour.HealthyAdopter, Math.Max(0, 1 - stories.Sum(s => s.Share))));
+            var assigned = Shuffle(Apportion(indices.Count, stories), rng);
+            for (var k = 0; k < indices.Count; k++)
+            {
+                result[indices[k]] = (segment, assigned[k]);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>n items split by shares with the largest-remainder method (ties to the earlier entry).</summary>
+    internal static List<T> Apportion<T>(int n, IReadOnlyList<(T Item, double Share)> shares)
+    {
+        var total = shares.Sum(s => s.Share);
+        var exact = shares.Select(s => total <= 0 ? 0 : s.Share / total * n).ToList();
+        var counts = exact.Select(x => (int)Math.Floor(x)).ToList();
+        foreach (var k in Enumerable.Range(0, shares.Count).OrderByDescending(k => exact[k] - counts[k]).ThenBy(k => k).Take(n - counts.Sum()))
+        {
+            counts[k]++;
+        }
+
+        var items = new List<T>(n);
+        for (var k = 0; k < shares.Count; k++)
+        {
+            items.AddRange(Enumerable.Repeat(shares[k].Item, counts[k]));
+        }
+
+        return items;
+    }
+
+    private static List<T> Shuffle<T>(List<T> items, Random rng)
+    {
+        for (var i = items.Count - 1; i > 0; i--)
+        {
+            var j = rng.Next(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+
+        return items;
+    }
+
+    private static SimulatedAccount GenerateAccount(int index, Segment segment, Behaviour behaviour, Faker faker, Random rng, List<Csm> csms, HashSet<string> usedDomains, DateTimeOffset day0, Scenario scenario)
+    {
 
         // ARR log-uniform within the tier; per-seat price typical for the tier; seats follow from both.
         var (arrLow, arrHigh, priceLow, priceHigh) = segment switch
@@ -90,7 +150,7 @@ internal static class PortfolioGenerator
         };
         var arr = Math.Exp(Math.Log(arrLow) + (rng.NextDouble() * (Math.Log(arrHigh) - Math.Log(arrLow))));
         var monthlySeatPrice = Math.Round(priceLow + (rng.NextDouble() * (priceHigh - priceLow)));
-        var annual = segment != Segment.Smb || rng.NextDouble() < 0.35;
+        var annual = segment != Segment.Smb || rng.NextDouble() < scenario.Rates.SmbAnnualShare;
         var unit = annual ? (long)(monthlySeatPrice * 12 * 100 * 0.85) : (long)(monthlySeatPrice * 100);
         var seatArr = (annual ? unit : unit * 12) / 100d;
         var seats = Math.Max(2, (int)Math.Round(arr / seatArr));
@@ -107,9 +167,8 @@ internal static class PortfolioGenerator
             seats--;
         }
 
-        var behaviour = PickBehaviour(rng, segment);
-        var isNew = behaviour == Behaviour.SlowOnboarder || (behaviour == Behaviour.HealthyAdopter && rng.NextDouble() < 0.12);
-        var startDay = isNew ? rng.Next(0, Math.Max(1, Math.Min(30, days / 3))) : 0;
+        var isNew = behaviour == Behaviour.SlowOnboarder || (behaviour == Behaviour.HealthyAdopter && rng.NextDouble() < scenario.Outcomes.HealthyAdopter.NewDuringRun);
+        var startDay = isNew ? rng.Next(0, NewCustomerWindowDays) : 0;
         var since = isNew ? day0.AddDays(startDay) : day0.AddDays(-rng.Next(120, 1100));
 
         // Renewal: existing customers anywhere in their current term; new ones a full term after they start.
@@ -142,55 +201,33 @@ internal static class PortfolioGenerator
             Interval = annual ? "year" : "month",
             Seats = seats,
             CustomerSince = since,
+            CustomerSinceDay = DayOf(since, day0),
             PeriodStart = periodStart,
             PeriodEnd = periodEnd,
             StartDay = startDay,
             Engagement = isNew ? 0.1 : 0.55 + (rng.NextDouble() * 0.3),
             Baseline = 0.55 + (rng.NextDouble() * 0.3),
         };
-        account.TurnDay = TurnDayFor(account, rng, days, day0);
+        account.TurnDay = TurnDayFor(account, rng, scenario.Rates.StoryHorizonDays, day0);
         AddUsers(account, faker, rng, isNew);
         return account;
     }
 
-    private static Behaviour PickBehaviour(Random rng, Segment segment)
-    {
-        // Mix loosely after what CS teams report: most accounts healthy; payment failures concentrate in SMB card billing.
-        var paymentShare = segment == Segment.Smb ? 0.12 : 0.04;
-        var roll = rng.NextDouble();
-        var edges = new (double Share, Behaviour Behaviour)[]
-        {
-            (0.10, Behaviour.SilentChurner),
-            (0.08, Behaviour.ChampionLeaves),
-            (paymentShare, Behaviour.PaymentFailures),
-            (0.07, Behaviour.SupportStorm),
-            (0.09, Behaviour.ExpansionNearSeatLimit),
-            (0.07, Behaviour.SlowOnboarder),
-        };
-        var acc = 0d;
-        foreach (var (share, behaviour) in edges)
-        {
-            acc += share;
-            if (roll < acc)
-            {
-                return behaviour;
-            }
-        }
-
-        return Behaviour.HealthyAdopter;
-    }
-
-    private static int TurnDayFor(SimulatedAccount account, Random rng, int days, DateTimeOffset day0)
+    private static int TurnDayFor(SimulatedAccount account, Random rng, int horizon, DateTimeOffset day0)
     {
         var renewalDay = DayOf(account.PeriodEnd, day0);
         return account.Behaviour switch
         {
-            // Usage starts fading a few months before the renewal decision (it may already be under way at day 0).
-            Behaviour.SilentChurner => Math.Max(-60, renewalDay - rng.Next(60, 150)),
-            Behaviour.ChampionLeaves => rng.Next(5, Math.Max(6, days * 2 / 3)),
-            Behaviour.SupportStorm => rng.Next(5, Math.Max(6, days * 2 / 3)),
-            Behaviour.ExpansionNearSeatLimit => rng.Next(10, Math.Max(11, days)),
+            // Annual terms: usage starts fading a few months before the renewal decision (perhaps before day 0).
+            // Monthly terms can be ended any month: the fade begins at any time in the story horizon's first part.
+            Behaviour.SilentChurner => account.Interval == "year" ? Math.Max(-60, renewalDay - rng.Next(60, 150)) : rng.Next(0, Math.Max(1, horizon - 60)),
+            Behaviour.ChampionLeaves => rng.Next(5, Math.Max(6, horizon * 2 / 3)),
+            Behaviour.SupportStorm => rng.Next(5, Math.Max(6, horizon * 2 / 3)),
+            Behaviour.ExpansionNearSeatLimit => rng.Next(10, Math.Max(11, horizon)),
             Behaviour.SlowOnboarder => account.StartDay + rng.Next(30, 50),
+
+            // The card fails at the first renewal on or after this day (an annual one at its renewal).
+            Behaviour.PaymentFailures => account.Interval == "year" ? renewalDay : rng.Next(0, Math.Max(1, horizon)),
             _ => renewalDay,
         };
     }
@@ -211,12 +248,13 @@ internal static class PortfolioGenerator
             {
                 UserId = "usr_" + Token(rng, 12),
                 Email = $"{Slug(first)}.{Slug(last)}{u}@{account.Domain}",
-                Name = $"{first} {last}",
+                FirstName = first,
+                LastName = last,
                 Title = role switch { UserRole.Champion => "Operations Lead", UserRole.ExecutiveSponsor => "VP " + faker.Commerce.Department(), _ => faker.Name.JobTitle() },
                 Role = role,
                 // Power users and occasional users: a skewed spread, as product analytics usually shows.
                 Propensity = role == UserRole.ExecutiveSponsor ? 0.25 : Math.Clamp(0.2 + (Math.Pow(rng.NextDouble(), 0.7) * 0.8), 0, 1),
-                JoinDay = isNew ? account.StartDay + rng.Next(0, 21) : 0,
+                JoinDay = isNew ? account.StartDay + (u == 0 ? 0 : rng.Next(0, 21)) : 0, // the first user is the one who signed up
                 ZendeskUserId = 390_000_000_000 + (account.Index * 100_000L) + u,
             });
         }

@@ -49,7 +49,11 @@ internal sealed class SimulatedUser
 
     public required string Email { get; init; }
 
-    public required string Name { get; init; }
+    public required string FirstName { get; init; }
+
+    public required string LastName { get; init; }
+
+    public string Name => FirstName + " " + LastName;
 
     public required string Title { get; init; }
 
@@ -173,6 +177,15 @@ internal sealed class SimulatedAccount
 
     public int MilestonesReached { get; set; }
 
+    /// <summary>Day the "Onboarding Completed" milestone was sent (new customers only).</summary>
+    public int? OnboardingCompletedDay { get; set; }
+
+    /// <summary>A customer who started during the run (as opposed to one the app first sees on day 0).</summary>
+    public bool IsNewCustomer => CustomerSinceDay >= 0;
+
+    /// <summary>Set by the generator: <see cref="CustomerSince"/> as a simulated day (negative for existing customers).</summary>
+    public int CustomerSinceDay { get; init; }
+
     /// <summary>Monthly recurring revenue in cents.</summary>
     public long MrrCents => Interval == "year" ? UnitAmountCents * Seats / 12 : UnitAmountCents * Seats;
 
@@ -193,8 +206,6 @@ internal sealed class SimulatedPortfolio
     public required IReadOnlyList<SimulatedAccount> Accounts { get; init; }
 
     public required IReadOnlyList<Csm> Csms { get; init; }
-
-    public required IReadOnlyList<OnCallShift> OnCallRota { get; init; }
 
     public DateTimeOffset DateOf(int day) => Day0.AddDays(day);
 }

@@ -45,6 +45,9 @@ internal static class SegmentPayloads
         var traits = new JsonObject
         {
             ["email"] = user.Email,
+            // Segment's reserved traits: firstName and lastName beside name (email greetings read the first name).
+            ["firstName"] = user.FirstName,
+            ["lastName"] = user.LastName,
             ["name"] = user.Name,
             ["title"] = user.Title,
             ["role"] = user.Role switch { UserRole.Champion => "champion", UserRole.ExecutiveSponsor => "executive_sponsor", _ => "member" },
@@ -98,14 +101,14 @@ internal static class SegmentPayloads
         return message;
     }
 
+    /// <summary>The batch envelope. Each message is sent once, so it is stamped and moved into the batch, not copied.</summary>
     public static JsonObject Batch(IEnumerable<JsonObject> messages, DateTimeOffset sentAt)
     {
         var batch = new JsonArray();
         foreach (var m in messages)
         {
-            var copy = (JsonObject)m.DeepClone();
-            copy["sentAt"] = Iso(sentAt);
-            batch.Add(copy);
+            m["sentAt"] = Iso(sentAt);
+            batch.Add(m);
         }
 
         return new JsonObject { ["batch"] = batch, ["sentAt"] = Iso(sentAt) };
@@ -113,8 +116,7 @@ internal static class SegmentPayloads
 
     public static JsonObject Single(JsonObject message, DateTimeOffset sentAt)
     {
-        var copy = (JsonObject)message.DeepClone();
-        copy["sentAt"] = Iso(sentAt);
-        return copy;
+        message["sentAt"] = Iso(sentAt);
+        return message;
     }
 }

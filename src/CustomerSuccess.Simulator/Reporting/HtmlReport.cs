@@ -1,118 +1,128 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using CustomerSuccess.Simulator.Driving;
-using CustomerSuccess.Simulator.Portfolio;
+using CustomerSuccess.Simulator.Observation;
 
 namespace CustomerSuccess.Simulator.Reporting;
 
 /// <summary>
-/// One self-contained HTML file: inline CSS and inline SVG charts, no scripts, fonts or anything fetched.
-/// Every figure is computed from this run; where the app gave nothing to compute from, the report says so.
+/// One self-contained HTML file (inline CSS and SVG; no scripts, fonts or anything fetched), rendered from the
+/// same <see cref="RunFigures"/> as the terminal summary. Where the app gave nothing to compute from, it says so.
 /// </summary>
 internal static class HtmlReport
 {
     private const string Green = "#2e9d57";
     private const string Yellow = "#e0a800";
     private const string Red = "#d64545";
+    private const string Blue = "#4a78b5";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
 
     private static string F(double d) => d.ToString("0.#", Inv);
 
-    private static string Pct(double share) => share.ToString("P1", Inv);
-
-    private static string Money(long cents) => (cents < 0 ? "-$" : "$") + Math.Abs(cents / 100m).ToString("N0", Inv);
+    private static string N(long n) => n.ToString("N0", Inv);
 
     private static string BandColor(string? band) => band switch { "Green" => Green, "Yellow" => Yellow, "Red" => Red, _ => "#bbb" };
 
-    public static string Render(SimulationResult r)
+    public static string Render(RunFigures f)
     {
-        var a = r.Analysis;
+        ArgumentNullException.ThrowIfNull(f);
+        var r = f.Result;
+        var o = f.Options;
         var h = new StringBuilder();
         h.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Customer success simulation</title><style>")
             .Append("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}")
-            .Append("h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}")
-            .Append("table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}")
-            .Append(".note{color:#555;font-size:.9rem}.warn{color:#8a5a00;background:#fff6e0;padding:.5rem;border-left:4px solid #e0a800}.big{font-size:1.15rem;font-weight:600}svg{display:block;margin:.5rem 0}")
+            .Append("h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}h3{font-size:1rem}")
+            .Append("table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;vertical-align:top}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}")
+            .Append(".note{color:#555;font-size:.9rem}.warn{color:#8a5a00;background:#fff6e0;padding:.5rem;border-left:4px solid #e0a800}.partial{color:#fff;background:#b03030;padding:.6rem;font-weight:600}")
+            .Append(".statement{background:#eef3fa;border-left:4px solid #4a78b5;padding:.6rem}svg{display:block;margin:.5rem 0}")
             .Append("</style></head><body>");
-        h.Append(Inv, $"<h1>Customer success simulation</h1><p class=\"note\">{r.Options.Accounts} accounts over {r.Options.Days} simulated days from {a.Portfolio.Day0:yyyy-MM-dd}, seed {r.Options.Seed}, {r.Options.Speed} simulated hours per clock step; run took {r.Elapsed.TotalSeconds:0} s. The simulator reached the app only over HTTP (signed webhooks, the function-key APIs and the standalone runner's clock).</p>");
+        h.Append("<h1>Customer success simulation").Append(r.Partial ? " (partial)" : "").Append("</h1>");
+        if (r.Partial)
+        {
+            h.Append(Inv, $"<p class=\"partial\">PARTIAL REPORT: the run was stopped after {r.DaysCompleted} of {o.Days} simulated days. Every figure covers days 0–{r.LastDay} only.</p>");
+        }
+
+        h.Append(Inv, $"<p class=\"note\">Scenario <b>{E(o.Scenario.Name)}</b> ({E(o.Scenario.Description)}); {o.Accounts} accounts over {o.Days} simulated days from {r.Portfolio.Day0:yyyy-MM-dd}, seed {o.Seed}, {o.Speed} simulated hours per clock step; the run took {r.Elapsed.TotalSeconds:0} s. The simulator reached the app only over HTTP (signed webhooks, the function-key APIs and the standalone runner's clock).</p>");
         foreach (var p in r.Problems)
         {
             h.Append("<p class=\"warn\">").Append(E(p)).Append("</p>");
         }
 
-        Sent(h, r);
-        Health(h, a);
-        Transitions(h, a);
-        AtRisk(h, a);
-        Alerts(h, a);
-        Emails(h, a);
-        Revenue(h, a);
-        Prediction(h, a);
+        Sent(h, f);
+        Health(h, f);
+        Transitions(h, f);
+        AtRisk(h, f);
+        Alerts(h, f);
+        Emails(h, f);
+        Revenue(h, f);
+        Prediction(h, f);
+        h.Append(Inv, $"<h2>Where the time went</h2><p class=\"note\">{E(ReportText.Timing(f))}</p>");
         h.Append("</body></html>");
         return h.ToString();
     }
 
-    private static void Sent(StringBuilder h, SimulationResult r)
+    private static void Sent(StringBuilder h, RunFigures f)
     {
-        h.Append("<h2>What the providers sent</h2><table><tr><th>provider</th><th>requests</th><th>events</th><th>acknowledged (2xx)</th><th>not acknowledged</th><th>duplicate deliveries</th><th>held back, out of order</th><th>events for ids not yet linked</th></tr>");
-        foreach (var (provider, c) in r.Counters.All)
+        h.Append("<h2>What the providers sent</h2><table><tr><th>provider</th><th>requests</th><th>events</th><th>acknowledged (2xx)</th><th>not acknowledged</th><th>repeated deliveries</th><th>held back, out of order</th><th>events for ids not yet linked</th></tr>");
+        foreach (var p in f.Sent)
         {
-            var failures = string.Join(", ", c.Failures.Select(f => $"{(f.Key == 0 ? "no answer" : f.Key.ToString(Inv))}: {f.Value}"));
-            h.Append(Inv, $"<tr><td>{provider}</td><td>{c.Requests:N0}</td><td>{c.Events:N0}</td><td>{c.Acknowledged:N0}</td><td>{c.NotAcknowledged:N0} {E(failures)}</td><td>{c.DuplicateDeliveries:N0}</td><td>{c.DelayedOutOfOrder:N0}</td><td>{c.UnlinkedAtSend:N0}</td></tr>");
+            var failures = string.Join(", ", p.Failures.Select(x => $"{(x.Key == 0 ? "no answer" : x.Key.ToString(Inv))}: {x.Value}"));
+            h.Append(Inv, $"<tr><td>{p.Provider}</td><td>{N(p.Requests)}</td><td>{N(p.Events)}</td><td>{N(p.Acknowledged)}</td><td>{N(p.NotAcknowledged)} {E(failures)}</td><td>{N(p.Duplicates)}</td><td>{N(p.HeldBack)}</td><td>{N(p.UnlinkedAtSend)}</td></tr>");
         }
 
         h.Append("</table>");
     }
 
-    private static void Health(StringBuilder h, RunAnalysis a)
+    private static void Health(StringBuilder h, RunFigures f)
     {
         h.Append("<h2>Portfolio health over time</h2>");
-        var series = a.BandsOverTime();
-        var max = series.Select(s => s.Green + s.Yellow + s.Red).DefaultIfEmpty(0).Max();
+        var series = f.BandsByDay;
+        var max = series.Select(s => s.Bands.Total).DefaultIfEmpty(0).Max();
         if (max == 0)
         {
-            h.Append("<p class=\"note\">No scored accounts were visible in GET /api/portfolio during the run.</p>");
+            h.Append("<p class=\"note\">No scored accounts: the app's health history (GET /api/health/history) had nothing for this run.</p>");
+            return;
         }
-        else
+
+        const int W = 900, H = 240, P = 34;
+        var bw = (double)(W - P) / series.Count;
+        h.Append(Inv, $"<svg width=\"{W}\" height=\"{H + 20}\" viewBox=\"0 0 {W} {H + 20}\" role=\"img\" aria-label=\"live accounts per band per day\">");
+        foreach (var (day, b) in series)
         {
-            const int W = 900, H = 240, P = 30;
-            var bw = (double)(W - P) / series.Count;
-            h.Append(Inv, $"<svg width=\"{W}\" height=\"{H + 20}\" viewBox=\"0 0 {W} {H + 20}\" role=\"img\" aria-label=\"accounts per band per day\">");
-            foreach (var (day, g, y, red) in series)
+            var x = P + (day * bw);
+            var top = (double)H;
+            foreach (var (n, color, name) in new[] { (b.Green, Green, "Green"), (b.Yellow, Yellow, "Yellow"), (b.Red, Red, "Red") })
             {
-                var x = P + (day * bw);
-                var top = (double)H;
-                foreach (var (n, color) in new[] { (g, Green), (y, Yellow), (red, Red) })
-                {
-                    var hh = n * (H - 10) / (double)max;
-                    top -= hh;
-                    h.Append(Inv, $"<rect x=\"{F(x)}\" y=\"{F(top)}\" width=\"{F(Math.Max(bw, 1))}\" height=\"{F(hh)}\" fill=\"{color}\"/>");
-                }
+                var hh = n * (H - 10) / (double)max;
+                top -= hh;
+                h.Append(Inv, $"<rect x=\"{F(x)}\" y=\"{F(top)}\" width=\"{F(Math.Max(bw, 1))}\" height=\"{F(hh)}\" fill=\"{color}\"><title>day {day}: {n} {name}</title></rect>");
             }
-
-            h.Append(Inv, $"<text x=\"0\" y=\"14\" font-size=\"11\">{max}</text><text x=\"{P}\" y=\"{H + 15}\" font-size=\"11\">day 0</text><text x=\"{W - 50}\" y=\"{H + 15}\" font-size=\"11\">day {series.Count - 1}</text></svg>");
-            var last = series.LastOrDefault(s => s.Green + s.Yellow + s.Red > 0);
-            h.Append(Inv, $"<p class=\"note\">Scored accounts per band per day (Green, Yellow, Red from the bottom). Last day: {last.Green} Green, {last.Yellow} Yellow, {last.Red} Red.</p>");
         }
 
-        h.Append("<table><tr><th>segment at the end</th><th>Green</th><th>Yellow</th><th>Red</th><th>not scored</th></tr>");
-        foreach (var segment in Enum.GetValues<Segment>())
+        h.Append(Inv, $"<text x=\"0\" y=\"14\" font-size=\"11\">{max}</text><text x=\"{P}\" y=\"{H + 15}\" font-size=\"11\">day 0</text><text x=\"{W - 50}\" y=\"{H + 15}\" font-size=\"11\">day {series[^1].Day}</text></svg>");
+        var t = f.LastDayTotal;
+        h.Append(Inv, $"<p class=\"note\">Live accounts (churned ones left out) per band per day, from the app's history: Green, Yellow, Red from the bottom. Day {f.LastDay}: {t.Green} Green, {t.Yellow} Yellow, {t.Red} Red, as in the table below.</p>");
+        h.Append(Inv, $"<table><tr><th>segment, day {f.LastDay}</th><th>Green</th><th>Yellow</th><th>Red</th><th>live, no score</th><th>churned in the run</th></tr>");
+        foreach (var s in f.LastDayBands)
         {
-            var live = a.Portfolio.Accounts.Where(x => x.Segment == segment && x.ChurnedDay is null).ToList();
-            int Count(string band) => live.Count(x => a.LatestBands.TryGetValue(x.AccountId, out var p) && p.Band == band);
-            h.Append(Inv, $"<tr><td>{segment}</td><td>{Count("Green")}</td><td>{Count("Yellow")}</td><td>{Count("Red")}</td><td>{live.Count(x => !a.LatestBands.ContainsKey(x.AccountId))}</td></tr>");
+            h.Append(Inv, $"<tr><td>{s.Segment}</td><td>{s.Bands.Green}</td><td>{s.Bands.Yellow}</td><td>{s.Bands.Red}</td><td>{s.NotScored}</td><td>{s.Churned}</td></tr>");
         }
 
-        h.Append("</table>");
+        h.Append(Inv, $"<tr><th>all</th><th>{t.Green}</th><th>{t.Yellow}</th><th>{t.Red}</th><th>{f.LastDayBands.Sum(s => s.NotScored)}</th><th>{f.LastDayBands.Sum(s => s.Churned)}</th></tr></table>");
+        var observed = f.Result.Observed;
+        if (observed.PortfolioApi == ApiState.Available)
+        {
+            var counts = string.Join("; ", observed.PortfolioBands.Select(s => $"{s.Key}: " + string.Join(", ", s.Value.Select(b => $"{b.Value} {b.Key}"))));
+            h.Append(Inv, $"<p class=\"note\">The app's own portfolio view (GET /api/portfolio) at the end counts every account it scores, churned ones included, as of its last recompute: {E(counts)}.</p>");
+        }
     }
 
-    private static void Transitions(StringBuilder h, RunAnalysis a)
+    private static void Transitions(StringBuilder h, RunFigures f)
     {
         h.Append("<h2>Band transitions</h2>");
-        var t = a.Transitions();
+        var t = f.Transitions;
         if (t.Count == 0)
         {
             h.Append("<p class=\"note\">No band changes observed.</p>");
@@ -133,32 +143,32 @@ internal static class HtmlReport
             }
         }
 
-        h.Append("</svg><p class=\"note\">Day-to-day band changes across all accounts, counted from the daily portfolio view.</p>");
+        h.Append("</svg><p class=\"note\">Day-to-day band changes of live accounts, from the app's history.</p>");
     }
 
-    private static void AtRisk(StringBuilder h, RunAnalysis a)
+    private static void AtRisk(StringBuilder h, RunFigures f)
     {
-        h.Append(Inv, $"<h2>At risk at the end ({a.AtRisk.Count})</h2><table><tr><th>account</th><th>segment</th><th>band</th><th>score</th><th>days to renewal</th><th>ARR</th><th>CSM</th><th>simulated story</th></tr>");
-        foreach (var x in a.AtRisk.Take(50))
+        h.Append(Inv, $"<h2>At risk on day {f.LastDay} ({f.AtRisk.Count})</h2><table><tr><th>account</th><th>segment</th><th>band</th><th>score</th><th>days to renewal</th><th>ARR</th><th>CSM</th><th>simulated story</th></tr>");
+        foreach (var x in f.AtRisk.Take(50))
         {
-            h.Append(Inv, $"<tr><td>{E(x.Account.Name)}</td><td>{x.Account.Segment}</td><td style=\"color:{BandColor(x.Band)}\">{x.Band}</td><td>{x.Score?.ToString(Inv) ?? "–"}</td><td>{x.DaysToRenewal}</td><td>{Money(x.Account.ArrCents)}</td><td>{E(x.Account.CsmEmail)}</td><td>{x.Account.Behaviour}</td></tr>");
+            h.Append(Inv, $"<tr><td>{E(x.Account.Name)}</td><td>{x.Account.Segment}</td><td style=\"color:{BandColor(x.Band)}\">{x.Band}</td><td>{x.Score}</td><td>{x.DaysToRenewal}</td><td>{ReportText.Money(x.Account.ArrCents)}</td><td>{E(x.Account.CsmEmail)}</td><td>{x.Account.Behaviour}</td></tr>");
         }
 
         h.Append("</table>");
+        if (f.AtRisk.Count > 50)
+        {
+            h.Append(Inv, $"<p class=\"note\">… and {f.AtRisk.Count - 50} more.</p>");
+        }
     }
 
-    private static void Alerts(StringBuilder h, RunAnalysis a)
+    private static void Alerts(StringBuilder h, RunFigures f)
     {
-        h.Append("<h2>Alerts per tier per week</h2>");
-        var perWeek = a.AlertsPerWeek();
-        if (perWeek.Count == 0)
+        h.Append("<h2>Alerts</h2>");
+        var perWeek = f.AlertsPerWeek;
+        if (perWeek.Count > 0)
         {
-            h.Append("<p class=\"note\">No alerts were visible in GET /api/alerts.</p>");
-        }
-        else
-        {
-            var weeks = (a.Days + 6) / 7;
-            var tiers = new[] { ("Watch", "#6c8ebf"), ("Warning", Yellow), ("Critical", Red) };
+            var weeks = (f.LastDay / 7) + 1;
+            var tiers = new[] { ("Watch", Blue), ("Warning", Yellow), ("Critical", Red) };
             var max = perWeek.Values.Max();
             const int H = 200;
             var gw = 860.0 / weeks;
@@ -175,114 +185,215 @@ internal static class HtmlReport
                 h.Append(Inv, $"<text x=\"{F(30 + (w * gw))}\" y=\"{H + 15}\" font-size=\"10\">w{w + 1}</text>");
             }
 
-            h.Append(Inv, $"<text x=\"0\" y=\"12\" font-size=\"11\">{max}</text></svg><p class=\"note\">Watch (blue), Warning (amber), Critical (red) alerts raised per simulated week.</p>");
+            h.Append(Inv, $"<text x=\"0\" y=\"12\" font-size=\"11\">{max}</text></svg><p class=\"note\">Alerts first listed by GET /api/alerts per simulated week, by the highest tier each reached: Watch (blue), Warning (amber), Critical (red).</p>");
         }
 
-        h.Append("<table><tr><th>tier</th><th>raised</th><th>acknowledged</th><th>on time (of those due by the end)</th></tr>");
-        foreach (var t in a.Acknowledgements)
+        h.Append(Inv, $"<table><tr><th>tier reached</th><th>alerts listed</th><th>escalated</th><th>acknowledged</th><th>acknowledged on time (of those due by the end)</th></tr>");
+        foreach (var t in f.AlertTiers)
         {
-            h.Append(Inv, $"<tr><td>{E(t.Tier)}</td><td>{t.Raised}</td><td>{t.Acknowledged}</td><td>{(t.WithDueTime == 0 ? "–" : $"{t.OnTime}/{t.WithDueTime} ({Pct((double)t.OnTime / t.WithDueTime)})")}</td></tr>");
+            h.Append(Inv, $"<tr><td>{E(t.Tier)}</td><td>{t.Listed}</td><td>{t.Escalated}</td><td>{t.Acknowledged}</td><td>{(t.DueByEnd == 0 ? "–" : $"{t.OnTime}/{t.DueByEnd} ({ReportText.Pct((double)t.OnTime / t.DueByEnd)})")}</td></tr>");
         }
 
-        h.Append("</table>");
+        h.Append(Inv, $"<tr><th>all</th><th>{f.AlertsListed}</th><th>{f.AlertTiers.Sum(t => t.Escalated)}</th><th>{f.AlertTiers.Sum(t => t.Acknowledged)}</th><th></th></tr></table>");
+        h.Append("<table><tr><th>alert emails in the outbox</th><th>emails</th><th>distinct alerts named</th></tr>");
+        foreach (var row in f.AlertEmails)
+        {
+            h.Append(Inv, $"<tr><td>{E(row.Category)}</td><td>{row.Emails}</td><td>{row.AlertsNamed}</td></tr>");
+        }
+
+        h.Append(Inv, $"<tr><th>all</th><th>{f.AlertEmailTotal}</th><th></th></tr></table>");
+        h.Append(Inv, $"<p class=\"note\">{E(ReportText.AlertEmailSummary(f))} The API lists alerts that are open or acknowledged when it is read (once a simulated day); Watch alerts reach CSMs only in the 08:00 digest. The simulated CSMs acknowledged {f.Result.Counters.AlertsAcknowledgedBySimulator} alerts through POST /api/alerts/{{accountId}}/{{ruleId}}/acknowledge.</p>");
     }
 
-    private static void Emails(StringBuilder h, RunAnalysis a)
+    private static void Emails(StringBuilder h, RunFigures f)
     {
-        h.Append("<h2>Emails per sequence</h2>");
-        var rows = a.EmailsBySequence();
-        var alertEmails = a.Observed.Emails.Count(e => e.Kind == "alert");
-        if (rows.Count == 0)
+        h.Append("<h2>Lifecycle emails</h2>");
+        if (f.Lifecycle.Count == 0)
         {
             h.Append("<p class=\"note\">No lifecycle emails in the outbox.</p>");
         }
         else
         {
-            var bySequence = rows.GroupBy(x => x.Sequence).Select(g => (g.Key, g.Sum(x => x.Count))).ToList();
+            var bySequence = f.Lifecycle.GroupBy(x => x.Sequence).Select(g => (g.Key, g.Sum(x => x.Emails))).ToList();
             var max = bySequence.Max(x => x.Item2);
             h.Append(Inv, $"<svg width=\"700\" height=\"{(bySequence.Count * 28) + 10}\" role=\"img\" aria-label=\"emails per sequence\">");
             for (var i = 0; i < bySequence.Count; i++)
             {
                 var (sequence, n) = bySequence[i];
-                h.Append(Inv, $"<text x=\"0\" y=\"{(i * 28) + 18}\" font-size=\"12\">{E(sequence)}</text><rect x=\"140\" y=\"{(i * 28) + 5}\" width=\"{F(500.0 * n / max)}\" height=\"18\" fill=\"#6c8ebf\"/><text x=\"{F(145 + (500.0 * n / max))}\" y=\"{(i * 28) + 18}\" font-size=\"12\">{n}</text>");
+                h.Append(Inv, $"<text x=\"0\" y=\"{(i * 28) + 18}\" font-size=\"12\">{E(sequence)}</text><rect x=\"140\" y=\"{(i * 28) + 5}\" width=\"{F(500.0 * n / max)}\" height=\"18\" fill=\"{Blue}\"/><text x=\"{F(145 + (500.0 * n / max))}\" y=\"{(i * 28) + 18}\" font-size=\"12\">{n}</text>");
             }
 
             h.Append("</svg><table><tr><th>sequence</th><th>step</th><th>emails</th></tr>");
-            foreach (var (sequence, step, count) in rows)
+            foreach (var row in f.Lifecycle)
             {
-                h.Append(Inv, $"<tr><td>{E(sequence)}</td><td>{E(step)}</td><td>{count}</td></tr>");
+                h.Append(Inv, $"<tr><td>{E(row.Sequence)}</td><td>{E(row.Step)}</td><td>{row.Emails}</td></tr>");
             }
 
-            h.Append("</table>");
+            h.Append(Inv, $"<tr><th>all</th><th></th><th>{f.LifecycleEmailTotal}</th></tr></table>");
         }
 
-        h.Append(Inv, $"<p class=\"note\">Alert emails to CSMs: {alertEmails}. Other: {a.Observed.Emails.Count(e => e.Kind == "other")}. The outbox folder holds each one as an .eml file, as the recipient gets it.</p>");
+        h.Append(Inv, $"<p class=\"note\">The outbox holds {f.EmailTotal} emails: {f.LifecycleEmailTotal} lifecycle, {f.AlertEmailTotal} alert, {f.OtherEmails} other; each is an .eml file as the recipient gets it.</p>");
     }
 
-    private static void Revenue(StringBuilder h, RunAnalysis a)
+    private static void Revenue(StringBuilder h, RunFigures f)
     {
-        var ret = a.Retention;
-        h.Append("<h2>Revenue retention for the period</h2><table><tr><th>figure</th><th>value</th></tr>")
-            .Append(Inv, $"<tr><td>Starting MRR (accounts live on day 0)</td><td>{Money(ret.StartingMrrCents)}</td></tr>")
-            .Append(Inv, $"<tr><td>Expansion</td><td>{Money(ret.ExpansionCents)}</td></tr><tr><td>Contraction</td><td>{Money(ret.ContractionCents)}</td></tr><tr><td>Churned MRR</td><td>{Money(ret.ChurnedCents)}</td></tr>")
-            .Append(Inv, $"<tr><td>New business (outside NRR)</td><td>{Money(ret.NewBusinessCents)}</td></tr>")
-            .Append(Inv, $"<tr><td class=\"big\">NRR</td><td class=\"big\">{Pct(ret.NetRevenueRetention)}</td></tr><tr><td class=\"big\">GRR</td><td class=\"big\">{Pct(ret.GrossRevenueRetention)}</td></tr>")
-            .Append(Inv, $"<tr><td class=\"big\">Logo churn</td><td class=\"big\">{Pct(ret.LogoChurnRate)} ({ret.LogosChurned} of {ret.StartingLogos})</td></tr>");
-        foreach (var (name, value) in a.Observed.AppFigures)
+        var s = f.Retention;
+        var observed = f.Result.Observed;
+        var m = observed.MetricsApi == ApiState.Available ? observed.Metrics : null;
+        var missing = observed.MetricsApi switch
         {
-            h.Append(Inv, $"<tr><td>The app reports {E(name)}</td><td>{value:0.###}</td></tr>");
-        }
-
-        h.Append("</table><p class=\"note\">From the simulator's own record of every MRR movement it caused (Stripe subscription changes it sent).</p>");
-    }
-
-    private static void Prediction(StringBuilder h, RunAnalysis a)
-    {
-        h.Append("<h2>How well the score predicted the simulated churn</h2>");
-        if (!a.HasBands)
+            ApiState.NotProvided => "not available from the app",
+            ApiState.Available => "",
+            _ => "could not be read",
+        };
+        h.Append("<h2>Revenue over the period</h2><table><tr><th>figure</th><th>simulator's record</th><th>the app (GET /api/metrics)</th><th>difference</th></tr>");
+        void Money(string name, long sim, long? app) => h.Append(Inv, $"<tr><td>{name}</td><td>{ReportText.Money(sim)}</td><td>{(app is { } a ? ReportText.Money(a) : missing)}</td><td>{(app is { } b ? ReportText.Money(b - sim) : "")}</td></tr>");
+        void Share(string name, double sim, double? app) => h.Append(Inv, $"<tr><td>{name}</td><td>{ReportText.Pct(sim)}</td><td>{(m is null ? missing : ReportText.Pct(app))}</td><td>{(app is { } b ? $"{(b - sim) * 100:+0.0;-0.0;0.0} pts" : "")}</td></tr>");
+        Money("Starting MRR (accounts live on day 0)", s.StartingMrrCents, m?.StartingMrrCents);
+        Money("Ending MRR", s.EndingMrrCents, m?.EndingMrrCents);
+        Money("New business", s.NewBusinessCents, m?.NewMrrCents);
+        Money("Expansion", s.ExpansionCents, m?.ExpansionMrrCents);
+        Money("Contraction", s.ContractionCents, m?.ContractionMrrCents);
+        Money("Churned MRR", s.ChurnedCents, m?.ChurnedMrrCents);
+        Money("Reactivation", 0, m?.ReactivationMrrCents);
+        Share("NRR", s.NetRevenueRetention, m?.Nrr);
+        Share("GRR", s.GrossRevenueRetention, m?.Grr);
+        Share("Logo churn", s.LogoChurnRate, m?.LogoChurnRate);
+        h.Append(Inv, $"<tr><td>Logos at start / churned</td><td>{s.StartingLogos} / {s.LogosChurned}</td><td>{(m is null ? missing : $"{m.LogosAtStart} / {m.LogosChurned}")}</td><td></td></tr></table>");
+        h.Append("<p class=\"note\">The simulator's record holds every MRR movement it caused, on the day it caused it (MRR is price × seats, an annual plan's divided by 12). NRR and GRR are over the accounts live on day 0; new business is outside them. ");
+        if (m is null)
         {
-            h.Append("<p class=\"warn\">The app showed no health bands during the run, so the prediction cannot be judged.</p>");
+            h.Append(E($"The app's own figures are {missing} (GET /api/metrics{(observed.MetricsApi == ApiState.NotProvided ? " answered 404" : "")}); none is shown in their place."));
         }
         else
         {
-            var (later, recovered, healthy) = a.StayedFlaggedBreakdown();
-            h.Append(Inv, $"<p class=\"big\">Flagged Yellow or Red at least {RunAnalysis.FlagLeadDays} days before churn: {a.Flagged60} of {a.EligibleFor60}{(a.EligibleFor60 == 0 ? "" : $" ({Pct((double)a.Flagged60 / a.EligibleFor60)})")}.</p>")
-                .Append(Inv, $"<p>Counted over the {a.EligibleFor60} churned accounts the app had scored at least {RunAnalysis.FlagLeadDays} days before they churned (of {a.Predictions.Count} churned in the period). Flagged at any time before churn: {a.FlaggedBeforeChurn} of {a.Predictions.Count}.</p>")
-                .Append(Inv, $"<p>Accounts that stayed: {a.Stayed.Count}. Ever Yellow or Red: {a.StayedEverFlagged.Count} ({(a.Stayed.Count == 0 ? "–" : Pct((double)a.StayedEverFlagged.Count / a.Stayed.Count))}); ever Red: {a.StayedEverRed.Count}. Of those flagged, {later} are on a path to churn that completes after the period, {recovered} were in a troubled story that recovered, and <b>{healthy} were healthy accounts: false alarms</b>.</p>");
-            BandsBeforeChurnChart(h, a);
+            h.Append("Why the app's figures can differ: the app knows only what Stripe told it and dates each movement when the event is applied, and a few events arrive a step late and out of order; ")
+                .Append("existing customers' subscriptions first reach the app on day 0, so an app that counts starting MRR from what it knew before day 0 shows them as new business; ")
+                .Append("an account that gives notice stays in MRR until its period ends in both records; a failed payment is not churn until Stripe cancels the subscription.");
         }
 
-        h.Append("<table><tr><th>account</th><th>segment</th><th>story</th><th>churned on day</th><th>reason</th><th>band 90 days before</th><th>60 days before</th><th>30 days before</th><th>first flagged (day)</th></tr>");
-        foreach (var p in a.Predictions)
-        {
-            static string Cell(string? band) => band is null ? "<td>–</td>" : $"<td style=\"color:{BandColor(band)}\">{band}</td>";
-            h.Append(Inv, $"<tr><td>{E(p.Account.Name)}</td><td>{p.Account.Segment}</td><td>{p.Account.Behaviour}</td><td>{p.Churn.Day}</td><td>{E(p.Churn.Reason)}</td>{Cell(p.BandAt90)}{Cell(p.BandAt60)}{Cell(p.BandAt30)}<td>{p.FirstFlagDay?.ToString(Inv) ?? "–"}</td></tr>");
-        }
-
-        h.Append("</table><p class=\"note\">“–”: the app had not scored the account that early (before the run started, or not yet scored). The simulated behaviours follow CS practice and were not fitted to the scoring model; these figures are what this run produced.</p>");
+        h.Append("</p>");
     }
 
-    private static void BandsBeforeChurnChart(StringBuilder h, RunAnalysis a)
+    private static void Prediction(StringBuilder h, RunFigures f)
     {
-        var columns = new[] { ("90 days before", a.Predictions.Select(p => p.BandAt90)), ("60 days before", a.Predictions.Select(p => p.BandAt60)), ("30 days before", a.Predictions.Select(p => p.BandAt30)) };
-        const int H = 160;
-        h.Append(Inv, $"<svg width=\"420\" height=\"{H + 30}\" role=\"img\" aria-label=\"bands of churned accounts before churn\">");
-        for (var c = 0; c < columns.Length; c++)
+        h.Append("<h2>How well the score predicts churn</h2>");
+        if (f.Prediction is not { } p)
         {
-            var bands = columns[c].Item2.ToList();
-            var total = Math.Max(1, bands.Count);
-            var top = (double)H;
-            foreach (var band in new string?[] { "Green", "Yellow", "Red", null })
-            {
-                var n = bands.Count(b => b == band);
-                var hh = (H - 10) * n / (double)total;
-                top -= hh;
-                h.Append(Inv, $"<rect x=\"{20 + (c * 130)}\" y=\"{F(top)}\" width=\"100\" height=\"{F(hh)}\" fill=\"{BandColor(band)}\"><title>{band ?? "not scored"}: {n}</title></rect>");
-            }
-
-            h.Append(Inv, $"<text x=\"{20 + (c * 130)}\" y=\"{H + 18}\" font-size=\"12\">{columns[c].Item1}</text>");
+            h.Append("<p class=\"warn\">No prediction figures: the app's health history (GET /api/health/history) could not be read.</p>");
+            return;
         }
 
-        h.Append("</svg><p class=\"note\">Bands of the churned accounts 90, 60 and 30 days before they churned (grey: not scored yet).</p>");
+        h.Append("<p class=\"statement\">").Append(E(p.SeedsBar)).Append("</p>");
+        var i = p.Issue17;
+        h.Append("<h3>The figures issue 17 is judged by</h3><table><tr><th>figure</th><th>value (95% CI; counts)</th><th>target</th></tr>")
+            .Append(Inv, $"<tr><td>Churners flagged Yellow or Red, sustained ({PredictionDesign.SustainedDays} days), {PredictionDesign.LeadDays} days before they churned</td><td>{E(ReportText.Ci(i.AtLead.FlaggedSustained))}<br>{i.AtLead.EligibleChurnedInRun} churned in the run, {i.AtLead.EligibleChurnedAfterRun} in the {PredictionDesign.HorizonDays} days after; by segment {E(string.Join(", ", i.AtLead.PerSegment.Select(s => $"{s.Segment} {s.Flagged}/{s.Eligible}")))}; {i.AtLead.ChurnersNotEligible} other churners not scored that early</td><td>≥ 75%</td></tr>")
+            .Append(Inv, $"<tr><td>False-positive rate among accounts that stayed (sustained flag at the snapshot days)</td><td>{E(ReportText.Ci(i.StayersFlaggedSustainedAtSnapshots))}<br>ever flagged (sustained) during the run: {E(ReportText.Ci(i.StayersEverFlaggedSustained))}</td><td>≤ 25%</td></tr>")
+            .Append(Inv, $"<tr><td>ROC AUC of the score</td><td>{E(ReportText.Auc(p.Overall.ScoreAuc))}</td><td>≥ 0.80</td></tr>")
+            .Append(Inv, $"<tr><td>Healthy adopters' days in Green after onboarding</td><td>{E(ReportText.Ci(i.HealthyAdopterPostOnboardingDaysGreen))}</td><td>≥ 90%</td></tr>")
+            .Append(Inv, $"<tr><td>Alert emails per account per month</td><td>{i.AlertEmails.EmailsPerAccountMonth:0.00} ({i.AlertEmails.AlertEmails} emails over {i.AlertEmails.AccountMonths:0.0} live account-months)</td><td>≤ 1</td></tr></table>");
+
+        h.Append(Inv, $"<h3>At the snapshots (days {string.Join(", ", p.Overall.SnapshotDays)})</h3>");
+        RuleTable(h, [("Yellow or Red at T", p.Overall.YellowOrRed), ($"Yellow or Red sustained {PredictionDesign.SustainedDays} days at T", p.Overall.YellowOrRedSustained)]);
+        h.Append(Inv, $"<p class=\"note\">{p.Overall.Pairs} account-snapshots of {p.Overall.Accounts} accounts past onboarding; {p.Overall.Churners} churned within {PredictionDesign.HorizonDays} days of their snapshot. Score ROC AUC {E(ReportText.Auc(p.Overall.ScoreAuc))}.</p>");
+        RocChart(h, p);
+        LeadChart(h, p.LeadTime);
+
+        h.Append("<h3>Per snapshot, per segment, and onboarding apart</h3><table><tr><th>accounts</th><th>snapshots</th><th>churned / of</th><th>Y/R recall</th><th>Y/R precision</th><th>Y/R false-positive rate</th><th>sustained recall</th><th>sustained FPR</th><th>AUC</th></tr>");
+        foreach (var s in p.PerSnapshot.Concat(p.PerSegment).Append(p.Onboarding))
+        {
+            h.Append(Inv, $"<tr><td>{E(s.Label)}</td><td>{E(string.Join(", ", s.SnapshotDays))}</td><td>{s.Churners} / {s.Pairs}</td><td>{E(ReportText.Ci(s.YellowOrRed.Recall))}</td><td>{E(ReportText.Ci(s.YellowOrRed.Precision))}</td><td>{E(ReportText.Ci(s.YellowOrRed.FalsePositiveRate))}</td><td>{E(ReportText.Ci(s.YellowOrRedSustained.Recall))}</td><td>{E(ReportText.Ci(s.YellowOrRedSustained.FalsePositiveRate))}</td><td>{E(ReportText.Auc(s.ScoreAuc))}</td></tr>");
+        }
+
+        h.Append("</table>");
+        var b = p.Baseline;
+        h.Append(Inv, $"<h3>Against a naive baseline: {E(b.Rule)}</h3>");
+        if (b.Pairs == 0)
+        {
+            h.Append("<p class=\"note\">The baseline needs two 28-day windows of usage, so snapshots from day 56 on; this run has none.</p>");
+        }
+        else
+        {
+            RuleTable(h, [("baseline", b.Baseline), ("score: Yellow or Red", b.ModelYellowOrRed), ("score: sustained", b.ModelYellowOrRedSustained)]);
+            h.Append(Inv, $"<p class=\"note\">On the same {b.Pairs} account-snapshots (days {string.Join(", ", b.SnapshotDays)}; {b.Churners} churned): baseline AUC {E(ReportText.Auc(b.BaselineAuc))}, score AUC {E(ReportText.Auc(b.ModelScoreAuc))}. The baseline reads only the product events the simulator sent; its ranking is by (recent+1)/(previous+1).</p>");
+        }
+
+        Churners(h, f);
+        h.Append("<h3>How to read these figures</h3>").Append($"<p class=\"note\">A snapshot on day T takes each live account the app scored that day and asks: did it churn in the next {PredictionDesign.HorizonDays} days? Churn after the run's last day is known too: the simulator plays the same portfolio on without sending anything (the app never sees those days), so no snapshot is censored. "
+            + $"Recall: churners flagged, of all churners. Precision: churners, of all flagged. False-positive rate: flagged, of all who did not churn. Accuracy is shown next to the accuracy of predicting that nobody churns, which is high whenever churn is rare. "
+            + $"ROC AUC: the chance that a churner scored lower than a stayer (0.5 is chance). Sustained: Yellow or Red on each of the {PredictionDesign.SustainedDays} days ending on the day. Lead time: from the first day a flag became sustained to the churn, for accounts that churned inside the run. "
+            + "Intervals are Wilson 95% (Hanley-McNeil for AUC); one account appears at several snapshots, so pooled intervals are somewhat too narrow. The scenario's stories follow CS practice and were not fitted to the health model.</p>");
+    }
+
+    private static void RuleTable(StringBuilder h, IEnumerable<(string Name, RuleFigures Figures)> rules)
+    {
+        h.Append("<table><tr><th>rule</th><th>flagged churners / missed / flagged stayers / quiet stayers</th><th>recall</th><th>precision</th><th>false-positive rate</th><th>accuracy</th><th>accuracy of \"nobody churns\"</th></tr>");
+        foreach (var (name, r) in rules)
+        {
+            h.Append(Inv, $"<tr><td>{E(name)}</td><td>{r.Counts.TruePositives} / {r.Counts.FalseNegatives} / {r.Counts.FalsePositives} / {r.Counts.TrueNegatives}</td><td>{E(ReportText.Ci(r.Recall))}</td><td>{E(ReportText.Ci(r.Precision))}</td><td>{E(ReportText.Ci(r.FalsePositiveRate))}</td><td>{E(ReportText.Ci(r.Accuracy))}</td><td>{E(ReportText.Ci(r.BaseRateAccuracy))}</td></tr>");
+        }
+
+        h.Append("</table>");
+    }
+
+    private static void RocChart(StringBuilder h, PredictionReport p)
+    {
+        const int S = 300, P = 40;
+        string Path(IReadOnlyList<RocPoint> curve) => string.Join(" ", curve.Select((c, k) => $"{(k == 0 ? 'M' : 'L')}{F(P + (c.FalsePositiveRate * S))},{F(P + S - (c.TruePositiveRate * S))}"));
+        h.Append(Inv, $"<svg width=\"{S + P + 220}\" height=\"{S + P + 40}\" role=\"img\" aria-label=\"ROC curve\"><rect x=\"{P}\" y=\"{P}\" width=\"{S}\" height=\"{S}\" fill=\"none\" stroke=\"#999\"/>")
+            .Append(Inv, $"<path d=\"M{P},{P + S} L{P + S},{P}\" stroke=\"#bbb\" stroke-dasharray=\"4 4\" fill=\"none\"/>");
+        if (p.Overall.ScoreAuc.Curve.Count > 1)
+        {
+            h.Append(Inv, $"<path d=\"{Path(p.Overall.ScoreAuc.Curve)}\" stroke=\"{Blue}\" stroke-width=\"2\" fill=\"none\"/>");
+        }
+
+        if (p.Baseline.BaselineAuc.Curve.Count > 1)
+        {
+            h.Append(Inv, $"<path d=\"{Path(p.Baseline.BaselineAuc.Curve)}\" stroke=\"{Yellow}\" stroke-width=\"2\" fill=\"none\"/>");
+        }
+
+        h.Append(Inv, $"<text x=\"{P + (S / 2) - 60}\" y=\"{P + S + 30}\" font-size=\"12\">false-positive rate</text><text x=\"4\" y=\"{P - 10}\" font-size=\"12\">true-positive rate (recall)</text>")
+            .Append(Inv, $"<text x=\"{P + S + 15}\" y=\"{P + 20}\" font-size=\"12\" fill=\"{Blue}\">score, AUC {(p.Overall.ScoreAuc.Value is { } a ? a.ToString("0.00", Inv) : "n/a")}</text>")
+            .Append(Inv, $"<text x=\"{P + S + 15}\" y=\"{P + 40}\" font-size=\"12\" fill=\"{Yellow}\">baseline, AUC {(p.Baseline.BaselineAuc.Value is { } bl ? bl.ToString("0.00", Inv) : "n/a")}</text>")
+            .Append(Inv, $"<text x=\"{P + S + 15}\" y=\"{P + 60}\" font-size=\"12\" fill=\"#999\">chance</text></svg>")
+            .Append("<p class=\"note\">ROC curve of the score as a ranking over the snapshots (blue; the baseline in amber, on its own snapshots from day 56). Each point flags every account at or below one score.</p>");
+    }
+
+    private static void LeadChart(StringBuilder h, LeadTimeFigures l)
+    {
+        h.Append(Inv, $"<h3>Lead time from the first sustained flag to churn ({l.Churners} accounts churned in the run)</h3>");
+        var bars = l.Buckets.Select(b => (b.Label, b.Churners, Blue)).Append(("never flagged", l.NeverFlagged, Red)).ToList();
+        var max = Math.Max(1, bars.Max(b => b.Item2));
+        const int H = 160;
+        h.Append(Inv, $"<svg width=\"640\" height=\"{H + 40}\" role=\"img\" aria-label=\"lead time distribution\">");
+        for (var k = 0; k < bars.Count; k++)
+        {
+            var (label, n, color) = bars[k];
+            var hh = (H - 20) * n / (double)max;
+            h.Append(Inv, $"<rect x=\"{20 + (k * 85)}\" y=\"{F(H - hh)}\" width=\"70\" height=\"{F(hh)}\" fill=\"{color}\"/><text x=\"{45 + (k * 85)}\" y=\"{F(H - hh - 4)}\" font-size=\"12\">{n}</text><text x=\"{20 + (k * 85)}\" y=\"{H + 16}\" font-size=\"11\">{E(label)}</text>");
+        }
+
+        h.Append("</svg>");
+        h.Append(l.Quartiles is { } q
+            ? string.Create(Inv, $"<p class=\"note\">Median {q.Median:0} days, quartiles {q.Q1:0}–{q.Q3:0} days ({l.Flagged} flagged before churning). A flag counts from the day it became sustained.</p>")
+            : "<p class=\"note\">No account that churned in the run had a sustained flag before churning.</p>");
+    }
+
+    private static void Churners(StringBuilder h, RunFigures f)
+    {
+        var r = f.Result;
+        var byId = r.Portfolio.Accounts.ToDictionary(a => a.AccountId, StringComparer.Ordinal);
+        var churns = r.Projection.Truth.Churns.Where(c => byId.ContainsKey(c.AccountId) && c.Day <= r.LastDay + PredictionDesign.HorizonDays).OrderBy(c => c.Day).ToList();
+        h.Append(Inv, $"<h3>Every churn up to {PredictionDesign.HorizonDays} days after the run ({churns.Count}, {churns.Count(c => c.Day <= r.LastDay)} inside the run)</h3><table><tr><th>account</th><th>segment</th><th>story</th><th>churn day</th><th>reason</th><th>band 90 days before</th><th>60 days before</th><th>30 days before</th><th>first sustained flag (day)</th></tr>");
+        foreach (var c in churns)
+        {
+            var a = byId[c.AccountId];
+            var history = r.Observed.History.GetValueOrDefault(c.AccountId);
+            string Cell(int day) => history is not null && day >= 0 && day <= r.LastDay && history.TryGetValue(day, out var pt) ? $"<td style=\"color:{BandColor(pt.Band)}\">{pt.Band} {pt.Score}</td>" : "<td>–</td>";
+            int? first = history?.Keys.Where(d => d < c.Day && d <= r.LastDay).Cast<int?>().FirstOrDefault(d => PredictionEvaluation.SustainedOn(history, d!.Value));
+            h.Append(Inv, $"<tr><td>{E(a.Name)}</td><td>{a.Segment}</td><td>{a.Behaviour}</td><td>{c.Day}{(c.Day > r.LastDay ? " (after the run)" : "")}</td><td>{E(c.Reason)}</td>{Cell(c.Day - 90)}{Cell(c.Day - 60)}{Cell(c.Day - 30)}<td>{first?.ToString(Inv) ?? "–"}</td></tr>");
+        }
+
+        h.Append("</table><p class=\"note\">“–”: the app had no score for that day (before the run, before the account started, or after the run's last day).</p>");
     }
 }

@@ -1,96 +1,70 @@
 using System.Globalization;
-using CustomerSuccess.Simulator.Driving;
-using CustomerSuccess.Simulator.Portfolio;
+using CustomerSuccess.Simulator.Observation;
 using Spectre.Console;
 
 namespace CustomerSuccess.Simulator.Reporting;
 
-/// <summary>The end-of-run summary in the terminal: what was sent, how the portfolio looks, who is at risk, alerts, emails, retention and how well the score saw churn coming.</summary>
+/// <summary>The end-of-run summary in the terminal, from the same <see cref="RunFigures"/> as the HTML report.</summary>
 internal static class TerminalReport
 {
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
-    private static string Pct(double share) => share.ToString("P1", CultureInfo.InvariantCulture);
-
-    private static string Money(long cents) => (cents < 0 ? "-$" : "$") + Math.Abs(cents / 100m).ToString("N0", CultureInfo.InvariantCulture);
-
-    public static void Write(IAnsiConsole console, SimulationResult r, string reportPath)
+    public static void Write(IAnsiConsole console, RunFigures f, string outputDirectory)
     {
-        var a = r.Analysis;
-        console.Write(new Rule($"[bold]Simulation: {r.Options.Accounts} accounts, {r.Options.Days} days, seed {r.Options.Seed}[/]").LeftJustified());
+        var r = f.Result;
+        var o = f.Options;
+        var title = $"{o.Scenario.Name} scenario · {o.Accounts} accounts · {o.Days} days · seed {o.Seed}";
+        console.Write(new Rule($"[bold]{Markup.Escape(title)}{(r.Partial ? $" · [red]PARTIAL: stopped after day {r.DaysCompleted}[/]" : "")}[/]").LeftJustified());
 
-        var sent = new Table().Title("Webhooks sent").AddColumns("provider", "requests", "events", "2xx", "not 2xx", "duplicates", "held back (out of order)", "unlinked at send");
-        foreach (var (provider, c) in r.Counters.All)
+        var sent = new Table().Title("Webhooks sent").AddColumns("provider", "requests", "events", "2xx", "not 2xx", "repeated", "late");
+        foreach (var row in f.Sent)
         {
-            sent.AddRow(provider.ToString(), N(c.Requests), N(c.Events), N(c.Acknowledged), c.NotAcknowledged == 0 ? "0" : $"[red]{N(c.NotAcknowledged)}[/] ({string.Join(", ", c.Failures.Select(f => $"{(f.Key == 0 ? "no answer" : f.Key.ToString(CultureInfo.InvariantCulture))}: {f.Value}"))})", N(c.DuplicateDeliveries), N(c.DelayedOutOfOrder), N(c.UnlinkedAtSend));
+            sent.AddRow(row.Provider.ToString(), N(row.Requests), N(row.Events), N(row.Acknowledged), row.NotAcknowledged == 0 ? "0" : $"[red]{N(row.NotAcknowledged)}[/] ({Failures(row.Failures)})", N(row.Duplicates), N(row.HeldBack));
         }
 
         console.Write(sent);
 
-        var bands = new Table().Title("Health bands at the end, per segment").AddColumns("segment", "Green", "Yellow", "Red", "not scored");
-        foreach (var segment in Enum.GetValues<Segment>())
+        if (f.BandsByDay.Count > 0)
         {
-            var live = a.Portfolio.Accounts.Where(x => x.Segment == segment && x.ChurnedDay is null).ToList();
-            int Count(string band) => live.Count(x => a.LatestBands.TryGetValue(x.AccountId, out var p) && p.Band == band);
-            bands.AddRow(segment.ToString(), N(Count("Green")), N(Count("Yellow")), N(Count("Red")), N(live.Count(x => !a.LatestBands.ContainsKey(x.AccountId))));
+            var bands = new Table().Title($"Live accounts on day {f.LastDay} (app's history)").AddColumns("segment", "Green", "Yellow", "Red", "no score", "churned");
+            foreach (var s in f.LastDayBands)
+            {
+                bands.AddRow(s.Segment.ToString(), N(s.Bands.Green), N(s.Bands.Yellow), N(s.Bands.Red), N(s.NotScored), N(s.Churned));
+            }
+
+            var t = f.LastDayTotal;
+            bands.AddRow("[bold]all[/]", N(t.Green), N(t.Yellow), N(t.Red), N(f.LastDayBands.Sum(s => s.NotScored)), N(f.LastDayBands.Sum(s => s.Churned)));
+            console.Write(bands);
+            console.MarkupLine($"At risk (Yellow or Red) on day {f.LastDay}: {N(f.AtRisk.Count)} accounts, {N(f.AtRisk.Count(a => a.Band == "Red"))} Red (report.html lists them).");
         }
 
-        console.Write(bands);
-
-        var risk = new Table().Title("At risk (Red first, then by score and days to renewal)").AddColumns("account", "segment", "band", "score", "days to renewal", "ARR", "CSM");
-        foreach (var x in a.AtRisk.Take(15))
+        var alerts = new Table().Title("Alerts listed by GET /api/alerts (read daily)").AddColumns("tier reached", "alerts", "escalated", "acknowledged", "on time");
+        foreach (var t in f.AlertTiers)
         {
-            risk.AddRow(Markup.Escape(x.Account.Name), x.Account.Segment.ToString(), x.Band == "Red" ? "[red]Red[/]" : "[yellow]Yellow[/]", x.Score?.ToString(CultureInfo.InvariantCulture) ?? "–", N(x.DaysToRenewal), Money(x.Account.ArrCents), Markup.Escape(x.Account.CsmEmail));
-        }
-
-        console.Write(risk);
-        if (a.AtRisk.Count > 15)
-        {
-            console.MarkupLine($"… and {a.AtRisk.Count - 15} more in the report.");
-        }
-
-        var alerts = new Table().Title("Alerts by tier").AddColumns("tier", "raised", "acknowledged", "on time (of those due by the end)");
-        foreach (var t in a.Acknowledgements)
-        {
-            alerts.AddRow(t.Tier, N(t.Raised), N(t.Acknowledged), t.WithDueTime == 0 ? "–" : $"{N(t.OnTime)}/{N(t.WithDueTime)} ({Pct((double)t.OnTime / t.WithDueTime)})");
+            alerts.AddRow(t.Tier, N(t.Listed), N(t.Escalated), N(t.Acknowledged), t.DueByEnd == 0 ? "–" : $"{N(t.OnTime)}/{N(t.DueByEnd)}");
         }
 
         console.Write(alerts);
+        console.MarkupLine(Markup.Escape(ReportText.AlertEmailSummary(f)));
+        console.MarkupLine(Markup.Escape(ReportText.LifecycleSummary(f)));
 
-        var emails = new Table().Title("Lifecycle emails by sequence and step").AddColumns("sequence", "step", "emails");
-        foreach (var (sequence, step, count) in a.EmailsBySequence())
+        console.Write(new Rule("[bold]Revenue[/]").LeftJustified());
+        foreach (var line in ReportText.RevenueLines(f))
         {
-            emails.AddRow(Markup.Escape(sequence), Markup.Escape(step), N(count));
+            console.MarkupLine(Markup.Escape(line));
         }
 
-        emails.AddRow("[grey](alert emails to CSMs)[/]", "", N(a.Observed.Emails.Count(e => e.Kind == "alert")));
-        console.Write(emails);
-
-        var ret = a.Retention;
-        var money = new Table().Title("Revenue over the period (simulator's ground truth)").AddColumns("figure", "value");
-        money.AddRow("Starting MRR", Money(ret.StartingMrrCents));
-        money.AddRow("Expansion / contraction / churned MRR", $"{Money(ret.ExpansionCents)} / {Money(ret.ContractionCents)} / {Money(ret.ChurnedCents)}");
-        money.AddRow("New business MRR (not in NRR)", Money(ret.NewBusinessCents));
-        money.AddRow("NRR", Pct(ret.NetRevenueRetention));
-        money.AddRow("GRR", Pct(ret.GrossRevenueRetention));
-        money.AddRow("Logo churn", $"{Pct(ret.LogoChurnRate)} ({ret.LogosChurned} of {ret.StartingLogos})");
-        foreach (var (name, value) in a.Observed.AppFigures)
+        console.Write(new Rule("[bold]How well the score predicts churn[/]").LeftJustified());
+        if (f.Prediction is not { } p)
         {
-            money.AddRow($"app reports {Markup.Escape(name)}", value.ToString("0.###", CultureInfo.InvariantCulture));
-        }
-
-        console.Write(money);
-
-        console.Write(new Rule("[bold]How well the score predicted churn[/]").LeftJustified());
-        if (!a.HasBands)
-        {
-            console.MarkupLine("[yellow]The app showed no health bands during the run, so the prediction cannot be judged.[/]");
+            console.MarkupLine("[yellow]No prediction figures: the app's health history could not be read.[/]");
         }
         else
         {
-            var (later, recovered, healthy) = a.StayedFlaggedBreakdown();
-            console.MarkupLine($"Churned in the period: {a.Predictions.Count}. Flagged Yellow/Red at least {RunAnalysis.FlagLeadDays} days before churn: [bold]{a.Flagged60} of {a.EligibleFor60}[/] that were observed that early{(a.EligibleFor60 == 0 ? "" : $" ({Pct((double)a.Flagged60 / a.EligibleFor60)})")}. Flagged at any time before churn: {a.FlaggedBeforeChurn} of {a.Predictions.Count}.");
-            console.MarkupLine($"Accounts that stayed: {a.Stayed.Count}; ever Yellow/Red: {a.StayedEverFlagged.Count} ({(a.Stayed.Count == 0 ? "–" : Pct((double)a.StayedEverFlagged.Count / a.Stayed.Count))}), ever Red: {a.StayedEverRed.Count}. Of the flagged: {later} are on a path to churn after the period, {recovered} were in trouble and recovered, [bold]{healthy}[/] were healthy (false alarms).");
+            foreach (var line in ReportText.PredictionLines(p))
+            {
+                console.MarkupLine(Markup.Escape(line));
+            }
         }
 
         foreach (var problem in r.Problems)
@@ -98,6 +72,110 @@ internal static class TerminalReport
             console.MarkupLine($"[yellow]! {Markup.Escape(problem)}[/]");
         }
 
-        console.MarkupLine($"Report: [link]{Markup.Escape(reportPath)}[/]  Outbox: {Markup.Escape(r.Options.Outbox)} ({N(a.Observed.Emails.Count)} emails)  Took {r.Elapsed.TotalSeconds:0} s (sending {r.Counters.SendTime.TotalSeconds:0} s, app settling {r.Counters.SettleTime.TotalSeconds:0} s, reading results {r.Counters.ObserveTime.TotalSeconds:0} s).");
+        console.MarkupLine(Markup.Escape(ReportText.Timing(f)));
+        var written = f.Prediction is null ? $"{OutputFiles.Report}, {OutputFiles.Portfolio}" : $"{OutputFiles.Report}, {OutputFiles.Prediction}, {OutputFiles.Portfolio}";
+        console.MarkupLine($"Outputs in {Markup.Escape(outputDirectory)}: {written}, outbox ({N(f.EmailTotal)} emails){(r.Partial ? " [red](partial)[/]" : "")}.");
     }
+
+    private static string Failures(IReadOnlyDictionary<int, long> failures) =>
+        string.Join(", ", failures.Select(x => $"{(x.Key == 0 ? "no answer" : x.Key.ToString(CultureInfo.InvariantCulture))}: {x.Value}"));
+}
+
+/// <summary>The sentences both reports print, built once from the figures.</summary>
+internal static class ReportText
+{
+    private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>"94.8%" (invariant, no space), or "n/a".</summary>
+    public static string Pct(double? v, int decimals = 1) => v is { } x ? (x * 100).ToString(decimals == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + "%" : "n/a";
+
+    public static string Money(long cents) => (cents < 0 ? "-$" : "$") + Math.Abs(cents / 100m).ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>"62.5% (95% CI 40.6–80.0%; 10 of 16)", or "no cases".</summary>
+    public static string Ci(Proportion p) => p.Total == 0
+        ? "no cases"
+        : $"{Pct(p.Value)} (95% CI {Pct(p.Low)}–{Pct(p.High)}; {p.Successes} of {p.Total})";
+
+    public static string Auc(AucFigures a) => a.Value is { } v
+        ? string.Create(CultureInfo.InvariantCulture, $"{v:0.00} (95% CI {a.Low:0.00}–{a.High:0.00}; {a.Positives} churners, {a.Negatives} stayers)")
+        : "n/a (needs churners and stayers)";
+
+    public static string AlertEmailSummary(RunFigures f)
+    {
+        if (f.AlertEmailTotal == 0)
+        {
+            return "Alert emails to CSMs: none.";
+        }
+
+        var parts = string.Join(", ", f.AlertEmails.Select(r => $"{N(r.Emails)} {r.Category.Replace("alert/", "", StringComparison.Ordinal)}"));
+        return $"Alert emails to CSMs: {N(f.AlertEmailTotal)} ({parts}). One alert emails on each raise and escalation; "
+            + $"{N(f.AlertsEmailedButNeverListed)} alert(s) named in emails were raised and resolved between two daily reads, so the API never listed them.";
+    }
+
+    public static string LifecycleSummary(RunFigures f) => f.LifecycleEmailTotal == 0
+        ? "Lifecycle emails: none."
+        : $"Lifecycle emails: {N(f.LifecycleEmailTotal)} (" + string.Join(", ", f.Lifecycle.GroupBy(l => l.Sequence).Select(g => $"{g.Key} {N(g.Sum(x => x.Emails))}")) + ").";
+
+    public static IEnumerable<string> RevenueLines(RunFigures f)
+    {
+        var s = f.Retention;
+        yield return $"Simulator's record: starting MRR {Money(s.StartingMrrCents)}, ending {Money(s.EndingMrrCents)}; NRR {Pct(s.NetRevenueRetention)}, GRR {Pct(s.GrossRevenueRetention)}, logo churn {Pct(s.LogoChurnRate)} ({s.LogosChurned} of {s.StartingLogos}).";
+        var observed = f.Result.Observed;
+        yield return observed.MetricsApi switch
+        {
+            ApiState.Available when observed.Metrics is { } m => $"The app's figures (GET /api/metrics): starting MRR {Money(m.StartingMrrCents)}, ending {Money(m.EndingMrrCents)}; NRR {Pct(m.Nrr)}, GRR {Pct(m.Grr)}, logo churn {Pct(m.LogoChurnRate)} ({m.LogosChurned} of {m.LogosAtStart}). Differences are explained in report.html.",
+            ApiState.NotProvided => "The app's figures: not available from the app (GET /api/metrics answered 404).",
+            _ => "The app's figures: GET /api/metrics could not be read.",
+        };
+    }
+
+    public static IEnumerable<string> PredictionLines(PredictionReport p)
+    {
+        var o = p.Overall;
+        if (o.SnapshotDays.Count == 0)
+        {
+            yield return $"No snapshot yet: the first is on day {PredictionDesign.SnapshotEveryDays}, and this run covers days 0-{p.Run.DaysCompleted - 1}.";
+            yield return p.SeedsBar;
+            yield break;
+        }
+
+        yield return $"Snapshots on days {string.Join(", ", o.SnapshotDays)}: {N(o.Pairs)} account-snapshots past onboarding, {N(o.Churners)} churned within {PredictionDesign.HorizonDays} days.";
+        yield return $"  Yellow or Red: recall {Ci(o.YellowOrRed.Recall)}, precision {Ci(o.YellowOrRed.Precision)}, false-positive rate {Ci(o.YellowOrRed.FalsePositiveRate)}.";
+        yield return $"  Sustained ({PredictionDesign.SustainedDays} days): recall {Ci(o.YellowOrRedSustained.Recall)}, false-positive rate {Ci(o.YellowOrRedSustained.FalsePositiveRate)}.";
+        yield return $"  Accuracy {Ci(o.YellowOrRed.Accuracy)} against {Ci(o.YellowOrRed.BaseRateAccuracy)} for \"nobody churns\"; score ROC AUC {Auc(o.ScoreAuc)}.";
+        var b = p.Baseline;
+        yield return b.Pairs == 0
+            ? "  Baseline: needs snapshots from day 56 on (two 28-day windows of usage)."
+            : $"  Baseline \"{b.Rule}\" on days {string.Join(", ", b.SnapshotDays)}: recall {Ci(b.Baseline.Recall)}, false-positive rate {Ci(b.Baseline.FalsePositiveRate)}, AUC {Auc(b.BaselineAuc)}; the score on the same snapshots: recall {Ci(b.ModelYellowOrRed.Recall)}, false-positive rate {Ci(b.ModelYellowOrRed.FalsePositiveRate)}, AUC {Auc(b.ModelScoreAuc)}.";
+        var l = p.LeadTime;
+        yield return l.Quartiles is { } q
+            ? string.Create(CultureInfo.InvariantCulture, $"  Lead time from the first sustained flag to churn ({l.Churners} churned in the run): median {q.Median:0} days (quartiles {q.Q1:0}–{q.Q3:0}); never flagged before churn: {l.NeverFlagged}.")
+            : $"  Lead time: no churner in the run was flagged (sustained) before churning ({l.NeverFlagged} churned).";
+        yield return $"  Still onboarding (counted apart): {N(p.Onboarding.Pairs)} account-snapshots, {N(p.Onboarding.Churners)} churned; Yellow or Red recall {Ci(p.Onboarding.YellowOrRed.Recall)}, false-positive rate {Ci(p.Onboarding.YellowOrRed.FalsePositiveRate)}.";
+        var i = p.Issue17;
+        yield return $"Issue 17's figures: flagged (sustained) {PredictionDesign.LeadDays} days before churn {Ci(i.AtLead.FlaggedSustained)} [{i.AtLead.EligibleChurnedInRun} churned in the run, {i.AtLead.EligibleChurnedAfterRun} after it; by segment " +
+            string.Join(", ", i.AtLead.PerSegment.Select(s => $"{s.Segment} {s.Flagged}/{s.Eligible}")) + "].";
+        yield return $"  False-positive rate among accounts that stayed {Ci(i.StayersFlaggedSustainedAtSnapshots)} (sustained flag at snapshots; ever flagged during the run: {Ci(i.StayersEverFlaggedSustained)}).";
+        yield return string.Create(CultureInfo.InvariantCulture, $"  Healthy adopters' days in Green after onboarding {Ci(i.HealthyAdopterPostOnboardingDaysGreen)}; alert emails per account per month {i.AlertEmails.EmailsPerAccountMonth:0.00} ({i.AlertEmails.AlertEmails} emails over {i.AlertEmails.AccountMonths:0.0} account-months).");
+        yield return p.SeedsBar;
+    }
+
+    public static string Timing(RunFigures f)
+    {
+        var c = f.Result.Counters;
+        static string S(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+        return $"Took {S(f.Result.Elapsed)} s: generating events {S(c.GenerateTime)} s, packaging {S(c.PackTime)} s, sending {S(c.SendTime)} s (signing {S(c.SignTime)} s of it, summed over parallel sends), "
+            + $"waiting for the app to settle {S(c.SettleTime)} s, daily reads and acknowledgements {S(c.ObserveTime)} s, reading results {S(c.CollectTime)} s; replaying outcomes {S(c.ProjectionTime)} s beside the run ({S(c.ProjectionWait)} s waited for at the end). "
+            + $"The simulator's own CPU over the run: {S(c.SimulatorCpu)} s.";
+    }
+}
+
+/// <summary>The files a run writes into its output folder (and clears at the start of the next).</summary>
+internal static class OutputFiles
+{
+    public const string Report = "report.html";
+    public const string Prediction = "prediction.json";
+    public const string Portfolio = "portfolio.json";
+
+    public static readonly string[] All = [Report, Prediction, Portfolio];
 }

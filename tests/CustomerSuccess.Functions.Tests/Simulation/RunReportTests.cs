@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using CustomerSuccess.Simulator;
 using CustomerSuccess.Simulator.Driving;
 using CustomerSuccess.Simulator.Observation;
 using CustomerSuccess.Simulator.Portfolio;
@@ -7,89 +10,222 @@ using Spectre.Console;
 
 namespace CustomerSuccess.Functions.Tests.Simulation;
 
-/// <summary>The report paths with data in them (bands, alerts, emails, churn), fed from a planned run and made-up app answers: no app needed.</summary>
-public sealed class RunReportTests : IDisposable
+/// <summary>The reports with data in them (history, alerts, emails, churn), fed from a planned run and made-up app answers: no app needed.</summary>
+public sealed partial class RunReportTests : IDisposable
 {
+    private const int Days = 100;
+    private static readonly DateTimeOffset Day0 = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cs-report-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private static string Eml(string to, string category, string subject, string text) =>
+        $"To: {to}\r\nSubject: {subject}\r\nMessage-ID: <{Guid.NewGuid():N}@outbox.local>\r\nX-Category: {category}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
+        + $"--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text))}\r\n--b1--\r\n";
 
     private SimulationResult Result()
     {
-        const int days = 100;
-        var day0 = new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
-        var portfolio = PortfolioGenerator.Generate(80, days, 9, day0);
+        var scenario = CustomerBehaviourModelTests.Default;
+        var portfolio = PortfolioGenerator.Generate(80, 9, Day0, scenario);
         var truth = new GroundTruth();
-        var model = new CustomerBehaviourModel(portfolio, truth, 9, days);
-        for (var d = 0; d < days; d++)
+        var model = new CustomerBehaviourModel(portfolio, truth, 9, scenario);
+        for (var d = 0; d < Days; d++)
         {
             model.PlanDay(d);
         }
 
-        var options = new SimulationOptions { App = new Uri("http://127.0.0.1:1"), OutputDirectory = _dir, Secrets = new WebhookSecrets("a", "b", "c"), FunctionKey = "k", Days = days, Accounts = 80 };
+        var options = new SimulationOptions { App = new Uri("http://127.0.0.1:1"), OutputDirectory = _dir, Secrets = new WebhookSecrets("a", "b", "c"), FunctionKey = "k", Days = Days, Accounts = 80, Scenario = scenario, Seed = 9 };
         using var app = new AppClient(options.App, "k", 1);
         var observed = new AppObservations(app, portfolio);
+        var projection = OutcomeProjection.Play(80, 9, scenario, Day0, Days + PredictionDesign.HorizonDays);
+        var churnDay = projection.Truth.Churns.ToDictionary(c => c.AccountId, c => c.Day);
+
+        // Made-up app answers: an account bound to churn turns Red 50 days before it does; everyone else is Green but every 17th day.
         foreach (var a in portfolio.Accounts)
         {
             var history = new SortedDictionary<int, HealthPoint>();
-            for (var d = a.StartDay; d < (a.ChurnedDay ?? days); d++)
+            for (var d = a.StartDay; d < Days; d++)
             {
-                var band = a.WillChurn ? (d > 20 ? "Red" : "Green") : d % 17 == 0 ? "Yellow" : "Green";
-                history[d] = new HealthPoint(d, band == "Red" ? 30 : 80, band);
+                var red = churnDay.TryGetValue(a.AccountId, out var c) && d >= c - 50;
+                var band = red ? "Red" : d % 17 == 0 ? "Yellow" : "Green";
+                history[d] = new HealthPoint(d, red ? 30 : band == "Yellow" ? 65 : 85, band, band);
             }
 
-            observed.DailyBands[a.AccountId] = history;
+            observed.History[a.AccountId] = history;
         }
 
+        observed.HistoryApi = ApiState.Available;
+        observed.MetricsApi = ApiState.NotProvided; // as the app answers until it has GET /api/metrics
         var first = portfolio.Accounts[0];
-        observed.Alerts = [new AlertView("al-1", first.AccountId, "Critical", day0.AddDays(3), day0.AddDays(3).AddHours(4), day0.AddDays(3).AddHours(1), "acknowledged", "band-red", first.CsmEmail)];
-        var outbox = Path.Combine(_dir, "outbox", "lifecycle", "onboarding");
+        var second = portfolio.Accounts[1];
+        observed.Record(new AlertView($"{first.AccountId}-payment-risk-1", first.AccountId, "payment-risk", "Critical", Day0.AddDays(3), Day0.AddDays(3).AddHours(4), Day0.AddDays(3).AddHours(1), "Acknowledged", "Payment failed", first.CsmEmail), 3);
+        observed.Record(new AlertView($"{second.AccountId}-health-band-1", second.AccountId, "health-band", "Watch", Day0.AddDays(5), Day0.AddDays(6), null, "Open", "Yellow", second.CsmEmail), 5);
+        observed.Record(new AlertView($"{second.AccountId}-health-band-1", second.AccountId, "health-band", "Warning", Day0.AddDays(5), Day0.AddDays(7), null, "Open", "Yellow 21 days", second.CsmEmail), 26);
+
+        var outbox = Path.Combine(_dir, "outbox");
         Directory.CreateDirectory(outbox);
-        File.WriteAllText(Path.Combine(outbox, "welcome-1.eml"), $"Message-ID: <1@x>\r\nTo: {first.Users[0].Email}\r\nSubject: Welcome\r\nX-Category: lifecycle/onboarding/welcome\r\n\r\nHello");
-        observed.ReadOutbox(Path.Combine(_dir, "outbox"));
-        var analysis = new RunAnalysis(portfolio, truth, observed, days);
-        return new SimulationResult(options, portfolio, truth, new RunCounters(), observed, analysis, [], TimeSpan.FromSeconds(1));
+        File.WriteAllText(Path.Combine(outbox, "lifecycle-onboarding-welcome_1.eml"), Eml(first.Users[0].Email, "lifecycle/onboarding/welcome", "Welcome", $"Hi {first.Users[0].FirstName},"));
+        File.WriteAllText(Path.Combine(outbox, "alert-critical_1.eml"), Eml(first.CsmEmail, "alert/critical", "[Critical] x: Payment failed", $"Account: x ({first.AccountId})\nAcknowledge: https://dash/alerts/{first.AccountId}/payment-risk/acknowledge"));
+        File.WriteAllText(Path.Combine(outbox, "alert-critical_2.eml"), Eml("escalations@cs.example.com", "alert/critical", "[Overdue Critical] x: Payment failed", $"Acknowledge: https://dash/alerts/{first.AccountId}/payment-risk/acknowledge"));
+        File.WriteAllText(Path.Combine(outbox, "alert-watch-digest_1.eml"), Eml(second.CsmEmail, "alert/watch-digest", "[Watch] 2 account(s) to watch", $"- y: Yellow https://dash/alerts/{second.AccountId}/health-band/acknowledge\n- z: Yellow https://dash/alerts/{portfolio.Accounts[2].AccountId}/health-band/acknowledge"));
+        observed.ReadOutbox(outbox);
+        return new SimulationResult(options, portfolio, truth, projection, new RunCounters(), observed, [], TimeSpan.FromSeconds(1), Days, Partial: false);
     }
 
     [Fact]
-    public void Render_WithBandsAlertsAndEmails_SelfContainedHtmlWithEveryChart()
+    public void Render_WithHistoryAlertsAndEmails_SelfContainedHtmlWithEveryChart()
     {
-        var result = Result();
-
-        var html = HtmlReport.Render(result);
+        var html = HtmlReport.Render(RunFigures.From(Result()));
 
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
-        Assert.True(html.Split("<svg").Length - 1 >= 5, "Expected the health, transitions, alerts, emails and prediction charts.");
-        Assert.Contains("onboarding", html, StringComparison.Ordinal);
-        Assert.NotEmpty(result.Truth.Churns);
-        Assert.NotEmpty(result.Analysis.Predictions);
+        Assert.Contains("aria-label=\"ROC curve\"", html, StringComparison.Ordinal);
+        Assert.Contains("aria-label=\"lead time distribution\"", html, StringComparison.Ordinal);
+        Assert.Contains("aria-label=\"live accounts per band per day\"", html, StringComparison.Ordinal);
+        Assert.Contains("not available from the app", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("(partial)", html, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Analysis_ChurnersRedBeforeChurn_CountedAsFlaggedAtLeast60DaysBefore()
+    public void Figures_OneSourceOfCounts_CaptionTableAndOutboxAgree()
     {
-        var a = Result().Analysis;
+        var figures = RunFigures.From(Result());
+        var html = HtmlReport.Render(figures);
 
-        // In the made-up answers every account bound to churn is Red from day 21, so every churn on day 81+ was flagged 60 days ahead.
-        Assert.Equal(a.Predictions.Count(p => p.Churn.Day >= 81 && p.Account.WillChurn), a.Predictions.Count(p => p.FlaggedAtLeast60Before && p.Account.WillChurn));
-        Assert.Equal("Critical", Assert.Single(a.Acknowledgements, t => t.Raised > 0).Tier);
-        Assert.Equal(1, a.Acknowledgements.Single(t => t.Tier == "Critical").OnTime);
+        // The chart caption's last day is the table's total, and both are the last day of the series.
+        var caption = CaptionCounts().Match(html);
+        Assert.True(caption.Success, "no caption with the last day's bands");
+        var last = figures.BandsByDay[^1].Bands;
+        Assert.Equal((last.Green, last.Yellow, last.Red), (int.Parse(caption.Groups[1].Value), int.Parse(caption.Groups[2].Value), int.Parse(caption.Groups[3].Value)));
+        Assert.Equal(last, figures.LastDayTotal);
+
+        // Emails: the totals are the outbox's files by category.
+        Assert.Equal(4, figures.EmailTotal);
+        Assert.Equal(3, figures.AlertEmailTotal);
+        Assert.Equal(1, figures.LifecycleEmailTotal);
+        Assert.Equal(2, figures.AlertEmails.Single(r => r.Category == "alert/critical").Emails + figures.AlertEmails.Single(r => r.Category.StartsWith("alert/overdue", StringComparison.Ordinal)).Emails);
+
+        // Alerts: one listed Critical, one Watch that became Warning (counted once, at the tier it reached); the digest's
+        // second account was never listed by the API.
+        Assert.Equal(2, figures.AlertsListed);
+        Assert.Equal((1, 0), (figures.AlertTiers.Single(t => t.Tier == "Critical").Listed, figures.AlertTiers.Single(t => t.Tier == "Watch").Listed));
+        Assert.Equal((1, 1), (figures.AlertTiers.Single(t => t.Tier == "Warning").Listed, figures.AlertTiers.Single(t => t.Tier == "Warning").Escalated));
+        Assert.Equal(1, figures.AlertsEmailedButNeverListed);
+        Assert.Equal(1, figures.AlertTiers.Single(t => t.Tier == "Critical").OnTime);
+        Assert.Equal(3, figures.Prediction!.Issue17.AlertEmails.AlertEmails);
     }
 
     [Fact]
-    public void TerminalReport_Write_PrintsTheSummary()
+    public void Prediction_ChurnersRed50DaysAhead_AllCaughtAtSnapshotsNoneAt60Days()
     {
-        var result = Result();
+        var p = RunFigures.From(Result()).Prediction!;
+
+        // Every churner turns Red 50 days before churning: caught at any snapshot within 50 days of the churn, never 60 days ahead.
+        Assert.Equal([30, 60, 90], p.Overall.SnapshotDays);
+        Assert.True(p.Overall.Churners > 0);
+        Assert.Equal(0, p.Issue17.AtLead.FlaggedSustained.Successes);
+        Assert.True(p.Issue17.AtLead.FlaggedSustained.Total > 0);
+        Assert.Contains(44, p.LeadTime.LeadDays); // Red from churn-50, sustained on its 7th day
+        Assert.All(p.LeadTime.LeadDays, d => Assert.InRange(d, 0, 44)); // (less for churners that started Red)
+        Assert.Equal(0, p.Issue17.StayersFlaggedSustainedAtSnapshots.Successes); // stayers are Yellow one day in 17, never 7 in a row
+        Assert.True(p.Issue17.StayersFlaggedSustainedAtSnapshots.Total > 0);
+        Assert.Contains("75%", p.SeedsBar, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WriteOutputs_PredictionJson_HasEveryFigure()
+    {
+        var figures = RunFigures.From(Result());
+
+        await SimulatorCommand.WriteOutputsAsync(figures, _dir);
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, OutputFiles.Prediction)))!;
+
+        Assert.Equal(1, (int)json["schemaVersion"]!);
+        foreach (var figure in new[] { "recall", "precision", "falsePositiveRate", "accuracy", "baseRateAccuracy" })
+        {
+            var p = json["overall"]!["yellowOrRed"]![figure]!;
+            Assert.NotNull(p["successes"]);
+            Assert.NotNull(p["total"]);
+            Assert.NotNull(p["low"]);
+            Assert.NotNull(p["high"]);
+        }
+
+        Assert.NotNull(json["overall"]!["scoreAuc"]!["value"]);
+        Assert.True(json["overall"]!["scoreAuc"]!["curve"]!.AsArray().Count > 1);
+        Assert.NotNull(json["baseline"]!["baseline"]!["recall"]);
+        Assert.NotNull(json["leadTime"]!["buckets"]);
+        Assert.NotNull(json["onboarding"]!["pairs"]);
+        Assert.NotNull(json["issue17"]!["atLead"]!["flaggedSustained"]!["total"]);
+        Assert.NotNull(json["issue17"]!["alertEmails"]!["emailsPerAccountMonth"]);
+        Assert.NotNull(json["issue17"]!["healthyAdopterPostOnboardingDaysGreen"]!["value"]);
+        Assert.Contains("75%", (string)json["seedsBar"]!, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_dir, OutputFiles.Report)));
+    }
+
+    [Fact]
+    public void Render_Partial_MarkedPartial()
+    {
+        var result = Result() with { Partial = true, DaysCompleted = 40 };
+
+        var html = HtmlReport.Render(RunFigures.From(result));
+
+        Assert.Contains("PARTIAL REPORT", html, StringComparison.Ordinal);
+        Assert.Contains("after 40 of 100 simulated days", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TerminalReport_Write_SameCountsAsTheFigures()
+    {
+        var figures = RunFigures.From(Result());
         using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
         console.Profile.Width = 200;
 
-        TerminalReport.Write(console, result, Path.Combine(_dir, "report.html"));
+        TerminalReport.Write(console, figures, _dir);
 
         var text = writer.ToString();
+        Assert.Contains($"Alert emails to CSMs: {figures.AlertEmailTotal} ", text, StringComparison.Ordinal);
         Assert.Contains("NRR", text, StringComparison.Ordinal);
-        Assert.Contains("Flagged Yellow/Red at least 60 days before churn", text, StringComparison.Ordinal);
+        Assert.Contains("flagged (sustained) 60 days before churn", text, StringComparison.Ordinal);
+        Assert.Contains("not available from the app", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Revenue_AppFiguresInTheAgreedShape_ShownBesideTheSimulatorsRecord()
+    {
+        const string body = """
+            {"from":"2026-01-05","to":"2026-04-14","startingMrrCents":6282500,"endingMrrCents":6100000,"newMrrCents":150000,
+             "expansionMrrCents":20000,"contractionMrrCents":5000,"churnedMrrCents":347500,"reactivationMrrCents":0,
+             "nrr":0.9476,"grr":0.9439,"logosAtStart":29,"logosChurned":3,"logoChurnRate":0.1034}
+            """;
+        var metrics = AppObservations.ParseMetrics(System.Text.Json.JsonDocument.Parse(body).RootElement);
+        var result = Result();
+        result.Observed.UseMetrics(metrics);
+
+        var figures = RunFigures.From(result);
+        var html = HtmlReport.Render(figures);
+
+        Assert.Equal((6282500L, 0.9476, 3), (metrics!.StartingMrrCents, metrics.Nrr!.Value, metrics.LogosChurned));
+        Assert.Contains("$62,825", html, StringComparison.Ordinal);
+        Assert.Contains("94.8%", html, StringComparison.Ordinal);
+        Assert.Contains("Why the app's figures can differ", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("not available from the app", html, StringComparison.Ordinal);
+        Assert.Contains("The app's figures (GET /api/metrics): starting MRR $62,825", string.Join("\n", ReportText.RevenueLines(figures)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseMetrics_NotTheAgreedShape_Null()
+    {
+        Assert.Null(AppObservations.ParseMetrics(System.Text.Json.JsonDocument.Parse("""{"nrr":"high"}""").RootElement));
+    }
+
+    [GeneratedRegex(@"Day \d+: (\d+) Green, (\d+) Yellow, (\d+) Red, as in the table below")]
+    private static partial Regex CaptionCounts();
 }

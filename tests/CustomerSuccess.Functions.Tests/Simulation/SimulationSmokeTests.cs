@@ -1,18 +1,26 @@
+using System.Text.Json;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Simulator;
 using CustomerSuccess.Simulator.Driving;
 using CustomerSuccess.Simulator.Observation;
+using CustomerSuccess.Simulator.Portfolio;
 using CustomerSuccess.Simulator.Reporting;
 
 namespace CustomerSuccess.Functions.Tests.Simulation;
 
 /// <summary>
-/// The main job in small: 50 accounts over 30 simulated days against the real app (own process, Azurite, simulated
-/// clock), then the totals checked against what the simulator sent. Needs the ingestion, health, alert and
-/// lifecycle features; it fails, and says why, while any of them is missing. The app gets an Azurite of its own:
-/// the portfolio it reports must hold only what this simulation sent, not rows other tests left in a shared one.
+/// The main job in small: 25 accounts over 35 simulated days against the real app (own process, Azurite, simulated
+/// clock), one clock step a day at midday so lifecycle emails leave quiet hours. Then what the app did is checked
+/// against what the simulator knows it caused: an email for every sequence the run should trigger, every webhook
+/// acknowledged, no effect twice, every alert and email traced to its cause, and the report's totals equal to the
+/// outbox and the app's APIs. The app gets an Azurite of its own, so it holds only what this simulation sent.
 /// </summary>
 public sealed class SimulationSmokeTests : IAsyncLifetime
 {
+    private const int Accounts = 25;
+    private const int Days = 35;
+    private const int Seed = 29; // a portfolio with a new SMB customer, an SMB churn early enough for win-back, and an annual SMB renewal
+
     private readonly AzuriteFixture azurite = new();
 
     public Task InitializeAsync() => azurite.InitializeAsync();
@@ -20,15 +28,17 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
     public Task DisposeAsync() => azurite.StopAsync();
 
     [Fact]
-    public async Task SmallSimulation_AgainstTheRealApp_EveryWebhookAcknowledgedAndEveryEffectTraceable()
+    public async Task SmallSimulation_AgainstTheRealApp_EmailsAcknowledgementsNoDuplicatesAndCauses()
     {
         // Arrange
-        await using var app = StandaloneAppProcess.Start(azurite, CustomerSuccess.Simulator.Portfolio.PortfolioGenerator.TeamSettings(50, 7));
+        var scenario = CustomerBehaviourModelTests.Default;
+        await using var app = StandaloneAppProcess.Start(azurite, PortfolioGenerator.TeamSettings(Accounts, Seed, scenario));
         var options = new SimulationOptions
         {
-            Accounts = 50,
-            Days = 30,
-            Seed = 7,
+            Accounts = Accounts,
+            Days = Days,
+            Seed = Seed,
+            Scenario = scenario,
             Speed = 24,
             App = app.Address,
             OutputDirectory = app.RunDirectory,
@@ -39,38 +49,69 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
 
         // Act
         var result = await new SimulationRun(options, new PlainProgress(TextWriter.Null)).RunAsync(CancellationToken.None);
-        await File.WriteAllTextAsync(Path.Combine(app.RunDirectory, "report.html"), HtmlReport.Render(result));
+        var figures = RunFigures.From(result);
+        await SimulatorCommand.WriteOutputsAsync(figures, app.RunDirectory);
 
-        // Assert: every signed webhook acknowledged, per provider.
-        var counters = result.Counters;
-        Assert.True(counters.Requests > 0, "The simulation sent nothing.");
-        foreach (var (provider, c) in counters.All)
+        // Assert: every signed webhook acknowledged, per provider, and the run delivered some twice.
+        var log = Tail(app.Log);
+        Assert.True(result.Problems.Count == 0, string.Join("\n", result.Problems) + "\n" + log);
+        foreach (var row in figures.Sent)
         {
-            Assert.True(c.Events > 0, $"No {provider} events were sent.");
-            Assert.True(
-                c.NotAcknowledged == 0,
-                $"{provider}: {c.NotAcknowledged} of {c.Requests} deliveries not acknowledged ({string.Join(", ", c.Failures.Select(f => $"HTTP {f.Key}: {f.Value}"))}). App log tail:\n{Tail(app.Log)}");
+            Assert.True(row.Events > 0, $"No {row.Provider} events were sent.");
+            Assert.True(row.NotAcknowledged == 0, $"{row.Provider}: {row.NotAcknowledged} of {row.Requests} deliveries not acknowledged ({string.Join(", ", row.Failures.Select(f => $"HTTP {f.Key}: {f.Value}"))}). App log tail:\n{log}");
         }
 
-        Assert.True(counters.For(CustomerSuccess.Simulator.Providers.Provider.Stripe).DuplicateDeliveries + counters.For(CustomerSuccess.Simulator.Providers.Provider.Segment).DuplicateDeliveries + counters.For(CustomerSuccess.Simulator.Providers.Provider.Zendesk).DuplicateDeliveries > 0, "The run should have repeated some deliveries.");
-        Assert.Empty(result.Problems);
+        Assert.True(figures.Sent.Sum(r => r.Duplicates) > 0, "The run should have repeated some deliveries.");
 
-        // No duplicate effects: each simulated account once in the portfolio view, alerts and emails unique.
-        Assert.True(result.Observed.PortfolioApiAvailable, "GET /api/portfolio did not answer.");
-        var live = result.Portfolio.Accounts.Where(a => a.ChurnedDay is null && a.StartDay < options.Days - 2).Select(a => a.AccountId).ToHashSet(StringComparer.Ordinal);
-        var scored = result.Analysis.LatestBands.Keys.ToHashSet(StringComparer.Ordinal);
-        Assert.Empty(live.Except(scored));
-        Assert.Equal(result.Observed.Alerts.Count, result.Observed.Alerts.Select(a => a.Id).Distinct(StringComparer.Ordinal).Count());
-        var messageIds = Directory.Exists(app.Outbox)
-            ? Directory.EnumerateFiles(app.Outbox, "*.eml", SearchOption.AllDirectories).Select(f => EmlHeaders.Read(f).GetValueOrDefault("message-id") ?? f).ToList()
-            : [];
-        Assert.Equal(messageIds.Count, messageIds.Distinct(StringComparer.Ordinal).Count());
+        // An email for every sequence the run should trigger, by what the simulator sent (and, for at-risk, the bands the app showed).
+        var emails = result.Observed.Outbox.Emails;
+        var expected = SmokeExpectations.Sequences(result);
+        Assert.True(expected.Count >= 3, $"The run should trigger at least three sequences; it triggers {string.Join(", ", expected)}.");
+        foreach (var sequence in expected)
+        {
+            Assert.True(emails.Any(e => e.Sequence == sequence), $"No {sequence} email, though the run should have triggered one. Lifecycle emails: {string.Join(", ", figures.Lifecycle.Select(l => $"{l.Sequence}/{l.Step} {l.Emails}"))}.\n{log}");
+        }
 
-        // Every alert and email traceable to a cause: a simulated account, a person the simulation created or a CSM.
-        var accountIds = result.Portfolio.Accounts.Select(a => a.AccountId).ToHashSet(StringComparer.Ordinal);
-        Assert.All(result.Observed.Alerts, a => Assert.True(a.AccountId is not null && accountIds.Contains(a.AccountId), $"Alert {a.Id} names no simulated account ({a.AccountId})."));
-        var people = result.Portfolio.Accounts.SelectMany(a => a.Users.Select(u => u.Email)).Concat(result.Portfolio.Csms.Select(c => c.Email)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        Assert.All(result.Observed.Emails, e => Assert.True(e.To is not null && people.Any(p => e.To.Contains(p, StringComparison.OrdinalIgnoreCase)), $"Email {Path.GetFileName(e.File)} goes to nobody the simulation created ({e.To})."));
+        Assert.Contains(emails, e => e.Kind is EmailKind.Alert or EmailKind.WatchDigest);
+
+        // No effect twice: each email once, each lifecycle step once per contact (at-risk may enrol again after a recovery),
+        // each alert once in the alert list, each account and day once in the history.
+        Assert.Equal(emails.Count, emails.Select(e => e.MessageId).Distinct(StringComparer.Ordinal).Count());
+        var repeatedSteps = emails.Where(e => e.Kind == EmailKind.Lifecycle && e.Sequence != "at-risk").GroupBy(e => (e.To, e.Category)).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(repeatedSteps.Count == 0, "Lifecycle steps sent twice: " + string.Join("; ", repeatedSteps));
+        using (var listed = await GetAsync(app, "/api/alerts"))
+        {
+            var pairs = listed.RootElement.EnumerateArray().Select(a => (a.GetProperty("accountId").GetString(), a.GetProperty("ruleId").GetString())).ToList();
+            Assert.Equal(pairs.Count, pairs.Distinct().Count());
+        }
+
+        // Every alert and every email traced to its cause.
+        var trace = new SmokeExpectations(result);
+        Assert.All(result.Observed.Alerts.Values, a => Assert.True(trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay) is null, trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay)));
+        Assert.All(emails, e => Assert.True(trace.EmailCause(e) is null, $"{Path.GetFileName(e.File)}: {trace.EmailCause(e)}"));
+
+        // The report's totals are the outbox's files and what the app's APIs say.
+        var files = Directory.EnumerateFiles(app.Outbox, "*.eml").Select(Path.GetFileName).ToList();
+        Assert.Equal(files.Count, figures.EmailTotal);
+        Assert.Equal(files.Count(f => f!.StartsWith("lifecycle-", StringComparison.Ordinal)), figures.LifecycleEmailTotal);
+        Assert.Equal(files.Count(f => f!.StartsWith("alert-", StringComparison.Ordinal)), figures.AlertEmailTotal);
+        using (var portfolio = await GetAsync(app, "/api/portfolio"))
+        {
+            var appBands = portfolio.RootElement.GetProperty("bands").EnumerateObject().SelectMany(s => s.Value.EnumerateObject()).GroupBy(b => b.Name).ToDictionary(g => g.Key, g => g.Sum(b => b.Value.GetInt32()));
+            var latest = result.Observed.History.Values.Select(h => h.Values.Last().Band).GroupBy(b => b).ToDictionary(g => g.Key, g => g.Count());
+            Assert.Equal(appBands.Where(b => b.Value > 0).OrderBy(b => b.Key), latest.OrderBy(b => b.Key));
+        }
+
+        var live = result.Portfolio.Accounts.Where(a => a.StartDay < Days - 2 && !result.Truth.Churns.Any(c => c.AccountId == a.AccountId)).ToList();
+        Assert.All(live, a => Assert.True(result.Observed.History.ContainsKey(a.AccountId), $"{a.AccountId} was never scored."));
+        Assert.True(File.Exists(Path.Combine(app.RunDirectory, OutputFiles.Prediction)));
+    }
+
+    private static async Task<JsonDocument> GetAsync(StandaloneAppProcess app, string path)
+    {
+        using var http = new HttpClient { BaseAddress = app.Address };
+        http.DefaultRequestHeaders.Add("x-functions-key", app.FunctionKey);
+        return JsonDocument.Parse(await http.GetStringAsync(new Uri(path, UriKind.Relative)));
     }
 
     private static string Tail(string log) => log.Length <= 3000 ? log : log[^3000..];
