@@ -6,7 +6,6 @@ using Azure.Identity;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Storage;
 
@@ -38,13 +37,6 @@ internal static class StorageModule
         // Outages still surface, as TableStorageUnavailableException in the features' own log lines.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
         builder.Services.AddHostedService<TableProvisioner>();
-
-        // The hand-written REST client stays until every feature has moved to AppTables.
-        builder.Services.AddSingleton<ITableStore>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<TableStorageOptions>>().Value;
-            return new RestTableStore(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RestTableStore>>());
-        });
         return builder;
     }
 
