@@ -25,8 +25,7 @@ public sealed partial class DependencyDirectionTests
         ["Alerts"] = ["Health", "Accounts"],
         ["Lifecycle"] = ["Health", "Accounts"],
         ["Storage"] = [],
-        // AddMessaging, the one place the queues are chosen, registers the local runner's in-process queues standalone.
-        ["Messaging"] = ["Hosting", "LocalRunner"],
+        ["Messaging"] = ["Hosting"],
         ["Email"] = [],
         ["Hosting"] = [],
         ["LocalRunner"] = ["Hosting", "Messaging"],

@@ -1,7 +1,35 @@
-using CustomerSuccess.Functions.Messaging;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace CustomerSuccess.Functions.LocalRunner;
+namespace CustomerSuccess.Functions.Messaging;
+
+/// <summary>
+/// The in-process queues' broker settings, in the local runner's section (they are the runner's stand-in for the
+/// Service Bus queues): how often a message is delivered before it is dead-lettered, and the duplicate-detection window.
+/// </summary>
+public sealed class LocalQueuesOptions
+{
+    public const string SectionName = "LocalRunner";
+
+    /// <summary>Default deliveries before a message is dead-lettered (Service Bus default 10); per queue in <see cref="Queues"/>.</summary>
+    [Range(1, 2000)]
+    public int MaxDeliveryCount { get; set; } = 10;
+
+    /// <summary>Window in which a resent message id is dropped (queues have duplicate detection on).</summary>
+    public TimeSpan DuplicateDetectionWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Per-queue overrides, keyed by queue name.</summary>
+    public Dictionary<string, LocalQueueOptions> Queues { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public int MaxDeliveryCountFor(string queue) =>
+        Queues.TryGetValue(queue, out var q) && q.MaxDeliveryCount is { } n ? n : MaxDeliveryCount;
+}
+
+public sealed class LocalQueueOptions
+{
+    [Range(1, 2000)]
+    public int? MaxDeliveryCount { get; set; }
+}
 
 /// <summary>A message held by an in-process queue, with the broker-side state Service Bus would keep.</summary>
 public sealed class LocalMessage
@@ -43,10 +71,10 @@ public sealed class LocalServiceBus
     private readonly Lock _gate = new();
     private readonly Dictionary<string, QueueState> _queues = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeProvider _time;
-    private readonly IOptionsMonitor<LocalRunnerOptions> _options;
+    private readonly IOptionsMonitor<LocalQueuesOptions> _options;
     private long _sequence;
 
-    public LocalServiceBus(TimeProvider time, IOptionsMonitor<LocalRunnerOptions> options)
+    public LocalServiceBus(TimeProvider time, IOptionsMonitor<LocalQueuesOptions> options)
     {
         _time = time;
         _options = options;
