@@ -188,7 +188,7 @@ public sealed class LifecycleApiTests : IDisposable
         var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" }; // an enrollment not stored (yet)
         _published.Clear();
 
-        using var early = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
+        using var early = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode); // not dropped: redelivered, then dead-lettered if it never comes
         Assert.Empty(_published);
@@ -197,7 +197,7 @@ public sealed class LifecycleApiTests : IDisposable
         // The save lands; the next delivery sends.
         var stored = Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == queued.Sequence);
         await Store.SaveEnrollmentsAsync([stored with { EnrollmentKey = queued.EnrollmentKey }], default);
-        using var again = await _client.PostAsJsonAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
+        using var again = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
 
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.True(await Store.WasSentAsync(queued.SendId, default));
