@@ -43,6 +43,9 @@ internal sealed class PendingDelivery
     /// <summary>The parked entry this delivery was drained from, removed once it is applied.</summary>
     public ParkedEvent? DrainedFrom { get; private init; }
 
+    /// <summary>An archived event replayed in place of a copy of it in the inbox (a redelivery), removed once done.</summary>
+    public bool InboxCopy { get; private init; }
+
     public EventMapping? Mapping { get; set; }
 
     public string? AccountId { get; set; }
@@ -72,9 +75,9 @@ internal sealed class PendingDelivery
         Enum.TryParse<WebhookProvider>(row.Provider, out var provider) ? new(provider, row, BodyOf(row), DeliveryOrigin.Inbox) : null;
 
     /// <summary>An archived event, or null when its provider is unknown.</summary>
-    public static PendingDelivery? FromArchive(WebhookDeliveryRow row, ParkedEvent? drainedFrom = null) =>
+    public static PendingDelivery? FromArchive(WebhookDeliveryRow row, ParkedEvent? drainedFrom = null, bool inboxCopy = false) =>
         Enum.TryParse<WebhookProvider>(row.Provider, out var provider)
-            ? new(provider, row, BodyOf(row), DeliveryOrigin.Archive) { PreviousOutcome = row.Outcome, DrainedFrom = drainedFrom }
+            ? new(provider, row, BodyOf(row), DeliveryOrigin.Archive) { PreviousOutcome = row.Outcome, DrainedFrom = drainedFrom, InboxCopy = inboxCopy }
             : null;
 
     private static string? BodyOf(WebhookDeliveryRow row)

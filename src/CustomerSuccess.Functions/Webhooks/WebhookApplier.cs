@@ -97,40 +97,23 @@ internal sealed class WebhookApplier(
         var started = timeProvider.GetTimestamp();
         try
         {
+            if (waitForOthers)
+            {
+                // A replay accounts for each event by what became of it. An inbox delivery another page has applied since
+                // the replay read the inbox is archived by now, so it is replayed as the replay's archive part replays.
+                await ReadAgainAsync(page, [.. page.Where(d => d.Origin == DeliveryOrigin.Inbox)], cancellationToken);
+            }
+
             while (waitForOthers && busy.Count > 0 && timeProvider.GetElapsedTime(started) < OthersTimeout)
             {
                 // A wall-clock pause while another page finishes; not the app's (possibly simulated) time.
                 await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
-                foreach (var delivery in busy.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList())
-                {
-                    busy.Remove(delivery);
-                    if (delivery.Origin == DeliveryOrigin.Inbox)
-                    {
-                        page.Add(delivery); // the claim finds what the other page recorded
-                        continue;
-                    }
+                var free = busy.Where(d => _inFlight.TryAdd(d.Key.EventKey, 0)).ToList();
+                busy.RemoveAll(free.Contains);
+                page.AddRange(free);
 
-                    // Read again: its outcome now decides whether its counters may go in.
-                    WebhookDeliveryRow? row;
-                    try
-                    {
-                        row = await archive.GetAsync(delivery.Key, cancellationToken);
-                    }
-                    catch
-                    {
-                        _inFlight.TryRemove(delivery.Key.EventKey, out _);
-                        throw;
-                    }
-
-                    if (row is not null && PendingDelivery.FromArchive(row, delivery.DrainedFrom) is { } fresh)
-                    {
-                        page.Add(fresh);
-                    }
-                    else
-                    {
-                        _inFlight.TryRemove(delivery.Key.EventKey, out _);
-                    }
-                }
+                // Read again: the other page recorded an outcome, which decides how (and whether) it is replayed.
+                await ReadAgainAsync(page, free, cancellationToken);
             }
         }
         catch
@@ -140,6 +123,38 @@ internal sealed class WebhookApplier(
         }
 
         return page;
+    }
+
+    /// <summary>
+    /// Replaces each of <paramref name="taken"/> (held by this page) by what the archive says now: an archived event as
+    /// archived (its outcome decides whether its counters may go in), an inbox delivery archived with a final outcome as
+    /// that archived event (its inbox copy is removed when done), and one not final yet stays an inbox delivery (its
+    /// claim goes on from where the other page stopped). An archived event no longer archived (retention) is let go.
+    /// </summary>
+    private async Task ReadAgainAsync(List<PendingDelivery> page, List<PendingDelivery> taken, CancellationToken cancellationToken)
+    {
+        var rows = new WebhookDeliveryRow?[taken.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, taken.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken },
+            async (i, ct) => rows[i] = await archive.GetAsync(taken[i].Key, ct));
+        for (var i = 0; i < taken.Count; i++)
+        {
+            var delivery = taken[i];
+            var current = delivery.Origin == DeliveryOrigin.Inbox
+                ? DeliveryOutcomes.IsFinal(rows[i]?.Outcome) ? PendingDelivery.FromArchive(rows[i]!, inboxCopy: true) ?? delivery : delivery
+                : rows[i] is { } row ? PendingDelivery.FromArchive(row, delivery.DrainedFrom) : null;
+            var at = page.IndexOf(delivery);
+            if (current is null)
+            {
+                page.RemoveAt(at);
+                _inFlight.TryRemove(delivery.Key.EventKey, out _);
+            }
+            else
+            {
+                page[at] = current;
+            }
+        }
     }
 
     private async Task<PageSummary> ApplyPageAsync(List<PendingDelivery> page, List<ExternalIdRef> linked, CancellationToken cancellationToken)
@@ -491,7 +506,7 @@ internal sealed class WebhookApplier(
 
         // Only now, with the outcome durable, do the deliveries leave the inbox and the parked entries go.
         await Task.WhenAll(
-            inbox.RemoveAsync(page.Where(d => d.Origin == DeliveryOrigin.Inbox && d.Outcome is not null).Select(d => d.Key), cancellationToken),
+            inbox.RemoveAsync(page.Where(d => (d.Origin == DeliveryOrigin.Inbox || d.InboxCopy) && d.Outcome is not null).Select(d => d.Key), cancellationToken),
             inbox.RecordFailuresAsync(failedInInbox, now, cancellationToken),
             identity.RemoveParkedAsync(page.Where(d => d.DrainedFrom is not null && d.Outcome == DeliveryOutcomes.Applied).Select(d => d.DrainedFrom!), cancellationToken));
         foreach (var account in page.Where(d => d.Counted).GroupBy(d => d.AccountId!, StringComparer.Ordinal))

@@ -312,6 +312,37 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Replay_InboxDeliveryAnotherPageAppliedSinceTheReplayReadIt_CountedByItsOutcome()
+    {
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        var stored = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json);
+        var readByTheReplay = PendingDelivery.FromInbox(WebhookDeliveryRow.Create(WebhookProvider.Stripe, new WebhookEvent(_events.Id("pay"), "invoice.payment_failed", null, json), Now))!;
+        await Kit.ApplyAsync(stored); // a page worker gets there first
+
+        var replay = await Kit.Applier.ApplyAsync([readByTheReplay], CancellationToken.None, waitForOthers: true);
+
+        Assert.Equal((1, 0), (replay.Applied, replay.Duplicates));
+        Assert.Equal(1, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed));
+    }
+
+    [Fact]
+    public async Task Replay_RedeliveryOfAnAppliedEventInTheInbox_ReplaysTheArchivedEventAndEmptiesTheInbox()
+    {
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        await StripeAsync("pay", "invoice.payment_failed", json);
+        var redelivered = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json);
+
+        var replay = await Kit.Applier.ApplyAsync([redelivered], CancellationToken.None, waitForOthers: true);
+
+        Assert.Equal((1, 0), (replay.Applied, replay.Duplicates));
+        Assert.False(await Kit.InInboxAsync(WebhookProvider.Stripe, _events.Id("pay")));
+        Assert.Equal(1, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed)); // state re-applied, counters not
+        Assert.Equal(DeliveryOutcomes.Applied, await Kit.ArchivedOutcomeAsync(WebhookProvider.Stripe, _events.Id("pay")));
+    }
+
+    [Fact]
     public async Task Redelivery_AfterTheEventLeftTheInbox_DroppedAsDuplicate()
     {
         await LinkCustomerAsync();
