@@ -1,8 +1,12 @@
-// Sustained verified webhooks/s and latency on the standalone app against Azurite, next to raw single-entity
-// inserts/s into the same Azurite in the same run. Usage (after `npm ci` and a Release build):
-//   dotnet build src/CustomerSuccess.Functions -c Release && node scripts/bench-webhooks.mjs [seconds] [connections]
+// Webhook acknowledgement and the applier, in the same run, on the standalone app against Azurite, next to raw
+// single-entity inserts into the same Azurite. Usage (after `npm ci` and a Release build):
+//   dotnet build src/CustomerSuccess.Functions -c Release && node scripts/bench-webhooks.mjs [seconds] [connections] [accounts]
+// APP_DLL=path/to/CustomerSuccess.Functions.dll runs another build of the app (e.g. an earlier commit's) through the
+// round-trip phase only (ROUND_TRIPS_ONLY=true), for a before/after count; LEGACY_DELIVERIES=true reads its backlog
+// from the earlier layout (WebhookDeliveries rows not yet applied).
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,45 +20,65 @@ const autocannon = require('autocannon');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.argv[2] ?? 20);
 const connections = Number(process.argv[3] ?? 32);
+const accounts = Number(process.argv[4] ?? 200);
+const appDll = process.env.APP_DLL ?? path.join(root, 'src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll');
+const roundTripsOnly = process.env.ROUND_TRIPS_ONLY === 'true';
+const legacy = process.env.LEGACY_DELIVERIES === 'true';
 const account = 'devstoreaccount1';
 const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='; // Azurite's public dev key
 const secrets = { stripe: 'whsec_' + crypto.randomBytes(24).toString('hex'), segment: 'seg_' + crypto.randomBytes(24).toString('hex'), zendesk: 'zd_' + crypto.randomBytes(24).toString('hex') };
 
 const freePort = () => new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-const waitPort = async (port) => { for (let i = 0; i < 300; i++) { const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.end(); r(true); }); c.on('error', () => r(false)); }); if (ok) return; await new Promise((r) => setTimeout(r, 100)); } throw new Error('port ' + port + ' not up'); };
+const waitPort = async (port) => { for (let i = 0; i < 600; i++) { const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.end(); r(true); }); c.on('error', () => r(false)); }); if (ok) return; await new Promise((r) => setTimeout(r, 100)); } throw new Error('port ' + port + ' not up'); };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const children = [];
-const stop = () => children.forEach((c) => { try { c.kill(); } catch { } });
+let proxyServer = null;
+const stop = () => { children.forEach((c) => { try { c.kill(); } catch { } }); children.length = 0; if (proxyServer) { proxyServer.close(); proxyServer = null; } };
 process.on('exit', stop);
 
 let tablePort; let appPort; let endpoint;
-const restart = async () => {
-  stop();
-  children.length = 0;
-  await new Promise((r) => setTimeout(r, 2000));
-};
 const startAzurite = async () => {
   tablePort = await freePort();
   children.push(spawn('node', [path.join(root, 'node_modules/azurite/dist/src/table/main.js'), '--tableHost', '127.0.0.1', '--tablePort', String(tablePort), '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--silent'], { stdio: 'ignore' }));
   await waitPort(tablePort);
   endpoint = `http://127.0.0.1:${tablePort}/${account}`;
 };
-const startApp = async (warmUp) => {
+
+// A pass-through proxy in front of Azurite that counts the requests the app makes (a transaction counts once).
+const requests = { total: 0 };
+const startCountingProxy = async () => {
+  const port = await freePort();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  proxyServer = http.createServer((req, res) => {
+    requests.total++;
+    const upstream = http.request({ host: '127.0.0.1', port: tablePort, method: req.method, path: req.url, headers: req.headers, agent }, (up) => { res.writeHead(up.statusCode, up.headers); up.pipe(res); });
+    upstream.on('error', () => { res.writeHead(502); res.end(); });
+    req.pipe(upstream);
+  });
+  await new Promise((r) => proxyServer.listen(port, '127.0.0.1', r));
+  return `http://127.0.0.1:${port}/${account}`;
+};
+
+const startApp = async (tableEndpoint) => {
   appPort = await freePort();
-  children.push(spawn('dotnet', [path.join(root, 'src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll')], {
-    cwd: path.join(root, 'src/CustomerSuccess.Functions/bin/Release/net10.0'),
-    stdio: 'ignore',
+  // APP_LOG=file keeps the app's log (warnings and the applier's rate line) for a look afterwards.
+  const log = process.env.APP_LOG ? fs.openSync(process.env.APP_LOG, 'a') : 'ignore';
+  children.push(spawn('dotnet', [appDll], {
+    cwd: path.dirname(appDll),
+    stdio: ['ignore', log, log],
     env: {
       ...process.env,
       ASPNETCORE_ENVIRONMENT: 'Production',
       ASPNETCORE_URLS: `http://127.0.0.1:${appPort}`,
-      AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};TableEndpoint=${endpoint};`,
+      AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};TableEndpoint=${tableEndpoint ?? endpoint};`,
       FunctionKeys__Default: crypto.randomBytes(16).toString('hex'),
       Webhooks__Stripe__SigningSecrets__0: secrets.stripe,
       Webhooks__Segment__SharedSecrets__0: secrets.segment,
       Webhooks__Zendesk__SigningSecrets__0: secrets.zendesk,
       Logging__LogLevel__Default: 'Warning',
-      Webhooks__ApplyInProcess: process.env.APPLY_IN_PROCESS ?? 'true',
+      'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate': 'Information',
+      'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.WebhookApplier': process.env.APPLIER_LOG_LEVEL ?? 'Warning',
       // Production validates every feature's settings at start; placeholders for the ones this load does not use.
       Alerts__EscalationContact: 'cs-lead@bench.example',
       Alerts__DashboardBaseUrl: 'https://cs.bench.example',
@@ -64,57 +88,82 @@ const startApp = async (warmUp) => {
     },
   }));
   await waitPort(appPort);
-  await warmUp(); // JIT, connection pools, table creation; not reported
 };
 
-// Deliveries stored but not yet applied to account state (the applier's backlog).
-const unapplied = async () => {
-  const deliveries = new TableClient(endpoint, 'WebhookDeliveries', new AzureNamedKeyCredential(account, key), { allowInsecureConnection: true });
+// Deliveries acknowledged and not applied yet: the inbox (small, so counting it costs Azurite little).
+const backlog = async () => {
+  const inbox = new TableClient(endpoint, legacy ? 'WebhookDeliveries' : 'WebhookInbox', new AzureNamedKeyCredential(account, key), { allowInsecureConnection: true });
   let count = 0;
-  for await (const e of deliveries.listEntities({ queryOptions: { filter: 'Applied eq false', select: ['RowKey'] } })) { count += e ? 1 : 0; }
+  try {
+    for await (const e of inbox.listEntities({ queryOptions: { select: ['RowKey'], filter: legacy ? 'Applied eq false' : undefined } })) { count += e ? 1 : 0; }
+  } catch (e) { if (e.statusCode !== 404) throw e; }
   return count;
 };
 const drain = async (limitSeconds) => {
   const started = Date.now();
   for (;;) {
-    const left = await unapplied();
+    const left = await backlog();
     const elapsed = (Date.now() - started) / 1000;
     if (left === 0 || elapsed > limitSeconds) return { left, seconds: Number(elapsed.toFixed(1)) };
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(1000);
   }
 };
 
-
 let n = 0;
 const run = Date.now().toString(36);
-const stripeBody = (id) => JSON.stringify({ id, object: 'event', api_version: '2024-06-20', created: Math.floor(Date.now() / 1000), type: 'invoice.paid', livemode: false, pending_webhooks: 1, data: { object: { id: 'in_' + id, object: 'invoice', customer: 'cus_bench_' + (n % 200), amount_paid: 4900, currency: 'usd', status: 'paid' } } });
-const segmentBody = (id) => JSON.stringify({ type: 'track', messageId: id, userId: 'usr_' + (n % 1000), event: 'Report Exported', timestamp: new Date().toISOString(), properties: { format: 'csv' }, context: { groupId: 'grp_bench_' + (n % 200), library: { name: 'analytics-node', version: '6.2.0' } } });
-const zendeskBody = (id) => JSON.stringify({ type: 'zen:event-type:ticket.created', account_id: 22129848, id, time: new Date().toISOString(), zendesk_event_version: '2022-11-06', subject: 'zen:ticket:' + n, detail: { id: String(n), organization_id: String(8447346620000 + (n % 200)), priority: 'NORMAL', status: 'NEW', type: 'QUESTION', tags: [] }, event: {} });
+const acct = (i) => `acct_${run}_${i}`;
+const customer = (i) => `cus_bench_${run}_${i}`;
+const org = (i) => String(8447346620000 + i);
+const now = () => Math.floor(Date.now() / 1000);
+const iso = () => new Date().toISOString();
+
+// The accounts' links, as the providers announce them: a Stripe customer naming its account, a Zendesk organization
+// with the account as external_id, and Segment groups whose id is the account id (linked on first sight).
+const seedBodies = (i) => [
+  ['/api/webhooks/stripe', JSON.stringify({ id: `evt_seed_${run}_${i}`, object: 'event', api_version: '2024-06-20', created: now(), type: 'customer.created', data: { object: { id: customer(i), object: 'customer', name: 'Bench ' + i, metadata: { account_id: acct(i) } } } })],
+  ['/api/webhooks/zendesk', JSON.stringify({ type: 'zen:event-type:organization.created', account_id: 22129848, id: `zen_seed_${run}_${i}`, time: iso(), subject: 'zen:organization:' + org(i), detail: { id: org(i), external_id: acct(i), name: 'Bench ' + i }, event: {} })],
+  ['/api/webhooks/segment', JSON.stringify({ type: 'group', messageId: `grp_seed_${run}_${i}`, groupId: acct(i), timestamp: iso(), traits: { name: 'Bench ' + i, plan: 'growth' } })],
+];
+const stripeBody = (id) => JSON.stringify({ id, object: 'event', api_version: '2024-06-20', created: now(), type: 'invoice.paid', livemode: false, pending_webhooks: 1, data: { object: { id: 'in_' + id, object: 'invoice', customer: customer(n % accounts), amount_paid: 4900, currency: 'usd', status: 'paid' } } });
+const segmentBody = (id) => JSON.stringify({ type: 'track', messageId: id, userId: `usr_${run}_${n % (accounts * 5)}`, event: 'Report Exported', timestamp: iso(), properties: { format: 'csv' }, context: { groupId: acct(n % accounts), library: { name: 'analytics-node', version: '6.2.0' } } });
+const zendeskBody = (id) => JSON.stringify({ type: 'zen:event-type:ticket.created', account_id: 22129848, id, time: iso(), zendesk_event_version: '2022-11-06', subject: 'zen:ticket:' + n, detail: { id: String(n), organization_id: org(n % accounts), priority: 'NORMAL', status: 'NEW', type: 'QUESTION', tags: [] }, event: {} });
+
+const signed = (pathName, body) => {
+  const t = now();
+  switch (pathName) {
+    case '/api/webhooks/stripe': return { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': `t=${t},v1=${crypto.createHmac('sha256', secrets.stripe).update(`${t}.${body}`).digest('hex')}` };
+    case '/api/webhooks/segment': return { 'content-type': 'application/json', 'x-signature': crypto.createHmac('sha1', secrets.segment).update(body).digest('hex') };
+    default: {
+      const ts = new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      return { 'content-type': 'application/json', 'x-zendesk-webhook-signature': crypto.createHmac('sha256', secrets.zendesk).update(ts + body).digest('base64'), 'x-zendesk-webhook-signature-timestamp': ts };
+    }
+  }
+};
 
 // Each request gets a fresh event id and a signature computed over its exact bytes.
 const setupRequest = (req) => {
   const i = n++;
   const id = `evt_${run}_${i}`;
-  const now = Math.floor(Date.now() / 1000);
-  switch (i % 3) {
-    case 0: {
-      const body = stripeBody(id);
-      const sig = crypto.createHmac('sha256', secrets.stripe).update(`${now}.${body}`).digest('hex');
-      return { ...req, path: '/api/webhooks/stripe', body, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': `t=${now},v1=${sig}` } };
-    }
-    case 1: {
-      const body = segmentBody(id);
-      return { ...req, path: '/api/webhooks/segment', body, headers: { 'content-type': 'application/json', 'x-signature': crypto.createHmac('sha1', secrets.segment).update(body).digest('hex') } };
-    }
-    default: {
-      const body = zendeskBody(id);
-      const ts = new Date(now * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      return { ...req, path: '/api/webhooks/zendesk', body, headers: { 'content-type': 'application/json', 'x-zendesk-webhook-signature': crypto.createHmac('sha256', secrets.zendesk).update(ts + body).digest('base64'), 'x-zendesk-webhook-signature-timestamp': ts } };
-    }
-  }
+  const [pathName, body] = i % 3 === 0 ? ['/api/webhooks/stripe', stripeBody(id)] : i % 3 === 1 ? ['/api/webhooks/segment', segmentBody(id)] : ['/api/webhooks/zendesk', zendeskBody(id)];
+  return { ...req, path: pathName, body, headers: signed(pathName, body) };
 };
 
-const load = (opts) => autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections, duration: seconds, requests: [{ method: 'POST', setupRequest }], ...opts });
+const post = (pathName, body, agent) => new Promise((resolve) => {
+  const req = http.request({ host: '127.0.0.1', port: appPort, method: 'POST', path: pathName, agent, headers: { ...signed(pathName, body), 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+  req.on('error', () => resolve(0));
+  req.end(body);
+});
+
+const seedAccounts = async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  for (let i = 0; i < accounts; i += 16) {
+    const batch = [];
+    for (let k = i; k < Math.min(accounts, i + 16); k++) for (const [p, b] of seedBodies(k)) batch.push(post(p, b, agent));
+    const codes = await Promise.all(batch);
+    if (codes.some((c) => c !== 200)) throw new Error('seeding failed: ' + codes.join(','));
+  }
+  agent.destroy();
+};
 
 async function openLoop(perSecond, durationSeconds) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
@@ -138,14 +187,42 @@ async function openLoop(perSecond, durationSeconds) {
   for (let i = 0; i < total; i++) {
     const scheduled = start + (i * 1000) / perSecond;
     const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 1) await sleep(wait);
     inFlight.push(send(scheduled));
   }
   await Promise.all(inFlight);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]) : null);
-  return { ok, non2xx, errors, p50: at(0.5), p99: at(0.99), max: at(1) };
+  return { ok, non2xx, errors, p50: at(0.5), p99: at(1 - 0.01), max: at(1) };
+}
+
+const fmt = (x) => Number(x.toFixed(1));
+const result = { seconds, connections, accounts, app: path.relative(root, appDll) };
+
+// Round trips per event: a fresh stack behind the counting proxy, the accounts linked first; then a fixed number
+// of events at a moderate rate, all applied; requests counted from the first event to the last one applied.
+async function roundTrips(events, perSecond) {
+  await startAzurite();
+  const proxied = await startCountingProxy();
+  await startApp(proxied);
+  await seedAccounts();
+  await openLoop(Math.min(100, perSecond), 2);
+  await drain(300);
+  await sleep(2000);
+  const before = requests.total;
+  const sent = await openLoop(perSecond, events / perSecond);
+  const caughtUp = await drain(300);
+  await sleep(3000); // the applier's last outcome writes after the inbox empties
+  const made = requests.total - before;
+  stop();
+  return { events: sent.ok, requestsToStorage: made, perEvent: Number((made / Math.max(1, sent.ok)).toFixed(2)), appliedPerEventAfterTheAcknowledgement: Number((made / Math.max(1, sent.ok) - 1).toFixed(2)), leftUnapplied: caughtUp.left };
+}
+
+if (roundTripsOnly) {
+  result.roundTrips = await roundTrips(3000, 300);
+  console.log(JSON.stringify(result, null, 2));
+  process.exit(0);
 }
 
 // 1. Raw single-entity inserts into a fresh Azurite, same concurrency, before the app exists.
@@ -163,37 +240,57 @@ await Promise.all(Array.from({ length: connections }, async (_, w) => {
   }
 }));
 const rawRate = inserted / seconds;
+result.rawInsertsPerSecond = fmt(rawRate);
 
-// 2. Sustained webhooks into the same Azurite (closed loop, all connections busy), after a warm-up whose
-// deliveries have all been applied. Then how long the applier takes to catch up with what was acknowledged.
-await startApp(() => autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections: 8, duration: 3, requests: [{ method: 'POST', setupRequest }] }));
+// 2. Sustained: the accounts linked first, a warm-up applied, then autocannon's closed loop with every connection
+// busy. The applier runs beside it: what it has not applied is what the inbox still holds, read when the load ends
+// and 10 s later, then until it is empty.
+await startApp();
+await seedAccounts();
+await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections: 8, duration: 3, requests: [{ method: 'POST', setupRequest }] });
 await drain(300);
-const sustained = await load({});
-const ok = sustained['2xx'];
-const rate = ok / seconds;
-const backlog = await unapplied();
+const sustained = await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections, duration: seconds, requests: [{ method: 'POST', setupRequest }] });
+const acknowledged = sustained['2xx'];
+const rate = acknowledged / seconds;
+const atEnd = await backlog();
+await sleep(Math.max(0, 10_000 - 200));
+const after10s = await backlog();
 const caughtUp = await drain(600);
+result.sustained = {
+  acknowledgedPerSecond: fmt(rate), non2xx: sustained.non2xx, errors: sustained.errors, p50ms: sustained.latency.p50, p99ms: sustained.latency.p99,
+  ratioToRawInserts: Number((rate / rawRate).toFixed(2)),
+};
+result.applier = {
+  appliedPerSecondDuringTheLoad: fmt((acknowledged - atEnd) / seconds),
+  ratioToAcknowledged: Number(((acknowledged - atEnd) / Math.max(1, acknowledged)).toFixed(2)),
+  backlogWhenLoadEnded: atEnd,
+  backlog10sAfter: after10s,
+  secondsUntilNoneLeft: fmt(10 + caughtUp.seconds),
+  leftAfterThat: caughtUp.left,
+};
 
-// Half rate, open loop: one request every 1/R s on a fixed schedule, latency measured from the scheduled send
-// time (so a stall is not hidden by the client waiting). autocannon's overallRate is not used here: it sends each
-// connection's quota for a second back to back at the top of the second, so the app sees a burst every second.
-// 3. On a fresh Azurite and app, warmed up gently so no backlog runs beside it.
+// 3. Half rate, open loop, on a fresh Azurite and app: one request every 1/R s on a fixed schedule, latency from each
+// request's scheduled time (a stall cannot hide behind a waiting client), the backlog read when it ends.
 const halfRate = Math.max(1, Math.floor(rate / 2));
-await restart();
+stop();
+await sleep(2000);
 await startAzurite();
-await startApp(() => openLoop(Math.min(200, halfRate), 3));
+await startApp();
+await seedAccounts();
+await openLoop(Math.min(200, halfRate), 3);
 await drain(120);
 const half = await openLoop(halfRate, seconds);
-const halfBacklog = await unapplied();
+const halfBacklog = await backlog();
+result.halfRate = {
+  targetPerSecond: halfRate, achievedPerSecond: fmt(half.ok / seconds), non2xx: half.non2xx, errors: half.errors, p50ms: half.p50, p99ms: half.p99, maxMs: half.max,
+  backlogWhenLoadEnded: halfBacklog, backlogInSecondsOfTraffic: Number((halfBacklog / halfRate).toFixed(2)),
+};
+stop();
+await sleep(2000);
 
-const fmt = (x) => x.toFixed(1);
-console.log(JSON.stringify({
-  seconds, connections, applyInProcess: process.env.APPLY_IN_PROCESS ?? 'true',
-  webhooks: { sustainedPerSecond: Number(fmt(rate)), non2xx: sustained.non2xx, errors: sustained.errors, p50ms: sustained.latency.p50, p99ms: sustained.latency.p99 },
-  applier: { unappliedWhenLoadEnded: backlog, secondsToCatchUp: caughtUp.seconds, unappliedAfterThat: caughtUp.left, appliedPerSecondDuringLoadAndCatchUp: Number(fmt(ok / (seconds + caughtUp.seconds))) },
-  rawInsertsPerSecond: Number(fmt(rawRate)),
-  ratio: Number((rate / rawRate).toFixed(2)),
-  halfRate: { targetPerSecond: halfRate, achievedPerSecond: Number(fmt(half.ok / seconds)), non2xx: half.non2xx, errors: half.errors, p50ms: half.p50, p99ms: half.p99, maxMs: half.max, unappliedWhenLoadEnded: halfBacklog },
-}, null, 2));
+// 4. Requests to storage per event, on a fresh stack behind a counting proxy.
+result.roundTrips = await roundTrips(3000, 300);
+
+console.log(JSON.stringify(result, null, 2));
 stop();
 process.exit(0);

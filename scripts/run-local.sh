@@ -98,7 +98,10 @@ simulator="src/CustomerSuccess.Simulator/bin/Release/net10.0/CustomerSuccess.Sim
 while IFS='=' read -r key value; do export "$key=$value"; done < <(dotnet "$simulator" --print-team-settings "${args[@]}")
 
 echo "Starting the app on http://127.0.0.1:$app_port ..."
-setsid dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
+# The applier's rate line (events applied per busy second, with the app's simulated day) stays in app.log at Warning:
+# it is how a long run shows whether applying slows down as the tables grow (grep "Applier:" app.log).
+setsid env "Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate=Information" \
+  dotnet src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll > "$run_dir/app.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$app_port/api/healthz" 60
 

@@ -18,47 +18,59 @@ internal static class ExternalIdKinds
 internal readonly record struct ExternalIdRef(string Kind, string ExternalId);
 
 /// <summary>
-/// What one provider event means for one account, independent of storage: which external id names the
-/// account, the day it counts on, counters to add, and versioned state rows (a row is written only when the
-/// event's version is newer than the stored one, so late deliveries never overwrite newer state).
+/// What one provider event says about one account, in the account model's terms and nothing about storage: which
+/// external id names the account, an account id the provider itself names, other ids it vouches for, when it
+/// happened, and its facts. <see cref="Version"/> orders the state facts of one source (milliseconds since the epoch
+/// of the provider's own timestamp): a fact older than the state it would replace is not applied.
 /// </summary>
 internal sealed record AccountEvent
 {
-    public required string IdKind { get; init; }
-
-    public required string ExternalId { get; init; }
-
-    public required DateOnly Day { get; init; }
-
-    public Dictionary<string, long> Counters { get; init; } = new(StringComparer.Ordinal);
-
-    /// <summary>The user seen using the product (counts once per day toward active users).</summary>
-    public string? ActiveUserId { get; init; }
-
-    public List<StateWrite> States { get; init; } = [];
-
-    public SubscriptionSnapshot? Subscription { get; init; }
+    public required ExternalIdRef Account { get; init; }
 
     /// <summary>
     /// An account id the provider itself names (Stripe metadata.account_id, a Zendesk organization's external_id, a
-    /// Segment groupId that is the product's account id): links the id on first sight.
+    /// Segment groupId that is the product's account id): links <see cref="Account"/> on first sight.
     /// </summary>
-    public string? LinkToAccountId { get; init; }
+    public string? NamedAccountId { get; init; }
 
     /// <summary>
     /// Other ids the event says belong to the same account (a user seen in a group, a group's Stripe customer): linked
     /// once the account is known, and whatever was parked under them is applied then.
     /// </summary>
     public IReadOnlyList<ExternalIdRef> AlsoKnownAs { get; init; } = [];
+
+    public required DateTimeOffset OccurredAt { get; init; }
+
+    public long Version => OccurredAt.ToUnixTimeMilliseconds();
+
+    /// <summary>The UTC day the event counts on.</summary>
+    public DateOnly Day => DateOnly.FromDateTime(OccurredAt.UtcDateTime);
+
+    public IReadOnlyList<AccountFact> Facts { get; init; } = [];
 }
 
-/// <summary>A state row keyed within the account's partition; <paramref name="Version"/> orders writes.</summary>
-internal sealed record StateWrite(string RowKey, long Version, IReadOnlyDictionary<string, object?> Properties);
+/// <summary>
+/// One thing an event says about an account. Three kinds fold differently (see <see cref="AccountState.Apply"/>):
+/// counted facts add to a day's counters once per event; versioned facts replace state when newer; the rest
+/// (first reached, last used, active on a day) are the same however often they are folded.
+/// </summary>
+internal abstract record AccountFact
+{
+    /// <summary>Adds to a counter: folded at most once per event.</summary>
+    public virtual bool IsCounted => false;
+}
 
-/// <summary>A subscription as of one event: what MRR and renewal reads use.</summary>
-internal sealed record SubscriptionSnapshot(
+internal abstract record CountedFact : AccountFact
+{
+    public sealed override bool IsCounted => true;
+}
+
+/// <summary>An account's name and people as one source sees them (source: stripe, segment, zendesk).</summary>
+internal sealed record ProfileUpdated(string Source, string? Name, string? CsmEmail = null, string? BillingEmail = null, string? Plan = null, long? Seats = null) : AccountFact;
+
+/// <summary>A subscription as of one event: what MRR, renewal and churn read. MRR in cents per month.</summary>
+internal sealed record SubscriptionChanged(
     string SubscriptionId,
-    long Version,
     long MrrCents,
     string? Plan,
     int Seats,
@@ -66,7 +78,59 @@ internal sealed record SubscriptionSnapshot(
     bool CancelAtPeriodEnd,
     DateTimeOffset? CurrentPeriodEnd,
     DateTimeOffset? StartedAt,
-    int? BillingPeriodDays = null);
+    int? BillingPeriodDays) : AccountFact;
+
+internal sealed record PaymentSucceeded : CountedFact;
+
+/// <summary>A payment failed or needs the customer's action (3-D Secure), which blocks collection as a failure does.</summary>
+internal sealed record PaymentFailed : CountedFact;
+
+internal sealed record DisputeOpened : CountedFact;
+
+internal sealed record RefundIssued : CountedFact;
+
+internal sealed record InvoiceUpcoming(long? AmountDueCents, DateTimeOffset? NextPaymentAttempt) : AccountFact;
+
+/// <summary>A person's traits as the product identified them (Segment identify).</summary>
+internal sealed record UserSeen(
+    string UserId,
+    string? Email,
+    string? FirstName,
+    string? TimeZone,
+    string? Role,
+    string? Title,
+    bool Champion,
+    bool ExecutiveSponsor,
+    bool Departed) : AccountFact;
+
+/// <summary>A person used the product at the event's time (last seen, active that day).</summary>
+internal sealed record UserActive(string UserId) : AccountFact;
+
+/// <summary>One product event (track, page, screen).</summary>
+internal sealed record ProductEventCounted : CountedFact;
+
+internal sealed record LoggedIn : CountedFact;
+
+internal sealed record MeetingHeld : CountedFact;
+
+internal sealed record QbrHeld : CountedFact;
+
+internal sealed record EmailReplied : CountedFact;
+
+/// <summary>A configured key feature was used (by its configured name).</summary>
+internal sealed record FeatureUsed(string Name) : AccountFact;
+
+/// <summary>A configured milestone was reached (by its configured name); the earliest occurrence is kept.</summary>
+internal sealed record MilestoneReached(string Name) : AccountFact;
+
+/// <summary>A support ticket's state as of one event.</summary>
+internal sealed record TicketChanged(string TicketId, string Status, string? Priority, string? Type, string Tags, bool Complaint) : AccountFact;
+
+internal sealed record TicketOpened(bool UrgentOrHigh) : CountedFact;
+
+internal sealed record TicketSolved : CountedFact;
+
+internal sealed record SatisfactionRated(bool Good) : CountedFact;
 
 internal enum MrrMovementKind
 {
@@ -100,22 +164,5 @@ internal static class MrrMovementClassifier
         }
 
         return currentMrr > before ? MrrMovementKind.Expansion : MrrMovementKind.Contraction;
-    }
-}
-
-/// <summary>Net and gross revenue retention over a period from the starting MRR and the movements booked in it.</summary>
-internal static class RevenueRetention
-{
-    public static (double Nrr, double Grr) Compute(long startingMrrCents, long expansionCents, long contractionCents, long churnCents)
-    {
-        if (startingMrrCents <= 0)
-        {
-            return (0, 0);
-        }
-
-        var lost = Math.Abs(contractionCents) + Math.Abs(churnCents);
-        var nrr = (double)(startingMrrCents + expansionCents - lost) / startingMrrCents;
-        var grr = (double)Math.Max(0, startingMrrCents - lost) / startingMrrCents;
-        return (nrr, grr);
     }
 }

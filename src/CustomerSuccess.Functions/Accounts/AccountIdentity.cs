@@ -1,6 +1,6 @@
+using Azure;
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Storage;
-using CustomerSuccess.Functions.Webhooks;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Accounts;
 
@@ -13,23 +13,33 @@ internal enum LinkOutcome
 
 internal sealed record UnlinkedId(string Kind, string ExternalId, int PendingEvents, DateTimeOffset? FirstSeen, DateTimeOffset? LastSeen);
 
-internal sealed record ParkedEvent(WebhookProvider Provider, string EventId, string PartitionKey, string RowKey);
+/// <summary>
+/// An event waiting for its account: the id it names, the key of the event in the ingestion side's archive (opaque
+/// here) and which source it came from.
+/// </summary>
+internal sealed record ParkedEvent(string Kind, string ExternalId, string EventKey, string Source);
 
 /// <summary>
-/// One account, many external ids. Links live in AccountLinks (PK = id kind, RK = external id); signals for an
-/// id nobody linked yet are parked in AccountPendingSignals and applied when the link is made, never dropped.
-/// Linked accounts are listed in AccountDirectory, and get an AccountDigest for the health recompute to page through.
+/// One account, many external ids. Links live in AccountLinks (PK = id kind, RK = the external id as a key); a link
+/// never changes once made (insert-and-409, nothing deletes one). Events naming an id nobody linked yet are parked
+/// in AccountParked (PK = kind|id, RK = the event's key) and applied when the link is made, never dropped. The first
+/// link of an account creates its state, which records since when this app has watched it.
 /// </summary>
-internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvider = null)
+internal sealed class AccountIdentity(AppTables tables, AccountStateStore states, TimeProvider timeProvider)
 {
     public const string LinksTable = "AccountLinks";
-    public const string PendingTable = "AccountPendingSignals";
-    public const string DirectoryTable = "AccountDirectory";
-    public const string DirectoryPartition = "accounts";
-    // A link never changes once made (insert-and-409, and nothing deletes one), so a resolved link is remembered for
-    // the life of the process: most events name an id already seen, and each lookup was a storage round trip.
-    // Only links are remembered, never "not linked".
+    public const string ParkedTable = "AccountParked";
+
+    // Links never change, so a resolved one is remembered for the life of the process: most events name an id seen
+    // before, and each lookup was a round trip. Only links are remembered, never "not linked".
     private readonly RememberedFacts<(string Kind, string ExternalId), string> _links = new(100_000);
+
+    // Accounts whose state is known to exist: a later link of the same account skips creating it.
+    private readonly RememberedFacts<string, bool> _started = new(100_000);
+
+    private AppTable Links => tables[LinksTable];
+
+    private AppTable Parked => tables[ParkedTable];
 
     /// <summary>The account an external id is linked to, or null. Linking is <see cref="LinkAsync"/>'s job.</summary>
     public async Task<string?> ResolveAsync(string kind, string externalId, CancellationToken cancellationToken)
@@ -39,106 +49,109 @@ internal sealed class AccountIdentity(ITableStore store, TimeProvider? timeProvi
             return known;
         }
 
-        var link = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
-        var accountId = link?.GetString("AccountId");
-        if (accountId is not null)
+        var link = await Links.GetAsync<AccountLinkRow>(kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
+        if (link?.AccountId is { } accountId)
         {
             _links.Remember((kind, externalId), accountId);
         }
 
-        return accountId;
+        return link?.AccountId;
     }
 
     /// <summary>Insert-and-409: two admins (or an admin and an auto-link) racing leave exactly one link.</summary>
     public async Task<(LinkOutcome Outcome, string AccountId)> LinkAsync(string accountId, string kind, string externalId, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(kind, ProviderIdKeys.Escape(externalId))
+        var row = new AccountLinkRow { PartitionKey = kind, RowKey = ProviderIdKeys.Escape(externalId), AccountId = accountId, Kind = kind, ExternalId = externalId };
+        var inserted = await Links.AddAsync(row, cancellationToken);
+        if (inserted.Status == TableWriteStatus.AlreadyExists)
         {
-            ["AccountId"] = accountId,
-            ["Kind"] = kind,
-            ["ExternalId"] = externalId,
-        };
-        var result = await store.InsertAsync(LinksTable, entity, cancellationToken);
-        if (result.Status == TableWriteStatus.AlreadyExists)
-        {
-            var existing = await store.GetAsync(LinksTable, kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
-            var owner = existing?.GetString("AccountId") ?? accountId;
+            var existing = await Links.GetAsync<AccountLinkRow>(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken);
+            var owner = existing?.AccountId ?? accountId;
             _links.Remember((kind, externalId), owner);
             return (owner == accountId ? LinkOutcome.AlreadyLinked : LinkOutcome.LinkedToAnotherAccount, owner);
         }
 
-        // The first link of an account also says since when this app has watched it (what it cannot have seen,
-        // such as an onboarding that finished before, is scored as missing rather than as failed).
-        // Its digest starts then too (a later link of the same account finds both there; the signal writer starts a
-        // digest that is missing).
-        var observedSince = (timeProvider ?? TimeProvider.System).GetUtcNow();
-        var listed = await store.InsertAsync(DirectoryTable, new TableEntity(DirectoryPartition, accountId) { ["AccountId"] = accountId, ["ObservedSince"] = observedSince }, cancellationToken);
-        if (listed.Succeeded)
+        // The first link starts the account's state, so it is scored before any event arrives; a later link finds it.
+        if (!_started.TryGet(accountId, out _))
         {
-            await new AccountDigestStore(store).StartAsync(accountId, observedSince, cancellationToken);
+            await states.TryCreateAsync(accountId, timeProvider.GetUtcNow(), cancellationToken);
+            _started.Remember(accountId, true);
         }
 
         _links.Remember((kind, externalId), accountId);
         return (LinkOutcome.Linked, accountId);
     }
 
-    public async Task<ParkedEvent> ParkAsync(string kind, string externalId, WebhookProvider provider, string eventId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Parks events under the ids they name (one request per partition of up to 100).</summary>
+    public async Task ParkAsync(IReadOnlyList<ParkedEvent> events, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(PendingPartition(kind, externalId), provider + "|" + ProviderIdKeys.Escape(eventId))
+        var now = timeProvider.GetUtcNow();
+        var actions = events.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new ParkedEventRow
         {
-            ["Kind"] = kind,
-            ["ExternalId"] = externalId,
-            ["Provider"] = provider.ToString(),
-            ["EventId"] = eventId,
-            ["ParkedAt"] = now,
-        };
-        await store.UpsertAsync(PendingTable, entity, TableUpdateMode.Replace, cancellationToken);
-        return new ParkedEvent(provider, eventId, entity.PartitionKey, entity.RowKey);
+            PartitionKey = ParkedPartition(e.Kind, e.ExternalId),
+            RowKey = e.EventKey,
+            Kind = e.Kind,
+            ExternalId = e.ExternalId,
+            Source = e.Source,
+            ParkedAt = now,
+        })).ToList();
+        await Parked.SubmitEachAsync(actions, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ParkedEvent>> PendingForAsync(string kind, string externalId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ParkedEvent>> ParkedUnderAsync(string kind, string externalId, CancellationToken cancellationToken)
     {
-        var pk = PendingPartition(kind, externalId);
         var parked = new List<ParkedEvent>();
-        await foreach (var row in store.QueryAsync(PendingTable, $"PartitionKey eq '{pk.Replace("'", "''", StringComparison.Ordinal)}'", cancellationToken: cancellationToken))
+        await foreach (var row in Parked.QueryAsync<ParkedEventRow>(TableFilter.Partition(ParkedPartition(kind, externalId)), cancellationToken: cancellationToken))
         {
-            if (row.PartitionKey == pk && Enum.TryParse<WebhookProvider>(row.GetString("Provider"), out var provider) && row.GetString("EventId") is { } eventId)
-            {
-                parked.Add(new ParkedEvent(provider, eventId, row.PartitionKey, row.RowKey));
-            }
+            parked.Add(new ParkedEvent(kind, externalId, row.RowKey, row.Source ?? string.Empty));
         }
 
         return parked;
     }
 
-    public Task RemovePendingAsync(ParkedEvent parked, CancellationToken cancellationToken) =>
-        store.DeleteAsync(PendingTable, parked.PartitionKey, parked.RowKey, "*", cancellationToken);
+    /// <summary>Removes parked events once they are applied (already gone is fine).</summary>
+    public async Task RemoveParkedAsync(IEnumerable<ParkedEvent> events, CancellationToken cancellationToken)
+    {
+        var actions = events.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(ParkedPartition(e.Kind, e.ExternalId), e.EventKey), ETag.All)).ToList();
+        await Parked.SubmitEachAsync(actions, cancellationToken);
+    }
 
     public async Task<IReadOnlyList<UnlinkedId>> ListUnlinkedAsync(CancellationToken cancellationToken)
     {
         var groups = new Dictionary<(string, string), (int Count, DateTimeOffset? First, DateTimeOffset? Last)>();
-        await foreach (var row in store.QueryAsync(PendingTable, cancellationToken: cancellationToken))
+        await foreach (var row in Parked.QueryAsync<ParkedEventRow>(TableFilter.All, cancellationToken: cancellationToken))
         {
-            var key = (row.GetString("Kind") ?? "?", row.GetString("ExternalId") ?? "?");
-            var at = row.GetDateTimeOffset("ParkedAt");
+            var key = (row.Kind ?? "?", row.ExternalId ?? "?");
             groups.TryGetValue(key, out var g);
-            groups[key] = (g.Count + 1, Min(g.First, at), Max(g.Last, at));
+            groups[key] = (g.Count + 1, Min(g.First, row.ParkedAt), Max(g.Last, row.ParkedAt));
         }
 
         return [.. groups.Select(g => new UnlinkedId(g.Key.Item1, g.Key.Item2, g.Value.Count, g.Value.First, g.Value.Last)).OrderBy(u => u.Kind, StringComparer.Ordinal).ThenBy(u => u.ExternalId, StringComparer.Ordinal)];
     }
 
-    public async Task EnsureTablesAsync(CancellationToken cancellationToken)
-    {
-        await store.CreateTableIfNotExistsAsync(LinksTable, cancellationToken);
-        await store.CreateTableIfNotExistsAsync(PendingTable, cancellationToken);
-        await store.CreateTableIfNotExistsAsync(DirectoryTable, cancellationToken);
-        await store.CreateTableIfNotExistsAsync(AccountDigestStore.Table, cancellationToken);
-    }
-
-    private static string PendingPartition(string kind, string externalId) => kind + "|" + ProviderIdKeys.Escape(externalId);
+    private static string ParkedPartition(string kind, string externalId) => kind + "|" + ProviderIdKeys.Escape(externalId);
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+}
+
+internal sealed class AccountLinkRow : TableRow
+{
+    public string? AccountId { get; set; }
+
+    public string? Kind { get; set; }
+
+    public string? ExternalId { get; set; }
+}
+
+internal sealed class ParkedEventRow : TableRow
+{
+    public string? Kind { get; set; }
+
+    public string? ExternalId { get; set; }
+
+    public string? Source { get; set; }
+
+    public DateTimeOffset? ParkedAt { get; set; }
 }

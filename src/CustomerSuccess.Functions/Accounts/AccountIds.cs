@@ -2,9 +2,9 @@ namespace CustomerSuccess.Functions.Accounts;
 
 /// <summary>
 /// What the product's own account id may look like. Account ids are used as they are in Table keys across
-/// features (a partition of AccountSignals, "hist|{account}|{day}" and "tx|{account}|{run}" rows of health), so
-/// unlike provider ids they are not escaped: an id the keys cannot hold is refused where it enters (a provider
-/// naming it, or the link API), with the reason.
+/// features (the row of AccountStates, "{account}|n" spilled rows, "hist|{account}|{day}" and "tx|{account}|{run}"
+/// rows of health), so unlike provider ids they are not escaped: an id the keys cannot hold is refused where it
+/// enters (a provider naming it, or the link API), with the reason.
 /// </summary>
 internal static class AccountIds
 {

@@ -3,8 +3,8 @@ namespace CustomerSuccess.Functions.Accounts;
 /// <summary>
 /// Everything the health model reads about one account as of a day: the account's profile (from Stripe and
 /// Segment group traits), its people (from Segment identify), and per-day aggregates of usage, support and
-/// billing signals. Built by the ingestion side from its daily aggregate rows (never from raw events), so the
-/// cost of scoring grows with accounts and days, not with event count. Pure data: no I/O.
+/// billing signals. Projected from the account's state (never from raw events), so the cost of scoring grows
+/// with accounts and days, not with event count. Pure data: no I/O.
 /// </summary>
 public sealed record AccountSignals
 {
@@ -132,14 +132,14 @@ public sealed record RelationshipSignals
 
 /// <summary>
 /// Reads accounts' signals for scoring, a page at a time, so a shard can checkpoint between pages and memory
-/// stays bounded whatever the account count. Implemented over the ingestion tables.
+/// stays bounded whatever the account count; and one account's, for what concerns one account.
 /// </summary>
 public interface IAccountSignalSource
 {
     Task<AccountSignalPage> ReadPageAsync(int shard, int shardCount, DateOnly asOf, string? continuation, int pageSize, CancellationToken cancellationToken);
 
-    /// <summary>One account's signals as of <paramref name="asOf"/>; null when no such account is known.</summary>
-    Task<AccountSignals?> FindAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken);
+    /// <summary>One account's signals, or null when no account has that id.</summary>
+    Task<AccountSignals?> ReadAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken);
 }
 
 public sealed record AccountSignalPage(IReadOnlyList<AccountSignals> Accounts, string? Continuation);

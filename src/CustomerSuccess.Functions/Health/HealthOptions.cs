@@ -6,7 +6,8 @@ namespace CustomerSuccess.Functions.Health;
 
 /// <summary>
 /// The health model as CS operations configure it (section "Health", e.g. <c>Health__Weights__Smb__ProductUsage=40</c>).
-/// The defaults are the documented model. The recompute schedule lives in the timer's function.json, not here.
+/// The defaults are the documented model. The recompute schedule lives in the timer's function.json, not here; the
+/// milestones and key features it scores are the product's vocabulary (<c>Product__*</c>, ProductOptions).
 /// </summary>
 public sealed class HealthOptions
 {
@@ -23,18 +24,6 @@ public sealed class HealthOptions
 
     /// <summary>Days at the start of onboarding during which no milestone is expected yet.</summary>
     public int OnboardingGraceDays { get; set; } = 14;
-
-    /// <summary>The Segment event name that marks first value (ends onboarding).</summary>
-    public string FirstValueMilestone { get; set; } = "first_value";
-
-    /// <summary>Further success milestones counted by the Outcomes dimension (Segment event names).</summary>
-    public IList<string> SuccessMilestones { get; } = new List<string>();
-
-    /// <summary>Steps expected during onboarding, in order; empty = onboarding is measured by first value alone.</summary>
-    public IList<string> OnboardingMilestones { get; } = new List<string>();
-
-    /// <summary>Key features whose adoption makes up the breadth part of Product usage; empty = breadth is not scored.</summary>
-    public IList<string> KeyFeatures { get; } = new List<string>();
 
     /// <summary>Expected logins per active user per week (the login-frequency yardstick).</summary>
     public double ExpectedWeeklyLoginsPerActiveUser { get; set; } = 3;
@@ -176,11 +165,6 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         if (options.OnboardingGraceDays < 0 || options.OnboardingGraceDays >= options.OnboardingMaxDays)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:OnboardingGraceDays is {options.OnboardingGraceDays}; it must be at least 0 and below Health:OnboardingMaxDays ({options.OnboardingMaxDays})."));
-        }
-
-        if (string.IsNullOrWhiteSpace(options.FirstValueMilestone))
-        {
-            failures.Add($"{HealthOptions.SectionName}:FirstValueMilestone is empty; name the Segment event that marks first value.");
         }
 
         if (!(options.ExpectedWeeklyLoginsPerActiveUser > 0))

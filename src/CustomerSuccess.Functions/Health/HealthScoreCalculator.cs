@@ -35,14 +35,16 @@ public sealed class HealthScoreCalculator
     private readonly int _onboardingGraceDays;
     private readonly int _trendThreshold;
 
-    public HealthScoreCalculator(IOptions<HealthOptions> options)
-        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)))
+    public HealthScoreCalculator(IOptions<HealthOptions> options, IOptions<ProductOptions> product)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), product?.Value ?? throw new ArgumentNullException(nameof(product)))
     {
     }
 
-    public HealthScoreCalculator(HealthOptions options)
+    /// <summary>The model with <paramref name="product"/>'s milestones and key features (the defaults when null).</summary>
+    public HealthScoreCalculator(HealthOptions options, ProductOptions? product = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        product ??= new ProductOptions();
         var segments = Enum.GetValues<AccountSegment>();
         _weights = new int[segments.Length][];
         foreach (var segment in segments)
@@ -60,10 +62,10 @@ public sealed class HealthScoreCalculator
         _midMarketMinArrCents = options.Segments.MidMarketMinArr * 100;
         _green = options.Bands.Green;
         _yellow = options.Bands.Yellow;
-        _firstValue = options.FirstValueMilestone;
-        _outcomeMilestones = Distinct([options.FirstValueMilestone, .. options.SuccessMilestones]);
-        _onboardingMilestones = options.OnboardingMilestones.Count > 0 ? Distinct([.. options.OnboardingMilestones]) : [options.FirstValueMilestone];
-        _keyFeatures = Distinct([.. options.KeyFeatures]);
+        _firstValue = product.FirstValueMilestone;
+        _outcomeMilestones = Distinct([product.FirstValueMilestone, .. product.SuccessMilestones]);
+        _onboardingMilestones = product.OnboardingMilestones.Count > 0 ? Distinct([.. product.OnboardingMilestones]) : [product.FirstValueMilestone];
+        _keyFeatures = Distinct([.. product.KeyFeatures]);
         _expectedWeeklyLogins = options.ExpectedWeeklyLoginsPerActiveUser;
         _onboardingMaxDays = options.OnboardingMaxDays;
         _onboardingGraceDays = options.OnboardingGraceDays;

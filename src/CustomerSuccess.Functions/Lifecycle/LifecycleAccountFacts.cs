@@ -55,15 +55,15 @@ public sealed record LifecycleAccountFacts
 
     public bool IsCancelled => SubscriptionStatus is "canceled" or "cancelled" || ChurnedAt is not null;
 
-    public static LifecycleAccountFacts From(AccountSignals signals, HealthTransition? health, AccountSegment segment, IReadOnlyList<LifecycleContact> contacts, LifecycleOptions options, DateOnly asOf)
+    public static LifecycleAccountFacts From(AccountSignals signals, HealthTransition? health, AccountSegment segment, IReadOnlyList<LifecycleContact> contacts, ProductOptions product, DateOnly asOf)
     {
         ArgumentNullException.ThrowIfNull(signals);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(product);
         var since = asOf.AddDays(-30);
         var recent = signals.Days.Where(d => d.Day > since).ToList();
-        var adoption = options.KeyFeatures.Count == 0
+        var adoption = product.KeyFeatures.Count == 0
             ? 1.0
-            : (double)options.KeyFeatures.Count(signals.KeyFeaturesUsed30d.Contains) / options.KeyFeatures.Count;
+            : (double)product.KeyFeatures.Count(signals.KeyFeaturesUsed30d.Contains) / product.KeyFeatures.Count;
         return new LifecycleAccountFacts
         {
             AccountId = signals.AccountId,
@@ -76,9 +76,9 @@ public sealed record LifecycleAccountFacts
             BillingPeriodDays = signals.BillingPeriodDays,
             ChurnedAt = signals.ChurnedAt,
             ActiveUsers30d = signals.ActiveUsers30d,
-            Activated = signals.Milestones.ContainsKey(options.ActivationMilestone),
-            FirstValueAt = signals.Milestones.TryGetValue(options.FirstValueMilestone, out var fv) ? fv : null,
-            OnboardingCompleted = signals.Milestones.ContainsKey(options.OnboardingCompletedMilestone),
+            Activated = signals.Milestones.ContainsKey(product.ActivationMilestone),
+            FirstValueAt = signals.Milestones.TryGetValue(product.FirstValueMilestone, out var fv) ? fv : null,
+            OnboardingCompleted = signals.Milestones.ContainsKey(product.OnboardingCompletedMilestone),
             KeyFeatureAdoption = adoption,
             Band = health?.Band,
             PreviousBand = health?.PreviousBand,

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using CustomerSuccess.Functions.Accounts;
-using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.AspNetCore.Mvc;
@@ -31,15 +29,8 @@ internal static class LifecycleExtensions
         builder.Services.AddTables(LifecycleTableStore.EnrollmentsTable, LifecycleTableStore.AccountContactsTable, LifecycleTableStore.ContactsTable, LifecycleTableStore.LedgerTable);
         builder.Services.AddOptions<LifecycleOptions>()
             .BindConfiguration(LifecycleOptions.SectionName)
-            .PostConfigure<IConfiguration>((options, configuration) =>
+            .PostConfigure(options =>
             {
-                if (options.KeyFeatures.Count == 0)
-                {
-                    // Name a product's key features once (Health__KeyFeatures); lifecycle adoption reads the same list.
-                    // Read from configuration, not IOptions<HealthOptions>, so an invalid health model is reported once, by health.
-                    options.KeyFeatures.AddRange(configuration.GetSection(HealthOptions.SectionName + ":KeyFeatures").Get<List<string>>() ?? []);
-                }
-
                 if (development)
                 {
                     // A laptop run without settings still starts; a deployment without them fails at start.
@@ -52,25 +43,6 @@ internal static class LifecycleExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
-
-        // Ingestion records the milestones and key features the sequences key on, named once in Lifecycle__*.
-        builder.Services.AddOptions<SignalsOptions>().PostConfigure<IConfiguration>((signals, configuration) =>
-        {
-            // Bound afresh rather than through IOptions<LifecycleOptions>: invalid lifecycle settings are reported once, by lifecycle.
-            var o = configuration.GetSection(LifecycleOptions.SectionName).Get<LifecycleOptions>() ?? new LifecycleOptions();
-            foreach (var name in new[] { o.ActivationMilestone, o.FirstValueMilestone, o.OnboardingCompletedMilestone })
-            {
-                if (!string.IsNullOrWhiteSpace(name) && !signals.FirstValueMilestones.Contains(name, StringComparer.OrdinalIgnoreCase))
-                {
-                    signals.FirstValueMilestones.Add(name);
-                }
-            }
-
-            foreach (var name in o.KeyFeatures.Where(n => !string.IsNullOrWhiteSpace(n) && !signals.KeyFeatures.Contains(n, StringComparer.OrdinalIgnoreCase)))
-            {
-                signals.KeyFeatures.Add(name);
-            }
-        });
 
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<LifecycleOptions>>().Value);
         builder.Services.AddSingleton<LifecycleSequenceEngine>();

@@ -14,7 +14,7 @@ internal sealed class LifecycleFactsReader(
     IAccountSignalSource signals,
     HealthScoreCalculator health,
     IHealthScores scores,
-    IOptions<LifecycleOptions> options,
+    IOptions<ProductOptions> product,
     TimeProvider time) : ILifecycleFactsSource
 {
     public async Task<LifecycleAccountFacts?> GetAsync(string accountId, CancellationToken cancellationToken)
@@ -25,12 +25,12 @@ internal sealed class LifecycleFactsReader(
         }
 
         var asOf = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        if (await signals.FindAccountAsync(accountId, asOf, cancellationToken) is not { } accountSignals)
+        if (await signals.ReadAccountAsync(accountId, asOf, cancellationToken) is not { } accountSignals)
         {
             return null;
         }
 
-        return Build(accountSignals, await scores.GetLatestAsync(accountId, cancellationToken), health, options.Value, asOf);
+        return Build(accountSignals, await scores.GetLatestAsync(accountId, cancellationToken), health, product.Value, asOf);
     }
 
     /// <summary>The facts of a page of accounts, with their scores read in one go.</summary>
@@ -38,11 +38,11 @@ internal sealed class LifecycleFactsReader(
     {
         ArgumentNullException.ThrowIfNull(page);
         var latest = await scores.GetLatestAsync([.. page.Select(a => a.AccountId)], cancellationToken);
-        return [.. page.Select(a => Build(a, latest.GetValueOrDefault(a.AccountId), health, options.Value, asOf))];
+        return [.. page.Select(a => Build(a, latest.GetValueOrDefault(a.AccountId), health, product.Value, asOf))];
     }
 
     /// <summary>Pure: signals and the latest score → facts.</summary>
-    public static LifecycleAccountFacts Build(AccountSignals accountSignals, HealthScore? score, HealthScoreCalculator health, LifecycleOptions options, DateOnly asOf)
+    public static LifecycleAccountFacts Build(AccountSignals accountSignals, HealthScore? score, HealthScoreCalculator health, ProductOptions product, DateOnly asOf)
     {
         ArgumentNullException.ThrowIfNull(accountSignals);
         ArgumentNullException.ThrowIfNull(health);
@@ -70,6 +70,6 @@ internal sealed class LifecycleFactsReader(
             .Select(g => g.First())
             .Select(u => new LifecycleContact(LifecycleContactId.For(u.Email!), u.Email!.Trim(), u.FirstName, u.TimeZone))
             .ToList();
-        return LifecycleAccountFacts.From(accountSignals, transition, health.SegmentOf(accountSignals.MrrCents), contacts, options, asOf);
+        return LifecycleAccountFacts.From(accountSignals, transition, health.SegmentOf(accountSignals.MrrCents), contacts, product, asOf);
     }
 }

@@ -37,14 +37,6 @@ public sealed class LifecycleOptions : IValidatableObject
 
     public double AdoptionThreshold { get; set; } = 0.30;
 
-    public List<string> KeyFeatures { get; set; } = [];
-
-    public string ActivationMilestone { get; set; } = "activated";
-
-    public string FirstValueMilestone { get; set; } = "first-value";
-
-    public string OnboardingCompletedMilestone { get; set; } = "onboarding-completed";
-
     /// <summary>Accounts that started longer ago than this are not enrolled in onboarding (e.g. on first deployment).</summary>
     public int OnboardingEnrollWithinDays { get; set; } = 14;
 

@@ -37,7 +37,7 @@ public static class LocalRunnerExtensions
         }
 
         var runner = builder.Configuration.GetSection(LocalRunnerOptions.SectionName).Get<LocalRunnerOptions>() ?? new LocalRunnerOptions();
-        builder.Services.TryAddSingleton<LocalServiceBus>();
+        builder.Services.AddLocalQueues();
         if (runner.Enabled)
         {
             var scriptRoot = runner.ScriptRoot ?? Path.Combine(AppContext.BaseDirectory, "functions");

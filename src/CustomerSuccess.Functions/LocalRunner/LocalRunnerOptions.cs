@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace CustomerSuccess.Functions.LocalRunner;
 
-/// <summary>Settings of the standalone runner, the laptop stand-in for the Functions host and Service Bus.</summary>
+/// <summary>Settings of the standalone runner, the laptop stand-in for the Functions host: its timers and queue pumps.</summary>
 public sealed class LocalRunnerOptions
 {
     public const string SectionName = "LocalRunner";
@@ -21,22 +21,6 @@ public sealed class LocalRunnerOptions
     [Range(1, 256)]
     public int MaxConcurrentCalls { get; set; } = 16;
 
-    /// <summary>Default deliveries before a message is dead-lettered (Service Bus default 10); per queue in <see cref="Queues"/>.</summary>
-    [Range(1, 2000)]
-    public int MaxDeliveryCount { get; set; } = 10;
-
-    /// <summary>Window in which a resent message id is dropped (queues have duplicate detection on).</summary>
-    public TimeSpan DuplicateDetectionWindow { get; set; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Per-queue overrides, keyed by queue name.</summary>
-    public Dictionary<string, LocalQueueOptions> Queues { get; init; } = new(StringComparer.OrdinalIgnoreCase);
-
-    public int MaxDeliveryCountFor(string queue) =>
-        Queues.TryGetValue(queue, out var q) && q.MaxDeliveryCount is { } n ? n : MaxDeliveryCount;
-}
-
-public sealed class LocalQueueOptions
-{
-    [Range(1, 2000)]
-    public int? MaxDeliveryCount { get; set; }
+    // The in-process queues' own settings (max delivery count, duplicate detection) live in the same section, bound
+    // by Messaging's LocalQueuesOptions.
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Messaging;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.LocalRunner;

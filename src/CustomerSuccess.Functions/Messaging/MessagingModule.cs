@@ -2,7 +2,6 @@ using Azure.Core;
 using Azure.Identity;
 using Azure.Messaging.ServiceBus;
 using CustomerSuccess.Functions.Hosting;
-using CustomerSuccess.Functions.LocalRunner;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,13 +33,30 @@ public static class MessagingModule
         }
         else
         {
-            builder.Services.TryAddSingleton(TimeProvider.System);
-            builder.Services.TryAddSingleton<LocalServiceBus>();
+            builder.Services.AddLocalQueues();
             builder.Services.AddSingleton<IMessagePublisher, LocalMessagePublisher>();
             builder.Services.AddSingleton<IDeadLetterStore, LocalDeadLetterStore>();
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// The in-process queues (<see cref="LocalServiceBus"/>) and their settings, once: the app's queues when no Service
+    /// Bus is configured, and what the local runner's pumps read standalone either way.
+    /// </summary>
+    public static IServiceCollection AddLocalQueues(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(LocalServiceBus)))
+        {
+            return services;
+        }
+
+        services.AddOptions<LocalQueuesOptions>().BindConfiguration(LocalQueuesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<LocalServiceBus>();
+        return services;
     }
 
     /// <summary>Service Bus when its namespace is configured, and always under the Functions host (where it must be).</summary>

@@ -6,7 +6,6 @@ using Azure.Identity;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Storage;
 
@@ -32,14 +31,12 @@ internal static class StorageModule
             clients.AddClient<TableServiceClient, TableClientOptions>((options, _, services) =>
                 CreateServiceClient(services.GetRequiredService<IOptions<TableStorageOptions>>().Value, options)));
         builder.Services.AddSingleton<AppTables>();
-        builder.Services.AddHostedService<TableProvisioner>();
 
-        // The hand-written REST client stays until every feature has moved to AppTables.
-        builder.Services.AddSingleton<ITableStore>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<TableStorageOptions>>().Value;
-            return new RestTableStore(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RestTableStore>>());
-        });
+        // The SDK logs every non-2xx response and every slow one at Warning: here 409, 412 and 404 are outcomes the
+        // features branch on (insert-and-409 is how events are stored once), so at Warning the log is mostly those.
+        // Outages still surface, as TableStorageUnavailableException in the features' own log lines.
+        builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
+        builder.Services.AddHostedService<TableProvisioner>();
         return builder;
     }
 

@@ -1,8 +1,9 @@
 namespace CustomerSuccess.Functions.Storage;
 
 /// <summary>
-/// Key and table-name rules of the Table service, checked before a request is sent so a bad key fails with a
-/// message naming the problem instead of a 400 from the service.
+/// Key and table-name rules of the Table service. A table name is checked when a feature first names the table, so a
+/// typo fails with a message naming it. Keys are made valid where they are built from outside input
+/// (<c>ProviderIdKeys</c>), and the tests hold every key a mapping produces to <see cref="ValidateKey"/>.
 /// </summary>
 internal static class TableKeys
 {

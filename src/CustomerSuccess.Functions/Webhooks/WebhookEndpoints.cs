@@ -1,56 +1,25 @@
 using System.Buffers;
-using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
-/// The three webhook functions. Anonymous at the Functions level: each provider's signature over the raw
-/// body is the authentication, so the body is read as bytes, never model-bound.
+/// The webhook functions. The three receivers are anonymous at the Functions level: each provider's signature over
+/// the raw body is the authentication, so the body is read as bytes, never model-bound.
 /// </summary>
 internal static class WebhookEndpoints
 {
-    public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddTables(WebhookDeliveryStore.Table);
-        builder.Services.AddOptions<WebhooksOptions>()
-            .BindConfiguration(WebhooksOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddSingleton<WebhookDeliveryStore>();
-        builder.Services.AddSingleton<WebhookApplyQueue>();
-        builder.Services.AddSingleton<WebhookQuarantine>();
-        builder.Services.AddSingleton<Messaging.IDeadLetterSource>(sp => sp.GetRequiredService<WebhookQuarantine>());
-        builder.Services.AddSingleton<WebhookIngestion>();
-        builder.Services.AddHostedService<WebhookApplyWorker>();
-        return builder;
-    }
+    internal sealed record ReceiveResponse(string Status, int Stored, int Duplicates);
 
-    public static WebApplication MapWebhooks(this WebApplication app)
-    {
-        app.MapPost("/api/webhooks/stripe", (HttpContext context, WebhookIngestion ingestion) => ReceiveAsync(context, WebhookProvider.Stripe, ingestion))
-            .WithFunction("StripeWebhook").ExcludeFromDescription();
-        app.MapPost("/api/webhooks/segment", (HttpContext context, WebhookIngestion ingestion) => ReceiveAsync(context, WebhookProvider.Segment, ingestion))
-            .WithFunction("SegmentWebhook").ExcludeFromDescription();
-        app.MapPost("/api/webhooks/zendesk", (HttpContext context, WebhookIngestion ingestion) => ReceiveAsync(context, WebhookProvider.Zendesk, ingestion))
-            .WithFunction("ZendeskWebhook").ExcludeFromDescription();
+    internal sealed record ReplayResponse(int Replayed, int Applied, int Parked, int Ignored, int Duplicates, int Quarantined, int Failed);
 
-        // Re-applies archived events (idempotently: each event changes an account once) after a mapping or link fix.
-        app.MapPost("/api/webhooks/replay", ReplayAsync).WithFunction("WebhookReplay").RequireFunctionKey().ExcludeFromDescription();
+    internal sealed record ErrorResponse(string Error);
 
-        // Timer: applies anything stored but not yet applied (the process that stored it may have stopped first).
-        app.MapInvocation("WebhookSweep", async (AccountEventApplier applier, IOptionsMonitor<WebhooksOptions> options, CancellationToken cancellationToken) =>
-        {
-            var sweep = await applier.SweepAsync(options.CurrentValue, max: 5000, cancellationToken);
-            return Results.Json(InvocationResponse.Ok($"Sweep: {sweep.Seen} pending, {sweep.Applied} applied, {sweep.Failed} failed, {sweep.Quarantined} quarantined"));
-        });
-        return app;
-    }
-
-    private static async Task<IResult> ReceiveAsync(HttpContext context, WebhookProvider provider, WebhookIngestion ingestion)
+    public static async Task<Results<Ok<ReceiveResponse>, JsonHttpResult<ErrorResponse>>> ReceiveAsync(HttpContext context, WebhookProvider provider, WebhookIngestion ingestion)
     {
         var logger = context.RequestServices.GetRequiredService<ILogger<WebhookIngestion>>();
         var request = context.Request;
@@ -87,8 +56,8 @@ internal static class WebhookEndpoints
         var outcome = await ingestion.IngestAsync(provider, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body.Value, context.RequestAborted);
         return outcome.Status switch
         {
-            IngestionStatus.Stored => Results.Json(new { status = "stored", stored = outcome.Stored, duplicates = outcome.Duplicates }),
-            IngestionStatus.Duplicate => Results.Json(new { status = "duplicate", stored = 0, duplicates = outcome.Duplicates }),
+            IngestionStatus.Stored => TypedResults.Ok(new ReceiveResponse("stored", outcome.Stored, outcome.Duplicates)),
+            IngestionStatus.Duplicate => TypedResults.Ok(new ReceiveResponse("duplicate", 0, outcome.Duplicates)),
             IngestionStatus.Unauthorized => Error(StatusCodes.Status401Unauthorized, outcome.Reason!),
             IngestionStatus.BadRequest => Error(StatusCodes.Status400BadRequest, outcome.Reason!),
             IngestionStatus.TooLarge => Error(StatusCodes.Status413PayloadTooLarge, outcome.Reason!),
@@ -96,12 +65,17 @@ internal static class WebhookEndpoints
         };
     }
 
-    private static async Task<IResult> ReplayAsync(string? provider, bool? unappliedOnly, AccountEventApplier applier, IOptionsMonitor<WebhooksOptions> options, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>POST /api/webhooks/replay?provider=&amp;unappliedOnly=</c>: every stored event (of one provider) through the
+    /// applier again, the archive's and then what waits in the inbox; with <c>unappliedOnly=true</c> only the inbox.
+    /// Each event is isolated as in a sweep: one that fails is recorded against it, the rest go on.
+    /// </summary>
+    public static async Task<Results<Ok<ReplayResponse>, JsonHttpResult<ErrorResponse>>> ReplayAsync(string? provider, bool? unappliedOnly, WebhookSweeper sweeper, CancellationToken cancellationToken)
     {
         WebhookProvider? only = null;
         if (!string.IsNullOrEmpty(provider))
         {
-            if (!Enum.TryParse<WebhookProvider>(provider, ignoreCase: true, out var parsed))
+            if (!Enum.TryParse<WebhookProvider>(provider, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
             {
                 return Error(StatusCodes.Status400BadRequest, "provider must be stripe, segment or zendesk");
             }
@@ -111,17 +85,31 @@ internal static class WebhookEndpoints
 
         try
         {
-            // Each event is isolated as in a sweep: one that fails is recorded against it (quarantined in the end), the rest go on.
-            var replay = await applier.ApplyStoredAsync(unappliedOnly ?? false, only, int.MaxValue, options.CurrentValue.ApplyConcurrency, cancellationToken);
-            return Results.Json(new { replayed = replay.Seen, applied = replay.Applied, failed = replay.Failed, quarantined = replay.Quarantined });
+            var s = unappliedOnly == true ? default : await sweeper.ReplayArchiveAsync(only, cancellationToken);
+            s += await sweeper.InboxAsync(receivedBefore: null, only, int.MaxValue, cancellationToken, replay: true);
+            return TypedResults.Ok(new ReplayResponse(s.Seen, s.Applied, s.Parked, s.Ignored, s.Duplicates, s.Quarantined, s.Failed));
         }
-        catch (Storage.TableStorageUnavailableException)
+        catch (TableStorageUnavailableException)
         {
             return Error(StatusCodes.Status503ServiceUnavailable, "storage unavailable, retry later");
         }
     }
 
-    private static IResult Error(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
+    public static async Task<IResult> SweepAsync(WebhookSweeper sweeper, CancellationToken cancellationToken)
+    {
+        var s = await sweeper.SweepAsync(maxPages: 5, cancellationToken);
+        return Results.Json(InvocationResponse.Ok($"Sweep: {s.Seen} pending, {s.Applied} applied, {s.Parked} parked, {s.Quarantined} quarantined, {s.Failed} failed"));
+    }
+
+    public static async Task<IResult> RetentionAsync(WebhookArchive archive, IOptionsMonitor<WebhooksOptions> options, TimeProvider time, ILogger<WebhookArchive> logger, CancellationToken cancellationToken)
+    {
+        var keepFrom = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).AddDays(-options.CurrentValue.ArchiveRetentionDays);
+        var removed = await archive.RemoveExpiredAsync(keepFrom, cancellationToken);
+        WebhookLog.RetentionRemoved(logger, removed, keepFrom);
+        return Results.Json(InvocationResponse.Ok($"Retention: {removed} archived events before {keepFrom:yyyy-MM-dd} removed"));
+    }
+
+    private static JsonHttpResult<ErrorResponse> Error(int status, string reason) => TypedResults.Json(new ErrorResponse(reason), statusCode: status);
 
     private static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media) &&

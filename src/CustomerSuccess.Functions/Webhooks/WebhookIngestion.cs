@@ -4,7 +4,6 @@ using CustomerSuccess.Functions.Webhooks.Segment;
 using CustomerSuccess.Functions.Webhooks.Stripe;
 using CustomerSuccess.Functions.Webhooks.Zendesk;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Webhooks;
 
@@ -21,28 +20,20 @@ internal enum IngestionStatus
 internal sealed record IngestionOutcome(IngestionStatus Status, int Stored = 0, int Duplicates = 0, string? Reason = null);
 
 /// <summary>
-/// The synchronous path of a delivery: verify the signature over the raw bytes, parse the envelope, map each
-/// event with the very mapper the applier uses (so an event that could not be applied is refused now, with the
-/// reason, instead of acknowledged and stuck), store each event once (insert-and-409). Acknowledged only after the
-/// store: applying events to account state happens after, from the stored row, so nothing acknowledged depends on
-/// this process staying alive.
+/// The synchronous path of a delivery: verify the signature over the raw bytes, parse the envelope, map each event
+/// with the rules applying uses (an event that cannot be applied is refused here, and nothing is stored), store each
+/// event once (one insert into the inbox; 409 = stored already). Acknowledged only after the store: applying happens
+/// after, from the stored row (handed to the applier in memory as a hint), so nothing acknowledged depends on this
+/// process staying alive.
 /// </summary>
 internal sealed class WebhookIngestion(
-    WebhookDeliveryStore deliveries,
-    WebhookApplyQueue applyQueue,
+    WebhookInbox inbox,
+    WebhookHints hints,
     TimeProvider timeProvider,
     IOptionsMonitor<WebhooksOptions> options,
-    IOptionsMonitor<SignalsOptions> signals,
+    IOptionsMonitor<ProductOptions> product,
     ILogger<WebhookIngestion> logger)
 {
-    /// <summary>Headers archived with each event: useful for diagnosis and replay, none of them secret.</summary>
-    private static readonly Dictionary<WebhookProvider, string[]> ArchivedHeaders = new()
-    {
-        [WebhookProvider.Stripe] = ["Content-Type", "User-Agent"],
-        [WebhookProvider.Segment] = ["Content-Type", "User-Agent"],
-        [WebhookProvider.Zendesk] = ["Content-Type", "User-Agent", "X-Zendesk-Webhook-Id", "X-Zendesk-Webhook-Invocation-Id", ZendeskSignatureVerifier.TimestampHeader],
-    };
-
     public async Task<IngestionOutcome> IngestAsync(WebhookProvider provider, Func<string, string?> header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
@@ -71,25 +62,42 @@ internal sealed class WebhookIngestion(
             WebhookProvider.Segment => SegmentEventParser.Parse(body),
             _ => ZendeskEventParser.Parse(body),
         };
-        var problem = parsed.Error ?? Unappliable(provider, parsed.Events);
-        if (problem is not null)
+        if (parsed.Error is not null)
         {
-            WebhookLog.BodyRejected(logger, provider, problem);
-            return new IngestionOutcome(IngestionStatus.BadRequest, Reason: problem);
+            WebhookLog.BodyRejected(logger, provider, parsed.Error);
+            return new IngestionOutcome(IngestionStatus.BadRequest, Reason: parsed.Error);
         }
 
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in ArchivedHeaders[provider])
+        var vocabulary = product.CurrentValue;
+        var mappings = new EventMapping[parsed.Events.Count];
+        for (var i = 0; i < mappings.Length; i++)
         {
-            if (header(name) is { Length: > 0 and <= 512 } value)
+            var e = parsed.Events[i];
+            mappings[i] = WebhookEventMapper.Map(provider, e.EventType, e.Json, vocabulary);
+            if (mappings[i].Rejection is { } rejection)
             {
-                headers[name] = value;
+                // A batch is all or nothing: the provider resends it whole.
+                var reason = mappings.Length == 1 ? rejection : $"message {i}: {rejection}";
+                WebhookLog.BodyRejected(logger, provider, reason);
+                return new IngestionOutcome(IngestionStatus.BadRequest, Reason: reason);
             }
+        }
+
+        WebhookDeliveryRow[] rows;
+        try
+        {
+            rows = [.. parsed.Events.Select(e => Row(provider, e, header, now))];
+        }
+        catch (WebhookEventTooLargeException)
+        {
+            return new IngestionOutcome(IngestionStatus.TooLarge, Reason: "event too large");
         }
 
         try
         {
-            var results = await Task.WhenAll(parsed.Events.Select(e => deliveries.InsertAsync(provider, e, headers, now, cancellationToken)));
+            // Not cancelled when the caller hangs up: a stored event gets its hint either way (the provider, not having
+            // seen the 200, sends it again and finds it stored).
+            var results = await Task.WhenAll(rows.Select(r => inbox.InsertAsync(r, CancellationToken.None)));
             var stored = 0;
             var duplicates = 0;
             for (var i = 0; i < results.Length; i++)
@@ -106,37 +114,34 @@ internal sealed class WebhookIngestion(
                     WebhookLog.EventStored(logger, provider, e.EventId, e.EventType);
                     if (settings.ApplyInProcess)
                     {
-                        applyQueue.Enqueue(new PendingDelivery(provider, e.EventId));
+                        hints.Add(PendingDelivery.Received(provider, rows[i], e.Json, mappings[i]));
                     }
                 }
             }
 
             return new IngestionOutcome(stored == 0 ? IngestionStatus.Duplicate : IngestionStatus.Stored, stored, duplicates);
         }
-        catch (Exception ex) when (ex is TableStorageUnavailableException or TableRequestFailedException or TimeoutException or HttpRequestException ||
-                                   (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is TableStorageUnavailableException or OperationCanceledException)
         {
             WebhookLog.StorageUnavailable(logger, provider, ex.GetType().Name);
             return new IngestionOutcome(IngestionStatus.StorageUnavailable, Reason: "storage unavailable, retry later");
         }
-        catch (WebhookEventTooLargeException)
-        {
-            return new IngestionOutcome(IngestionStatus.TooLarge, Reason: "event too large");
-        }
     }
 
-    /// <summary>Why one of the events could not be applied as sent, or null when all of them can (a batch is all or nothing).</summary>
-    private string? Unappliable(WebhookProvider provider, IReadOnlyList<WebhookEvent> events)
+    /// <summary>The inbox row: the event, when it was received, and the headers worth keeping (none of them secret).</summary>
+    private static WebhookDeliveryRow Row(WebhookProvider provider, WebhookEvent e, Func<string, string?> header, DateTimeOffset receivedAt)
     {
-        var settings = signals.CurrentValue;
-        for (var i = 0; i < events.Count; i++)
+        string? Kept(string name) => header(name) is { Length: > 0 and <= 512 } value ? value : null;
+        var row = WebhookDeliveryRow.Create(provider, e, receivedAt);
+        row.ContentType = Kept("Content-Type");
+        row.UserAgent = Kept("User-Agent");
+        if (provider == WebhookProvider.Zendesk)
         {
-            if (WebhookEventMapper.Map(provider, events[i].EventType, events[i].Json, settings).Rejection is { } rejection)
-            {
-                return events.Count == 1 ? rejection : $"message {i}: {rejection}";
-            }
+            row.ZendeskWebhookId = Kept("X-Zendesk-Webhook-Id");
+            row.ZendeskInvocationId = Kept("X-Zendesk-Webhook-Invocation-Id");
+            row.ZendeskSignatureTimestamp = Kept(ZendeskSignatureVerifier.TimestampHeader);
         }
 
-        return null;
+        return row;
     }
 }

@@ -21,24 +21,30 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "No signing secret configured for {Provider}: every delivery will be rejected")]
     public static partial void NoSecretConfigured(ILogger logger, WebhookProvider provider);
 
-    [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "{Provider} event {EventId} ({EventType}) applied: {Outcome}")]
-    public static partial void EventApplied(ILogger logger, string provider, string eventId, string eventType, string outcome);
+    [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Sweep: {Seen} pending, {Applied} applied, {Parked} parked, {Quarantined} quarantined, {Failed} failed")]
+    public static partial void SweepApplied(ILogger logger, int seen, int applied, int parked, int quarantined, int failed);
 
-    [LoggerMessage(EventId = 4111, Level = LogLevel.Warning, Message = "{Provider} event {EventId} not applied yet ({ErrorType}); the sweeper retries")]
-    public static partial void ApplyFailed(ILogger logger, string provider, string eventId, string errorType);
+    [LoggerMessage(EventId = 4113, Level = LogLevel.Information, Message = "Applier: {Applied} events applied in {Pages} pages, {BusySeconds:F1} s busy, {Rate:F0} events/s while busy; app day {AppDay:yyyy-MM-dd}")]
+    public static partial void ApplierRate(ILogger logger, int applied, int pages, double busySeconds, double rate, DateOnly appDay);
 
-    [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Sweep applied {Count} pending events")]
-    public static partial void SweepApplied(ILogger logger, int count);
+    [LoggerMessage(EventId = 4118, Level = LogLevel.Debug, Message = "Page of {Deliveries} deliveries, {Accounts} accounts: claim {ClaimMs} ms, resolve {ResolveMs} ms, accounts {AccountsMs} ms, finish {FinishMs} ms")]
+    public static partial void PageApplied(ILogger logger, int deliveries, int accounts, long claimMs, long resolveMs, long accountsMs, long finishMs);
 
-    [LoggerMessage(EventId = 4113, Level = LogLevel.Warning, Message = "{Provider} event {EventId} failed to apply (attempt {Attempts}, {ErrorType}); the sweeper retries")]
-    public static partial void DeliveryFailed(ILogger logger, string provider, string eventId, int attempts, string errorType);
+    [LoggerMessage(EventId = 4114, Level = LogLevel.Warning, Message = "{Count} events of account {AccountId} not applied ({ErrorType}); each counts a failed attempt")]
+    public static partial void AccountApplyFailed(ILogger logger, string accountId, int count, string errorType);
 
-    [LoggerMessage(EventId = 4114, Level = LogLevel.Error, Message = "{Provider} event {EventId} quarantined after {Attempts} attempts ({ErrorType}); see /api/admin/deadletters?queue=webhooks")]
-    public static partial void DeliveryQuarantined(ILogger logger, string provider, string eventId, int attempts, string errorType);
+    [LoggerMessage(EventId = 4115, Level = LogLevel.Warning, Message = "{Provider} event {EventId} failed to apply (attempt {Attempts}); the next sweep retries it")]
+    public static partial void DeliveryFailed(ILogger logger, WebhookProvider provider, string eventId, int attempts);
 
-    [LoggerMessage(EventId = 4115, Level = LogLevel.Information, Message = "{Provider} event {EventId} re-driven out of quarantine")]
-    public static partial void DeliveryRedriven(ILogger logger, string provider, string eventId);
+    [LoggerMessage(EventId = 4116, Level = LogLevel.Error, Message = "{Provider} event {EventId} quarantined after {Attempts} attempts ({ErrorType}); see /api/admin/deadletters?queue=webhooks")]
+    public static partial void DeliveryQuarantined(ILogger logger, WebhookProvider provider, string eventId, int attempts, string errorType);
 
-    [LoggerMessage(EventId = 4116, Level = LogLevel.Debug, Message = "{Provider} delivery rejected: the request body could not be read ({Reason})")]
+    [LoggerMessage(EventId = 4117, Level = LogLevel.Information, Message = "Archive retention: {Removed} events archived before {KeepFrom:yyyy-MM-dd} removed")]
+    public static partial void RetentionRemoved(ILogger logger, int removed, DateOnly keepFrom);
+
+    [LoggerMessage(EventId = 4119, Level = LogLevel.Information, Message = "{Provider} event {EventId} re-driven out of quarantine")]
+    public static partial void DeliveryRedriven(ILogger logger, WebhookProvider provider, string eventId);
+
+    [LoggerMessage(EventId = 4120, Level = LogLevel.Debug, Message = "{Provider} delivery rejected: the request body could not be read ({Reason})")]
     public static partial void BodyUnreadable(ILogger logger, WebhookProvider provider, string reason);
 }

@@ -29,9 +29,18 @@ internal sealed class WebhooksOptions : IValidatableObject
     [Range(0, 3600)]
     public int SweepGraceSeconds { get; set; } = 60;
 
-    /// <summary>Deliveries applied at once by each sweep or replay (the in-process hints are followed by two workers).</summary>
-    [Range(1, 64)]
-    public int ApplyConcurrency { get; set; } = 8;
+    /// <summary>Accounts a page of deliveries writes at once (each account's events are folded into one write).</summary>
+    [Range(1, 128)]
+    public int ApplyConcurrency { get; set; } = 32;
+
+    /// <summary>Most deliveries one page of the applier takes (in-process hints, a sweep, a replay).</summary>
+    [Range(1, 5000)]
+    public int MaxPageSize { get; set; } = 1000;
+
+
+    /// <summary>Days an applied event stays in the archive (replayable); the WebhookRetention timer removes older ones.</summary>
+    [Range(1, 3650)]
+    public int ArchiveRetentionDays { get; set; } = 30;
 
     /// <summary>
     /// Attempts to apply a stored delivery before it is quarantined (dead-letter queue "webhooks"). Failures of

@@ -104,19 +104,20 @@ internal sealed class AppClient : IDisposable
             }
         }
 
-        var deadLetters = 0;
+        var deadLettered = new Dictionary<string, int>(StringComparer.Ordinal);
         if (root.TryGetProperty("queues", out var q) && q.ValueKind == JsonValueKind.Array)
         {
             foreach (var queue in q.EnumerateArray())
             {
-                if (queue.TryGetProperty("deadLettered", out var d) && d.TryGetInt32(out var n))
+                if (queue.TryGetProperty("deadLettered", out var d) && d.TryGetInt32(out var n) && n > 0
+                    && queue.TryGetProperty("queue", out var name) && name.GetString() is { } queueName)
                 {
-                    deadLetters += n;
+                    deadLettered[queueName] = n;
                 }
             }
         }
 
-        return new RunnerStatus(root.GetProperty("utcNow").GetDateTimeOffset(), root.GetProperty("idle").GetBoolean(), timers, deadLetters);
+        return new RunnerStatus(root.GetProperty("utcNow").GetDateTimeOffset(), root.GetProperty("idle").GetBoolean(), timers, deadLettered);
     }
 
     /// <summary>Moves the app's simulated clock to <paramref name="utcNow"/> (it never goes back).</summary>
@@ -203,4 +204,7 @@ internal sealed class AppClient : IDisposable
     public void Dispose() => _http.Dispose();
 }
 
-internal sealed record RunnerStatus(DateTimeOffset UtcNow, bool Idle, IReadOnlyDictionary<string, DateTimeOffset> Timers, int DeadLettered, bool TimedOut = false);
+internal sealed record RunnerStatus(DateTimeOffset UtcNow, bool Idle, IReadOnlyDictionary<string, DateTimeOffset> Timers, IReadOnlyDictionary<string, int> DeadLetteredByQueue, bool TimedOut = false)
+{
+    public int DeadLettered => DeadLetteredByQueue.Values.Sum();
+}

@@ -212,6 +212,24 @@ internal sealed class SimulationRun
     }
 
     /// <summary>Reads what the report needs from the app; after a stop, within <see cref="CollectAfterStop"/>.</summary>
+    /// <summary>Each queue's dead letters with the reason the app gave, as GET /api/admin/deadletters lists them.</summary>
+    private static async Task<string> DescribeDeadLettersAsync(AppClient app, RunnerStatus status, CancellationToken ct)
+    {
+        var lines = new List<string>();
+        foreach (var (queue, count) in status.DeadLetteredByQueue)
+        {
+            using var listed = await app.GetJsonAsync("/api/admin/deadletters?queue=" + Uri.EscapeDataString(queue), ct);
+            var reasons = listed?.RootElement.ValueKind == JsonValueKind.Array
+                ? listed.RootElement.EnumerateArray().Take(5).Select(d => $"{Text(d, "messageId")}: {Text(d, "reason")} {Text(d, "errorDescription")}")
+                : [];
+            lines.Add($"{queue} {count} ({string.Join("; ", reasons)})");
+        }
+
+        return string.Join(", ", lines);
+
+        static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    }
+
     private async Task CollectAsync(AppClient app, AppObservations observed, int daysCompleted, bool partial, List<string> problems)
     {
         using var deadline = partial ? new CancellationTokenSource(CollectAfterStop) : new CancellationTokenSource();
@@ -237,7 +255,7 @@ internal sealed class SimulationRun
             var end = await app.GetRunnerAsync(ct);
             if (end.DeadLettered > 0)
             {
-                problems.Add($"{end.DeadLettered} message(s) were dead-lettered by the app's queues (GET /api/admin/deadletters).");
+                problems.Add($"{end.DeadLettered} message(s) were dead-lettered by the app's queues: {await DescribeDeadLettersAsync(app, end, ct)}");
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

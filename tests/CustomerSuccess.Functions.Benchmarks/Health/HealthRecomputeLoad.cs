@@ -6,27 +6,28 @@ using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using TableClientOptions = Azure.Data.Tables.TableClientOptions;
-using TableServiceClient = Azure.Data.Tables.TableServiceClient;
-using CustomerSuccess.Functions.Storage.Rest;
+using TableEntity = Azure.Data.Tables.TableEntity;
+using TableTransactionAction = Azure.Data.Tables.TableTransactionAction;
+using TableTransactionActionType = Azure.Data.Tables.TableTransactionActionType;
 
 namespace CustomerSuccess.Functions.Benchmarks.Health;
 
 /// <summary>
 /// `dotnet run -c Release -- health [accounts] [shards] [second-floor-pass]`: starts Azurite (in memory, free port), seeds accounts with
-/// 30 days of signals each as ingestion leaves them: one AccountDigest row per account in its bucket (a subscription, a
-/// profile, five people, milestones, features and the 30 day rows, packed by the app's own AccountDigest), then
-/// measures in the same process (1) the storage floor: read exactly those rows with the shard's range query page by
-/// page and write as many result rows as the recompute does (score, history, transition per account) in 100-entity
-/// batches laid out as the recompute lays them out (transitions under the run's shard, history and scores under the
-/// account's bucket group), through the app's AppTables, nothing else; and (2) the full recompute through the app's
-/// AccountSignalReader and AppTables (every shard, shards in parallel as the floor). Prints both, the ratio and peak memory;
+/// 30 days of signals each as ingestion leaves them: one AccountStates row per account in its bucket (a subscription,
+/// a profile, its people with their activity bits, milestones, features and the 30 days of counters, folded into the
+/// app's own AccountState and stored in the app's own row layout), then measures in the same process (1) the storage
+/// floor: read exactly those rows with the shard's range query page by page and write as many result rows as the
+/// recompute does (score, history, transition per account) in 100-entity batches laid out as the recompute lays them
+/// out (transitions under the run's shard, history and scores under the account's bucket group), through the app's
+/// AppTables, nothing else; and (2) the full recompute through the app's AccountSignalReader and AppTables (every
+/// shard, shards in parallel as the floor). Prints both, the ratio and peak memory;
 /// then, unless the third argument is false, the floor once more (upserting rows that exist, which in-memory Azurite
 /// does much more slowly than inserts).
 /// </summary>
 internal static class HealthRecomputeLoad
 {
-    private const string SignalsTable = AccountDigestStore.Table;
+    private const string SignalsTable = AccountStateStore.Table;
     private static readonly string[] FloorTables = ["benchfloortx", "benchfloorhist", "benchfloorscores"];
 
     public static async Task<int> RunAsync(string[] args)
@@ -41,31 +42,28 @@ internal static class HealthRecomputeLoad
         var connection = azurite.ConnectionString;
         // In-memory Azurite slows down as a table passes a few hundred thousand rows; a batch can then take longer
         // than the app's 5 s network timeout, which would measure the emulator's limit instead of the recompute.
-        var clientOptions = new RestTableClientOptions();
-        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
-        var store = new RestTableStore(new TableStorageOptions { ConnectionString = connection }, TimeProvider.System, NullLogger<RestTableStore>.Instance, clientOptions);
-        var sdkOptions = StorageModule.Configure(new TableClientOptions(), new Uri($"http://127.0.0.1:{azurite.Port}/devstoreaccount1"));
-        sdkOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
-        var tables = new AppTables(new TableServiceClient(connection, sdkOptions), [.. FloorTables.Concat([HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs]).Select(t => new DeclaredTable(t))], NullLogger<AppTables>.Instance);
+        var tables = AppTablesFor(connection);
         foreach (var table in tables.Declared)
         {
             await tables.EnsureAsync(table, default);
         }
 
+        var states = new AccountStateStore(tables);
+
         await using var memory = PeakWorkingSet.Start();
         var seed = Stopwatch.StartNew();
-        await SeedAsync(store, accounts, today);
+        await SeedAsync(states, tables[SignalsTable], accounts, today);
         Console.WriteLine($"seeded {accounts:N0} accounts x 30 days in {seed.Elapsed.TotalSeconds:F1} s (peak working set while seeding {memory.TakePeakMegabytes()} MB)");
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // hand seeding's memory back to the OS
         memory.TakePeakMegabytes();
 
         var floor = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, tables, shard, shards, ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(tables, shard, shards, ct));
         floor.Stop();
         Console.WriteLine($"storage floor (first pass): {floor.Elapsed.TotalSeconds:F1} s (peak working set {memory.TakePeakMegabytes()} MB)");
 
         var options = new HealthOptions { ShardCount = shards, PageSize = 100 };
-        var recompute = new HealthRecompute(tables, new AccountSignalReader(store), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
+        var recompute = new HealthRecompute(tables, new AccountSignalReader(states), new NullPublisher(), new HealthScoreCalculator(options), Options.Create(options), TimeProvider.System, NullLogger<HealthRecompute>.Instance);
         var full = Stopwatch.StartNew();
         await recompute.StartRunAsync(asOf, default);
         await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) =>
@@ -83,7 +81,7 @@ internal static class HealthRecomputeLoad
 
         // The floor again, for the steady state: it upserts rows that exist, as every recompute after the first does.
         var floorAgain = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(store, tables, shard, shards, ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (shard, ct) => await FloorShardAsync(tables, shard, shards, ct));
         floorAgain.Stop();
         using var self = Process.GetCurrentProcess();
         Console.WriteLine($"storage floor (second pass, upserting rows that exist): {floorAgain.Elapsed.TotalSeconds:F1} s");
@@ -91,9 +89,8 @@ internal static class HealthRecomputeLoad
         return 0;
     }
 
-    private static async Task SeedAsync(RestTableStore store, int accounts, DateOnly today)
+    private static async Task SeedAsync(AccountStateStore states, AppTable table, int accounts, DateOnly today)
     {
-        await store.CreateTableIfNotExistsAsync(SignalsTable);
         var random = new Random(7);
         var byBucket = new List<TableTransactionAction>[AccountShard.Buckets];
         for (var i = 0; i < byBucket.Length; i++)
@@ -109,27 +106,38 @@ internal static class HealthRecomputeLoad
         {
             var signals = HealthSignalFactory.Create(random, $"acct-{i:D7}", today, 30);
             var bucket = AccountShard.BucketOf(signals.AccountId);
-            var entity = Digest(signals, today, random).ToEntity();
-            packedBytes += entity.Properties.Values.OfType<byte[]>().Sum(b => (long)b.Length);
-            byBucket[bucket].Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
-            if (byBucket[bucket].Count == 100 || (i + 1) % 20_000 == 0)
+            foreach (var row in states.RowsOf(State(signals, today, random)))
             {
-                await FlushAsync(store, byBucket);
+                packedBytes += row.PayloadLength();
+                byBucket[bucket].Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row));
+            }
+
+            if (byBucket[bucket].Count >= 90 || (i + 1) % 20_000 == 0)
+            {
+                await FlushAsync(table, byBucket);
             }
         }
 
-        await FlushAsync(store, byBucket);
-        Console.WriteLine($"digests: {packedBytes / Math.Max(1, accounts):N0} packed bytes per account on average");
+        await FlushAsync(table, byBucket);
+        Console.WriteLine($"account states: {packedBytes / Math.Max(1, accounts):N0} packed bytes per account on average");
     }
 
-    private static async Task FlushAsync(RestTableStore store, List<TableTransactionAction>[] byBucket)
+    private static async Task FlushAsync(AppTable table, List<TableTransactionAction>[] byBucket)
     {
         var pending = new List<Task>();
         foreach (var batch in byBucket)
         {
             if (batch.Count > 0)
             {
-                pending.Add(Submit(store, SignalsTable, batch.ToArray()));
+                var actions = batch.ToArray();
+                pending.Add(Task.Run(async () =>
+                {
+                    var outcome = await table.SubmitAsync(actions);
+                    if (!outcome.Succeeded)
+                    {
+                        throw new InvalidOperationException($"batch failed: {outcome.ErrorCode}");
+                    }
+                }));
                 batch.Clear();
                 if (pending.Count >= 8)
                 {
@@ -142,86 +150,87 @@ internal static class HealthRecomputeLoad
         await Task.WhenAll(pending);
     }
 
-    // The rows the signal writer would have left for these signals, folded into a digest the way it folds them.
-    private static AccountDigest Digest(AccountSignals s, DateOnly today, Random random)
+    // The state ingestion leaves for these signals: its facts folded by the app's own AccountState (the day counters and
+    // activity set directly: folding thousands of counted facts per day would measure seeding, not the recompute).
+    private static AccountState State(AccountSignals s, DateOnly today, Random random)
     {
         var now = new DateTimeOffset(today.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
-        var digest = new AccountDigest(s.AccountId) { ObservedSince = s.CustomerSince };
-        TableEntity Row(string key) => new(s.AccountId, key) { [AccountDigest.RevProperty] = 1L, ["Version"] = now.ToUnixTimeSeconds() };
-        var sub = Row("sub|sub_" + s.AccountId);
-        sub["SubscriptionId"] = "sub_" + s.AccountId;
-        sub["MrrCents"] = s.MrrCents;
-        sub["Plan"] = "growth";
-        sub["Seats"] = s.LicensedSeats;
-        sub["Status"] = s.SubscriptionStatus;
-        sub["CancelAtPeriodEnd"] = false;
-        sub["CurrentPeriodEnd"] = now.AddDays(random.Next(1, 365));
-        sub["StartedAt"] = s.CustomerSince;
-        sub["BillingPeriodDays"] = 365;
-        digest.Merge(sub);
-        var profile = Row("profile|stripe");
-        profile["Name"] = "Account " + s.AccountId;
-        profile["CsmEmail"] = "csm" + random.Next(20) + "@vendor.example";
-        digest.Merge(profile);
+        var state = AccountState.New(s.AccountId, s.CustomerSince ?? now.AddDays(-400));
+        void Fold(DateTimeOffset at, params AccountFact[] facts)
+        {
+            var key = $"seed|{s.AccountId}|{at.ToUnixTimeMilliseconds()}";
+            state.Apply(new AccountEvent { Account = new ExternalIdRef("stripe-customer", "cus_" + s.AccountId), OccurredAt = at, Facts = facts }, key, now);
+            state.Forget(key);
+        }
+
+        Fold(
+            now.AddDays(-1),
+            new ProfileUpdated("stripe", "Account " + s.AccountId, CsmEmail: "csm" + random.Next(20) + "@vendor.example"),
+            new SubscriptionChanged("sub_" + s.AccountId, s.MrrCents, "growth", s.LicensedSeats, s.SubscriptionStatus ?? "active", false, now.AddDays(random.Next(1, 365)), s.CustomerSince, 365));
         for (var u = 0; u < 5; u++)
         {
-            var user = Row("user|u" + u);
-            user["UserId"] = "u" + u;
-            user["Email"] = $"person{u}@{s.AccountId}.example";
-            user["FirstName"] = "Person " + u;
-            user["Champion"] = u == 0 && s.Relationship.HasChampion;
-            user["ExecutiveSponsor"] = u == 1 && s.Relationship.HasExecutiveSponsor;
-            digest.Merge(user);
-            var seen = Row("seen|u" + u);
-            seen["UserId"] = "u" + u;
-            seen["LastSeen"] = now.AddDays(-random.Next(0, 45));
-            digest.Merge(seen);
+            Fold(now.AddDays(-2), new UserSeen("u" + u, $"person{u}@{s.AccountId}.example", "Person " + u, null, null, null, u == 0 && s.Relationship.HasChampion, u == 1 && s.Relationship.HasExecutiveSponsor, false));
         }
 
         foreach (var (name, at) in s.Milestones)
         {
-            var milestone = Row("milestone|" + name);
-            milestone["Name"] = name;
-            milestone["ReachedAt"] = at;
-            digest.Merge(milestone);
+            Fold(at, new MilestoneReached(name));
         }
 
         foreach (var feature in s.KeyFeaturesUsed30d)
         {
-            var row = Row("feature|" + feature);
-            row["Name"] = feature;
-            row["LastUsed"] = now.AddDays(-random.Next(0, 30));
-            digest.Merge(row);
+            Fold(now.AddDays(-random.Next(0, 30)), new FeatureUsed(feature));
         }
 
         foreach (var d in s.Days)
         {
-            var day = Row(AccountSignalWriter.DayKey(d.Day));
-            day["ActiveUsers"] = (long)d.ActiveUsers;
-            day["Logins"] = (long)d.Logins;
-            day["Events"] = (long)d.Events;
-            day["TicketsOpened"] = (long)d.TicketsOpened;
-            day["UrgentOrHighTicketsOpened"] = (long)d.UrgentOrHighTicketsOpened;
-            day["SatisfactionGood"] = (long)d.SatisfactionGood;
-            day["SatisfactionBad"] = (long)d.SatisfactionBad;
-            day["PaymentsFailed"] = (long)d.PaymentsFailed;
-            day["Meetings"] = (long)d.Meetings;
-            day["EmailReplies"] = (long)d.EmailReplies;
-            digest.Merge(day);
+            var noon = new DateTimeOffset(d.Day.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
+            for (var u = 0; u < d.ActiveUsers; u++)
+            {
+                Fold(noon, new UserActive("u" + u));
+            }
+
+            state.Days.Add(new DayCounts
+            {
+                Day = d.Day.DayNumber,
+                Logins = d.Logins,
+                Events = d.Events,
+                TicketsOpened = d.TicketsOpened,
+                UrgentOrHighTicketsOpened = d.UrgentOrHighTicketsOpened,
+                SatisfactionGood = d.SatisfactionGood,
+                SatisfactionBad = d.SatisfactionBad,
+                PaymentsFailed = d.PaymentsFailed,
+                Meetings = d.Meetings,
+                EmailReplies = d.EmailReplies,
+            });
         }
 
-        return digest;
+        return state;
+    }
+
+    // The app's table layer on this Azurite, with a long network timeout: in-memory Azurite slows down as a table passes
+    // a few hundred thousand rows, and a batch can then take longer than the app's 5 s.
+    private static AppTables AppTablesFor(string connection)
+    {
+        var options = StorageModule.Configure(new Azure.Data.Tables.TableClientOptions(), new Uri("http://127.0.0.1"));
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
+        var settings = new TableStorageOptions { ConnectionString = connection };
+        TableConnection.TryCreate(settings, out var parsed, out _);
+        var service = new Azure.Data.Tables.TableServiceClient(parsed!.Endpoint, new Azure.Data.Tables.TableSharedKeyCredential(parsed.AccountName!, parsed.AccountKey!), options);
+        string[] tables = [SignalsTable, .. FloorTables, HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs];
+        return new AppTables(service, [.. tables.Select(t => new DeclaredTable(t))], NullLogger<AppTables>.Instance);
     }
 
     // Storage only: the same pages of signal rows, and 3 result rows per account of about the score row's width, in the
     // recompute's partitions: a page's transitions under the shard, then its history and scores under each bucket group.
-    private static async Task FloorShardAsync(RestTableStore store, AppTables tables, int shard, int shards, CancellationToken ct)
+    private static async Task FloorShardAsync(AppTables tables, int shard, int shards, CancellationToken ct)
     {
-        TableContinuation? continuation = null;
         var (first, end) = AccountShard.BucketRange(shard, shards);
+        var filter = TableFilter.PartitionRange(AccountShard.BucketKey(first), AccountShard.BucketKey(end));
+        string? continuation = null;
         do
         {
-            var page = await store.QueryPageAsync(SignalsTable, $"PartitionKey ge '{AccountShard.BucketKey(first)}' and PartitionKey lt '{AccountShard.BucketKey(end)}'", null, 100, continuation, ct);
+            var page = await tables[SignalsTable].QueryPageAsync<TableEntity>(filter, continuation, 100, cancellationToken: ct);
             var accounts = page.Entities.Select(e => e.RowKey).ToList();
             await SubmitInBatchesAsync(tables[FloorTables[0]], accounts.Select(a => FloorRow("floor|" + shard.ToString("D4", CultureInfo.InvariantCulture), a)), ct);
             await SubmitInBatchesAsync(tables[FloorTables[1]], accounts.Select(a => FloorRow(HealthTables.PartitionOf(a), HealthTables.HistoryRow(a, new DateOnly(2026, 6, 30)))), ct);
@@ -231,9 +240,9 @@ internal static class HealthRecomputeLoad
         while (continuation is not null);
     }
 
-    private static Azure.Data.Tables.TableEntity FloorRow(string partition, string row)
+    private static TableEntity FloorRow(string partition, string row)
     {
-        var entity = new Azure.Data.Tables.TableEntity(partition, row);
+        var entity = new TableEntity(partition, row);
         for (var c = 0; c < 20; c++)
         {
             entity["C" + c.ToString(CultureInfo.InvariantCulture)] = c;
@@ -242,9 +251,9 @@ internal static class HealthRecomputeLoad
         return entity;
     }
 
-    private static async Task SubmitInBatchesAsync(AppTable table, IEnumerable<Azure.Data.Tables.TableEntity> rows, CancellationToken ct)
+    private static async Task SubmitInBatchesAsync(AppTable table, IEnumerable<TableEntity> rows, CancellationToken ct)
     {
-        var batch = new List<Azure.Data.Tables.TableTransactionAction>(100);
+        var batch = new List<TableTransactionAction>(100);
         foreach (var row in rows)
         {
             if (batch.Count == 100 || (batch.Count > 0 && batch[0].Entity.PartitionKey != row.PartitionKey))
@@ -252,13 +261,13 @@ internal static class HealthRecomputeLoad
                 await SubmitAsync(table, batch, ct);
             }
 
-            batch.Add(new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.UpsertReplace, row));
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row));
         }
 
         await SubmitAsync(table, batch, ct);
     }
 
-    private static async Task SubmitAsync(AppTable table, List<Azure.Data.Tables.TableTransactionAction> batch, CancellationToken ct)
+    private static async Task SubmitAsync(AppTable table, List<TableTransactionAction> batch, CancellationToken ct)
     {
         if (batch.Count > 0 && !(await table.SubmitAsync([.. batch], ct)).Succeeded)
         {
@@ -266,15 +275,6 @@ internal static class HealthRecomputeLoad
         }
 
         batch.Clear();
-    }
-
-    private static async Task Submit(RestTableStore store, string table, TableTransactionAction[] actions)
-    {
-        var result = await store.SubmitTransactionAsync(table, actions);
-        if (!result.Succeeded)
-        {
-            throw new InvalidOperationException($"batch failed: {result.ErrorCode}");
-        }
     }
 
     /// <summary>The process's working set sampled every 50 ms; each phase reads and resets its own peak.</summary>

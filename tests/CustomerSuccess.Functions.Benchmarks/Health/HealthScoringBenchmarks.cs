@@ -29,13 +29,7 @@ public class HealthScoringBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var options = new HealthOptions();
-        foreach (var feature in (string[])["reports", "alerts", "api", "sso"])
-        {
-            options.KeyFeatures.Add(feature);
-        }
-
-        _calculator = new HealthScoreCalculator(options);
+        _calculator = new HealthScoreCalculator(new HealthOptions(), new ProductOptions { KeyFeatures = ["reports", "alerts", "api", "sso"] });
         _signals = new AccountSignals[Accounts];
         _previous = new HealthScore[Accounts];
         var random = new Random(42);

@@ -315,15 +315,11 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
     /// <summary>Webhooks are stored before the 2xx and applied just after, in the background: wait until none is left unapplied.</summary>
     private async Task WaitForWebhooksAppliedAsync()
     {
-        var deliveries = _factory!.Services.GetRequiredService<WebhookDeliveryStore>();
+        var inbox = _factory!.Services.GetRequiredService<WebhookInbox>();
         var deadline = DateTime.UtcNow + SettleTimeout;
         while (true)
         {
-            var pending = 0;
-            await foreach (var _ in deliveries.QueryAsync(unappliedOnly: true, provider: null, CancellationToken.None))
-            {
-                pending++;
-            }
+            var pending = (await inbox.PendingAsync(receivedBefore: null, provider: null, max: 1000, CancellationToken.None)).Count;
 
             if (pending == 0)
             {
@@ -415,9 +411,9 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
                 ["LocalRunner:PollInterval"] = "00:00:00.020",
                 [$"LocalRunner:Queues:{CriticalQueue}:MaxDeliveryCount"] = CriticalMaxDeliveryCount.ToString(CultureInfo.InvariantCulture),
                 ["Health:ShardCount"] = "2",
-                ["Health:FirstValueMilestone"] = "Integration Connected",
-                ["Health:SuccessMilestones:0"] = "Onboarding Completed",
-                ["Health:KeyFeatures:0"] = "Report Created",
+                ["Product:FirstValueMilestone"] = "Integration Connected",
+                ["Product:SuccessMilestones:0"] = "Onboarding Completed",
+                ["Product:KeyFeatures:0"] = "Report Created",
             };
 
             // A model CS operations tuned towards usage, the same for every segment. The scenario sends no contact

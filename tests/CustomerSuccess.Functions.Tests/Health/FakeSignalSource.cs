@@ -24,6 +24,6 @@ internal sealed class FakeSignalSource(IEnumerable<AccountSignals> accounts) : I
         return Task.FromResult(new AccountSignalPage(page, next));
     }
 
-    public Task<AccountSignals?> FindAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken) =>
+    public Task<AccountSignals?> ReadAccountAsync(string accountId, DateOnly asOf, CancellationToken cancellationToken) =>
         Task.FromResult(_accounts.FirstOrDefault(a => a.AccountId == accountId));
 }

@@ -6,8 +6,6 @@ using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Webhooks;
 using CustomerSuccess.Functions.Webhooks;
-using Microsoft.Extensions.Logging.Abstractions;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Health;
 
@@ -20,9 +18,6 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite) : IAsyncLifet
     public async Task InitializeAsync() => _tables = await HealthStorage.FreshAsync(azurite);
 
     public Task DisposeAsync() => Task.CompletedTask;
-
-    // The ingestion side (Accounts, Webhooks) still writes through the REST table client until it moves to AppTables.
-    private RestTableStore Store() => new(new TableStorageOptions { ConnectionString = azurite.ConnectionString }, TimeProvider.System, NullLogger<RestTableStore>.Instance);
 
     [Fact]
     public async Task Flow_TimerShardsApi_AnswersFromAzurite()
@@ -48,23 +43,22 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite) : IAsyncLifet
     }
 
     [Fact]
-    public async Task Flow_IngestedStripeEvents_ScoredThroughAccountDigests()
+    public async Task Flow_IngestedStripeEvents_ScoredThroughAccountStates()
     {
-        // Signals in through the real applier (partition rows, then digests); scored through the real AccountSignalReader.
-        var store = Store();
+        // Signals in through the real applier (account states); scored through the real AccountSignalReader.
         var time = new ManualTime(new DateTimeOffset(2025, 11, 22, 15, 0, 0, TimeSpan.Zero));
         var suffix = Guid.NewGuid().ToString("N")[..8];
-        var deliveries = new WebhookDeliveryStore(store);
-        var applier = TestAppliers.Create(store, time, deliveries: deliveries, identity: new AccountIdentity(store, time));
+        var kit = new IngestionKit(azurite.ConnectionString, time);
         async Task SendAsync(string fixture, string type, string eventId, string customer)
         {
-            await StripeFixture.StoreAsync(deliveries, type, StripeFixture.ForCustomer(fixture, eventId, customer), time.GetUtcNow());
-            Assert.Equal("applied", await applier.ApplyAsync(WebhookProvider.Stripe, eventId, CancellationToken.None));
+            var node = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Stripe", fixture)))!;
+            node["data"]!["object"]!["customer"] = customer;
+            Assert.Equal(DeliveryOutcomes.Applied, await kit.StoreAndApplyAsync(WebhookProvider.Stripe, eventId, type, node.ToJsonString()));
         }
 
         foreach (var who in (string[])["late", "fine"])
         {
-            await applier.LinkAsync($"ing-{suffix}-{who}", ExternalIdKinds.StripeCustomer, $"cus_{who}{suffix}", CancellationToken.None);
+            await kit.LinkAsync($"ing-{suffix}-{who}", ExternalIdKinds.StripeCustomer, $"cus_{who}{suffix}");
             await SendAsync("customer.subscription.updated.json", "customer.subscription.updated", $"evt_sub_{who}{suffix}", $"cus_{who}{suffix}");
         }
 
@@ -73,7 +67,7 @@ public sealed class HealthAzuriteFlowTests(AzuriteFixture azurite) : IAsyncLifet
             await SendAsync("invoice.payment_failed.json", "invoice.payment_failed", $"evt_pay_{suffix}_{i}", $"cus_late{suffix}");
         }
 
-        await using var factory = new HealthAppFactory(azurite.ConnectionString, new AccountSignalReader(store), time);
+        await using var factory = new HealthAppFactory(azurite.ConnectionString, kit.Reader, time);
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
 

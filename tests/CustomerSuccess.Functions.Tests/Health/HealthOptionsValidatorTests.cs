@@ -58,11 +58,10 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     [Fact]
     public void Validate_OnboardingAndShards_NameSettings()
     {
-        var result = Validate(o => { o.OnboardingMaxDays = 0; o.ShardCount = 0; o.FirstValueMilestone = " "; });
+        var result = Validate(o => { o.OnboardingMaxDays = 0; o.ShardCount = 0; });
 
         Assert.Contains(result.Failures!, f => f.StartsWith("Health:OnboardingMaxDays", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.StartsWith("Health:ShardCount", StringComparison.Ordinal));
-        Assert.Contains(result.Failures!, f => f.StartsWith("Health:FirstValueMilestone", StringComparison.Ordinal));
     }
 
     [Fact]

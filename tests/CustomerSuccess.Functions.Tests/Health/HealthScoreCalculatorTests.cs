@@ -38,7 +38,7 @@ public sealed class HealthScoreCalculatorTests
     {
         // Seats 80% → 100; logins 72 in 28 days against 3 × 8 × 4 = 96 → 0.75 → 75; 2 of 4 key features → 50.
         // (50 × 100 + 30 × 75 + 20 × 50) / 100 = 82.5 → 83.
-        var calculator = Calculator(o => { o.KeyFeatures.Add("a"); o.KeyFeatures.Add("b"); o.KeyFeatures.Add("c"); o.KeyFeatures.Add("d"); });
+        var calculator = Calculator(product: p => p.KeyFeatures = ["a", "b", "c", "d"]);
         var signals = Healthy((age, d) => d with { Logins = age < 28 ? (age < 16 ? 3 : 2) : 4 }) with { KeyFeaturesUsed30d = new HashSet<string> { "a", "b", "x" } };
 
         var score = calculator.Score(signals, null, null, AsOf);
@@ -147,7 +147,7 @@ public sealed class HealthScoreCalculatorTests
     public void Score_OutcomesMilestones_ShareOfConfiguredReached()
     {
         // first_value + 2 success milestones configured; first_value and "kpi" reached → 2 / 3 → 67.
-        var calculator = Calculator(o => { o.SuccessMilestones.Add("kpi"); o.SuccessMilestones.Add("expansion"); });
+        var calculator = Calculator(product: p => p.SuccessMilestones = ["kpi", "expansion"]);
         var signals = Healthy() with
         {
             Milestones = new Dictionary<string, DateTimeOffset> { ["first_value"] = AsOf.AddDays(-300), ["kpi"] = AsOf.AddDays(-10) },
@@ -305,7 +305,7 @@ public sealed class HealthScoreCalculatorTests
     public void Score_OnboardingBehindPaceByOneOfFour_Scores75AndIsMarked()
     {
         // Day 52 of 90, grace 14: 4 × (52 − 14) / (90 − 14) = 2 milestones expected; 1 reached → 1 behind → 100 × 3 / 4 = 75.
-        var calculator = Calculator(o => { foreach (var m in (string[])["invited", "connected", "imported", "shared"]) { o.OnboardingMilestones.Add(m); } });
+        var calculator = Calculator(product: p => p.OnboardingMilestones = ["invited", "connected", "imported", "shared"]);
         var signals = Healthy() with
         {
             CustomerSince = AsOf.AddDays(-52),

@@ -52,11 +52,13 @@ internal static class HealthTestData
         return days;
     }
 
-    public static HealthScoreCalculator Calculator(Action<HealthOptions>? configure = null)
+    public static HealthScoreCalculator Calculator(Action<HealthOptions>? configure = null, Action<ProductOptions>? product = null)
     {
         var options = new HealthOptions();
         configure?.Invoke(options);
-        return new HealthScoreCalculator(options);
+        var vocabulary = new ProductOptions();
+        product?.Invoke(vocabulary);
+        return new HealthScoreCalculator(options, vocabulary);
     }
 
     public static HealthScore Previous(int[] dimensions, HealthBand band = HealthBand.Green, DateOnly? bandSince = null, HealthScoreHistory? history = null, int score = 100) => new()

@@ -23,7 +23,7 @@ public sealed class HttpFramingTests : IAsyncLifetime
 
     public HttpFramingTests(AzuriteFixture azurite)
     {
-        _factory = new WebhookAppFactory(null, new ManualTimeProvider(DateTimeOffset.UtcNow), azurite.ConnectionString);
+        _factory = new WebhookAppFactory(new ManualTimeProvider(DateTimeOffset.UtcNow), azurite.ConnectionString);
         _factory.Settings["FunctionKeys:Default"] = Key;
         _factory.Settings["LocalRunner:Enabled"] = "false";
         _factory.WithLogging = logging => logging.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug);

@@ -15,7 +15,7 @@ public sealed class WorkerHealthTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _azurite.StartAsync();
-        _factory = new WebhookAppFactory(null, new ManualTimeProvider(DateTimeOffset.UtcNow), _azurite.ConnectionString);
+        _factory = new WebhookAppFactory(new ManualTimeProvider(DateTimeOffset.UtcNow), _azurite.ConnectionString);
         _factory.Settings["Webhooks:SweepIntervalSeconds"] = "1";
         _client = _factory.CreateClient();
     }

@@ -56,7 +56,7 @@ public sealed class LifecycleApiTests : IDisposable
             .ReturnsAsync((EmailMessage m, CancellationToken _) => new EmailSendResult(EmailSendStatus.Accepted, m.OperationId));
         var facts = new Mock<ILifecycleFactsSource>();
         facts.Setup(f => f.GetAsync(_account, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(() => LifecycleFactsReader.Build(signals, null, new HealthScoreCalculator(new HealthOptions()), Options, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime)));
+            .ReturnsAsync(() => LifecycleFactsReader.Build(signals, null, new HealthScoreCalculator(new HealthOptions()), new ProductOptions(), DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime)));
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {

@@ -43,7 +43,7 @@ public sealed class LifecycleSchedulerTests(AzuriteFixture azurite) : IAsyncLife
         var options = new LifecycleOptions { QuietHours = new QuietHoursOptions { Start = new TimeOnly(0, 0), End = new TimeOnly(0, 0) } };
         var time = new ManualTime(Now);
         var engine = new LifecycleSequenceEngine(options);
-        var facts = new LifecycleFactsReader(signals, new HealthScoreCalculator(new HealthOptions()), new HealthScoreReader(_tables), Microsoft.Extensions.Options.Options.Create(options), time);
+        var facts = new LifecycleFactsReader(signals, new HealthScoreCalculator(new HealthOptions()), new HealthScoreReader(_tables), Microsoft.Extensions.Options.Options.Create(new ProductOptions()), time);
         return new LifecycleScheduler(signals, facts, new LifecycleTableStore(_tables), new LifecyclePlanner(engine, new SendCapPolicy(options)), new Mock<IMessagePublisher>().Records(_sent).Object, time, NullLogger<LifecycleScheduler>.Instance);
     }
 

@@ -18,7 +18,7 @@ public sealed class LocalServiceBusTests
     private readonly FakeTimeProvider _time = new();
 
     private LocalServiceBus Bus(int maxDeliveryCount = 3) =>
-        new(_time, new FixedOptions<LocalRunnerOptions>(new LocalRunnerOptions { MaxDeliveryCount = maxDeliveryCount, PollInterval = TimeSpan.FromMilliseconds(20) }));
+        new(_time, new FixedOptions<LocalQueuesOptions>(new LocalQueuesOptions { MaxDeliveryCount = maxDeliveryCount }));
 
     [Fact]
     public void Enqueue_SameMessageIdWithinWindow_IsDroppedAsDuplicate()

@@ -75,7 +75,7 @@ public sealed class AppTableTests(AzuriteFixture azurite)
     [Fact]
     public async Task EveryOperation_OnATableDeletedUnderTheApp_RecreatesItAndSucceeds()
     {
-        var name = TableStoreTestKit.NewTableName();
+        var name = AppTablesTestKit.NewTableName();
         var tables = AppTablesTestKit.Create(azurite.ConnectionString, name);
         var service = AppTablesTestKit.ServiceClient(azurite.ConnectionString);
         var table = tables[name];
@@ -213,7 +213,7 @@ public sealed class AppTableTests(AzuriteFixture azurite)
     public async Task EveryOperation_WhenNothingListens_ThrowsUnavailableWithinSeconds()
     {
         var port = AzuriteFixture.FreePort();
-        var name = TableStoreTestKit.NewTableName();
+        var name = AppTablesTestKit.NewTableName();
         var table = AppTablesTestKit.Create(
             $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};TableEndpoint=http://127.0.0.1:{port}/{AzuriteFixture.AccountName};",
             name)[name];
@@ -227,9 +227,52 @@ public sealed class AppTableTests(AzuriteFixture azurite)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"four failed calls took {clock.Elapsed}");
     }
 
+    [Theory]
+    [InlineData("it's")]
+    [InlineData("a b+c&d=e%f")]
+    [InlineData("ünï©ødé ☃")]
+    [InlineData("(x),'y'")]
+    [InlineData("")]
+    public async Task Keys_WithQuotesSpacesAndUnicode_RoundTripThroughEveryOperation(string key)
+    {
+        var table = await NewTableAsync();
+
+        Assert.Equal(TableWriteStatus.Success, (await table.AddAsync(new Row { PartitionKey = key, RowKey = key + "row", Name = key })).Status);
+        var read = await table.GetAsync<Row>(key, key + "row");
+        Assert.Equal(key, read!.PartitionKey);
+        Assert.Equal(TableWriteStatus.Success, (await table.UpdateAsync(new Row { PartitionKey = key, RowKey = key + "row", Name = "changed" }, read.ETag)).Status);
+        Assert.Equal("changed", Assert.Single(await table.QueryAsync<Row>(TableFilter.Partition(key)).ToListAsync()).Name);
+        Assert.Equal(TableWriteStatus.Success, (await table.DeleteAsync(key, key + "row")).Status);
+        Assert.Null(await table.GetAsync<Row>(key, key + "row"));
+    }
+
+    [Fact]
+    public async Task Keys_OfExactly512Characters_AreAccepted()
+    {
+        var table = await NewTableAsync();
+        var key = new string('k', TableKeys.MaxKeyLength);
+
+        Assert.Equal(TableWriteStatus.Success, (await table.AddAsync(new Row { PartitionKey = "p", RowKey = key })).Status);
+        Assert.NotNull(await table.GetAsync<Row>("p", key));
+    }
+
+    [Fact]
+    public async Task WrongAccountKey_IsRefused_WithoutTheKeyOrSignatureInTheError()
+    {
+        var wrongKey = Convert.ToBase64String(new byte[64]);
+        var name = AppTablesTestKit.NewTableName();
+        var table = AppTablesTestKit.Create($"AccountName={AzuriteFixture.AccountName};AccountKey={wrongKey};TableEndpoint={azurite.TableEndpoint}", name)[name];
+
+        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => table.AddAsync(new Row { PartitionKey = "p", RowKey = "r" }));
+
+        Assert.Equal(403, ex.Status);
+        Assert.DoesNotContain(wrongKey, ex.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("SharedKey " + AzuriteFixture.AccountName + ":", ex.ToString(), StringComparison.Ordinal);
+    }
+
     private async Task<AppTable> NewTableAsync()
     {
-        var name = TableStoreTestKit.NewTableName();
+        var name = AppTablesTestKit.NewTableName();
         var tables = AppTablesTestKit.Create(azurite.ConnectionString, name);
         await tables.EnsureAsync(name, CancellationToken.None);
         return tables[name];

@@ -28,6 +28,22 @@ internal static class AppTablesTestKit
         StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = connectionString }, options);
 
     /// <summary>
+    /// One table through a client with the app's settings (<see cref="StorageModule.Configure"/>) as adjusted by the
+    /// test, e.g. shorter retry delays or network timeout: what a test of those settings' effect needs.
+    /// </summary>
+    public static AppTable Table(string connectionString, string name, Action<TableClientOptions> adjust)
+    {
+        ArgumentNullException.ThrowIfNull(adjust);
+        Assert.True(TableConnection.TryCreate(new TableStorageOptions { ConnectionString = connectionString }, out var connection, out var error), error);
+        var options = StorageModule.Configure(new TableClientOptions(), connection!.Endpoint);
+        adjust(options);
+        var service = new TableServiceClient(connection.Endpoint, new TableSharedKeyCredential(connection.AccountName!, connection.AccountKey!), options);
+        return new AppTables(service, [new DeclaredTable(name)], NullLogger<AppTables>.Instance)[name];
+    }
+
+    public static string NewTableName() => "t" + Guid.NewGuid().ToString("N");
+
+    /// <summary>
     /// The app's tables of one feature, emptied (deleted, then created again as the app's start-up provisioner does),
     /// for a test that needs to start from nothing: the app names its tables, and tests share one Azurite.
     /// </summary>

@@ -1,20 +1,22 @@
 using System.Net;
+using Azure;
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Storage;
 
-/// <summary>Retry behaviour against a scripted loopback server: which statuses are retried and what happens when they persist.</summary>
+/// <summary>
+/// The app's retry settings (<see cref="StorageModule.Configure"/>, delays shortened) against a scripted loopback
+/// server: which statuses are retried and what happens when they persist.
+/// </summary>
 public sealed class TableRetryTests
 {
-    private static RestTableClientOptions FastRetries()
+    private static AppTable Table(ScriptedServer server) => AppTablesTestKit.Table(server.ConnectionString, "accounts", options =>
     {
-        var options = new RestTableClientOptions();
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
         options.Retry.MaxDelay = TimeSpan.FromMilliseconds(50);
-        return options;
-    }
+    });
 
     [Theory]
     [InlineData(503)]
@@ -24,9 +26,8 @@ public sealed class TableRetryTests
     public async Task Insert_TransientStatusTwiceThenSuccess_RetriesAndSucceeds(int status)
     {
         using var server = new ScriptedServer(status, status, 204);
-        var store = TableStoreTestKit.CreateStore(server.ConnectionString, FastRetries());
 
-        var result = await store.InsertAsync("accounts", new TableEntity("p", "r"));
+        var result = await Table(server).AddAsync(new TableEntity("p", "r"));
 
         Assert.Equal(TableWriteStatus.Success, result.Status);
         Assert.Equal(3, server.Requests);
@@ -36,9 +37,8 @@ public sealed class TableRetryTests
     public async Task Insert_503Persists_ThrowsUnavailableAfterFourTries()
     {
         using var server = new ScriptedServer(503, 503, 503, 503, 503, 503);
-        var store = TableStoreTestKit.CreateStore(server.ConnectionString, FastRetries());
 
-        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => store.InsertAsync("accounts", new TableEntity("p", "r")));
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => Table(server).AddAsync(new TableEntity("p", "r")));
 
         Assert.Equal(4, server.Requests);
     }
@@ -47,9 +47,8 @@ public sealed class TableRetryTests
     public async Task Insert_400_IsNotRetried_AndThrowsRequestFailed()
     {
         using var server = new ScriptedServer(400, 204);
-        var store = TableStoreTestKit.CreateStore(server.ConnectionString, FastRetries());
 
-        var ex = await Assert.ThrowsAsync<TableRequestFailedException>(() => store.InsertAsync("accounts", new TableEntity("p", "r")));
+        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => Table(server).AddAsync(new TableEntity("p", "r")));
 
         Assert.Equal(400, ex.Status);
         Assert.Equal(1, server.Requests);

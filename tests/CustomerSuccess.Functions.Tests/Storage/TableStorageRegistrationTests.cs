@@ -3,23 +3,25 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using CustomerSuccess.Functions.Storage.Rest;
+using Azure.Data.Tables;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Tests.Storage;
 
 public sealed class TableStorageRegistrationTests
 {
     [Fact]
-    public void App_WithConnectionStringSetting_ResolvesRestTableStoreAsSingleton()
+    public void App_WithConnectionStringSetting_ResolvesOneTableClientForThatEndpoint()
     {
         using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
             b.UseSetting("AzureWebJobsStorage", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5a2V5;TableEndpoint=http://127.0.0.1:1/devstoreaccount1"));
 
-        var first = factory.Services.GetRequiredService<ITableStore>();
-        var second = factory.Services.GetRequiredService<ITableStore>();
+        var service = factory.Services.GetRequiredService<TableServiceClient>();
+        var tables = factory.Services.GetRequiredService<AppTables>();
 
-        Assert.IsType<RestTableStore>(first);
-        Assert.Same(first, second);
+        Assert.Same(service, factory.Services.GetRequiredService<TableServiceClient>());
+        Assert.Same(tables, factory.Services.GetRequiredService<AppTables>());
+        Assert.Equal(("devstoreaccount1", new Uri("http://127.0.0.1:1/devstoreaccount1")), (service.AccountName, service.Uri));
     }
 
     [Fact]

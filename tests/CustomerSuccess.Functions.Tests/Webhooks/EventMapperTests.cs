@@ -1,9 +1,12 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Webhooks;
+using CustomerSuccess.Functions.Webhooks.Segment;
 using CustomerSuccess.Functions.Webhooks.Stripe;
+using CustomerSuccess.Functions.Webhooks.Zendesk;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
+/// <summary>The provider mappers: provider JSON in, typed facts out (pure).</summary>
 public sealed class EventMapperTests
 {
     private static string Subscription(string interval, int amount, int quantity, string status = "active") => """
@@ -17,20 +20,28 @@ public sealed class EventMapperTests
         .Replace("@AMOUNT", amount.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("@INTERVAL", interval, StringComparison.Ordinal);
 
+    private static SubscriptionChanged StripeSubscription(string json)
+    {
+        var mapped = StripeEventMapper.Map("customer.subscription.updated", json).Event;
+        Assert.NotNull(mapped);
+        return Assert.IsType<SubscriptionChanged>(Assert.Single(mapped.Facts));
+    }
+
     [Theory]
     [InlineData("month", 4900, 10, 49000)]
     [InlineData("year", 120000, 2, 20000)]
     public void Stripe_SubscriptionMrr_NormalizedToMonth(string interval, int amount, int quantity, long expectedMrr)
     {
-        var mapped = StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, amount, quantity)).Effect;
+        var mapped = StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, amount, quantity)).Event!;
+        var subscription = StripeSubscription(Subscription(interval, amount, quantity));
 
-        Assert.NotNull(mapped?.Subscription);
-        Assert.Equal(expectedMrr, mapped.Subscription.MrrCents);
-        Assert.Equal(quantity, mapped.Subscription.Seats);
-        Assert.Equal("Scale", mapped.Subscription.Plan);
-        Assert.True(mapped.Subscription.CancelAtPeriodEnd);
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1766448000), mapped.Subscription.CurrentPeriodEnd);
-        Assert.Equal((ExternalIdKinds.StripeCustomer, "cus_1"), (mapped.IdKind, mapped.ExternalId));
+        Assert.Equal(expectedMrr, subscription.MrrCents);
+        Assert.Equal(quantity, subscription.Seats);
+        Assert.Equal("Scale", subscription.Plan);
+        Assert.True(subscription.CancelAtPeriodEnd);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1766448000), subscription.CurrentPeriodEnd);
+        Assert.Equal(new ExternalIdRef(ExternalIdKinds.StripeCustomer, "cus_1"), mapped.Account);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1763769600), mapped.OccurredAt);
     }
 
     [Theory]
@@ -38,18 +49,62 @@ public sealed class EventMapperTests
     [InlineData("year", 365)]
     [InlineData("week", 7)]
     public void Stripe_Subscription_BillingPeriodInDays(string interval, int expectedDays) =>
-        Assert.Equal(expectedDays, StripeEventMapper.Map("customer.subscription.updated", Subscription(interval, 4900, 1)).Effect!.Subscription!.BillingPeriodDays);
+        Assert.Equal(expectedDays, StripeSubscription(Subscription(interval, 4900, 1)).BillingPeriodDays);
 
     [Theory]
     [InlineData("trialing")]
     [InlineData("paused")]
     [InlineData("canceled")]
     public void Stripe_NonRevenueStatus_ZeroMrr(string status) =>
-        Assert.Equal(0, StripeEventMapper.Map("customer.subscription.updated", Subscription("month", 4900, 10, status)).Effect!.Subscription!.MrrCents);
+        Assert.Equal(0, StripeSubscription(Subscription("month", 4900, 10, status)).MrrCents);
 
     [Fact]
     public void Stripe_UnusedEventType_Ignored() =>
         Assert.Same(EventMapping.Ignored, StripeEventMapper.Map("product.created", """{"id":"evt_1","created":1,"data":{"object":{"id":"prod_1"}}}"""));
+
+    [Fact]
+    public void Stripe_CustomerWithoutId_RejectedWithTheReason() =>
+        Assert.Equal("a customer event needs data.object.id", StripeEventMapper.Map("customer.updated", """{"id":"evt_1","created":1,"data":{"object":{"name":"x"}}}""").Rejection);
+
+    [Fact]
+    public void Segment_TrackOfConfiguredNames_EveryMeaningAsAFact()
+    {
+        var product = new ProductOptions { FirstValueMilestone = "Report Exported", KeyFeatures = ["report exported"], LoginEvents = ["Report Exported"] };
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"Report Exported","timestamp":"2025-11-22T00:01:41Z"}""";
+
+        var mapped = SegmentEventMapper.Map(json, product).Event!;
+
+        Assert.Equal(new ExternalIdRef(ExternalIdKinds.SegmentGroup, "g1"), mapped.Account);
+        Assert.Equal("g1", mapped.NamedAccountId);
+        Assert.Equal(
+            [new ProductEventCounted(), new UserActive("u1"), new LoggedIn(), new MilestoneReached("Report Exported"), new FeatureUsed("report exported")],
+            mapped.Facts);
+    }
+
+    [Theory]
+    [InlineData("""{"firstName":"Ada","name":"Augusta King"}""", "Ada")]
+    [InlineData("""{"first_name":"Ada"}""", "Ada")]
+    [InlineData("""{"name":"  Pat Lee "}""", "Pat")]
+    [InlineData("""{"email":"x@y.example"}""", null)]
+    public void Segment_Identify_FirstNameFromTraits(string traits, string? expected)
+    {
+        var json = """{"type":"identify","messageId":"m1","userId":"u1","groupId":"g1","timestamp":"2025-11-22T00:00:00Z","traits":@T}""".Replace("@T", traits, StringComparison.Ordinal);
+
+        var user = Assert.IsType<UserSeen>(Assert.Single(SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts));
+
+        Assert.Equal(expected, user.FirstName);
+    }
+
+    [Fact]
+    public void Zendesk_TicketCreatedWithComplaintTag_TicketAndCounterFacts()
+    {
+        var json = """{"type":"zen:event-type:ticket.created","id":"z1","time":"2025-11-22T00:05:00Z","detail":{"id":"5158","organization_id":"8447","priority":"URGENT","status":"NEW","type":"INCIDENT","tags":["exports","Complaint"]},"event":{}}""";
+
+        var mapped = ZendeskEventMapper.Map("zen:event-type:ticket.created", json, new ProductOptions()).Event!;
+
+        Assert.Equal(new ExternalIdRef(ExternalIdKinds.ZendeskOrganization, "8447"), mapped.Account);
+        Assert.Equal([new TicketChanged("5158", "new", "urgent", "incident", "exports,Complaint", true), new TicketOpened(true)], mapped.Facts);
+    }
 
     [Theory]
     [InlineData(null, 5000, false, "New")]

@@ -1,5 +1,5 @@
+using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Webhooks;
-using CustomerSuccess.Functions.Storage.Rest;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
@@ -9,35 +9,31 @@ namespace CustomerSuccess.Functions.Tests.Webhooks;
 /// (the situation after a restart: bad rows already acknowledged and stored). A rewrite of the delivery store
 /// changes this helper, not the suite.
 /// </summary>
-internal sealed class StoredDeliveries(ITableStore store)
+internal sealed class StoredDeliveries(AppTables tables)
 {
+    private AppTable Inbox => tables[WebhookInbox.Table];
+
+    private AppTable Archive => tables[WebhookArchive.Table];
+
+    /// <summary>Events stored in any state: waiting in the inbox or archived (read in that order, so one moving between them is seen).</summary>
     public async Task<int> CountAsync()
     {
-        await store.CreateTableIfNotExistsAsync(WebhookDeliveryStore.Table);
-        return await store.QueryAsync(WebhookDeliveryStore.Table).CountAsync();
+        var waiting = await Inbox.QueryAsync<WebhookDeliveryRow>(TableFilter.All, ["PartitionKey", "RowKey"]).Select(r => r.PartitionKey + "|" + r.RowKey).ToListAsync();
+        var archived = await Archive.QueryAsync<WebhookDeliveryRow>(TableFilter.All, ["PartitionKey", "RowKey"]).Select(r => r.PartitionKey + "|" + r.RowKey).ToListAsync();
+        return waiting.Union(archived, StringComparer.Ordinal).Count();
     }
 
-    /// <summary>Deliveries stored but not applied (quarantined ones included).</summary>
-    public async Task<int> UnappliedCountAsync() =>
-        await store.QueryAsync(WebhookDeliveryStore.Table, "Applied eq false").CountAsync(d => d.GetBoolean("Applied") != true);
+    /// <summary>Deliveries stored but not applied yet (waiting in the inbox).</summary>
+    public async Task<int> UnappliedCountAsync() => await Inbox.QueryAsync<WebhookDeliveryRow>(TableFilter.All, ["RowKey"]).CountAsync();
 
     public async Task StoreAsReceivedBeforeAsync(WebhookProvider provider, string eventId, string eventType, string json, DateTimeOffset receivedAt) =>
-        await new WebhookDeliveryStore(store).InsertAsync(provider, new WebhookEvent(eventId, eventType, null, json), new Dictionary<string, string>(), receivedAt, CancellationToken.None);
+        await Inbox.AddAsync(WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, eventType, null, json), receivedAt));
 
-    /// <summary>A row whose archived body no longer decompresses (a damaged row): applying it throws every time.</summary>
+    /// <summary>A row whose stored body no longer decompresses (a damaged row): applying it fails every time.</summary>
     public async Task StoreDamagedAsync(WebhookProvider provider, string eventId, DateTimeOffset receivedAt)
     {
-        var (pk, rk) = WebhookDeliveryStore.Keys(provider, eventId);
-        await store.CreateTableIfNotExistsAsync(WebhookDeliveryStore.Table);
-        await store.InsertAsync(WebhookDeliveryStore.Table, new TableEntity(pk, rk)
-        {
-            ["Provider"] = provider.ToString(),
-            ["EventId"] = eventId,
-            ["EventType"] = "invoice.paid",
-            ["ReceivedAt"] = receivedAt,
-            ["Applied"] = false,
-            ["BodyChunks"] = 1,
-            ["Body0"] = "not gzip at all"u8.ToArray(),
-        });
+        var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, "invoice.paid", null, "{}"), receivedAt);
+        row.Body0 = "not gzip at all"u8.ToArray();
+        await Inbox.AddAsync(row);
     }
 }

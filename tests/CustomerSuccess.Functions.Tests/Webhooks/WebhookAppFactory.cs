@@ -1,16 +1,20 @@
+using Azure.Data.Tables;
+using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using CustomerSuccess.Functions.Storage.Rest;
 using Microsoft.Extensions.Logging;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
-/// <summary>The real app pipeline with generated signing secrets, a hand-set clock, and either a given table store or the real client on a given Azurite.</summary>
-public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clock, string? storageConnectionString = null) : WebApplicationFactory<Program>
+/// <summary>
+/// The real app pipeline with generated signing secrets, a hand-set clock and the real Table client on a given Azurite,
+/// with a <see cref="TableTrafficPolicy"/> on its pipeline (to count requests or to break storage).
+/// </summary>
+public sealed class WebhookAppFactory(ManualTimeProvider clock, string storageConnectionString) : WebApplicationFactory<Program>
 {
     public const int MaxBodyBytes = 64 * 1024;
 
@@ -24,6 +28,8 @@ public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clo
 
     public Dictionary<string, string?> Settings { get; } = [];
 
+    internal TableTrafficPolicy Traffic { get; } = new();
+
     /// <summary>Extra logging setup (a capturing provider), applied to the app's own logging.</summary>
     public Action<ILoggingBuilder>? WithLogging { get; set; }
 
@@ -35,9 +41,7 @@ public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clo
         builder.UseSetting("Webhooks:Zendesk:SigningSecrets:0", ZendeskSecret);
         builder.UseSetting("Webhooks:MaxBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("FunctionKeys:Default", "test-function-key");
-
-        // Replaced below, but the storage settings are validated at start like any deployment's.
-        builder.UseSetting("AzureWebJobsStorage", storageConnectionString ?? "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+        builder.UseSetting("AzureWebJobsStorage", storageConnectionString);
         foreach (var (k, v) in Settings)
         {
             builder.UseSetting(k, v);
@@ -50,12 +54,10 @@ public sealed class WebhookAppFactory(ITableStore? store, ManualTimeProvider clo
 
         builder.ConfigureTestServices(services =>
         {
-            if (store is not null)
-            {
-                services.RemoveAll<ITableStore>();
-                services.AddSingleton(store);
-            }
-
+            var options = new TableClientOptions();
+            options.AddPolicy(Traffic, Azure.Core.HttpPipelinePosition.PerCall);
+            services.RemoveAll<TableServiceClient>();
+            services.AddSingleton(StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = storageConnectionString }, options));
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(clock);
         });

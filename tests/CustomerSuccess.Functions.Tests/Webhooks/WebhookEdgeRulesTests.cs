@@ -10,7 +10,7 @@ namespace CustomerSuccess.Functions.Tests.Webhooks;
 /// <summary>The inputs that stopped the app or got 500, each answered by the parsers and mappers the edge and the applier share.</summary>
 public sealed class WebhookEdgeRulesTests
 {
-    private static readonly SignalsOptions Signals = new();
+    private static readonly ProductOptions Product = new();
 
     private static byte[] Utf8(string json) => Encoding.UTF8.GetBytes(json);
 
@@ -73,13 +73,12 @@ public sealed class WebhookEdgeRulesTests
         var jwt = "eyJhbGciOiJIUzI1NiJ9." + new string('A', 3000);
         var json = $$"""{"type":"identify","messageId":"m1","userId":"{{jwt}}","groupId":"acme-corp","timestamp":"2025-11-22T09:00:00Z","traits":{"email":"a@acme.test"} }""";
 
-        var effect = SegmentEventMapper.Map(json, Signals).Effect;
+        var effect = SegmentEventMapper.Map(json, Product).Event;
 
         Assert.NotNull(effect);
-        var user = Assert.Single(effect.States, s => s.RowKey.StartsWith("user|", StringComparison.Ordinal));
-        Assert.Equal("user|" + ProviderIdKeys.Escape(jwt), user.RowKey);
-        Assert.Equal(jwt, user.Properties["UserId"]);
+        Assert.Equal(jwt, Assert.IsType<UserSeen>(Assert.Single(effect.Facts)).UserId);
         Assert.Equal(jwt, Assert.Single(effect.AlsoKnownAs).ExternalId);
+        Assert.EndsWith("%H" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(jwt.AsSpan()))), ProviderIdKeys.Escape(jwt), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -87,7 +86,7 @@ public sealed class WebhookEdgeRulesTests
     {
         var json = $$"""{"type":"track","messageId":"m1","userId":"{{new string('u', AccountEventLimits.MaxIdLength + 1)}}","timestamp":"2025-11-22T09:00:00Z"}""";
 
-        Assert.StartsWith("the segment-user id is 8193 characters long", SegmentEventMapper.Map(json, Signals).Rejection, StringComparison.Ordinal);
+        Assert.StartsWith("the segment-user id is 8193 characters long", SegmentEventMapper.Map(json, Product).Rejection, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -117,5 +116,5 @@ public sealed class WebhookEdgeRulesTests
 
     [Fact]
     public void Zendesk_TicketWithoutOrganization_StillIgnored() =>
-        Assert.Same(EventMapping.Ignored, ZendeskEventMapper.Map("zen:event-type:ticket.created", """{"id":"z1","type":"zen:event-type:ticket.created","time":"2025-11-22T00:05:00Z","detail":{"id":"5158"}}""", Signals));
+        Assert.Same(EventMapping.Ignored, ZendeskEventMapper.Map("zen:event-type:ticket.created", """{"id":"z1","type":"zen:event-type:ticket.created","time":"2025-11-22T00:05:00Z","detail":{"id":"5158"}}""", Product));
 }

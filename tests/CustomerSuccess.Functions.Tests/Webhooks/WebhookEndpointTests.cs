@@ -2,23 +2,31 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
+using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
-/// <summary>Deliveries through the real HTTP pipeline, raw bytes on the wire, signatures computed here.</summary>
+/// <summary>
+/// Deliveries through the real HTTP pipeline on Azurite, raw bytes on the wire, signatures computed here. Applying is
+/// off (no hints; the sweep's clock never moves), so what a delivery stored stays in the inbox to be counted.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
 public sealed class WebhookEndpointTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2025, 11, 22, 0, 10, 0, TimeSpan.Zero);
-    private readonly InMemoryTableStore _store = new();
     private readonly ManualTimeProvider _clock = new(Now);
+    private readonly TestEvents _events = new();
     private readonly WebhookAppFactory _factory;
     private readonly HttpClient _client;
 
-    public WebhookEndpointTests()
+    public WebhookEndpointTests(AzuriteFixture azurite)
     {
-        _factory = new WebhookAppFactory(_store, _clock);
+        _factory = new WebhookAppFactory(_clock, azurite.ConnectionString);
+        _factory.Settings["Webhooks:ApplyInProcess"] = "false";
         _client = _factory.CreateClient();
     }
 
@@ -28,9 +36,12 @@ public sealed class WebhookEndpointTests : IDisposable
         _factory.Dispose();
     }
 
-    private int StoredRows => _store.Count(WebhookDeliveryStore.Table);
+    private int StoredRows => InboxRows().Count;
 
-    private static byte[] Fixture(string path) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", path));
+    private List<WebhookDeliveryRow> InboxRows() =>
+        [.. _factory.Services.GetRequiredService<AppTables>()[WebhookInbox.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.All).ToBlockingEnumerable().Where(r => r.EventId?.Contains(_events.Suffix, StringComparison.Ordinal) == true)];
+
+    private byte[] Fixture(string path) => _events.Bytes(path);
 
     private HttpRequestMessage Stripe(byte[] body, string? signature = null, string contentType = "application/json; charset=utf-8")
     {
@@ -80,12 +91,13 @@ public sealed class WebhookEndpointTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("stored", json.GetProperty("status").GetString());
-        var row = Assert.Single(_store.Rows(WebhookDeliveryStore.Table));
-        Assert.Equal("evt_1QfR8sLkdIwHu7ixB9x2Xo4T", row.RowKey);
-        Assert.Equal("customer.subscription.updated", row.GetString("EventType"));
-        Assert.Equal(Encoding.UTF8.GetString(body), WebhookDeliveryStore.ReadJson(row));
-        Assert.DoesNotContain(row.Properties, p => p.Key.Contains("Signature", StringComparison.OrdinalIgnoreCase) && !p.Key.Contains("Timestamp", StringComparison.OrdinalIgnoreCase));
-        Assert.DoesNotContain(row.Properties.Values.OfType<string>(), v => v.Contains(_factory.StripeSecret, StringComparison.Ordinal));
+        var row = Assert.Single(InboxRows());
+        Assert.Equal("evt_1Q" + _events.Suffix + "fR8sLkdIwHu7ixB9x2Xo4T", row.RowKey);
+        Assert.Equal("customer.subscription.updated", row.EventType);
+        Assert.Equal(Encoding.UTF8.GetString(body), row.ReadBody());
+        var stored = (await _factory.Services.GetRequiredService<AppTables>()[WebhookInbox.Table].GetAsync<TableEntity>(row.PartitionKey, row.RowKey))!;
+        Assert.DoesNotContain(stored.Keys, k => k.Contains("Signature", StringComparison.OrdinalIgnoreCase) && !k.Contains("Timestamp", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(stored.Select(p => p.Value).OfType<string>(), v => v.Contains(_factory.StripeSecret, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -232,12 +244,12 @@ public sealed class WebhookEndpointTests : IDisposable
     [Fact]
     public async Task Stripe_StorageUnavailable_503NothingAcknowledged()
     {
-        _store.Unavailable = true;
+        _factory.Traffic.FailWhen = (table, _) => table == WebhookInbox.Table;
         var (status, json) = await SendAsync(_client, Stripe(Fixture("Stripe/customer.created.json")));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.DoesNotContain("Simulated", json.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Injected", json.ToString(), StringComparison.Ordinal);
 
-        _store.Unavailable = false;
+        _factory.Traffic.FailWhen = null;
         var retry = await SendAsync(_client, Stripe(Fixture("Stripe/customer.created.json")));
         Assert.Equal(HttpStatusCode.OK, retry.Status);
         Assert.Equal("stored", retry.Body.GetProperty("status").GetString());
@@ -250,7 +262,7 @@ public sealed class WebhookEndpointTests : IDisposable
         var (status, json) = await SendAsync(_client, Segment(Fixture("Segment/identify.json")));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(1, json.GetProperty("stored").GetInt32());
-        Assert.Equal("identify", Assert.Single(_store.Rows(WebhookDeliveryStore.Table)).GetString("EventType"));
+        Assert.Equal("identify", Assert.Single(InboxRows()).EventType);
     }
 
     [Fact]
@@ -269,8 +281,8 @@ public sealed class WebhookEndpointTests : IDisposable
     public async Task Segment_JsonArrayOverlappingEarlierBatch_StoresOnlyNewMessages()
     {
         await SendAsync(_client, Segment(Fixture("Segment/identify.json")));
-        var identify = Encoding.UTF8.GetString(Fixture("Segment/identify.json"));
-        var array = Encoding.UTF8.GetBytes("[" + identify + ",{\"type\":\"track\",\"messageId\":\"m-new\",\"event\":\"Login\",\"userId\":\"usr_9f8e7d6c\",\"timestamp\":\"2025-11-22T00:09:00Z\"}]");
+        var identify = _events.Text("Segment/identify.json");
+        var array = Encoding.UTF8.GetBytes("[" + identify + ",{\"type\":\"track\",\"messageId\":\"m-new-" + _events.Suffix + "\",\"event\":\"Login\",\"userId\":\"usr_9f8e7d6c\",\"timestamp\":\"2025-11-22T00:09:00Z\"}]");
 
         var (status, json) = await SendAsync(_client, Segment(array));
 
@@ -309,9 +321,9 @@ public sealed class WebhookEndpointTests : IDisposable
     {
         var (status, _) = await SendAsync(_client, Zendesk(Fixture("Zendesk/ticket.created.json"), Now));
         Assert.Equal(HttpStatusCode.OK, status);
-        var row = Assert.Single(_store.Rows(WebhookDeliveryStore.Table));
-        Assert.Equal("cbe4028c-7239-495d-b020-f22348516046", row.RowKey);
-        Assert.Equal("01GK8E6BKWMJZD2T8Y5AXJQMG5", row.GetString("Header_X_Zendesk_Webhook_Id"));
+        var row = Assert.Single(InboxRows());
+        Assert.Equal(_events.Suffix + "-cbe4028c-7239-495d-b020-f22348516046", row.RowKey);
+        Assert.Equal("01GK8E6BKWMJZD2T8Y5AXJQMG5", row.ZendeskWebhookId);
     }
 
     [Theory]

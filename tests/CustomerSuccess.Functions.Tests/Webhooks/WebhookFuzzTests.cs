@@ -8,7 +8,7 @@ using CustomerSuccess.Functions.Webhooks;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.DependencyInjection;
-using CustomerSuccess.Functions.Storage.Rest;
+using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
 
@@ -30,7 +30,7 @@ public sealed class WebhookFuzzTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _azurite.StartAsync();
-        _factory = new WebhookAppFactory(null, _clock, _azurite.ConnectionString);
+        _factory = new WebhookAppFactory(_clock, _azurite.ConnectionString);
         _factory.Settings["Webhooks:MaxBodyBytes"] = (1024 * 1024).ToString(CultureInfo.InvariantCulture);
         _factory.Settings["Webhooks:SweepIntervalSeconds"] = "3600";
 
@@ -174,7 +174,7 @@ public sealed class WebhookFuzzTests : IAsyncLifetime
     private async Task AssertAllAcknowledgedAppliedAsync()
     {
         _clock.Advance(TimeSpan.FromMinutes(5));
-        var stored = new StoredDeliveries(_factory.Services.GetRequiredService<ITableStore>());
+        var stored = new StoredDeliveries(_factory.Services.GetRequiredService<AppTables>());
         for (var attempt = 0; attempt < 10; attempt++)
         {
             using var sweep = await _client.PostAsync("/WebhookSweep", new StringContent("""{"Data":{"timer":{}},"Metadata":{}}""", Encoding.UTF8, "application/json"));

@@ -18,9 +18,10 @@ namespace CustomerSuccess.Functions.Tests.Webhooks;
 /// </summary>
 public sealed class WebhookMapperPropertyTests
 {
-    private static readonly SignalsOptions Signals = new()
+    private static readonly ProductOptions Signals = new()
     {
-        FirstValueMilestones = ["Report Exported", "a/b"],
+        FirstValueMilestone = "Report Exported",
+        SuccessMilestones = ["a/b"],
         KeyFeatures = ["Report Exported", "a#b"],
         LoginEvents = ["Logged In"],
         SegmentGroupLinkTraits = new() { ["stripe_customer_id"] = ExternalIdKinds.StripeCustomer, ["zendesk_organization_id"] = ExternalIdKinds.ZendeskOrganization },
@@ -97,45 +98,40 @@ public sealed class WebhookMapperPropertyTests
     {
         if (mapping.IsRejected)
         {
-            return mapping.Effect is null && !string.IsNullOrWhiteSpace(mapping.Rejection);
+            return mapping.Event is null && !string.IsNullOrWhiteSpace(mapping.Rejection);
         }
 
-        return mapping.Effect is null || KeysAreValid(mapping.Effect);
+        return mapping.Event is null || KeysAreValid(mapping.Event);
     }
 
-    /// <summary>Every key the writer and the identity store form from an effect passes the storage layer's own validation.</summary>
+    /// <summary>Every key the account stores form from an event passes the storage layer's own validation.</summary>
     private static bool KeysAreValid(AccountEvent e)
     {
-        var keys = new List<string>
+        var ids = new List<ExternalIdRef>([e.Account, .. e.AlsoKnownAs]);
+        var keys = new List<string>();
+        foreach (var id in ids)
         {
-            ProviderIdKeys.Escape(e.ExternalId),
-            e.IdKind + "|" + ProviderIdKeys.Escape(e.ExternalId),
-            "~mrr|2025-11-22|" + ProviderIdKeys.Escape(e.ExternalId),
-        };
-        keys.AddRange(e.States.Select(s => s.RowKey));
-        keys.AddRange(e.AlsoKnownAs.Select(a => ProviderIdKeys.Escape(a.ExternalId)));
-        if (e.ActiveUserId is { } user)
-        {
-            keys.Add("~dau|2025-11-22|" + ProviderIdKeys.Escape(user));
+            keys.Add(ProviderIdKeys.Escape(id.ExternalId)); // AccountLinks RK
+            keys.Add(id.Kind + "|" + ProviderIdKeys.Escape(id.ExternalId)); // AccountParked PK
         }
 
-        if (e.Subscription is { } sub)
+        if (!string.IsNullOrWhiteSpace(e.NamedAccountId))
         {
-            keys.Add("sub|" + ProviderIdKeys.Escape(sub.SubscriptionId));
-        }
-
-        if (!string.IsNullOrWhiteSpace(e.LinkToAccountId))
-        {
-            keys.Add(e.LinkToAccountId);
-            keys.Add("hist|" + e.LinkToAccountId + "|20251122");
+            keys.Add(e.NamedAccountId); // AccountStates RK
+            keys.Add(e.NamedAccountId + "|1"); // a spilled row
+            keys.Add("hist|" + e.NamedAccountId + "|20251122");
         }
 
         foreach (var key in keys)
         {
             TableKeys.ValidateKey(key, "key");
-            _ = Functions.Storage.Rest.RestTableKeys.EntityPath("t", key, key); // addressable: a lone surrogate would make the URL escaping throw
+            _ = Uri.EscapeDataString(key); // addressable: the SDK escapes keys into the entity's URL this way, and a lone surrogate throws
         }
 
+        // The state the event folds into can be written and read back.
+        var state = AccountState.New("acct", DateTimeOffset.UnixEpoch);
+        state.Apply(e, "key", DateTimeOffset.UnixEpoch.AddDays(1));
+        _ = AccountStateSerializer.Deserialize(AccountStateSerializer.Serialize(state)).ToSignals(new DateOnly(2025, 11, 22));
         return true;
     }
 }

@@ -4,14 +4,16 @@ using CustomerSuccess.Functions.Accounts;
 namespace CustomerSuccess.Functions.Webhooks.Segment;
 
 /// <summary>
-/// Maps Segment messages: group → account traits, identify → user traits, track/page → usage. The account is
-/// the message's groupId (top level, context or properties); an identify without one falls back to the
-/// email's domain, which an admin can link to an account. Total: any JSON gives an effect, ignored, or a
-/// rejection with the reason. Ids in row keys go through <see cref="ProviderIdKeys"/>; the rows keep them as sent.
+/// Maps Segment messages: group → account traits, identify → a person's traits, track/page/screen → usage. The account
+/// is the message's groupId (top level, context or properties); an identify without one falls back to the email's
+/// domain, which an admin can link to an account; usage without one waits under the user's id until the user is seen
+/// in a group. Total: any JSON gives an event, ignored, or a rejection with the reason.
 /// </summary>
 internal static class SegmentEventMapper
 {
-    public static EventMapping Map(string json, SignalsOptions options)
+    private static readonly HashSet<string> DepartedStatuses = new(["deactivated", "removed", "inactive", "left", "churned"], StringComparer.OrdinalIgnoreCase);
+
+    public static EventMapping Map(string json, ProductOptions product)
     {
         if (!WebhookJson.TryParse(json, out var document, out var error))
         {
@@ -21,12 +23,12 @@ internal static class SegmentEventMapper
         using (document)
         {
             return document.RootElement.ValueKind == JsonValueKind.Object
-                ? Map(document.RootElement, options)
+                ? Map(document.RootElement, product)
                 : EventMapping.Rejected("a Segment message must be a JSON object");
         }
     }
 
-    private static EventMapping Map(JsonElement m, SignalsOptions options)
+    private static EventMapping Map(JsonElement m, ProductOptions product)
     {
         var type = JsonRead.String(m, "type");
         var at = JsonRead.Time(m, "timestamp") ?? JsonRead.Time(m, "originalTimestamp") ?? JsonRead.Time(m, "sentAt") ?? JsonRead.Time(m, "receivedAt");
@@ -35,35 +37,31 @@ internal static class SegmentEventMapper
             return EventMapping.Ignored;
         }
 
-        var day = DateOnly.FromDateTime(occurredAt.UtcDateTime);
-        var version = occurredAt.ToUnixTimeMilliseconds();
         var userId = JsonRead.String(m, "userId") ?? JsonRead.String(m, "anonymousId");
         var groupId = JsonRead.String(m, "groupId") ?? JsonRead.String(m, "context", "groupId") ?? JsonRead.String(m, "properties", "groupId") ?? JsonRead.String(m, "context", "traits", "groupId");
-
+        var named = groupId is not null && product.SegmentGroupIdIsAccountId ? groupId : null;
         switch (type)
         {
             case "group" when groupId is not null:
                 return EventMapping.Apply(new AccountEvent
                 {
-                    IdKind = ExternalIdKinds.SegmentGroup,
-                    ExternalId = groupId,
-                    LinkToAccountId = options.SegmentGroupIdIsAccountId ? groupId : null,
-                    AlsoKnownAs = GroupAliases(m, userId, options),
-                    Day = day,
-                    States =
+                    Account = new ExternalIdRef(ExternalIdKinds.SegmentGroup, groupId),
+                    NamedAccountId = named,
+                    AlsoKnownAs = GroupAliases(m, userId, product),
+                    OccurredAt = occurredAt,
+                    Facts =
                     [
-                        new StateWrite("profile|segment", version, new Dictionary<string, object?>
-                        {
-                            ["Name"] = JsonRead.String(m, "traits", "name") ?? JsonRead.String(m, "traits", "company"),
-                            ["Plan"] = JsonRead.String(m, "traits", "plan"),
-                            ["Seats"] = JsonRead.Int64(m, "traits", "seats") ?? JsonRead.Int64(m, "traits", "employees"),
-                        }),
+                        new ProfileUpdated(
+                            "segment",
+                            JsonRead.String(m, "traits", "name") ?? JsonRead.String(m, "traits", "company"),
+                            Plan: JsonRead.String(m, "traits", "plan"),
+                            Seats: JsonRead.Int64(m, "traits", "seats") ?? JsonRead.Int64(m, "traits", "employees")),
                     ],
                 });
 
             case "identify" when userId is not null:
                 var email = JsonRead.String(m, "traits", "email") ?? JsonRead.String(m, "context", "traits", "email");
-                var domain = email is not null && email.IndexOf('@', StringComparison.Ordinal) is var i and > 0 ? email[(i + 1)..].ToLowerInvariant() : null;
+                var domain = email is not null && email.IndexOf('@', StringComparison.Ordinal) is var i and > 0 && i < email.Length - 1 ? email[(i + 1)..].ToLowerInvariant() : null;
                 if (groupId is null && domain is null)
                 {
                     return EventMapping.Ignored;
@@ -71,52 +69,33 @@ internal static class SegmentEventMapper
 
                 return EventMapping.Apply(new AccountEvent
                 {
-                    IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.EmailDomain,
-                    ExternalId = groupId ?? domain!,
-                    LinkToAccountId = groupId is not null && options.SegmentGroupIdIsAccountId ? groupId : null,
+                    Account = groupId is not null ? new ExternalIdRef(ExternalIdKinds.SegmentGroup, groupId) : new ExternalIdRef(ExternalIdKinds.EmailDomain, domain!),
+                    NamedAccountId = named,
                     AlsoKnownAs = [new ExternalIdRef(ExternalIdKinds.SegmentUser, userId)],
-                    Day = day,
-                    States = UserStates(m, userId, email, version),
+                    OccurredAt = occurredAt,
+                    Facts = [Person(m, userId, email)],
                 });
 
             case "track" or "page" or "screen" when groupId is not null || userId is not null:
-                var counters = new Dictionary<string, long>(StringComparer.Ordinal) { [nameof(DailySignals.Events)] = 1 };
-                var states = new List<StateWrite>();
+                var facts = new List<AccountFact> { new ProductEventCounted() };
                 if (userId is not null)
                 {
-                    states.Add(new StateWrite("seen|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?> { ["UserId"] = userId, ["LastSeen"] = occurredAt }));
+                    facts.Add(new UserActive(userId));
                 }
 
                 if (type == "track" && JsonRead.String(m, "event") is { } name)
                 {
-                    AddIfNamed(counters, options.LoginEvents, name, nameof(DailySignals.Logins));
-                    AddIfNamed(counters, options.MeetingEvents, name, nameof(DailySignals.Meetings));
-                    AddIfNamed(counters, options.QbrEvents, name, nameof(DailySignals.Qbrs));
-                    AddIfNamed(counters, options.EmailReplyEvents, name, nameof(DailySignals.EmailReplies));
-                    if (options.FirstValueMilestones.Contains(name, StringComparer.OrdinalIgnoreCase))
-                    {
-                        // Earliest occurrence wins: a negated time makes an earlier event the newer version.
-                        states.Add(new StateWrite("milestone|" + ProviderIdKeys.Escape(name), -version, new Dictionary<string, object?> { ["Name"] = name, ["ReachedAt"] = occurredAt }));
-                    }
-
-                    if (options.KeyFeatures.Contains(name, StringComparer.OrdinalIgnoreCase))
-                    {
-                        states.Add(new StateWrite("feature|" + ProviderIdKeys.Escape(name), version, new Dictionary<string, object?> { ["Name"] = name, ["LastUsed"] = occurredAt }));
-                        counters["Feature_" + PropertyName(name)] = 1;
-                    }
+                    facts.AddRange(Named(name, product));
                 }
 
-                // Without a group the user's own id names the account: parked until an identify or group call
-                // puts the user in one.
+                // Without a group the user's own id names the account: parked until an identify or group call puts the
+                // user in one.
                 return EventMapping.Apply(new AccountEvent
                 {
-                    IdKind = groupId is not null ? ExternalIdKinds.SegmentGroup : ExternalIdKinds.SegmentUser,
-                    ExternalId = groupId ?? userId!,
-                    LinkToAccountId = groupId is not null && options.SegmentGroupIdIsAccountId ? groupId : null,
-                    Day = day,
-                    Counters = counters,
-                    ActiveUserId = userId,
-                    States = states,
+                    Account = groupId is not null ? new ExternalIdRef(ExternalIdKinds.SegmentGroup, groupId) : new ExternalIdRef(ExternalIdKinds.SegmentUser, userId!),
+                    NamedAccountId = named,
+                    OccurredAt = occurredAt,
+                    Facts = facts,
                 });
 
             default:
@@ -124,7 +103,41 @@ internal static class SegmentEventMapper
         }
     }
 
-    private static List<ExternalIdRef> GroupAliases(JsonElement m, string? userId, SignalsOptions options)
+    /// <summary>What a track event's name means in the product's vocabulary (any number of things, or nothing).</summary>
+    private static IEnumerable<AccountFact> Named(string eventName, ProductOptions product)
+    {
+        if (ProductOptions.Match(product.LoginEvents, eventName) is not null)
+        {
+            yield return new LoggedIn();
+        }
+
+        if (ProductOptions.Match(product.MeetingEvents, eventName) is not null)
+        {
+            yield return new MeetingHeld();
+        }
+
+        if (ProductOptions.Match(product.QbrEvents, eventName) is not null)
+        {
+            yield return new QbrHeld();
+        }
+
+        if (ProductOptions.Match(product.EmailReplyEvents, eventName) is not null)
+        {
+            yield return new EmailReplied();
+        }
+
+        if (ProductOptions.Match(product.Milestones(), eventName) is { } milestone)
+        {
+            yield return new MilestoneReached(milestone);
+        }
+
+        if (ProductOptions.Match(product.KeyFeatures, eventName) is { } feature)
+        {
+            yield return new FeatureUsed(feature);
+        }
+    }
+
+    private static List<ExternalIdRef> GroupAliases(JsonElement m, string? userId, ProductOptions product)
     {
         var aliases = new List<ExternalIdRef>();
         if (userId is not null)
@@ -132,9 +145,9 @@ internal static class SegmentEventMapper
             aliases.Add(new ExternalIdRef(ExternalIdKinds.SegmentUser, userId));
         }
 
-        foreach (var (trait, kind) in options.SegmentGroupLinkTraits)
+        foreach (var (trait, kind) in product.SegmentGroupLinkTraits)
         {
-            if (JsonRead.String(m, "traits", trait) is { Length: > 0 } id && ExternalIdKinds.All.Contains(kind))
+            if (JsonRead.String(m, "traits", trait) is { Length: > 0 } id)
             {
                 aliases.Add(new ExternalIdRef(kind, id));
             }
@@ -143,52 +156,22 @@ internal static class SegmentEventMapper
         return aliases;
     }
 
-    private static void AddIfNamed(Dictionary<string, long> counters, List<string> names, string eventName, string counter)
+    // Champion and sponsor flags go by several trait names in practice; a person whose status says they left is no
+    // longer either. Without a first name, the first word of the full name stands in (what a greeting needs).
+    private static UserSeen Person(JsonElement m, string userId, string? email)
     {
-        if (names.Contains(eventName, StringComparer.OrdinalIgnoreCase))
-        {
-            counters[counter] = 1;
-        }
-    }
-
-    /// <summary>Table property names allow letters, digits and underscore.</summary>
-    private static string PropertyName(string name) => new([.. name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]);
-
-    // Champion and sponsor flags go by several trait names in practice; a user whose status says they left keeps
-    // the role row, so the reader can tell a champion who left from one who never was.
-    private static List<StateWrite> UserStates(JsonElement m, string userId, string? email, long version)
-    {
-        var champion = JsonRead.Bool(m, "traits", "champion") ?? JsonRead.Bool(m, "traits", "is_champion") ?? false;
-        var sponsor = JsonRead.Bool(m, "traits", "executive_sponsor") ?? JsonRead.Bool(m, "traits", "executiveSponsor") ?? JsonRead.Bool(m, "traits", "is_executive_sponsor") ?? false;
         var status = JsonRead.String(m, "traits", "status");
-        var departed = status is not null && DepartedStatuses.Contains(status);
-        var states = new List<StateWrite>
-        {
-            new("user|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?>
-            {
-                ["UserId"] = userId,
-                ["Email"] = email,
-                ["FirstName"] = JsonRead.String(m, "traits", "firstName") ?? JsonRead.String(m, "traits", "first_name"),
-                ["TimeZone"] = JsonRead.String(m, "context", "timezone") ?? JsonRead.String(m, "traits", "timezone"),
-                ["Role"] = JsonRead.String(m, "traits", "role"),
-                ["Title"] = JsonRead.String(m, "traits", "title"),
-                ["Champion"] = champion && !departed,
-                ["ExecutiveSponsor"] = sponsor && !departed,
-                ["Departed"] = departed,
-            }),
-        };
-        if (champion && !departed)
-        {
-            states.Add(new("role|champion|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "champion" }));
-        }
-
-        if (sponsor && !departed)
-        {
-            states.Add(new("role|sponsor|" + ProviderIdKeys.Escape(userId), version, new Dictionary<string, object?> { ["UserId"] = userId, ["Role"] = "sponsor" }));
-        }
-
-        return states;
+        var firstName = JsonRead.String(m, "traits", "firstName") ?? JsonRead.String(m, "traits", "first_name")
+            ?? JsonRead.String(m, "traits", "name")?.Trim().Split(' ', 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        return new UserSeen(
+            userId,
+            email,
+            firstName,
+            JsonRead.String(m, "context", "timezone") ?? JsonRead.String(m, "traits", "timezone"),
+            JsonRead.String(m, "traits", "role"),
+            JsonRead.String(m, "traits", "title"),
+            Champion: JsonRead.Bool(m, "traits", "champion") ?? JsonRead.Bool(m, "traits", "is_champion") ?? false,
+            ExecutiveSponsor: JsonRead.Bool(m, "traits", "executive_sponsor") ?? JsonRead.Bool(m, "traits", "executiveSponsor") ?? JsonRead.Bool(m, "traits", "is_executive_sponsor") ?? false,
+            Departed: status is not null && DepartedStatuses.Contains(status));
     }
-
-    private static readonly HashSet<string> DepartedStatuses = new(["deactivated", "removed", "inactive", "left", "churned"], StringComparer.OrdinalIgnoreCase);
 }

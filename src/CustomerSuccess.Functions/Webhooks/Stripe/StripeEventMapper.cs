@@ -4,8 +4,8 @@ using CustomerSuccess.Functions.Accounts;
 namespace CustomerSuccess.Functions.Webhooks.Stripe;
 
 /// <summary>
-/// Maps Stripe events to account effects. Total: any JSON gives an effect, <see cref="EventMapping.Ignored"/> (an
-/// event type this product does not use) or a rejection naming what is wrong, never an exception.
+/// Maps Stripe events to account facts. Total: any JSON gives an event, <see cref="EventMapping.Ignored"/> (an event
+/// type this product does not use, or an invoice or charge of nobody's) or a rejection naming what is wrong.
 /// </summary>
 internal static class StripeEventMapper
 {
@@ -27,69 +27,48 @@ internal static class StripeEventMapper
 
         using (document)
         {
-            return Map(eventType, document.RootElement);
-        }
-    }
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || Created(root) is not { } at)
+            {
+                return EventMapping.Rejected(CreatedRule);
+            }
 
-    private static EventMapping Map(string eventType, JsonElement root)
-    {
-        if (root.ValueKind != JsonValueKind.Object || Created(root) is not { } createdAt)
-        {
-            return EventMapping.Rejected(CreatedRule);
-        }
+            if (JsonRead.Path(root, "data", "object") is not { ValueKind: JsonValueKind.Object } obj)
+            {
+                return EventMapping.Rejected("missing data.object");
+            }
 
-        if (JsonRead.Path(root, "data", "object") is not { ValueKind: JsonValueKind.Object } obj)
-        {
-            return EventMapping.Rejected("missing data.object");
-        }
+            var customer = JsonRead.String(obj, "customer");
+            AccountEvent Of(string customerId, string? accountId, params AccountFact[] facts) => new()
+            {
+                Account = new ExternalIdRef(ExternalIdKinds.StripeCustomer, customerId),
+                NamedAccountId = accountId,
+                OccurredAt = at,
+                Facts = facts,
+            };
 
-        var created = createdAt.ToUnixTimeSeconds();
-        var day = DateOnly.FromDateTime(createdAt.UtcDateTime);
-        var customer = JsonRead.String(obj, "customer");
+            switch (eventType)
+            {
+                case "customer.created" or "customer.updated":
+                    return JsonRead.String(obj, "id") is { Length: > 0 } id
+                        ? EventMapping.Apply(Of(id, JsonRead.String(obj, "metadata", "account_id"), new ProfileUpdated(
+                            "stripe",
+                            JsonRead.String(obj, "name") ?? JsonRead.String(obj, "description"),
+                            CsmEmail: JsonRead.String(obj, "metadata", "csm_email"),
+                            BillingEmail: JsonRead.String(obj, "email"))))
+                        : EventMapping.Rejected("a customer event needs data.object.id");
 
-        switch (eventType)
-        {
-            case "customer.created" or "customer.updated":
-                if (JsonRead.String(obj, "id") is not { } customerId)
-                {
-                    return EventMapping.Rejected("a customer event needs data.object.id");
-                }
+                case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
+                    or "customer.subscription.paused" or "customer.subscription.resumed" or "customer.subscription.trial_will_end":
+                    if (customer is null || JsonRead.String(obj, "id") is not { Length: > 0 } subscriptionId)
+                    {
+                        return EventMapping.Rejected("a subscription event needs data.object.id and data.object.customer (a customer id)");
+                    }
 
-                return EventMapping.Apply(new AccountEvent
-                {
-                    IdKind = ExternalIdKinds.StripeCustomer,
-                    ExternalId = customerId,
-                    Day = day,
-                    LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
-                    States =
-                    [
-                        new StateWrite("profile|stripe", created, new Dictionary<string, object?>
-                        {
-                            ["Name"] = JsonRead.String(obj, "name") ?? JsonRead.String(obj, "description"),
-                            ["CsmEmail"] = JsonRead.String(obj, "metadata", "csm_email"),
-                            ["BillingEmail"] = JsonRead.String(obj, "email"),
-                        }),
-                    ],
-                });
-
-            case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
-                or "customer.subscription.paused" or "customer.subscription.resumed" or "customer.subscription.trial_will_end":
-                if (customer is null || JsonRead.String(obj, "id") is not { } subscriptionId)
-                {
-                    return EventMapping.Rejected("a subscription event needs data.object.id and data.object.customer (a customer id)");
-                }
-
-                var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";
-                var (mrr, plan, seats, periodEnd, periodDays) = ReadItems(obj);
-                return EventMapping.Apply(new AccountEvent
-                {
-                    IdKind = ExternalIdKinds.StripeCustomer,
-                    ExternalId = customer,
-                    LinkToAccountId = JsonRead.String(obj, "metadata", "account_id"),
-                    Day = day,
-                    Subscription = new SubscriptionSnapshot(
+                    var status = eventType == "customer.subscription.deleted" ? "canceled" : JsonRead.String(obj, "status") ?? "unknown";
+                    var (mrr, plan, seats, periodEnd, periodDays) = ReadItems(obj);
+                    return EventMapping.Apply(Of(customer, JsonRead.String(obj, "metadata", "account_id"), new SubscriptionChanged(
                         subscriptionId,
-                        created,
                         RevenueStatuses.Contains(status) ? mrr : 0,
                         plan,
                         seats,
@@ -97,42 +76,29 @@ internal static class StripeEventMapper
                         JsonRead.Bool(obj, "cancel_at_period_end") ?? false,
                         JsonRead.UnixTime(obj, "current_period_end") ?? periodEnd,
                         JsonRead.UnixTime(obj, "start_date"),
-                        periodDays),
-                });
+                        periodDays)));
 
-            case "invoice.paid":
-                return Count(customer, day, nameof(DailySignals.PaymentsSucceeded));
-            case "invoice.payment_failed" or "invoice.payment_action_required":
-                // Action required (e.g. 3-D Secure) blocks collection just as a failure does until the customer acts.
-                return Count(customer, day, nameof(DailySignals.PaymentsFailed));
-            case "invoice.upcoming":
-                return customer is null ? EventMapping.Ignored : EventMapping.Apply(new AccountEvent
-                {
-                    IdKind = ExternalIdKinds.StripeCustomer,
-                    ExternalId = customer,
-                    Day = day,
-                    States = [new StateWrite("invoice|upcoming", created, new Dictionary<string, object?> { ["AmountDue"] = JsonRead.Int64(obj, "amount_due"), ["NextPaymentAttempt"] = JsonRead.UnixTime(obj, "next_payment_attempt") ?? JsonRead.UnixTime(obj, "period_end") })],
-                });
-            case "charge.dispute.created":
-                // A dispute names its charge, not the customer; without an expanded customer it cannot be attributed
-                // here (acknowledged and counted as ignored).
-                var disputeCustomer = customer ?? JsonRead.String(obj, "charge", "customer");
-                return Count(disputeCustomer, day, nameof(DailySignals.DisputesOpened));
-            case "charge.refunded":
-                return Count(customer, day, nameof(DailySignals.Refunds));
-            default:
-                return EventMapping.Ignored;
+                case "invoice.paid":
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new PaymentSucceeded()));
+                case "invoice.payment_failed" or "invoice.payment_action_required":
+                    // Action required (e.g. 3-D Secure) blocks collection just as a failure does until the customer acts.
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new PaymentFailed()));
+                case "invoice.upcoming":
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new InvoiceUpcoming(
+                        JsonRead.Int64(obj, "amount_due"),
+                        JsonRead.UnixTime(obj, "next_payment_attempt") ?? JsonRead.UnixTime(obj, "period_end"))));
+                case "charge.dispute.created":
+                    // A dispute names its charge, not the customer; without an expanded customer it cannot be attributed
+                    // here (acknowledged and archived as ignored).
+                    var disputeCustomer = customer ?? JsonRead.String(obj, "charge", "customer");
+                    return disputeCustomer is null ? EventMapping.Ignored : EventMapping.Apply(Of(disputeCustomer, null, new DisputeOpened()));
+                case "charge.refunded":
+                    return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new RefundIssued()));
+                default:
+                    return EventMapping.Ignored;
+            }
         }
     }
-
-    // An invoice or charge without a customer (a one-off charge, a guest payment) is nobody's: acknowledged, ignored.
-    private static EventMapping Count(string? customer, DateOnly day, string counter) => customer is null ? EventMapping.Ignored : EventMapping.Apply(new AccountEvent
-    {
-        IdKind = ExternalIdKinds.StripeCustomer,
-        ExternalId = customer,
-        Day = day,
-        Counters = { [counter] = 1 },
-    });
 
     /// <summary>MRR = sum over licensed items of unit amount × quantity, normalized to a month; the billing period (days) of the first priced item.</summary>
     private static (long Mrr, string? Plan, int Seats, DateTimeOffset? PeriodEnd, int? PeriodDays) ReadItems(JsonElement subscription)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CustomerSuccess.Functions.Accounts;
 
 namespace CustomerSuccess.Functions.Webhooks.Zendesk;
 

@@ -1,0 +1,227 @@
+namespace CustomerSuccess.Functions.Accounts;
+
+internal sealed partial class AccountState
+{
+    /// <summary>Days of signals the scorer reads behind the day it scores.</summary>
+    public const int SignalDays = 60;
+
+    /// <summary>The account as the health model reads it on <paramref name="asOf"/> (the scoring contract).</summary>
+    public AccountSignals ToSignals(DateOnly asOf)
+    {
+        var asOfEnd = new DateTimeOffset(asOf.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero);
+        var end = asOfEnd.ToUnixTimeMilliseconds();
+        bool SeenWithin(UserState u, int days) => u.LastSeen > end - (days * 86_400_000L) && u.LastSeen <= end;
+
+        SubscriptionState? main = null;
+        long mrr = 0;
+        var seats = 0;
+        DateTimeOffset? customerSince = null;
+        var allCanceled = Subscriptions.Count > 0;
+        DateTimeOffset? churnedAt = null;
+        foreach (var sub in Subscriptions.Values)
+        {
+            mrr += sub.MrrCents;
+            seats += sub.Seats;
+            if (main is null || sub.MrrCents > main.MrrCents || (sub.MrrCents == main.MrrCents && sub.Version > main.Version))
+            {
+                main = sub;
+            }
+
+            if (sub.StartedAt is { } started && (customerSince is null || started < customerSince))
+            {
+                customerSince = started;
+            }
+
+            allCanceled &= sub.Status == "canceled";
+            if (sub.ChurnedAt is { } churned && (churnedAt is null || churned > churnedAt))
+            {
+                churnedAt = churned;
+            }
+        }
+
+        Profiles.TryGetValue("stripe", out var stripe);
+        Profiles.TryGetValue("segment", out var segment);
+        Profiles.TryGetValue("zendesk", out var zendesk);
+
+        var active30 = 0;
+        var active7 = 0;
+        var hasChampion = false;
+        var championActive = false;
+        var hasSponsor = false;
+        var sponsorActive = false;
+        DateTimeOffset? championLeftAt = null;
+        DateTimeOffset? sponsorLeftAt = null;
+        var users = new List<AccountUser>();
+        foreach (var (id, user) in Users.OrderBy(u => u.Key, StringComparer.Ordinal))
+        {
+            active30 += SeenWithin(user, 30) ? 1 : 0;
+            active7 += SeenWithin(user, 7) ? 1 : 0;
+            if (!user.Identified)
+            {
+                continue;
+            }
+
+            users.Add(new AccountUser(id, user.Email, user.FirstName, user.TimeZone, user.Departed));
+            hasChampion |= user.Champion;
+            championActive |= user.Champion && SeenWithin(user, 30);
+            hasSponsor |= user.ExecutiveSponsor;
+            sponsorActive |= user.ExecutiveSponsor && SeenWithin(user, 30);
+            if (user.TraitsVersion <= end)
+            {
+                var changedAt = DateTimeOffset.FromUnixTimeMilliseconds(user.TraitsVersion);
+                if (user.WasChampion && !user.Champion && (championLeftAt is null || changedAt > championLeftAt))
+                {
+                    championLeftAt = changedAt;
+                }
+
+                if (user.WasExecutiveSponsor && !user.ExecutiveSponsor && (sponsorLeftAt is null || changedAt > sponsorLeftAt))
+                {
+                    sponsorLeftAt = changedAt;
+                }
+            }
+        }
+
+        var milestones = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, at) in Milestones)
+        {
+            if (at <= end)
+            {
+                milestones[name] = DateTimeOffset.FromUnixTimeMilliseconds(at);
+            }
+        }
+
+        var features = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, at) in Features)
+        {
+            if (at > end - (30 * 86_400_000L))
+            {
+                features.Add(name);
+            }
+        }
+
+        var openUrgent = 0;
+        var openComplaints = 0;
+        foreach (var ticket in Tickets.Values)
+        {
+            if (!ticket.IsClosed)
+            {
+                openUrgent += ticket.Priority == "urgent" ? 1 : 0;
+                openComplaints += ticket.Complaint ? 1 : 0;
+            }
+        }
+
+        return new AccountSignals
+        {
+            AccountId = AccountId,
+            ObservedSince = ObservedSince,
+            Name = stripe?.Name ?? segment?.Name ?? zendesk?.Name,
+            CsmEmail = stripe?.CsmEmail,
+            Plan = main?.Plan ?? segment?.Plan,
+            MrrCents = mrr,
+            LicensedSeats = main is not null ? seats : (int)Math.Clamp(segment?.Seats ?? 0, 0, int.MaxValue),
+            SubscriptionStatus = main?.Status,
+            CancelAtPeriodEnd = main?.CancelAtPeriodEnd ?? false,
+            RenewalDate = main?.CurrentPeriodEnd,
+            BillingPeriodDays = main?.BillingPeriodDays,
+            CustomerSince = customerSince,
+            ChurnedAt = allCanceled ? churnedAt : null,
+            ActiveUsers30d = active30,
+            ActiveUsers7d = active7,
+            Days = DaysFor(asOf),
+            Milestones = milestones,
+            KeyFeaturesUsed30d = features,
+            Relationship = new RelationshipSignals
+            {
+                HasChampion = hasChampion,
+                ChampionActive = championActive,
+                HasExecutiveSponsor = hasSponsor,
+                ExecutiveSponsorActive = sponsorActive,
+                ChampionLeftAt = championLeftAt,
+                ExecutiveSponsorLeftAt = sponsorLeftAt,
+            },
+            Users = users,
+            OpenUrgentTickets = openUrgent,
+            OpenComplaints = openComplaints,
+        };
+    }
+
+    /// <summary>
+    /// The days in [asOf − 60, asOf] that have anything, oldest first: counters, distinct active users (from the
+    /// people's activity bits) and the MRR booked that day.
+    /// </summary>
+    private DailySignals[] DaysFor(DateOnly asOf)
+    {
+        var last = asOf.DayNumber;
+        var first = last - SignalDays;
+        Span<int> active = stackalloc int[SignalDays + 1];
+        Span<long> mrr = stackalloc long[SignalDays + 1];
+        Span<bool> any = stackalloc bool[SignalDays + 1];
+        Span<int> counted = stackalloc int[SignalDays + 1];
+        counted.Fill(-1);
+
+        for (var i = 0; i < Days.Count; i++)
+        {
+            var day = Days[i].Day;
+            if (day >= first && day <= last)
+            {
+                counted[day - first] = i;
+                any[day - first] = true;
+            }
+        }
+
+        foreach (var user in Users.Values)
+        {
+            for (var bits = user.ActiveBits; bits != 0; bits &= bits - 1)
+            {
+                var day = user.ActiveDay - System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (day >= first && day <= last)
+                {
+                    active[day - first]++;
+                    any[day - first] = true;
+                }
+            }
+        }
+
+        foreach (var movement in Movements)
+        {
+            if (movement.Day >= first && movement.Day <= last)
+            {
+                mrr[movement.Day - first] += movement.DeltaCents;
+                any[movement.Day - first] = true;
+            }
+        }
+
+        var result = new List<DailySignals>(SignalDays + 1);
+        for (var d = 0; d <= SignalDays; d++)
+        {
+            if (!any[d])
+            {
+                continue;
+            }
+
+            var c = counted[d] >= 0 ? Days[counted[d]] : null;
+            result.Add(new DailySignals
+            {
+                Day = DateOnly.FromDayNumber(first + d),
+                ActiveUsers = active[d],
+                Logins = c?.Logins ?? 0,
+                Events = c?.Events ?? 0,
+                TicketsOpened = c?.TicketsOpened ?? 0,
+                UrgentOrHighTicketsOpened = c?.UrgentOrHighTicketsOpened ?? 0,
+                TicketsSolved = c?.TicketsSolved ?? 0,
+                SatisfactionGood = c?.SatisfactionGood ?? 0,
+                SatisfactionBad = c?.SatisfactionBad ?? 0,
+                PaymentsFailed = c?.PaymentsFailed ?? 0,
+                PaymentsSucceeded = c?.PaymentsSucceeded ?? 0,
+                DisputesOpened = c?.DisputesOpened ?? 0,
+                Refunds = c?.Refunds ?? 0,
+                Meetings = c?.Meetings ?? 0,
+                Qbrs = c?.Qbrs ?? 0,
+                EmailReplies = c?.EmailReplies ?? 0,
+                MrrDeltaCents = mrr[d],
+            });
+        }
+
+        return [.. result];
+    }
+}

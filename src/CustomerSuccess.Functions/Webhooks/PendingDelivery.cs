@@ -1,0 +1,94 @@
+using CustomerSuccess.Functions.Accounts;
+
+namespace CustomerSuccess.Functions.Webhooks;
+
+/// <summary>Where a delivery on its way to the applier comes from.</summary>
+internal enum DeliveryOrigin
+{
+    /// <summary>The inbox (a hint from the receiving request, or a sweep): claimed in the archive first.</summary>
+    Inbox,
+
+    /// <summary>The archive (a replay, a drain of parked events, a re-drive from quarantine): claimed long ago.</summary>
+    Archive,
+}
+
+/// <summary>One delivery going through the applier: the stored row, its JSON, and what became of it.</summary>
+internal sealed class PendingDelivery
+{
+    private PendingDelivery(WebhookProvider provider, WebhookDeliveryRow row, string? json, DeliveryOrigin origin)
+    {
+        Provider = provider;
+        Row = row;
+        Json = json ?? string.Empty;
+        Origin = origin;
+        Key = new DeliveryKey(row.PartitionKey, row.RowKey);
+
+        // A damaged row: every attempt fails the same way, so it counts attempts and is quarantined in the end.
+        Error = json is null ? "InvalidDataException: the stored body cannot be read" : null;
+    }
+
+    public WebhookProvider Provider { get; }
+
+    public WebhookDeliveryRow Row { get; }
+
+    public string Json { get; }
+
+    public DeliveryOrigin Origin { get; }
+
+    public DeliveryKey Key { get; }
+
+    /// <summary>The archived outcome before this pass (archive origin only).</summary>
+    public string? PreviousOutcome { get; private init; }
+
+    /// <summary>The parked entry this delivery was drained from, removed once it is applied.</summary>
+    public ParkedEvent? DrainedFrom { get; private init; }
+
+    /// <summary>An archived event replayed in place of a copy of it in the inbox (a redelivery), removed once done.</summary>
+    public bool InboxCopy { get; private init; }
+
+    public EventMapping? Mapping { get; set; }
+
+    public string? AccountId { get; set; }
+
+    /// <summary>Set once the applier is done with it (<see cref="DeliveryOutcomes"/>).</summary>
+    public string? Outcome { get; set; }
+
+    /// <summary>Why this pass failed (the exception's type and message), if it did.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>The claim wrote <see cref="Outcome"/> into the archive already.</summary>
+    public bool OutcomeArchived { get; set; }
+
+    public bool Counted { get; set; }
+
+    /// <summary>An event recorded as applied before re-applies only its versioned state, never its counters.</summary>
+    public bool CountersAllowed => PreviousOutcome != DeliveryOutcomes.Applied;
+
+    public AccountEvent? Event => Mapping?.Event;
+
+    /// <summary>A delivery just stored by the receiving request (already mapped at the edge).</summary>
+    public static PendingDelivery Received(WebhookProvider provider, WebhookDeliveryRow row, string json, EventMapping mapping) =>
+        new(provider, row, json, DeliveryOrigin.Inbox) { Mapping = mapping };
+
+    /// <summary>An inbox row found by a sweep, or null when its provider is unknown.</summary>
+    public static PendingDelivery? FromInbox(WebhookDeliveryRow row) =>
+        Enum.TryParse<WebhookProvider>(row.Provider, out var provider) ? new(provider, row, BodyOf(row), DeliveryOrigin.Inbox) : null;
+
+    /// <summary>An archived event, or null when its provider is unknown.</summary>
+    public static PendingDelivery? FromArchive(WebhookDeliveryRow row, ParkedEvent? drainedFrom = null, bool inboxCopy = false) =>
+        Enum.TryParse<WebhookProvider>(row.Provider, out var provider)
+            ? new(provider, row, BodyOf(row), DeliveryOrigin.Archive) { PreviousOutcome = row.Outcome, DrainedFrom = drainedFrom, InboxCopy = inboxCopy }
+            : null;
+
+    private static string? BodyOf(WebhookDeliveryRow row)
+    {
+        try
+        {
+            return row.ReadBody();
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+}

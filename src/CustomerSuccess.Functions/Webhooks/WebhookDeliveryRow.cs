@@ -1,0 +1,255 @@
+using System.IO.Compression;
+using System.Text;
+using CustomerSuccess.Functions.Storage;
+
+namespace CustomerSuccess.Functions.Webhooks;
+
+/// <summary>
+/// One provider event as stored: a row of WebhookInbox while it waits to be applied, and of WebhookArchive once
+/// claimed (same keys in both, see <see cref="DeliveryKey"/>). Keeps the event's JSON (gzip, in up to
+/// <see cref="MaxChunks"/> binary properties of <see cref="ChunkBytes"/>) and the headers worth keeping, never a
+/// signature, so it can be applied later, replayed, or re-driven from quarantine.
+/// </summary>
+internal sealed class WebhookDeliveryRow : TableRow
+{
+    public const int ChunkBytes = 60 * 1024;
+    public const int MaxChunks = 15;
+
+    public string? Provider { get; set; }
+
+    public string? EventId { get; set; }
+
+    public string? EventType { get; set; }
+
+    public DateTimeOffset? OccurredAt { get; set; }
+
+    public DateTimeOffset? ReceivedAt { get; set; }
+
+    public string? ContentType { get; set; }
+
+    public string? UserAgent { get; set; }
+
+    public string? ZendeskWebhookId { get; set; }
+
+    public string? ZendeskInvocationId { get; set; }
+
+    public string? ZendeskSignatureTimestamp { get; set; }
+
+    /// <summary>Failed attempts to apply it (inbox), and at the last, why.</summary>
+    public int Attempts { get; set; }
+
+    public string? LastError { get; set; }
+
+    public DateTimeOffset? LastAttemptAt { get; set; }
+
+    /// <summary>Archive: applying, applied, ignored, parked or quarantined (<see cref="DeliveryOutcomes"/>).</summary>
+    public string? Outcome { get; set; }
+
+    public DateTimeOffset? AppliedAt { get; set; }
+
+    public string? AccountId { get; set; }
+
+    /// <summary>Quarantined: EventRejected (its mapper refuses it) or MaxApplyAttemptsExceeded.</summary>
+    public string? QuarantineReason { get; set; }
+
+    public int BodyChunks { get; set; }
+
+    public byte[]? Body0 { get; set; }
+
+    public byte[]? Body1 { get; set; }
+
+    public byte[]? Body2 { get; set; }
+
+    public byte[]? Body3 { get; set; }
+
+    public byte[]? Body4 { get; set; }
+
+    public byte[]? Body5 { get; set; }
+
+    public byte[]? Body6 { get; set; }
+
+    public byte[]? Body7 { get; set; }
+
+    public byte[]? Body8 { get; set; }
+
+    public byte[]? Body9 { get; set; }
+
+    public byte[]? Body10 { get; set; }
+
+    public byte[]? Body11 { get; set; }
+
+    public byte[]? Body12 { get; set; }
+
+    public byte[]? Body13 { get; set; }
+
+    public byte[]? Body14 { get; set; }
+
+    /// <summary>The row of a just received event, keyed by <see cref="DeliveryKey"/>, its body compressed.</summary>
+    public static WebhookDeliveryRow Create(WebhookProvider provider, WebhookEvent e, DateTimeOffset receivedAt)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var key = DeliveryKey.Of(provider, e.EventId);
+        var row = new WebhookDeliveryRow
+        {
+            PartitionKey = key.PartitionKey,
+            RowKey = key.RowKey,
+            Provider = provider.ToString(),
+            EventId = e.EventId,
+            EventType = e.EventType,
+            OccurredAt = e.OccurredAt,
+            ReceivedAt = receivedAt,
+        };
+        row.SetBody(e.Json);
+        return row;
+    }
+
+    public void SetBody(string json)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(json));
+        }
+
+        var compressed = output.GetBuffer().AsSpan(0, (int)output.Length);
+        var chunks = (compressed.Length + ChunkBytes - 1) / ChunkBytes;
+        if (chunks > MaxChunks)
+        {
+            throw new WebhookEventTooLargeException();
+        }
+
+        BodyChunks = chunks;
+        for (var i = 0; i < chunks; i++)
+        {
+            SetChunk(i, compressed.Slice(i * ChunkBytes, Math.Min(ChunkBytes, compressed.Length - (i * ChunkBytes))).ToArray());
+        }
+    }
+
+    public string ReadBody()
+    {
+        using var compressed = new MemoryStream();
+        for (var i = 0; i < Math.Min(BodyChunks, MaxChunks); i++)
+        {
+            compressed.Write(Chunk(i) ?? []);
+        }
+
+        compressed.Position = 0;
+        using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private byte[]? Chunk(int index) => index switch
+    {
+        0 => Body0,
+        1 => Body1,
+        2 => Body2,
+        3 => Body3,
+        4 => Body4,
+        5 => Body5,
+        6 => Body6,
+        7 => Body7,
+        8 => Body8,
+        9 => Body9,
+        10 => Body10,
+        11 => Body11,
+        12 => Body12,
+        13 => Body13,
+        14 => Body14,
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private void SetChunk(int index, byte[] value)
+    {
+        switch (index)
+        {
+            case 0:
+                Body0 = value;
+                break;
+            case 1:
+                Body1 = value;
+                break;
+            case 2:
+                Body2 = value;
+                break;
+            case 3:
+                Body3 = value;
+                break;
+            case 4:
+                Body4 = value;
+                break;
+            case 5:
+                Body5 = value;
+                break;
+            case 6:
+                Body6 = value;
+                break;
+            case 7:
+                Body7 = value;
+                break;
+            case 8:
+                Body8 = value;
+                break;
+            case 9:
+                Body9 = value;
+                break;
+            case 10:
+                Body10 = value;
+                break;
+            case 11:
+                Body11 = value;
+                break;
+            case 12:
+                Body12 = value;
+                break;
+            case 13:
+                Body13 = value;
+                break;
+            case 14:
+                Body14 = value;
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+}
+
+/// <summary>What became of an archived event.</summary>
+internal static class DeliveryOutcomes
+{
+    /// <summary>Claimed: its effect may or may not be in the account yet (a retry finds it and goes on).</summary>
+    public const string Applying = "applying";
+    public const string Applied = "applied";
+
+    /// <summary>An event type, or a shape of one, this product does not use.</summary>
+    public const string Ignored = "ignored";
+
+    /// <summary>Waiting for its id to be linked to an account.</summary>
+    public const string Parked = "parked";
+    public const string Quarantined = "quarantined";
+
+    /// <summary>Not an outcome of the archived event: the outcome of a second delivery of one archived already.</summary>
+    public const string Duplicate = "duplicate";
+
+    /// <summary>Whether an archived event with this outcome is done with, so a new delivery of it is a duplicate.</summary>
+    public static bool IsFinal(string? outcome) => outcome is Applied or Ignored or Parked or Quarantined;
+}
+
+/// <summary>An event whose compressed JSON does not fit one table row.</summary>
+internal sealed class WebhookEventTooLargeException : Exception
+{
+    public WebhookEventTooLargeException()
+        : base("Event too large to archive.")
+    {
+    }
+
+    public WebhookEventTooLargeException(string message)
+        : base(message)
+    {
+    }
+
+    public WebhookEventTooLargeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,101 @@
+using Azure.Data.Tables;
+using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Webhooks;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CustomerSuccess.Functions.Tests.Webhooks;
+
+/// <summary>
+/// The ingestion side as the app wires it (inbox, archive, links, account states, the batch applier), over a real
+/// Table endpoint (Azurite), with a hand-set clock and a <see cref="TableTrafficPolicy"/> on the SDK pipeline that counts
+/// requests and can fail chosen ones.
+/// </summary>
+internal sealed class IngestionKit
+{
+    public IngestionKit(string connectionString, TimeProvider clock, ProductOptions? product = null, WebhooksOptions? options = null, int chunkBytes = AccountStateStore.DefaultChunkBytes)
+    {
+        Clock = clock;
+        Product = product ?? new ProductOptions();
+        Options = options ?? new WebhooksOptions();
+        var clientOptions = new TableClientOptions();
+        clientOptions.AddPolicy(Traffic, Azure.Core.HttpPipelinePosition.PerCall);
+        var service = StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = connectionString }, clientOptions);
+        Tables = new AppTables(service, [], NullLogger<AppTables>.Instance);
+        States = new AccountStateStore(Tables, chunkBytes);
+        Identity = new AccountIdentity(Tables, States, clock);
+        Updater = new AccountUpdater(States, clock);
+        Reader = new AccountSignalReader(States);
+        Inbox = new WebhookInbox(Tables);
+        Archive = new WebhookArchive(Tables);
+        Applier = new WebhookApplier(Inbox, Archive, Identity, Updater, new ApplierRate(clock, NullLogger<ApplierRate>.Instance), new FixedOptions<ProductOptions>(Product), new FixedOptions<WebhooksOptions>(Options), clock, NullLogger<WebhookApplier>.Instance);
+        Sweeper = new WebhookSweeper(Inbox, Archive, Applier, new FixedOptions<WebhooksOptions>(Options), clock);
+        Linking = new AccountLinking(Identity, new ParkedEventDrain(Applier));
+        Quarantine = new WebhookQuarantine(Archive, Applier, NullLogger<WebhookQuarantine>.Instance);
+    }
+
+    public TableTrafficPolicy Traffic { get; } = new();
+
+    public TimeProvider Clock { get; }
+
+    public ProductOptions Product { get; }
+
+    public WebhooksOptions Options { get; }
+
+    public AppTables Tables { get; }
+
+    public AccountStateStore States { get; }
+
+    public AccountIdentity Identity { get; }
+
+    public AccountUpdater Updater { get; }
+
+    public AccountSignalReader Reader { get; }
+
+    public WebhookInbox Inbox { get; }
+
+    public WebhookArchive Archive { get; }
+
+    public WebhookApplier Applier { get; }
+
+    public WebhookSweeper Sweeper { get; }
+
+    public AccountLinking Linking { get; }
+
+    public WebhookQuarantine Quarantine { get; }
+
+    /// <summary>Stores a delivery in the inbox as the receiving request does (without the hint).</summary>
+    public async Task<PendingDelivery> StoreAsync(WebhookProvider provider, string eventId, string type, string json, DateTimeOffset? receivedAt = null)
+    {
+        var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, type, null, json), receivedAt ?? Clock.GetUtcNow());
+        Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(row, CancellationToken.None));
+        return PendingDelivery.FromInbox(row)!;
+    }
+
+    /// <summary>Stores a delivery and applies it as the page workers would; the delivery's outcome.</summary>
+    public async Task<string?> StoreAndApplyAsync(WebhookProvider provider, string eventId, string type, string json)
+    {
+        var delivery = await StoreAsync(provider, eventId, type, json);
+        await Applier.ApplyAsync([delivery], CancellationToken.None);
+        return delivery.Outcome;
+    }
+
+    /// <summary>Applies the given deliveries as one page.</summary>
+    public Task<PageSummary> ApplyAsync(params PendingDelivery[] page) => Applier.ApplyAsync(page, CancellationToken.None);
+
+    public Task<(LinkOutcome Outcome, string AccountId, int Applied)> LinkAsync(string accountId, string kind, string externalId) =>
+        Linking.LinkAsync(accountId, kind, externalId, CancellationToken.None);
+
+    public async Task<AccountSignals> SignalsAsync(string accountId, DateOnly asOf) =>
+        await Reader.ReadAccountAsync(accountId, asOf, CancellationToken.None) ?? throw new InvalidOperationException($"No account {accountId}.");
+
+    public async Task<string?> ArchivedOutcomeAsync(WebhookProvider provider, string eventId) =>
+        (await Archive.GetAsync(DeliveryKey.Of(provider, eventId), CancellationToken.None))?.Outcome;
+
+    public async Task<bool> InInboxAsync(WebhookProvider provider, string eventId)
+    {
+        var key = DeliveryKey.Of(provider, eventId);
+        return await Tables[WebhookInbox.Table].GetAsync<TableEntity>(key.PartitionKey, key.RowKey) is not null;
+    }
+}
