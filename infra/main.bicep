@@ -46,6 +46,14 @@ param emailSenderUsername string = 'DoNotReply'
 @description('Optional. Where Communication Services stores data at rest.')
 param communicationDataLocation string = 'United States'
 
+@description('Optional. Lifecycle emails per minute, all function app instances together (Lifecycle__RatePerMinute). Unset: the Communication Services sending limit of the domain deployed (5 on an Azure-managed domain, 30 on a custom domain). Raise it only with the subscription\'s email quota.')
+@minValue(1)
+param emailRatePerMinute int?
+
+@description('Optional. Lifecycle emails per hour, all instances together (Lifecycle__RatePerHour). Unset: the Communication Services limit of the domain deployed (10 on an Azure-managed domain, 100 on a custom domain).')
+@minValue(1)
+param emailRatePerHour int?
+
 @description('Required. Mailbox that receives alerts no on-call CSM picks up (Alerts__EscalationContact).')
 param alertEscalationContact string
 
@@ -82,6 +90,9 @@ var names = {
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
 }
+// Communication Services' initial email sending limits, per subscription, by domain kind ("Service limits for Azure
+// Communication Services", Email). The app holds its whole fleet to them through one shared quota.
+var emailSendingLimits = empty(customEmailDomain) ? { perMinute: 5, perHour: 10 } : { perMinute: 30, perHour: 100 }
 var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}'
 // Key Vault secret names the app settings reference; set them after deployment (docs/deploy.md).
 var keyVaultItemNames = {
@@ -216,6 +227,8 @@ module functionApp 'modules/functionapp.bicep' = {
     onCallCsm: onCallCsm
     dashboardBaseUrl: dashboardBaseUrl
     unsubscribeBaseUrl: unsubscribeBaseUrl
+    lifecycleRatePerMinute: emailRatePerMinute ?? emailSendingLimits.perMinute
+    lifecycleRatePerHour: emailRatePerHour ?? emailSendingLimits.perHour
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
   }

@@ -12,3 +12,8 @@ param onCallCsm = readEnvironmentVariable('ON_CALL_CSM')
 param customEmailDomain = readEnvironmentVariable('CUSTOM_EMAIL_DOMAIN', '')
 param dashboardBaseUrl = readEnvironmentVariable('DASHBOARD_BASE_URL', '')
 param unsubscribeBaseUrl = readEnvironmentVariable('UNSUBSCRIBE_BASE_URL', '')
+// Unset: the Communication Services limit of the email domain (main.bicep). Set both after raising the quota.
+var emailRatePerMinuteSetting = readEnvironmentVariable('EMAIL_RATE_PER_MINUTE', '')
+var emailRatePerHourSetting = readEnvironmentVariable('EMAIL_RATE_PER_HOUR', '')
+param emailRatePerMinute = empty(emailRatePerMinuteSetting) ? null : int(emailRatePerMinuteSetting)
+param emailRatePerHour = empty(emailRatePerHourSetting) ? null : int(emailRatePerHourSetting)

@@ -68,6 +68,14 @@ param dashboardBaseUrl string = ''
 @description('Optional. Base URL of the unsubscribe link in lifecycle emails. Empty: this app\'s /api/lifecycle/unsubscribe.')
 param unsubscribeBaseUrl string = ''
 
+@description('Required. Lifecycle emails per minute, every instance together (Lifecycle__RatePerMinute): at most the Communication Services limit.')
+@minValue(1)
+param lifecycleRatePerMinute int
+
+@description('Required. Lifecycle emails per hour, every instance together (Lifecycle__RatePerHour): at most the Communication Services limit.')
+@minValue(1)
+param lifecycleRatePerHour int
+
 @description('Optional. Memory of each instance in MB.')
 @allowed([
   512
@@ -76,7 +84,7 @@ param unsubscribeBaseUrl string = ''
 ])
 param instanceMemoryMB int = 2048
 
-@description('Optional. Most instances the app scales out to.')
+@description('Optional. Most instances the app scales out to. The email quota does not depend on it: the instances share one quota in Table storage.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -198,6 +206,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Lifecycle unsubscribe links: signed with a key from Key Vault.
     Lifecycle__UnsubscribeSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultReferenceNames.unsubscribe})'
     Lifecycle__UnsubscribeBaseUrl: empty(unsubscribeBaseUrl) ? '${appUrl}/api/lifecycle/unsubscribe' : unsubscribeBaseUrl
+
+    // Lifecycle send quota for the whole fleet (one row in the app tables, shared by every instance).
+    Lifecycle__RatePerMinute: string(lifecycleRatePerMinute)
+    Lifecycle__RatePerHour: string(lifecycleRatePerHour)
 
     // Alert emails: the dashboard they link to and where unclaimed alerts escalate.
     Alerts__DashboardBaseUrl: empty(dashboardBaseUrl) ? appUrl : dashboardBaseUrl

@@ -61,6 +61,14 @@ var queues = [
     lockDuration: 'PT1M'
     deadLetteringOnMessageExpiration: true
   }
+  {
+    name: 'lifecycle-send-reserved'
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT10M'
+    maxDeliveryCount: 10
+    lockDuration: 'PT1M'
+    deadLetteringOnMessageExpiration: true
+  }
 ]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {

@@ -10,6 +10,11 @@ internal static class LoadCommands
         ["health"] = Health.HealthRecomputeLoad.RunAsync,
 
         ["lifecycle"] = Lifecycle.LifecycleSendLoad.RunAsync,
+
+        ["lifecycle-fleet"] = Lifecycle.LifecycleFleetLoad.RunAsync,
+
+        // One app process of lifecycle-fleet, started by it.
+        ["lifecycle-fleet-worker"] = Lifecycle.LifecycleFleetLoad.RunWorkerAsync,
     };
 
     public static bool TryGet(string name, out Func<string[], Task<int>> command) =>

@@ -12,6 +12,7 @@ internal static class LifecycleExtensions
 {
     public const string SchedulerFunction = "LifecycleScheduler";
     public const string SendFunction = "LifecycleSend";
+    public const string ReservedSendFunction = "LifecycleSendReserved";
     private const string UnsubscribeRoute = "/api/lifecycle/unsubscribe";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -47,7 +48,7 @@ internal static class LifecycleExtensions
         builder.Services.AddSingleton<LifecycleSequenceEngine>();
         builder.Services.AddSingleton<SendCapPolicy>();
         builder.Services.AddSingleton<LifecyclePlanner>();
-        builder.Services.AddSingleton(sp => new SendRateLimiter(sp.GetRequiredService<LifecycleOptions>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddLifecycleSendQuota();
         builder.Services.AddSingleton<UnsubscribeLinkSigner>();
         builder.Services.AddSingleton(sp =>
         {
@@ -74,7 +75,7 @@ internal static class LifecycleExtensions
             return Results.Ok(InvocationResponse.Ok($"lifecycle scan: accounts={s.Accounts} queued={s.Queued} exits={s.Exits} deferred={s.Deferred}"));
         });
 
-        app.MapInvocation(SendFunction, async (InvocationRequest request, [FromServices] LifecycleSendProcessor processor, [FromServices] ILogger<LifecycleSendProcessor> logger, CancellationToken ct) =>
+        var send = async (InvocationRequest request, [FromServices] LifecycleSendProcessor processor, [FromServices] ILogger<LifecycleSendProcessor> logger, CancellationToken ct) =>
         {
             var delivery = ServiceBusDelivery.From(request, "message");
             LifecycleSendMessage? message;
@@ -103,7 +104,11 @@ internal static class LifecycleExtensions
             }
 
             return Results.Ok(InvocationResponse.Ok($"lifecycle send {message.SendId}: {result.Outcome}{(result.Reason is null ? string.Empty : " (" + result.Reason + ")")}"));
-        });
+        };
+
+        // One handler for both queues: a send's first delivery, and a send the quota reserved a later slot for.
+        app.MapInvocation(SendFunction, send);
+        app.MapInvocation(ReservedSendFunction, send);
 
         app.MapGet(UnsubscribeRoute, (string? c, string? s, [FromServices] LifecycleSuppression suppression) =>
             suppression.IsValidLink(c, s)

@@ -14,12 +14,15 @@ public sealed class LifecycleOptions : IValidatableObject
     [Range(0, 60)]
     public int CapWindowDays { get; set; } = 3;
 
-    /// <summary>Global send rate, kept under the ACS quota.</summary>
+    /// <summary>Send rate of the whole fleet (every instance together), kept at or under the ACS quota.</summary>
     [Range(1, 100_000)]
     public int RatePerMinute { get; set; } = 30;
 
     [Range(1, 1_000_000)]
     public int RatePerHour { get; set; } = 100;
+
+    /// <summary>Instances with the same scope and storage account share one send quota (one row of LifecycleSendQuota).</summary>
+    public string SendQuotaScope { get; set; } = "email";
 
     public QuietHoursOptions QuietHours { get; set; } = new();
 
@@ -63,6 +66,11 @@ public sealed class LifecycleOptions : IValidatableObject
         if (RatePerMinute > RatePerHour)
         {
             yield return new ValidationResult("Lifecycle__RatePerMinute cannot exceed Lifecycle__RatePerHour.", [nameof(RatePerMinute)]);
+        }
+
+        if (string.IsNullOrWhiteSpace(SendQuotaScope) || SendQuotaScope.Length > 100 || SendQuotaScope.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
+        {
+            yield return new ValidationResult("Lifecycle__SendQuotaScope must be 1-100 characters without / \\ # ? or control characters (it keys a table row).", [nameof(SendQuotaScope)]);
         }
 
         if (AdoptionThreshold is < 0 or > 1)

@@ -5,8 +5,9 @@ using CustomerSuccess.Functions.Messaging;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
-/// <summary>The body of a lifecycle-send queue message: which step occurrence goes to which contact.
-/// <see cref="RateSlot"/> is set on a copy the rate limiter deferred: it already waited its turn once.</summary>
+/// <summary>The body of a lifecycle-send (or lifecycle-send-reserved) queue message: which step occurrence goes to which contact.
+/// <see cref="RateSlot"/> is set on a copy the send quota deferred: the token reserved for it, spendable from then for
+/// <see cref="SendQuota.LeaseLifetime"/>.</summary>
 public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null);
 
 public enum LifecycleSendOutcome
@@ -73,6 +74,7 @@ public interface ILifecycleFactsSource
 public sealed partial class LifecycleSendProcessor
 {
     public const string QueueName = QueueNames.LifecycleSend;
+    public const string ReservedQueueName = QueueNames.LifecycleSendReserved;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -80,7 +82,7 @@ public sealed partial class LifecycleSendProcessor
     private readonly ILifecycleFactsSource _facts;
     private readonly LifecycleSequenceEngine _engine;
     private readonly SendCapPolicy _caps;
-    private readonly SendRateLimiter _rate;
+    private readonly ISendRateLimiter _rate;
     private readonly LifecycleTemplateRenderer _templates;
     private readonly UnsubscribeLinkSigner _unsubscribe;
     private readonly IEmailSender _email;
@@ -88,7 +90,7 @@ public sealed partial class LifecycleSendProcessor
     private readonly TimeProvider _time;
     private readonly ILogger<LifecycleSendProcessor> _logger;
 
-    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, SendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger)
+    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, ISendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger)
     {
         _store = store;
         _facts = facts;
@@ -162,28 +164,35 @@ public sealed partial class LifecycleSendProcessor
             return await DeferAsync(message, cap.NotBefore ?? now.AddHours(1), cap.Reason ?? "capped", cancellationToken);
         }
 
-        if (!_rate.TryAcquire(out var wait))
+        var permit = await _rate.AdmitAsync(message.RateSlot, cancellationToken);
+        if (!permit.Granted)
         {
-            // A first refusal queues behind the backlog (spaced slots); a send that already waited its turn and
-            // arrived late (delivery latency) tries again at the next token instead of going to the back.
-            var slot = message.RateSlot is null ? _rate.NextSlot(wait) : now + wait;
-            return await DeferAsync(message with { RateSlot = slot }, slot, "rate limit", cancellationToken);
+            return await DeferForQuotaAsync(message, permit, cancellationToken);
         }
 
         var unsubscribeUrl = _unsubscribe.LinkFor(contact!.ContactId);
         var rendered = _templates.Render(message.Sequence, message.Step, facts!, contact, unsubscribeUrl);
-        var result = await _email.SendAsync(
-            new EmailMessage
+        var email = new EmailMessage
+        {
+            OperationId = message.SendId,
+            To = contact.Email,
+            Subject = rendered.Subject,
+            Html = rendered.Html,
+            PlainText = rendered.PlainText,
+            Headers = _unsubscribe.HeadersFor(contact.ContactId),
+            Category = "lifecycle/" + message.Sequence + "/" + message.Step,
+        };
+        if (_time.GetUtcNow() >= permit.SpendBy)
+        {
+            // Rendering outlasted the token (spent within a lease lifetime of its stamp or not at all): ask once more.
+            permit = await _rate.AdmitAsync(null, cancellationToken);
+            if (!permit.Granted)
             {
-                OperationId = message.SendId,
-                To = contact.Email,
-                Subject = rendered.Subject,
-                Html = rendered.Html,
-                PlainText = rendered.PlainText,
-                Headers = _unsubscribe.HeadersFor(contact.ContactId),
-                Category = "lifecycle/" + message.Sequence + "/" + message.Step,
-            },
-            cancellationToken);
+                return await DeferForQuotaAsync(message, permit, cancellationToken);
+            }
+        }
+
+        var result = await _email.SendAsync(email, cancellationToken);
 
         switch (result.Status)
         {
@@ -192,16 +201,34 @@ public sealed partial class LifecycleSendProcessor
                 Log.Sent(_logger, message.SendId, message.Sequence, message.Step);
                 return new LifecycleSendResult(LifecycleSendOutcome.Sent);
             case EmailSendStatus.Throttled:
-                return await DeferAsync(message, now + (result.RetryAfter ?? TimeSpan.FromMinutes(1)), "provider throttled", cancellationToken);
+                // The provider's quota is the fleet's: every instance holds off until Retry-After, not just this send.
+                var retryAt = now + (result.RetryAfter ?? TimeSpan.FromMinutes(1));
+                await _rate.PauseUntilAsync(retryAt, cancellationToken);
+                return await DeferAsync(message, retryAt, "provider throttled", cancellationToken);
             default:
                 await _store.RecordRejectedAsync(message, result.Error ?? "rejected", now, cancellationToken);
                 return new LifecycleSendResult(LifecycleSendOutcome.Rejected, result.Error);
         }
     }
 
-    private async Task<LifecycleSendResult> DeferAsync(LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries the
+    /// slot and goes to a queue of its own, so that when its slot comes it is not stuck behind a burst of first
+    /// deliveries (a scheduled message joins the back of its queue), and sends without asking again then. A send with
+    /// no reservation (the row stayed contended) waits on the main queue.
+    /// </summary>
+    private Task<LifecycleSendResult> DeferForQuotaAsync(LifecycleSendMessage message, SendPermit permit, CancellationToken cancellationToken) =>
+        permit.Reserved
+            ? DeferOnAsync(ReservedQueueName, message with { RateSlot = permit.ComeBackAt }, permit.ComeBackAt, "rate limit", cancellationToken)
+            : DeferAsync(message, permit.ComeBackAt, "rate limit", cancellationToken);
+
+    /// <summary>Waits on the main queue. A slot the send held is given up: its token is spent by nobody, never late.</summary>
+    private Task<LifecycleSendResult> DeferAsync(LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken) =>
+        DeferOnAsync(QueueName, message with { RateSlot = null }, notBefore, reason, cancellationToken);
+
+    private async Task<LifecycleSendResult> DeferOnAsync(string queue, LifecycleSendMessage message, DateTimeOffset notBefore, string reason, CancellationToken cancellationToken)
     {
-        await _publisher.SendAsync(QueueName, ToQueueMessage(message, notBefore), cancellationToken);
+        await _publisher.SendAsync(queue, ToQueueMessage(message, notBefore), cancellationToken);
         Log.Deferred(_logger, message.SendId, reason, notBefore);
         return new LifecycleSendResult(LifecycleSendOutcome.Deferred, reason, notBefore);
     }

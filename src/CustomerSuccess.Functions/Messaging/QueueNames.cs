@@ -19,6 +19,10 @@ public static class QueueNames
     /// <summary>One message per due lifecycle email step.</summary>
     public const string LifecycleSend = "lifecycle-send";
 
+    /// <summary>Lifecycle sends the fleet's quota reserved a later token for, each scheduled for its slot: a queue of
+    /// their own, so a burst on lifecycle-send never makes them late for it.</summary>
+    public const string LifecycleSendReserved = "lifecycle-send-reserved";
+
     /// <summary>What every queue above must be created with, in the order the names are declared.</summary>
     public static IReadOnlyList<QueueSettings> All { get; } =
     [
@@ -27,6 +31,7 @@ public static class QueueNames
         QueueSettings.Default(AlertsWarning),
         QueueSettings.Default(AlertsCritical),
         QueueSettings.Default(LifecycleSend),
+        QueueSettings.Default(LifecycleSendReserved),
     ];
 }
 

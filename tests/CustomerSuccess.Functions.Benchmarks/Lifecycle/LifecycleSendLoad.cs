@@ -1,11 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using CustomerSuccess.Functions.Email;
-using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
-using CustomerSuccess.Functions.Messaging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerSuccess.Functions.Benchmarks.Lifecycle;
 
@@ -29,30 +25,12 @@ internal static class LifecycleSendLoad
         var realSeconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;
         var start = new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
         TimeProvider clock = realSeconds > 0 ? TimeProvider.System : new SimulatedTimeProvider(start);
-        var options = new LifecycleOptions
-        {
-            RatePerMinute = perMinute,
-            RatePerHour = perMinute * 60,
-            QuietHours = new QuietHoursOptions { Start = new TimeOnly(0, 0), End = new TimeOnly(0, 0) },
-            UnsubscribeBaseUrl = new Uri("https://cs.example.com/api/lifecycle/unsubscribe"),
-            UnsubscribeSigningKey = "benchmark-only-key-0123456789abcdef0123456789",
-        };
+        var options = LifecycleLoadKit.Options(perMinute, perMinute * 60);
 
         var queue = new ScheduledQueue();
-        var email = new AcceptingEmailSender();
+        var email = new AcceptingEmailSender(clock);
         var facts = new BacklogFacts(sends, clock.GetUtcNow());
-        var processor = new LifecycleSendProcessor(
-            new MemoryLifecycleStore(clock.GetUtcNow()),
-            facts,
-            new LifecycleSequenceEngine(options),
-            new SendCapPolicy(options),
-            new SendRateLimiter(options, clock),
-            new LifecycleTemplateRenderer(TemplateRoot()),
-            new UnsubscribeLinkSigner(options),
-            email,
-            queue,
-            clock,
-            NullLogger<LifecycleSendProcessor>.Instance);
+        var processor = LifecycleLoadKit.Processor(options, new InProcessSendQuota(new SendQuota(options), clock), facts, email, queue, clock, clock.GetUtcNow());
 
         var now = clock.GetUtcNow();
         foreach (var message in facts.Backlog())
@@ -118,150 +96,7 @@ internal static class LifecycleSendLoad
         Console.WriteLine($"clock: {(realSeconds > 0 ? $"system, {realSeconds} s" : "simulated")}; backlog {backlog}; quota {perMinute}/min and {perMinute * 60}/h");
         Console.WriteLine($"sent {sentAt.Count} (email sender called {emails} times) in {F(span.TotalMinutes)} min of app time; {deliveries} deliveries ({F(deliveries / (double)Math.Max(1, sentAt.Count))} per send)");
         Console.WriteLine($"average rate {F(rate)}/min = {F(100 * rate / perMinute)}% of the quota");
-        Console.WriteLine($"most in any 60 s window: {MaxInWindow(sentAt, TimeSpan.FromMinutes(1))} (quota {perMinute}); in any hour: {MaxInWindow(sentAt, TimeSpan.FromHours(1))} (quota {perMinute * 60})");
+        Console.WriteLine($"most in any 60 s window: {LifecycleLoadKit.MaxInWindow(sentAt, TimeSpan.FromMinutes(1))} (quota {perMinute}); in any hour: {LifecycleLoadKit.MaxInWindow(sentAt, TimeSpan.FromHours(1))} (quota {perMinute * 60})");
         Console.WriteLine($"wall time {F(wall.TotalSeconds)} s ({F(deliveries / Math.Max(wall.TotalSeconds, 1e-9))} deliveries/s through the send path)");
-    }
-
-    /// <summary>Most sends in any window [t, t + window) (two pointers over the sorted times).</summary>
-    private static int MaxInWindow(List<DateTimeOffset> times, TimeSpan window)
-    {
-        var max = 0;
-        var left = 0;
-        for (var right = 0; right < times.Count; right++)
-        {
-            while (times[right] - times[left] >= window)
-            {
-                left++;
-            }
-
-            max = Math.Max(max, right - left + 1);
-        }
-
-        return max;
-    }
-
-    private static string TemplateRoot()
-    {
-        if (Directory.Exists(LifecycleTemplateRenderer.DefaultRoot))
-        {
-            return LifecycleTemplateRenderer.DefaultRoot;
-        }
-
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CustomerSuccess.Functions.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir?.FullName ?? ".", "src", "CustomerSuccess.Functions", "Lifecycle", "Templates");
-    }
-
-    /// <summary>Delivers no message before its scheduled time, earliest first (what the broker does for scheduled messages).</summary>
-    private sealed class ScheduledQueue : IMessagePublisher
-    {
-        private readonly PriorityQueue<LifecycleSendMessage, (DateTimeOffset, long)> _queue = new();
-        private long _sequence;
-
-        public void Add(LifecycleSendMessage message, DateTimeOffset visibleAt) => _queue.Enqueue(message, (visibleAt, _sequence++));
-
-        public bool TryPeek(out DateTimeOffset visibleAt)
-        {
-            var any = _queue.TryPeek(out _, out var priority);
-            visibleAt = priority.Item1;
-            return any;
-        }
-
-        public LifecycleSendMessage Take() => _queue.Dequeue();
-
-        public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default)
-        {
-            Add(LifecycleSendProcessor.Parse(message.Body)!, message.ScheduledEnqueueTime ?? DateTimeOffset.MinValue);
-            return Task.CompletedTask;
-        }
-
-        public async Task SendBatchAsync(string queueName, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
-        {
-            foreach (var message in messages)
-            {
-                await SendAsync(queueName, message, cancellationToken);
-            }
-        }
-    }
-
-    private sealed class AcceptingEmailSender : IEmailSender
-    {
-        public int Count { get; private set; }
-
-        public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
-        {
-            Count++;
-            return Task.FromResult(new EmailSendResult(EmailSendStatus.Accepted, message.OperationId));
-        }
-    }
-
-    /// <summary>100 contacts per account, each with one welcome due.</summary>
-    private sealed class BacklogFacts(int sends, DateTimeOffset now) : ILifecycleFactsSource
-    {
-        private const int ContactsPerAccount = 100;
-        private readonly Dictionary<string, LifecycleAccountFacts> _accounts = Enumerable.Range(0, (sends + ContactsPerAccount - 1) / ContactsPerAccount)
-            .Select(a => new LifecycleAccountFacts
-            {
-                AccountId = "acct_" + a.ToString("D5", CultureInfo.InvariantCulture),
-                Name = "Account " + a.ToString(CultureInfo.InvariantCulture),
-                Segment = AccountSegment.Smb,
-                SubscriptionStatus = "active",
-                CustomerSince = now.AddHours(-1),
-                ActiveUsers30d = 1,
-                Contacts = [.. Enumerable.Range(0, ContactsPerAccount).Select(c => Contact(a, c))],
-            })
-            .ToDictionary(f => f.AccountId, StringComparer.Ordinal);
-
-        public IEnumerable<LifecycleSendMessage> Backlog() => _accounts.Values
-            .SelectMany(f => f.Contacts.Select(c => (f, c)))
-            .Take(sends)
-            .Select(x => new LifecycleSendMessage(
-                LifecycleSendId.For(x.f.AccountId, LifecycleSequences.Onboarding, "welcome", "k", 0, x.c.ContactId), x.f.AccountId, x.c.ContactId, LifecycleSequences.Onboarding, "welcome", "k", 0));
-
-        public Task<LifecycleAccountFacts?> GetAsync(string accountId, CancellationToken cancellationToken) =>
-            Task.FromResult(_accounts.GetValueOrDefault(accountId));
-
-        private static LifecycleContact Contact(int account, int contact)
-        {
-            var email = $"user{contact}@acct{account}.example";
-            return new LifecycleContact(LifecycleContactId.For(email), email, "User");
-        }
-    }
-
-    private sealed class MemoryLifecycleStore(DateTimeOffset enrolledAt) : ILifecycleStore
-    {
-        private readonly HashSet<string> _sent = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, DateTimeOffset> _lastSent = new(StringComparer.Ordinal);
-
-        public Task<LifecycleEnrollment?> GetEnrollmentAsync(string accountId, string contactId, string sequence, string enrollmentKey, CancellationToken cancellationToken) =>
-            Task.FromResult<LifecycleEnrollment?>(new LifecycleEnrollment { AccountId = accountId, ContactId = contactId, Sequence = sequence, EnrollmentKey = enrollmentKey, EnrolledAt = enrolledAt });
-
-        public Task<IReadOnlyList<LifecycleEnrollment>> GetEnrollmentsAsync(string accountId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task SaveEnrollmentsAsync(IReadOnlyList<LifecycleEnrollment> enrollments, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken) =>
-            Task.FromResult(new LifecycleContactState(contactId, _lastSent.TryGetValue(contactId, out var at) ? at : null));
-
-        public Task<LifecyclePageState> GetPageStateAsync(IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task ShareContactStateAsync(string accountId, LifecycleContactState state, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task<bool> SuppressAsync(string contactId, string reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> WasSentAsync(string sendId, CancellationToken cancellationToken) => Task.FromResult(_sent.Contains(sendId));
-
-        public Task RecordSentAsync(LifecycleSendMessage message, DateTimeOffset at, CancellationToken cancellationToken)
-        {
-            _sent.Add(message.SendId);
-            _lastSent[message.ContactId] = at;
-            return Task.CompletedTask;
-        }
-
-        public Task RecordRejectedAsync(LifecycleSendMessage message, string errorCode, DateTimeOffset at, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -237,9 +237,11 @@ public sealed class InfraCheckSelfTests
             ["good"] = Parameter("Required. A name.", defaultValue: null),
             ["optionalCalledRequired"] = Parameter("Required. A size.", defaultValue: 1),
             ["undescribed"] = new JsonObject { ["type"] = "string" },
+            ["nullable"] = Nullable(Parameter("Optional. A rate; unset: the default.", defaultValue: null)),
+            ["nullableCalledRequired"] = Nullable(Parameter("Required. A rate.", defaultValue: null)),
         });
 
-        Assert.Equal(2, TemplateConventions.ParameterDescriptionProblems(template).Count());
+        Assert.Equal(3, TemplateConventions.ParameterDescriptionProblems(template).Count());
     }
 
     [Fact]
@@ -435,6 +437,12 @@ public sealed class InfraCheckSelfTests
         ["resources"] = resources ?? [],
         ["outputs"] = outputs ?? [],
     });
+
+    private static JsonObject Nullable(JsonObject parameter)
+    {
+        parameter["nullable"] = true;
+        return parameter;
+    }
 
     private static JsonObject Parameter(string description, int? defaultValue)
     {

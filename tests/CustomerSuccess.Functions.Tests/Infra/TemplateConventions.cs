@@ -10,11 +10,15 @@ namespace CustomerSuccess.Functions.Tests.Infra;
 /// </summary>
 internal static partial class TemplateConventions
 {
-    /// <summary>Every parameter is described, starting "Required. " when it has no default and "Optional. " when it has one.</summary>
+    /// <summary>
+    /// Every parameter is described, starting "Optional. " when it may be left out (it has a default, or is nullable:
+    /// <c>int?</c>) and "Required. " otherwise.
+    /// </summary>
     public static IEnumerable<string> ParameterDescriptionProblems(ArmTemplate template) =>
         from t in template.Templates()
         from p in ArmTemplate.Declarations(t.Template, "parameters")
-        let expected = p.Value.ContainsKey("defaultValue") ? "Optional. " : "Required. "
+        let optional = p.Value.ContainsKey("defaultValue") || p.Value["nullable"]?.GetValue<bool>() == true
+        let expected = optional ? "Optional. " : "Required. "
         let description = (string?)p.Value["metadata"]?["description"]
         where description is null || !description.StartsWith(expected, StringComparison.Ordinal)
         select $"{t.Name}: param {p.Key} needs @description('{expected}...'), has '{description}'";

@@ -66,6 +66,9 @@ public sealed class LifecycleApiTests : IDisposable
             b.UseSetting("Lifecycle:UnsubscribeSigningKey", SigningKey);
             b.UseSetting("Lifecycle:UnsubscribeBaseUrl", "https://cs.example.com/api/lifecycle/unsubscribe");
             b.UseSetting("Lifecycle:UnsubscribeMailto", "unsubscribe@cs.example.com");
+
+            // Every test starts its clock at the same instant on the shared Azurite: each gets a send quota of its own.
+            b.UseSetting("Lifecycle:SendQuotaScope", _account);
             b.ConfigureTestServices(s =>
             {
                 s.RemoveAll<IAccountSignalSource>();
@@ -180,6 +183,25 @@ public sealed class LifecycleApiTests : IDisposable
         Assert.NotEqual(queued.MessageId, rescheduled.Message.MessageId); // not swallowed by duplicate detection
         Assert.Equal(queued.Body, rescheduled.Message.Body);
         Assert.False(await Store.WasSentAsync(queued.MessageId, default));
+    }
+
+    [Fact]
+    public async Task Send_QuotaTaken_IsReservedOnLifecycleSendReservedAndThatFunctionSendsItOnItsSlot()
+    {
+        var queued = await ScanAsync();
+        _published.Clear();
+        Assert.True((await _factory.Services.GetRequiredService<ISendRateLimiter>().AdmitAsync(null, default)).Granted); // the fleet's token for now
+
+        using var first = await InvokeAsync("/LifecycleSend", Invocation(queued.Body));
+        var (queue, reserved) = Assert.Single(_published);
+        _time.Set(reserved.ScheduledEnqueueTime!.Value);
+        using var onItsSlot = await InvokeAsync("/LifecycleSendReserved", Invocation(reserved.Body));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, onItsSlot.StatusCode));
+        Assert.Equal(QueueNames.LifecycleSendReserved, queue);
+        Assert.True(reserved.ScheduledEnqueueTime > Now);
+        _sender.Verify(s => s.SendAsync(It.Is<EmailMessage>(m => m.OperationId == queued.MessageId), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.True(await Store.WasSentAsync(queued.MessageId, default));
     }
 
     [Fact]
