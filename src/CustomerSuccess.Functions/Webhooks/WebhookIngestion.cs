@@ -112,10 +112,15 @@ internal sealed class WebhookIngestion(
                 {
                     stored++;
                     WebhookLog.EventStored(logger, provider, e.EventId, e.EventType);
-                    if (settings.ApplyInProcess)
-                    {
-                        hints.Add(PendingDelivery.Received(provider, rows[i], e.Json, mappings[i]));
-                    }
+                }
+
+                // Hinted on 409 too: the inbox row is there, so the event is not applied yet, and the row may be this
+                // request's own (an insert the SDK retried after a timeout finds what its first try stored), which
+                // nothing else would apply before the sweep's grace. A page already on it leaves it; the claim drops
+                // it if it was archived meanwhile.
+                if (settings.ApplyInProcess)
+                {
+                    hints.Add(PendingDelivery.Received(provider, rows[i], e.Json, mappings[i]));
                 }
             }
 

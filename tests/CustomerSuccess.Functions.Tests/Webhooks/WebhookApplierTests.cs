@@ -343,6 +343,27 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingestion_InsertFindsTheEventInTheInboxAlready_StillHandsItToThePageWorkers()
+    {
+        // What an insert the SDK retried after a timeout finds: the row its own first try stored, applied by nobody
+        // yet. Without a hint it would wait for the sweep's grace (on a simulated clock, until the clock moves).
+        var secret = WebhookSigning.NewSecret("seg_");
+        var options = new WebhooksOptions();
+        options.Segment.SharedSecrets.Add(secret);
+        var hints = new WebhookHints();
+        var ingestion = new WebhookIngestion(Kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(Kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance);
+        var message = _events.SegmentMessage("track", _events.Id("track"));
+        var body = System.Text.Encoding.UTF8.GetBytes(message.ToJsonString());
+        await Kit.StoreAsync(WebhookProvider.Segment, _events.Id("track"), "track", message.ToJsonString());
+
+        var outcome = await ingestion.IngestAsync(WebhookProvider.Segment, h => h == "X-Signature" ? WebhookSigning.SegmentSignature(secret, body) : null, body, CancellationToken.None);
+
+        Assert.Equal((IngestionStatus.Duplicate, 0, 1), (outcome.Status, outcome.Stored, outcome.Duplicates));
+        Assert.True(hints.Reader.TryRead(out var hinted));
+        Assert.Equal(DeliveryKey.Of(WebhookProvider.Segment, _events.Id("track")), hinted.Key);
+    }
+
+    [Fact]
     public async Task Redelivery_AfterTheEventLeftTheInbox_DroppedAsDuplicate()
     {
         await LinkCustomerAsync();
