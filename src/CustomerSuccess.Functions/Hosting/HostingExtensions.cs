@@ -43,7 +43,7 @@ internal static class HostingExtensions
         });
         // No stack traces or exception text in any public response, in any environment. Invocation endpoints
         // (POST /{FunctionName}) answer only the host or the local runner on loopback: they keep the exception's
-        // type and message (no stack), which becomes the failure reason a dead letter carries.
+        // type and message (no stack), or the title the function gave, which becomes the failure reason a dead letter carries.
         // Tiers, bands and statuses read as words in every API answer, not as enum ordinals.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
@@ -52,7 +52,13 @@ internal static class HostingExtensions
             if (context.ProblemDetails.Status >= StatusCodes.Status500InternalServerError)
             {
                 var invocation = !context.HttpContext.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
-                context.ProblemDetails.Title = "The request could not be processed.";
+                if (!invocation || context.Exception is not null)
+                {
+                    // An invocation's own answer (Results.Problem, no exception) keeps its title: it is the reason a
+                    // dead letter carries for the operator.
+                    context.ProblemDetails.Title = "The request could not be processed.";
+                }
+
                 context.ProblemDetails.Detail = invocation && context.Exception is { } ex ? $"{ex.GetType().Name}: {ex.Message}" : null;
             }
         });

@@ -7,8 +7,9 @@ namespace CustomerSuccess.Functions.Lifecycle;
 
 /// <summary>The body of a lifecycle-send (or lifecycle-send-reserved) queue message: which step occurrence goes to which contact.
 /// <see cref="RateSlot"/> is set on a copy the send quota deferred: the token reserved for it, spendable from then for
-/// <see cref="SendQuota.LeaseLifetime"/>.</summary>
-public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null);
+/// <see cref="SendQuota.LeaseLifetime"/>. <see cref="EnrollmentWaits"/> counts the times a copy was put back because its
+/// enrollment was not saved yet.</summary>
+public sealed record LifecycleSendMessage(string SendId, string AccountId, string ContactId, string Sequence, string Step, string EnrollmentKey, int Occurrence, DateTimeOffset? RateSlot = null, int EnrollmentWaits = 0);
 
 public enum LifecycleSendOutcome
 {
@@ -18,7 +19,8 @@ public enum LifecycleSendOutcome
     Deferred,
     Rejected,
 
-    /// <summary>Its enrollment is not saved yet: this delivery fails, so the queue delivers it again.</summary>
+    /// <summary>Its enrollment is still not saved after every wait: this delivery fails, so the queue delivers it again
+    /// and dead-letters it in the end.</summary>
     NotYet,
 }
 
@@ -75,6 +77,10 @@ public sealed partial class LifecycleSendProcessor
 {
     public const string QueueName = QueueNames.LifecycleSend;
     public const string ReservedQueueName = QueueNames.LifecycleSendReserved;
+
+    /// <summary>How long a send waits for its enrollment each time it finds it missing: 31.5 minutes in all, past two
+    /// 15-minute scans.</summary>
+    internal static readonly TimeSpan[] EnrollmentWaitSchedule = [TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(8), TimeSpan.FromMinutes(16)];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -133,11 +139,18 @@ public sealed partial class LifecycleSendProcessor
         if (enrollment is null && facts is not null && contact is not null)
         {
             // The scan queues a page's sends before it saves their enrollments (a crash in between then re-plans the
-            // sends instead of losing them), so a send can overtake the save of its new enrollment. This delivery
-            // fails and the queue delivers it again at once; an enrollment that never comes leaves the message in
-            // the dead-letter queue, where an operator sees it, rather than dropped.
-            Log.EnrollmentNotSaved(_logger, message.SendId, message.Sequence, message.Step);
-            return new LifecycleSendResult(LifecycleSendOutcome.NotYet, "enrollment not saved yet");
+            // sends instead of losing them), so a send can overtake the save of its new enrollment, and under load the
+            // save can lag, or fail and wait for the next scan. The send waits with a growing delay (past two scan
+            // periods in all) rather than being redelivered at once: immediate redeliveries would use up the queue's
+            // delivery count in seconds. An enrollment that never comes leaves the message in the dead-letter queue,
+            // where an operator sees it, rather than dropped.
+            if (message.EnrollmentWaits < EnrollmentWaitSchedule.Length)
+            {
+                Log.EnrollmentNotSaved(_logger, message.SendId, message.Sequence, message.Step);
+                return await DeferAsync(message with { EnrollmentWaits = message.EnrollmentWaits + 1 }, now + EnrollmentWaitSchedule[message.EnrollmentWaits], "enrollment not saved yet", cancellationToken);
+            }
+
+            return new LifecycleSendResult(LifecycleSendOutcome.NotYet, "enrollment not saved after " + message.EnrollmentWaits + " waits");
         }
 
         var reason = facts is null || contact is null ? "account or contact gone"
@@ -244,7 +257,7 @@ public sealed partial class LifecycleSendProcessor
         [LoggerMessage(102, LogLevel.Information, "Lifecycle send {SendId} deferred ({Reason}) until {NotBefore}")]
         public static partial void Deferred(ILogger logger, string sendId, string reason, DateTimeOffset notBefore);
 
-        [LoggerMessage(103, LogLevel.Information, "Lifecycle send {SendId} ({Sequence}/{Step}) came before its enrollment was saved; the queue delivers it again")]
+        [LoggerMessage(103, LogLevel.Information, "Lifecycle send {SendId} ({Sequence}/{Step}) came before its enrollment was saved; it waits and tries again")]
         public static partial void EnrollmentNotSaved(ILogger logger, string sendId, string sequence, string step);
     }
 }

@@ -36,13 +36,21 @@ internal static class PortfolioGenerator
 
     /// <summary>
     /// The simulated CS team as CS operations would configure it in the app: every CSM on the weekly on-call rota
-    /// (in the order the simulator rotates them) and the first Enterprise CSM as the escalation contact.
+    /// (in the order the simulator rotates them) and the first Enterprise CSM as the escalation contact. Plus the
+    /// simulated tenant's email quota, raised: the app's clock stands still between steps (one a day by default), so
+    /// sends a real quota spreads over minutes all ask at one instant. With a new domain's 100 an hour the bucket grants
+    /// one and stamps the rest for later in the same hour, which the clock only reaches at the next step, a day on:
+    /// about one lifecycle email a day went out and a win-back came eleven days late. This quota's burst (one token
+    /// per 200 of the limit, <c>SendQuotaRule</c>) holds a day's sends; the quota's own behaviour is tested, and
+    /// measured by the fleet benchmark, elsewhere.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> TeamSettings(int accounts, int seed, Scenario scenario)
     {
         var csms = GenerateCsms(new Faker("en") { Random = new Randomizer(seed) }, accounts, scenario);
         var settings = csms.Select((c, i) => KeyValuePair.Create($"Alerts__Rota__Members__{i}", c.Email)).ToList();
         settings.Add(KeyValuePair.Create("Alerts__EscalationContact", csms.First(c => c.Segment == Segment.Enterprise).Email));
+        settings.Add(KeyValuePair.Create("Lifecycle__RatePerMinute", "100000"));
+        settings.Add(KeyValuePair.Create("Lifecycle__RatePerHour", "1000000"));
         return settings;
     }
 

@@ -205,24 +205,60 @@ public sealed class LifecycleApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Send_OvertakesTheSaveOfItsEnrollment_FailsTheDeliverySoTheQueueDeliversItAgain()
+    public async Task Send_OvertakesTheSaveOfItsEnrollment_WaitsAndSendsOnceTheSaveLands()
     {
         var queued = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" }; // an enrollment not stored (yet)
         _published.Clear();
 
         using var early = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body));
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode); // not dropped: redelivered, then dead-lettered if it never comes
-        Assert.Empty(_published);
+        // Not redelivered at once (that would use up the delivery count in seconds under load) and not dropped: a copy waits.
+        Assert.Equal(HttpStatusCode.OK, early.StatusCode);
+        var (queue, copy) = Assert.Single(_published);
+        Assert.Equal(QueueNames.LifecycleSend, queue);
+        Assert.Equal(Now.AddSeconds(30), copy.ScheduledEnqueueTime);
+        Assert.NotEqual(queued.SendId, copy.MessageId);
+        Assert.Equal(queued with { EnrollmentWaits = 1 }, LifecycleSendProcessor.Parse(copy.Body));
         _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
 
-        // The save lands; the next delivery sends.
+        // The save lands; the waiting copy sends.
         var stored = Assert.Single(await Store.GetEnrollmentsAsync(_account, default), e => e.Sequence == queued.Sequence);
         await Store.SaveEnrollmentsAsync([stored with { EnrollmentKey = queued.EnrollmentKey }], default);
-        using var again = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(queued).Body, 2));
+        _time.Set(copy.ScheduledEnqueueTime!.Value);
+        using var again = await InvokeAsync("/LifecycleSend", Invocation(copy.Body));
 
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.True(await Store.WasSentAsync(queued.SendId, default));
+    }
+
+    [Fact]
+    public async Task Send_EnrollmentNeverSaved_WaitsLongerEachTimeThenFailsTheDeliveryTowardsTheDeadLetters()
+    {
+        var message = LifecycleSendProcessor.Parse((await ScanAsync()).Body)! with { EnrollmentKey = "19990101" };
+        _published.Clear();
+        var waits = new List<TimeSpan>();
+
+        for (var attempt = 0; attempt <= 6; attempt++)
+        {
+            using var response = await InvokeAsync("/LifecycleSend", Invocation(LifecycleSendProcessor.ToQueueMessage(message).Body));
+            if (_published.Count == 0)
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.Contains("enrollment not saved", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                break;
+            }
+
+            var (_, copy) = Assert.Single(_published);
+            _published.Clear();
+            waits.Add(copy.ScheduledEnqueueTime!.Value - _time.GetUtcNow());
+            _time.Set(copy.ScheduledEnqueueTime!.Value);
+            message = LifecycleSendProcessor.Parse(copy.Body)!;
+        }
+
+        // Six waits, each twice the one before, over two 15-minute scans in all; then the queue's own redelivery and dead letter.
+        Assert.Equal([30, 60, 120, 240, 480, 960], waits.Select(w => w.TotalSeconds));
+        Assert.True(waits.Aggregate(TimeSpan.Zero, (a, b) => a + b) > TimeSpan.FromMinutes(30));
+        _sender.Verify(s => s.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

@@ -65,6 +65,7 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
 
         // An email for every sequence the run should trigger, by what the simulator sent (and, for at-risk, the bands the app showed).
         var emails = result.Observed.Outbox.Emails;
+        File.WriteAllText("/tmp/smoke-app.log", app.Log);
         var expected = SmokeExpectations.Sequences(result);
         Assert.True(expected.Count >= 3, $"The run should trigger at least three sequences; it triggers {string.Join(", ", expected)}.");
         foreach (var sequence in expected)
@@ -73,6 +74,10 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
         }
 
         Assert.Contains(emails, e => e.Kind is EmailKind.Alert or EmailKind.WatchDigest);
+
+        // On time, not just by the end of the run: a win-back day-14 email within three days of its step.
+        var late = new SmokeExpectations(result).LateWinBacks(slackDays: 3).ToList();
+        Assert.True(late.Count == 0, string.Join("\n", late));
 
         // No effect twice: each email once, each lifecycle step once per contact (at-risk may enrol again after a recovery),
         // each alert once in the alert list, each account and day once in the history.

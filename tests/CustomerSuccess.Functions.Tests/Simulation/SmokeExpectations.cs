@@ -50,6 +50,26 @@ internal sealed class SmokeExpectations(SimulationResult result)
         return sequences;
     }
 
+    /// <summary>
+    /// Each SMB account that churned early enough without its win-back day-14 email within <paramref name="slackDays"/>
+    /// of the step's due day (quiet hours and the contact cap may hold it a little), as a sentence each.
+    /// </summary>
+    public IEnumerable<string> LateWinBacks(int slackDays)
+    {
+        foreach (var churn in result.Truth.Churns.Where(c => _accounts[c.AccountId].Segment == Segment.Smb && c.Day + 14 + slackDays <= result.LastDay))
+        {
+            var sent = result.Observed.Outbox.Emails
+                .Where(e => e.Sequence == "win-back" && e.Step == "day-14" && e.To is not null && _people.TryGetValue(e.To, out var p) && p.Account.AccountId == churn.AccountId && e.Date is not null)
+                .Select(e => PortfolioGenerator.DayOf(e.Date!.Value, result.Portfolio.Day0))
+                .DefaultIfEmpty(-1)
+                .Min();
+            if (sent < 0 || sent > churn.Day + 14 + slackDays)
+            {
+                yield return $"{churn.AccountId} churned on day {churn.Day}; its win-back day-14 email {(sent < 0 ? "never went" : $"went on day {sent}")}, due by day {churn.Day + 14 + slackDays}";
+            }
+        }
+    }
+
     public string? AlertCause(string accountId, string ruleId, string tier, int day)
     {
         if (!_accounts.ContainsKey(accountId))
