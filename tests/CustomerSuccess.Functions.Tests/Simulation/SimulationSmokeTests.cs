@@ -65,7 +65,6 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
 
         // An email for every sequence the run should trigger, by what the simulator sent (and, for at-risk, the bands the app showed).
         var emails = result.Observed.Outbox.Emails;
-        File.WriteAllText("/tmp/smoke-app.log", app.Log);
         var expected = SmokeExpectations.Sequences(result);
         Assert.True(expected.Count >= 3, $"The run should trigger at least three sequences; it triggers {string.Join(", ", expected)}.");
         foreach (var sequence in expected)
