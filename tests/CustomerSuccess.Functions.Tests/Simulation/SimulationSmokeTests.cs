@@ -75,7 +75,8 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
         Assert.Contains(emails, e => e.Kind is EmailKind.Alert or EmailKind.WatchDigest);
 
         // On time, not just by the end of the run: a win-back day-14 email within three days of its step.
-        var late = new SmokeExpectations(result).LateWinBacks(slackDays: 3).ToList();
+        var trace = new SmokeExpectations(result);
+        var late = trace.LateWinBacks(slackDays: 3).ToList();
         Assert.True(late.Count == 0, string.Join("\n", late));
 
         // No effect twice: each email once, each lifecycle step once per contact (at-risk may enrol again after a recovery),
@@ -90,7 +91,6 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
         }
 
         // Every alert and every email traced to its cause.
-        var trace = new SmokeExpectations(result);
         Assert.All(result.Observed.Alerts.Values, a => Assert.True(trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay) is null, trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay)));
         Assert.All(emails, e => Assert.True(trace.EmailCause(e) is null, $"{Path.GetFileName(e.File)}: {trace.EmailCause(e)}"));
 
