@@ -22,8 +22,8 @@ internal sealed record ParkedEvent(string Kind, string ExternalId, string EventK
 /// <summary>
 /// One account, many external ids. Links live in AccountLinks (PK = <c>{kind}|{xx}</c>, one of
 /// <see cref="LinkBuckets"/> buckets of a stable hash of the external id, so no partition holds every id of a kind;
-/// RK = the external id as a key); a link never changes once made (insert-and-409, nothing deletes one). Events naming an id nobody linked yet are parked
-/// in AccountParked (PK = kind|id, RK = the event's key) and applied when the link is made, never dropped. The first
+/// RK = the external id as a key); a link never changes once made (insert-and-409, nothing deletes one). Events
+/// naming an id nobody linked yet are parked in AccountParked (PK = kind|id, RK = the event's key) and applied when the link is made, never dropped. The first
 /// link of an account creates its state, which records since when this app has watched it.
 /// </summary>
 internal sealed class AccountIdentity(AppTables tables, AccountStateStore states, TimeProvider timeProvider)
