@@ -71,7 +71,7 @@ internal sealed class IngestionKit
     public async Task<PendingDelivery> StoreAsync(WebhookProvider provider, string eventId, string type, string json, DateTimeOffset? receivedAt = null)
     {
         var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, type, CreatedAt(provider, json), json), receivedAt ?? Clock.GetUtcNow());
-        Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(row, CancellationToken.None));
+        Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(row));
         _keys[(provider, eventId)] = new DeliveryKey(row.PartitionKey, row.RowKey);
         return PendingDelivery.FromInbox(row)!;
     }
