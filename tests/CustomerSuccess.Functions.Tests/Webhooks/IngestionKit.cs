@@ -29,7 +29,7 @@ internal sealed class IngestionKit
         Reader = new AccountSignalReader(States);
         Inbox = new WebhookInbox(Tables);
         Archive = new WebhookArchive(Tables);
-        Applier = new WebhookApplier(Inbox, Archive, Identity, Updater, new ApplierRate(clock, NullLogger<ApplierRate>.Instance), new FixedOptions<ProductOptions>(Product), new FixedOptions<WebhooksOptions>(Options), clock, NullLogger<WebhookApplier>.Instance);
+        Applier = new WebhookApplier(Inbox, Archive, Identity, Updater, new ApplierRate(clock, NullLogger<ApplierRate>.Instance), new FixedOptions<ProductOptions>(Product), new FixedOptions<WebhooksOptions>(Options), clock, NullLogger<WebhookApplier>.Instance, TestMeters.Metrics());
         Sweeper = new WebhookSweeper(Inbox, Archive, Applier, new FixedOptions<WebhooksOptions>(Options), clock);
         Linking = new AccountLinking(Identity, new ParkedEventDrain(Applier));
         Quarantine = new WebhookQuarantine(Archive, Applier, NullLogger<WebhookQuarantine>.Instance);
