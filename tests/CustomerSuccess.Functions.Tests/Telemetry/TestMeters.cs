@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CustomerSuccess.Functions.Tests;
+namespace CustomerSuccess.Functions.Tests.Telemetry;
 
 /// <summary>The app's instruments for code built by hand in tests, from a meter factory of their own.</summary>
 internal static class TestMeters

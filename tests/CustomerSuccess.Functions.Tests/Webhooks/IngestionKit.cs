@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
