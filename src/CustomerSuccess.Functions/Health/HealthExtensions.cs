@@ -19,6 +19,7 @@ public static class HealthExtensions
         builder.Services.AddSingleton<HealthHistoryQuery>();
         builder.Services.AddSingleton<IHealthTransitionFeed, HealthTransitionFeed>();
         builder.Services.AddSingleton<IHealthScores, HealthScoreReader>();
+        builder.Services.AddHealthChecks().AddCheck<RecomputeReadinessCheck>("recompute", tags: [Hosting.Readiness.Tag]);
         return builder;
     }
 

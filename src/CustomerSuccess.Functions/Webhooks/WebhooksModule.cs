@@ -28,6 +28,7 @@ internal static class WebhooksModule
         builder.Services.AddSingleton<WebhookIngestion>();
         builder.Services.AddSingleton<IAccountLinkListener, ParkedEventDrain>();
         builder.Services.AddHostedService<WebhookPageWorker>();
+        builder.Services.AddHealthChecks().AddCheck<ApplierLagReadinessCheck>("applier-lag", tags: [Readiness.Tag]);
         return builder;
     }
 

@@ -49,6 +49,10 @@ internal sealed class WebhooksOptions : IValidatableObject
     [Range(1, 100)]
     public int MaxApplyAttempts { get; set; } = 5;
 
+    /// <summary>Readiness fails (GET /api/readyz, check "applier-lag") while a delivery has waited longer than this to be applied.</summary>
+    [Range(10, 86_400)]
+    public int ReadinessMaxLagSeconds { get; set; } = 300;
+
     /// <summary>What a sweep at <paramref name="now"/> takes: deliveries received before the grace, all of them while hints are off.</summary>
     public DateTimeOffset? SweepCutoff(DateTimeOffset now) => ApplyInProcess ? now.AddSeconds(-SweepGraceSeconds) : null;
 
