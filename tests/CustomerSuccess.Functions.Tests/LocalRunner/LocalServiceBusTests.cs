@@ -97,7 +97,7 @@ public sealed class LocalServiceBusTests
 
         await pump.StartAsync(CancellationToken.None);
         bus.Enqueue("health-recompute", new OutgoingMessage("run1-0", """{"shard":0}""") { ApplicationProperties = new Dictionary<string, string> { ["runId"] = "run1" } });
-        await WaitUntil(() => bus.Status().Single().Completed == 1);
+        await Eventually.WaitUntilAsync(() => bus.Status().Single().Completed == 1);
         await pump.StopAsync(CancellationToken.None);
 
         Assert.Equal(3, requests.Count);
@@ -120,7 +120,7 @@ public sealed class LocalServiceBusTests
 
         await pump.StartAsync(CancellationToken.None);
         bus.Enqueue("health-recompute", new OutgoingMessage("run1-0", "{}"));
-        await WaitUntil(() => bus.DeadLetters().Count == 1);
+        await Eventually.WaitUntilAsync(() => bus.DeadLetters().Count == 1);
         await pump.StopAsync(CancellationToken.None);
 
         invoker.Verify(i => i.InvokeAsync("HealthRecomputeShard", It.IsAny<InvocationRequest>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
@@ -138,14 +138,4 @@ public sealed class LocalServiceBusTests
         Options.Create(new LocalRunnerOptions { PollInterval = TimeSpan.FromMilliseconds(20) }),
         new WorkerLiveness(TimeProvider.System),
         NullLogger<ServiceBusTriggerPump>.Instance);
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached within 10 s");
-            await Task.Delay(10);
-        }
-    }
 }

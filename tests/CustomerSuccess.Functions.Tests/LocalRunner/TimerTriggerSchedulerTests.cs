@@ -55,12 +55,12 @@ public sealed class TimerTriggerSchedulerTests
         Assert.Empty(invocations);
 
         time.SetUtcNow(new DateTimeOffset(2026, 11, 22, 9, 30, 0, TimeSpan.Zero));
-        await WaitUntil(() => Count(invocations) == 1);
+        await Eventually.WaitUntilAsync(() => Count(invocations) == 1);
         await Task.Delay(100);
         Assert.Equal(1, Count(invocations));
 
         time.SetUtcNow(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
-        await WaitUntil(() => Count(invocations) == 2);
+        await Eventually.WaitUntilAsync(() => Count(invocations) == 2);
         await scheduler.StopAsync(CancellationToken.None);
 
         Assert.True(invocations[0].IsPastDue);
@@ -74,16 +74,6 @@ public sealed class TimerTriggerSchedulerTests
         lock (list)
         {
             return list.Count;
-        }
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached within 10 s");
-            await Task.Delay(10);
         }
     }
 }

@@ -35,10 +35,10 @@ public sealed class DeliveryPartitionTests(AzuriteFixture azurite)
         var tables = factory.Services.GetRequiredService<AppTables>();
 
         Assert.Equal(HttpStatusCode.OK, (await PostStripeAsync(client, factory, json)).StatusCode);
-        await WaitUntilAsync(async () => await ArchivedAsync(tables) is [{ Outcome: DeliveryOutcomes.Parked }]);
+        await Eventually.WaitUntilAsync(async () => await ArchivedAsync(tables) is [{ Outcome: DeliveryOutcomes.Parked }]);
         _clock.Advance(TimeSpan.FromDays(3));
         using var again = await PostStripeAsync(client, factory, json);
-        await WaitUntilAsync(async () => !await InboxHoldsAsync(tables));
+        await Eventually.WaitUntilAsync(async () => !await InboxHoldsAsync(tables));
 
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var archived = Assert.Single(await ArchivedAsync(tables));
@@ -116,19 +116,4 @@ public sealed class DeliveryPartitionTests(AzuriteFixture azurite)
 
     private async Task<bool> InboxHoldsAsync(AppTables tables) =>
         await tables[WebhookInbox.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.Of($"EventId eq {_events.Id("sub")}")).AnyAsync();
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("condition not reached within 10 s");
-    }
 }

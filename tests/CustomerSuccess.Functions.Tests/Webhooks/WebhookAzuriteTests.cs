@@ -66,21 +66,6 @@ public sealed class WebhookAzuriteTests : IAsyncLifetime
         return [.. inbox.Union(archive, StringComparer.Ordinal)];
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("condition not reached within 10 s");
-    }
-
     [Fact]
     public async Task SegmentBatch_StoredInAFewTransactions_NotOneInsertPerEvent()
     {
@@ -125,7 +110,7 @@ public sealed class WebhookAzuriteTests : IAsyncLifetime
         // and left the inbox is stored again and dropped at the archive's claim. Either way: one event, archived once.
         Assert.Contains(bodies, b => b.Contains("\"status\":\"stored\"", StringComparison.Ordinal));
         Assert.Contains(bodies, b => b.Contains("\"status\":\"duplicate\"", StringComparison.Ordinal));
-        await WaitUntilAsync(async () => (await Tables[WebhookInbox.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.All).CountAsync()) == 0);
+        await Eventually.WaitUntilAsync(async () => (await Tables[WebhookInbox.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.All).CountAsync()) == 0);
         Assert.Equal(["evt_1QgA1bLkdIwHu7ixPmF4aD2s"], await StoredEventIdsAsync());
         var archived = Assert.Single(await Tables[WebhookArchive.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.All).ToListAsync());
         Assert.Equal(DeliveryOutcomes.Parked, archived.Outcome);
@@ -139,7 +124,7 @@ public sealed class WebhookAzuriteTests : IAsyncLifetime
 
         using var unlinkedRequest = new HttpRequestMessage(HttpMethod.Get, "/api/accounts/unlinked");
         unlinkedRequest.Headers.Add("x-functions-key", "test-function-key");
-        await WaitUntilAsync(async () =>
+        await Eventually.WaitUntilAsync(async () =>
         {
             var archived = await Tables[WebhookArchive.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.All).ToListAsync();
             return archived.Count == 2 && archived.All(d => d.Outcome == DeliveryOutcomes.Parked);
