@@ -38,13 +38,17 @@ public sealed class HealthOptions
     public int PageSize { get; set; } = 100;
 }
 
+/// <summary>
+/// Defaults per segment follow the coverage model: tech-touch SMB is read from product usage and payment (no CSM
+/// meetings or executive sponsor are expected there), Enterprise from relationships and engagement as much as usage.
+/// </summary>
 public sealed class HealthWeightsBySegment
 {
-    public HealthWeights Smb { get; set; } = new();
+    public HealthWeights Smb { get; set; } = new() { ProductUsage = 45, Engagement = 5, Outcomes = 15, Support = 10, Relationship = 5, Payment = 20 };
 
-    public HealthWeights MidMarket { get; set; } = new();
+    public HealthWeights MidMarket { get; set; } = new() { ProductUsage = 35, Engagement = 15, Outcomes = 15, Support = 10, Relationship = 15, Payment = 10 };
 
-    public HealthWeights Enterprise { get; set; } = new();
+    public HealthWeights Enterprise { get; set; } = new() { ProductUsage = 25, Engagement = 20, Outcomes = 15, Support = 10, Relationship = 20, Payment = 10 };
 
     public HealthWeights For(AccountSegment segment) => segment switch
     {
