@@ -20,11 +20,11 @@ public sealed record RevenueMetrics(
     long ContractionMrrCents,
     long ChurnedMrrCents,
     long ReactivationMrrCents,
-    double Nrr,
-    double Grr,
+    double? Nrr,
+    double? Grr,
     int LogosAtStart,
     int LogosChurned,
-    double LogoChurnRate);
+    double? LogoChurnRate);
 
 /// <summary>Adds accounts one at a time (a page at a time from storage), then computes <see cref="RevenueMetrics"/>. Pure.</summary>
 internal sealed class RevenueMetricsBuilder(DateOnly from, DateOnly to)
@@ -79,8 +79,10 @@ internal sealed class RevenueMetricsBuilder(DateOnly from, DateOnly to)
 
     public RevenueMetrics Build()
     {
-        var nrr = _starting == 0 ? 0 : (double)(_starting + _expansion + _reactivation - _contraction - _churned) / _starting;
-        var grr = _starting == 0 ? 0 : (double)Math.Max(0, _starting - _contraction - _churned) / _starting;
-        return new RevenueMetrics(from, to, _starting, _ending, _new, _expansion, _contraction, _churned, _reactivation, nrr, grr, _logos, _logosChurned, _logos == 0 ? 0 : (double)_logosChurned / _logos);
+        // With no cohort (no account had MRR at the start) the rates are undefined, not 0%: null in the API.
+        double? nrr = _starting == 0 ? null : (double)(_starting + _expansion + _reactivation - _contraction - _churned) / _starting;
+        double? grr = _starting == 0 ? null : (double)Math.Max(0, _starting - _contraction - _churned) / _starting;
+        double? logoChurn = _logos == 0 ? null : (double)_logosChurned / _logos;
+        return new RevenueMetrics(from, to, _starting, _ending, _new, _expansion, _contraction, _churned, _reactivation, nrr, grr, _logos, _logosChurned, logoChurn);
     }
 }

@@ -27,6 +27,14 @@ public sealed class LifecycleSequenceEngine
     public LifecycleSequenceDefinition? Find(string sequence) =>
         _sequences.FirstOrDefault(s => string.Equals(s.Name, sequence, StringComparison.Ordinal));
 
+    /// <summary>
+    /// Whether the account is in a tech-touch segment. The segment comes from MRR, so it is known only once billing has
+    /// told the app of a subscription: an account whose subscription is not known yet (its Stripe customer not linked,
+    /// its subscription event still on its way) has MRR 0 and would look like the smallest tier, whatever it buys.
+    /// </summary>
+    private bool IsTechTouch(LifecycleAccountFacts facts) =>
+        facts.SubscriptionStatus is not null && _options.TechTouchSegments.Contains(facts.Segment);
+
     public LifecycleEvaluation Evaluate(LifecycleAccountFacts facts, string contactId, IReadOnlyList<LifecycleEnrollment> enrollments, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(facts);
@@ -35,7 +43,7 @@ public sealed class LifecycleSequenceEngine
         var exits = new List<LifecycleExit>();
         var due = new List<LifecycleDueStep>();
         var skipped = new List<LifecycleDueStep>();
-        var techTouch = _options.TechTouchSegments.Contains(facts.Segment);
+        var techTouch = IsTechTouch(facts);
 
         foreach (var sequence in _sequences)
         {
@@ -120,7 +128,7 @@ public sealed class LifecycleSequenceEngine
             return "enrollment exited: " + enrollment.ExitReason;
         }
 
-        if (!_options.TechTouchSegments.Contains(facts.Segment))
+        if (!IsTechTouch(facts))
         {
             return "not in a tech-touch segment";
         }

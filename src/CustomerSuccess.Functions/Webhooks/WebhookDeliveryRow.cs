@@ -125,6 +125,25 @@ internal sealed class WebhookDeliveryRow : TableRow
         }
     }
 
+    /// <summary>
+    /// An upper estimate of the row's size in a transaction's payload: binary properties go as base64 (4 bytes per 3),
+    /// strings as UTF-8 JSON (at most 6 bytes a character, escaped), plus property names and the envelope.
+    /// </summary>
+    public int EstimatedWireBytes()
+    {
+        var binary = 0;
+        for (var i = 0; i < Math.Min(BodyChunks, MaxChunks); i++)
+        {
+            binary += Chunk(i)?.Length ?? 0;
+        }
+
+        var text = (PartitionKey?.Length ?? 0) + (RowKey?.Length ?? 0) + (Provider?.Length ?? 0) + (EventId?.Length ?? 0)
+            + (EventType?.Length ?? 0) + (ContentType?.Length ?? 0) + (UserAgent?.Length ?? 0) + (ZendeskWebhookId?.Length ?? 0)
+            + (ZendeskInvocationId?.Length ?? 0) + (ZendeskSignatureTimestamp?.Length ?? 0) + (LastError?.Length ?? 0)
+            + (Outcome?.Length ?? 0) + (AccountId?.Length ?? 0) + (QuarantineReason?.Length ?? 0);
+        return (((binary + 2) / 3) * 4) + (text * 6) + 2048;
+    }
+
     public string ReadBody()
     {
         using var compressed = new MemoryStream();

@@ -97,7 +97,7 @@ internal sealed class WebhookIngestion(
         {
             // Not cancelled when the caller hangs up: a stored event gets its hint either way (the provider, not having
             // seen the 200, sends it again and finds it stored).
-            var results = await Task.WhenAll(rows.Select(r => inbox.InsertAsync(r, CancellationToken.None)));
+            var results = await Task.WhenAll(rows.Select(inbox.InsertAsync));
             var stored = 0;
             var duplicates = 0;
             for (var i = 0; i < results.Length; i++)

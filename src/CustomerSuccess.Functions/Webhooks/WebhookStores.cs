@@ -8,17 +8,31 @@ namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
 /// WebhookInbox: deliveries acknowledged and not yet applied, one row per event (<see cref="DeliveryKey"/>). The
-/// acknowledgement is one insert here, and 409 means the event is stored already. Rows leave once their event is
-/// archived with a final outcome, so the table stays small and the sweep's query over it stays cheap.
+/// acknowledgement is one insert here, and 409 means the event is stored already. Inserts that arrive together
+/// (concurrent requests, the events of one Segment batch) share entity-group transactions per partition
+/// (<see cref="TableGroupCommit{T}"/>). Rows leave once their event is archived with a final outcome, so the table
+/// stays small and the sweep's query over it stays cheap.
 /// </summary>
-internal sealed class WebhookInbox(AppTables tables)
+internal sealed class WebhookInbox
 {
     public const string Table = "WebhookInbox";
 
-    private AppTable Inbox => tables[Table];
+    private readonly AppTables _tables;
+    private readonly TableGroupCommit<WebhookDeliveryRow> _inserts;
 
-    public async Task<TableWriteStatus> InsertAsync(WebhookDeliveryRow row, CancellationToken cancellationToken) =>
-        (await Inbox.AddAsync(row, cancellationToken)).Status;
+    public WebhookInbox(AppTables tables)
+    {
+        _tables = tables;
+        _inserts = new TableGroupCommit<WebhookDeliveryRow>(tables[Table], r => r.EstimatedWireBytes());
+    }
+
+    private AppTable Inbox => _tables[Table];
+
+    /// <summary>Round trips the inserts have cost so far, and the inserts asked for: how well they were grouped.</summary>
+    public (long Requests, long Inserts) InsertTraffic => (_inserts.RequestsSent, _inserts.InsertsRequested);
+
+    /// <summary>Stores the row; <see cref="TableWriteStatus.AlreadyExists"/> when the event is stored already. Not cancellable once called.</summary>
+    public Task<TableWriteStatus> InsertAsync(WebhookDeliveryRow row) => _inserts.InsertAsync(row);
 
     /// <summary>Pending deliveries received before <paramref name="receivedBefore"/> (all when null), oldest first, at most <paramref name="max"/>.</summary>
     public async Task<IReadOnlyList<WebhookDeliveryRow>> PendingAsync(DateTimeOffset? receivedBefore, WebhookProvider? provider, int max, CancellationToken cancellationToken)

@@ -249,7 +249,9 @@ internal sealed class SimulationRun
                 }
 
                 await observed.ReadPortfolioAsync(ct);
-                await observed.ReadMetricsAsync(lastDay, ct);
+                // From day 1: the app learns of the starting portfolio during day 0, so at the start of day 0 it has no
+                // revenue yet; the accounts it holds at the start of day 1 are the simulator's day-0 cohort.
+                await observed.ReadMetricsAsync(Math.Min(1, lastDay), lastDay, ct);
             }
 
             var end = await app.GetRunnerAsync(ct);

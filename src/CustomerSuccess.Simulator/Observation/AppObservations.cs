@@ -217,10 +217,10 @@ internal sealed class AppObservations
         }
     }
 
-    /// <summary>GET /api/metrics for days [0, <paramref name="lastDay"/>]; a 404 means the app does not provide the figures.</summary>
-    public async Task ReadMetricsAsync(int lastDay, CancellationToken cancellationToken)
+    /// <summary>GET /api/metrics for days [<paramref name="firstDay"/>, <paramref name="lastDay"/>]; a 404 means the app does not provide the figures.</summary>
+    public async Task ReadMetricsAsync(int firstDay, int lastDay, CancellationToken cancellationToken)
     {
-        var (status, doc) = await _app.GetJsonWithStatusAsync($"/api/metrics?from={Date(0)}&to={Date(lastDay)}", cancellationToken);
+        var (status, doc) = await _app.GetJsonWithStatusAsync($"/api/metrics?from={Date(firstDay)}&to={Date(lastDay)}", cancellationToken);
         using (doc)
         {
             if (doc is null)

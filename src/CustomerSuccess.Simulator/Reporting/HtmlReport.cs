@@ -268,7 +268,7 @@ internal static class HtmlReport
         else
         {
             h.Append("Why the app's figures can differ: the app knows only what Stripe told it and dates each movement when the event is applied, and a few events arrive a step late and out of order; ")
-                .Append("existing customers' subscriptions first reach the app on day 0, so an app that counts starting MRR from what it knew before day 0 shows them as new business; ")
+                .Append("existing customers' subscriptions first reach the app during day 0, so the app's period starts on day 1 and its cohort is the accounts it held when day 1 began (movements on day 0 fall outside it); ")
                 .Append("an account that gives notice stays in MRR until its period ends in both records; a failed payment is not churn until Stripe cancels the subscription.");
         }
 
@@ -285,8 +285,8 @@ internal static class HtmlReport
         }
 
         h.Append("<p class=\"statement\">").Append(E(p.SeedsBar)).Append("</p>");
-        var i = p.Issue17;
-        h.Append("<h3>The figures issue 17 is judged by</h3><table><tr><th>figure</th><th>value (95% CI; counts)</th><th>target</th></tr>")
+        var i = p.EarlyWarning;
+        h.Append("<h3>Early-warning figures</h3><table><tr><th>figure</th><th>value (95% CI; counts)</th><th>target</th></tr>")
             .Append(Inv, $"<tr><td>Churners flagged Yellow or Red, sustained ({PredictionDesign.SustainedDays} days), {PredictionDesign.LeadDays} days before they churned</td><td>{E(ReportText.Ci(i.AtLead.FlaggedSustained))}<br>{i.AtLead.EligibleChurnedInRun} churned in the run, {i.AtLead.EligibleChurnedAfterRun} in the {PredictionDesign.HorizonDays} days after; by segment {E(string.Join(", ", i.AtLead.PerSegment.Select(s => $"{s.Segment} {s.Flagged}/{s.Eligible}")))}; {i.AtLead.ChurnersNotEligible} other churners not scored that early</td><td>≥ 75%</td></tr>")
             .Append(Inv, $"<tr><td>False-positive rate among accounts that stayed (sustained flag at the snapshot days)</td><td>{E(ReportText.Ci(i.StayersFlaggedSustainedAtSnapshots))}<br>ever flagged (sustained) during the run: {E(ReportText.Ci(i.StayersEverFlaggedSustained))}</td><td>≤ 25%</td></tr>")
             .Append(Inv, $"<tr><td>ROC AUC of the score</td><td>{E(ReportText.Auc(p.Overall.ScoreAuc))}</td><td>≥ 0.80</td></tr>")

@@ -15,7 +15,7 @@ internal static class PredictionDesign
     /// <summary>A flag is sustained on day D when the account was Yellow or Red on each of the 7 days ending with D.</summary>
     public const int SustainedDays = 7;
 
-    /// <summary>The lead the issue-17 figure asks for: flagged (sustained) 60 days before the churn.</summary>
+    /// <summary>The lead the early-warning figure uses: flagged (sustained) 60 days before the churn.</summary>
     public const int LeadDays = 60;
 
     /// <summary>Baseline: product events in the last 28 days against the 28 before (whole weeks, so weekends balance).</summary>

@@ -46,12 +46,12 @@ internal sealed record LeadTimeFigures(int Churners, int Flagged, int NeverFlagg
 
 internal sealed record SegmentLead(string Segment, int Eligible, int Flagged);
 
-/// <summary>The figure issue 17 is judged by: churners flagged (sustained) 60 days before they churn.</summary>
+/// <summary>The early-warning figure: churners flagged (sustained) 60 days before they churn.</summary>
 internal sealed record LeadFigure(Proportion FlaggedSustained, int EligibleChurnedInRun, int EligibleChurnedAfterRun, int ChurnersNotEligible, IReadOnlyList<SegmentLead> PerSegment);
 
 internal sealed record AlertLoad(double? EmailsPerAccountMonth, int AlertEmails, double AccountMonths);
 
-internal sealed record Issue17Figures(LeadFigure AtLead, Proportion StayersFlaggedSustainedAtSnapshots, Proportion StayersEverFlaggedSustained, Proportion HealthyAdopterPostOnboardingDaysGreen, AlertLoad AlertEmails);
+internal sealed record EarlyWarningFigures(LeadFigure AtLead, Proportion StayersFlaggedSustainedAtSnapshots, Proportion StayersEverFlaggedSustained, Proportion HealthyAdopterPostOnboardingDaysGreen, AlertLoad AlertEmails);
 
 internal sealed record PredictionRun(string Scenario, int Seed, int Accounts, int Days, int DaysCompleted, bool Partial, string Day0);
 
@@ -66,7 +66,7 @@ internal sealed record PredictionReport(
     SnapshotFigures Onboarding,
     BaselineComparison Baseline,
     LeadTimeFigures LeadTime,
-    Issue17Figures Issue17,
+    EarlyWarningFigures EarlyWarning,
     string SeedsBar)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -134,7 +134,7 @@ internal static class PredictionEvaluation
             Figures("accounts still onboarding", snapshots, [.. pairs.Where(p => p.Onboarding)], withCurve: false),
             Baseline(baselineDays, [.. settled.Where(p => baselineDays.Contains(p.Day))], usage),
             LeadTime(accounts, history, lastDay),
-            Issue17(accounts, history, settled, lastDay, run.DaysCompleted, alertEmails),
+            EarlyWarning(accounts, history, settled, lastDay, run.DaysCompleted, alertEmails),
             "");
     }
 
@@ -253,7 +253,7 @@ internal static class PredictionEvaluation
         return new LeadTimeFigures(leads.Count + never, leads.Count, never, [.. leads.Order()], PredictionStatistics.QuartilesOf(leads.Select(l => (double)l)), buckets);
     }
 
-    private static Issue17Figures Issue17(IReadOnlyList<AccountOutcome> accounts, IReadOnlyDictionary<string, SortedDictionary<int, HealthPoint>> history, IReadOnlyList<Pair> settled, int lastDay, int daysCompleted, int alertEmails)
+    private static EarlyWarningFigures EarlyWarning(IReadOnlyList<AccountOutcome> accounts, IReadOnlyDictionary<string, SortedDictionary<int, HealthPoint>> history, IReadOnlyList<Pair> settled, int lastDay, int daysCompleted, int alertEmails)
     {
         // Churners judged 60 days ahead: those the app scored on all 7 days ending 60 days before the churn.
         int inRun = 0, afterRun = 0, flagged = 0, notEligible = 0;
@@ -315,7 +315,7 @@ internal static class PredictionEvaluation
         var accountMonths = accountDays / 30.0;
         var load = new AlertLoad(accountMonths > 0 ? alertEmails / accountMonths : null, alertEmails, Math.Round(accountMonths, 2));
 
-        return new Issue17Figures(atLead, new Proportion(stayerPairs.Count(p => p.Sustained), stayerPairs.Count), new Proportion(everFlagged, stayers.Count), new Proportion(green, healthyDays), load);
+        return new EarlyWarningFigures(atLead, new Proportion(stayerPairs.Count(p => p.Sustained), stayerPairs.Count), new Proportion(everFlagged, stayers.Count), new Proportion(green, healthyDays), load);
     }
 
     /// <summary>The figures against the seeds' "&gt;75% predictive accuracy", stated plainly whatever they are.</summary>

@@ -152,8 +152,8 @@ internal static class ReportText
             ? string.Create(CultureInfo.InvariantCulture, $"  Lead time from the first sustained flag to churn ({l.Churners} churned in the run): median {q.Median:0} days (quartiles {q.Q1:0}–{q.Q3:0}); never flagged before churn: {l.NeverFlagged}.")
             : $"  Lead time: no churner in the run was flagged (sustained) before churning ({l.NeverFlagged} churned).";
         yield return $"  Still onboarding (counted apart): {N(p.Onboarding.Pairs)} account-snapshots, {N(p.Onboarding.Churners)} churned; Yellow or Red recall {Ci(p.Onboarding.YellowOrRed.Recall)}, false-positive rate {Ci(p.Onboarding.YellowOrRed.FalsePositiveRate)}.";
-        var i = p.Issue17;
-        yield return $"Issue 17's figures: flagged (sustained) {PredictionDesign.LeadDays} days before churn {Ci(i.AtLead.FlaggedSustained)} [{i.AtLead.EligibleChurnedInRun} churned in the run, {i.AtLead.EligibleChurnedAfterRun} after it; by segment " +
+        var i = p.EarlyWarning;
+        yield return $"Early-warning figures: flagged (sustained) {PredictionDesign.LeadDays} days before churn {Ci(i.AtLead.FlaggedSustained)} [{i.AtLead.EligibleChurnedInRun} churned in the run, {i.AtLead.EligibleChurnedAfterRun} after it; by segment " +
             string.Join(", ", i.AtLead.PerSegment.Select(s => $"{s.Segment} {s.Flagged}/{s.Eligible}")) + "].";
         yield return $"  False-positive rate among accounts that stayed {Ci(i.StayersFlaggedSustainedAtSnapshots)} (sustained flag at snapshots; ever flagged during the run: {Ci(i.StayersEverFlaggedSustained)}).";
         yield return string.Create(CultureInfo.InvariantCulture, $"  Healthy adopters' days in Green after onboarding {Ci(i.HealthyAdopterPostOnboardingDaysGreen)}; alert emails per account per month {i.AlertEmails.EmailsPerAccountMonth:0.00} ({i.AlertEmails.AlertEmails} emails over {i.AlertEmails.AccountMonths:0.0} account-months).");

@@ -37,21 +37,21 @@ public sealed class RevenueMetricsTests
         // reactivation 800. NRR = (7,000 + 500 + 800 − 500 − 2,500) / 7,000 = 5,300 / 7,000; GRR = (7,000 − 3,000) / 7,000.
         Assert.Equal((7_000, 6_300, 1_000), (m.StartingMrrCents, m.EndingMrrCents, m.NewMrrCents));
         Assert.Equal((500, 500, 2_500, 800), (m.ExpansionMrrCents, m.ContractionMrrCents, m.ChurnedMrrCents, m.ReactivationMrrCents));
-        Assert.Equal(5_300.0 / 7_000, m.Nrr, 10);
-        Assert.Equal(4_000.0 / 7_000, m.Grr, 10);
-        Assert.Equal((4, 1, 0.25), (m.LogosAtStart, m.LogosChurned, m.LogoChurnRate));
+        Assert.Equal(5_300.0 / 7_000, m.Nrr!.Value, 10);
+        Assert.Equal(4_000.0 / 7_000, m.Grr!.Value, 10);
+        Assert.Equal((4, 1, 0.25), (m.LogosAtStart, m.LogosChurned, m.LogoChurnRate!.Value));
         Assert.Equal(m.EndingMrrCents, m.StartingMrrCents + m.NewMrrCents + m.ExpansionMrrCents + m.ReactivationMrrCents - m.ContractionMrrCents - m.ChurnedMrrCents);
     }
 
     [Fact]
-    public void Build_NoRevenueAtStart_RatesAreZeroNotNaN()
+    public void Build_NoRevenueAtStart_RatesAreUndefinedNotZero()
     {
         var metrics = new RevenueMetricsBuilder(From, To);
         metrics.Add(Account("new", (From.AddDays(2), MrrMovementKind.New, 900)));
 
         var m = metrics.Build();
 
-        Assert.Equal((0, 0.0, 0.0, 0, 0.0), (m.StartingMrrCents, m.Nrr, m.Grr, m.LogosAtStart, m.LogoChurnRate));
+        Assert.Equal((0L, (double?)null, (double?)null, 0, (double?)null), (m.StartingMrrCents, m.Nrr, m.Grr, m.LogosAtStart, m.LogoChurnRate));
         Assert.Equal(900, m.NewMrrCents);
     }
 

@@ -114,6 +114,41 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task ShardCountChanged_BetweenTwoRuns_EveryPreviousScoreIsFound()
+    {
+        var accounts = Accounts(40);
+
+        await RunAllShardsAsync(new FakeSignalSource(accounts), new HealthOptions { ShardCount = 3, PageSize = 4 }, AsOf);
+        await RunAllShardsAsync(new FakeSignalSource(accounts), new HealthOptions { ShardCount = 7, PageSize = 4 }, AsOf.AddDays(1));
+
+        // Score rows are keyed by the account's fixed bucket, not its shard, so the second run's shards (other ranges
+        // of buckets) still read each account's first score: its band began on the first day, and both days are in
+        // its history. Had the first score been missed, the band would start on the second day.
+        var scores = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).Select(r => r.ToScore()!).ToList();
+        Assert.Equal(40, scores.Count);
+        Assert.All(scores, s =>
+        {
+            Assert.Equal(Today.AddDays(1), s.Day);
+            Assert.Equal(Today, s.BandSince);
+            Assert.NotNull(s.History.ScoreOn(Today));
+            Assert.NotNull(s.History.ScoreOn(Today.AddDays(1)));
+        });
+    }
+
+    private async Task RunAllShardsAsync(IAccountSignalSource source, HealthOptions options, DateTimeOffset at)
+    {
+        _time.Now = at;
+        _sent.Clear();
+        var recompute = Recompute(source, options);
+        Assert.Equal(HealthRunStartOutcome.Started, await recompute.StartRunAsync(at, default));
+        Assert.Equal(options.ShardCount, _sent.Count);
+        foreach (var m in _sent.ToList())
+        {
+            await recompute.ScoreShardAsync(JsonSerializer.Deserialize<HealthShardMessage>(m.Body, HealthJson.Options)!, default);
+        }
+    }
+
+    [Fact]
     public async Task ScoreShard_StorageFailsMidway_ResumesFromCheckpointWithTheSameRowsAsACleanRun()
     {
         var accounts = Accounts(30);

@@ -21,6 +21,17 @@ public sealed class LifecycleSequenceEngineTests
     }
 
     [Fact]
+    public void NoSubscriptionKnownYet_NothingSentUntilBillingSaysWhichTier()
+    {
+        var sim = new LifecycleSimulation();
+
+        // Users are seen from day 0, the subscription only on day 4: until then MRR is 0, which is not a tier.
+        sim.Run(30, day => LifecycleSimulation.Account(f => day < 4 ? f with { SubscriptionStatus = null } : f));
+
+        Assert.Equal([(4, "welcome")], sim.Sent.Take(1).Select(s => (s.Day, s.Step)));
+    }
+
+    [Fact]
     public void Onboarding_ActivatedWithTeamBeforeDueDays_GetsOnlyWelcome()
     {
         var sim = new LifecycleSimulation();

@@ -69,7 +69,7 @@ public sealed class PredictionEvaluationTests
     [Fact]
     public void Evaluate_SixtyDaysAhead_EligibleChurnersAndStayersFalsePositives()
     {
-        var p = Evaluate().Issue17;
+        var p = Evaluate().EarlyWarning;
 
         // a churns on 100: day 40 is Yellow and so are 34-39: flagged. b churns on 125 (after the run): day 65 is inside it, Green.
         Assert.Equal((1, 2), (p.AtLead.FlaggedSustained.Successes, p.AtLead.FlaggedSustained.Total));
@@ -84,7 +84,7 @@ public sealed class PredictionEvaluationTests
     [Fact]
     public void Evaluate_HealthyAdopters_DaysAfterOnboardingInGreen()
     {
-        var p = Evaluate().Issue17;
+        var p = Evaluate().EarlyWarning;
 
         // c: 120 days, 117 Green. d: days 41-119 after onboarding (completed on 40), all Green.
         Assert.Equal((117 + 79, 120 + 79), (p.HealthyAdopterPostOnboardingDaysGreen.Successes, p.HealthyAdopterPostOnboardingDaysGreen.Total));
@@ -105,7 +105,7 @@ public sealed class PredictionEvaluationTests
     public void Evaluate_AlertLoad_PerLiveAccountMonth()
     {
         // Live account-days: a 100, b 120, c 120, d 110 = 450, 15 account-months.
-        var p = Evaluate(alertEmails: 30).Issue17.AlertEmails;
+        var p = Evaluate(alertEmails: 30).EarlyWarning.AlertEmails;
 
         Assert.Equal(15, p.AccountMonths, 6);
         Assert.Equal(2.0, p.EmailsPerAccountMonth!.Value, 12);

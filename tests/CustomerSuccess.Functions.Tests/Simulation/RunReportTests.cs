@@ -119,7 +119,7 @@ public sealed partial class RunReportTests : IDisposable
         Assert.Equal((1, 1), (figures.AlertTiers.Single(t => t.Tier == "Warning").Listed, figures.AlertTiers.Single(t => t.Tier == "Warning").Escalated));
         Assert.Equal(1, figures.AlertsEmailedButNeverListed);
         Assert.Equal(1, figures.AlertTiers.Single(t => t.Tier == "Critical").OnTime);
-        Assert.Equal(3, figures.Prediction!.Issue17.AlertEmails.AlertEmails);
+        Assert.Equal(3, figures.Prediction!.EarlyWarning.AlertEmails.AlertEmails);
     }
 
     [Fact]
@@ -130,12 +130,12 @@ public sealed partial class RunReportTests : IDisposable
         // Every churner turns Red 50 days before churning: caught at any snapshot within 50 days of the churn, never 60 days ahead.
         Assert.Equal([30, 60, 90], p.Overall.SnapshotDays);
         Assert.True(p.Overall.Churners > 0);
-        Assert.Equal(0, p.Issue17.AtLead.FlaggedSustained.Successes);
-        Assert.True(p.Issue17.AtLead.FlaggedSustained.Total > 0);
+        Assert.Equal(0, p.EarlyWarning.AtLead.FlaggedSustained.Successes);
+        Assert.True(p.EarlyWarning.AtLead.FlaggedSustained.Total > 0);
         Assert.Contains(44, p.LeadTime.LeadDays); // Red from churn-50, sustained on its 7th day
         Assert.All(p.LeadTime.LeadDays, d => Assert.InRange(d, 0, 44)); // (less for churners that started Red)
-        Assert.Equal(0, p.Issue17.StayersFlaggedSustainedAtSnapshots.Successes); // stayers are Yellow one day in 17, never 7 in a row
-        Assert.True(p.Issue17.StayersFlaggedSustainedAtSnapshots.Total > 0);
+        Assert.Equal(0, p.EarlyWarning.StayersFlaggedSustainedAtSnapshots.Successes); // stayers are Yellow one day in 17, never 7 in a row
+        Assert.True(p.EarlyWarning.StayersFlaggedSustainedAtSnapshots.Total > 0);
         Assert.Contains("75%", p.SeedsBar, StringComparison.Ordinal);
     }
 
@@ -162,9 +162,9 @@ public sealed partial class RunReportTests : IDisposable
         Assert.NotNull(json["baseline"]!["baseline"]!["recall"]);
         Assert.NotNull(json["leadTime"]!["buckets"]);
         Assert.NotNull(json["onboarding"]!["pairs"]);
-        Assert.NotNull(json["issue17"]!["atLead"]!["flaggedSustained"]!["total"]);
-        Assert.NotNull(json["issue17"]!["alertEmails"]!["emailsPerAccountMonth"]);
-        Assert.NotNull(json["issue17"]!["healthyAdopterPostOnboardingDaysGreen"]!["value"]);
+        Assert.NotNull(json["earlyWarning"]!["atLead"]!["flaggedSustained"]!["total"]);
+        Assert.NotNull(json["earlyWarning"]!["alertEmails"]!["emailsPerAccountMonth"]);
+        Assert.NotNull(json["earlyWarning"]!["healthyAdopterPostOnboardingDaysGreen"]!["value"]);
         Assert.Contains("75%", (string)json["seedsBar"]!, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_dir, OutputFiles.Report)));
     }

@@ -69,7 +69,7 @@ internal sealed class IngestionKit
     public async Task<PendingDelivery> StoreAsync(WebhookProvider provider, string eventId, string type, string json, DateTimeOffset? receivedAt = null)
     {
         var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, type, null, json), receivedAt ?? Clock.GetUtcNow());
-        Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(row, CancellationToken.None));
+        Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(row));
         return PendingDelivery.FromInbox(row)!;
     }
 

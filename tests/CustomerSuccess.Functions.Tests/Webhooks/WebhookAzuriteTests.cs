@@ -82,6 +82,36 @@ public sealed class WebhookAzuriteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SegmentBatch_StoredInAFewTransactions_NotOneInsertPerEvent()
+    {
+        await using var factory = new WebhookAppFactory(_clock, _azurite.ConnectionString);
+        factory.Settings["Webhooks:ApplyInProcess"] = "false";
+        using var client = factory.CreateClient();
+        var messages = Enumerable.Range(0, 40).Select(i => (JsonNode)new JsonObject
+        {
+            ["type"] = "track",
+            ["messageId"] = $"m-group-{i:00}",
+            ["event"] = "Login",
+            ["userId"] = "usr_9f8e7d6c",
+            ["timestamp"] = "2025-11-22T00:09:00Z",
+        });
+        var body = Encoding.UTF8.GetBytes(new JsonObject { ["batch"] = new JsonArray([.. messages]) }.ToJsonString());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/segment") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
+        request.Headers.TryAddWithoutValidation("X-Signature", WebhookSigning.SegmentSignature(factory.SegmentSecret, body));
+        factory.Traffic.Reset();
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"stored\":40", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var writes = factory.Traffic.Requests(WebhookInbox.Table, "insert") + factory.Traffic.Requests(WebhookInbox.Table, "batch");
+        Assert.InRange(writes, 1, 19);
+        var stored = await factory.Services.GetRequiredService<AppTables>()[WebhookInbox.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.All).Select(r => r.EventId!).ToListAsync();
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"m-group-{i:00}"), stored.Order());
+    }
+
+    [Fact]
     public async Task ConcurrentDuplicates_OneRowInAzurite()
     {
         var json = Fixture("Stripe/invoice.payment_failed.json");
