@@ -111,4 +111,12 @@ Function key: $FunctionKeys__Default   (this run only)
 Outputs:      $run_dir   (report.html, prediction.json, portfolio.json, outbox/, app.log)
 EOF
 
-dotnet "$simulator" --app "http://127.0.0.1:$app_port" --out "$run_dir" "${args[@]}"
+sim_status=0
+dotnet "$simulator" --app "http://127.0.0.1:$app_port" --out "$run_dir" "${args[@]}" || sim_status=$?
+
+# PARTITION_SIZES=1: per table, the number of partitions and the largest one's rows, read from this run's Azurite
+# (after a completed run only: a stopped run stops at once).
+if [ "${PARTITION_SIZES:-}" = 1 ] && [ "$sim_status" -eq 0 ]; then
+  node scripts/partition-sizes.mjs "$AzureWebJobsStorage" || true
+fi
+exit "$sim_status"

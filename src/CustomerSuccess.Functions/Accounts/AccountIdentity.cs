@@ -20,15 +20,17 @@ internal sealed record UnlinkedId(string Kind, string ExternalId, int PendingEve
 internal sealed record ParkedEvent(string Kind, string ExternalId, string EventKey, string Source);
 
 /// <summary>
-/// One account, many external ids. Links live in AccountLinks (PK = id kind, RK = the external id as a key); a link
-/// never changes once made (insert-and-409, nothing deletes one). Events naming an id nobody linked yet are parked
-/// in AccountParked (PK = kind|id, RK = the event's key) and applied when the link is made, never dropped. The first
+/// One account, many external ids. Links live in AccountLinks (PK = <c>{kind}|{xx}</c>, one of
+/// <see cref="LinkBuckets"/> buckets of a stable hash of the external id, so no partition holds every id of a kind;
+/// RK = the external id as a key); a link never changes once made (insert-and-409, nothing deletes one). Events
+/// naming an id nobody linked yet are parked in AccountParked (PK = kind|id, RK = the event's key) and applied when the link is made, never dropped. The first
 /// link of an account creates its state, which records since when this app has watched it.
 /// </summary>
 internal sealed class AccountIdentity(AppTables tables, AccountStateStore states, TimeProvider timeProvider)
 {
     public const string LinksTable = "AccountLinks";
     public const string ParkedTable = "AccountParked";
+    public const int LinkBuckets = 256;
 
     // Links never change, so a resolved one is remembered for the life of the process: most events name an id seen
     // before, and each lookup was a round trip. Only links are remembered, never "not linked".
@@ -49,7 +51,7 @@ internal sealed class AccountIdentity(AppTables tables, AccountStateStore states
             return known;
         }
 
-        var link = await Links.GetAsync<AccountLinkRow>(kind, ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
+        var link = await Links.GetAsync<AccountLinkRow>(LinkPartition(kind, externalId), ProviderIdKeys.Escape(externalId), cancellationToken: cancellationToken);
         if (link?.AccountId is { } accountId)
         {
             _links.Remember((kind, externalId), accountId);
@@ -61,7 +63,7 @@ internal sealed class AccountIdentity(AppTables tables, AccountStateStore states
     /// <summary>Insert-and-409: two admins (or an admin and an auto-link) racing leave exactly one link.</summary>
     public async Task<(LinkOutcome Outcome, string AccountId)> LinkAsync(string accountId, string kind, string externalId, CancellationToken cancellationToken)
     {
-        var row = new AccountLinkRow { PartitionKey = kind, RowKey = ProviderIdKeys.Escape(externalId), AccountId = accountId, Kind = kind, ExternalId = externalId };
+        var row = new AccountLinkRow { PartitionKey = LinkPartition(kind, externalId), RowKey = ProviderIdKeys.Escape(externalId), AccountId = accountId, Kind = kind, ExternalId = externalId };
         var inserted = await Links.AddAsync(row, cancellationToken);
         if (inserted.Status == TableWriteStatus.AlreadyExists)
         {
@@ -128,6 +130,10 @@ internal sealed class AccountIdentity(AppTables tables, AccountStateStore states
 
         return [.. groups.Select(g => new UnlinkedId(g.Key.Item1, g.Key.Item2, g.Value.Count, g.Value.First, g.Value.Last)).OrderBy(u => u.Kind, StringComparer.Ordinal).ThenBy(u => u.ExternalId, StringComparer.Ordinal)];
     }
+
+    /// <summary>The partition of a link: the id kind and two hex digits of a stable hash of the external id.</summary>
+    public static string LinkPartition(string kind, string externalId) =>
+        kind + "|" + StableBucket.Of(externalId, LinkBuckets).ToString("x2", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string ParkedPartition(string kind, string externalId) => kind + "|" + ProviderIdKeys.Escape(externalId);
 

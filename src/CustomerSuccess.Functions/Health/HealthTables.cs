@@ -14,7 +14,9 @@ namespace CustomerSuccess.Functions.Health;
 /// "{bucket}|{account}". Keys never depend on <c>Health__ShardCount</c>, so the shard count can change between runs
 /// and every previous score is still found; a shard (a contiguous bucket range) reads its previous scores with one
 /// forward range scan and writes a page of accounts in entity-group batches of up to 100 per group.</item>
-/// <item><b>HealthHistory</b>: one row per account and day. PK = the same group, RK = "{account}|{yyyyMMdd}".</item>
+/// <item><b>HealthHistory</b>: one row per account and day. PK = "{group}|{yyyyMM}" (the score's group and the
+/// day's month, so a partition holds at most a month of its accounts' days however long the app runs: the Table
+/// emulator scans a whole partition for every point write), RK = "{account}|{yyyyMMdd}".</item>
 /// <item><b>HealthTransitions</b>: alert-worthy changes not yet taken by alerting. PK = "{runId}|{shard}", RK =
 /// account. Only pending rows stay, so the feed reads one small table.</item>
 /// <item><b>HealthRuns</b>: partition "run" (a row per run, and "current"), partition "run|{runId}" (a
@@ -43,6 +45,10 @@ public static class HealthTables
 
     public static string HistoryRow(string accountId, DateOnly day) => accountId + "|" + DayKey(day);
 
+    /// <summary>"{group}|{yyyyMM}": the account's group and the month of the day.</summary>
+    public static string HistoryPartition(string accountId, DateOnly day) =>
+        PartitionOf(accountId) + "|" + day.ToString("yyyyMM", CultureInfo.InvariantCulture);
+
     public static string TransitionPartition(string runId, int shard) => runId + "|" + shard.ToString("D4", CultureInfo.InvariantCulture);
 
     public static string ShardRunPartition(string runId) => "run|" + runId;
@@ -62,7 +68,7 @@ public static class HealthTables
 
     /// <summary>An account's history rows from <paramref name="from"/> to <paramref name="to"/> (inclusive).</summary>
     public static TableFilter HistoryOf(string accountId, DateOnly from, DateOnly to) =>
-        TableFilter.Of($"PartitionKey eq {PartitionOf(accountId)} and RowKey ge {HistoryRow(accountId, from)} and RowKey le {HistoryRow(accountId, to)}");
+        TableFilter.Of($"PartitionKey ge {HistoryPartition(accountId, from)} and PartitionKey le {HistoryPartition(accountId, to)} and RowKey ge {HistoryRow(accountId, from)} and RowKey le {HistoryRow(accountId, to)}");
 }
 
 /// <summary>
@@ -282,7 +288,7 @@ public sealed class HealthHistoryEntity : HealthScoreColumns
         ArgumentNullException.ThrowIfNull(score);
         var row = new HealthHistoryEntity
         {
-            PartitionKey = HealthTables.PartitionOf(score.AccountId),
+            PartitionKey = HealthTables.HistoryPartition(score.AccountId, score.Day),
             RowKey = HealthTables.HistoryRow(score.AccountId, score.Day),
         };
         row.Record(score);

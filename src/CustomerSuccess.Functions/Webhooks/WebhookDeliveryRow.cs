@@ -88,7 +88,7 @@ internal sealed class WebhookDeliveryRow : TableRow
     public static WebhookDeliveryRow Create(WebhookProvider provider, WebhookEvent e, DateTimeOffset receivedAt)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var key = DeliveryKey.Of(provider, e.EventId);
+        var key = DeliveryKey.Of(provider, e);
         var row = new WebhookDeliveryRow
         {
             PartitionKey = key.PartitionKey,

@@ -233,7 +233,7 @@ internal static class HealthRecomputeLoad
             var page = await tables[SignalsTable].QueryPageAsync<TableEntity>(filter, continuation, 100, cancellationToken: ct);
             var accounts = page.Entities.Select(e => e.RowKey).ToList();
             await SubmitInBatchesAsync(tables[FloorTables[0]], accounts.Select(a => FloorRow("floor|" + shard.ToString("D4", CultureInfo.InvariantCulture), a)), ct);
-            await SubmitInBatchesAsync(tables[FloorTables[1]], accounts.Select(a => FloorRow(HealthTables.PartitionOf(a), HealthTables.HistoryRow(a, new DateOnly(2026, 6, 30)))), ct);
+            await SubmitInBatchesAsync(tables[FloorTables[1]], accounts.Select(a => FloorRow(HealthTables.HistoryPartition(a, new DateOnly(2026, 6, 30)), HealthTables.HistoryRow(a, new DateOnly(2026, 6, 30)))), ct);
             await SubmitInBatchesAsync(tables[FloorTables[2]], accounts.Select(a => FloorRow(HealthTables.PartitionOf(a), HealthTables.ScoreRow(a))), ct);
             continuation = page.Continuation;
         }

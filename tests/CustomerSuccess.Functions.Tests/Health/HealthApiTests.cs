@@ -69,6 +69,23 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetAccountHealth_HistoryAcrossAMonthEnd_EveryDayInOrder()
+    {
+        await RunRecomputeAsync(_client, _factory.Sent);
+        _factory.Sent.Clear();
+        _time.Now = AsOf.AddDays(2);
+        await RunRecomputeAsync(_client, _factory.Sent);
+
+        var health = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
+        var portfolio = await _client.GetFromJsonAsync<JsonObject>("/api/health/history?from=2026-06-01&to=2026-07-31");
+
+        // History rows live in one partition per group and month: both months are read, June before July.
+        Assert.Equal(["2026-06-30", "2026-07-02"], health!["history"]!.AsArray().Select(d => (string)d!["day"]!));
+        Assert.Null(portfolio!["continuation"]);
+        Assert.Equal(24, portfolio["items"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task GetAccountHealth_Unknown_404()
     {
         using var response = await _client.GetAsync(new Uri("/api/accounts/nobody/health", UriKind.Relative));

@@ -106,7 +106,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(20, history.Count(h => h.ToDay() == Today));
         Assert.Equal(20, (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count); // first score of the day
         Assert.All(scores, r => Assert.Equal((HealthTables.PartitionOf(r.AccountId!), HealthTables.ScoreRow(r.AccountId!)), (r.PartitionKey, r.RowKey)));
-        Assert.All(history, r => Assert.Equal(HealthTables.PartitionOf(r.AccountId!), r.PartitionKey));
+        Assert.All(history, r => Assert.Equal(HealthTables.PartitionOf(r.AccountId!) + "|" + r.ToDay().ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture), r.PartitionKey));
         var acct0 = scores.Single(r => r.AccountId == "acct-000").ToScore()!;
         Assert.Equal((95, HealthBand.Green), (acct0.Score, acct0.Band));
         var run = await _tables[HealthTables.Runs].GetAsync<HealthRunEntity>(HealthTables.RunPartition, "2026063012");

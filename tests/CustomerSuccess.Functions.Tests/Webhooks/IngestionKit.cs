@@ -35,6 +35,8 @@ internal sealed class IngestionKit
         Quarantine = new WebhookQuarantine(Archive, Applier, NullLogger<WebhookQuarantine>.Instance);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(WebhookProvider, string), DeliveryKey> _keys = new();
+
     public TableTrafficPolicy Traffic { get; } = new();
 
     public TimeProvider Clock { get; }
@@ -68,8 +70,9 @@ internal sealed class IngestionKit
     /// <summary>Stores a delivery in the inbox as the receiving request does (without the hint).</summary>
     public async Task<PendingDelivery> StoreAsync(WebhookProvider provider, string eventId, string type, string json, DateTimeOffset? receivedAt = null)
     {
-        var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, type, null, json), receivedAt ?? Clock.GetUtcNow());
+        var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, type, CreatedAt(provider, json), json), receivedAt ?? Clock.GetUtcNow());
         Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(row));
+        _keys[(provider, eventId)] = new DeliveryKey(row.PartitionKey, row.RowKey);
         return PendingDelivery.FromInbox(row)!;
     }
 
@@ -91,11 +94,28 @@ internal sealed class IngestionKit
         await Reader.ReadAccountAsync(accountId, asOf, CancellationToken.None) ?? throw new InvalidOperationException($"No account {accountId}.");
 
     public async Task<string?> ArchivedOutcomeAsync(WebhookProvider provider, string eventId) =>
-        (await Archive.GetAsync(DeliveryKey.Of(provider, eventId), CancellationToken.None))?.Outcome;
+        (await Archive.GetAsync(KeyOf(provider, eventId), CancellationToken.None))?.Outcome;
 
     public async Task<bool> InInboxAsync(WebhookProvider provider, string eventId)
     {
-        var key = DeliveryKey.Of(provider, eventId);
+        var key = KeyOf(provider, eventId);
         return await Tables[WebhookInbox.Table].GetAsync<TableEntity>(key.PartitionKey, key.RowKey) is not null;
+    }
+
+    /// <summary>Where this kit stored an event (the key depends on the creation time in its JSON).</summary>
+    public DeliveryKey KeyOf(WebhookProvider provider, string eventId) =>
+        _keys.TryGetValue((provider, eventId), out var key) ? key : throw new InvalidOperationException($"{provider} event {eventId} was not stored through this kit.");
+
+    /// <summary>The creation time the provider's parser reads from the event, as the receiving request stores it; null when the JSON has none.</summary>
+    public static DateTimeOffset? CreatedAt(WebhookProvider provider, string json)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(json);
+        var parsed = provider switch
+        {
+            WebhookProvider.Stripe => CustomerSuccess.Functions.Webhooks.Stripe.StripeEventParser.Parse(body),
+            WebhookProvider.Segment => CustomerSuccess.Functions.Webhooks.Segment.SegmentEventParser.Parse(body),
+            _ => CustomerSuccess.Functions.Webhooks.Zendesk.ZendeskEventParser.Parse(body),
+        };
+        return parsed.Events.Count == 1 ? parsed.Events[0].OccurredAt : null;
     }
 }

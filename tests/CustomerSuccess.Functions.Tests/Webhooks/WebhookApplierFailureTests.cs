@@ -96,7 +96,7 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
     {
         await Kit.LinkAsync(_events.Account, ExternalIdKinds.StripeCustomer, _events.Customer);
         await Kit.StoreAndApplyAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", _events.Text("Stripe/invoice.payment_failed.json"));
-        var archived = (await Kit.Archive.GetAsync(DeliveryKey.Of(WebhookProvider.Stripe, _events.Id("pay")), CancellationToken.None))!;
+        var archived = (await Kit.Archive.GetAsync(Kit.KeyOf(WebhookProvider.Stripe, _events.Id("pay")), CancellationToken.None))!;
         using var holding = new SemaphoreSlim(0);
         using var release = new ManualResetEventSlim();
         var held = 0;

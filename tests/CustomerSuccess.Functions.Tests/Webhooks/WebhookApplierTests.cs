@@ -317,7 +317,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         await LinkCustomerAsync();
         var json = _events.Text("Stripe/invoice.payment_failed.json");
         var stored = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json);
-        var readByTheReplay = PendingDelivery.FromInbox(WebhookDeliveryRow.Create(WebhookProvider.Stripe, new WebhookEvent(_events.Id("pay"), "invoice.payment_failed", null, json), Now))!;
+        var readByTheReplay = PendingDelivery.FromInbox(WebhookDeliveryRow.Create(WebhookProvider.Stripe, new WebhookEvent(_events.Id("pay"), "invoice.payment_failed", IngestionKit.CreatedAt(WebhookProvider.Stripe, json), json), Now))!;
         await Kit.ApplyAsync(stored); // a page worker gets there first
 
         var replay = await Kit.Applier.ApplyAsync([readByTheReplay], CancellationToken.None, waitForOthers: true);
@@ -360,7 +360,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
 
         Assert.Equal((IngestionStatus.Duplicate, 0, 1), (outcome.Status, outcome.Stored, outcome.Duplicates));
         Assert.True(hints.Reader.TryRead(out var hinted));
-        Assert.Equal(DeliveryKey.Of(WebhookProvider.Segment, _events.Id("track")), hinted.Key);
+        Assert.Equal(Kit.KeyOf(WebhookProvider.Segment, _events.Id("track")), hinted.Key);
     }
 
     [Fact]
