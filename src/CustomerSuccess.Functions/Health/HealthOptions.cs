@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Health;
@@ -189,6 +190,35 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         if (options.PageSize is < 1 or > 1000)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:PageSize is {options.PageSize}; it must be between 1 and 1000."));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>
+/// Refuses a segment whose weights are only partly set in configuration. The defaults differ per segment, so a partial
+/// override would be completed with numbers the operator never wrote (and may not know); a segment's weights are
+/// overridden as a whole, all six dimensions, or not at all. The sum is checked by <see cref="HealthOptionsValidator"/>.
+/// </summary>
+public sealed class HealthWeightsConfigurationValidator(IConfiguration configuration) : IValidateOptions<HealthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HealthOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var segment in Enum.GetValues<AccountSegment>())
+        {
+            var prefix = $"{HealthOptions.SectionName}:Weights:{segment}";
+            var section = configuration.GetSection(prefix);
+            var dimensions = Enum.GetValues<HealthDimension>();
+            var set = dimensions.Where(d => section[d.ToString()] is not null).ToList();
+            if (set.Count == 0 || set.Count == dimensions.Length)
+            {
+                continue;
+            }
+
+            var missing = dimensions.Except(set).Select(d => $"{prefix}:{d}");
+            failures.Add($"{prefix} is set only in part ({string.Join(", ", set)}); a segment's weights are overridden as a whole, so also set {string.Join(", ", missing)} (the six must sum to 100).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
