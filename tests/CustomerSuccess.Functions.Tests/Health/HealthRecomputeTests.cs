@@ -216,7 +216,8 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         var transition = Assert.Single(pending).Transition;
         Assert.Equal(("acct-001", HealthBand.Yellow, HealthBand.Green, 60), (transition.AccountId, transition.Band, transition.PreviousBand, transition.Score));
         Assert.Contains(HealthFlags.DimensionZeroPrefix + "Payment", transition.Flags);
-        Assert.Equal("Outcomes", transition.Drivers[0].Name); // −15 points, then Relationship −10
+        // Largest loss first: Payment −20 (SMB weighs payment 20), then Outcomes −15, then Relationship −5.
+        Assert.Equal(["Payment", "Outcomes", "Relationship"], transition.Drivers.Select(d => d.Name));
     }
 
     [Fact]
