@@ -10,11 +10,13 @@ using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCustomHandlerHosting();
+builder.AddTelemetry();
 builder.AddStorage();
 builder.AddMessaging();
 builder.AddLocalRunner();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Alerts;
@@ -17,7 +18,8 @@ public sealed partial class AlertNotifier(
     IEmailSender email,
     IOptions<AlertsOptions> options,
     TimeProvider clock,
-    ILogger<AlertNotifier> logger)
+    ILogger<AlertNotifier> logger,
+    AppMetrics? metrics = null)
 {
     public const string LedgerTable = "alertledger";
     public const string DigestTable = "alertdigest";
@@ -136,6 +138,7 @@ public sealed partial class AlertNotifier(
         };
         await _ledger.AddAsync(entry, cancellationToken).ConfigureAwait(false);
         Log.Notified(logger, about, result.Status);
+        metrics?.NotificationSent(result.Status.ToString().ToLowerInvariant());
     }
 
     /// <summary>Row/partition keys may not hold / \ # ? or control characters; emails rarely do, but be sure.</summary>

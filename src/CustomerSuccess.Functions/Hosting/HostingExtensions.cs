@@ -27,6 +27,7 @@ internal static class HostingExtensions
         // Every background loop catches its own failures (WorkerLoop) and reports to WorkerLiveness; should one end
         // anyway, it shows as degraded on /api/healthz while the host and every other worker go on.
         builder.Services.AddSingleton(new WorkerLiveness(TimeProvider.System));
+        builder.Services.AddReadiness();
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
 
         // A body minimal APIs cannot bind is the caller's error: 400, logged at Debug, in every environment (the
@@ -92,6 +93,7 @@ internal static class HostingExtensions
             var workers = liveness.Snapshot();
             return Results.Ok(new HealthReport(workers.Any(w => w.Degraded) ? "degraded" : "ok", time.GetUtcNow(), workers));
         }).WithFunction("HealthCheck");
+        app.MapReadiness();
         return app;
     }
 }

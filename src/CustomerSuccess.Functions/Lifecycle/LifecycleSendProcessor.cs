@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Telemetry;
 
 namespace CustomerSuccess.Functions.Lifecycle;
 
@@ -76,6 +77,8 @@ public interface ILifecycleFactsSource
 public sealed partial class LifecycleSendProcessor
 {
     public const string QueueName = QueueNames.LifecycleSend;
+
+    private readonly AppMetrics? _metrics;
     public const string ReservedQueueName = QueueNames.LifecycleSendReserved;
 
     /// <summary>How long a send waits for its enrollment each time it finds it missing: 31.5 minutes in all, past two
@@ -96,8 +99,9 @@ public sealed partial class LifecycleSendProcessor
     private readonly TimeProvider _time;
     private readonly ILogger<LifecycleSendProcessor> _logger;
 
-    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, ISendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger)
+    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, ISendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger, AppMetrics? metrics = null)
     {
+        _metrics = metrics;
         _store = store;
         _facts = facts;
         _engine = engine;
@@ -212,6 +216,7 @@ public sealed partial class LifecycleSendProcessor
             case EmailSendStatus.Accepted:
                 await _store.RecordSentAsync(message, now, cancellationToken);
                 Log.Sent(_logger, message.SendId, message.Sequence, message.Step);
+                _metrics?.LifecycleEmailSent();
                 return new LifecycleSendResult(LifecycleSendOutcome.Sent);
             case EmailSendStatus.Throttled:
                 // The provider's quota is the fleet's: every instance holds off until Retry-After, not just this send.
@@ -230,6 +235,16 @@ public sealed partial class LifecycleSendProcessor
     /// deliveries (a scheduled message joins the back of its queue), and sends without asking again then. A send with
     /// no reservation (the row stayed contended) waits on the main queue.
     /// </summary>
+    /// <summary>The deferral's reason as a metric tag: few and fixed.</summary>
+    internal static string DeferralKind(string reason) => reason switch
+    {
+        "rate limit" => "quota",
+        "provider throttled" => "throttled",
+        "enrollment not saved yet" => "enrollment",
+        _ when reason.Contains("quiet", StringComparison.OrdinalIgnoreCase) => "quiet_hours",
+        _ => "cap",
+    };
+
     private Task<LifecycleSendResult> DeferForQuotaAsync(LifecycleSendMessage message, SendPermit permit, CancellationToken cancellationToken) =>
         permit.Reserved
             ? DeferOnAsync(ReservedQueueName, message with { RateSlot = permit.ComeBackAt }, permit.ComeBackAt, "rate limit", cancellationToken)
@@ -243,6 +258,7 @@ public sealed partial class LifecycleSendProcessor
     {
         await _publisher.SendAsync(queue, ToQueueMessage(message, notBefore), cancellationToken);
         Log.Deferred(_logger, message.SendId, reason, notBefore);
+        _metrics?.LifecycleEmailDeferred(DeferralKind(reason));
         return new LifecycleSendResult(LifecycleSendOutcome.Deferred, reason, notBefore);
     }
 

@@ -18,6 +18,9 @@ internal static class StorageModule
     /// One <see cref="TableServiceClient"/> (Azure.Data.Tables, registered through <c>AddAzureClients</c>), the
     /// <see cref="AppTables"/> every feature reaches its tables through, and the start-up <see cref="TableProvisioner"/>.
     /// </summary>
+    /// <summary>The tag of the health checks <c>GET /api/readyz</c> runs.</summary>
+    public const string ReadinessTag = "ready"; // the same value as Hosting.Readiness.Tag
+
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
@@ -37,6 +40,7 @@ internal static class StorageModule
         // Outages still surface, as TableStorageUnavailableException in the features' own log lines.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
         builder.Services.AddHostedService<TableProvisioner>();
+        builder.Services.AddHealthChecks().AddCheck<StorageReadinessCheck>("storage", tags: [ReadinessTag]);
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Webhooks;
@@ -38,7 +39,8 @@ internal sealed class WebhookApplier(
     IOptionsMonitor<ProductOptions> product,
     IOptionsMonitor<WebhooksOptions> options,
     TimeProvider timeProvider,
-    ILogger<WebhookApplier> logger)
+    ILogger<WebhookApplier> logger,
+    AppMetrics metrics)
 {
     private const int MaxErrorLength = 1024;
     private const int MaxDrainRounds = 8;
@@ -202,6 +204,11 @@ internal sealed class WebhookApplier(
             long Ms(long from, long to) => (long)timeProvider.GetElapsedTime(from, to).TotalMilliseconds;
             var (claimMs, resolveMs, accountsMs, finishMs) = (Ms(started, claimed), Ms(claimed, resolved), Ms(resolved, written), Ms(written, finished));
             WebhookLog.PageApplied(logger, page.Count, accountCount, claimMs, resolveMs, accountsMs, finishMs);
+        }
+
+        foreach (var quarantined in page.Where(d => d.Outcome == DeliveryOutcomes.Quarantined))
+        {
+            metrics.DeliveryQuarantined(quarantined.Provider.ToString().ToLowerInvariant());
         }
 
         return Summarize(page);

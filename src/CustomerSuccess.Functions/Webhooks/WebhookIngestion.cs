@@ -1,5 +1,6 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 using CustomerSuccess.Functions.Webhooks.Segment;
 using CustomerSuccess.Functions.Webhooks.Stripe;
 using CustomerSuccess.Functions.Webhooks.Zendesk;
@@ -32,9 +33,50 @@ internal sealed class WebhookIngestion(
     TimeProvider timeProvider,
     IOptionsMonitor<WebhooksOptions> options,
     IOptionsMonitor<ProductOptions> product,
-    ILogger<WebhookIngestion> logger)
+    ILogger<WebhookIngestion> logger,
+    AppMetrics metrics)
 {
     public async Task<IngestionOutcome> IngestAsync(WebhookProvider provider, Func<string, string?> header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        using var activity = AppTracing.Source.StartActivity("webhook received");
+        var providerName = ProviderName(provider);
+        activity?.SetTag("webhook.provider", providerName);
+        var outcome = await IngestCoreAsync(provider, header, body, cancellationToken);
+        activity?.SetTag("webhook.outcome", outcome.Status.ToString());
+        switch (outcome.Status)
+        {
+            case IngestionStatus.Stored or IngestionStatus.Duplicate:
+                metrics.WebhookEvents(providerName, "stored", null, outcome.Stored);
+                metrics.WebhookEvents(providerName, "duplicate", null, outcome.Duplicates);
+                break;
+            default:
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, outcome.Reason);
+                metrics.WebhookEvents(providerName, "rejected", RejectionReason(outcome.Status), 1);
+                break;
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Why a delivery was turned away, as a tag value: few and fixed (the detailed reason goes to the log).</summary>
+    internal static string RejectionReason(IngestionStatus status) => status switch
+    {
+        IngestionStatus.Unauthorized => "invalid_signature",
+        IngestionStatus.BadRequest => "invalid_payload",
+        IngestionStatus.TooLarge => "too_large",
+        IngestionStatus.StorageUnavailable => "storage_unavailable",
+        _ => "other",
+    };
+
+    private static string ProviderName(WebhookProvider provider) => provider switch
+    {
+        WebhookProvider.Stripe => "stripe",
+        WebhookProvider.Segment => "segment",
+        WebhookProvider.Zendesk => "zendesk",
+        _ => "unknown",
+    };
+
+    private async Task<IngestionOutcome> IngestCoreAsync(WebhookProvider provider, Func<string, string?> header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         var now = timeProvider.GetUtcNow();

@@ -14,7 +14,7 @@ public sealed partial class DependencyDirectionTests
 {
     private const string Root = "CustomerSuccess.Functions";
 
-    private static readonly string[] Infrastructure = ["Storage", "Messaging", "Email", "Hosting", "LocalRunner"];
+    private static readonly string[] Infrastructure = ["Storage", "Messaging", "Email", "Hosting", "LocalRunner", "Telemetry"];
 
     /// <summary>Which other top-level namespaces each one may name.</summary>
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
@@ -28,6 +28,7 @@ public sealed partial class DependencyDirectionTests
         ["Messaging"] = ["Hosting"],
         ["Email"] = [],
         ["Hosting"] = [],
+        ["Telemetry"] = [],
         ["LocalRunner"] = ["Hosting", "Messaging"],
     };
 

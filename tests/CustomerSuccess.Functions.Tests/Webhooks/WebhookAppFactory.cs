@@ -33,6 +33,9 @@ public sealed class WebhookAppFactory(ManualTimeProvider clock, string storageCo
     /// <summary>Extra logging setup (a capturing provider), applied to the app's own logging.</summary>
     public Action<ILoggingBuilder>? WithLogging { get; set; }
 
+    /// <summary>Extra services (an in-memory telemetry exporter), added after the app's own.</summary>
+    public Action<IServiceCollection>? WithServices { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Webhooks:Stripe:SigningSecrets:0", StripeOldSecret);
@@ -60,6 +63,7 @@ public sealed class WebhookAppFactory(ManualTimeProvider clock, string storageCo
             services.AddSingleton(StorageModule.CreateServiceClient(new TableStorageOptions { ConnectionString = storageConnectionString }, options));
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(clock);
+            WithServices?.Invoke(services);
         });
     }
 }

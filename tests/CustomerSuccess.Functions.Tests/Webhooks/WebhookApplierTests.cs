@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
 
 namespace CustomerSuccess.Functions.Tests.Webhooks;
@@ -351,7 +352,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         var options = new WebhooksOptions();
         options.Segment.SharedSecrets.Add(secret);
         var hints = new WebhookHints();
-        var ingestion = new WebhookIngestion(Kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(Kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance);
+        var ingestion = new WebhookIngestion(Kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(Kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, TestMeters.Metrics());
         var message = _events.SegmentMessage("track", _events.Id("track"));
         var body = System.Text.Encoding.UTF8.GetBytes(message.ToJsonString());
         await Kit.StoreAsync(WebhookProvider.Segment, _events.Id("track"), "track", message.ToJsonString());
