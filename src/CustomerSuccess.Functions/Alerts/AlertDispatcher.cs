@@ -1,5 +1,6 @@
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Alerts;
@@ -20,7 +21,8 @@ public sealed partial class AlertDispatcher(
     IMessagePublisher publisher,
     IOptions<AlertsOptions> options,
     TimeProvider clock,
-    ILogger<AlertDispatcher> logger)
+    ILogger<AlertDispatcher> logger,
+    AppMetrics? metrics = null)
 {
     private const int BatchSize = 100;
     private const int ConflictRetries = 5;
@@ -150,6 +152,7 @@ public sealed partial class AlertDispatcher(
                 foreach (var change in changes)
                 {
                     Log.AlertChanged(logger, change.Alert.AlertId, change.Kind, change.Alert.Tier);
+                    Count(change);
                 }
 
                 return changes.Count;
@@ -159,6 +162,19 @@ public sealed partial class AlertDispatcher(
             {
                 throw new InvalidOperationException($"Alerts of account {accountId} kept changing underneath the dispatcher.");
             }
+        }
+    }
+
+    private void Count(AlertChange change)
+    {
+        switch (change.Kind)
+        {
+            case AlertChangeKind.Raise or AlertChangeKind.Escalate:
+                metrics?.AlertRaised(change.Alert.Tier.ToString());
+                break;
+            case AlertChangeKind.EscalateToContact:
+                metrics?.AlertSlaBreached(change.Alert.Tier.ToString());
+                break;
         }
     }
 

@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Health;
@@ -41,7 +42,8 @@ public sealed class HealthRecompute(
     HealthScoreCalculator calculator,
     IOptions<HealthOptions> options,
     TimeProvider time,
-    ILogger<HealthRecompute> logger)
+    ILogger<HealthRecompute> logger,
+    AppMetrics? metrics = null)
 {
     public const string QueueName = QueueNames.HealthRecompute;
 
@@ -134,6 +136,8 @@ public sealed class HealthRecompute(
             HealthLog.ShardResumed(logger, message.RunId, message.Shard, checkpoint.Accounts);
         }
 
+        var started = time.GetTimestamp();
+        var accountsBefore = checkpoint.Accounts;
         var (firstBucket, endBucket) = AccountShard.BucketRange(message.Shard, message.ShardCount);
         var day = DateOnly.FromDateTime(message.AsOf.UtcDateTime);
         var writes = new ShardPageWrites(message.RunId, message.Shard);
@@ -191,6 +195,7 @@ public sealed class HealthRecompute(
         while (continuation is not null);
 
         HealthLog.ShardCompleted(logger, message.RunId, message.Shard, checkpoint.Accounts, checkpoint.BandChanges, checkpoint.Failures);
+        metrics?.RecomputeShard(time.GetElapsedTime(started), checkpoint.Accounts - accountsBefore);
         return await TryCompleteRunAsync(message.RunId, cancellationToken);
     }
 

@@ -16,6 +16,7 @@ public sealed class AppMetrics
     private readonly Histogram<double> _recomputeDuration;
     private readonly Counter<long> _accountsScored;
     private readonly Counter<long> _alertsRaised;
+    private readonly Counter<long> _slaBreaches;
     private readonly Counter<long> _notificationsSent;
     private readonly Counter<long> _emailsSent;
     private readonly Counter<long> _emailsDeferred;
@@ -28,7 +29,8 @@ public sealed class AppMetrics
         _deliveriesQuarantined = meter.CreateCounter<long>("customer_success.webhook.deliveries.quarantined", "{delivery}", "Deliveries the applier gave up on and quarantined.");
         _recomputeDuration = meter.CreateHistogram<double>("customer_success.health.recompute.duration", "s", "Duration of one recompute shard.");
         _accountsScored = meter.CreateCounter<long>("customer_success.health.accounts.scored", "{account}", "Accounts scored by recompute.");
-        _alertsRaised = meter.CreateCounter<long>("customer_success.alerts.raised", "{alert}", "Alerts raised, by tier.");
+        _alertsRaised = meter.CreateCounter<long>("customer_success.alerts.raised", "{alert}", "Alerts raised or escalated to a tier, by tier.");
+        _slaBreaches = meter.CreateCounter<long>("customer_success.alerts.sla.breaches", "{alert}", "Alerts that passed their due time unacknowledged (the escalation contact is told), by tier.");
         _notificationsSent = meter.CreateCounter<long>("customer_success.alerts.notifications.sent", "{notification}", "Alert notifications handed to the email provider, by the provider's answer.");
         _emailsSent = meter.CreateCounter<long>("customer_success.lifecycle.emails.sent", "{email}", "Lifecycle emails sent.");
         _emailsDeferred = meter.CreateCounter<long>("customer_success.lifecycle.emails.deferred", "{email}", "Lifecycle emails deferred, by reason (cap, quiet_hours, quota, throttled).");
@@ -53,6 +55,8 @@ public sealed class AppMetrics
     }
 
     public void AlertRaised(string tier) => _alertsRaised.Add(1, new KeyValuePair<string, object?>("tier", tier));
+
+    public void AlertSlaBreached(string tier) => _slaBreaches.Add(1, new KeyValuePair<string, object?>("tier", tier));
 
     public void NotificationSent(string status) => _notificationsSent.Add(1, new KeyValuePair<string, object?>("status", status));
 

@@ -4,6 +4,7 @@ using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
+using CustomerSuccess.Functions.Tests.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
@@ -22,6 +23,7 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
     private readonly Queue<HealthTransitionEnvelope> _pending = new();
     private readonly List<HealthTransitionEnvelope> _acknowledged = [];
     private AlertStore _store = null!;
+    private readonly MetricCapture _metrics = new();
     private AlertDispatcher _dispatcher = null!;
 
     public async Task InitializeAsync()
@@ -36,10 +38,14 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
             .Callback<string, IReadOnlyList<OutgoingMessage>, CancellationToken>((q, m, _) => _sent.AddRange(m.Select(message => (q, message))))
             .Returns(Task.CompletedTask);
         var options = Options.Create(new AlertsOptions { EscalationContact = "vp@example.com", DashboardBaseUrl = "https://cs.example.com" });
-        _dispatcher = new AlertDispatcher(_feed.Object, _store, _publisher.Object, options, _clock, NullLogger<AlertDispatcher>.Instance);
+        _dispatcher = new AlertDispatcher(_feed.Object, _store, _publisher.Object, options, _clock, NullLogger<AlertDispatcher>.Instance, _metrics.Metrics);
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public Task DisposeAsync()
+    {
+        _metrics.Dispose();
+        return Task.CompletedTask;
+    }
 
     private void Push(HealthBand band, int daysInBand = 0, HealthBand? previous = null) => _pending.Enqueue(new HealthTransitionEnvelope(new HealthTransition
     {
@@ -85,6 +91,7 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Empty(await _store.ListOutboxAsync(CancellationToken.None).ToListAsync());
         var alert = Assert.Single(await _store.GetForAccountAsync("acc-7", CancellationToken.None));
         Assert.Equal(AlertTier.Critical, alert.Tier);
+        Assert.Equal((1, 1, 0), (_metrics.Sum("customer_success.alerts.raised", ("tier", "Watch")), _metrics.Sum("customer_success.alerts.raised", ("tier", "Critical")), _metrics.Sum("customer_success.alerts.sla.breaches")));
     }
 
     [Fact]

@@ -3,8 +3,10 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
+using CustomerSuccess.Functions.Tests.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using static CustomerSuccess.Functions.Tests.Health.HealthTestData;
@@ -26,10 +28,10 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
 
     private static HealthOptions Options() => new() { ShardCount = 3, PageSize = 4 };
 
-    private HealthRecompute Recompute(IAccountSignalSource source, HealthOptions? options = null)
+    private HealthRecompute Recompute(IAccountSignalSource source, HealthOptions? options = null, AppMetrics? metrics = null)
     {
         options ??= Options();
-        return new HealthRecompute(_tables, source, new Mock<IMessagePublisher>().Records(_sent).Object, new HealthScoreCalculator(options), Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<HealthRecompute>.Instance);
+        return new HealthRecompute(_tables, source, new Mock<IMessagePublisher>().Records(_sent).Object, new HealthScoreCalculator(options), Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<HealthRecompute>.Instance, metrics);
     }
 
     internal static List<AccountSignals> Accounts(int count, string prefix = "acct-") =>
@@ -111,6 +113,22 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal((95, HealthBand.Green), (acct0.Score, acct0.Band));
         var run = await _tables[HealthTables.Runs].GetAsync<HealthRunEntity>(HealthTables.RunPartition, "2026063012");
         Assert.Equal(HealthRunStatus.Completed, run!.Status);
+    }
+
+    [Fact]
+    public async Task RunFlow_EachShard_RecordsItsDurationAndTheAccountsItScored()
+    {
+        using var capture = new MetricCapture();
+        var recompute = Recompute(new FakeSignalSource(Accounts(20)), metrics: capture.Metrics);
+        await recompute.StartRunAsync(AsOf, default);
+
+        foreach (var m in _sent.ToList())
+        {
+            await recompute.ScoreShardAsync(JsonSerializer.Deserialize<HealthShardMessage>(m.Body, HealthJson.Options)!, default);
+        }
+
+        Assert.Equal(20, capture.Sum("customer_success.health.accounts.scored"));
+        Assert.Equal(3, capture.Count("customer_success.health.recompute.duration"));
     }
 
     [Fact]
