@@ -39,6 +39,9 @@ public static class AlertRuleEngine
         return changes;
     }
 
+    /// <summary>Appended to the reason of an alert raised one tier because nobody acknowledged it by its due time.</summary>
+    public const string OverdueReasonSuffix = " (not acknowledged by its due time)";
+
     /// <summary>Escalates an alert nobody acknowledged by its due time: one tier up, or at Critical to the escalation contact.</summary>
     public static AlertChange? EscalateIfOverdue(Alert alert, AlertsOptions options, DateTimeOffset now)
     {
@@ -57,7 +60,7 @@ public static class AlertRuleEngine
                 Tier = tier,
                 DueBy = now + options.DueFor(tier),
                 Version = alert.Version + 1,
-                Reason = alert.Reason + " (not acknowledged by its due time)",
+                Reason = alert.Reason + OverdueReasonSuffix,
             });
         }
 

@@ -11,6 +11,7 @@ public static class HealthExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthWeightsConfigurationValidator>();
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
         builder.Services.AddTables(HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs);
         builder.Services.AddSingleton<HealthScoreCalculator>();

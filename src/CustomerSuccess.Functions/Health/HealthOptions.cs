@@ -38,13 +38,17 @@ public sealed class HealthOptions
     public int PageSize { get; set; } = 100;
 }
 
+/// <summary>
+/// Defaults per segment follow the coverage model: tech-touch SMB is read from product usage and payment (no CSM
+/// meetings or executive sponsor are expected there), Enterprise from relationships and engagement as much as usage.
+/// </summary>
 public sealed class HealthWeightsBySegment
 {
-    public HealthWeights Smb { get; set; } = new();
+    public HealthWeights Smb { get; set; } = new() { ProductUsage = 45, Engagement = 5, Outcomes = 15, Support = 10, Relationship = 5, Payment = 20 };
 
-    public HealthWeights MidMarket { get; set; } = new();
+    public HealthWeights MidMarket { get; set; } = new() { ProductUsage = 35, Engagement = 15, Outcomes = 15, Support = 10, Relationship = 15, Payment = 10 };
 
-    public HealthWeights Enterprise { get; set; } = new();
+    public HealthWeights Enterprise { get; set; } = new() { ProductUsage = 25, Engagement = 20, Outcomes = 15, Support = 10, Relationship = 20, Payment = 10 };
 
     public HealthWeights For(AccountSegment segment) => segment switch
     {
@@ -185,6 +189,35 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         if (options.PageSize is < 1 or > 1000)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:PageSize is {options.PageSize}; it must be between 1 and 1000."));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>
+/// Refuses a segment whose weights are only partly set in configuration. The defaults differ per segment, so a partial
+/// override would be completed with numbers the operator never wrote (and may not know); a segment's weights are
+/// overridden as a whole, all six dimensions, or not at all. The sum is checked by <see cref="HealthOptionsValidator"/>.
+/// </summary>
+public sealed class HealthWeightsConfigurationValidator(IConfiguration configuration) : IValidateOptions<HealthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HealthOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var segment in Enum.GetValues<AccountSegment>())
+        {
+            var prefix = $"{HealthOptions.SectionName}:Weights:{segment}";
+            var section = configuration.GetSection(prefix);
+            var dimensions = Enum.GetValues<HealthDimension>();
+            var set = dimensions.Where(d => section[d.ToString()] is not null).ToList();
+            if (set.Count == 0 || set.Count == dimensions.Length)
+            {
+                continue;
+            }
+
+            var missing = dimensions.Except(set).Select(d => $"{prefix}:{d}");
+            failures.Add($"{prefix} is set only in part ({string.Join(", ", set)}); a segment's weights are overridden as a whole, so also set {string.Join(", ", missing)} (the six must sum to 100).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -128,8 +128,9 @@ public sealed class HealthScoreCalculator
         dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, day, in window, ref flags);
         dims[(int)HealthDimension.Engagement] = Engagement(in window, ref flags);
         dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags);
-        dims[(int)HealthDimension.Support] = Support(signals, in window, ref flags);
-        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf);
+        dims[(int)HealthDimension.Support] = Support(signals, in window);
+        var segment = SegmentOf(signals.MrrCents);
+        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: segment != AccountSegment.Smb);
         dims[(int)HealthDimension.Payment] = Payment(signals, in window);
 
         for (var d = 0; d < DimensionCount; d++)
@@ -159,7 +160,6 @@ public sealed class HealthScoreCalculator
             flags = flags.WithUsageDown2Weeks();
         }
 
-        var segment = SegmentOf(signals.MrrCents);
         var onboardingScore = OnboardingScore(signals, day);
         var onboarding = onboardingScore >= 0;
         var score = onboarding ? onboardingScore : Weighted(segment, dims, flags);
@@ -192,50 +192,84 @@ public sealed class HealthScoreCalculator
         };
     }
 
-    // Seat share (table), login frequency against the expected rate, breadth of key features: weighted 50/30/20.
-    // An account watched for less than a week has no usage picture yet: missing, not zero. Watched for less than
-    // the 4-week login window, the expected logins shrink to the days actually watched.
+    // Seat share (table), login frequency against the expected rate, breadth of key features and usage against the
+    // account's own recent baseline: weighted 35/20/15/30. A sub-signal that is not known (no licensed seats, no
+    // key features configured, no baseline yet) re-weights the others; the dimension is missing only when none is
+    // known. An account watched for less than a week has no usage picture yet: missing, not zero. Watched for less
+    // than the 4-week login window, the expected logins shrink to the days actually watched.
     private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, ref HealthFlagMask flags)
     {
-        var observedDays = s.ObservedSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : LoginWindowDays;
+        var observedDays = s.ObservedSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : SignalWindowDays;
         if (observedDays < MinimumUsageDays)
         {
             flags = flags.WithMissingSignals(HealthDimension.ProductUsage);
             return Neutral;
         }
 
-        int seats;
-        if (s.LicensedSeats <= 0)
+        var sum = 0;
+        var weight = 0;
+        if (s.LicensedSeats > 0)
         {
-            seats = Neutral;
-            flags = flags.WithMissingSignals(HealthDimension.ProductUsage);
-        }
-        else
-        {
-            seats = SeatShareScore(s.ActiveUsers30d, s.LicensedSeats);
+            sum += 35 * SeatShareScore(s.ActiveUsers30d, s.LicensedSeats);
+            weight += 35;
         }
 
         var expected = _expectedWeeklyLogins * Math.Max(1, s.ActiveUsers30d) * 4 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
         var ratio = w.Logins28 / expected;
-        var logins = ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0;
+        sum += 20 * (ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0);
+        weight += 20;
 
-        if (_keyFeatures.Length == 0)
+        if (_keyFeatures.Length > 0)
         {
-            return RoundDiv((50 * seats) + (30 * logins), 80);
-        }
-
-        var used = 0;
-        var features = s.KeyFeaturesUsed30d;
-        for (var i = 0; i < _keyFeatures.Length; i++)
-        {
-            if (features.Contains(_keyFeatures[i]))
+            var used = 0;
+            var features = s.KeyFeaturesUsed30d;
+            for (var i = 0; i < _keyFeatures.Length; i++)
             {
-                used++;
+                if (features.Contains(_keyFeatures[i]))
+                {
+                    used++;
+                }
             }
+
+            sum += 15 * RoundDiv(used * 100, _keyFeatures.Length);
+            weight += 15;
         }
 
-        var breadth = RoundDiv(used * 100, _keyFeatures.Length);
-        return RoundDiv((50 * seats) + (30 * logins) + (20 * breadth), 100);
+        if (UsageTrendScore(in w, observedDays) is { } trend)
+        {
+            sum += 30 * trend;
+            weight += 30;
+        }
+
+        return RoundDiv(sum, weight);
+    }
+
+    /// <summary>
+    /// Product events of the last two weeks against the account's own average fortnight over the weeks before (up
+    /// to six, counting only fortnights watched in full): at least 90% of its baseline → 100, 80% → 70, 60% → 40,
+    /// 40% → 20, less → 0. Unknown (null) until two full fortnights are watched or while the baseline is empty.
+    /// </summary>
+    private static int? UsageTrendScore(in SignalWindow w, int observedDays)
+    {
+        var priorBlocks = Math.Min(3, (observedDays / 14) - 1);
+        if (priorBlocks < 1)
+        {
+            return null;
+        }
+
+        var prior = w.EventsBlock1 + (priorBlocks >= 2 ? w.EventsBlock2 : 0) + (priorBlocks >= 3 ? w.EventsBlock3 : 0);
+        if (prior <= 0)
+        {
+            return null;
+        }
+
+        // recent / (prior / blocks), compared in integers: recent × blocks × 10 against prior × tenths.
+        var recent = w.EventsBlock0 * priorBlocks * 10;
+        return recent >= 9 * prior ? 100
+            : recent >= 8 * prior ? 70
+            : recent >= 6 * prior ? 40
+            : recent >= 4 * prior ? 20
+            : 0;
     }
 
     /// <summary>Share of licensed seats active in the last 30 days: &lt;20% → 0, 20-49% → 40, 50-74% → 70, ≥75% → 100.</summary>
@@ -287,8 +321,10 @@ public sealed class HealthScoreCalculator
         return RoundDiv(reached * 100, _outcomeMilestones.Length);
     }
 
-    // Volume against the account's own baseline, urgent/high share, unresolved urgent tickets, satisfaction.
-    private static int Support(AccountSignals s, in SignalWindow w, ref HealthFlagMask flags)
+    // Volume against the account's own baseline, urgent/high share, unresolved urgent tickets, satisfaction. With no
+    // rating in the window, satisfaction is unknown and the other three carry the dimension: ticket volume and
+    // urgency still count.
+    private static int Support(AccountSignals s, in SignalWindow w)
     {
         var recent = w.Tickets30;
         var baseline = Math.Max(1, w.TicketsPrior30);
@@ -301,19 +337,14 @@ public sealed class HealthScoreCalculator
 
         var open = s.OpenUrgentTickets <= 0 ? 100 : s.OpenUrgentTickets == 1 ? 50 : 0;
 
-        int satisfaction;
         var rated = w.SatisfactionGood60 + w.SatisfactionBad60;
         if (rated == 0)
         {
-            satisfaction = Neutral;
-            flags = flags.WithMissingSignals(HealthDimension.Support);
-        }
-        else
-        {
-            var good = w.SatisfactionGood60 * 100;
-            satisfaction = good >= 90 * rated ? 100 : good >= 75 * rated ? 70 : good >= 50 * rated ? 40 : 0;
+            return RoundDiv(volume + urgent + open, 3);
         }
 
+        var good = w.SatisfactionGood60 * 100;
+        var satisfaction = good >= 90 * rated ? 100 : good >= 75 * rated ? 70 : good >= 50 * rated ? 40 : 0;
         return RoundDiv(volume + urgent + open + satisfaction, 4);
     }
 
@@ -321,12 +352,18 @@ public sealed class HealthScoreCalculator
     /// Champion (60%) and executive sponsor (40%): present and active 100, present but inactive 50, absent 0.
     /// A champion who left in the last 90 days is a strong negative: 0 with nobody in their place, at most 40 with a new one.
     /// </summary>
-    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf)
+    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf) => Relationship(r, asOf, sponsorExpected: true);
+
+    /// <summary>
+    /// As <see cref="Relationship(RelationshipSignals, DateTimeOffset)"/>; where no executive sponsor is expected (tech-touch
+    /// SMB), an account without one is scored on its champion alone, while a sponsor it does have still counts.
+    /// </summary>
+    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected)
     {
         ArgumentNullException.ThrowIfNull(r);
         var champion = r.HasChampion ? (r.ChampionActive ? 100 : 50) : 0;
         var sponsor = r.HasExecutiveSponsor ? (r.ExecutiveSponsorActive ? 100 : 50) : 0;
-        var score = RoundDiv((60 * champion) + (40 * sponsor), 100);
+        var score = sponsorExpected || r.HasExecutiveSponsor ? RoundDiv((60 * champion) + (40 * sponsor), 100) : champion;
         if (r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf)
         {
             score = r.HasChampion ? Math.Min(score, 40) : 0;

@@ -68,7 +68,10 @@ public sealed record LifecycleAccountFacts
         {
             AccountId = signals.AccountId,
             Name = signals.Name,
-            Segment = health?.Segment ?? segment,
+            // From the same signals as the subscription status, not the latest score's: a score computed before the
+            // subscription was known carries MRR 0's segment (the smallest tier), and read beside a status that is
+            // known now it would make any account look tech-touch.
+            Segment = segment,
             SubscriptionStatus = signals.SubscriptionStatus,
             CancelAtPeriodEnd = signals.CancelAtPeriodEnd,
             CustomerSince = signals.CustomerSince,

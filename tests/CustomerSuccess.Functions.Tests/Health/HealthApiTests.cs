@@ -61,7 +61,7 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
         var health = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
 
         Assert.Equal(3, _factory.Sent.Count);
-        Assert.Equal(90, (int)health!["score"]!);
+        Assert.Equal(95, (int)health!["score"]!);
         Assert.Equal("Green", (string)health["band"]!);
         Assert.Equal(0, (int)health["dimensions"]!["Relationship"]!);
         var history = health["history"]!.AsArray();
@@ -114,7 +114,7 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
         var cleared = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
 
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
-        Assert.Equal(("Red", "Green", 90), ((string)overridden!["band"]!, (string)overridden["computedBand"]!, (int)overridden["score"]!));
+        Assert.Equal(("Red", "Green", 95), ((string)overridden!["band"]!, (string)overridden["computedBand"]!, (int)overridden["score"]!));
         Assert.Equal("Champion resigned, not yet in data", (string)overridden["override"]!["reason"]!);
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         Assert.Equal("Green", (string)cleared!["band"]!);

@@ -21,11 +21,12 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     [Fact]
     public void Validate_SegmentWeightsNotSumming100_NamesSegmentAndSum()
     {
+        // Enterprise defaults 25/20/15/10/20/10: without its payment weight the six sum to 90.
         var result = Validate(o => o.Weights.Enterprise.Payment = 0);
 
         Assert.True(result.Failed);
         var failure = Assert.Single(result.Failures!);
-        Assert.Contains("Health:Weights:Enterprise weights sum to 95", failure, StringComparison.Ordinal);
+        Assert.Contains("Health:Weights:Enterprise weights sum to 90", failure, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     [Fact]
     public void AppStart_InvalidWeightsInConfiguration_RefusesToStartNamingSetting()
     {
-        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => b.UseSetting("Health:Weights:Smb:Payment", "10"));
+        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => SetWeights(b, "Smb", 45, 5, 15, 10, 5, 25));
 
         var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
 
@@ -75,15 +76,38 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public void AppStart_ConfiguredWeights_BoundFromSettings()
+    public void AppStart_SegmentWeightsSetOnlyInPart_RefusesToStartNamingMissingSettings()
     {
+        // 30 + 15 + 15 + 10 + 20 + 10 = 100 with Enterprise's defaults filling the gap: it would pass the sum check, so
+        // only the whole-segment rule stops the operator's two settings from being completed with numbers they never set.
         using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => b
             .UseSetting("Health:Weights:Enterprise:ProductUsage", "30")
-            .UseSetting("Health:Weights:Enterprise:Relationship", "20"));
+            .UseSetting("Health:Weights:Enterprise:Engagement", "15"));
+
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains("Health:Weights:Enterprise is set only in part (ProductUsage, Engagement)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Health:Weights:Enterprise:Outcomes, Health:Weights:Enterprise:Support, Health:Weights:Enterprise:Relationship, Health:Weights:Enterprise:Payment", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Health:Weights:Smb", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AppStart_ConfiguredWeights_BoundFromSettings()
+    {
+        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => SetWeights(b, "Enterprise", 30, 20, 15, 10, 20, 5));
         using var client = factory.CreateClient();
 
-        var options = factory.Services.GetRequiredService<IOptions<HealthOptions>>().Value;
+        var weights = factory.Services.GetRequiredService<IOptions<HealthOptions>>().Value.Weights;
 
-        Assert.Equal((30, 20), (options.Weights.Enterprise.ProductUsage, options.Weights.Enterprise.Relationship));
+        Assert.Equal((30, 20, 15, 10, 20, 5), (weights.Enterprise.ProductUsage, weights.Enterprise.Engagement, weights.Enterprise.Outcomes, weights.Enterprise.Support, weights.Enterprise.Relationship, weights.Enterprise.Payment));
+        Assert.Equal(45, weights.Smb.ProductUsage);
     }
+
+    private static Microsoft.AspNetCore.Hosting.IWebHostBuilder SetWeights(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder, string segment, int productUsage, int engagement, int outcomes, int support, int relationship, int payment) => builder
+        .UseSetting($"Health:Weights:{segment}:ProductUsage", productUsage.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting($"Health:Weights:{segment}:Engagement", engagement.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting($"Health:Weights:{segment}:Outcomes", outcomes.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting($"Health:Weights:{segment}:Support", support.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting($"Health:Weights:{segment}:Relationship", relationship.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting($"Health:Weights:{segment}:Payment", payment.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -38,7 +38,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         [.. Enumerable.Range(0, count).Select(i => Healthy() with
         {
             AccountId = $"{prefix}{i:D3}",
-            // Every third account has no champion or sponsor: relationship 0 → 90.
+            // Every third account has no champion or sponsor: relationship 0 → 95 (SMB weights).
             Relationship = i % 3 == 0 ? new RelationshipSignals() : Healthy().Relationship,
         })];
 
@@ -110,7 +110,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.All(scores, r => Assert.Equal((HealthTables.PartitionOf(r.AccountId!), HealthTables.ScoreRow(r.AccountId!)), (r.PartitionKey, r.RowKey)));
         Assert.All(history, r => Assert.Equal(HealthTables.PartitionOf(r.AccountId!) + "|" + r.ToDay().ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture), r.PartitionKey));
         var acct0 = scores.Single(r => r.AccountId == "acct-000").ToScore()!;
-        Assert.Equal((90, HealthBand.Green), (acct0.Score, acct0.Band));
+        Assert.Equal((95, HealthBand.Green), (acct0.Score, acct0.Band));
         var run = await _tables[HealthTables.Runs].GetAsync<HealthRunEntity>(HealthTables.RunPartition, "2026063012");
         Assert.Equal(HealthRunStatus.Completed, run!.Status);
     }
@@ -225,16 +225,17 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
             await feed.AcknowledgeAsync(p, default);
         }
 
-        // An hour later acct-001 has lost outcomes (−15), relationship (−10) and payment (−5): 70, Yellow.
+        // An hour later acct-001 has lost outcomes (−15), relationship (−5) and payment (−20) on SMB weights: 60, Yellow.
         accounts[1] = accounts[1] with { Relationship = new RelationshipSignals(), SubscriptionStatus = "canceled", Milestones = new Dictionary<string, DateTimeOffset>() };
         _time.Now = AsOf.AddHours(1);
         await RunAsync(new FakeSignalSource(accounts), options, AsOf.AddHours(1));
 
         var pending = await feed.ReadPendingAsync(100, default);
         var transition = Assert.Single(pending).Transition;
-        Assert.Equal(("acct-001", HealthBand.Yellow, HealthBand.Green, 70), (transition.AccountId, transition.Band, transition.PreviousBand, transition.Score));
+        Assert.Equal(("acct-001", HealthBand.Yellow, HealthBand.Green, 60), (transition.AccountId, transition.Band, transition.PreviousBand, transition.Score));
         Assert.Contains(HealthFlags.DimensionZeroPrefix + "Payment", transition.Flags);
-        Assert.Equal("Outcomes", transition.Drivers[0].Name); // −15 points, then Relationship −10
+        // Largest loss first: Payment −20 (SMB weighs payment 20), then Outcomes −15, then Relationship −5.
+        Assert.Equal(["Payment", "Outcomes", "Relationship"], transition.Drivers.Select(d => d.Name));
     }
 
     [Fact]

@@ -34,26 +34,69 @@ public sealed class HealthScoreCalculatorTests
         Assert.Equal(expected, HealthScoreCalculator.SeatShareScore(activeOf100, 100));
 
     [Fact]
-    public void Score_KeyFeaturesAndLoginsBelowExpected_BlendsSeatsLoginsBreadth50_30_20()
+    public void Score_KeyFeaturesAndLoginsBelowExpected_BlendsSeatsLoginsBreadthTrend35_20_15_30()
     {
-        // Seats 80% → 100; logins 72 in 28 days against 3 × 8 × 4 = 96 → 0.75 → 75; 2 of 4 key features → 50.
-        // (50 × 100 + 30 × 75 + 20 × 50) / 100 = 82.5 → 83.
+        // Seats 80% → 100; logins 72 in 28 days against 3 × 8 × 4 = 96 → 0.75 → 75; 2 of 4 key features → 50;
+        // events steady against the account's own baseline → 100. (35 × 100 + 20 × 75 + 15 × 50 + 30 × 100) / 100 = 87.5 → 88.
         var calculator = Calculator(product: p => p.KeyFeatures = ["a", "b", "c", "d"]);
         var signals = Healthy((age, d) => d with { Logins = age < 28 ? (age < 16 ? 3 : 2) : 4 }) with { KeyFeaturesUsed30d = new HashSet<string> { "a", "b", "x" } };
 
         var score = calculator.Score(signals, null, null, AsOf);
 
-        Assert.Equal(83, score.Dimension(HealthDimension.ProductUsage));
+        Assert.Equal(88, score.Dimension(HealthDimension.ProductUsage));
     }
 
     [Fact]
-    public void Score_NoLicensedSeats_SeatShareNeutralAndFlagged()
+    public void Score_NoLicensedSeats_SeatShareLeftOutAndTheOtherSubSignalsCarryUsage()
     {
-        // Seats unknown → 50; logins 112 ≥ 96 → 100; no key features configured: (50 × 50 + 30 × 100) / 80 = 68.75 → 69.
-        var score = Calculator().Score(Healthy() with { LicensedSeats = 0 }, null, null, AsOf);
+        // Seats unknown: no weight. Logins 28 in 28 days against 96 → 25; events steady → 100; no key features
+        // configured: (20 × 25 + 30 × 100) / 50 = 70. The dimension is known, so it is not flagged missing.
+        var score = Calculator().Score(Healthy((_, d) => d with { Logins = 1 }) with { LicensedSeats = 0 }, null, null, AsOf);
 
-        Assert.Equal(69, score.Dimension(HealthDimension.ProductUsage));
-        Assert.Contains(HealthFlags.MissingSignalsPrefix + "ProductUsage", score.Flags.ToIds());
+        Assert.Equal(70, score.Dimension(HealthDimension.ProductUsage));
+        Assert.DoesNotContain(HealthFlags.MissingSignalsPrefix + "ProductUsage", score.Flags.ToIds());
+    }
+
+    [Theory]
+    [InlineData(100, 100)] // steady: (35 × 100 + 20 × 100 + 30 × 100) / 85 = 100
+    [InlineData(90, 100)] // 90% of its own baseline
+    [InlineData(85, 89)] // 85% → 70: 7600 / 85 = 89.4
+    [InlineData(70, 79)] // 70% → 40: 6700 / 85 = 78.8
+    [InlineData(50, 72)] // 50% → 20: 6100 / 85 = 71.8
+    [InlineData(30, 65)] // 30% → 0: 5500 / 85 = 64.7
+    public void Score_UsageAgainstItsOwnBaseline_LastTwoWeeksAgainstTheSixBefore(int recentEventsPerDay, int expected)
+    {
+        // 100 events a day for weeks 3-8, recentEventsPerDay in the last two weeks; seats and logins unchanged (100).
+        var signals = Healthy((age, d) => age < 14 ? d with { Events = recentEventsPerDay } : d);
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(expected, score.Dimension(HealthDimension.ProductUsage));
+    }
+
+    [Fact]
+    public void Score_UsageFallBeforeTwoFortnightsWatched_NotReadAsATrend()
+    {
+        // Watched 20 days: no full fortnight before the last one, so the fall has no baseline to be read against.
+        var signals = Healthy((age, d) => age < 14 ? d with { Events = 10 } : d) with { ObservedSince = AsOf.AddDays(-19) };
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(100, score.Dimension(HealthDimension.ProductUsage));
+        Assert.DoesNotContain(HealthFlags.MissingSignalsPrefix + "ProductUsage", score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Score_UsageFallingAgainstBaseline_DriverIsProductUsage()
+    {
+        var previous = Calculator().Score(Healthy(), null, null, AsOf.AddDays(-1));
+        var signals = Healthy((age, d) => age < 14 ? d with { Events = 30 } : d);
+
+        var score = Calculator().Score(signals, previous, null, AsOf);
+
+        Assert.Equal(HealthDimension.ProductUsage, score.Drivers[0].Dimension);
+        Assert.True(score.Drivers[0].Points < 0);
+        Assert.True(score.Score < previous.Score);
     }
 
     [Fact]
@@ -98,21 +141,34 @@ public sealed class HealthScoreCalculatorTests
     }
 
     [Fact]
-    public void Score_NoRatings_SatisfactionNeutralAndFlagged()
+    public void Score_NoRatings_SupportFromVolumeUrgencyAndOpenTickets_NotMissing()
     {
         var signals = Healthy((_, d) => d with { SatisfactionGood = 0 });
 
         var score = Calculator().Score(signals, null, null, AsOf);
 
-        // (100 + 100 + 100 + 50) / 4 = 87.5 → 88.
-        Assert.Equal(88, score.Dimension(HealthDimension.Support));
-        Assert.Contains(HealthFlags.MissingSignalsPrefix + "Support", score.Flags.ToIds());
+        // (100 + 100 + 100) / 3: no rating is no penalty, and the dimension still counts.
+        Assert.Equal(100, score.Dimension(HealthDimension.Support));
+        Assert.DoesNotContain(HealthFlags.MissingSignalsPrefix + "Support", score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Score_UrgentTicketStormWithoutRatings_SinksSupportAndTheScore()
+    {
+        // 4 urgent tickets in the last 30 days against none before → volume 0, urgency 0; 2 still open → 0.
+        var signals = Healthy((age, d) => age < 4 ? d with { TicketsOpened = 1, UrgentOrHighTicketsOpened = 1, SatisfactionGood = 0 } : d with { SatisfactionGood = 0 }) with { OpenUrgentTickets = 2 };
+
+        var score = Calculator().Score(signals, null, null, AsOf);
+
+        Assert.Equal(0, score.Dimension(HealthDimension.Support));
+        Assert.Contains(HealthFlags.DimensionZeroPrefix + "Support", score.Flags.ToIds());
+        Assert.Equal(90, score.Score); // the SMB 10% support weight lost
     }
 
     [Theory]
     [InlineData(-3, 50, true)] // watched 4 days: no usage picture yet
     [InlineData(-6, 100, false)] // watched 7 days: 28 logins against 3/week × 8 users × 4 weeks × 7/28 = 24 expected
-    [InlineData(null, 72, false)] // watched all along: the same 28 logins against 96 → 25; (50×100 + 30×25) / 80 = 72
+    [InlineData(null, 82, false)] // watched all along: the same 28 logins against 96 → 25; events steady → 100; (35×100 + 20×25 + 30×100) / 85 = 82
     public void Score_ProductUsageOfANewlyWatchedAccount_MissingForAWeekThenScoredOnTheDaysWatched(int? observedSinceDays, int expected, bool flaggedMissing)
     {
         // 8 of 10 seats active; 4 logins a day, only in the last 7 days; no key features configured.
@@ -170,6 +226,18 @@ public sealed class HealthScoreCalculatorTests
     }
 
     [Fact]
+    public void Score_NoExecutiveSponsor_ExpectedAboveTechTouchOnly()
+    {
+        // Champion active, no sponsor: SMB (tech-touch) is read on its champion → 100; Mid-Market and Enterprise
+        // expect a sponsor → 60 × 100 / 100 = 60.
+        var smb = Healthy() with { Relationship = new RelationshipSignals { HasChampion = true, ChampionActive = true } };
+
+        Assert.Equal(100, Calculator().Score(smb, null, null, AsOf).Dimension(HealthDimension.Relationship));
+        Assert.Equal(60, Calculator().Score(smb with { MrrCents = 200_000 }, null, null, AsOf).Dimension(HealthDimension.Relationship));
+        Assert.Equal(60, Calculator().Score(smb with { MrrCents = 1_000_000 }, null, null, AsOf).Dimension(HealthDimension.Relationship));
+    }
+
+    [Fact]
     public void Relationship_ChampionLeftRecentlyNoReplacement_IsZero()
     {
         var r = new RelationshipSignals { HasExecutiveSponsor = true, ExecutiveSponsorActive = true, ChampionLeftAt = AsOf.AddDays(-10) };
@@ -216,7 +284,7 @@ public sealed class HealthScoreCalculatorTests
 
         Assert.Equal(0, score.Dimension(HealthDimension.Payment));
         Assert.Contains(HealthFlags.DimensionZeroPrefix + "Payment", score.Flags.ToIds());
-        Assert.Equal(95, score.Score); // only the 5% payment weight lost
+        Assert.Equal(80, score.Score); // the SMB 20% payment weight lost
     }
 
     [Theory]
@@ -234,9 +302,9 @@ public sealed class HealthScoreCalculatorTests
         int[] dims = [100, 50, 50, 100, 60, 100];
         var engagementAndOutcomesMissing = default(HealthFlagMask).WithMissingSignals(HealthDimension.Engagement).WithMissingSignals(HealthDimension.Outcomes);
 
-        // SMB 40/–/–/10/10/5 over 65: (4000 + 1000 + 600 + 500) / 65 = 93.8 → 94; weighing in the neutral 50s gives (6100 + 1000 + 750) / 100 = 78.5 → 79.
-        Assert.Equal(94, calculator.Weighted(AccountSegment.Smb, dims, engagementAndOutcomesMissing));
-        Assert.Equal(79, calculator.Weighted(AccountSegment.Smb, dims, default));
+        // SMB 45/–/–/10/5/20 over 80: (4500 + 1000 + 300 + 2000) / 80 = 97.5 → 98; weighing in the neutral 50s gives (7800 + 250 + 750) / 100 = 88.
+        Assert.Equal(98, calculator.Weighted(AccountSegment.Smb, dims, engagementAndOutcomesMissing));
+        Assert.Equal(88, calculator.Weighted(AccountSegment.Smb, dims, default));
         Assert.Equal(HealthScoreCalculator.Neutral, calculator.Weighted(AccountSegment.Smb, dims, Enum.GetValues<HealthDimension>().Aggregate(default(HealthFlagMask), (f, d) => f.WithMissingSignals(d))));
     }
 
@@ -251,8 +319,8 @@ public sealed class HealthScoreCalculatorTests
         Assert.Contains(HealthFlags.MissingSignalsPrefix + "Engagement", score.Flags.ToIds());
         Assert.Equal(HealthScoreCalculator.Neutral, score.Dimension(HealthDimension.Engagement));
         var others = new[] { HealthDimension.ProductUsage, HealthDimension.Outcomes, HealthDimension.Support, HealthDimension.Relationship, HealthDimension.Payment };
-        int[] smbWeights = [40, 0, 15, 10, 10, 5];
-        var expected = (int)Math.Round(others.Sum(d => smbWeights[(int)d] * score.Dimension(d)) / 80.0, MidpointRounding.AwayFromZero);
+        int[] smbWeights = [45, 0, 15, 10, 5, 20];
+        var expected = (int)Math.Round(others.Sum(d => smbWeights[(int)d] * score.Dimension(d)) / 95.0, MidpointRounding.AwayFromZero);
         Assert.Equal(expected, score.Score);
     }
 
@@ -262,8 +330,11 @@ public sealed class HealthScoreCalculatorTests
         var calculator = Calculator(o => o.Weights.Enterprise = new HealthWeights { ProductUsage = 10, Engagement = 10, Outcomes = 10, Support = 10, Relationship = 50, Payment = 10 });
         int[] dims = [100, 50, 0, 100, 0, 100];
 
-        // SMB default 40/20/15/10/10/5: 4000 + 1000 + 0 + 1000 + 0 + 500 = 6500 → 65.
-        Assert.Equal(65, calculator.Weighted(AccountSegment.Smb, dims));
+        // SMB default 45/5/15/10/5/20: 4500 + 250 + 0 + 1000 + 0 + 2000 = 7750 → 77.5 → 78.
+        Assert.Equal(78, calculator.Weighted(AccountSegment.Smb, dims));
+
+        // Mid-Market default 35/15/15/10/15/10: 3500 + 750 + 0 + 1000 + 0 + 1000 = 6250 → 62.5 → 63.
+        Assert.Equal(63, calculator.Weighted(AccountSegment.MidMarket, dims));
 
         // Enterprise 10/10/10/10/50/10: 1000 + 500 + 0 + 1000 + 0 + 1000 = 3500 → 35.
         Assert.Equal(35, calculator.Weighted(AccountSegment.Enterprise, dims));
@@ -272,7 +343,7 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Score_EnterpriseAccount_UsesEnterpriseWeights()
     {
-        // No champion or sponsor: relationship 0. SMB weights lose 10 → 90 Green; Enterprise weights (relationship 50) lose 50 → 50 Yellow.
+        // No champion or sponsor: relationship 0. SMB weights lose 5 → 95 Green; Enterprise weights (relationship 50) lose 50 → 50 Yellow.
         var calculator = Calculator(o => o.Weights.Enterprise = new HealthWeights { ProductUsage = 10, Engagement = 10, Outcomes = 10, Support = 10, Relationship = 50, Payment = 10 });
         var smb = Healthy() with { Relationship = new RelationshipSignals() };
         var enterprise = smb with { MrrCents = 1_000_000 };
@@ -280,7 +351,7 @@ public sealed class HealthScoreCalculatorTests
         var smbScore = calculator.Score(smb, null, null, AsOf);
         var enterpriseScore = calculator.Score(enterprise, null, null, AsOf);
 
-        Assert.Equal((90, HealthBand.Green), (smbScore.Score, smbScore.Band));
+        Assert.Equal((95, HealthBand.Green), (smbScore.Score, smbScore.Band));
         Assert.Equal((AccountSegment.Enterprise, 50, HealthBand.Yellow), (enterpriseScore.Segment, enterpriseScore.Score, enterpriseScore.Band));
     }
 
@@ -390,7 +461,7 @@ public sealed class HealthScoreCalculatorTests
 
         var score = Calculator().Score(Healthy() with { SubscriptionStatus = "canceled" }, Previous([100, 100, 100, 100, 100, 100], history: history), null, AsOf);
 
-        Assert.Equal((HealthTrend.Declining, -5), (score.Trend, score.TrendDelta));
+        Assert.Equal((HealthTrend.Declining, -20), (score.Trend, score.TrendDelta));
     }
 
     [Fact]
@@ -424,11 +495,11 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Score_Drivers_LargestWeightedMovesFirst()
     {
-        // Previous ProductUsage 70 and Payment 50; now both 100: +30 × 40% = +12 points, +50 × 5% = +2.5 points.
+        // Previous ProductUsage 70 and Payment 50; now both 100: +30 × 45% = +13.5 points, +50 × 20% = +10 points.
         var score = Calculator().Score(Healthy(), Previous([70, 100, 100, 100, 100, 50]), null, AsOf);
 
         Assert.Equal(
-            [new HealthDriverDelta(HealthDimension.ProductUsage, 12, 70, 100), new HealthDriverDelta(HealthDimension.Payment, 2.5, 50, 100)],
+            [new HealthDriverDelta(HealthDimension.ProductUsage, 13.5, 70, 100), new HealthDriverDelta(HealthDimension.Payment, 10, 50, 100)],
             score.Drivers);
         Assert.Equal("ProductUsage", score.Drivers[0].ToDriver().Name);
     }

@@ -91,7 +91,7 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
         }
 
         // Every alert and every email traced to its cause.
-        Assert.All(result.Observed.Alerts.Values, a => Assert.True(trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay) is null, trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay)));
+        Assert.All(result.Observed.Alerts.Values, a => Assert.True(trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay, a.Latest.Reason) is null, trace.AlertCause(a.Latest.AccountId, a.Latest.RuleId, a.Latest.Tier, a.FirstSeenDay, a.Latest.Reason)));
         Assert.All(emails, e => Assert.True(trace.EmailCause(e) is null, $"{Path.GetFileName(e.File)}: {trace.EmailCause(e)}"));
 
         // The report's totals are the outbox's files and what the app's APIs say.

@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Simulator.Driving;
 using CustomerSuccess.Simulator.Observation;
 using CustomerSuccess.Simulator.Portfolio;
@@ -70,8 +71,16 @@ internal sealed class SmokeExpectations(SimulationResult result)
         }
     }
 
-    public string? AlertCause(string accountId, string ruleId, string tier, int day)
+    /// <summary>
+    /// Why an alert of this tier exists by <paramref name="day"/>, or null when found. An alert escalated because
+    /// nobody acknowledged it by its due time (<paramref name="reason"/> ends so) needs only the cause of the tier it
+    /// was raised from: a Warning "Yellow for 21 days" left open becomes Critical without the account turning Red.
+    /// </summary>
+    public string? AlertCause(string accountId, string ruleId, string tier, int day, string? reason = null)
     {
+        var escalated = reason?.EndsWith(AlertRuleEngine.OverdueReasonSuffix, StringComparison.Ordinal) == true;
+        var raisedAs = escalated ? tier switch { "Critical" => "Warning", "Warning" => "Watch", _ => tier } : tier;
+
         if (!_accounts.ContainsKey(accountId))
         {
             return $"alert {ruleId} names {accountId}, which the simulation never created";
@@ -85,7 +94,7 @@ internal sealed class SmokeExpectations(SimulationResult result)
             "payment-risk" => Fact(FactKind.PaymentFailed, FactKind.Dispute),
             "relationship-loss" => Fact(FactKind.ChampionLeft),
             "support-escalation" => Fact(FactKind.UrgentTicket, FactKind.ComplaintTicket),
-            "health-band" => tier == "Critical" ? Band("Red") : Band("Yellow", "Red"),
+            "health-band" => raisedAs == "Critical" ? Band("Red") : Band("Yellow", "Red"),
             "renewal-at-risk" => Band("Red"),
             "dimension-zero" or "usage-decline" or "login-decline" => Scored(),
             _ => false,
@@ -109,7 +118,8 @@ internal sealed class SmokeExpectations(SimulationResult result)
                     return "alert email names no alert";
                 }
 
-                return email.Alerts.Select(a => AlertCause(a.AccountId, a.RuleId, email.Tier ?? "Watch", day)).FirstOrDefault(c => c is not null);
+                // An alert email's subject is "[tier] account: reason"; a digest lists Watch alerts, never escalated ones.
+                return email.Alerts.Select(a => AlertCause(a.AccountId, a.RuleId, email.Tier ?? "Watch", day, email.Kind == EmailKind.Alert ? email.Subject : null)).FirstOrDefault(c => c is not null);
 
             case EmailKind.Lifecycle:
                 if (email.To is null || !_people.TryGetValue(email.To, out var person))
