@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -15,11 +16,13 @@ internal sealed class RecomputeReadinessCheck(AppTables tables, TimeProvider tim
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         HealthRunPointerEntity? current;
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        within.CancelAfter(Readiness.CheckTimeout);
         try
         {
-            current = await tables[HealthTables.Runs].GetAsync<HealthRunPointerEntity>(HealthTables.RunPartition, HealthTables.CurrentRunRow, cancellationToken: cancellationToken);
+            current = await tables[HealthTables.Runs].GetAsync<HealthRunPointerEntity>(HealthTables.RunPartition, HealthTables.CurrentRunRow, cancellationToken: within.Token);
         }
-        catch (TableStorageUnavailableException)
+        catch (Exception ex) when (ex is TableStorageUnavailableException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return HealthCheckResult.Unhealthy("the recompute's run record could not be read");
         }

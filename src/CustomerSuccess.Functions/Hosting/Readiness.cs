@@ -13,6 +13,9 @@ public static class Readiness
     /// <summary>The tag every readiness check carries (the same value as the storage module's).</summary>
     public const string Tag = "ready";
 
+    /// <summary>How long a check that reads storage may take before it counts as failed (storage retries are slower).</summary>
+    public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
+
     public static IServiceCollection AddReadiness(this IServiceCollection services)
     {
         services.AddHealthChecks().AddCheck<WorkersReadinessCheck>("workers", tags: [Tag]);

@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -14,14 +15,16 @@ internal sealed class ApplierLagReadinessCheck(WebhookInbox inbox, IOptionsMonit
     {
         var limit = TimeSpan.FromSeconds(options.CurrentValue.ReadinessMaxLagSeconds);
         var before = time.GetUtcNow() - limit;
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        within.CancelAfter(Readiness.CheckTimeout);
         try
         {
-            var late = await inbox.PendingAsync(before, provider: null, max: 1, cancellationToken);
+            var late = await inbox.PendingAsync(before, provider: null, max: 1, within.Token);
             return late.Count == 0
                 ? HealthCheckResult.Healthy($"no delivery waiting longer than {limit.TotalMinutes:0.#} min")
                 : HealthCheckResult.Unhealthy($"a delivery received at {late[0].ReceivedAt:O} is still not applied (limit {limit.TotalMinutes:0.#} min)");
         }
-        catch (TableStorageUnavailableException)
+        catch (Exception ex) when (ex is TableStorageUnavailableException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return HealthCheckResult.Unhealthy("the inbox could not be read");
         }

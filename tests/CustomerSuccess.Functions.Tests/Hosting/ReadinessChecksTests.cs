@@ -42,6 +42,10 @@ public sealed class ReadinessChecksTests(AzuriteFixture azurite)
 
         await kit.ApplyAsync(stored);
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(check)).Status);
+
+        kit.Traffic.FailWhen = (_, _) => true;
+        var unreadable = await CheckAsync(check);
+        Assert.Equal((HealthStatus.Unhealthy, "the inbox could not be read"), (unreadable.Status, unreadable.Description));
     }
 
     [Fact]
