@@ -205,11 +205,11 @@ public sealed class HealthWeightsConfigurationValidator(IConfiguration configura
     public ValidateOptionsResult Validate(string? name, HealthOptions options)
     {
         var failures = new List<string>();
+        var dimensions = Enum.GetValues<HealthDimension>();
         foreach (var segment in Enum.GetValues<AccountSegment>())
         {
             var prefix = $"{HealthOptions.SectionName}:Weights:{segment}";
             var section = configuration.GetSection(prefix);
-            var dimensions = Enum.GetValues<HealthDimension>();
             var set = dimensions.Where(d => section[d.ToString()] is not null).ToList();
             if (set.Count == 0 || set.Count == dimensions.Length)
             {

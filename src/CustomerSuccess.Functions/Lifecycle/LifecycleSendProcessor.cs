@@ -78,7 +78,6 @@ public sealed partial class LifecycleSendProcessor
 {
     public const string QueueName = QueueNames.LifecycleSend;
 
-    private readonly AppMetrics? _metrics;
     public const string ReservedQueueName = QueueNames.LifecycleSendReserved;
 
     /// <summary>How long a send waits for its enrollment each time it finds it missing: 31.5 minutes in all, past two
@@ -98,6 +97,7 @@ public sealed partial class LifecycleSendProcessor
     private readonly IMessagePublisher _publisher;
     private readonly TimeProvider _time;
     private readonly ILogger<LifecycleSendProcessor> _logger;
+    private readonly AppMetrics? _metrics;
 
     public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, ISendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger, AppMetrics? metrics = null)
     {
@@ -229,12 +229,6 @@ public sealed partial class LifecycleSendProcessor
         }
     }
 
-    /// <summary>
-    /// The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries the
-    /// slot and goes to a queue of its own, so that when its slot comes it is not stuck behind a burst of first
-    /// deliveries (a scheduled message joins the back of its queue), and sends without asking again then. A send with
-    /// no reservation (the row stayed contended) waits on the main queue.
-    /// </summary>
     /// <summary>The deferral's reason as a metric tag: few and fixed.</summary>
     internal static string DeferralKind(string reason) => reason switch
     {
@@ -245,6 +239,12 @@ public sealed partial class LifecycleSendProcessor
         _ => "cap",
     };
 
+    /// <summary>
+    /// The fleet's quota reserved this send a later token (behind every send already waiting): the copy carries the
+    /// slot and goes to a queue of its own, so that when its slot comes it is not stuck behind a burst of first
+    /// deliveries (a scheduled message joins the back of its queue), and sends without asking again then. A send with
+    /// no reservation (the row stayed contended) waits on the main queue.
+    /// </summary>
     private Task<LifecycleSendResult> DeferForQuotaAsync(LifecycleSendMessage message, SendPermit permit, CancellationToken cancellationToken) =>
         permit.Reserved
             ? DeferOnAsync(ReservedQueueName, message with { RateSlot = permit.ComeBackAt }, permit.ComeBackAt, "rate limit", cancellationToken)

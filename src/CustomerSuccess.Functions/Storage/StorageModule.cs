@@ -11,6 +11,9 @@ namespace CustomerSuccess.Functions.Storage;
 
 internal static class StorageModule
 {
+    /// <summary>The tag of the health checks <c>GET /api/readyz</c> runs.</summary>
+    public const string ReadinessTag = "ready"; // the same value as Hosting.Readiness.Tag
+
     /// <summary>
     /// Table storage from the host's <c>AzureWebJobsStorage</c> settings, validated at start so a deployment without
     /// usable settings fails immediately with a message naming the setting: a connection string locally and on Azurite,
@@ -18,9 +21,6 @@ internal static class StorageModule
     /// One <see cref="TableServiceClient"/> (Azure.Data.Tables, registered through <c>AddAzureClients</c>), the
     /// <see cref="AppTables"/> every feature reaches its tables through, and the start-up <see cref="TableProvisioner"/>.
     /// </summary>
-    /// <summary>The tag of the health checks <c>GET /api/readyz</c> runs.</summary>
-    public const string ReadinessTag = "ready"; // the same value as Hosting.Readiness.Tag
-
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();

@@ -208,7 +208,7 @@ internal sealed class WebhookApplier(
 
         foreach (var quarantined in page.Where(d => d.Outcome == DeliveryOutcomes.Quarantined))
         {
-            metrics.DeliveryQuarantined(quarantined.Provider.ToString().ToLowerInvariant());
+            metrics.DeliveryQuarantined(WebhookProviderNames.Of(quarantined.Provider));
         }
 
         return Summarize(page);

@@ -7,6 +7,18 @@ internal enum WebhookProvider
     Zendesk,
 }
 
+/// <summary>A provider's name as it appears in storage keys, metric tags and traces: lower case, fixed.</summary>
+internal static class WebhookProviderNames
+{
+    public static string Of(WebhookProvider provider) => provider switch
+    {
+        WebhookProvider.Stripe => "stripe",
+        WebhookProvider.Segment => "segment",
+        WebhookProvider.Zendesk => "zendesk",
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Not a webhook provider."),
+    };
+}
+
 /// <summary>
 /// One provider event as parsed from a verified delivery: its idempotency key (Stripe event id, Segment
 /// messageId, Zendesk event id), its type, when the provider says it happened, and its own JSON (a batch

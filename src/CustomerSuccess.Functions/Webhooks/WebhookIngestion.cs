@@ -39,7 +39,7 @@ internal sealed class WebhookIngestion(
     public async Task<IngestionOutcome> IngestAsync(WebhookProvider provider, Func<string, string?> header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         using var activity = AppTracing.Source.StartActivity("webhook received");
-        var providerName = ProviderName(provider);
+        var providerName = WebhookProviderNames.Of(provider);
         activity?.SetTag("webhook.provider", providerName);
         var outcome = await IngestCoreAsync(provider, header, body, cancellationToken);
         activity?.SetTag("webhook.outcome", outcome.Status.ToString());
@@ -66,14 +66,6 @@ internal sealed class WebhookIngestion(
         IngestionStatus.TooLarge => "too_large",
         IngestionStatus.StorageUnavailable => "storage_unavailable",
         _ => "other",
-    };
-
-    private static string ProviderName(WebhookProvider provider) => provider switch
-    {
-        WebhookProvider.Stripe => "stripe",
-        WebhookProvider.Segment => "segment",
-        WebhookProvider.Zendesk => "zendesk",
-        _ => "unknown",
     };
 
     private async Task<IngestionOutcome> IngestCoreAsync(WebhookProvider provider, Func<string, string?> header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)

@@ -84,7 +84,7 @@ internal readonly record struct DeliveryKey(string PartitionKey, string RowKey)
         return true;
     }
 
-    public static string ProviderPartitionPrefix(WebhookProvider provider) => provider.ToString().ToLowerInvariant() + "|";
+    public static string ProviderPartitionPrefix(WebhookProvider provider) => WebhookProviderNames.Of(provider) + "|";
 
     private static bool IsDayPart(ReadOnlySpan<char> part) =>
         part.SequenceEqual(UndatedDay) || (part.Length == 8 && !part.ContainsAnyExceptInRange('0', '9'));
