@@ -19,7 +19,8 @@ internal readonly record struct PageSummary(int Seen, int Applied, int Parked, i
 /// <list type="number">
 /// <item>map each (pure; a mapping the applier cannot make is a failed attempt, a rejection is quarantined at once);</item>
 /// <item>claim inbox deliveries in the archive (one insert each, batched per partition); one whose event is archived with
-/// a final outcome already is a duplicate and goes no further;</item>
+/// a final outcome already is a duplicate and goes no further (known without a claim when this process saw it settled
+/// lately, <see cref="SettledEvents"/>);</item>
 /// <item>resolve accounts: links (remembered), then the account the provider names and the other ids it vouches for,
 /// linked on sight, and whatever was parked under a new link joins the page; ids still unknown park their events;</item>
 /// <item>per account, a few at a time, fold all its events into its state and write it once (<see cref="AccountUpdater"/>);</item>
@@ -53,6 +54,9 @@ internal sealed class WebhookApplier(
     // Deliveries a page of this process is working on: another page (a sweep beside the hint workers, two drains)
     // leaves them to it rather than folding the same event twice at once.
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+
+    // Events archived with a final outcome lately: a later inbox copy is a duplicate without a claim.
+    private readonly SettledEvents _settled = new(timeProvider);
 
     /// <summary>
     /// Applies a page. A delivery another page of this process is working on is left to it, unless
@@ -251,7 +255,19 @@ internal sealed class WebhookApplier(
             Decided(delivery);
         }
 
-        var claiming = page.Where(d => d.Origin == DeliveryOrigin.Inbox).ToList();
+        var claiming = new List<PendingDelivery>();
+        foreach (var delivery in page.Where(d => d.Origin == DeliveryOrigin.Inbox))
+        {
+            if (_settled.Contains(delivery.Key.EventKey))
+            {
+                delivery.Outcome = DeliveryOutcomes.Duplicate;
+            }
+            else
+            {
+                claiming.Add(delivery);
+            }
+        }
+
         if (claiming.Count == 0)
         {
             return;
@@ -292,6 +308,7 @@ internal sealed class WebhookApplier(
                 if (DeliveryOutcomes.IsFinal(archived[i]))
                 {
                     delivery.Outcome = DeliveryOutcomes.Duplicate;
+                    _settled.Add(delivery.Key.EventKey);
                     continue;
                 }
             }
@@ -510,6 +527,11 @@ internal sealed class WebhookApplier(
                 quarantined: false,
                 cancellationToken),
             archive.QuarantinedAsync([.. page.Where(d => d.Outcome == DeliveryOutcomes.Quarantined).Select(d => d.Key)], today, cancellationToken));
+
+        foreach (var delivery in page.Where(d => DeliveryOutcomes.IsFinal(d.Outcome)))
+        {
+            _settled.Add(delivery.Key.EventKey);
+        }
 
         // Only now, with the outcome durable, do the deliveries leave the inbox and the parked entries go.
         await Task.WhenAll(

@@ -379,6 +379,61 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Redelivery_OfAnEventSettledLately_DuplicateWithoutTouchingTheArchive()
+    {
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        await StripeAsync("pay", "invoice.payment_failed", json);
+        Kit.Traffic.Reset();
+
+        var second = await StripeAsync("pay", "invoice.payment_failed", json);
+
+        Assert.Equal(DeliveryOutcomes.Duplicate, second);
+        Assert.Equal(0, Kit.Traffic.Requests(WebhookArchive.Table));
+        Assert.False(await Kit.InInboxAsync(WebhookProvider.Stripe, _events.Id("pay")));
+        Assert.Equal(1, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed));
+    }
+
+    [Fact]
+    public async Task Redelivery_PastTheSettledWindow_ClaimRefusedByTheArchive_StillDuplicate()
+    {
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        await StripeAsync("pay", "invoice.payment_failed", json);
+        _clock.Advance(SettledEvents.Window);
+        Kit.Traffic.Reset();
+
+        var second = await StripeAsync("pay", "invoice.payment_failed", json);
+
+        Assert.Equal(DeliveryOutcomes.Duplicate, second);
+        Assert.True(Kit.Traffic.Requests(WebhookArchive.Table) > 0);
+        Assert.Equal(1, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed));
+    }
+
+    [Fact]
+    public async Task Page_WithOneRedeliveredEvent_ClaimsTheRestInOneTransaction()
+    {
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        await StripeAsync("p00", "invoice.payment_failed", json);
+        var page = new List<PendingDelivery>();
+        for (var i = 0; i < 30; i++)
+        {
+            page.Add(await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("p" + i.ToString("D2", CultureInfo.InvariantCulture)), "invoice.payment_failed", json));
+        }
+
+        Kit.Traffic.Reset();
+        var summary = await Kit.ApplyAsync([.. page]);
+
+        Assert.Equal((29, 1), (summary.Applied, summary.Duplicates));
+        Assert.Equal(0, Kit.Traffic.Requests(WebhookArchive.Table, "get"));
+        // Per archive partition one claim, then one write of the outcomes: no transaction sent again without a refused claim.
+        var partitions = page.Skip(1).Select(d => d.Key.PartitionKey).Distinct().Count();
+        Assert.Equal(2 * partitions, Kit.Traffic.Requests(WebhookArchive.Table, "batch"));
+        Assert.Equal(30, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed));
+    }
+
+    [Fact]
     public async Task UnknownEventType_AcknowledgedAndArchivedAsIgnored()
     {
         var json = """{"id":"evt_x","object":"event","type":"product.created","created":1763769600,"data":{"object":{"id":"prod_1"}}}""";
