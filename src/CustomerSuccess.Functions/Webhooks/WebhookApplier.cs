@@ -256,9 +256,10 @@ internal sealed class WebhookApplier(
         }
 
         var claiming = new List<PendingDelivery>();
+        var settledWithin = SettledEvents.WindowFor(options.CurrentValue);
         foreach (var delivery in page.Where(d => d.Origin == DeliveryOrigin.Inbox))
         {
-            if (_settled.Contains(delivery.Key.EventKey))
+            if (_settled.Contains(delivery.Key.EventKey, settledWithin))
             {
                 delivery.Outcome = DeliveryOutcomes.Duplicate;
             }

@@ -11,15 +11,17 @@ public sealed class SettledEventsTests
     public void Contains_OnlyWhatWasAdded_WithinTheWindow()
     {
         var settled = new SettledEvents(_clock);
+        var window = SettledEvents.WindowFor(new WebhooksOptions { ArchiveRetentionDays = 30 });
         settled.Add("stripe|20261202|0/evt_1");
 
-        Assert.True(settled.Contains("stripe|20261202|0/evt_1"));
-        Assert.False(settled.Contains("stripe|20261202|0/evt_2"));
+        Assert.Equal(TimeSpan.FromDays(15), window);
+        Assert.True(settled.Contains("stripe|20261202|0/evt_1", window));
+        Assert.False(settled.Contains("stripe|20261202|0/evt_2", window));
 
-        _clock.Advance(SettledEvents.Window - TimeSpan.FromSeconds(1));
-        Assert.True(settled.Contains("stripe|20261202|0/evt_1"));
+        _clock.Advance(window - TimeSpan.FromSeconds(1));
+        Assert.True(settled.Contains("stripe|20261202|0/evt_1", window));
         _clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.False(settled.Contains("stripe|20261202|0/evt_1"));
+        Assert.False(settled.Contains("stripe|20261202|0/evt_1", window));
     }
 
     [Fact]
@@ -31,10 +33,11 @@ public sealed class SettledEventsTests
             settled.Add("k" + i);
         }
 
+        var window = TimeSpan.FromDays(1);
         Assert.Equal(SettledEvents.Capacity, settled.Count);
-        Assert.False(settled.Contains("k0"));
-        Assert.False(settled.Contains("k9"));
-        Assert.True(settled.Contains("k10"));
-        Assert.True(settled.Contains("k" + (SettledEvents.Capacity + 9)));
+        Assert.False(settled.Contains("k0", window));
+        Assert.False(settled.Contains("k9", window));
+        Assert.True(settled.Contains("k10", window));
+        Assert.True(settled.Contains("k" + (SettledEvents.Capacity + 9), window));
     }
 }

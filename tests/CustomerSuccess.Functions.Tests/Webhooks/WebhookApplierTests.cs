@@ -400,7 +400,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         await LinkCustomerAsync();
         var json = _events.Text("Stripe/invoice.payment_failed.json");
         await StripeAsync("pay", "invoice.payment_failed", json);
-        _clock.Advance(SettledEvents.Window);
+        _clock.Advance(SettledEvents.WindowFor(Kit.Options));
         Kit.Traffic.Reset();
 
         var second = await StripeAsync("pay", "invoice.payment_failed", json);
