@@ -139,9 +139,7 @@ internal sealed class SimulationRun
         var waiting = Stopwatch.GetTimestamp();
         (var projection, counters.ProjectionTime) = await projectionTask;
         counters.ProjectionWait = Stopwatch.GetElapsedTime(waiting);
-        var runChurns = truth.Churns.Select(c => (c.AccountId, c.Day)).Order().ToList();
-        var projectedChurns = projection.Truth.Churns.Where(c => c.Day < daysCompleted).Select(c => (c.AccountId, c.Day)).Order().ToList();
-        if (!runChurns.SequenceEqual(projectedChurns))
+        if (!ReplayAgrees(truth.Churns, projection.Truth.Churns, daysCompleted))
         {
             problems.Add("The replay of the portfolio did not churn the same accounts as the run: outcomes after the run are unreliable.");
         }
@@ -163,6 +161,18 @@ internal sealed class SimulationRun
 
         counters.SimulatorCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
         return new SimulationResult(_options, portfolio, truth, projection, counters, observed, problems, clock.Elapsed, daysCompleted, partial);
+    }
+
+    /// <summary>
+    /// Whether the replay churned the same accounts on the same days as the run, over the days the run completed. A run
+    /// stopped during a day has planned that day already (its churns are in the run's record) without living it.
+    /// </summary>
+    public static bool ReplayAgrees(IEnumerable<ChurnRecord> run, IEnumerable<ChurnRecord> replay, int daysCompleted)
+    {
+        static List<(string, int)> Completed(IEnumerable<ChurnRecord> churns, int days) =>
+            churns.Where(c => c.Day < days).Select(c => (c.AccountId, c.Day)).Order().ToList();
+
+        return Completed(run, daysCompleted).SequenceEqual(Completed(replay, daysCompleted));
     }
 
     /// <summary>Hours per clock step: the largest divisor of 24 not above <paramref name="speed"/>.</summary>

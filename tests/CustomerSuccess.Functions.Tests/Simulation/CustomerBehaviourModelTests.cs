@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using CustomerSuccess.Simulator.Driving;
 using CustomerSuccess.Simulator.Portfolio;
 using CustomerSuccess.Simulator.Providers;
 
@@ -79,6 +80,18 @@ public sealed class CustomerBehaviourModelTests
         Assert.Equal(shortRun.Portfolio.Accounts.Select(a => (a.AccountId, a.Segment, a.Behaviour, a.TurnDay)), longRun.Portfolio.Accounts.Select(a => (a.AccountId, a.Segment, a.Behaviour, a.TurnDay)));
         Assert.Equal(shortRun.EventsBefore(10), longRun.EventsBefore(10));
         Assert.Equal(shortRun.Truth.Churns, longRun.Truth.Churns.Where(c => c.Day < 10));
+    }
+
+    [Fact]
+    public void ReplayAgrees_RunStoppedDuringADay_ThatDaysChurnsAreNotADisagreement()
+    {
+        ChurnRecord Churn(string account, int day) => new(account, day, "story", 1000, Involuntary: false);
+        var replay = new[] { Churn("a", 3), Churn("b", 5), Churn("c", 9) };
+
+        Assert.True(SimulationRun.ReplayAgrees([Churn("b", 5), Churn("a", 3)], replay, daysCompleted: 5));
+        Assert.True(SimulationRun.ReplayAgrees([Churn("a", 3)], replay, daysCompleted: 5));
+        Assert.False(SimulationRun.ReplayAgrees([Churn("a", 3)], replay, daysCompleted: 6));
+        Assert.False(SimulationRun.ReplayAgrees([Churn("a", 4), Churn("b", 5)], replay, daysCompleted: 6));
     }
 
     [Fact]
