@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Messaging;
@@ -297,7 +298,7 @@ public sealed class LocalMessagePublisher(LocalServiceBus bus) : IMessagePublish
 {
     public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
-        bus.Enqueue(queueName, message);
+        bus.Enqueue(queueName, Stamped(message));
         return Task.CompletedTask;
     }
 
@@ -306,10 +307,18 @@ public sealed class LocalMessagePublisher(LocalServiceBus bus) : IMessagePublish
         ArgumentNullException.ThrowIfNull(messages);
         foreach (var message in messages)
         {
-            bus.Enqueue(queueName, message);
+            bus.Enqueue(queueName, Stamped(message));
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>As Service Bus messages are: with the sender's trace context unless they carry their cause's.</summary>
+    private static OutgoingMessage Stamped(OutgoingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var properties = TraceContext.Stamp(message.ApplicationProperties);
+        return ReferenceEquals(properties, message.ApplicationProperties) ? message : message with { ApplicationProperties = properties };
     }
 }
 

@@ -68,7 +68,9 @@ internal sealed class WebhookApplier(
 
     private async Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, List<ExternalIdRef> linked, bool waitForOthers, CancellationToken cancellationToken)
     {
+        using var activity = AppTracing.Source.StartActivity("webhook page applied");
         var page = await TakeAsync(deliveries, waitForOthers, cancellationToken);
+        activity?.SetTag("webhook.deliveries", page.Count);
         rate.Started();
         var applied = 0;
         try
@@ -452,6 +454,22 @@ internal sealed class WebhookApplier(
 
     private async Task ApplyToAccountAsync(string accountId, List<PendingDelivery> deliveries, CancellationToken cancellationToken)
     {
+        // The account's change continues the trace of the latest webhook folded in (the one whose state it leaves);
+        // the page's span and the other webhooks' traces are linked.
+        var latest = deliveries.LastOrDefault(d => d.Row.TraceParent is not null);
+        using var activity = TraceContext.StartContinuing("account events applied", System.Diagnostics.ActivityKind.Internal, TraceContext.Parse(latest?.Row.TraceParent));
+        if (activity is not null)
+        {
+            activity.SetTag("account.events", deliveries.Count);
+            foreach (var other in deliveries)
+            {
+                if (other != latest && TraceContext.Parse(other.Row.TraceParent) is { } context)
+                {
+                    activity.AddLink(new System.Diagnostics.ActivityLink(context));
+                }
+            }
+        }
+
         try
         {
             var update = await accounts.ApplyAsync(accountId, [.. deliveries.Select(d => new AccountEventToApply(d.Event!, d.Key.EventKey, d.CountersAllowed))], cancellationToken);
