@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.Metrics;
 using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -75,10 +76,11 @@ public sealed class LocalServiceBus
     private readonly IOptionsMonitor<LocalQueuesOptions> _options;
     private long _sequence;
 
-    public LocalServiceBus(TimeProvider time, IOptionsMonitor<LocalQueuesOptions> options)
+    public LocalServiceBus(TimeProvider time, IOptionsMonitor<LocalQueuesOptions> options, AppMetrics? metrics = null)
     {
         _time = time;
         _options = options;
+        metrics?.ObserveDeadLetters(DeadLetterCounts);
     }
 
     /// <summary>Signalled whenever something may have become deliverable.</summary>
@@ -245,6 +247,17 @@ public sealed class LocalServiceBus
         lock (_gate)
         {
             return _queues.Values.All(q => q.InFlight == 0 && q.Pending.All(m => m.VisibleAt > now));
+        }
+    }
+
+    /// <summary>Every app queue's dead-letter count (0 for one never used), and any other queue that has some.</summary>
+    private List<Measurement<long>> DeadLetterCounts()
+    {
+        lock (_gate)
+        {
+            var counts = QueueNames.All.Select(q => AppMetrics.DeadLetters(q.Name, _queues.TryGetValue(q.Name, out var s) ? s.DeadLetters.Count : 0)).ToList();
+            counts.AddRange(_queues.Values.Where(q => !QueueNames.All.Any(n => string.Equals(n.Name, q.Name, StringComparison.OrdinalIgnoreCase))).Select(q => AppMetrics.DeadLetters(q.Name, q.DeadLetters.Count)));
+            return counts;
         }
     }
 

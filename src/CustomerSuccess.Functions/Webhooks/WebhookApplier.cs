@@ -40,7 +40,8 @@ internal sealed class WebhookApplier(
     IOptionsMonitor<WebhooksOptions> options,
     TimeProvider timeProvider,
     ILogger<WebhookApplier> logger,
-    AppMetrics metrics)
+    AppMetrics metrics,
+    ApplierBacklog backlog)
 {
     private const int MaxErrorLength = 1024;
     private const int MaxDrainRounds = 8;
@@ -71,6 +72,11 @@ internal sealed class WebhookApplier(
         using var activity = AppTracing.Source.StartActivity("webhook page applied");
         var page = await TakeAsync(deliveries, waitForOthers, cancellationToken);
         activity?.SetTag("webhook.deliveries", page.Count);
+        foreach (var delivery in page.Where(d => d.Origin == DeliveryOrigin.Inbox))
+        {
+            backlog.Holding(delivery.Key, delivery.Row.ReceivedAt);
+        }
+
         rate.Started();
         var applied = 0;
         try
@@ -85,6 +91,7 @@ internal sealed class WebhookApplier(
             foreach (var delivery in page)
             {
                 _inFlight.TryRemove(delivery.Key.EventKey, out _);
+                backlog.Released(delivery.Key);
             }
         }
     }
