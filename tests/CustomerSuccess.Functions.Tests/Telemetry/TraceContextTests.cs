@@ -120,6 +120,30 @@ public sealed class TraceContextTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task QueueInvocation_HostPassesOnlyDiagnosticId_ConsumerSpanContinuesItAndRecordsTheFailure()
+    {
+        // What the Functions host posts for a message sent by a producer on the Azure SDK alone: the W3C context in the
+        // Diagnostic-Id application property. The body is not an alert notification, so the handler answers 400.
+        const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const string ProducerSpan = "00f067aa0ba902b7";
+        var invocation = new
+        {
+            Data = new { message = "{}" },
+            Metadata = new { MessageId = "m-trace", DeliveryCount = 2, ApplicationProperties = new Dictionary<string, string> { [TraceContext.DiagnosticId] = $"00-{TraceId}-{ProducerSpan}-01" } },
+        };
+
+        // PascalCase member names, as the host writes them.
+        using var response = await _client.PostAsync(new Uri("/AlertsCritical", UriKind.Relative), JsonContent.Create(invocation, options: InvocationJson.Options));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var consumer = Spans().Single(s => s.DisplayName == "process AlertsCritical");
+        Assert.Equal((TraceId, ProducerSpan), (consumer.TraceId.ToHexString(), consumer.ParentSpanId.ToHexString()));
+        Assert.Equal((ActivityKind.Consumer, ActivityStatusCode.Error), (consumer.Kind, consumer.Status));
+        Assert.Equal(("m-trace", 2), ((string?)consumer.GetTagItem("messaging.message.id"), (int?)consumer.GetTagItem("messaging.servicebus.message.delivery_count")));
+        _email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
     public void Stamp_InsideASpan_TraceparentAndDiagnosticIdAreTheSpan()
     {
         using var listener = RecordEverything();
