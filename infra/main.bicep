@@ -89,6 +89,8 @@ var names = {
   emailService: '${abbrs.communicationEmailServices}${resourceToken}'
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
+  actionGroup: '${abbrs.insightsActionGroups}escalation-${resourceToken}'
+  alertRules: '${abbrs.insightsAlertRules}${resourceToken}'
 }
 // Communication Services' initial email sending limits, per subscription, by domain kind ("Service limits for Azure
 // Communication Services", Email). The app holds its whole fleet to them through one shared quota.
@@ -199,6 +201,21 @@ module rbac 'modules/rbac.bicep' = {
     keyVault
     communication
   ]
+}
+
+// The signals an on-call engineer acts on, to the escalation contact, and one workbook with all of them.
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    actionGroupName: names.actionGroup
+    namePrefix: names.alertRules
+    location: location
+    tags: tags
+    escalationContact: alertEscalationContact
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    serviceBusNamespaceId: serviceBus.outputs.resourceId
+  }
 }
 
 module functionApp 'modules/functionapp.bicep' = {

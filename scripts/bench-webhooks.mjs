@@ -4,6 +4,10 @@
 // APP_DLL=path/to/CustomerSuccess.Functions.dll runs another build of the app (e.g. an earlier commit's) through the
 // round-trip phase only (ROUND_TRIPS_ONLY=true), for a before/after count; LEGACY_DELIVERIES=true reads its backlog
 // from the earlier layout (WebhookDeliveries rows not yet applied).
+// TELEMETRY_EXPORTER=none|console|azuremonitor is the app's Telemetry__Exporter (default none), for the telemetry
+// on/off overhead: azuremonitor also needs APPLICATIONINSIGHTS_CONNECTION_STRING (and a credential that may publish
+// to it) in the environment; console writes every span and metric to the app's stdout (APP_LOG keeps it), which costs
+// more than Azure Monitor's batched export.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,6 +28,8 @@ const accounts = Number(process.argv[4] ?? 200);
 const appDll = process.env.APP_DLL ?? path.join(root, 'src/CustomerSuccess.Functions/bin/Release/net10.0/CustomerSuccess.Functions.dll');
 const roundTripsOnly = process.env.ROUND_TRIPS_ONLY === 'true';
 const legacy = process.env.LEGACY_DELIVERIES === 'true';
+const telemetryExporter = process.env.TELEMETRY_EXPORTER ?? 'none';
+if (!['none', 'console', 'azuremonitor'].includes(telemetryExporter)) throw new Error(`TELEMETRY_EXPORTER must be none, console or azuremonitor, not ${telemetryExporter}`);
 const account = 'devstoreaccount1';
 const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='; // Azurite's public dev key
 const secrets = { stripe: 'whsec_' + crypto.randomBytes(24).toString('hex'), segment: 'seg_' + crypto.randomBytes(24).toString('hex'), zendesk: 'zd_' + crypto.randomBytes(24).toString('hex') };
@@ -76,6 +82,7 @@ const startApp = async (tableEndpoint) => {
       Webhooks__Stripe__SigningSecrets__0: secrets.stripe,
       Webhooks__Segment__SharedSecrets__0: secrets.segment,
       Webhooks__Zendesk__SigningSecrets__0: secrets.zendesk,
+      Telemetry__Exporter: telemetryExporter,
       Logging__LogLevel__Default: 'Warning',
       'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate': 'Information',
       'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.WebhookApplier': process.env.APPLIER_LOG_LEVEL ?? 'Warning',
@@ -198,7 +205,7 @@ async function openLoop(perSecond, durationSeconds) {
 }
 
 const fmt = (x) => Number(x.toFixed(1));
-const result = { seconds, connections, accounts, app: path.relative(root, appDll) };
+const result = { seconds, connections, accounts, app: path.relative(root, appDll), telemetryExporter };
 
 // Round trips per event: a fresh stack behind the counting proxy, the accounts linked first; then a fixed number
 // of events at a moderate rate, all applied; requests counted from the first event to the last one applied.

@@ -12,6 +12,9 @@ public sealed record AccountSignals
 
     public string? Name { get; init; }
 
+    /// <summary>The W3C traceparent of the work that last changed the account's state, when traces are recorded.</summary>
+    public string? LastChangeTrace { get; init; }
+
     /// <summary>Assigned CSM's email, when account data names one.</summary>
     public string? CsmEmail { get; init; }
 

@@ -113,6 +113,7 @@ internal sealed partial class AccountState
         return new AccountSignals
         {
             AccountId = AccountId,
+            LastChangeTrace = LastChangeTrace,
             ObservedSince = ObservedSince,
             Name = stripe?.Name ?? segment?.Name ?? zendesk?.Name,
             CsmEmail = stripe?.CsmEmail,

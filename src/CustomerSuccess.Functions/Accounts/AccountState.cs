@@ -61,6 +61,10 @@ internal sealed partial class AccountState
     /// <summary>Events whose counters are in: key hash → when (ms). See <see cref="Forget"/>.</summary>
     public Dictionary<long, long> RecentlyApplied { get; set; } = [];
 
+    /// <summary>The W3C traceparent of the work that last changed the account (when traces are recorded), so what its
+    /// next score causes continues that trace.</summary>
+    public string? LastChangeTrace { get; set; }
+
     /// <summary>The state outgrew its storage and lost its least recently seen users or oldest history.</summary>
     public bool Truncated { get; set; }
 

@@ -1,4 +1,5 @@
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 
 namespace CustomerSuccess.Functions.Accounts;
 
@@ -49,6 +50,7 @@ internal sealed class AccountUpdater(AccountStateStore store, TimeProvider timeP
                     return new AccountUpdate(accountId, false, counted);
                 }
 
+                state.LastChangeTrace = TraceContext.Current();
                 if (await store.WriteAsync(stored, state, cancellationToken) is not null)
                 {
                     return new AccountUpdate(accountId, true, counted);

@@ -37,8 +37,15 @@ public sealed partial class AlertDispatcher(
             pending = await feed.ReadPendingAsync(BatchSize, cancellationToken).ConfigureAwait(false);
             foreach (var envelope in pending)
             {
-                changes += await ApplyWithRetryAsync(envelope.Transition.AccountId, existing =>
-                    AlertRuleEngine.Evaluate(envelope.Transition, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+                // The rules run in the trace of what changed the account (a webhook applied), linked to this run, so
+                // the alerts raised and the notifications sent for them are found from the webhook that caused them.
+                using (var activity = TraceContext.StartContinuing("alert rules evaluated", System.Diagnostics.ActivityKind.Internal, TraceContext.Parse(envelope.Transition.CausedBy)))
+                {
+                    activity?.SetTag("health.band", envelope.Transition.Band.ToString());
+                    changes += await ApplyWithRetryAsync(envelope.Transition.AccountId, existing =>
+                        AlertRuleEngine.Evaluate(envelope.Transition, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+                }
+
                 await feed.AcknowledgeAsync(envelope, cancellationToken).ConfigureAwait(false);
                 taken++;
             }
@@ -92,13 +99,16 @@ public sealed partial class AlertDispatcher(
         var queue = items[0].Queue;
         var messages = items.ConvertAll(item => new OutgoingMessage(item.MessageId, System.Text.Json.JsonSerializer.Serialize(item.Notification, AlertStore.Json))
         {
-            ApplicationProperties = new Dictionary<string, string>
-            {
-                ["tier"] = item.Notification.Alert.Tier.ToString(),
-                ["accountId"] = item.Notification.Alert.AccountId,
-                ["ruleId"] = item.Notification.Alert.RuleId,
-                ["dueBy"] = AlertStore.Iso(item.Notification.Alert.DueBy),
-            },
+            // Each message carries the context of the work that raised its alert, not of this send.
+            ApplicationProperties = TraceContext.Stamp(
+                new Dictionary<string, string>
+                {
+                    ["tier"] = item.Notification.Alert.Tier.ToString(),
+                    ["accountId"] = item.Notification.Alert.AccountId,
+                    ["ruleId"] = item.Notification.Alert.RuleId,
+                    ["dueBy"] = AlertStore.Iso(item.Notification.Alert.DueBy),
+                },
+                item.TraceParent),
         });
         try
         {

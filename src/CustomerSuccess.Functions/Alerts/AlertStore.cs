@@ -4,11 +4,13 @@ using Azure;
 using Azure.Data.Tables;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 
 namespace CustomerSuccess.Functions.Alerts;
 
-/// <summary>An alert notification waiting to be sent: written in the same transaction as the alert change.</summary>
-public sealed record AlertOutboxItem(string AccountId, string MessageId, string Queue, AlertNotification Notification);
+/// <summary>An alert notification waiting to be sent: written in the same transaction as the alert change. TraceParent is
+/// the W3C context of the work that raised it, when traces are recorded; its message carries it.</summary>
+public sealed record AlertOutboxItem(string AccountId, string MessageId, string Queue, AlertNotification Notification, string? TraceParent = null);
 
 /// <summary>The body of an alert message on a tier queue: everything a consumer needs to notify.</summary>
 public sealed record AlertNotification(AlertChangeKind Kind, Alert Alert);
@@ -225,6 +227,9 @@ public sealed class AlertOutboxEntity : TableRow
     /// <summary>The <see cref="AlertNotification"/> as JSON: the message body as it will be sent.</summary>
     public string Body { get; set; } = string.Empty;
 
+    /// <summary>The W3C traceparent of the work that raised the change (when traces are recorded), for its message.</summary>
+    public string? TraceParent { get; set; }
+
     public static AlertOutboxEntity From(AlertChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -234,8 +239,9 @@ public sealed class AlertOutboxEntity : TableRow
             RowKey = AlertStore.OutboxPrefix + AlertStore.MessageIdFor(change),
             Queue = AlertTierRouter.QueueFor(change.Alert.Tier),
             Body = JsonSerializer.Serialize(new AlertNotification(change.Kind, change.Alert with { ETag = null }), AlertStore.Json),
+            TraceParent = TraceContext.Current(),
         };
     }
 
-    public AlertOutboxItem ToItem() => new(PartitionKey, RowKey[AlertStore.OutboxPrefix.Length..], Queue, JsonSerializer.Deserialize<AlertNotification>(Body, AlertStore.Json)!);
+    public AlertOutboxItem ToItem() => new(PartitionKey, RowKey[AlertStore.OutboxPrefix.Length..], Queue, JsonSerializer.Deserialize<AlertNotification>(Body, AlertStore.Json)!, TraceParent);
 }

@@ -365,6 +365,7 @@ public static class HealthTransitions
         {
             AccountId = score.AccountId,
             RunId = runId,
+            CausedBy = signals.LastChangeTrace,
             ScoredAt = score.ScoredAt,
             AccountName = signals.Name,
             Segment = score.Segment,

@@ -48,6 +48,10 @@ public sealed record HealthTransition
 
     public string? CsmEmail { get; init; }
 
+    /// <summary>The W3C traceparent of the work that last changed the account (a webhook applied), when traces are
+    /// recorded: the alerts this transition raises continue that trace.</summary>
+    public string? CausedBy { get; init; }
+
     public required int Score { get; init; }
 
     /// <summary>The band in force: the CSM override when one is active, else the computed band.</summary>

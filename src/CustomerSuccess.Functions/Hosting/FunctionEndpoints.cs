@@ -1,3 +1,5 @@
+using CustomerSuccess.Functions.Telemetry;
+
 namespace CustomerSuccess.Functions.Hosting;
 
 /// <summary>Marks an endpoint as the handler of one function (the folder name of its function.json).</summary>
@@ -40,6 +42,30 @@ public static class FunctionEndpointExtensions
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The invocation payload must be a JSON object {\"Data\":{…},\"Metadata\":{…}}.");
         }
 
-        return await next(context);
+        // A queue message's invocation continues the trace its producer put in the message (the host and the local
+        // runner both pass the application properties in the metadata), linked to the invocation request's own span.
+        if (!payload.Metadata.ContainsKey("ApplicationProperties") && !payload.Metadata.ContainsKey("UserProperties"))
+        {
+            return await next(context);
+        }
+
+        var delivery = ServiceBusDelivery.From(payload, string.Empty);
+        var function = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<FunctionEndpointMetadata>()?.FunctionName;
+        using var activity = TraceContext.StartContinuing("process " + function, System.Diagnostics.ActivityKind.Consumer, TraceContext.Extract(delivery.ApplicationProperties));
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "servicebus");
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.message.id", delivery.MessageId);
+            activity.SetTag("messaging.servicebus.message.delivery_count", delivery.DeliveryCount);
+        }
+
+        var result = await next(context);
+        if (activity is not null && result is IStatusCodeHttpResult { StatusCode: >= 400 } failed)
+        {
+            activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "HTTP " + failed.StatusCode);
+        }
+
+        return result;
     }
 }

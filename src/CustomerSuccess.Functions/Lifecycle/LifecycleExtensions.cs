@@ -59,6 +59,7 @@ internal static class LifecycleExtensions
         builder.Services.AddSingleton<LifecycleFactsReader>();
         builder.Services.AddSingleton<ILifecycleFactsSource>(sp => sp.GetRequiredService<LifecycleFactsReader>());
         builder.Services.AddSingleton<LifecycleScheduler>();
+        builder.Services.AddSingleton<SendQuotaUsage>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<LifecycleSendProcessor>(sp));
         builder.Services.AddSingleton<LifecycleSuppression>();
         builder.Services.AddSingleton<LifecyclePreview>();

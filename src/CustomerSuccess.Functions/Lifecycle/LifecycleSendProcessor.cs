@@ -98,10 +98,12 @@ public sealed partial class LifecycleSendProcessor
     private readonly TimeProvider _time;
     private readonly ILogger<LifecycleSendProcessor> _logger;
     private readonly AppMetrics? _metrics;
+    private readonly SendQuotaUsage? _usage;
 
-    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, ISendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger, AppMetrics? metrics = null)
+    public LifecycleSendProcessor(ILifecycleStore store, ILifecycleFactsSource facts, LifecycleSequenceEngine engine, SendCapPolicy caps, ISendRateLimiter rate, LifecycleTemplateRenderer templates, UnsubscribeLinkSigner unsubscribe, IEmailSender email, IMessagePublisher publisher, TimeProvider time, ILogger<LifecycleSendProcessor> logger, AppMetrics? metrics = null, SendQuotaUsage? usage = null)
     {
         _metrics = metrics;
+        _usage = usage;
         _store = store;
         _facts = facts;
         _engine = engine;
@@ -217,8 +219,10 @@ public sealed partial class LifecycleSendProcessor
                 await _store.RecordSentAsync(message, now, cancellationToken);
                 Log.Sent(_logger, message.SendId, message.Sequence, message.Step);
                 _metrics?.LifecycleEmailSent();
+                _usage?.Sent();
                 return new LifecycleSendResult(LifecycleSendOutcome.Sent);
             case EmailSendStatus.Throttled:
+                _metrics?.LifecycleEmailThrottled();
                 // The provider's quota is the fleet's: every instance holds off until Retry-After, not just this send.
                 var retryAt = now + (result.RetryAfter ?? TimeSpan.FromMinutes(1));
                 await _rate.PauseUntilAsync(retryAt, cancellationToken);

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.Metrics;
+using CustomerSuccess.Functions.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Messaging;
@@ -74,10 +76,11 @@ public sealed class LocalServiceBus
     private readonly IOptionsMonitor<LocalQueuesOptions> _options;
     private long _sequence;
 
-    public LocalServiceBus(TimeProvider time, IOptionsMonitor<LocalQueuesOptions> options)
+    public LocalServiceBus(TimeProvider time, IOptionsMonitor<LocalQueuesOptions> options, AppMetrics? metrics = null)
     {
         _time = time;
         _options = options;
+        metrics?.ObserveDeadLetters(DeadLetterCounts);
     }
 
     /// <summary>Signalled whenever something may have become deliverable.</summary>
@@ -247,6 +250,17 @@ public sealed class LocalServiceBus
         }
     }
 
+    /// <summary>Every app queue's dead-letter count (0 for one never used), and any other queue that has some.</summary>
+    private List<Measurement<long>> DeadLetterCounts()
+    {
+        lock (_gate)
+        {
+            var counts = QueueNames.All.Select(q => AppMetrics.DeadLetters(q.Name, _queues.TryGetValue(q.Name, out var s) ? s.DeadLetters.Count : 0)).ToList();
+            counts.AddRange(_queues.Values.Where(q => !QueueNames.All.Any(n => string.Equals(n.Name, q.Name, StringComparison.OrdinalIgnoreCase))).Select(q => AppMetrics.DeadLetters(q.Name, q.DeadLetters.Count)));
+            return counts;
+        }
+    }
+
     private QueueState Get(string queue)
     {
         if (!_queues.TryGetValue(queue, out var q))
@@ -297,7 +311,7 @@ public sealed class LocalMessagePublisher(LocalServiceBus bus) : IMessagePublish
 {
     public Task SendAsync(string queueName, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
-        bus.Enqueue(queueName, message);
+        bus.Enqueue(queueName, Stamped(message));
         return Task.CompletedTask;
     }
 
@@ -306,10 +320,18 @@ public sealed class LocalMessagePublisher(LocalServiceBus bus) : IMessagePublish
         ArgumentNullException.ThrowIfNull(messages);
         foreach (var message in messages)
         {
-            bus.Enqueue(queueName, message);
+            bus.Enqueue(queueName, Stamped(message));
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>As Service Bus messages are: with the sender's trace context unless they carry their cause's.</summary>
+    private static OutgoingMessage Stamped(OutgoingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var properties = TraceContext.Stamp(message.ApplicationProperties);
+        return ReferenceEquals(properties, message.ApplicationProperties) ? message : message with { ApplicationProperties = properties };
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Azure.Identity;
 using Azure.Messaging.ServiceBus;
+using CustomerSuccess.Functions.Telemetry;
 
 namespace CustomerSuccess.Functions.Messaging;
 
@@ -109,7 +110,8 @@ public sealed partial class ServiceBusMessagePublisher(ServiceBusQueueSenders se
             result.ScheduledEnqueueTime = at;
         }
 
-        foreach (var (name, value) in message.ApplicationProperties)
+        // The sender's trace context, unless the message carries the context of what caused it: the consumer continues it.
+        foreach (var (name, value) in TraceContext.Stamp(message.ApplicationProperties))
         {
             result.ApplicationProperties[name] = value;
         }

@@ -41,7 +41,8 @@ internal sealed class WebhookApplier(
     IOptionsMonitor<WebhooksOptions> options,
     TimeProvider timeProvider,
     ILogger<WebhookApplier> logger,
-    AppMetrics metrics)
+    AppMetrics metrics,
+    ApplierBacklog backlog)
 {
     private const int MaxErrorLength = 1024;
     private const int MaxDrainRounds = 8;
@@ -72,7 +73,14 @@ internal sealed class WebhookApplier(
 
     private async Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, List<ExternalIdRef> linked, bool waitForOthers, CancellationToken cancellationToken)
     {
+        using var activity = AppTracing.Source.StartActivity("webhook page applied");
         var page = await TakeAsync(deliveries, waitForOthers, cancellationToken);
+        activity?.SetTag("webhook.deliveries", page.Count);
+        foreach (var delivery in page.Where(d => d.Origin == DeliveryOrigin.Inbox))
+        {
+            backlog.Holding(delivery.Key, delivery.Row.ReceivedAt);
+        }
+
         rate.Started();
         var applied = 0;
         try
@@ -87,6 +95,7 @@ internal sealed class WebhookApplier(
             foreach (var delivery in page)
             {
                 _inFlight.TryRemove(delivery.Key.EventKey, out _);
+                backlog.Released(delivery.Key);
             }
         }
     }
@@ -470,6 +479,22 @@ internal sealed class WebhookApplier(
 
     private async Task ApplyToAccountAsync(string accountId, List<PendingDelivery> deliveries, CancellationToken cancellationToken)
     {
+        // The account's change continues the trace of the latest webhook folded in (the one whose state it leaves);
+        // the page's span and the other webhooks' traces are linked.
+        var latest = deliveries.LastOrDefault(d => d.Row.TraceParent is not null);
+        using var activity = TraceContext.StartContinuing("account events applied", System.Diagnostics.ActivityKind.Internal, TraceContext.Parse(latest?.Row.TraceParent));
+        if (activity is not null)
+        {
+            activity.SetTag("account.events", deliveries.Count);
+            foreach (var other in deliveries)
+            {
+                if (other != latest && TraceContext.Parse(other.Row.TraceParent) is { } context)
+                {
+                    activity.AddLink(new System.Diagnostics.ActivityLink(context));
+                }
+            }
+        }
+
         try
         {
             var update = await accounts.ApplyAsync(accountId, [.. deliveries.Select(d => new AccountEventToApply(d.Event!, d.Key.EventKey, d.CountersAllowed))], cancellationToken);

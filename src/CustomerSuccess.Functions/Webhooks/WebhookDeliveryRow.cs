@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Telemetry;
 using System.IO.Compression;
 using System.Text;
 using CustomerSuccess.Functions.Storage;
@@ -34,6 +35,9 @@ internal sealed class WebhookDeliveryRow : TableRow
     public string? ZendeskInvocationId { get; set; }
 
     public string? ZendeskSignatureTimestamp { get; set; }
+
+    /// <summary>The W3C traceparent of the request that stored it, when traces are recorded: applying it continues that trace.</summary>
+    public string? TraceParent { get; set; }
 
     /// <summary>Failed attempts to apply it (inbox), and at the last, why.</summary>
     public int Attempts { get; set; }
@@ -98,6 +102,7 @@ internal sealed class WebhookDeliveryRow : TableRow
             EventType = e.EventType,
             OccurredAt = e.OccurredAt,
             ReceivedAt = receivedAt,
+            TraceParent = TraceContext.Current(),
         };
         row.SetBody(e.Json);
         return row;

@@ -19,13 +19,8 @@ internal sealed class WebhookHints
 
     public ChannelReader<PendingDelivery> Reader => _channel.Reader;
 
-    public void Add(PendingDelivery delivery)
-    {
-        if (Enabled)
-        {
-            _channel.Writer.TryWrite(delivery);
-        }
-    }
+    /// <summary>Hands a delivery to the page workers; false when hints are off or the channel is full (the sweep applies it).</summary>
+    public bool Add(PendingDelivery delivery) => Enabled && _channel.Writer.TryWrite(delivery);
 
     /// <summary>
     /// Waits for a first hint, then takes whatever else arrives within <paramref name="linger"/>, up to

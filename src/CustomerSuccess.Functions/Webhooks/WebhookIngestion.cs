@@ -34,7 +34,8 @@ internal sealed class WebhookIngestion(
     IOptionsMonitor<WebhooksOptions> options,
     IOptionsMonitor<ProductOptions> product,
     ILogger<WebhookIngestion> logger,
-    AppMetrics metrics)
+    AppMetrics metrics,
+    ApplierBacklog backlog)
 {
     public async Task<IngestionOutcome> IngestAsync(WebhookProvider provider, Func<string, string?> header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
@@ -154,7 +155,13 @@ internal sealed class WebhookIngestion(
                 // it if it was archived meanwhile.
                 if (settings.ApplyInProcess)
                 {
-                    hints.Add(PendingDelivery.Received(provider, rows[i], e.Json, mappings[i]));
+                    // Held before the hand-off, so a page that finishes first releases it rather than leaving it held.
+                    var hint = PendingDelivery.Received(provider, rows[i], e.Json, mappings[i]);
+                    backlog.Holding(hint.Key, rows[i].ReceivedAt);
+                    if (!hints.Add(hint))
+                    {
+                        backlog.Released(hint.Key);
+                    }
                 }
             }
 

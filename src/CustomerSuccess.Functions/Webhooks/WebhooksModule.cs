@@ -21,6 +21,7 @@ internal static class WebhooksModule
         builder.Services.AddSingleton<WebhookArchive>();
         builder.Services.AddSingleton<WebhookHints>();
         builder.Services.AddSingleton<ApplierRate>();
+        builder.Services.AddSingleton<ApplierBacklog>();
         builder.Services.AddSingleton<WebhookApplier>();
         builder.Services.AddSingleton<WebhookSweeper>();
         builder.Services.AddSingleton<WebhookQuarantine>();

@@ -25,9 +25,9 @@ public sealed partial class DependencyDirectionTests
         ["Alerts"] = ["Health", "Accounts"],
         ["Lifecycle"] = ["Health", "Accounts"],
         ["Storage"] = [],
-        ["Messaging"] = ["Hosting"],
+        ["Messaging"] = ["Hosting", "Telemetry"],
         ["Email"] = [],
-        ["Hosting"] = [],
+        ["Hosting"] = ["Telemetry"],
         ["Telemetry"] = [],
         ["LocalRunner"] = ["Hosting", "Messaging"],
     };

@@ -4,6 +4,7 @@ using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Storage;
+using CustomerSuccess.Functions.Tests.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 
@@ -115,7 +116,47 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
         a.Email.Verify(e => e.SendAsync(It.IsAny<EmailMessage>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
-    private (LifecycleSendProcessor Processor, FleetSendRateLimiter Limiter, Mock<IEmailSender> Email, List<(string Queue, OutgoingMessage Message)> Published) Instance(EmailSendResult? result = null, ISendRateLimiter? limiter = null, DateTimeOffset? lastSentAt = null)
+    [Fact]
+    public async Task ThrottledCounter_ProviderAnswers429_CountedOnceAsThrottled()
+    {
+        using var metrics = new MetricCapture();
+        var a = Instance(new EmailSendResult(EmailSendStatus.Throttled, RetryAfter: TimeSpan.FromSeconds(90)), metrics: metrics.Metrics);
+        var b = Instance(metrics: metrics.Metrics);
+
+        await a.Processor.ProcessAsync(Message("ana@shop.example"), default);
+        await b.Processor.ProcessAsync(Message("bo@shop.example"), default);
+
+        // Only the 429 is throttling; the other send held off by the pause is a quota deferral.
+        Assert.Equal(1, metrics.Sum("customer_success.lifecycle.emails.throttled"));
+        Assert.Equal("{email}", metrics.UnitOf("customer_success.lifecycle.emails.throttled"));
+        Assert.Equal(1, metrics.Sum("customer_success.lifecycle.emails.deferred", ("reason", "throttled")));
+        Assert.Equal(1, metrics.Sum("customer_success.lifecycle.emails.deferred", ("reason", "quota")));
+    }
+
+    [Fact]
+    public async Task QuotaUtilization_SendsAccepted_ShareOfEachLimitRisesThenFallsAsTheWindowPasses()
+    {
+        using var metrics = new MetricCapture();
+        var usage = new SendQuotaUsage(_options, _time, metrics.Metrics);
+        var a = Instance(metrics: metrics.Metrics, usage: usage);
+        const string Gauge = "customer_success.lifecycle.quota.utilization";
+        Assert.Equal(0, metrics.Observe(Gauge, ("window", "minute")));
+
+        await a.Processor.ProcessAsync(Message("ana@shop.example"), default);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await a.Processor.ProcessAsync(Message("bo@shop.example"), default);
+
+        Assert.Equal(2.0 / _options.RatePerMinute, metrics.Observe(Gauge, ("window", "minute")), 9);
+        Assert.Equal(2.0 / _options.RatePerHour, metrics.Observe(Gauge, ("window", "hour")), 9);
+        Assert.Equal("1", metrics.UnitOf(Gauge));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, metrics.Observe(Gauge, ("window", "minute")));
+        Assert.Equal(2.0 / _options.RatePerHour, metrics.Observe(Gauge, ("window", "hour")), 9);
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, metrics.Observe(Gauge, ("window", "hour")));
+    }
+
+    private (LifecycleSendProcessor Processor, FleetSendRateLimiter Limiter, Mock<IEmailSender> Email, List<(string Queue, OutgoingMessage Message)> Published) Instance(EmailSendResult? result = null, ISendRateLimiter? limiter = null, DateTimeOffset? lastSentAt = null, Functions.Telemetry.AppMetrics? metrics = null, SendQuotaUsage? usage = null)
     {
         var shared = new FleetSendRateLimiter(AppTablesTestKit.Create(azurite.ConnectionString, FleetSendRateLimiter.TableName), _options, _time, NullLogger<FleetSendRateLimiter>.Instance);
         _limiters.Add(shared);
@@ -154,7 +195,9 @@ public sealed class LifecycleSendQuotaTests(AzuriteFixture azurite) : IDisposabl
             email.Object,
             publisher.Object,
             _time,
-            NullLogger<LifecycleSendProcessor>.Instance);
+            NullLogger<LifecycleSendProcessor>.Instance,
+            metrics,
+            usage);
         return (processor, shared, email, published);
     }
 

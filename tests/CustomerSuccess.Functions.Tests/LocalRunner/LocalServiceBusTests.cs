@@ -2,6 +2,7 @@ using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,24 @@ public sealed class LocalServiceBusTests
 
     private LocalServiceBus Bus(int maxDeliveryCount = 3) =>
         new(_time, new FixedOptions<LocalQueuesOptions>(new LocalQueuesOptions { MaxDeliveryCount = maxDeliveryCount }));
+
+    [Fact]
+    public void DeadLetterGauge_MessageDeadLetteredThenRedriven_CountsPerQueueFollow()
+    {
+        using var metrics = new MetricCapture();
+        var bus = new LocalServiceBus(_time, new FixedOptions<LocalQueuesOptions>(new LocalQueuesOptions { MaxDeliveryCount = 1 }), metrics.Metrics);
+        const string Gauge = "customer_success.queue.dead_letters";
+        Assert.Equal(0, metrics.Observe(Gauge, ("queue", QueueNames.AlertsCritical)));
+
+        bus.Enqueue(QueueNames.AlertsCritical, new OutgoingMessage("m1", "{}"));
+        bus.Abandon(bus.TryReceive(QueueNames.AlertsCritical)!, "HTTP 500");
+
+        Assert.Equal(1, metrics.Observe(Gauge, ("queue", QueueNames.AlertsCritical)));
+        Assert.Equal(0, metrics.Observe(Gauge, ("queue", QueueNames.AlertsWatch)));
+        Assert.Equal("{message}", metrics.UnitOf(Gauge));
+        Assert.True(bus.Redrive(QueueNames.AlertsCritical, "m1"));
+        Assert.Equal(0, metrics.Observe(Gauge, ("queue", QueueNames.AlertsCritical)));
+    }
 
     [Fact]
     public void Enqueue_SameMessageIdWithinWindow_IsDroppedAsDuplicate()

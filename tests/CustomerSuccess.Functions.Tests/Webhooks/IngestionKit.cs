@@ -15,8 +15,10 @@ namespace CustomerSuccess.Functions.Tests.Webhooks;
 /// </summary>
 internal sealed class IngestionKit
 {
-    public IngestionKit(string connectionString, TimeProvider clock, ProductOptions? product = null, WebhooksOptions? options = null, int chunkBytes = AccountStateStore.DefaultChunkBytes)
+    public IngestionKit(string connectionString, TimeProvider clock, ProductOptions? product = null, WebhooksOptions? options = null, int chunkBytes = AccountStateStore.DefaultChunkBytes, Functions.Telemetry.AppMetrics? metrics = null)
     {
+        Metrics = metrics ?? TestMeters.Metrics();
+        Backlog = new ApplierBacklog(clock, Metrics);
         Clock = clock;
         Product = product ?? new ProductOptions();
         Options = options ?? new WebhooksOptions();
@@ -30,7 +32,7 @@ internal sealed class IngestionKit
         Reader = new AccountSignalReader(States);
         Inbox = new WebhookInbox(Tables);
         Archive = new WebhookArchive(Tables);
-        Applier = new WebhookApplier(Inbox, Archive, Identity, Updater, new ApplierRate(clock, NullLogger<ApplierRate>.Instance), new FixedOptions<ProductOptions>(Product), new FixedOptions<WebhooksOptions>(Options), clock, NullLogger<WebhookApplier>.Instance, TestMeters.Metrics());
+        Applier = new WebhookApplier(Inbox, Archive, Identity, Updater, new ApplierRate(clock, NullLogger<ApplierRate>.Instance), new FixedOptions<ProductOptions>(Product), new FixedOptions<WebhooksOptions>(Options), clock, NullLogger<WebhookApplier>.Instance, Metrics, Backlog);
         Sweeper = new WebhookSweeper(Inbox, Archive, Applier, new FixedOptions<WebhooksOptions>(Options), clock);
         Linking = new AccountLinking(Identity, new ParkedEventDrain(Applier));
         Quarantine = new WebhookQuarantine(Archive, Applier, NullLogger<WebhookQuarantine>.Instance);
@@ -39,6 +41,11 @@ internal sealed class IngestionKit
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(WebhookProvider, string), DeliveryKey> _keys = new();
 
     public TableTrafficPolicy Traffic { get; } = new();
+
+    public Functions.Telemetry.AppMetrics Metrics { get; }
+
+    /// <summary>The deliveries the applier (and an ingestion built on <see cref="Metrics"/>) holds.</summary>
+    public ApplierBacklog Backlog { get; }
 
     public TimeProvider Clock { get; }
 

@@ -352,7 +352,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         var options = new WebhooksOptions();
         options.Segment.SharedSecrets.Add(secret);
         var hints = new WebhookHints();
-        var ingestion = new WebhookIngestion(Kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(Kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, TestMeters.Metrics());
+        var ingestion = new WebhookIngestion(Kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(Kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, Kit.Metrics, Kit.Backlog);
         var message = _events.SegmentMessage("track", _events.Id("track"));
         var body = System.Text.Encoding.UTF8.GetBytes(message.ToJsonString());
         await Kit.StoreAsync(WebhookProvider.Segment, _events.Id("track"), "track", message.ToJsonString());
@@ -362,6 +362,32 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         Assert.Equal((IngestionStatus.Duplicate, 0, 1), (outcome.Status, outcome.Stored, outcome.Duplicates));
         Assert.True(hints.Reader.TryRead(out var hinted));
         Assert.Equal(Kit.KeyOf(WebhookProvider.Segment, _events.Id("track")), hinted.Key);
+    }
+
+    [Fact]
+    public async Task BacklogGauges_HintWaitsThenIsApplied_SizeAndLagRiseThenFall()
+    {
+        using var metrics = new MetricCapture();
+        var kit = new IngestionKit(azurite.ConnectionString, _clock, Kit.Product, metrics: metrics.Metrics);
+        var secret = WebhookSigning.NewSecret("seg_");
+        var options = new WebhooksOptions();
+        options.Segment.SharedSecrets.Add(secret);
+        var hints = new WebhookHints();
+        var ingestion = new WebhookIngestion(kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, kit.Metrics, kit.Backlog);
+        var body = System.Text.Encoding.UTF8.GetBytes(_events.SegmentMessage("track", _events.Id("backlog")).ToJsonString());
+        const string Size = "customer_success.webhook.applier.backlog";
+        const string Lag = "customer_success.webhook.applier.lag";
+        Assert.Equal((0.0, 0.0), (metrics.Observe(Size), metrics.Observe(Lag)));
+
+        // Acknowledged (stored, hinted), and no page worker has taken it yet while the clock moves on.
+        await ingestion.IngestAsync(WebhookProvider.Segment, h => h == "X-Signature" ? WebhookSigning.SegmentSignature(secret, body) : null, body, CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(6));
+
+        Assert.Equal((1.0, 360.0), (metrics.Observe(Size), metrics.Observe(Lag)));
+        Assert.Equal(("{delivery}", "s"), (metrics.UnitOf(Size), metrics.UnitOf(Lag)));
+        var page = await hints.NextPageAsync(10, TimeSpan.Zero, _clock, CancellationToken.None);
+        await kit.Applier.ApplyAsync(page, CancellationToken.None);
+        Assert.Equal((0.0, 0.0), (metrics.Observe(Size), metrics.Observe(Lag)));
     }
 
     [Fact]
