@@ -70,8 +70,11 @@ trap 'exit 143' TERM
 # Azurite and the app run in sessions of their own, so Ctrl+C in the terminal reaches only this script and the
 # simulator: the app must stay up while the simulator reads its results for the partial report.
 echo "Starting Azurite (Table storage) on 127.0.0.1:$table_port ..."
+# AZURITE_DEBUG_LOG=path: Azurite logs every request there (slow; for counting requests with scripts/azurite-ops.mjs).
+azurite_log=(--silent)
+if [ -n "${AZURITE_DEBUG_LOG:-}" ]; then azurite_log=(--debug "$AZURITE_DEBUG_LOG"); fi
 setsid node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort "$table_port" \
-  --inMemoryPersistence --skipApiVersionCheck --disableTelemetry --silent &
+  --inMemoryPersistence --skipApiVersionCheck --disableTelemetry "${azurite_log[@]}" &
 pids+=($!)
 
 # Secrets for this run only: generated here, handed to the app and the simulator, never written to the repo.
