@@ -27,6 +27,12 @@ public sealed record AccountSignals
 
     public bool CancelAtPeriodEnd { get; init; }
 
+    /// <summary>Stripe's <c>cancel_at</c> on the main subscription: notice given to end it at this instant.</summary>
+    public DateTimeOffset? CancelAt { get; init; }
+
+    /// <summary>When the account last came back: a subscription restarted after churn, or a cancellation notice withdrawn.</summary>
+    public DateTimeOffset? ReactivatedAt { get; init; }
+
     /// <summary>Renewal date = the subscription's current period end.</summary>
     public DateTimeOffset? RenewalDate { get; init; }
 

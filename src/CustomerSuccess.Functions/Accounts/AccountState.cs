@@ -199,6 +199,10 @@ internal sealed partial class AccountState
 
         var everChurned = held?.EverChurned ?? false;
         var kind = MrrMovementClassifier.Classify(held?.MrrCents, s.MrrCents, everChurned);
+
+        // Back after leaving, or a cancellation notice withdrawn before the period ended: both are reactivations.
+        var withdrawn = held is not null && held.NoticeGiven && !s.NoticeGiven && s.Status != "canceled" && held.Status != "canceled";
+        var reactivatedAt = kind == MrrMovementKind.Reactivation || withdrawn ? e.OccurredAt : held?.ReactivatedAt;
         Subscriptions[s.SubscriptionId] = new SubscriptionState
         {
             Version = e.Version,
@@ -207,6 +211,8 @@ internal sealed partial class AccountState
             Seats = s.Seats,
             Status = s.Status,
             CancelAtPeriodEnd = s.CancelAtPeriodEnd,
+            CancelAt = s.CancelAt,
+            ReactivatedAt = reactivatedAt,
             CurrentPeriodEnd = s.CurrentPeriodEnd,
             StartedAt = s.StartedAt,
             BillingPeriodDays = s.BillingPeriodDays,
@@ -413,6 +419,14 @@ internal sealed class SubscriptionState
     public string Status { get; set; } = "unknown";
 
     public bool CancelAtPeriodEnd { get; set; }
+
+    /// <summary>Stripe's <c>cancel_at</c>: the subscription ends at this instant (notice given).</summary>
+    public DateTimeOffset? CancelAt { get; set; }
+
+    /// <summary>When the subscription came back after churning, or its cancellation notice was withdrawn.</summary>
+    public DateTimeOffset? ReactivatedAt { get; set; }
+
+    public bool NoticeGiven => CancelAtPeriodEnd || CancelAt is not null;
 
     public DateTimeOffset? CurrentPeriodEnd { get; set; }
 

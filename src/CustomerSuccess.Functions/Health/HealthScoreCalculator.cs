@@ -34,6 +34,7 @@ public sealed class HealthScoreCalculator
     private readonly int _onboardingMaxDays;
     private readonly int _onboardingGraceDays;
     private readonly int _trendThreshold;
+    private readonly int _bandChangeDays;
 
     public HealthScoreCalculator(IOptions<HealthOptions> options, IOptions<ProductOptions> product)
         : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), product?.Value ?? throw new ArgumentNullException(nameof(product)))
@@ -70,6 +71,7 @@ public sealed class HealthScoreCalculator
         _onboardingMaxDays = options.OnboardingMaxDays;
         _onboardingGraceDays = options.OnboardingGraceDays;
         _trendThreshold = options.TrendThreshold;
+        _bandChangeDays = options.BandChangeDays;
     }
 
     /// <summary>ARR tier from MRR: Enterprise above the Enterprise minimum, Mid-Market from its minimum up to it, SMB below.</summary>
@@ -121,6 +123,13 @@ public sealed class HealthScoreCalculator
             previous = null;
         }
 
+        var churned = AccountLifecycle.IsChurned(signals, asOf);
+        if (churned && previous is not null)
+        {
+            // A churned account leaves scoring: its final score, drivers and history stay as they were.
+            return previous.Lifecycle == AccountLifecycleState.Churned ? previous : previous.InLifecycle(AccountLifecycleState.Churned);
+        }
+
         var window = SignalWindow.Read(signals.Days, day);
         var flags = HealthFlagMask.None;
         var dims = new int[DimensionCount];
@@ -162,14 +171,20 @@ public sealed class HealthScoreCalculator
 
         var onboardingScore = OnboardingScore(signals, day);
         var onboarding = onboardingScore >= 0;
+        var lifecycle = AccountLifecycle.Of(signals, asOf, onboarding);
         var score = onboarding ? onboardingScore : Weighted(segment, dims, flags);
-        var computedBand = BandOf(score);
+        var history = (previous?.History ?? HealthScoreHistory.Empty).With(day, score);
+
+        // The first score (or the first after coming back from churn) is the baseline: its band holds at once.
+        var rebaseline = previous is null || previous.Lifecycle == AccountLifecycleState.Churned;
+        var criticalFact = lifecycle == AccountLifecycleState.Cancelling || window.PaymentsFailed30 > 0 || window.Disputes60 > 0
+            || string.Equals(signals.SubscriptionStatus, "past_due", StringComparison.Ordinal) || string.Equals(signals.SubscriptionStatus, "unpaid", StringComparison.Ordinal);
+        var computedBand = rebaseline ? BandOf(score) : SettledBand(BandOf(score), previous!.ComputedBand, history, day, criticalFact);
         var activeOverride = bandOverride is not null && bandOverride.IsActiveAt(asOf) ? bandOverride : null;
         var band = activeOverride?.Band ?? computedBand;
 
-        var history = (previous?.History ?? HealthScoreHistory.Empty).With(day, score);
         var (trend, trendDelta) = TrendOf(history, day, score);
-        var bandSince = previous is not null && previous.Band == band ? previous.BandSince : day;
+        var bandSince = !rebaseline && previous!.Band == band ? previous.BandSince : day;
 
         return new HealthScore
         {
@@ -182,6 +197,8 @@ public sealed class HealthScoreCalculator
             Band = band,
             Override = activeOverride,
             Onboarding = onboarding,
+            Lifecycle = lifecycle,
+            FirstScoredOn = rebaseline ? day : previous!.FirstScoredOn,
             Dimensions = dims,
             Flags = flags,
             Drivers = DriversOf(segment, dims, previous),
@@ -190,6 +207,41 @@ public sealed class HealthScoreCalculator
             BandSince = bandSince,
             History = history,
         };
+    }
+
+    /// <summary>
+    /// Hysteresis: the band moves from <paramref name="current"/> only when the score has sat on the same side of it on
+    /// each of the last <see cref="HealthOptions.BandChangeDays"/> days (today included), and then to the mildest band
+    /// of those days (falling) or the lowest (recovering): the band that was sustained. A critical fact moves it down
+    /// at once. A day without a score breaks the run.
+    /// </summary>
+    public HealthBand SettledBand(HealthBand raw, HealthBand current, HealthScoreHistory history, DateOnly day, bool criticalFact)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (raw == current || _bandChangeDays <= 1 || (criticalFact && raw < current))
+        {
+            return raw;
+        }
+
+        var falling = raw < current;
+        var settled = raw;
+        for (var k = 1; k < _bandChangeDays; k++)
+        {
+            if (history.ScoreOn(day.AddDays(-k)) is not { } earlier)
+            {
+                return current;
+            }
+
+            var b = BandOf(earlier);
+            if (falling ? b >= current : b <= current)
+            {
+                return current;
+            }
+
+            settled = falling ? (b > settled ? b : settled) : (b < settled ? b : settled);
+        }
+
+        return settled;
     }
 
     // Seat share (table), login frequency against the expected rate, breadth of key features and usage against the

@@ -60,6 +60,15 @@ public sealed record HealthTransition
 
     public bool Onboarding { get; init; }
 
+    /// <summary>Where the account stands as a customer: a churned account raises nothing and its alerts resolve.</summary>
+    public AccountLifecycleState Lifecycle { get; init; } = AccountLifecycleState.Active;
+
+    /// <summary>The first day of the account's scores (its baseline); null when not known (scored before this was kept).</summary>
+    public DateOnly? FirstScoredOn { get; init; }
+
+    /// <summary>When a cancelling account's subscription ends (Stripe's <c>cancel_at</c>, else the period end).</summary>
+    public DateTimeOffset? CancelsAt { get; init; }
+
     public IReadOnlyDictionary<HealthDimension, int> Dimensions { get; init; } = new Dictionary<HealthDimension, int>();
 
     /// <summary>Flags the model raised, by stable id: see <see cref="HealthFlags"/>.</summary>

@@ -459,7 +459,9 @@ public sealed class HealthScoreCalculatorTests
     {
         var history = HealthScoreHistory.Empty.With(Today.AddDays(-20), 100);
 
-        var score = Calculator().Score(Healthy() with { SubscriptionStatus = "canceled" }, Previous([100, 100, 100, 100, 100, 100], history: history), null, AsOf);
+        // Notice given and a dispute: Payment 0, the SMB score 100 − 20.
+        var signals = Healthy((age, d) => age == 1 ? d with { DisputesOpened = 1 } : d) with { CancelAtPeriodEnd = true, RenewalDate = AsOf.AddDays(10) };
+        var score = Calculator().Score(signals, Previous([100, 100, 100, 100, 100, 100], history: history), null, AsOf);
 
         Assert.Equal((HealthTrend.Declining, -20), (score.Trend, score.TrendDelta));
     }
@@ -487,7 +489,8 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Score_BandChanged_DaysInBandRestarts()
     {
-        var score = Calculator().Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], HealthBand.Yellow, Today.AddDays(-21)), null, AsOf);
+        // One band-change day: the band follows today's score (the hysteresis has its own tests).
+        var score = Calculator(o => o.BandChangeDays = 1).Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], HealthBand.Yellow, Today.AddDays(-21)), null, AsOf);
 
         Assert.Equal((HealthBand.Green, 0), (score.Band, score.DaysInBand));
     }

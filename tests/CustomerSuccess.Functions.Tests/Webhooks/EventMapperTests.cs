@@ -27,6 +27,18 @@ public sealed class EventMapperTests
         return Assert.IsType<SubscriptionChanged>(Assert.Single(mapped.Facts));
     }
 
+    [Fact]
+    public void Stripe_SubscriptionCancelAt_IsTheNotice()
+    {
+        var json = Subscription("month", 4900, 10).Replace("\"cancel_at_period_end\":true,", "\"cancel_at_period_end\":false,\"cancel_at\":1766448000,", StringComparison.Ordinal);
+
+        var subscription = StripeSubscription(json);
+
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1766448000), subscription.CancelAt);
+        Assert.True(subscription.NoticeGiven);
+        Assert.Null(StripeSubscription(Subscription("month", 4900, 10)).CancelAt);
+    }
+
     [Theory]
     [InlineData("month", 4900, 10, 49000)]
     [InlineData("year", 120000, 2, 20000)]
