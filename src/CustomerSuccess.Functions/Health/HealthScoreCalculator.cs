@@ -150,24 +150,7 @@ public sealed class HealthScoreCalculator
             }
         }
 
-        // Logins down more than 30% week over week, two weeks running.
-        if (10 * window.LoginsWeek0 < 7 * window.LoginsWeek1 && 10 * window.LoginsWeek1 < 7 * window.LoginsWeek2)
-        {
-            flags = flags.WithLoginsDownWeekOverWeek();
-        }
-
-        // Usage (events) down at least 20%: last 4 weeks against the 4 before, last 2 weeks against the 2 before.
-        var last4 = window.EventsBlock0 + window.EventsBlock1;
-        var prior4 = window.EventsBlock2 + window.EventsBlock3;
-        if (prior4 > 0 && 10 * last4 <= 8 * prior4)
-        {
-            flags = flags.WithUsageDown4Weeks();
-        }
-
-        if (window.EventsBlock1 > 0 && 10 * window.EventsBlock0 <= 8 * window.EventsBlock1)
-        {
-            flags = flags.WithUsageDown2Weeks();
-        }
+        flags = new HealthFlagMask(flags.Bits | SettledTrendFlags(signals.Days, day, window, previous));
 
         var onboardingScore = OnboardingScore(signals, day);
         var onboarding = onboardingScore >= 0;
@@ -208,6 +191,58 @@ public sealed class HealthScoreCalculator
             History = history,
         };
     }
+
+    /// <summary>
+    /// The decline flags on rolling windows as of one day: logins down more than 30% week over week two weeks running;
+    /// product events down at least 20%, last 4 weeks against the 4 before and last 2 weeks against the 2 before.
+    /// </summary>
+    private static uint TrendFlags(in SignalWindow w)
+    {
+        var flags = HealthFlagMask.None;
+        if (10 * w.LoginsWeek0 < 7 * w.LoginsWeek1 && 10 * w.LoginsWeek1 < 7 * w.LoginsWeek2)
+        {
+            flags = flags.WithLoginsDownWeekOverWeek();
+        }
+
+        var last4 = w.EventsBlock0 + w.EventsBlock1;
+        var prior4 = w.EventsBlock2 + w.EventsBlock3;
+        if (prior4 > 0 && 10 * last4 <= 8 * prior4)
+        {
+            flags = flags.WithUsageDown4Weeks();
+        }
+
+        if (w.EventsBlock1 > 0 && 10 * w.EventsBlock0 <= 8 * w.EventsBlock1)
+        {
+            flags = flags.WithUsageDown2Weeks();
+        }
+
+        return flags.Bits;
+    }
+
+    /// <summary>
+    /// The decline flags with the same hysteresis as the band: a flag rises when its condition held on each of the
+    /// last <see cref="HealthOptions.BandChangeDays"/> days and falls when it held on none of them; in between it
+    /// keeps the previous score's value. The earlier days are read from the same daily aggregates (the windows end
+    /// at most 56 days back, inside the 60 kept), so no state is needed beyond the previous flags. A rolling
+    /// two-week comparison crosses its threshold back and forth on ordinary noise; a decline is a sustained one.
+    /// </summary>
+    private uint SettledTrendFlags(IReadOnlyList<DailySignals> days, DateOnly day, in SignalWindow today, HealthScore? previous)
+    {
+        var all = TrendFlags(in today);
+        var any = all;
+        for (var k = 1; k < _bandChangeDays; k++)
+        {
+            var earlier = SignalWindow.Read(days, day.AddDays(-k));
+            var f = TrendFlags(in earlier);
+            all &= f;
+            any |= f;
+        }
+
+        var held = previous?.Flags.Bits & TrendMask ?? 0;
+        return all | (held & any);
+    }
+
+    private static readonly uint TrendMask = HealthFlagMask.None.WithLoginsDownWeekOverWeek().WithUsageDown4Weeks().WithUsageDown2Weeks().Bits;
 
     /// <summary>
     /// Hysteresis: the band moves from <paramref name="current"/> only when the score has sat on the same side of it on

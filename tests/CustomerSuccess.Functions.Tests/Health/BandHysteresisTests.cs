@@ -107,6 +107,61 @@ public sealed class BandHysteresisTests
         Assert.Equal(AsOf.AddDays(2).UtcDateTime.Date, score.BandSince.ToDateTime(TimeOnly.MinValue));
     }
 
+    // Product events stop on the last `zeroDays` days (100 a day before): the 2-week decline holds on a day whose
+    // last fortnight has at least 3 of them, so on today alone with 3, on the last three days with 5.
+    private static AccountSignals UsageStoppedFor(int zeroDays) => Healthy((age, d) => age < zeroDays ? d with { Events = 0 } : d);
+
+    private static HealthScore PreviousWithFlags(HealthFlagMask flags) => new()
+    {
+        AccountId = "acct-1",
+        Day = Today.AddDays(-1),
+        ScoredAt = AsOf.AddDays(-1),
+        Score = 100,
+        ComputedBand = HealthBand.Green,
+        Band = HealthBand.Green,
+        Dimensions = AllHundred,
+        Flags = flags,
+        BandSince = Today.AddDays(-30),
+        History = AccountLifecycleTests.GreenDays(10),
+    };
+
+    [Fact]
+    public void Flags_DeclineOnTodayOnly_NotRaised()
+    {
+        var score = Model.Score(UsageStoppedFor(3), PreviousWithFlags(HealthFlagMask.None), null, AsOf);
+
+        Assert.DoesNotContain(HealthFlags.UsageDown2Weeks, score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Flags_DeclineHeldThreeDays_Raised()
+    {
+        var score = Model.Score(UsageStoppedFor(5), PreviousWithFlags(HealthFlagMask.None), null, AsOf);
+
+        Assert.Contains(HealthFlags.UsageDown2Weeks, score.Flags.ToIds());
+        Assert.DoesNotContain(HealthFlags.UsageDown4Weeks, score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Flags_RaisedDeclineEasingOnSomeDays_Kept()
+    {
+        var score = Model.Score(UsageStoppedFor(3), PreviousWithFlags(HealthFlagMask.None.WithUsageDown2Weeks()), null, AsOf);
+
+        Assert.Contains(HealthFlags.UsageDown2Weeks, score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Flags_RaisedDeclineGoneOnEveryDay_Cleared()
+    {
+        var score = Model.Score(Healthy(), PreviousWithFlags(HealthFlagMask.None.WithUsageDown2Weeks()), null, AsOf);
+
+        Assert.DoesNotContain(HealthFlags.UsageDown2Weeks, score.Flags.ToIds());
+    }
+
+    [Fact]
+    public void Flags_OneDay_FollowTodaysWindows() =>
+        Assert.Contains(HealthFlags.UsageDown2Weeks, Calculator(o => o.BandChangeDays = 1).Score(UsageStoppedFor(3), PreviousWithFlags(HealthFlagMask.None), null, AsOf).Flags.ToIds());
+
     [Theory]
     [InlineData(0)]
     [InlineData(32)]

@@ -517,11 +517,14 @@ public sealed class HealthScoreCalculatorTests
         Assert.Equal(drivers, Calculator().Score(Healthy(), previous, null, AsOf).Drivers);
     }
 
+    // The windows as of the scored day alone (their hysteresis over days has its own tests).
+    private static void OneDay(HealthOptions o) => o.BandChangeDays = 1;
+
     [Fact]
     public void Score_LoginsDownMoreThan30PercentTwoWeeksRunning_Flagged()
     {
         // Weeks (ages 14-20, 7-13, 0-6): 100 → 69 → 48 logins: each below 70% of the week before.
-        var score = Calculator().Score(Healthy(LoginWeeks(100, 69, 48)), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy(LoginWeeks(100, 69, 48)), null, null, AsOf);
 
         Assert.True(score.Flags.Has(HealthFlags.LoginsDownWeekOverWeek));
     }
@@ -529,7 +532,7 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Score_LoginsDownExactly30Percent_NotFlagged()
     {
-        var score = Calculator().Score(Healthy(LoginWeeks(100, 70, 48)), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy(LoginWeeks(100, 70, 48)), null, null, AsOf);
 
         Assert.False(score.Flags.Has(HealthFlags.LoginsDownWeekOverWeek));
     }
@@ -540,7 +543,7 @@ public sealed class HealthScoreCalculatorTests
     public void Score_UsageDown20PercentOver4Weeks_Flagged(int lastFourWeeks, bool expected)
     {
         // Events on one day per 4-week block: ages 30 (prior 4 weeks) = 100 and 5 (last 4 weeks) = lastFourWeeks.
-        var score = Calculator().Score(Healthy((age, d) => d with { Events = age switch { 30 => 100, 5 => lastFourWeeks, _ => 0 } }), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy((age, d) => d with { Events = age switch { 30 => 100, 5 => lastFourWeeks, _ => 0 } }), null, null, AsOf);
 
         Assert.Equal(expected, score.Flags.Has(HealthFlags.UsageDown4Weeks));
     }
@@ -550,7 +553,7 @@ public sealed class HealthScoreCalculatorTests
     [InlineData(81, false)]
     public void Score_UsageDown20PercentOver2Weeks_Flagged(int lastTwoWeeks, bool expected)
     {
-        var score = Calculator().Score(Healthy((age, d) => d with { Events = age switch { 20 => 100, 3 => lastTwoWeeks, _ => 0 } }), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy((age, d) => d with { Events = age switch { 20 => 100, 3 => lastTwoWeeks, _ => 0 } }), null, null, AsOf);
 
         Assert.Equal(expected, score.Flags.Has(HealthFlags.UsageDown2Weeks));
     }
