@@ -133,6 +133,12 @@ internal sealed record TicketChanged(string TicketId, string Status, string? Pri
 
 internal sealed record TicketOpened(bool UrgentOrHigh) : CountedFact;
 
+/// <summary>An NPS survey response (0-10); the most recent one is kept.</summary>
+internal sealed record NpsResponded(int Score) : AccountFact;
+
+/// <summary>The customer asked for an export of its data; the most recent request is kept.</summary>
+internal sealed record DataExportRequested : AccountFact;
+
 internal sealed record TicketSolved : CountedFact;
 
 internal sealed record SatisfactionRated(bool Good) : CountedFact;

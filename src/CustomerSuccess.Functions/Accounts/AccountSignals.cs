@@ -66,6 +66,14 @@ public sealed record AccountSignals
     /// <summary>The account's known people (Segment identify), departed ones included and marked.</summary>
     public IReadOnlyList<AccountUser> Users { get; init; } = [];
 
+    /// <summary>The most recent NPS response (0-10) and when it was given; null when none.</summary>
+    public int? LastNpsScore { get; init; }
+
+    public DateTimeOffset? LastNpsAt { get; init; }
+
+    /// <summary>When the customer last asked for a data export; null when never.</summary>
+    public DateTimeOffset? DataExportRequestedAt { get; init; }
+
     /// <summary>Tickets currently open with priority urgent.</summary>
     public int OpenUrgentTickets { get; init; }
 

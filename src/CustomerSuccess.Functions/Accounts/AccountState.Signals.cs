@@ -158,6 +158,9 @@ internal sealed partial class AccountState
                 ExecutiveSponsorLeftAt = sponsorLeftAt,
             },
             Users = users,
+            LastNpsScore = LastNps is { } nps && nps.Version <= end ? nps.Score : null,
+            LastNpsAt = LastNps is { } answered && answered.Version <= end ? DateTimeOffset.FromUnixTimeMilliseconds(answered.Version) : null,
+            DataExportRequestedAt = LastDataExportRequest is { } export && export <= end ? DateTimeOffset.FromUnixTimeMilliseconds(export) : null,
             OpenUrgentTickets = openUrgent,
             OpenComplaints = openComplaints,
         };

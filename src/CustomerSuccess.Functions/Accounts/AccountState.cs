@@ -58,6 +58,12 @@ internal sealed partial class AccountState
     /// <summary>Counters per UTC day, oldest first, the last <see cref="DaysKept"/> days.</summary>
     public List<DayCounts> Days { get; set; } = [];
 
+    /// <summary>The most recent NPS response: its score and the event's version (time).</summary>
+    public NpsState? LastNps { get; set; }
+
+    /// <summary>When the customer last asked for a data export (event version, Unix ms).</summary>
+    public long? LastDataExportRequest { get; set; }
+
     /// <summary>Events whose counters are in: key hash → when (ms). See <see cref="Forget"/>.</summary>
     public Dictionary<long, long> RecentlyApplied { get; set; } = [];
 
@@ -175,6 +181,22 @@ internal sealed partial class AccountState
                 }
 
                 Milestones[m.Name] = version;
+                return true;
+            case NpsResponded n:
+                if (LastNps is not null && LastNps.Version >= version)
+                {
+                    return false;
+                }
+
+                LastNps = new NpsState { Version = version, Score = n.Score };
+                return true;
+            case DataExportRequested:
+                if (LastDataExportRequest is { } asked && asked >= version)
+                {
+                    return false;
+                }
+
+                LastDataExportRequest = version;
                 return true;
             case TicketChanged t:
                 if (Tickets.TryGetValue(t.TicketId, out var ticket) && ticket.Version >= version)
@@ -404,6 +426,13 @@ internal sealed class ProfileState
     public string? Plan { get; set; }
 
     public long? Seats { get; set; }
+}
+
+internal sealed class NpsState
+{
+    public long Version { get; set; }
+
+    public int Score { get; set; }
 }
 
 internal sealed class SubscriptionState

@@ -44,8 +44,14 @@ public static class AlertRules
     /// <summary>Notice of cancellation given and the period not ended: save the account before it ends (Critical).</summary>
     public const string Cancellation = "cancellation";
 
+    /// <summary>An NPS detractor (0-6): a Warning due within 5 business days, to close the loop.</summary>
+    public const string NpsDetractor = "nps-detractor";
+
+    /// <summary>The customer asked for a data export (a lagging churn signal): a Warning.</summary>
+    public const string DataExport = "data-export";
+
     public static IReadOnlyList<string> All { get; } =
-        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk, Cancellation];
+        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk, Cancellation, NpsDetractor, DataExport];
 
     /// <summary>Rules that stand on a critical fact (a failed payment, a dispute, a cancellation notice): they raise even while an account warms up.</summary>
     public static bool IsCriticalFact(string ruleId) => ruleId is PaymentRisk or Cancellation;

@@ -14,7 +14,26 @@ namespace CustomerSuccess.Functions.Alerts;
 public static class AlertRuleEngine
 {
     /// <summary>What a rule says about the account now: the tier it warrants (null = condition clear).</summary>
-    public readonly record struct RuleOutcome(AlertTier? Tier, string Reason, string ConditionKey = "");
+    public readonly record struct RuleOutcome(AlertTier? Tier, string Reason, string ConditionKey = "", TimeSpan? Due = null);
+
+    /// <summary>Business days to close the loop on an NPS detractor ("within 5 business days").</summary>
+    public const int DetractorBusinessDays = 5;
+
+    /// <summary>The time from <paramref name="now"/> to the same time <paramref name="businessDays"/> weekdays later (Saturdays and Sundays skipped).</summary>
+    public static TimeSpan BusinessDays(DateTimeOffset now, int businessDays)
+    {
+        var due = now;
+        for (var left = businessDays; left > 0;)
+        {
+            due = due.AddDays(1);
+            if (due.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday))
+            {
+                left--;
+            }
+        }
+
+        return due - now;
+    }
 
     public static IReadOnlyList<AlertChange> Evaluate(
         HealthTransition state,
@@ -149,6 +168,12 @@ public static class AlertRuleEngine
                     ? string.Create(CultureInfo.InvariantCulture, $"Cancellation notice: save the account before the period ends on {ends:yyyy-MM-dd}")
                     : "Cancellation notice: save the account before the period ends", state.CancelsAt is { } key ? Key(key) : "notice")
                 : default,
+            AlertRules.NpsDetractor => state.LastNpsScore is int nps and <= 6 && Recent(state.LastNpsAt, now, lookback) is { } answered
+                ? new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"NPS detractor ({nps}): close the loop within {DetractorBusinessDays} business days"), Key(answered), BusinessDays(now, DetractorBusinessDays))
+                : default,
+            AlertRules.DataExport => Recent(state.DataExportRequestedAt, now, lookback) is { } asked
+                ? new(AlertTier.Warning, "Data export requested", Key(asked))
+                : default,
             AlertRules.RenewalAtRisk => state.Band == HealthBand.Red && state.RenewalDate is { } renewal
                 && renewal >= now && renewal - now <= TimeSpan.FromDays(options.RenewalWindowDays)
                 ? new(AlertTier.Critical, string.Create(CultureInfo.InvariantCulture, $"Renewal on {renewal:yyyy-MM-dd} while Red"), Key(renewal))
@@ -183,7 +208,7 @@ public static class AlertRuleEngine
                     Status = AlertStatus.Open,
                     AcknowledgedAt = null,
                     AcknowledgedBy = null,
-                    DueBy = now + options.DueFor(tier),
+                    DueBy = now + (outcome.Due ?? options.DueFor(tier)),
                     Version = current.Version + 1,
                     Reason = outcome.Reason,
                     ConditionKey = outcome.ConditionKey,
@@ -243,7 +268,7 @@ public static class AlertRuleEngine
             RuleTier = raiseTier,
             Status = AlertStatus.Open,
             RaisedAt = now,
-            DueBy = now + options.DueFor(raiseTier),
+            DueBy = now + (outcome.Due ?? options.DueFor(raiseTier)),
             Version = 1,
             ConditionKey = outcome.ConditionKey,
             Reason = outcome.Reason,

@@ -398,6 +398,9 @@ public static class HealthTransitions
             OpenComplaints = signals.OpenComplaints,
             LastPaymentFailedAt = lastFailed,
             LastDisputeOpenedAt = lastDispute,
+            LastNpsScore = signals.LastNpsScore,
+            LastNpsAt = signals.LastNpsAt,
+            DataExportRequestedAt = signals.DataExportRequestedAt,
         };
     }
 }

@@ -139,7 +139,7 @@ public sealed class HealthScoreCalculator
         dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags);
         dims[(int)HealthDimension.Support] = Support(signals, in window);
         var segment = SegmentOf(signals.MrrCents);
-        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: segment != AccountSegment.Smb);
+        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: segment != AccountSegment.Smb, nps: NpsScore(signals, asOf));
         dims[(int)HealthDimension.Payment] = Payment(signals, in window);
 
         for (var d = 0; d < DimensionCount; d++)
@@ -445,18 +445,43 @@ public sealed class HealthScoreCalculator
     /// As <see cref="Relationship(RelationshipSignals, DateTimeOffset)"/>; where no executive sponsor is expected (tech-touch
     /// SMB), an account without one is scored on its champion alone, while a sponsor it does have still counts.
     /// </summary>
-    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected)
+    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected, int? nps = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         var champion = r.HasChampion ? (r.ChampionActive ? 100 : 50) : 0;
         var sponsor = r.HasExecutiveSponsor ? (r.ExecutiveSponsorActive ? 100 : 50) : 0;
         var score = sponsorExpected || r.HasExecutiveSponsor ? RoundDiv((60 * champion) + (40 * sponsor), 100) : champion;
+        if (nps is { } sentiment)
+        {
+            // "Executive sponsor status, champion stability, NPS": a quarter of the dimension, so NPS stays a few
+            // percent of the score ("Don't weight NPS above 15-20% — it's a lagging indicator"). Unknown: re-weighted.
+            score = RoundDiv((75 * score) + (25 * sentiment), 100);
+        }
+
         if (r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf)
         {
             score = r.HasChampion ? Math.Min(score, 40) : 0;
         }
 
         return score;
+    }
+
+    /// <summary>Days an NPS response stays the account's sentiment (surveys run quarterly to twice a year).</summary>
+    public const int NpsWindowDays = 180;
+
+    /// <summary>
+    /// The most recent NPS response in the last <see cref="NpsWindowDays"/> days: promoter (9-10) 100, passive (7-8)
+    /// 70, detractor (0-6) 0; null (unknown, re-weighted) without one.
+    /// </summary>
+    public static int? NpsScore(AccountSignals s, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (s.LastNpsScore is not { } nps || s.LastNpsAt is not { } at || at > asOf || asOf - at > TimeSpan.FromDays(NpsWindowDays))
+        {
+            return null;
+        }
+
+        return nps >= 9 ? 100 : nps >= 7 ? 70 : 0;
     }
 
     // 100 less penalties: failed payment (30 d) 30, past due/unpaid 40, dispute (60 d) 50, cancel at period end 60,

@@ -90,6 +90,14 @@ public sealed record HealthTransition
     public DateTimeOffset? LastPaymentFailedAt { get; init; }
 
     public DateTimeOffset? LastDisputeOpenedAt { get; init; }
+
+    /// <summary>The most recent NPS response (0-10) and when; null when none.</summary>
+    public int? LastNpsScore { get; init; }
+
+    public DateTimeOffset? LastNpsAt { get; init; }
+
+    /// <summary>When the customer last asked for a data export.</summary>
+    public DateTimeOffset? DataExportRequestedAt { get; init; }
 }
 
 /// <summary>Stable ids of the flags the health model raises.</summary>

@@ -111,6 +111,21 @@ public sealed class AccountStateTests
     }
 
     [Fact]
+    public void Nps_LatestResponseKeptWhateverTheOrder_ExportRequestDated()
+    {
+        var state = New();
+        state.Apply(Event(Now.AddDays(-3), new NpsResponded(9)), "1", Now);
+        state.Apply(Event(Now.AddDays(-8), new NpsResponded(4)), "2", Now);
+        state.Apply(Event(Now.AddDays(-2), new DataExportRequested()), "3", Now);
+
+        var signals = state.ToSignals(Today);
+
+        Assert.Equal((9, Now.AddDays(-3)), (signals.LastNpsScore, signals.LastNpsAt));
+        Assert.Equal(Now.AddDays(-2), signals.DataExportRequestedAt);
+        Assert.Null(state.ToSignals(Today.AddDays(-9)).LastNpsScore);
+    }
+
+    [Fact]
     public void Subscription_NoticeGivenThenWithdrawn_CancelAtCarriedThenReactivated()
     {
         var state = New();

@@ -157,6 +157,40 @@ public sealed class AlertTrustTests
         Assert.Contains("Beta: eased to Watch, Health band dropped to Yellow", email.PlainText, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(6, true)]
+    [InlineData(0, true)]
+    [InlineData(7, false)]
+    public void Evaluate_NpsDetractor_WarningDueInFiveBusinessDays(int score, bool raised)
+    {
+        // Start is a Monday: five business days later is the next Monday.
+        var changes = Run(State(HealthBand.Green) with { LastNpsScore = score, LastNpsAt = Start.AddHours(-2) });
+
+        if (!raised)
+        {
+            Assert.Empty(changes);
+            return;
+        }
+
+        var alert = Assert.Single(changes).Alert;
+        Assert.Equal((AlertRules.NpsDetractor, AlertTier.Warning), (alert.RuleId, alert.Tier));
+        Assert.Equal(Start.AddDays(7), alert.DueBy);
+        Assert.Empty(Run(State(HealthBand.Green) with { LastNpsScore = score, LastNpsAt = Start.AddHours(-2) }, alert));
+    }
+
+    [Fact]
+    public void BusinessDays_FromAThursday_SkipTheWeekend() =>
+        Assert.Equal(TimeSpan.FromDays(7), AlertRuleEngine.BusinessDays(Start.AddDays(3), 5));
+
+    [Fact]
+    public void Evaluate_DataExportRequested_Warning()
+    {
+        var alert = Assert.Single(Run(State(HealthBand.Green) with { DataExportRequestedAt = Start.AddHours(-1) })).Alert;
+
+        Assert.Equal((AlertRules.DataExport, AlertTier.Warning, Start + _options.WarningDue), (alert.RuleId, alert.Tier, alert.DueBy));
+        Assert.Empty(Run(State(HealthBand.Green) with { DataExportRequestedAt = Start.AddDays(-_options.EventLookbackDays - 1) }));
+    }
+
     [Fact]
     public void Options_WarmUpDefault_IsSevenDays() => Assert.Equal(7, new AlertsOptions().WarmUpDays);
 }

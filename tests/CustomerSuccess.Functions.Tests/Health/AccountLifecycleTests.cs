@@ -148,4 +148,23 @@ public sealed class AccountLifecycleTests
 
         return history;
     }
+
+    [Theory]
+    [InlineData(3, 75)]
+    [InlineData(8, 93)]
+    [InlineData(10, 100)]
+    public void Score_NpsResponse_IsAQuarterOfRelationshipAndShowsAsADriver(int nps, int relationship)
+    {
+        var score = Calculator().Score(Healthy() with { LastNpsScore = nps, LastNpsAt = AsOf.AddDays(-3) }, Previous(AllHundred, history: GreenDays(10)), null, AsOf);
+
+        Assert.Equal(relationship, score.Dimension(HealthDimension.Relationship));
+        if (relationship < 100)
+        {
+            Assert.Contains(score.Drivers, d => d.Dimension == HealthDimension.Relationship && d.To == relationship);
+        }
+    }
+
+    [Fact]
+    public void Score_NpsOlderThanItsWindow_Unknown() =>
+        Assert.Equal(100, Calculator().Score(Healthy() with { LastNpsScore = 2, LastNpsAt = AsOf.AddDays(-HealthScoreCalculator.NpsWindowDays - 1) }, null, null, AsOf).Dimension(HealthDimension.Relationship));
 }

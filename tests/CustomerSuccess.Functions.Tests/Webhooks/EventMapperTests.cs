@@ -94,6 +94,32 @@ public sealed class EventMapperTests
     }
 
     [Theory]
+    [InlineData("""{"rating":3}""", 3)]
+    [InlineData("""{"rating":10}""", 10)]
+    [InlineData("""{"rating":11}""", null)]
+    [InlineData("""{"rating":"7"}""", null)]
+    [InlineData("""{"score":3}""", null)]
+    public void Segment_NpsEventWithTheConfiguredProperty_IsAResponse(string properties, int? expected)
+    {
+        var product = new ProductOptions { NpsEvent = "Survey Answered", NpsScoreProperty = "rating" };
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"survey answered","properties":@P,"timestamp":"2025-11-22T00:01:41Z"}""".Replace("@P", properties, StringComparison.Ordinal);
+
+        var facts = SegmentEventMapper.Map(json, product).Event!.Facts;
+
+        Assert.Equal(expected, facts.OfType<NpsResponded>().SingleOrDefault()?.Score);
+        Assert.Contains(new ProductEventCounted(), facts);
+    }
+
+    [Fact]
+    public void Segment_DataExportEvent_IsARequest()
+    {
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"Data Export Requested","timestamp":"2025-11-22T00:01:41Z"}""";
+
+        Assert.Single(SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts.OfType<DataExportRequested>());
+        Assert.Empty(SegmentEventMapper.Map(json, new ProductOptions { DataExportEvents = ["Export Asked"] }).Event!.Facts.OfType<DataExportRequested>());
+    }
+
+    [Theory]
     [InlineData("""{"firstName":"Ada","name":"Augusta King"}""", "Ada")]
     [InlineData("""{"first_name":"Ada"}""", "Ada")]
     [InlineData("""{"name":"  Pat Lee "}""", "Pat")]
