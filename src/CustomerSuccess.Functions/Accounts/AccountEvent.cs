@@ -68,7 +68,7 @@ internal abstract record CountedFact : AccountFact
 /// <summary>An account's name and people as one source sees them (source: stripe, segment, zendesk).</summary>
 internal sealed record ProfileUpdated(string Source, string? Name, string? CsmEmail = null, string? BillingEmail = null, string? Plan = null, long? Seats = null) : AccountFact;
 
-/// <summary>A subscription as of one event: what MRR, renewal and churn read. MRR in cents per month.</summary>
+/// <summary>A subscription as of one event: what MRR, renewal, cancellation notice and churn read. MRR in cents per month.</summary>
 internal sealed record SubscriptionChanged(
     string SubscriptionId,
     long MrrCents,
@@ -78,7 +78,12 @@ internal sealed record SubscriptionChanged(
     bool CancelAtPeriodEnd,
     DateTimeOffset? CurrentPeriodEnd,
     DateTimeOffset? StartedAt,
-    int? BillingPeriodDays) : AccountFact;
+    int? BillingPeriodDays,
+    DateTimeOffset? CancelAt = null) : AccountFact
+{
+    /// <summary>Notice of cancellation is on the subscription: at the period's end, or at a set instant (Stripe's <c>cancel_at</c>).</summary>
+    public bool NoticeGiven => CancelAtPeriodEnd || CancelAt is not null;
+}
 
 internal sealed record PaymentSucceeded : CountedFact;
 
@@ -127,6 +132,12 @@ internal sealed record MilestoneReached(string Name) : AccountFact;
 internal sealed record TicketChanged(string TicketId, string Status, string? Priority, string? Type, string Tags, bool Complaint) : AccountFact;
 
 internal sealed record TicketOpened(bool UrgentOrHigh) : CountedFact;
+
+/// <summary>An NPS survey response (0-10); the most recent one is kept.</summary>
+internal sealed record NpsResponded(int Score) : AccountFact;
+
+/// <summary>The customer asked for an export of its data; the most recent request is kept.</summary>
+internal sealed record DataExportRequested : AccountFact;
 
 internal sealed record TicketSolved : CountedFact;
 

@@ -30,6 +30,12 @@ public sealed record AccountSignals
 
     public bool CancelAtPeriodEnd { get; init; }
 
+    /// <summary>Stripe's <c>cancel_at</c> on the main subscription: notice given to end it at this instant.</summary>
+    public DateTimeOffset? CancelAt { get; init; }
+
+    /// <summary>When the account last came back: a subscription restarted after churn, or a cancellation notice withdrawn.</summary>
+    public DateTimeOffset? ReactivatedAt { get; init; }
+
     /// <summary>Renewal date = the subscription's current period end.</summary>
     public DateTimeOffset? RenewalDate { get; init; }
 
@@ -62,6 +68,14 @@ public sealed record AccountSignals
 
     /// <summary>The account's known people (Segment identify), departed ones included and marked.</summary>
     public IReadOnlyList<AccountUser> Users { get; init; } = [];
+
+    /// <summary>The most recent NPS response (0-10) and when it was given; null when none.</summary>
+    public int? LastNpsScore { get; init; }
+
+    public DateTimeOffset? LastNpsAt { get; init; }
+
+    /// <summary>When the customer last asked for a data export; null when never.</summary>
+    public DateTimeOffset? DataExportRequestedAt { get; init; }
 
     /// <summary>Tickets currently open with priority urgent.</summary>
     public int OpenUrgentTickets { get; init; }

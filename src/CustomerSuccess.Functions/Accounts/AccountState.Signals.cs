@@ -18,6 +18,7 @@ internal sealed partial class AccountState
         DateTimeOffset? customerSince = null;
         var allCanceled = Subscriptions.Count > 0;
         DateTimeOffset? churnedAt = null;
+        DateTimeOffset? reactivatedAt = null;
         foreach (var sub in Subscriptions.Values)
         {
             mrr += sub.MrrCents;
@@ -33,9 +34,24 @@ internal sealed partial class AccountState
             }
 
             allCanceled &= sub.Status == "canceled";
+            if (sub.ReactivatedAt is { } back && back <= asOfEnd && (reactivatedAt is null || back > reactivatedAt))
+            {
+                reactivatedAt = back;
+            }
+
             if (sub.ChurnedAt is { } churned && (churnedAt is null || churned > churnedAt))
             {
                 churnedAt = churned;
+            }
+        }
+
+        // A new subscription started after another one churned: the account came back.
+        foreach (var sub in Subscriptions.Values)
+        {
+            if (sub.Status != "canceled" && sub.StartedAt is { } started && started <= asOfEnd && churnedAt is { } left && started > left
+                && (reactivatedAt is null || started > reactivatedAt))
+            {
+                reactivatedAt = started;
             }
         }
 
@@ -122,6 +138,8 @@ internal sealed partial class AccountState
             LicensedSeats = main is not null ? seats : (int)Math.Clamp(segment?.Seats ?? 0, 0, int.MaxValue),
             SubscriptionStatus = main?.Status,
             CancelAtPeriodEnd = main?.CancelAtPeriodEnd ?? false,
+            CancelAt = main?.CancelAt,
+            ReactivatedAt = reactivatedAt,
             RenewalDate = main?.CurrentPeriodEnd,
             BillingPeriodDays = main?.BillingPeriodDays,
             CustomerSince = customerSince,
@@ -141,6 +159,9 @@ internal sealed partial class AccountState
                 ExecutiveSponsorLeftAt = sponsorLeftAt,
             },
             Users = users,
+            LastNpsScore = LastNps is { } nps && nps.Version <= end ? nps.Score : null,
+            LastNpsAt = LastNps is { } answered && answered.Version <= end ? DateTimeOffset.FromUnixTimeMilliseconds(answered.Version) : null,
+            DataExportRequestedAt = LastDataExportRequest is { } export && export <= end ? DateTimeOffset.FromUnixTimeMilliseconds(export) : null,
             OpenUrgentTickets = openUrgent,
             OpenComplaints = openComplaints,
         };

@@ -58,6 +58,12 @@ internal sealed partial class AccountState
     /// <summary>Counters per UTC day, oldest first, the last <see cref="DaysKept"/> days.</summary>
     public List<DayCounts> Days { get; set; } = [];
 
+    /// <summary>The most recent NPS response: its score and the event's version (time).</summary>
+    public NpsState? LastNps { get; set; }
+
+    /// <summary>When the customer last asked for a data export (event version, Unix ms).</summary>
+    public long? LastDataExportRequest { get; set; }
+
     /// <summary>Events whose counters are in: key hash → when (ms). See <see cref="Forget"/>.</summary>
     public Dictionary<long, long> RecentlyApplied { get; set; } = [];
 
@@ -180,6 +186,22 @@ internal sealed partial class AccountState
 
                 Milestones[m.Name] = version;
                 return true;
+            case NpsResponded n:
+                if (LastNps is not null && LastNps.Version >= version)
+                {
+                    return false;
+                }
+
+                LastNps = new NpsState { Version = version, Score = n.Score };
+                return true;
+            case DataExportRequested:
+                if (LastDataExportRequest is { } asked && asked >= version)
+                {
+                    return false;
+                }
+
+                LastDataExportRequest = version;
+                return true;
             case TicketChanged t:
                 if (Tickets.TryGetValue(t.TicketId, out var ticket) && ticket.Version >= version)
                 {
@@ -203,6 +225,10 @@ internal sealed partial class AccountState
 
         var everChurned = held?.EverChurned ?? false;
         var kind = MrrMovementClassifier.Classify(held?.MrrCents, s.MrrCents, everChurned);
+
+        // Back after leaving, or a cancellation notice withdrawn before the period ended: both are reactivations.
+        var withdrawn = held is not null && held.NoticeGiven && !s.NoticeGiven && s.Status != "canceled" && held.Status != "canceled";
+        var reactivatedAt = kind == MrrMovementKind.Reactivation || withdrawn ? e.OccurredAt : held?.ReactivatedAt;
         Subscriptions[s.SubscriptionId] = new SubscriptionState
         {
             Version = e.Version,
@@ -211,6 +237,8 @@ internal sealed partial class AccountState
             Seats = s.Seats,
             Status = s.Status,
             CancelAtPeriodEnd = s.CancelAtPeriodEnd,
+            CancelAt = s.CancelAt,
+            ReactivatedAt = reactivatedAt,
             CurrentPeriodEnd = s.CurrentPeriodEnd,
             StartedAt = s.StartedAt,
             BillingPeriodDays = s.BillingPeriodDays,
@@ -404,6 +432,13 @@ internal sealed class ProfileState
     public long? Seats { get; set; }
 }
 
+internal sealed class NpsState
+{
+    public long Version { get; set; }
+
+    public int Score { get; set; }
+}
+
 internal sealed class SubscriptionState
 {
     public long Version { get; set; }
@@ -417,6 +452,14 @@ internal sealed class SubscriptionState
     public string Status { get; set; } = "unknown";
 
     public bool CancelAtPeriodEnd { get; set; }
+
+    /// <summary>Stripe's <c>cancel_at</c>: the subscription ends at this instant (notice given).</summary>
+    public DateTimeOffset? CancelAt { get; set; }
+
+    /// <summary>When the subscription came back after churning, or its cancellation notice was withdrawn.</summary>
+    public DateTimeOffset? ReactivatedAt { get; set; }
+
+    public bool NoticeGiven => CancelAtPeriodEnd || CancelAt is not null;
 
     public DateTimeOffset? CurrentPeriodEnd { get; set; }
 

@@ -41,6 +41,15 @@ public sealed class ProductOptions
     /// <summary>Zendesk tags (or ticket type) that mark a formal complaint.</summary>
     public NameList ComplaintTags { get; set; } = new("complaint");
 
+    /// <summary>The Segment track event of an NPS survey response ("NPS/CSAT: most recent survey response").</summary>
+    public string NpsEvent { get; set; } = "NPS Survey Responded";
+
+    /// <summary>The property of <see cref="NpsEvent"/> that holds the 0-10 score.</summary>
+    public string NpsScoreProperty { get; set; } = "score";
+
+    /// <summary>Segment track events of a customer asking for its data ("Customer requests data export": a lagging churn signal).</summary>
+    public NameList DataExportEvents { get; set; } = new("Data Export Requested");
+
     /// <summary>
     /// Whether the product sends its own account id as the Segment groupId (the usual B2B set-up). Then a group
     /// becomes its account on first sight; otherwise groups wait for a link (admin endpoint or a trait below).
@@ -123,6 +132,8 @@ public sealed class ProductOptionsValidator : IValidateOptions<ProductOptions>
             (nameof(ProductOptions.FirstValueMilestone), options.FirstValueMilestone),
             (nameof(ProductOptions.ActivationMilestone), options.ActivationMilestone),
             (nameof(ProductOptions.OnboardingCompletedMilestone), options.OnboardingCompletedMilestone),
+            (nameof(ProductOptions.NpsEvent), options.NpsEvent),
+            (nameof(ProductOptions.NpsScoreProperty), options.NpsScoreProperty),
         })
         {
             if (string.IsNullOrWhiteSpace(value))
@@ -141,6 +152,7 @@ public sealed class ProductOptionsValidator : IValidateOptions<ProductOptions>
             (nameof(ProductOptions.QbrEvents), options.QbrEvents),
             (nameof(ProductOptions.EmailReplyEvents), options.EmailReplyEvents),
             (nameof(ProductOptions.ComplaintTags), options.ComplaintTags),
+            (nameof(ProductOptions.DataExportEvents), options.DataExportEvents),
         })
         {
             if (list.Any(string.IsNullOrWhiteSpace))

@@ -41,8 +41,20 @@ public static class AlertRules
     /// <summary>Renewal within the window while the account is Red.</summary>
     public const string RenewalAtRisk = "renewal-at-risk";
 
+    /// <summary>Notice of cancellation given and the period not ended: save the account before it ends (Critical).</summary>
+    public const string Cancellation = "cancellation";
+
+    /// <summary>An NPS detractor (0-6): a Warning due within 5 business days, to close the loop.</summary>
+    public const string NpsDetractor = "nps-detractor";
+
+    /// <summary>The customer asked for a data export (a lagging churn signal): a Warning.</summary>
+    public const string DataExport = "data-export";
+
     public static IReadOnlyList<string> All { get; } =
-        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk];
+        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk, Cancellation, NpsDetractor, DataExport];
+
+    /// <summary>Rules that stand on a critical fact (a failed payment, a dispute, a cancellation notice): they raise even while an account warms up.</summary>
+    public static bool IsCriticalFact(string ruleId) => ruleId is PaymentRisk or Cancellation;
 }
 
 /// <summary>
@@ -67,6 +79,9 @@ public sealed record Alert
     public required DateTimeOffset DueBy { get; init; }
 
     public int Version { get; init; } = 1;
+
+    /// <summary>The tier the rule itself last warranted (null = <see cref="Tier"/>); an alert raised a tier for being overdue keeps its rule's tier here, so only a milder condition steps it down.</summary>
+    public AlertTier? RuleTier { get; init; }
 
     /// <summary>Identifies the event behind an event-based rule (e.g. when the payment failed), so the same
     /// event never raises twice; empty for rules about a continuing state.</summary>
@@ -112,10 +127,19 @@ public enum AlertChangeKind
 
     /// <summary>Someone acknowledged the alert: it stops escalating on its due time.</summary>
     Acknowledge,
+
+    /// <summary>The condition eased to a milder tier: the alert steps down and the CSM is told (daily digest).</summary>
+    StepDown,
+
+    /// <summary>The rules resolved the alert (the condition cleared, or the account churned): the CSM is told (daily digest).</summary>
+    Clear,
 }
 
-/// <summary>What the rules decided for one alert; <see cref="Alert"/> is the new state. Raise and the escalations notify; resolve and acknowledge do not.</summary>
+/// <summary>What the rules decided for one alert; <see cref="Alert"/> is the new state. Raise, the escalations, step-down and clear notify; a CSM's resolve and acknowledge do not.</summary>
 public sealed record AlertChange(AlertChangeKind Kind, Alert Alert)
 {
-    public bool Notifies => Kind is AlertChangeKind.Raise or AlertChangeKind.Escalate or AlertChangeKind.EscalateToContact;
+    public bool Notifies => Kind is AlertChangeKind.Raise or AlertChangeKind.Escalate or AlertChangeKind.EscalateToContact or AlertChangeKind.StepDown or AlertChangeKind.Clear;
+
+    /// <summary>News that the condition eased: told in the recipient's daily digest, never as an urgent email.</summary>
+    public bool IsEasing => Kind is AlertChangeKind.StepDown or AlertChangeKind.Clear;
 }

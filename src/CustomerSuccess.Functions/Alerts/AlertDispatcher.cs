@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Telemetry;
@@ -22,7 +23,8 @@ public sealed partial class AlertDispatcher(
     IOptions<AlertsOptions> options,
     TimeProvider clock,
     ILogger<AlertDispatcher> logger,
-    AppMetrics? metrics = null)
+    AppMetrics? metrics = null,
+    IAccountSignalSource? accounts = null)
 {
     private const int BatchSize = 100;
     private const int ConflictRetries = 5;
@@ -42,8 +44,15 @@ public sealed partial class AlertDispatcher(
                 using (var activity = TraceContext.StartContinuing("alert rules evaluated", System.Diagnostics.ActivityKind.Internal, TraceContext.Parse(envelope.Transition.CausedBy)))
                 {
                     activity?.SetTag("health.band", envelope.Transition.Band.ToString());
-                    changes += await ApplyWithRetryAsync(envelope.Transition.AccountId, existing =>
-                        AlertRuleEngine.Evaluate(envelope.Transition, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+                    var state = envelope.Transition;
+                    if (state.Lifecycle != AccountLifecycleState.Churned && await ChurnedSinceAsync(state.AccountId, cancellationToken).ConfigureAwait(false))
+                    {
+                        // Scored before its churn reached the app: too late to raise anything, its alerts close instead.
+                        state = state with { Lifecycle = AccountLifecycleState.Churned };
+                    }
+
+                    changes += await ApplyWithRetryAsync(state.AccountId, existing =>
+                        AlertRuleEngine.Evaluate(state, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
                 }
 
                 await feed.AcknowledgeAsync(envelope, cancellationToken).ConfigureAwait(false);
@@ -143,11 +152,33 @@ public sealed partial class AlertDispatcher(
         var changes = 0;
         foreach (var account in overdueAccounts)
         {
+            if (await ChurnedSinceAsync(account, cancellationToken).ConfigureAwait(false))
+            {
+                // Nobody to save: its next transition resolves its alerts ("churned") instead of escalating them.
+                continue;
+            }
+
             changes += await ApplyWithRetryAsync(account, existing =>
                 [.. existing.Select(a => AlertRuleEngine.EscalateIfOverdue(a, options.Value, now)).OfType<AlertChange>()], cancellationToken).ConfigureAwait(false);
         }
 
         return changes;
+    }
+
+    /// <summary>
+    /// Whether the account has churned by now according to its facts, which can be newer than the transition or the
+    /// alert at hand (a score taken before the day's cancellation was applied). False without an account source.
+    /// </summary>
+    private async Task<bool> ChurnedSinceAsync(string accountId, CancellationToken cancellationToken)
+    {
+        if (accounts is null)
+        {
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        var signals = await accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken).ConfigureAwait(false);
+        return signals is not null && AccountLifecycle.IsChurned(signals, now);
     }
 
     private async Task<int> ApplyWithRetryAsync(string accountId, Func<IReadOnlyList<Alert>, IReadOnlyList<AlertChange>> decide, CancellationToken cancellationToken)

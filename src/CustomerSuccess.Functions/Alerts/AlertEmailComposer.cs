@@ -59,14 +59,30 @@ public static class AlertEmailComposer
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(options);
+        // Watch alerts, and the alerts that eased (stepped down or resolved) since the last digest.
         var text = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"Watch alerts for {day:yyyy-MM-dd}:");
         var html = new StringBuilder().Append(CultureInfo.InvariantCulture, $"<h2>Watch alerts for {day:yyyy-MM-dd}</h2><ul>");
-        foreach (var alert in items.Select(i => i.Alert).OrderBy(a => a.AccountName ?? a.AccountId, StringComparer.Ordinal))
+        foreach (var item in items.OrderBy(i => i.Alert.AccountName ?? i.Alert.AccountId, StringComparer.Ordinal))
         {
+            var alert = item.Alert;
             var (ack, health) = Links(alert, options);
             var account = alert.AccountName ?? alert.AccountId;
-            text.AppendLine(CultureInfo.InvariantCulture, $"- {account}: {alert.Reason} (due {alert.DueBy.UtcDateTime:yyyy-MM-dd}) {health} acknowledge: {ack}");
-            html.Append(CultureInfo.InvariantCulture, $"<li><a href=\"{E(health)}\">{E(account)}</a>: {E(alert.Reason)} (due {alert.DueBy.UtcDateTime:yyyy-MM-dd}) <a href=\"{E(ack)}\">Acknowledge</a></li>");
+            switch (item.Kind)
+            {
+                case AlertChangeKind.Clear:
+                    // The alert's own link names it (acknowledging a resolved alert changes nothing).
+                    text.AppendLine(CultureInfo.InvariantCulture, $"- {account}: resolved, {alert.ResolutionNote} ({alert.RuleId}: {alert.Reason}) {health} alert: {ack}");
+                    html.Append(CultureInfo.InvariantCulture, $"<li><a href=\"{E(health)}\">{E(account)}</a>: resolved, {E(alert.ResolutionNote ?? string.Empty)} (<a href=\"{E(ack)}\">{E(alert.RuleId)}</a>: {E(alert.Reason)})</li>");
+                    break;
+                case AlertChangeKind.StepDown:
+                    text.AppendLine(CultureInfo.InvariantCulture, $"- {account}: eased to {alert.Tier}, {alert.Reason} {health} acknowledge: {ack}");
+                    html.Append(CultureInfo.InvariantCulture, $"<li><a href=\"{E(health)}\">{E(account)}</a>: eased to {alert.Tier}, {E(alert.Reason)} <a href=\"{E(ack)}\">Acknowledge</a></li>");
+                    break;
+                default:
+                    text.AppendLine(CultureInfo.InvariantCulture, $"- {account}: {alert.Reason} (due {alert.DueBy.UtcDateTime:yyyy-MM-dd}) {health} acknowledge: {ack}");
+                    html.Append(CultureInfo.InvariantCulture, $"<li><a href=\"{E(health)}\">{E(account)}</a>: {E(alert.Reason)} (due {alert.DueBy.UtcDateTime:yyyy-MM-dd}) <a href=\"{E(ack)}\">Acknowledge</a></li>");
+                    break;
+            }
         }
 
         return new EmailMessage

@@ -48,7 +48,7 @@ public sealed partial class AlertNotifier(
         var now = clock.GetUtcNow();
         var recipients = AlertRecipientSelector.Select(alert, notification.Kind, options.Value, now)!;
 
-        if (alert.Tier == AlertTier.Watch && notification.Kind != AlertChangeKind.EscalateToContact)
+        if ((alert.Tier == AlertTier.Watch && notification.Kind != AlertChangeKind.EscalateToContact) || notification.Kind is AlertChangeKind.StepDown or AlertChangeKind.Clear)
         {
             var row = new AlertDigestEntity { PartitionKey = Key(recipients.To), RowKey = alert.MessageId, Body = delivery.Body };
             var parked = await _digest.AddAsync(row, cancellationToken).ConfigureAwait(false);

@@ -7,12 +7,33 @@ namespace CustomerSuccess.Functions.Alerts;
 /// Turns an account's current health state into alert changes. Pure: the caller supplies the account's
 /// existing alerts (open, acknowledged, or resolved and kept for the cooldown), the options and the time.
 /// One alert per account and rule; the same condition never raises twice while its alert is active; a worse
-/// tier escalates the active alert; a cleared condition resolves it; a re-raise waits for the cooldown.
+/// tier escalates the active alert, a milder one steps it down and a cleared condition resolves it (both told to the
+/// CSM); a re-raise waits for the cooldown. An account's first days of scores (its baseline) raise only critical
+/// facts; a churned account raises nothing and its alerts resolve with the note "churned".
 /// </summary>
 public static class AlertRuleEngine
 {
     /// <summary>What a rule says about the account now: the tier it warrants (null = condition clear).</summary>
-    public readonly record struct RuleOutcome(AlertTier? Tier, string Reason, string ConditionKey = "");
+    public readonly record struct RuleOutcome(AlertTier? Tier, string Reason, string ConditionKey = "", TimeSpan? Due = null);
+
+    /// <summary>Business days to close the loop on an NPS detractor ("within 5 business days").</summary>
+    public const int DetractorBusinessDays = 5;
+
+    /// <summary>The time from <paramref name="now"/> to the same time <paramref name="businessDays"/> weekdays later (Saturdays and Sundays skipped).</summary>
+    public static TimeSpan BusinessDays(DateTimeOffset now, int businessDays)
+    {
+        var due = now;
+        for (var left = businessDays; left > 0;)
+        {
+            due = due.AddDays(1);
+            if (due.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday))
+            {
+                left--;
+            }
+        }
+
+        return due - now;
+    }
 
     public static IReadOnlyList<AlertChange> Evaluate(
         HealthTransition state,
@@ -25,9 +46,33 @@ public static class AlertRuleEngine
         ArgumentNullException.ThrowIfNull(options);
 
         var changes = new List<AlertChange>();
+        if (state.Lifecycle == AccountLifecycleState.Churned)
+        {
+            // The customer is gone: nothing left to save. Win-back (Lifecycle) takes over; every open alert closes.
+            foreach (var alert in existing.Where(a => a.IsActive).OrderBy(a => a.RuleId, StringComparer.Ordinal))
+            {
+                changes.Add(new AlertChange(AlertChangeKind.Clear, alert with
+                {
+                    Status = AlertStatus.Resolved,
+                    ResolvedAt = now,
+                    ResolutionNote = ChurnedNote,
+                    Version = alert.Version + 1,
+                }));
+            }
+
+            return changes;
+        }
+
+        var warmingUp = IsWarmingUp(state, options);
         foreach (var ruleId in AlertRules.All)
         {
             var current = existing.FirstOrDefault(a => a.RuleId == ruleId);
+            if (warmingUp && !AlertRules.IsCriticalFact(ruleId))
+            {
+                // The baseline is being set: this rule neither raises nor clears anything yet.
+                continue;
+            }
+
             var outcome = options.IsEnabled(ruleId) ? Assess(ruleId, state, options, now) : default;
             var change = Decide(ruleId, outcome, current, state, options, now);
             if (change is not null)
@@ -37,6 +82,21 @@ public static class AlertRuleEngine
         }
 
         return changes;
+    }
+
+    /// <summary>The resolution note of alerts closed because the account churned.</summary>
+    public const string ChurnedNote = "churned";
+
+    /// <summary>The resolution note of alerts closed because their condition cleared.</summary>
+    public const string ClearedNote = "Condition cleared";
+
+    /// <summary>Within the account's first <see cref="AlertsOptions.WarmUpDays"/> days of scores (its baseline).</summary>
+    public static bool IsWarmingUp(HealthTransition state, AlertsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(options);
+        return state.FirstScoredOn is { } first
+            && DateOnly.FromDateTime(state.ScoredAt.UtcDateTime).DayNumber - first.DayNumber < options.WarmUpDays;
     }
 
     /// <summary>Appended to the reason of an alert raised one tier because nobody acknowledged it by its due time.</summary>
@@ -103,6 +163,17 @@ public static class AlertRuleEngine
             AlertRules.PaymentRisk => Latest(Recent(state.LastPaymentFailedAt, now, lookback), Recent(state.LastDisputeOpenedAt, now, lookback)) is { } at
                 ? new(AlertTier.Critical, at == state.LastDisputeOpenedAt ? "Payment dispute opened" : "Payment failed", Key(at))
                 : default,
+            AlertRules.Cancellation => state.Lifecycle == AccountLifecycleState.Cancelling
+                ? new(AlertTier.Critical, state.CancelsAt is { } ends
+                    ? string.Create(CultureInfo.InvariantCulture, $"Cancellation notice: save the account before the period ends on {ends:yyyy-MM-dd}")
+                    : "Cancellation notice: save the account before the period ends", state.CancelsAt is { } key ? Key(key) : "notice")
+                : default,
+            AlertRules.NpsDetractor => state.LastNpsScore is int nps and <= 6 && Recent(state.LastNpsAt, now, lookback) is { } answered
+                ? new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"NPS detractor ({nps}): close the loop within {DetractorBusinessDays} business days"), Key(answered), BusinessDays(now, DetractorBusinessDays))
+                : default,
+            AlertRules.DataExport => Recent(state.DataExportRequestedAt, now, lookback) is { } asked
+                ? new(AlertTier.Warning, "Data export requested", Key(asked))
+                : default,
             AlertRules.RenewalAtRisk => state.Band == HealthBand.Red && state.RenewalDate is { } renewal
                 && renewal >= now && renewal - now <= TimeSpan.FromDays(options.RenewalWindowDays)
                 ? new(AlertTier.Critical, string.Create(CultureInfo.InvariantCulture, $"Renewal on {renewal:yyyy-MM-dd} while Red"), Key(renewal))
@@ -117,11 +188,13 @@ public static class AlertRuleEngine
         {
             if (outcome.Tier is not { } tier)
             {
-                return new AlertChange(AlertChangeKind.Resolve, current with
+                // The condition eased away: resolved, and the CSM is told (daily digest).
+                return new AlertChange(AlertChangeKind.Clear, current with
                 {
                     Status = AlertStatus.Resolved,
                     ResolvedAt = now,
-                    ResolutionNote = "Condition cleared",
+                    ResolutionNote = ClearedNote,
+                    Version = current.Version + 1,
                 });
             }
 
@@ -131,10 +204,11 @@ public static class AlertRuleEngine
                 return new AlertChange(AlertChangeKind.Escalate, current with
                 {
                     Tier = tier,
+                    RuleTier = tier,
                     Status = AlertStatus.Open,
                     AcknowledgedAt = null,
                     AcknowledgedBy = null,
-                    DueBy = now + options.DueFor(tier),
+                    DueBy = now + (outcome.Due ?? options.DueFor(tier)),
                     Version = current.Version + 1,
                     Reason = outcome.Reason,
                     ConditionKey = outcome.ConditionKey,
@@ -142,7 +216,22 @@ public static class AlertRuleEngine
                 });
             }
 
-            // Same condition, or a milder one: no new alert, no de-escalation (fewer, steadier alerts).
+            if (tier < (current.RuleTier ?? current.Tier))
+            {
+                // Milder than the rule last said (not merely below a tier it was raised to for being overdue): step
+                // down, with the milder tier's time to respond if nobody has acknowledged it yet; the CSM is told.
+                return new AlertChange(AlertChangeKind.StepDown, current with
+                {
+                    Tier = tier,
+                    RuleTier = tier,
+                    DueBy = current.Status == AlertStatus.Open ? now + options.DueFor(tier) : current.DueBy,
+                    Version = current.Version + 1,
+                    Reason = outcome.Reason,
+                    Drivers = state.Drivers,
+                });
+            }
+
+            // The same condition: no new alert.
             return null;
         }
 
@@ -176,9 +265,10 @@ public static class AlertRuleEngine
             RuleId = ruleId,
             Occurrence = (current?.Occurrence ?? 0) + 1,
             Tier = raiseTier,
+            RuleTier = raiseTier,
             Status = AlertStatus.Open,
             RaisedAt = now,
-            DueBy = now + options.DueFor(raiseTier),
+            DueBy = now + (outcome.Due ?? options.DueFor(raiseTier)),
             Version = 1,
             ConditionKey = outcome.ConditionKey,
             Reason = outcome.Reason,

@@ -148,6 +148,8 @@ public sealed class AlertEntity : TableRow
 
     public int Version { get; set; } = 1;
 
+    public AlertTier? RuleTier { get; set; }
+
     public string ConditionKey { get; set; } = string.Empty;
 
     public string Reason { get; set; } = string.Empty;
@@ -182,6 +184,7 @@ public sealed class AlertEntity : TableRow
             RaisedAt = alert.RaisedAt,
             DueBy = alert.DueBy,
             Version = alert.Version,
+            RuleTier = alert.RuleTier,
             ConditionKey = alert.ConditionKey,
             Reason = alert.Reason,
             AccountName = alert.AccountName,
@@ -205,6 +208,7 @@ public sealed class AlertEntity : TableRow
         RaisedAt = RaisedAt,
         DueBy = DueBy,
         Version = Version,
+        RuleTier = RuleTier,
         ConditionKey = ConditionKey,
         Reason = Reason,
         AccountName = AccountName,
@@ -237,7 +241,8 @@ public sealed class AlertOutboxEntity : TableRow
         {
             PartitionKey = change.Alert.AccountId,
             RowKey = AlertStore.OutboxPrefix + AlertStore.MessageIdFor(change),
-            Queue = AlertTierRouter.QueueFor(change.Alert.Tier),
+            // Easing news waits for the daily digest, which the Watch queue's consumer keeps.
+            Queue = AlertTierRouter.QueueFor(change.IsEasing ? AlertTier.Watch : change.Alert.Tier),
             Body = JsonSerializer.Serialize(new AlertNotification(change.Kind, change.Alert with { ETag = null }), AlertStore.Json),
             TraceParent = TraceContext.Current(),
         };

@@ -11,6 +11,14 @@ public sealed class AlertsOptions
     [Range(1, 365)]
     public int YellowDaysForWarning { get; set; } = 21;
 
+    /// <summary>
+    /// An account's first days of scores set its baseline and raise nothing but critical facts (a failed payment, a
+    /// dispute, a cancellation notice): 7 by default, the week the health model needs before it reads usage at all.
+    /// 0 switches the warm-up off.
+    /// </summary>
+    [Range(0, 90)]
+    public int WarmUpDays { get; set; } = 7;
+
     /// <summary>Renewal this close while Red is Critical.</summary>
     [Range(1, 730)]
     public int RenewalWindowDays { get; set; } = 90;

@@ -28,6 +28,13 @@ public sealed class HealthOptions
     /// <summary>Expected logins per active user per week (the login-frequency yardstick).</summary>
     public double ExpectedWeeklyLoginsPerActiveUser { get; set; } = 3;
 
+    /// <summary>
+    /// Consecutive days the score must sit in another band before the band changes (hysteresis), so one noisy day
+    /// neither raises nor clears anything. A critical fact (a failed payment or dispute, past-due billing, a
+    /// cancellation notice) moves the band down at once.
+    /// </summary>
+    public int BandChangeDays { get; set; } = 3;
+
     /// <summary>Points the score must move over 30 days to count as improving or declining.</summary>
     public int TrendThreshold { get; set; } = 5;
 
@@ -174,6 +181,11 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         if (!(options.ExpectedWeeklyLoginsPerActiveUser > 0))
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:ExpectedWeeklyLoginsPerActiveUser is {options.ExpectedWeeklyLoginsPerActiveUser}; it must be positive."));
+        }
+
+        if (options.BandChangeDays is < 1 or > HealthScoreHistory.Length)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:BandChangeDays is {options.BandChangeDays}; it must be between 1 and {HealthScoreHistory.Length}."));
         }
 
         if (options.TrendThreshold is < 1 or > 100)

@@ -11,6 +11,7 @@ public sealed record AccountHealthView(
     HealthOverrideView? Override,
     AccountSegment Segment,
     bool Onboarding,
+    AccountLifecycleState Lifecycle,
     IReadOnlyDictionary<HealthDimension, int> Dimensions,
     IReadOnlyList<HealthDriver> Drivers,
     HealthTrend Trend,
@@ -47,6 +48,7 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
     [
         nameof(HealthScoreEntity.AccountId), nameof(HealthScoreEntity.AccountName), nameof(HealthScoreEntity.Segment), nameof(HealthScoreEntity.Score),
         nameof(HealthScoreEntity.ComputedBand), nameof(HealthScoreEntity.RenewalDate), nameof(HealthScoreEntity.OverrideBand), nameof(HealthScoreEntity.OverrideExpiresAt),
+        nameof(HealthScoreEntity.Lifecycle),
     ];
 
     private readonly AppTable _scores = tables[HealthTables.Scores];
@@ -81,6 +83,7 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
             active is null ? null : new HealthOverrideView(active.Band, active.Reason, active.ExpiresAt, active.SetBy, active.SetAt),
             score.Segment,
             score.Onboarding,
+            score.Lifecycle,
             Enum.GetValues<HealthDimension>().ToDictionary(d => d, d => dims[(int)d]),
             [.. score.Drivers.Select(d => d.ToDriver())],
             score.Trend,
@@ -92,7 +95,7 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
             history);
     }
 
-    /// <summary>Band counts per segment and the at-risk accounts (Red, then Yellow) ranked by score, then days to renewal. Streams the score rows; keeps only the top list.</summary>
+    /// <summary>Band counts per segment of live accounts (churned ones left out) and the at-risk accounts (Red, then Yellow) ranked by score, then days to renewal. Streams the score rows; keeps only the top list.</summary>
     public async Task<PortfolioView> GetPortfolioAsync(CancellationToken cancellationToken)
     {
         var counts = new Dictionary<AccountSegment, Dictionary<HealthBand, int>>();
@@ -108,6 +111,12 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
         {
             if (row is not { AccountId: { } accountId, Score: var score, Segment: var segment })
             {
+                continue;
+            }
+
+            if (row.Lifecycle == AccountLifecycleState.Churned)
+            {
+                // Gone: its final score is kept on the account, but it is neither counted live nor at risk.
                 continue;
             }
 

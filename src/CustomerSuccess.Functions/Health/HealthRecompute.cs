@@ -169,6 +169,12 @@ public sealed class HealthRecompute(
                     continue;
                 }
 
+                if (score.Lifecycle == AccountLifecycleState.Churned && (previous is null || previous.Lifecycle == AccountLifecycleState.Churned))
+                {
+                    // Churned and already told (or never scored): out of scoring, nothing to write.
+                    continue;
+                }
+
                 writes.Add(score, account, HealthTransitions.For(score, previous, account, message.RunId));
                 checkpoint.Accounts++;
                 if (previous is not null && previous.Band != score.Band)
@@ -280,7 +286,12 @@ internal sealed class ShardPageWrites(string runId, int shard)
             _transitions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, HealthTransitionEntity.From(transition, shard)));
         }
 
-        _history.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, HealthHistoryEntity.From(score)));
+        if (score.Lifecycle != AccountLifecycleState.Churned)
+        {
+            // A churned account's history ends with its final score.
+            _history.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, HealthHistoryEntity.From(score)));
+        }
+
         _scores.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, HealthScoreEntity.From(score, account)));
     }
 
@@ -329,7 +340,7 @@ public static class HealthTransitions
     {
         ArgumentNullException.ThrowIfNull(score);
         ArgumentNullException.ThrowIfNull(signals);
-        if (previous is not null && previous.Band == score.Band && previous.Flags == score.Flags && previous.Day == score.Day)
+        if (previous is not null && previous.Band == score.Band && previous.Flags == score.Flags && previous.Day == score.Day && previous.Lifecycle == score.Lifecycle)
         {
             return null;
         }
@@ -375,6 +386,9 @@ public static class HealthTransitions
             PreviousBand = previous?.Band,
             DaysInBand = score.DaysInBand,
             Onboarding = score.Onboarding,
+            Lifecycle = score.Lifecycle,
+            FirstScoredOn = score.FirstScoredOn == default ? null : score.FirstScoredOn,
+            CancelsAt = score.Lifecycle == AccountLifecycleState.Cancelling ? signals.CancelAt ?? signals.RenewalDate : null,
             Dimensions = dims,
             Flags = score.Flags.ToIds(),
             Drivers = drivers,
@@ -385,6 +399,9 @@ public static class HealthTransitions
             OpenComplaints = signals.OpenComplaints,
             LastPaymentFailedAt = lastFailed,
             LastDisputeOpenedAt = lastDispute,
+            LastNpsScore = signals.LastNpsScore,
+            LastNpsAt = signals.LastNpsAt,
+            DataExportRequestedAt = signals.DataExportRequestedAt,
         };
     }
 }

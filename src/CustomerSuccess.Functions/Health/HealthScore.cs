@@ -36,6 +36,12 @@ public sealed class HealthScore
 
     public bool Onboarding { get; init; }
 
+    /// <summary>Where the account stands as a customer when scored; a churned account's score is its final one, kept as it was.</summary>
+    public AccountLifecycleState Lifecycle { get; init; } = AccountLifecycleState.Active;
+
+    /// <summary>The first day of the account's scores (again after it came back from churn): its baseline, during which alerting warms up.</summary>
+    public DateOnly FirstScoredOn { get; init; }
+
     /// <summary>Sub-scores 0-100 indexed by <see cref="HealthDimension"/>.</summary>
     public required IReadOnlyList<int> Dimensions { get; init; }
 
@@ -57,6 +63,29 @@ public sealed class HealthScore
     public HealthScoreHistory History { get; init; } = HealthScoreHistory.Empty;
 
     public int Dimension(HealthDimension dimension) => Dimensions[(int)dimension];
+
+    /// <summary>This score as it was, in another lifecycle state (a churned account keeps its final score).</summary>
+    public HealthScore InLifecycle(AccountLifecycleState lifecycle) => new()
+    {
+        AccountId = AccountId,
+        Day = Day,
+        ScoredAt = ScoredAt,
+        Segment = Segment,
+        Score = Score,
+        ComputedBand = ComputedBand,
+        Band = Band,
+        Override = Override,
+        Onboarding = Onboarding,
+        Lifecycle = lifecycle,
+        FirstScoredOn = FirstScoredOn,
+        Dimensions = Dimensions,
+        Flags = Flags,
+        Drivers = Drivers,
+        Trend = Trend,
+        TrendDelta = TrendDelta,
+        BandSince = BandSince,
+        History = History,
+    };
 }
 
 /// <summary>A CSM's band override: in force until <see cref="ExpiresAt"/>; the computed score stays beside it.</summary>

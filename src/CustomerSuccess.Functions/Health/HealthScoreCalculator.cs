@@ -34,6 +34,7 @@ public sealed class HealthScoreCalculator
     private readonly int _onboardingMaxDays;
     private readonly int _onboardingGraceDays;
     private readonly int _trendThreshold;
+    private readonly int _bandChangeDays;
 
     public HealthScoreCalculator(IOptions<HealthOptions> options, IOptions<ProductOptions> product)
         : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), product?.Value ?? throw new ArgumentNullException(nameof(product)))
@@ -70,6 +71,7 @@ public sealed class HealthScoreCalculator
         _onboardingMaxDays = options.OnboardingMaxDays;
         _onboardingGraceDays = options.OnboardingGraceDays;
         _trendThreshold = options.TrendThreshold;
+        _bandChangeDays = options.BandChangeDays;
     }
 
     /// <summary>ARR tier from MRR: Enterprise above the Enterprise minimum, Mid-Market from its minimum up to it, SMB below.</summary>
@@ -121,6 +123,13 @@ public sealed class HealthScoreCalculator
             previous = null;
         }
 
+        var churned = AccountLifecycle.IsChurned(signals, asOf);
+        if (churned && previous is not null)
+        {
+            // A churned account leaves scoring: its final score, drivers and history stay as they were.
+            return previous.Lifecycle == AccountLifecycleState.Churned ? previous : previous.InLifecycle(AccountLifecycleState.Churned);
+        }
+
         var window = SignalWindow.Read(signals.Days, day);
         var flags = HealthFlagMask.None;
         var dims = new int[DimensionCount];
@@ -130,7 +139,7 @@ public sealed class HealthScoreCalculator
         dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags);
         dims[(int)HealthDimension.Support] = Support(signals, in window);
         var segment = SegmentOf(signals.MrrCents);
-        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: segment != AccountSegment.Smb);
+        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: segment != AccountSegment.Smb, nps: NpsScore(signals, asOf));
         dims[(int)HealthDimension.Payment] = Payment(signals, in window);
 
         for (var d = 0; d < DimensionCount; d++)
@@ -141,35 +150,24 @@ public sealed class HealthScoreCalculator
             }
         }
 
-        // Logins down more than 30% week over week, two weeks running.
-        if (10 * window.LoginsWeek0 < 7 * window.LoginsWeek1 && 10 * window.LoginsWeek1 < 7 * window.LoginsWeek2)
-        {
-            flags = flags.WithLoginsDownWeekOverWeek();
-        }
-
-        // Usage (events) down at least 20%: last 4 weeks against the 4 before, last 2 weeks against the 2 before.
-        var last4 = window.EventsBlock0 + window.EventsBlock1;
-        var prior4 = window.EventsBlock2 + window.EventsBlock3;
-        if (prior4 > 0 && 10 * last4 <= 8 * prior4)
-        {
-            flags = flags.WithUsageDown4Weeks();
-        }
-
-        if (window.EventsBlock1 > 0 && 10 * window.EventsBlock0 <= 8 * window.EventsBlock1)
-        {
-            flags = flags.WithUsageDown2Weeks();
-        }
+        flags = new HealthFlagMask(flags.Bits | SettledTrendFlags(signals.Days, day, window, previous));
 
         var onboardingScore = OnboardingScore(signals, day);
         var onboarding = onboardingScore >= 0;
+        var lifecycle = AccountLifecycle.Of(signals, asOf, onboarding);
         var score = onboarding ? onboardingScore : Weighted(segment, dims, flags);
-        var computedBand = BandOf(score);
+        var history = (previous?.History ?? HealthScoreHistory.Empty).With(day, score);
+
+        // The first score (or the first after coming back from churn) is the baseline: its band holds at once.
+        var rebaseline = previous is null || previous.Lifecycle == AccountLifecycleState.Churned;
+        var criticalFact = lifecycle == AccountLifecycleState.Cancelling || window.PaymentsFailed30 > 0 || window.Disputes60 > 0
+            || string.Equals(signals.SubscriptionStatus, "past_due", StringComparison.Ordinal) || string.Equals(signals.SubscriptionStatus, "unpaid", StringComparison.Ordinal);
+        var computedBand = rebaseline ? BandOf(score) : SettledBand(BandOf(score), previous!.ComputedBand, history, day, criticalFact);
         var activeOverride = bandOverride is not null && bandOverride.IsActiveAt(asOf) ? bandOverride : null;
         var band = activeOverride?.Band ?? computedBand;
 
-        var history = (previous?.History ?? HealthScoreHistory.Empty).With(day, score);
         var (trend, trendDelta) = TrendOf(history, day, score);
-        var bandSince = previous is not null && previous.Band == band ? previous.BandSince : day;
+        var bandSince = !rebaseline && previous!.Band == band ? previous.BandSince : day;
 
         return new HealthScore
         {
@@ -182,6 +180,8 @@ public sealed class HealthScoreCalculator
             Band = band,
             Override = activeOverride,
             Onboarding = onboarding,
+            Lifecycle = lifecycle,
+            FirstScoredOn = rebaseline ? day : previous!.FirstScoredOn,
             Dimensions = dims,
             Flags = flags,
             Drivers = DriversOf(segment, dims, previous),
@@ -190,6 +190,93 @@ public sealed class HealthScoreCalculator
             BandSince = bandSince,
             History = history,
         };
+    }
+
+    /// <summary>
+    /// The decline flags on rolling windows as of one day: logins down more than 30% week over week two weeks running;
+    /// product events down at least 20%, last 4 weeks against the 4 before and last 2 weeks against the 2 before.
+    /// </summary>
+    private static uint TrendFlags(in SignalWindow w)
+    {
+        var flags = HealthFlagMask.None;
+        if (10 * w.LoginsWeek0 < 7 * w.LoginsWeek1 && 10 * w.LoginsWeek1 < 7 * w.LoginsWeek2)
+        {
+            flags = flags.WithLoginsDownWeekOverWeek();
+        }
+
+        var last4 = w.EventsBlock0 + w.EventsBlock1;
+        var prior4 = w.EventsBlock2 + w.EventsBlock3;
+        if (prior4 > 0 && 10 * last4 <= 8 * prior4)
+        {
+            flags = flags.WithUsageDown4Weeks();
+        }
+
+        if (w.EventsBlock1 > 0 && 10 * w.EventsBlock0 <= 8 * w.EventsBlock1)
+        {
+            flags = flags.WithUsageDown2Weeks();
+        }
+
+        return flags.Bits;
+    }
+
+    /// <summary>
+    /// The decline flags with the same hysteresis as the band: a flag rises when its condition held on each of the
+    /// last <see cref="HealthOptions.BandChangeDays"/> days and falls when it held on none of them; in between it
+    /// keeps the previous score's value. The earlier days are read from the same daily aggregates (the windows end
+    /// at most 56 days back, inside the 60 kept), so no state is needed beyond the previous flags. A rolling
+    /// two-week comparison crosses its threshold back and forth on ordinary noise; a decline is a sustained one.
+    /// </summary>
+    private uint SettledTrendFlags(IReadOnlyList<DailySignals> days, DateOnly day, in SignalWindow today, HealthScore? previous)
+    {
+        var all = TrendFlags(in today);
+        var any = all;
+        for (var k = 1; k < _bandChangeDays; k++)
+        {
+            var earlier = SignalWindow.Read(days, day.AddDays(-k));
+            var f = TrendFlags(in earlier);
+            all &= f;
+            any |= f;
+        }
+
+        var held = previous?.Flags.Bits & TrendMask ?? 0;
+        return all | (held & any);
+    }
+
+    private static readonly uint TrendMask = HealthFlagMask.None.WithLoginsDownWeekOverWeek().WithUsageDown4Weeks().WithUsageDown2Weeks().Bits;
+
+    /// <summary>
+    /// Hysteresis: the band moves from <paramref name="current"/> only when the score has sat on the same side of it on
+    /// each of the last <see cref="HealthOptions.BandChangeDays"/> days (today included), and then to the mildest band
+    /// of those days (falling) or the lowest (recovering): the band that was sustained. A critical fact moves it down
+    /// at once. A day without a score breaks the run.
+    /// </summary>
+    public HealthBand SettledBand(HealthBand raw, HealthBand current, HealthScoreHistory history, DateOnly day, bool criticalFact)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (raw == current || _bandChangeDays <= 1 || (criticalFact && raw < current))
+        {
+            return raw;
+        }
+
+        var falling = raw < current;
+        var settled = raw;
+        for (var k = 1; k < _bandChangeDays; k++)
+        {
+            if (history.ScoreOn(day.AddDays(-k)) is not { } earlier)
+            {
+                return current;
+            }
+
+            var b = BandOf(earlier);
+            if (falling ? b >= current : b <= current)
+            {
+                return current;
+            }
+
+            settled = falling ? (b > settled ? b : settled) : (b < settled ? b : settled);
+        }
+
+        return settled;
     }
 
     // Seat share (table), login frequency against the expected rate, breadth of key features and usage against the
@@ -358,18 +445,43 @@ public sealed class HealthScoreCalculator
     /// As <see cref="Relationship(RelationshipSignals, DateTimeOffset)"/>; where no executive sponsor is expected (tech-touch
     /// SMB), an account without one is scored on its champion alone, while a sponsor it does have still counts.
     /// </summary>
-    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected)
+    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected, int? nps = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         var champion = r.HasChampion ? (r.ChampionActive ? 100 : 50) : 0;
         var sponsor = r.HasExecutiveSponsor ? (r.ExecutiveSponsorActive ? 100 : 50) : 0;
         var score = sponsorExpected || r.HasExecutiveSponsor ? RoundDiv((60 * champion) + (40 * sponsor), 100) : champion;
+        if (nps is { } sentiment)
+        {
+            // "Executive sponsor status, champion stability, NPS": a quarter of the dimension, so NPS stays a few
+            // percent of the score ("Don't weight NPS above 15-20% — it's a lagging indicator"). Unknown: re-weighted.
+            score = RoundDiv((75 * score) + (25 * sentiment), 100);
+        }
+
         if (r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf)
         {
             score = r.HasChampion ? Math.Min(score, 40) : 0;
         }
 
         return score;
+    }
+
+    /// <summary>Days an NPS response stays the account's sentiment (surveys run quarterly to twice a year).</summary>
+    public const int NpsWindowDays = 180;
+
+    /// <summary>
+    /// The most recent NPS response in the last <see cref="NpsWindowDays"/> days: promoter (9-10) 100, passive (7-8)
+    /// 70, detractor (0-6) 0; null (unknown, re-weighted) without one.
+    /// </summary>
+    public static int? NpsScore(AccountSignals s, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (s.LastNpsScore is not { } nps || s.LastNpsAt is not { } at || at > asOf || asOf - at > TimeSpan.FromDays(NpsWindowDays))
+        {
+            return null;
+        }
+
+        return nps >= 9 ? 100 : nps >= 7 ? 70 : 0;
     }
 
     // 100 less penalties: failed payment (30 d) 30, past due/unpaid 40, dispute (60 d) 50, cancel at period end 60,

@@ -155,6 +155,11 @@ public sealed class HealthScoreEntity : HealthScoreColumns
 
     public byte[]? History { get; set; }
 
+    public AccountLifecycleState Lifecycle { get; set; }
+
+    /// <summary>The first day of the account's scores, as <see cref="DateOnly.DayNumber"/> (0 = scored before it was kept).</summary>
+    public int FirstScored { get; set; }
+
     public HealthBand? OverrideBand { get; set; }
 
     public string? OverrideReason { get; set; }
@@ -184,6 +189,8 @@ public sealed class HealthScoreEntity : HealthScoreColumns
             Trend = score.Trend,
             TrendDelta = score.TrendDelta,
             BandSince = score.BandSince.DayNumber,
+            Lifecycle = score.Lifecycle,
+            FirstScored = score.FirstScoredOn.DayNumber,
             HistoryLastDay = score.History.LastDay.DayNumber,
             History = score.History.ToBytes(),
         };
@@ -203,6 +210,8 @@ public sealed class HealthScoreEntity : HealthScoreColumns
         Band = Band,
         Override = ToOverride(),
         Onboarding = Onboarding,
+        Lifecycle = Lifecycle,
+        FirstScoredOn = DateOnly.FromDayNumber(FirstScored),
         Dimensions = Dimensions(),
         Flags = new HealthFlagMask((uint)Flags),
         Drivers = ParseDrivers(Drivers),

@@ -64,6 +64,15 @@ public sealed record HealthTransition
 
     public bool Onboarding { get; init; }
 
+    /// <summary>Where the account stands as a customer: a churned account raises nothing and its alerts resolve.</summary>
+    public AccountLifecycleState Lifecycle { get; init; } = AccountLifecycleState.Active;
+
+    /// <summary>The first day of the account's scores (its baseline); null when not known (scored before this was kept).</summary>
+    public DateOnly? FirstScoredOn { get; init; }
+
+    /// <summary>When a cancelling account's subscription ends (Stripe's <c>cancel_at</c>, else the period end).</summary>
+    public DateTimeOffset? CancelsAt { get; init; }
+
     public IReadOnlyDictionary<HealthDimension, int> Dimensions { get; init; } = new Dictionary<HealthDimension, int>();
 
     /// <summary>Flags the model raised, by stable id: see <see cref="HealthFlags"/>.</summary>
@@ -85,6 +94,14 @@ public sealed record HealthTransition
     public DateTimeOffset? LastPaymentFailedAt { get; init; }
 
     public DateTimeOffset? LastDisputeOpenedAt { get; init; }
+
+    /// <summary>The most recent NPS response (0-10) and when; null when none.</summary>
+    public int? LastNpsScore { get; init; }
+
+    public DateTimeOffset? LastNpsAt { get; init; }
+
+    /// <summary>When the customer last asked for a data export.</summary>
+    public DateTimeOffset? DataExportRequestedAt { get; init; }
 }
 
 /// <summary>Stable ids of the flags the health model raises.</summary>

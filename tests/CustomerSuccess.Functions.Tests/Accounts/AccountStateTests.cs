@@ -111,6 +111,55 @@ public sealed class AccountStateTests
     }
 
     [Fact]
+    public void Nps_LatestResponseKeptWhateverTheOrder_ExportRequestDated()
+    {
+        var state = New();
+        state.Apply(Event(Now.AddDays(-3), new NpsResponded(9)), "1", Now);
+        state.Apply(Event(Now.AddDays(-8), new NpsResponded(4)), "2", Now);
+        state.Apply(Event(Now.AddDays(-2), new DataExportRequested()), "3", Now);
+
+        var signals = state.ToSignals(Today);
+
+        Assert.Equal((9, Now.AddDays(-3)), (signals.LastNpsScore, signals.LastNpsAt));
+        Assert.Equal(Now.AddDays(-2), signals.DataExportRequestedAt);
+        Assert.Null(state.ToSignals(Today.AddDays(-9)).LastNpsScore);
+    }
+
+    [Fact]
+    public void Subscription_NoticeGivenThenWithdrawn_CancelAtCarriedThenReactivated()
+    {
+        var state = New();
+        state.Apply(Event(Now.AddDays(-10), Subscription(10_000)), "1", Now);
+        state.Apply(Event(Now.AddDays(-6), Subscription(10_000) with { CancelAtPeriodEnd = true, CancelAt = Now.AddDays(30) }), "2", Now);
+        var notice = state.ToSignals(Today.AddDays(-5));
+        state.Apply(Event(Now.AddDays(-3), Subscription(10_000)), "3", Now);
+
+        Assert.Equal((true, Now.AddDays(30), (DateTimeOffset?)null), (notice.CancelAtPeriodEnd, notice.CancelAt, notice.ReactivatedAt));
+        var after = state.ToSignals(Today);
+        Assert.Equal((false, (DateTimeOffset?)null, Now.AddDays(-3)), (after.CancelAtPeriodEnd, after.CancelAt, after.ReactivatedAt));
+        Assert.Null(after.ChurnedAt);
+    }
+
+    [Fact]
+    public void Subscription_BackAfterChurn_ReactivatedAtOnBothWays()
+    {
+        // The same subscription resumed, and a new subscription after the old one ended.
+        var same = New();
+        same.Apply(Event(Now.AddDays(-10), Subscription(10_000)), "1", Now);
+        same.Apply(Event(Now.AddDays(-5), Subscription(0, "canceled")), "2", Now);
+        same.Apply(Event(Now.AddDays(-2), Subscription(12_000)), "3", Now);
+        var other = New();
+        other.Apply(Event(Now.AddDays(-10), Subscription(10_000)), "1", Now);
+        other.Apply(Event(Now.AddDays(-5), Subscription(0, "canceled")), "2", Now);
+        other.Apply(Event(Now.AddDays(-1), new SubscriptionChanged("sub_2", 9_000, "Growth", 5, "active", false, Now.AddDays(29), Now.AddDays(-1), 30)), "3", Now);
+
+        Assert.Null(same.ToSignals(Today.AddDays(-3)).ReactivatedAt);
+        Assert.Equal(Now.AddDays(-2), same.ToSignals(Today).ReactivatedAt);
+        Assert.Equal(Now.AddDays(-1), other.ToSignals(Today).ReactivatedAt);
+        Assert.Null(other.ToSignals(Today).ChurnedAt);
+    }
+
+    [Fact]
     public void Subscription_NewChurnReactivation_MovementsOnTheirDaysAndChurnedAt()
     {
         var state = New();

@@ -60,6 +60,29 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
     }, "h" + Guid.NewGuid().ToString("N")));
 
     [Fact]
+    public async Task Run_ScoredBeforeItsChurnWasApplied_RaisesNothingAndClosesWhatIsOpen()
+    {
+        // The Red score was taken while the account was live; by the time alerting reads it, billing says it churned.
+        var options = Options.Create(new AlertsOptions { EscalationContact = "vp@example.com", DashboardBaseUrl = "https://cs.example.com" });
+        var churned = new Health.FakeSignalSource([new CustomerSuccess.Functions.Accounts.AccountSignals { AccountId = "acc-7", SubscriptionStatus = "canceled", ChurnedAt = Start.AddHours(-1) }]);
+        var live = new Health.FakeSignalSource([new CustomerSuccess.Functions.Accounts.AccountSignals { AccountId = "acc-7", SubscriptionStatus = "active" }]);
+        Push(HealthBand.Yellow);
+        await new AlertDispatcher(_feed.Object, _store, _publisher.Object, options, _clock, NullLogger<AlertDispatcher>.Instance, _metrics.Metrics, live).RunAsync(CancellationToken.None);
+        var watch = Assert.Single(await _store.GetForAccountAsync("acc-7", default));
+        Assert.True(watch.IsActive);
+        _sent.Clear();
+        _clock.Advance(TimeSpan.FromDays(9));
+
+        Push(HealthBand.Red);
+        await new AlertDispatcher(_feed.Object, _store, _publisher.Object, options, _clock, NullLogger<AlertDispatcher>.Instance, _metrics.Metrics, churned).RunAsync(CancellationToken.None);
+
+        var closed = Assert.Single(await _store.GetForAccountAsync("acc-7", default));
+        Assert.Equal((AlertStatus.Resolved, "churned"), (closed.Status, closed.ResolutionNote));
+        var told = Assert.Single(_sent);
+        Assert.Equal("alerts-watch", told.Queue);
+    }
+
+    [Fact]
     public async Task Run_GreenToYellowToRed_SendsOneWatchThenOneCriticalToTheirQueues()
     {
         Push(HealthBand.Yellow);

@@ -192,10 +192,32 @@ public sealed class AlertRuleEngineTests
     }
 
     [Fact]
-    public void Evaluate_MilderTierWhileOpen_KeepsTheAlertAsItIs()
+    public void Evaluate_MilderTierWhileOpen_StepsTheAlertDownAndTellsTheCsm()
     {
         var critical = Assert.Single(Run(State(HealthBand.Red))).Alert;
-        Assert.Empty(Run(State(HealthBand.Yellow), critical));
+        _clock.Advance(TimeSpan.FromHours(5));
+
+        var change = Assert.Single(Run(State(HealthBand.Yellow, previous: HealthBand.Red), critical));
+
+        Assert.Equal(AlertChangeKind.StepDown, change.Kind);
+        Assert.True(change.Notifies);
+        Assert.True(change.IsEasing);
+        Assert.Equal(AlertTier.Watch, change.Alert.Tier);
+        Assert.Equal(AlertStatus.Open, change.Alert.Status);
+        Assert.Equal(_clock.GetUtcNow() + _options.WatchDue, change.Alert.DueBy);
+        Assert.Equal(critical.Occurrence, change.Alert.Occurrence);
+        Assert.Equal("acc-1-health-band-1-watch-2", change.Alert.MessageId);
+    }
+
+    [Fact]
+    public void Evaluate_SameTierAfterOverdueEscalation_DoesNotStepDown()
+    {
+        var warning = Assert.Single(Run(State(HealthBand.Yellow, daysInBand: 30))).Alert;
+        _clock.Advance(_options.WarningDue + TimeSpan.FromMinutes(1));
+        var overdue = AlertRuleEngine.EscalateIfOverdue(warning, _options, _clock.GetUtcNow())!.Alert;
+        Assert.Equal(AlertTier.Critical, overdue.Tier);
+
+        Assert.Empty(Run(State(HealthBand.Yellow, daysInBand: 31), overdue));
     }
 
     [Fact]
@@ -206,9 +228,12 @@ public sealed class AlertRuleEngineTests
 
         var change = Assert.Single(Run(State(HealthBand.Green), open));
 
-        Assert.Equal(AlertChangeKind.Resolve, change.Kind);
-        Assert.False(change.Notifies);
+        Assert.Equal(AlertChangeKind.Clear, change.Kind);
+        Assert.True(change.Notifies);
+        Assert.True(change.IsEasing);
         Assert.Equal(AlertStatus.Resolved, change.Alert.Status);
+        Assert.Equal(AlertRuleEngine.ClearedNote, change.Alert.ResolutionNote);
+        Assert.Equal(open.Version + 1, change.Alert.Version);
         Assert.Equal(_clock.GetUtcNow(), change.Alert.ResolvedAt);
     }
 

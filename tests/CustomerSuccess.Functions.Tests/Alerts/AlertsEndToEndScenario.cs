@@ -411,6 +411,11 @@ public sealed class AlertsEndToEndScenario : IAsyncLifetime
                 ["LocalRunner:PollInterval"] = "00:00:00.020",
                 [$"LocalRunner:Queues:{CriticalQueue}:MaxDeliveryCount"] = CriticalMaxDeliveryCount.ToString(CultureInfo.InvariantCulture),
                 ["Health:ShardCount"] = "2",
+
+                // The pipeline under test, not the trust rules (their own tests): a band moves on its first day, and
+                // the scenario's first scores may raise.
+                ["Health:BandChangeDays"] = "1",
+                ["Alerts:WarmUpDays"] = "0",
                 ["Product:FirstValueMilestone"] = "Integration Connected",
                 ["Product:SuccessMilestones:0"] = "Onboarding Completed",
                 ["Product:KeyFeatures:0"] = "Report Created",

@@ -151,10 +151,10 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Portfolio_BandsPerSegmentAndAtRiskRanked()
     {
         var accounts = HealthRecomputeTests.Accounts(6);
-        accounts[4] = accounts[4] with { SubscriptionStatus = "canceled", Relationship = new() }; // 85
+        accounts[4] = accounts[4] with { SubscriptionStatus = "past_due", CancelAtPeriodEnd = true, Relationship = new() }; // 85
         accounts[5] = accounts[5] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), RenewalDate = AsOf.AddDays(30) }; // 75 → Green
-        accounts[2] = accounts[2] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "canceled", RenewalDate = AsOf.AddDays(10) }; // 70 Yellow
-        accounts[1] = accounts[1] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "canceled", RenewalDate = AsOf.AddDays(40) }; // 70 Yellow, later renewal
+        accounts[2] = accounts[2] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "past_due", CancelAtPeriodEnd = true, RenewalDate = AsOf.AddDays(10) }; // 70 Yellow
+        accounts[1] = accounts[1] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "past_due", CancelAtPeriodEnd = true, RenewalDate = AsOf.AddDays(40) }; // 70 Yellow, later renewal
         await using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource(accounts), _time);
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
@@ -167,5 +167,31 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
         var atRisk = portfolio["atRisk"]!.AsArray();
         Assert.Equal(["acct-002", "acct-001"], atRisk.Select(a => (string)a!["accountId"]!));
         Assert.Equal(10, (int)atRisk[0]!["daysToRenewal"]!);
+    }
+
+    [Fact]
+    public async Task Churned_LeavesThePortfolioAndKeepsItsFinalScoreWithItsState()
+    {
+        // acct-002 has cancelled (Payment 0, at risk); the churn is booked half a day after the first run.
+        var accounts = HealthRecomputeTests.Accounts(4);
+        accounts[2] = accounts[2] with { Milestones = new Dictionary<string, DateTimeOffset>(), Relationship = new(), SubscriptionStatus = "canceled", ChurnedAt = AsOf.AddHours(12) };
+        await using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource(accounts), _time);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
+        await RunRecomputeAsync(client, factory.Sent);
+        var before = await client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-002/health");
+        Assert.Equal("Active", (string)before!["lifecycle"]!);
+        Assert.Contains("acct-002", (await client.GetFromJsonAsync<JsonObject>("/api/portfolio"))!["atRisk"]!.AsArray().Select(a => (string)a!["accountId"]!));
+
+        _time.Now = AsOf.AddDays(1);
+        await RunRecomputeAsync(client, factory.Sent);
+
+        var after = await client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-002/health");
+        Assert.Equal("Churned", (string)after!["lifecycle"]!);
+        Assert.Equal((int)before["score"]!, (int)after["score"]!);
+        Assert.Equal((string)before["scoredAt"]!, (string)after["scoredAt"]!);
+        var portfolio = await client.GetFromJsonAsync<JsonObject>("/api/portfolio");
+        Assert.Empty(portfolio!["atRisk"]!.AsArray());
+        Assert.Equal(3, portfolio["bands"]!.AsObject().Sum(s => s.Value!.AsObject().Sum(b => (int)b.Value!)));
     }
 }

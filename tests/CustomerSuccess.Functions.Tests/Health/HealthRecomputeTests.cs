@@ -226,7 +226,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         }
 
         // An hour later acct-001 has lost outcomes (−15), relationship (−5) and payment (−20) on SMB weights: 60, Yellow.
-        accounts[1] = accounts[1] with { Relationship = new RelationshipSignals(), SubscriptionStatus = "canceled", Milestones = new Dictionary<string, DateTimeOffset>() };
+        accounts[1] = accounts[1] with { Relationship = new RelationshipSignals(), SubscriptionStatus = "past_due", CancelAtPeriodEnd = true, Milestones = new Dictionary<string, DateTimeOffset>() };
         _time.Now = AsOf.AddHours(1);
         await RunAsync(new FakeSignalSource(accounts), options, AsOf.AddHours(1));
 
@@ -236,6 +236,45 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Contains(HealthFlags.DimensionZeroPrefix + "Payment", transition.Flags);
         // Largest loss first: Payment −20 (SMB weighs payment 20), then Outcomes −15, then Relationship −5.
         Assert.Equal(["Payment", "Outcomes", "Relationship"], transition.Drivers.Select(d => d.Name));
+    }
+
+    [Fact]
+    public async Task Churned_OneTransitionThenOutOfScoring_FinalScoreAndHistoryKept()
+    {
+        var accounts = Accounts(4);
+        var options = new HealthOptions { ShardCount = 1 };
+        var feed = new HealthTransitionFeed(_tables);
+        await RunAsync(new FakeSignalSource(accounts), options, AsOf);
+        foreach (var p in await feed.ReadPendingAsync(100, default))
+        {
+            await feed.AcknowledgeAsync(p, default);
+        }
+
+        var final = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).Single(r => r.AccountId == "acct-002").ToScore()!;
+        var gone = accounts[2] with { SubscriptionStatus = "canceled", MrrCents = 0, ChurnedAt = AsOf.AddHours(6) };
+        accounts[2] = gone;
+        _time.Now = AsOf.AddDays(1);
+        await RunAsync(new FakeSignalSource(accounts), options, AsOf.AddDays(1));
+
+        var churned = Assert.Single(await feed.ReadPendingAsync(100, default), p => p.Transition.AccountId == "acct-002").Transition;
+        Assert.Equal(AccountLifecycleState.Churned, churned.Lifecycle);
+        Assert.Equal(final.Score, churned.Score);
+        var row = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).Single(r => r.AccountId == "acct-002");
+        Assert.Equal((AccountLifecycleState.Churned, final.Score, final.Day.DayNumber), (row.Lifecycle, row.Score, row.Day));
+        var history = (await _tables.RowsAsync<HealthHistoryEntity>(HealthTables.History)).Where(h => h.AccountId == "acct-002").ToList();
+        Assert.Equal([Today], history.Select(h => h.ToDay()));
+
+        // Later runs leave it alone: no transition, no history, the same row.
+        foreach (var p in await feed.ReadPendingAsync(100, default))
+        {
+            await feed.AcknowledgeAsync(p, default);
+        }
+
+        _time.Now = AsOf.AddDays(2);
+        await RunAsync(new FakeSignalSource(accounts), options, AsOf.AddDays(2));
+        Assert.DoesNotContain(await feed.ReadPendingAsync(100, default), p => p.Transition.AccountId == "acct-002");
+        Assert.Equal(row.Timestamp, (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).Single(r => r.AccountId == "acct-002").Timestamp);
+        Assert.Single(await _tables.RowsAsync<HealthHistoryEntity>(HealthTables.History), h => h.AccountId == "acct-002");
     }
 
     [Fact]
@@ -276,7 +315,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.All(today, t => Assert.NotNull(t.PreviousBand));
         Assert.True(transitionsBefore > 0);
 
-        static AccountSignals Yellow(AccountSignals a) => a with { Relationship = new RelationshipSignals(), SubscriptionStatus = "canceled", Milestones = new Dictionary<string, DateTimeOffset>() };
+        static AccountSignals Yellow(AccountSignals a) => a with { Relationship = new RelationshipSignals(), SubscriptionStatus = "past_due", CancelAtPeriodEnd = true, Milestones = new Dictionary<string, DateTimeOffset>() };
     }
 
     private async Task RunAsync(IAccountSignalSource source, HealthOptions options, DateTimeOffset tick)

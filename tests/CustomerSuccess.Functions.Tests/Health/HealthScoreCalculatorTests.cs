@@ -459,7 +459,9 @@ public sealed class HealthScoreCalculatorTests
     {
         var history = HealthScoreHistory.Empty.With(Today.AddDays(-20), 100);
 
-        var score = Calculator().Score(Healthy() with { SubscriptionStatus = "canceled" }, Previous([100, 100, 100, 100, 100, 100], history: history), null, AsOf);
+        // Notice given and a dispute: Payment 0, the SMB score 100 − 20.
+        var signals = Healthy((age, d) => age == 1 ? d with { DisputesOpened = 1 } : d) with { CancelAtPeriodEnd = true, RenewalDate = AsOf.AddDays(10) };
+        var score = Calculator().Score(signals, Previous([100, 100, 100, 100, 100, 100], history: history), null, AsOf);
 
         Assert.Equal((HealthTrend.Declining, -20), (score.Trend, score.TrendDelta));
     }
@@ -487,7 +489,8 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Score_BandChanged_DaysInBandRestarts()
     {
-        var score = Calculator().Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], HealthBand.Yellow, Today.AddDays(-21)), null, AsOf);
+        // One band-change day: the band follows today's score (the hysteresis has its own tests).
+        var score = Calculator(o => o.BandChangeDays = 1).Score(Healthy(), Previous([100, 100, 100, 100, 100, 100], HealthBand.Yellow, Today.AddDays(-21)), null, AsOf);
 
         Assert.Equal((HealthBand.Green, 0), (score.Band, score.DaysInBand));
     }
@@ -514,11 +517,14 @@ public sealed class HealthScoreCalculatorTests
         Assert.Equal(drivers, Calculator().Score(Healthy(), previous, null, AsOf).Drivers);
     }
 
+    // The windows as of the scored day alone (their hysteresis over days has its own tests).
+    private static void OneDay(HealthOptions o) => o.BandChangeDays = 1;
+
     [Fact]
     public void Score_LoginsDownMoreThan30PercentTwoWeeksRunning_Flagged()
     {
         // Weeks (ages 14-20, 7-13, 0-6): 100 → 69 → 48 logins: each below 70% of the week before.
-        var score = Calculator().Score(Healthy(LoginWeeks(100, 69, 48)), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy(LoginWeeks(100, 69, 48)), null, null, AsOf);
 
         Assert.True(score.Flags.Has(HealthFlags.LoginsDownWeekOverWeek));
     }
@@ -526,7 +532,7 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Score_LoginsDownExactly30Percent_NotFlagged()
     {
-        var score = Calculator().Score(Healthy(LoginWeeks(100, 70, 48)), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy(LoginWeeks(100, 70, 48)), null, null, AsOf);
 
         Assert.False(score.Flags.Has(HealthFlags.LoginsDownWeekOverWeek));
     }
@@ -537,7 +543,7 @@ public sealed class HealthScoreCalculatorTests
     public void Score_UsageDown20PercentOver4Weeks_Flagged(int lastFourWeeks, bool expected)
     {
         // Events on one day per 4-week block: ages 30 (prior 4 weeks) = 100 and 5 (last 4 weeks) = lastFourWeeks.
-        var score = Calculator().Score(Healthy((age, d) => d with { Events = age switch { 30 => 100, 5 => lastFourWeeks, _ => 0 } }), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy((age, d) => d with { Events = age switch { 30 => 100, 5 => lastFourWeeks, _ => 0 } }), null, null, AsOf);
 
         Assert.Equal(expected, score.Flags.Has(HealthFlags.UsageDown4Weeks));
     }
@@ -547,7 +553,7 @@ public sealed class HealthScoreCalculatorTests
     [InlineData(81, false)]
     public void Score_UsageDown20PercentOver2Weeks_Flagged(int lastTwoWeeks, bool expected)
     {
-        var score = Calculator().Score(Healthy((age, d) => d with { Events = age switch { 20 => 100, 3 => lastTwoWeeks, _ => 0 } }), null, null, AsOf);
+        var score = Calculator(OneDay).Score(Healthy((age, d) => d with { Events = age switch { 20 => 100, 3 => lastTwoWeeks, _ => 0 } }), null, null, AsOf);
 
         Assert.Equal(expected, score.Flags.Has(HealthFlags.UsageDown2Weeks));
     }

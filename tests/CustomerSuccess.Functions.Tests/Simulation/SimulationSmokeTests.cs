@@ -102,7 +102,9 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
         using (var portfolio = await GetAsync(app, "/api/portfolio"))
         {
             var appBands = portfolio.RootElement.GetProperty("bands").EnumerateObject().SelectMany(s => s.Value.EnumerateObject()).GroupBy(b => b.Name).ToDictionary(g => g.Key, g => g.Sum(b => b.Value.GetInt32()));
-            var latest = result.Observed.History.Values.Select(h => h.Values.Last().Band).GroupBy(b => b).ToDictionary(g => g.Key, g => g.Count());
+            // Churned accounts keep their final score but leave the portfolio once a recompute has seen the churn.
+            var gone = result.Truth.Churns.Where(c => c.Day < Days - 1).Select(c => c.AccountId).ToHashSet(StringComparer.Ordinal);
+            var latest = result.Observed.History.Where(h => !gone.Contains(h.Key)).Select(h => h.Value.Values.Last().Band).GroupBy(b => b).ToDictionary(g => g.Key, g => g.Count());
             Assert.Equal(appBands.Where(b => b.Value > 0).OrderBy(b => b.Key), latest.OrderBy(b => b.Key));
         }
 

@@ -96,6 +96,7 @@ internal sealed class SmokeExpectations(SimulationResult result)
             "support-escalation" => Fact(FactKind.UrgentTicket, FactKind.ComplaintTicket),
             "health-band" => raisedAs == "Critical" ? Band("Red") : Band("Yellow", "Red"),
             "renewal-at-risk" => Band("Red"),
+            "cancellation" => Fact(FactKind.CancellationNotice),
             "dimension-zero" or "usage-decline" or "login-decline" => Scored(),
             _ => false,
         };

@@ -27,6 +27,18 @@ public sealed class EventMapperTests
         return Assert.IsType<SubscriptionChanged>(Assert.Single(mapped.Facts));
     }
 
+    [Fact]
+    public void Stripe_SubscriptionCancelAt_IsTheNotice()
+    {
+        var json = Subscription("month", 4900, 10).Replace("\"cancel_at_period_end\":true,", "\"cancel_at_period_end\":false,\"cancel_at\":1766448000,", StringComparison.Ordinal);
+
+        var subscription = StripeSubscription(json);
+
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1766448000), subscription.CancelAt);
+        Assert.True(subscription.NoticeGiven);
+        Assert.Null(StripeSubscription(Subscription("month", 4900, 10)).CancelAt);
+    }
+
     [Theory]
     [InlineData("month", 4900, 10, 49000)]
     [InlineData("year", 120000, 2, 20000)]
@@ -79,6 +91,32 @@ public sealed class EventMapperTests
         Assert.Equal(
             [new ProductEventCounted(), new UserActive("u1"), new LoggedIn(), new MilestoneReached("Report Exported"), new FeatureUsed("report exported")],
             mapped.Facts);
+    }
+
+    [Theory]
+    [InlineData("""{"rating":3}""", 3)]
+    [InlineData("""{"rating":10}""", 10)]
+    [InlineData("""{"rating":11}""", null)]
+    [InlineData("""{"rating":"7"}""", null)]
+    [InlineData("""{"score":3}""", null)]
+    public void Segment_NpsEventWithTheConfiguredProperty_IsAResponse(string properties, int? expected)
+    {
+        var product = new ProductOptions { NpsEvent = "Survey Answered", NpsScoreProperty = "rating" };
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"survey answered","properties":@P,"timestamp":"2025-11-22T00:01:41Z"}""".Replace("@P", properties, StringComparison.Ordinal);
+
+        var facts = SegmentEventMapper.Map(json, product).Event!.Facts;
+
+        Assert.Equal(expected, facts.OfType<NpsResponded>().SingleOrDefault()?.Score);
+        Assert.Contains(new ProductEventCounted(), facts);
+    }
+
+    [Fact]
+    public void Segment_DataExportEvent_IsARequest()
+    {
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"Data Export Requested","timestamp":"2025-11-22T00:01:41Z"}""";
+
+        Assert.Single(SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts.OfType<DataExportRequested>());
+        Assert.Empty(SegmentEventMapper.Map(json, new ProductOptions { DataExportEvents = ["Export Asked"] }).Event!.Facts.OfType<DataExportRequested>());
     }
 
     [Theory]

@@ -86,6 +86,13 @@ internal static class SegmentEventMapper
                 if (type == "track" && JsonRead.String(m, "event") is { } name)
                 {
                     facts.AddRange(Named(name, product));
+                    if (string.Equals(name, product.NpsEvent, StringComparison.OrdinalIgnoreCase)
+                        && JsonRead.Path(m, "properties", product.NpsScoreProperty) is { ValueKind: JsonValueKind.Number } score
+                        && score.TryGetInt32(out var nps) && nps is >= 0 and <= 10)
+                    {
+                        // A score outside 0-10, or none, is not an NPS answer: the event still counts as product use.
+                        facts.Add(new NpsResponded(nps));
+                    }
                 }
 
                 // Without a group the user's own id names the account: parked until an identify or group call puts the
@@ -134,6 +141,11 @@ internal static class SegmentEventMapper
         if (ProductOptions.Match(product.KeyFeatures, eventName) is { } feature)
         {
             yield return new FeatureUsed(feature);
+        }
+
+        if (ProductOptions.Match(product.DataExportEvents, eventName) is not null)
+        {
+            yield return new DataExportRequested();
         }
     }
 

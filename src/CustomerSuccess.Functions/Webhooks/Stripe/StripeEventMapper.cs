@@ -76,7 +76,8 @@ internal static class StripeEventMapper
                         JsonRead.Bool(obj, "cancel_at_period_end") ?? false,
                         JsonRead.UnixTime(obj, "current_period_end") ?? periodEnd,
                         JsonRead.UnixTime(obj, "start_date"),
-                        periodDays)));
+                        periodDays,
+                        JsonRead.UnixTime(obj, "cancel_at"))));
 
                 case "invoice.paid":
                     return customer is null ? EventMapping.Ignored : EventMapping.Apply(Of(customer, null, new PaymentSucceeded()));
