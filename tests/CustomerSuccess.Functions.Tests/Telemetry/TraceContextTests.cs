@@ -22,8 +22,10 @@ namespace CustomerSuccess.Functions.Tests.Telemetry;
 /// One webhook's trace followed through the real app on Azurite, read with the in-memory exporter: applied to its
 /// account, scored, the alert it causes raised by the dispatcher, and across the alerts queue (the local runner's
 /// in-process queue, delivered by its pump through the invocation contract) to the notification. And the W3C context
-/// in queue messages, as the Azure SDK and the Functions host read it.
+/// in queue messages, as the Azure SDK and the Functions host read it. The app's activity sources are process-wide, so
+/// the tracer here would also record the spans of other tests' app instances: these tests run alone.
 /// </summary>
+[Collection(TracingCollection.Name)]
 public sealed class TraceContextTests : IAsyncLifetime
 {
     private const string FunctionKey = "test-function-key";
@@ -266,4 +268,11 @@ public sealed class TraceContextTests : IAsyncLifetime
             return new InvocationOutcome(response.IsSuccessStatusCode, (int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
         }
     }
+}
+
+/// <summary>Tests that listen to the app's activity sources, which every app instance in the test process shares.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TracingCollection
+{
+    public const string Name = "Tracing (alone)";
 }
