@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Email;
 using CustomerSuccess.Functions.LocalRunner;
@@ -10,6 +8,7 @@ using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Telemetry;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Webhooks;
+using CustomerSuccess.Functions.Webhooks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -247,14 +246,8 @@ public sealed class TraceContextTests : IAsyncLifetime
         return node.ToJsonString();
     }
 
-    private async Task<HttpResponseMessage> PostStripeAsync(string json)
-    {
-        var body = Encoding.UTF8.GetBytes(json);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/stripe") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
-        request.Headers.TryAddWithoutValidation("Stripe-Signature", WebhookSigning.StripeHeader(_factory.StripeSecret, _clock.GetUtcNow().ToUnixTimeSeconds(), body));
-        return await _client.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> PostStripeAsync(string json) =>
+        new SignedWebhooks(_client, _factory, _clock).PostAsync(WebhookProvider.Stripe, json);
 
     /// <summary>The runner's invoker for the test server: the same POST of the invocation payload, with the function key.</summary>
     private sealed class TestServerInvoker(IServiceProvider services) : IFunctionInvoker

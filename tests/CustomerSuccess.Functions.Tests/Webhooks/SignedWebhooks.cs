@@ -13,7 +13,7 @@ internal sealed class SignedWebhooks(HttpClient http, WebhookAppFactory app, Tim
     public async Task<HttpResponseMessage> PostAsync(WebhookProvider provider, byte[] body, bool signed = true)
     {
         var now = clock.GetUtcNow();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/" + provider.ToString().ToLowerInvariant()) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/" + WebhookProviderNames.Of(provider)) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
         if (signed)
         {
