@@ -27,6 +27,10 @@ public sealed partial class AlertDispatcher(
     IAccountSignalSource? accounts = null)
 {
     private const int BatchSize = 100;
+
+    // Accounts whose transitions are evaluated at once: each is a few sequential round trips (its facts, its alerts,
+    // the write), so one at a time leaves storage idle between them.
+    private const int AccountsAtOnce = 8;
     private const int ConflictRetries = 5;
 
     public async Task<AlertDispatchResult> RunAsync(CancellationToken cancellationToken)
@@ -37,33 +41,66 @@ public sealed partial class AlertDispatcher(
         do
         {
             pending = await feed.ReadPendingAsync(BatchSize, cancellationToken).ConfigureAwait(false);
-            foreach (var envelope in pending)
-            {
-                // The rules run in the trace of what changed the account (a webhook applied), linked to this run, so
-                // the alerts raised and the notifications sent for them are found from the webhook that caused them.
-                using (var activity = TraceContext.StartContinuing("alert rules evaluated", System.Diagnostics.ActivityKind.Internal, TraceContext.Parse(envelope.Transition.CausedBy)))
-                {
-                    activity?.SetTag("health.band", envelope.Transition.Band.ToString());
-                    var state = envelope.Transition;
-                    if (state.Lifecycle != AccountLifecycleState.Churned && await ChurnedSinceAsync(state.AccountId, cancellationToken).ConfigureAwait(false))
-                    {
-                        // Scored before its churn reached the app: too late to raise anything, its alerts close instead.
-                        state = state with { Lifecycle = AccountLifecycleState.Churned };
-                    }
-
-                    changes += await ApplyWithRetryAsync(state.AccountId, existing =>
-                        AlertRuleEngine.Evaluate(state, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-                }
-
-                await feed.AcknowledgeAsync(envelope, cancellationToken).ConfigureAwait(false);
-                taken++;
-            }
+            changes += await TakeAsync(pending, cancellationToken).ConfigureAwait(false);
+            taken += pending.Count;
         }
         while (pending.Count == BatchSize);
 
         changes += await EscalateOverdueAsync(cancellationToken).ConfigureAwait(false);
         var (sent, failed) = await SendOutboxAsync(cancellationToken).ConfigureAwait(false);
         return new AlertDispatchResult(taken, changes, sent, failed);
+    }
+
+    /// <summary>
+    /// A page of transitions: several accounts at once (each account's alerts are a partition of their own, so they do
+    /// not contend), one account's transitions in the order they happened. What was written is acknowledged in one go
+    /// at the end, also when another account failed, so a retry redoes only the rest.
+    /// </summary>
+    private async Task<int> TakeAsync(IReadOnlyList<HealthTransitionEnvelope> page, CancellationToken cancellationToken)
+    {
+        var changes = 0;
+        var done = new System.Collections.Concurrent.ConcurrentQueue<HealthTransitionEnvelope>();
+        try
+        {
+            await Parallel.ForEachAsync(
+                page.GroupBy(e => e.Transition.AccountId, StringComparer.Ordinal),
+                new ParallelOptions { MaxDegreeOfParallelism = AccountsAtOnce, CancellationToken = cancellationToken },
+                async (account, ct) =>
+                {
+                    foreach (var envelope in account)
+                    {
+                        var made = await EvaluateAsync(envelope.Transition, ct).ConfigureAwait(false);
+                        Interlocked.Add(ref changes, made);
+                        done.Enqueue(envelope);
+                    }
+                }).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!done.IsEmpty)
+            {
+                await feed.AcknowledgeAsync([.. done], CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return changes;
+    }
+
+    private async Task<int> EvaluateAsync(HealthTransition transition, CancellationToken cancellationToken)
+    {
+        // The rules run in the trace of what changed the account (a webhook applied), linked to this run, so
+        // the alerts raised and the notifications sent for them are found from the webhook that caused them.
+        using var activity = TraceContext.StartContinuing("alert rules evaluated", System.Diagnostics.ActivityKind.Internal, TraceContext.Parse(transition.CausedBy));
+        activity?.SetTag("health.band", transition.Band.ToString());
+        var state = transition;
+        if (state.Lifecycle != AccountLifecycleState.Churned && await ChurnedSinceAsync(state.AccountId, cancellationToken).ConfigureAwait(false))
+        {
+            // Scored before its churn reached the app: too late to raise anything, its alerts close instead.
+            state = state with { Lifecycle = AccountLifecycleState.Churned };
+        }
+
+        return await ApplyWithRetryAsync(state.AccountId, existing =>
+            AlertRuleEngine.Evaluate(state, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends the outbox a batch per queue at a time; each row is deleted once the batch carrying it was taken.</summary>
@@ -150,17 +187,18 @@ public sealed partial class AlertDispatcher(
         }
 
         var changes = 0;
-        foreach (var account in overdueAccounts)
+        await Parallel.ForEachAsync(overdueAccounts, new ParallelOptions { MaxDegreeOfParallelism = AccountsAtOnce, CancellationToken = cancellationToken }, async (account, ct) =>
         {
-            if (await ChurnedSinceAsync(account, cancellationToken).ConfigureAwait(false))
+            if (await ChurnedSinceAsync(account, ct).ConfigureAwait(false))
             {
                 // Nobody to save: its next transition resolves its alerts ("churned") instead of escalating them.
-                continue;
+                return;
             }
 
-            changes += await ApplyWithRetryAsync(account, existing =>
-                [.. existing.Select(a => AlertRuleEngine.EscalateIfOverdue(a, options.Value, now)).OfType<AlertChange>()], cancellationToken).ConfigureAwait(false);
-        }
+            var made = await ApplyWithRetryAsync(account, existing =>
+                [.. existing.Select(a => AlertRuleEngine.EscalateIfOverdue(a, options.Value, now)).OfType<AlertChange>()], ct).ConfigureAwait(false);
+            Interlocked.Add(ref changes, made);
+        }).ConfigureAwait(false);
 
         return changes;
     }

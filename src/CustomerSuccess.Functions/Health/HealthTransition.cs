@@ -131,8 +131,11 @@ public interface IHealthTransitionFeed
 {
     Task<IReadOnlyList<HealthTransitionEnvelope>> ReadPendingAsync(int max, CancellationToken cancellationToken);
 
-    /// <summary>Marks a record as taken; the caller does this only after its own durable write (so nothing is lost).</summary>
-    Task AcknowledgeAsync(HealthTransitionEnvelope envelope, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks records as taken (one already taken is fine); the caller does this only after its own durable writes for
+    /// them (so nothing is lost).
+    /// </summary>
+    Task AcknowledgeAsync(IReadOnlyList<HealthTransitionEnvelope> envelopes, CancellationToken cancellationToken);
 }
 
 /// <summary>A pending transition and the opaque storage handle needed to acknowledge it.</summary>

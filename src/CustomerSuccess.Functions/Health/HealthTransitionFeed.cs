@@ -1,3 +1,5 @@
+using Azure;
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Health;
@@ -30,16 +32,23 @@ public sealed class HealthTransitionFeed(AppTables tables) : IHealthTransitionFe
         return pending;
     }
 
-    public async Task AcknowledgeAsync(HealthTransitionEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>Deletes the taken rows, up to 100 of one partition (one recompute run's shard) in one transaction.</summary>
+    public async Task AcknowledgeAsync(IReadOnlyList<HealthTransitionEnvelope> envelopes, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(envelope);
-        var parts = envelope.Handle.Split('\n', 2);
-        if (parts.Length != 2)
+        ArgumentNullException.ThrowIfNull(envelopes);
+        var deletes = new List<TableTransactionAction>(envelopes.Count);
+        foreach (var envelope in envelopes)
         {
-            throw new ArgumentException("Not a health transition handle.", nameof(envelope));
+            var parts = envelope.Handle.Split('\n', 2);
+            if (parts.Length != 2)
+            {
+                throw new ArgumentException("Not a health transition handle: " + envelope.Handle, nameof(envelopes));
+            }
+
+            deletes.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(parts[0], parts[1]), ETag.All));
         }
 
-        // NotFound = already acknowledged: fine.
-        await _transitions.DeleteAsync(parts[0], parts[1], cancellationToken: cancellationToken);
+        // NotFound = acknowledged before (a retried run): fine.
+        await _transitions.SubmitEachAsync(deletes, cancellationToken);
     }
 }

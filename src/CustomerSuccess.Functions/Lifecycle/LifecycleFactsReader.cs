@@ -24,13 +24,12 @@ internal sealed class LifecycleFactsReader(
             return null;
         }
 
+        // The two reads side by side: a send waits on them, and an account that is gone is rare.
         var asOf = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        if (await signals.ReadAccountAsync(accountId, asOf, cancellationToken) is not { } accountSignals)
-        {
-            return null;
-        }
-
-        return Build(accountSignals, await scores.GetLatestAsync(accountId, cancellationToken), health, product.Value, asOf);
+        var reading = signals.ReadAccountAsync(accountId, asOf, cancellationToken);
+        var scoring = scores.GetLatestAsync(accountId, cancellationToken);
+        await Task.WhenAll(reading, scoring);
+        return await reading is { } accountSignals ? Build(accountSignals, await scoring, health, product.Value, asOf) : null;
     }
 
     /// <summary>The facts of a page of accounts, with their scores read in one go.</summary>

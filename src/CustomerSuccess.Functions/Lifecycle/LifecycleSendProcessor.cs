@@ -131,15 +131,22 @@ public sealed partial class LifecycleSendProcessor
     public async Task<LifecycleSendResult> ProcessAsync(LifecycleSendMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (await _store.WasSentAsync(message.SendId, cancellationToken))
+        // Independent reads, side by side: each is a round trip the delivery would otherwise wait for in turn, and a
+        // send already made (whose other reads are wasted) is a rare redelivery.
+        var sending = _store.WasSentAsync(message.SendId, cancellationToken);
+        var reading = _facts.GetAsync(message.AccountId, cancellationToken);
+        var enrolled = _store.GetEnrollmentAsync(message.AccountId, message.ContactId, message.Sequence, message.EnrollmentKey, cancellationToken);
+        var contactState = _store.GetContactStateAsync(message.ContactId, cancellationToken);
+        await Task.WhenAll(sending, reading, enrolled, contactState);
+        if (await sending)
         {
             return new LifecycleSendResult(LifecycleSendOutcome.AlreadySent);
         }
 
-        var facts = await _facts.GetAsync(message.AccountId, cancellationToken);
+        var facts = await reading;
         var contact = facts?.Contacts.FirstOrDefault(c => c.ContactId == message.ContactId);
-        var enrollment = await _store.GetEnrollmentAsync(message.AccountId, message.ContactId, message.Sequence, message.EnrollmentKey, cancellationToken);
-        var state = await _store.GetContactStateAsync(message.ContactId, cancellationToken);
+        var enrollment = await enrolled;
+        var state = await contactState;
         var now = _time.GetUtcNow();
 
         if (enrollment is null && facts is not null && contact is not null)

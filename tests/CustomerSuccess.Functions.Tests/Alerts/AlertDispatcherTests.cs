@@ -31,8 +31,8 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
         _store = new AlertStore(await AppTablesTestKit.FreshAsync(azurite.ConnectionString, _outage, AlertStore.DefaultTable));
         _feed.Setup(f => f.ReadPendingAsync(It.IsAny<int>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() => { var all = _pending.ToList(); _pending.Clear(); return all; });
-        _feed.Setup(f => f.AcknowledgeAsync(It.IsAny<HealthTransitionEnvelope>(), It.IsAny<CancellationToken>()))
-            .Callback<HealthTransitionEnvelope, CancellationToken>((e, _) => _acknowledged.Add(e))
+        _feed.Setup(f => f.AcknowledgeAsync(It.IsAny<IReadOnlyList<HealthTransitionEnvelope>>(), It.IsAny<CancellationToken>()))
+            .Callback<IReadOnlyList<HealthTransitionEnvelope>, CancellationToken>((e, _) => _acknowledged.AddRange(e))
             .Returns(Task.CompletedTask);
         _publisher.Setup(p => p.SendBatchAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<OutgoingMessage>>(), It.IsAny<CancellationToken>()))
             .Callback<string, IReadOnlyList<OutgoingMessage>, CancellationToken>((q, m, _) => _sent.AddRange(m.Select(message => (q, message))))
@@ -47,9 +47,9 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
         return Task.CompletedTask;
     }
 
-    private void Push(HealthBand band, int daysInBand = 0, HealthBand? previous = null) => _pending.Enqueue(new HealthTransitionEnvelope(new HealthTransition
+    private void Push(HealthBand band, int daysInBand = 0, HealthBand? previous = null, string accountId = "acc-7") => _pending.Enqueue(new HealthTransitionEnvelope(new HealthTransition
     {
-        AccountId = "acc-7",
+        AccountId = accountId,
         RunId = "run-" + _pending.Count,
         ScoredAt = _clock.GetUtcNow(),
         Score = 50,
@@ -80,6 +80,33 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal((AlertStatus.Resolved, "churned"), (closed.Status, closed.ResolutionNote));
         var told = Assert.Single(_sent);
         Assert.Equal("alerts-watch", told.Queue);
+    }
+
+    [Fact]
+    public async Task Run_PageOfSeveralAccounts_EachAccountsTransitionsInOrderAndThePageAcknowledgedInOneCall()
+    {
+        // Accounts are evaluated side by side; within one account a Yellow then a Red must end Critical, never the other way round.
+        var accounts = Enumerable.Range(1, 12).Select(i => "acc-" + i).ToList();
+        foreach (var account in accounts)
+        {
+            Push(HealthBand.Yellow, accountId: account);
+        }
+
+        foreach (var account in accounts)
+        {
+            Push(HealthBand.Red, previous: HealthBand.Yellow, accountId: account);
+        }
+
+        var result = await _dispatcher.RunAsync(CancellationToken.None);
+
+        Assert.Equal(24, result.TransitionsTaken);
+        Assert.Equal(24, _acknowledged.Count);
+        _feed.Verify(f => f.AcknowledgeAsync(It.IsAny<IReadOnlyList<HealthTransitionEnvelope>>(), It.IsAny<CancellationToken>()), Times.Once);
+        foreach (var account in accounts)
+        {
+            var alert = Assert.Single(await _store.GetForAccountAsync(account, default));
+            Assert.Equal(AlertTier.Critical, alert.Tier);
+        }
     }
 
     [Fact]

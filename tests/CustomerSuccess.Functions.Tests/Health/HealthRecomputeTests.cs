@@ -214,16 +214,33 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task TransitionFeed_PageAcknowledgedInOneCall_NothingLeftAndASecondAcknowledgementIsFine()
+    {
+        // 150 accounts in one shard: one run's transitions share a partition, so the acknowledgement spans two transactions.
+        var feed = new HealthTransitionFeed(_tables);
+        await RunAsync(new FakeSignalSource(Accounts(150)), new HealthOptions { ShardCount = 1 }, AsOf);
+        var pending = new List<HealthTransitionEnvelope>();
+        for (var page = await feed.ReadPendingAsync(100, default); page.Count > 0; page = await feed.ReadPendingAsync(100, default))
+        {
+            Assert.DoesNotContain(page, p => pending.Any(q => q.Handle == p.Handle));
+            pending.AddRange(page);
+            await feed.AcknowledgeAsync(page, default);
+        }
+
+        Assert.Equal(150, pending.Count);
+        await feed.AcknowledgeAsync(pending, default); // taken before: deleting again finds nothing, and that is fine
+        Assert.Empty(await feed.ReadPendingAsync(100, default));
+        Assert.Empty(await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions));
+    }
+
+    [Fact]
     public async Task SecondRunSameDayUnchanged_NoNewTransitionsButBandChangeEmitsOne()
     {
         var accounts = Accounts(6);
         var options = new HealthOptions { ShardCount = 1 };
         var feed = new HealthTransitionFeed(_tables);
         await RunAsync(new FakeSignalSource(accounts), options, AsOf);
-        foreach (var p in await feed.ReadPendingAsync(100, default))
-        {
-            await feed.AcknowledgeAsync(p, default);
-        }
+        await feed.AcknowledgeAsync(await feed.ReadPendingAsync(100, default), default);
 
         // An hour later acct-001 has lost outcomes (−15), relationship (−5) and payment (−20) on SMB weights: 60, Yellow.
         accounts[1] = accounts[1] with { Relationship = new RelationshipSignals(), SubscriptionStatus = "past_due", CancelAtPeriodEnd = true, Milestones = new Dictionary<string, DateTimeOffset>() };
@@ -245,10 +262,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         var options = new HealthOptions { ShardCount = 1 };
         var feed = new HealthTransitionFeed(_tables);
         await RunAsync(new FakeSignalSource(accounts), options, AsOf);
-        foreach (var p in await feed.ReadPendingAsync(100, default))
-        {
-            await feed.AcknowledgeAsync(p, default);
-        }
+        await feed.AcknowledgeAsync(await feed.ReadPendingAsync(100, default), default);
 
         var final = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).Single(r => r.AccountId == "acct-002").ToScore()!;
         var gone = accounts[2] with { SubscriptionStatus = "canceled", MrrCents = 0, ChurnedAt = AsOf.AddHours(6) };
@@ -265,10 +279,7 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal([Today], history.Select(h => h.ToDay()));
 
         // Later runs leave it alone: no transition, no history, the same row.
-        foreach (var p in await feed.ReadPendingAsync(100, default))
-        {
-            await feed.AcknowledgeAsync(p, default);
-        }
+        await feed.AcknowledgeAsync(await feed.ReadPendingAsync(100, default), default);
 
         _time.Now = AsOf.AddDays(2);
         await RunAsync(new FakeSignalSource(accounts), options, AsOf.AddDays(2));
