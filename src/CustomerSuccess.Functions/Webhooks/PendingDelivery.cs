@@ -56,8 +56,11 @@ internal sealed class PendingDelivery
     /// <summary>Why this pass failed (the exception's type and message), if it did.</summary>
     public string? Error { get; set; }
 
-    /// <summary>The claim wrote <see cref="Outcome"/> into the archive already.</summary>
-    public bool OutcomeArchived { get; set; }
+    /// <summary>
+    /// The outcome the claim of this inbox copy left in the archive (this page's claim, or the copy's own claim by an
+    /// earlier try): an end that differs from it is recorded over it, one that matches costs no write.
+    /// </summary>
+    public string? ClaimedOutcome { get; set; }
 
     public bool Counted { get; set; }
 

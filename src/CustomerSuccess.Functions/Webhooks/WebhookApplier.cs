@@ -18,13 +18,16 @@ internal readonly record struct PageSummary(int Seen, int Applied, int Parked, i
 /// inbox, a replay or re-drive from the archive, a drain of parked events after a link):
 /// <list type="number">
 /// <item>map each (pure; a mapping the applier cannot make is a failed attempt, a rejection is quarantined at once);</item>
-/// <item>claim inbox deliveries in the archive (one insert each, batched per partition); one whose event is archived with
-/// a final outcome already is a duplicate and goes no further (known without a claim when this process saw it settled
-/// lately, <see cref="SettledEvents"/>);</item>
+/// <item>claim inbox deliveries in the archive (one insert each, batched per partition), as applied when there is an
+/// event to apply: most end so, and then no second write is needed. One whose event is archived with a final outcome
+/// already is a duplicate and goes no further (known without a claim when this process saw it settled lately,
+/// <see cref="SettledEvents"/>); one whose archived row is this same inbox copy's own claim (its <c>CopyId</c>) is a try
+/// that stopped half-way, and goes on;</item>
 /// <item>resolve accounts: links (remembered), then the account the provider names and the other ids it vouches for,
 /// linked on sight, and whatever was parked under a new link joins the page; ids still unknown park their events;</item>
 /// <item>per account, a few at a time, fold all its events into its state and write it once (<see cref="AccountUpdater"/>);</item>
-/// <item>record the outcomes in the archive, index them for retention, take the deliveries out of the inbox.</item>
+/// <item>record in the archive the outcomes its claim did not say (parked, failed), index them for retention, take the
+/// deliveries out of the inbox; only then does the account forget which events it counted.</item>
 /// </list>
 /// A failure of one account's step marks only its deliveries (an attempt, the reason) and the page goes on; after
 /// <see cref="WebhooksOptions.MaxApplyAttempts"/> a delivery is quarantined. A storage outage abandons the page: the
@@ -149,10 +152,20 @@ internal sealed class WebhookApplier(
     private async Task ReadAgainAsync(List<PendingDelivery> page, List<PendingDelivery> taken, CancellationToken cancellationToken)
     {
         var rows = new WebhookDeliveryRow?[taken.Count];
+        var settledWithin = SettledEvents.WindowFor(options.CurrentValue);
         await Parallel.ForEachAsync(
             Enumerable.Range(0, taken.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken },
-            async (i, ct) => rows[i] = await archive.GetAsync(taken[i].Key, ct));
+            async (i, ct) =>
+            {
+                rows[i] = await archive.GetAsync(taken[i].Key, ct);
+                if (taken[i].Origin == DeliveryOrigin.Inbox && rows[i] is { } row && OwnClaim(taken[i], (row.Outcome, row.CopyId))
+                    && !_settled.Contains(taken[i].Key.EventKey, settledWithin) && await inbox.HoldsAsync(taken[i].Key, taken[i].Row.CopyId, ct))
+                {
+                    // This copy's own claim from a try that stopped half-way: still to apply, as an inbox delivery.
+                    rows[i] = null;
+                }
+            });
         for (var i = 0; i < taken.Count; i++)
         {
             var delivery = taken[i];
@@ -287,11 +300,16 @@ internal sealed class WebhookApplier(
         {
             var row = delivery.Row;
             row.ETag = default;
+
+            // An event to apply is claimed as applied: most are, and the page records an outcome only where it ends
+            // otherwise (parked; or back to applying when the attempt fails). A retry of this copy knows its own claim
+            // by the copy id, and goes on.
             row.Outcome = delivery.Mapping switch
             {
+                null => DeliveryOutcomes.Applying, // its mapping failed this time: a later try decides
                 { IsRejected: true } => DeliveryOutcomes.Quarantined,
                 { Event: null } => DeliveryOutcomes.Ignored,
-                _ => DeliveryOutcomes.Applying,
+                _ => DeliveryOutcomes.Applied,
             };
             row.LastError = delivery.Mapping?.Rejection;
             row.AppliedAt = row.Outcome == DeliveryOutcomes.Applying ? null : now;
@@ -306,36 +324,61 @@ internal sealed class WebhookApplier(
         var claims = await archive.ClaimAsync([.. claiming.Select(d => d.Row)], cancellationToken);
 
         // Archived before: by an earlier delivery of the event (done: this one is a duplicate), or by an earlier try of
-        // this page that stopped half-way (go on: the account remembers whose counters are in).
-        var archived = new string?[claiming.Count];
+        // this same copy that stopped half-way (go on: the account remembers whose counters are in).
+        var archived = new (string? Outcome, string? CopyId)[claiming.Count];
+        var stillHeld = new bool[claiming.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, claiming.Count).Where(i => claims[i] == TableWriteStatus.AlreadyExists), new ParallelOptions { MaxDegreeOfParallelism = Lookups, CancellationToken = cancellationToken }, async (i, ct) =>
-            archived[i] = await archive.OutcomeOfAsync(claiming[i].Key, ct));
+        {
+            archived[i] = await archive.ClaimOfAsync(claiming[i].Key, ct);
+            if (OwnClaim(claiming[i], archived[i]))
+            {
+                // Its own claim, and this process did not see it settled: a try that stopped half-way, unless another
+                // process finished it meanwhile, which takes the copy out of the inbox last of all.
+                stillHeld[i] = await inbox.HoldsAsync(claiming[i].Key, claiming[i].Row.CopyId, ct);
+            }
+        });
         for (var i = 0; i < claiming.Count; i++)
         {
             var delivery = claiming[i];
             if (claims[i] == TableWriteStatus.AlreadyExists)
             {
-                if (DeliveryOutcomes.IsFinal(archived[i]))
+                var own = OwnClaim(delivery, archived[i]);
+                if (own ? !stillHeld[i] : DeliveryOutcomes.IsFinal(archived[i].Outcome))
                 {
                     delivery.Outcome = DeliveryOutcomes.Duplicate;
                     _settled.Add(delivery.Key.EventKey);
                     continue;
                 }
+
+                delivery.ClaimedOutcome = own ? archived[i].Outcome : null;
+                if (own && archived[i].Outcome is not (DeliveryOutcomes.Applied or DeliveryOutcomes.Applying))
+                {
+                    // Settled by that try as ignored, parked or quarantined; only the inbox copy was left.
+                    delivery.Outcome = DeliveryOutcomes.Duplicate;
+                    _settled.Add(delivery.Key.EventKey);
+                }
+
+                continue;
             }
-            else if (claims[i] != TableWriteStatus.Success)
+
+            if (claims[i] != TableWriteStatus.Success)
             {
                 delivery.Error = "the archive refused the claim (" + claims[i] + ")";
                 continue;
             }
 
-            if (delivery.Row.Outcome != DeliveryOutcomes.Applying)
+            delivery.ClaimedOutcome = delivery.Row.Outcome;
+            if (delivery.Row.Outcome is not (DeliveryOutcomes.Applied or DeliveryOutcomes.Applying))
             {
                 delivery.Outcome = delivery.Row.Outcome;
                 delivery.Error = delivery.Mapping?.Rejection;
-                delivery.OutcomeArchived = claims[i] == TableWriteStatus.Success;
             }
         }
     }
+
+    /// <summary>The archived row was claimed by this very inbox copy (an earlier try of it).</summary>
+    private static bool OwnClaim(PendingDelivery delivery, (string? Outcome, string? CopyId) archived) =>
+        archived.CopyId is not null && string.Equals(archived.CopyId, delivery.Row.CopyId, StringComparison.Ordinal);
 
     /// <summary>
     /// The account of each event: its id's link; else the account the provider names (linked now); then the other ids
@@ -531,13 +574,16 @@ internal sealed class WebhookApplier(
             }
         }
 
-        var recorded = page.Where(d => d.Outcome is not (null or DeliveryOutcomes.Duplicate) && !d.OutcomeArchived)
+        // Outcomes the archive does not hold yet: every end of an archived event's pass, and of an inbox copy whose claim
+        // said otherwise (parked; quarantined). A failed attempt after a claim of "applied" goes back to "applying".
+        var recorded = page.Where(d => d.Outcome is not (null or DeliveryOutcomes.Duplicate) && d.Outcome != d.ClaimedOutcome
+                || d.Outcome is null && d.Error is not null && d.ClaimedOutcome == DeliveryOutcomes.Applied)
             .Select(d => new ArchiveOutcome
             {
                 PartitionKey = d.Key.PartitionKey,
                 RowKey = d.Key.RowKey,
-                Outcome = d.Outcome,
-                AppliedAt = now,
+                Outcome = d.Outcome ?? DeliveryOutcomes.Applying,
+                AppliedAt = d.Outcome is null ? null : now,
                 AccountId = d.AccountId,
                 LastError = d.Outcome == DeliveryOutcomes.Quarantined ? Truncate(d.Error) : null,
                 Attempts = d.Row.Attempts,

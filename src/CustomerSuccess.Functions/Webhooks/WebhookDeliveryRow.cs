@@ -39,6 +39,12 @@ internal sealed class WebhookDeliveryRow : TableRow
     /// <summary>The W3C traceparent of the request that stored it, when traces are recorded: applying it continues that trace.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>
+    /// This copy of the event: set when a delivery is received, kept by the archive row its claim writes. A retry of the
+    /// same inbox copy finds its own claim; a later delivery of the event (a new copy) finds another's.
+    /// </summary>
+    public string? CopyId { get; set; }
+
     /// <summary>Failed attempts to apply it (inbox), and at the last, why.</summary>
     public int Attempts { get; set; }
 
@@ -102,6 +108,7 @@ internal sealed class WebhookDeliveryRow : TableRow
             EventType = e.EventType,
             OccurredAt = e.OccurredAt,
             ReceivedAt = receivedAt,
+            CopyId = Guid.NewGuid().ToString("N"),
             TraceParent = TraceContext.Current(),
         };
         row.SetBody(e.Json);
@@ -145,7 +152,7 @@ internal sealed class WebhookDeliveryRow : TableRow
         var text = (PartitionKey?.Length ?? 0) + (RowKey?.Length ?? 0) + (Provider?.Length ?? 0) + (EventId?.Length ?? 0)
             + (EventType?.Length ?? 0) + (ContentType?.Length ?? 0) + (UserAgent?.Length ?? 0) + (ZendeskWebhookId?.Length ?? 0)
             + (ZendeskInvocationId?.Length ?? 0) + (ZendeskSignatureTimestamp?.Length ?? 0) + (LastError?.Length ?? 0)
-            + (Outcome?.Length ?? 0) + (AccountId?.Length ?? 0) + (QuarantineReason?.Length ?? 0);
+            + (Outcome?.Length ?? 0) + (AccountId?.Length ?? 0) + (QuarantineReason?.Length ?? 0) + (CopyId?.Length ?? 0);
         return (((binary + 2) / 3) * 4) + (text * 6) + 2048;
     }
 
@@ -241,7 +248,11 @@ internal sealed class WebhookDeliveryRow : TableRow
 /// <summary>What became of an archived event.</summary>
 internal static class DeliveryOutcomes
 {
-    /// <summary>Claimed: its effect may or may not be in the account yet (a retry finds it and goes on).</summary>
+    /// <summary>
+    /// An attempt failed after the claim: its effect may or may not be in the account yet (a retry finds it and goes on).
+    /// A claim itself writes <see cref="Applied"/> for an event to apply, so the common case needs no second write; a
+    /// retry of the same inbox copy tells its own claim by <see cref="WebhookDeliveryRow.CopyId"/>.
+    /// </summary>
     public const string Applying = "applying";
     public const string Applied = "applied";
 

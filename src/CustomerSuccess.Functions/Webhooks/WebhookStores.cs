@@ -57,6 +57,11 @@ internal sealed class WebhookInbox
         return [.. rows.OrderBy(r => r.ReceivedAt)];
     }
 
+    /// <summary>Whether the inbox still holds this copy of the event (<see cref="WebhookDeliveryRow.CopyId"/>).</summary>
+    public async Task<bool> HoldsAsync(DeliveryKey key, string? copyId, CancellationToken cancellationToken) =>
+        (await Inbox.GetAsync<WebhookDeliveryRow>(key.PartitionKey, key.RowKey, [nameof(WebhookDeliveryRow.CopyId)], cancellationToken))?.CopyId is { } held
+        && string.Equals(held, copyId, StringComparison.Ordinal);
+
     public Task RemoveAsync(IEnumerable<DeliveryKey> keys, CancellationToken cancellationToken) =>
         Inbox.SubmitEachAsync([.. keys.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(k.PartitionKey, k.RowKey), ETag.All))], cancellationToken);
 
@@ -112,8 +117,11 @@ internal sealed class WebhookArchive(AppTables tables)
     public Task<WebhookDeliveryRow?> GetAsync(DeliveryKey key, CancellationToken cancellationToken) =>
         Archive.GetAsync<WebhookDeliveryRow>(key.PartitionKey, key.RowKey, cancellationToken: cancellationToken);
 
-    public async Task<string?> OutcomeOfAsync(DeliveryKey key, CancellationToken cancellationToken) =>
-        (await Archive.GetAsync<ArchiveOutcome>(key.PartitionKey, key.RowKey, [nameof(ArchiveOutcome.Outcome)], cancellationToken))?.Outcome;
+    /// <summary>The archived outcome and which inbox copy claimed it.</summary>
+    public async Task<(string? Outcome, string? CopyId)> ClaimOfAsync(DeliveryKey key, CancellationToken cancellationToken) =>
+        await Archive.GetAsync<WebhookDeliveryRow>(key.PartitionKey, key.RowKey, [nameof(WebhookDeliveryRow.Outcome), nameof(WebhookDeliveryRow.CopyId)], cancellationToken) is { } row
+            ? (row.Outcome, row.CopyId)
+            : (null, null);
 
     /// <summary>Records outcomes, merged into the archived rows.</summary>
     public Task RecordAsync(IReadOnlyList<ArchiveOutcome> outcomes, CancellationToken cancellationToken) =>

@@ -69,7 +69,7 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
     [Theory]
     [InlineData("claim")]
     [InlineData("midway through the account writes")]
-    [InlineData("recording the outcomes")]
+    [InlineData("indexing for retention, after every account is written")]
     [InlineData("emptying the inbox")]
     public async Task StorageFailsPartWayThroughAPage_RetriedWithoutLossOrDoubles(string when)
     {
@@ -79,7 +79,7 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
         {
             "claim" => table == WebhookArchive.Table,
             "midway through the account writes" => table == AccountStateStore.Table && kind != "get" && Interlocked.Increment(ref statesWritten) > 4,
-            "recording the outcomes" => table == WebhookArchive.Table && Kit.Traffic.Requests(AccountStateStore.Table, "update") >= 10,
+            "indexing for retention, after every account is written" => table == WebhookArchive.ExpiryTable && Kit.Traffic.Requests(AccountStateStore.Table, "update") >= 10,
             _ => table == WebhookInbox.Table && kind is "batch" or "delete",
         };
 
@@ -88,6 +88,45 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
         Kit.Traffic.FailWhen = null;
         await RetryUntilDoneAsync();
 
+        await AssertFivePaymentsEachAndAllArchivedAsync(page);
+    }
+
+    [Fact]
+    public async Task AppliedButStoppedBeforeTheInboxWasEmptied_AnotherProcessRetries_FindsItsOwnClaimAndDoublesNothing()
+    {
+        // The first process claims (as applied), writes every account, then storage fails as it empties the inbox, and
+        // the process is gone: a second one (its own memories empty) sweeps the same inbox copies.
+        var page = await TenAccountsFivePaymentsEachAsync();
+        Kit.Traffic.FailWhen = (table, kind) => table == WebhookInbox.Table && kind is "batch" or "delete";
+        await Assert.ThrowsAsync<TableStorageUnavailableException>(() => Kit.Applier.ApplyAsync(page, CancellationToken.None));
+        Kit.Traffic.FailWhen = null;
+        foreach (var delivery in page)
+        {
+            Assert.Equal(DeliveryOutcomes.Applied, await Kit.ArchivedOutcomeAsync(WebhookProvider.Stripe, delivery.Row.EventId!));
+            Assert.True(await Kit.InInboxAsync(WebhookProvider.Stripe, delivery.Row.EventId!));
+        }
+
+        var second = new IngestionKit(azurite.ConnectionString, _clock, options: new WebhooksOptions { MaxApplyAttempts = 2 });
+        var swept = await second.Sweeper.InboxAsync(null, WebhookProvider.Stripe, 10, CancellationToken.None);
+
+        Assert.True(swept.Applied >= 50, $"applied {swept.Applied}");
+        await AssertFivePaymentsEachAndAllArchivedAsync(page);
+    }
+
+    [Fact]
+    public async Task ANewDeliveryOfAnEventAlreadyApplied_IsADuplicate_ThoughTheArchivedClaimSaysApplied()
+    {
+        // The claim wrote "applied" for the first copy; a copy delivered later is another copy, not a retry of that one.
+        var page = await TenAccountsFivePaymentsEachAsync();
+        await Kit.Applier.ApplyAsync(page, CancellationToken.None);
+        var again = new IngestionKit(azurite.ConnectionString, _clock, options: new WebhooksOptions { MaxApplyAttempts = 2 });
+        var json = _events.Text("Stripe/invoice.payment_failed.json").Replace(_events.Customer, Customer(0), StringComparison.Ordinal);
+        var copy = await again.StoreAsync(WebhookProvider.Stripe, _events.Id("pay-0-0"), "invoice.payment_failed", json);
+
+        var summary = await again.Applier.ApplyAsync([copy], CancellationToken.None);
+
+        Assert.Equal((0, 1), (summary.Applied, summary.Duplicates));
+        Assert.False(await again.InInboxAsync(WebhookProvider.Stripe, copy.Row.EventId!));
         await AssertFivePaymentsEachAndAllArchivedAsync(page);
     }
 
@@ -140,6 +179,13 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
 
         var first = await fresh.Applier.ApplyAsync(page, CancellationToken.None);
         var stillWaiting = await fresh.Inbox.PendingAsync(null, WebhookProvider.Stripe, 1000, CancellationToken.None);
+
+        // Each was claimed as applied; the failed attempt took that back, so nothing reads them as applied meanwhile.
+        foreach (var delivery in page.Where(d => d.Row.EventId!.StartsWith("pay-3-", StringComparison.Ordinal)))
+        {
+            Assert.Equal(DeliveryOutcomes.Applying, await Kit.ArchivedOutcomeAsync(WebhookProvider.Stripe, delivery.Row.EventId!));
+        }
+
         var second = await fresh.Sweeper.InboxAsync(null, WebhookProvider.Stripe, 10, CancellationToken.None);
 
         Assert.Equal((45, 5), (first.Applied, first.Failed));
