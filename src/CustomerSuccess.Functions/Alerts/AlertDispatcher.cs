@@ -166,10 +166,9 @@ public sealed partial class AlertDispatcher(
             return (0, items.Count);
         }
 
-        foreach (var item in items)
-        {
-            await store.DeleteOutboxAsync(item, cancellationToken).ConfigureAwait(false);
-        }
+        // Each row sits in its account's partition, so the deletes cannot share a transaction; they go side by side.
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = AccountsAtOnce, CancellationToken = cancellationToken }, async (item, ct) =>
+            await store.DeleteOutboxAsync(item, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         return (items.Count, 0);
     }

@@ -72,17 +72,18 @@ public sealed class LifecycleTableStore(AppTables tables) : ILifecycleStore
     public async Task SaveEnrollmentsAsync(IReadOnlyList<LifecycleEnrollment> enrollments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(enrollments);
-        foreach (var partition in enrollments.Select(LifecycleEnrollmentEntity.From).GroupBy(e => e.PartitionKey, StringComparer.Ordinal))
+        // One transaction per bucket (up to 100 rows), several buckets at once: the scan waits for all of them.
+        var transactions = enrollments.Select(LifecycleEnrollmentEntity.From)
+            .GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
+            .SelectMany(partition => partition.Chunk(AppTable.MaxTransactionActions));
+        await Parallel.ForEachAsync(transactions, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (chunk, ct) =>
         {
-            foreach (var chunk in partition.Chunk(AppTable.MaxTransactionActions))
+            var result = await _enrollments.SubmitAsync([.. chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e))], ct);
+            if (!result.Succeeded)
             {
-                var result = await _enrollments.SubmitAsync([.. chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e))], cancellationToken);
-                if (!result.Succeeded)
-                {
-                    throw new InvalidOperationException($"Saving lifecycle enrollments in bucket {partition.Key} was refused: {result.FailedStatus} {result.ErrorCode}.");
-                }
+                throw new InvalidOperationException($"Saving lifecycle enrollments in bucket {chunk[0].PartitionKey} was refused: {result.FailedStatus} {result.ErrorCode}.");
             }
-        }
+        });
     }
 
     public async Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken)
