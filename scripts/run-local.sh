@@ -53,9 +53,23 @@ table_port="$(free_port)"
 app_port="${APP_PORT:-$(free_port)}"
 pids=()
 status=0
+# CPU seconds a process has used so far (user + system), from /proc.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo "?"; }
 cleanup() {
   status=$?
   trap - EXIT INT TERM
+  if [ "${#pids[@]}" -ge 2 ] && [ "$status" -eq 0 ]; then
+    echo "CPU used by the run's processes: Azurite $(cpu_seconds "${pids[0]}") s, the app $(cpu_seconds "${pids[1]}") s."
+  fi
+  if [ -n "${AZURITE_DEBUG_LOG:-}" ] && [ "${#pids[@]}" -ge 1 ]; then
+    # Azurite's logger writes behind the requests (tens of seconds on a busy machine): let it catch up before the
+    # process goes, or the tail of the log is lost.
+    last=-1; for _ in $(seq 1 120); do
+      size=$(stat -c %s "$AZURITE_DEBUG_LOG" 2>/dev/null || echo 0)
+      [ "$size" = "$last" ] && break
+      last=$size; sleep 2
+    done
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "$status" -eq 130 ] || [ "$status" -eq 143 ]; then
