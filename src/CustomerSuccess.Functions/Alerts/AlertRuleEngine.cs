@@ -178,6 +178,12 @@ public static class AlertRuleEngine
                 && renewal >= now && renewal - now <= TimeSpan.FromDays(options.RenewalWindowDays)
                 ? new(AlertTier.Critical, string.Create(CultureInfo.InvariantCulture, $"Renewal on {renewal:yyyy-MM-dd} while Red"), Key(renewal))
                 : default,
+            AlertRules.RenewalNotStarted => state.Flags.Contains(HealthFlags.RenewalNotStarted) && state.RenewalDate is { } due
+                ? new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"Renewal on {due:yyyy-MM-dd} ({Math.Max(0, (int)Math.Ceiling((due - now).TotalDays))} days away) and no renewal meeting or QBR held since {(state.LastRenewalConversationAt is { } talked ? $"{talked:yyyy-MM-dd}" : "records began")}: start the renewal conversation"), Key(due))
+                : default,
+            AlertRules.MissedTouchpoints => state.Flags.Contains(HealthFlags.MissedTouchpoints) && state.MissedMeetingsInRow is int missed
+                ? new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"Missed {missed} booked CSM meetings in a row{(state.LastMeetingMissedAt is { } last ? $", the latest on {last:yyyy-MM-dd}" : string.Empty)}"), state.LastMeetingMissedAt is { } lastKey ? Key(lastKey) : "missed")
+                : default,
             _ => throw new ArgumentOutOfRangeException(nameof(ruleId), ruleId, "Unknown alert rule."),
         };
     }
