@@ -436,8 +436,9 @@ public sealed class HealthScoreCalculator
     /// The renewal conversation of an account above tech-touch on terms longer than the window: 100 when a renewal
     /// meeting or QBR was held since the window opened (<see cref="HealthOptions.RenewalConversationWindowDays"/> before
     /// the renewal date), 0 when none was and the window has been open longer than the grace days ("Renewal conversation
-    /// not started within 90-day window"); null (unknown, re-weighted) outside the window, during the grace, or when the
-    /// renewal date or term is unknown.
+    /// not started within 90-day window"); null (unknown, re-weighted) outside the window, during the grace, when the
+    /// renewal date or term is unknown, or when this app first saw the account after the window opened (a conversation
+    /// before that was out of sight).
     /// </summary>
     public int? RenewalConversationScore(AccountSignals s, DateTimeOffset asOf)
     {
@@ -456,6 +457,12 @@ public sealed class HealthScoreCalculator
         if (s.LastRenewalConversationAt is { } held && held >= opens && held <= asOf)
         {
             return 100;
+        }
+
+        // Observed only since after the window opened: a conversation before that happened out of sight.
+        if (s.ObservedSince is { } observed && observed > opens)
+        {
+            return null;
         }
 
         return asOf < opens.AddDays(_renewalGraceDays) ? null : 0;

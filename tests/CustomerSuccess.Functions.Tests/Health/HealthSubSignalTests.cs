@@ -58,6 +58,15 @@ public sealed class HealthSubSignalTests
     }
 
     [Fact]
+    public void Score_FirstSeenAfterTheWindowOpened_ConversationUnknownNotMissing()
+    {
+        var score = Calculator().Score(Annual(EnterpriseMrr, 60) with { ObservedSince = AsOf.AddDays(-20) }, null, null, AsOf);
+
+        Assert.False(score.Flags.Has(HealthFlags.RenewalNotStarted));
+        Assert.Equal(100, score.Dimension(HealthDimension.Relationship));
+    }
+
+    [Fact]
     public void Score_TechTouchOrMonthlyTerms_NoRenewalConversationExpected()
     {
         var calculator = Calculator();
