@@ -148,8 +148,12 @@ public static class AlertRuleEngine
             AlertRules.DimensionZero => ZeroDimensions(state) is { Count: > 0 } zero
                 ? new(AlertTier.Warning, "Dimension at 0: " + string.Join(", ", zero))
                 : default,
+            // "Usage declined 20%+: CSM call + usage review, within 1 week" is the Watch tier's response ("CSM schedules
+            // check-in within 7 days"); a Warning is for an account the decline has already taken out of Green.
             AlertRules.UsageDecline => state.Flags.Contains(HealthFlags.UsageDown2Weeks) || state.Flags.Contains(HealthFlags.UsageDown4Weeks)
-                ? new(AlertTier.Warning, "Usage down 20% or more over 2-4 weeks")
+                ? state.Band == HealthBand.Green
+                    ? new(AlertTier.Watch, "Usage down 20% or more over 2-4 weeks, still Green: usage review within a week")
+                    : new(AlertTier.Warning, "Usage down 20% or more over 2-4 weeks")
                 : default,
             AlertRules.LoginDecline => state.Flags.Contains(HealthFlags.LoginsDownWeekOverWeek)
                 ? new(AlertTier.Warning, "Logins down more than 30% week over week for 2+ weeks")
