@@ -181,4 +181,31 @@ public sealed class HealthSubSignalTests
 
         Assert.Equal(40, Calculator().Score(signals, null, null, AsOf).Dimension(HealthDimension.Relationship));
     }
+
+    [Fact]
+    public void Score_RenewalConversationLapses_DriversNameRelationship()
+    {
+        var calculator = Calculator();
+        var before = calculator.Score(Annual(EnterpriseMrr, 61, conversation: AsOf.AddDays(-1)), null, null, AsOf.AddDays(-1));
+
+        // The same account a day later, its conversation record gone from view: the window says not started.
+        var after = calculator.Score(Annual(EnterpriseMrr, 60), before, null, AsOf);
+
+        var driver = Assert.Single(after.Drivers);
+        Assert.Equal(HealthDimension.Relationship, driver.Dimension);
+        Assert.Equal((100, 69), (driver.From, driver.To));
+        Assert.True(driver.Points < 0);
+    }
+
+    [Fact]
+    public void Score_SecondMeetingMissed_DriversNameEngagement()
+    {
+        var calculator = Calculator();
+        var before = calculator.Score(Healthy() with { MissedMeetingsInRow = 1 }, null, null, AsOf.AddDays(-1));
+
+        var after = calculator.Score(Healthy() with { MissedMeetingsInRow = 2 }, before, null, AsOf);
+
+        var driver = Assert.Single(after.Drivers);
+        Assert.Equal((HealthDimension.Engagement, 88, 75), (driver.Dimension, driver.From, driver.To));
+    }
 }
