@@ -569,15 +569,9 @@ public sealed class HealthScoreCalculator
         // stakeholder coverage 20. An unknown sub-signal is re-weighted among the known ones.
         var sum = 45 * people;
         var weight = 45;
-        foreach (var (w, value) in new[] { (15, nps), (20, renewal), (20, coverage) })
-        {
-            if (value is { } v)
-            {
-                sum += w * v;
-                weight += w;
-            }
-        }
-
+        Add(15, nps, ref sum, ref weight);
+        Add(20, renewal, ref sum, ref weight);
+        Add(20, coverage, ref sum, ref weight);
         var score = RoundDiv(sum, weight);
         if (r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf)
         {
@@ -585,6 +579,15 @@ public sealed class HealthScoreCalculator
         }
 
         return score;
+    }
+
+    private static void Add(int weight, int? value, ref int sum, ref int weights)
+    {
+        if (value is { } v)
+        {
+            sum += weight * v;
+            weights += weight;
+        }
     }
 
     /// <summary>Days an NPS response stays the account's sentiment (surveys run quarterly to twice a year).</summary>
