@@ -1,5 +1,6 @@
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Tests.Health;
 
 namespace CustomerSuccess.Functions.Tests.Alerts;
 
@@ -75,5 +76,33 @@ public sealed class AlertRuleEngineSubSignalTests
         var state = State(HealthFlags.RenewalNotStarted, HealthFlags.MissedTouchpoints) with { FirstScoredOn = DateOnly.FromDateTime(Now.UtcDateTime).AddDays(-1) };
 
         Assert.Empty(Run(state));
+    }
+
+    [Fact]
+    public void Evaluate_FromTheModel_EnterpriseSilentOnRenewalAndMissingMeetings_RaisesBothWarnings()
+    {
+        // Scored ten days ago (past the warm-up), and today: renewal in 60 days with no renewal meeting or QBR since the
+        // window opened, and the last two booked meetings missed.
+        var asOf = HealthTestData.AsOf;
+        var signals = HealthTestData.Healthy() with
+        {
+            MrrCents = 1_000_000,
+            BillingPeriodDays = 365,
+            RenewalDate = asOf.AddDays(60),
+            MissedMeetingsInRow = 2,
+            LastMeetingMissedAt = asOf.AddDays(-2),
+        };
+        var calculator = HealthTestData.Calculator();
+        var earlier = calculator.Score(signals with { MissedMeetingsInRow = 0, LastMeetingMissedAt = null, RenewalDate = asOf.AddDays(120) }, null, null, asOf.AddDays(-10));
+        var score = calculator.Score(signals, earlier, null, asOf);
+
+        var transition = HealthTransitions.For(score, earlier, signals, "run")!;
+        var changes = AlertRuleEngine.Evaluate(transition, [], _options, asOf);
+
+        var renewal = Assert.Single(changes, c => c.Alert.RuleId == AlertRules.RenewalNotStarted).Alert;
+        var missed = Assert.Single(changes, c => c.Alert.RuleId == AlertRules.MissedTouchpoints).Alert;
+        Assert.Equal((AlertTier.Warning, AlertTier.Warning), (renewal.Tier, missed.Tier));
+        Assert.StartsWith("Renewal on 2026-08-29 (60 days away) and no renewal meeting or QBR held since records began", renewal.Reason, StringComparison.Ordinal);
+        Assert.Equal("Missed 2 booked CSM meetings in a row, the latest on 2026-06-28", missed.Reason);
     }
 }
