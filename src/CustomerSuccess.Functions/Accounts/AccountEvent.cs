@@ -139,6 +139,22 @@ internal sealed record NpsResponded(int Score) : AccountFact;
 /// <summary>The customer asked for an export of its data; the most recent request is kept.</summary>
 internal sealed record DataExportRequested : AccountFact;
 
+/// <summary>A renewal meeting or a QBR was held: the renewal conversation is under way; the most recent is kept.</summary>
+internal sealed record RenewalConversationHeld : AccountFact;
+
+internal enum MeetingOutcome
+{
+    Scheduled,
+    Held,
+    NoShow,
+}
+
+/// <summary>
+/// A CSM meeting booked (at <paramref name="StartsAt"/>), held, or missed (no-show) at the event's time; kept in the
+/// account's meeting log, from which consecutive missed meetings are read.
+/// </summary>
+internal sealed record MeetingLogged(MeetingOutcome Outcome, DateTimeOffset? StartsAt = null) : AccountFact;
+
 internal sealed record TicketSolved : CountedFact;
 
 internal sealed record SatisfactionRated(bool Good) : CountedFact;

@@ -77,6 +77,18 @@ public sealed record AccountSignals
     /// <summary>When the customer last asked for a data export; null when never.</summary>
     public DateTimeOffset? DataExportRequestedAt { get; init; }
 
+    /// <summary>When the last renewal meeting or QBR was held; null when never.</summary>
+    public DateTimeOffset? LastRenewalConversationAt { get; init; }
+
+    /// <summary>
+    /// Booked CSM meetings missed in a row, latest first (a no-show, or a booking neither held nor marked within a day
+    /// of its start); null when no meeting was ever booked, held or missed, so attendance is unknown.
+    /// </summary>
+    public int? MissedMeetingsInRow { get; init; }
+
+    /// <summary>When the latest missed meeting was (its start, or the no-show); null when the last meeting was held.</summary>
+    public DateTimeOffset? LastMeetingMissedAt { get; init; }
+
     /// <summary>Tickets currently open with priority urgent.</summary>
     public int OpenUrgentTickets { get; init; }
 
@@ -128,7 +140,18 @@ public readonly record struct DailySignals
 }
 
 /// <summary>A person at the account as Segment identified them; <see cref="TimeZone"/> is an IANA id when the source sent one.</summary>
-public sealed record AccountUser(string UserId, string? Email, string? FirstName = null, string? TimeZone = null, bool Departed = false);
+/// <remarks><see cref="Role"/> and <see cref="Title"/> are the identify traits; <see cref="Stakeholder"/> = champion or
+/// executive sponsor now; <see cref="LastSeen"/> = last seen using the product.</remarks>
+public sealed record AccountUser(
+    string UserId,
+    string? Email,
+    string? FirstName = null,
+    string? TimeZone = null,
+    bool Departed = false,
+    string? Role = null,
+    string? Title = null,
+    bool Stakeholder = false,
+    DateTimeOffset? LastSeen = null);
 
 public sealed record RelationshipSignals
 {

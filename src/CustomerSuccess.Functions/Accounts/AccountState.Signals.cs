@@ -77,7 +77,9 @@ internal sealed partial class AccountState
                 continue;
             }
 
-            users.Add(new AccountUser(id, user.Email, user.FirstName, user.TimeZone, user.Departed));
+            users.Add(new AccountUser(
+                id, user.Email, user.FirstName, user.TimeZone, user.Departed, user.Role, user.Title, user.Champion || user.ExecutiveSponsor,
+                user.LastSeen > 0 && user.LastSeen <= end ? DateTimeOffset.FromUnixTimeMilliseconds(user.LastSeen) : null));
             hasChampion |= user.Champion;
             championActive |= user.Champion && SeenWithin(user, 30);
             hasSponsor |= user.ExecutiveSponsor;
@@ -126,6 +128,7 @@ internal sealed partial class AccountState
             }
         }
 
+        var (missed, lastMissed) = MissedMeetings(end);
         return new AccountSignals
         {
             AccountId = AccountId,
@@ -162,9 +165,71 @@ internal sealed partial class AccountState
             LastNpsScore = LastNps is { } nps && nps.Version <= end ? nps.Score : null,
             LastNpsAt = LastNps is { } answered && answered.Version <= end ? DateTimeOffset.FromUnixTimeMilliseconds(answered.Version) : null,
             DataExportRequestedAt = LastDataExportRequest is { } export && export <= end ? DateTimeOffset.FromUnixTimeMilliseconds(export) : null,
+            LastRenewalConversationAt = LastRenewalConversation is { } talked && talked <= end ? DateTimeOffset.FromUnixTimeMilliseconds(talked) : null,
+            MissedMeetingsInRow = missed,
+            LastMeetingMissedAt = lastMissed,
             OpenUrgentTickets = openUrgent,
             OpenComplaints = openComplaints,
         };
+    }
+
+    /// <summary>A booked meeting has this long after its start to be marked held or missed before it counts as missed.</summary>
+    private const long MeetingMarkedWithinMs = 86_400_000L;
+
+    /// <summary>
+    /// The run of missed meetings at the end of the meeting log as of <paramref name="end"/>: each booking whose start is
+    /// a day past is held when a meeting was held within a day of its start, otherwise missed (a no-show near it is the
+    /// same miss, not a second one); held meetings and no-shows without a booking count in their own right. Null when
+    /// the log has nothing yet.
+    /// </summary>
+    private (int? Missed, DateTimeOffset? LastMissed) MissedMeetings(long end)
+    {
+        var outcomes = new List<(long At, bool Held)>();
+        var used = new HashSet<int>();
+        for (var i = 0; i < MeetingLog.Count; i++)
+        {
+            var booking = MeetingLog[i];
+            if (booking.Outcome != MeetingOutcome.Scheduled || booking.At + MeetingMarkedWithinMs > end)
+            {
+                continue;
+            }
+
+            var held = false;
+            for (var j = 0; j < MeetingLog.Count; j++)
+            {
+                var mark = MeetingLog[j];
+                if (mark.Outcome != MeetingOutcome.Scheduled && !used.Contains(j) && mark.At <= end && Math.Abs(mark.At - booking.At) <= MeetingMarkedWithinMs)
+                {
+                    used.Add(j);
+                    held |= mark.Outcome == MeetingOutcome.Held;
+                }
+            }
+
+            outcomes.Add((booking.At, held));
+        }
+
+        for (var j = 0; j < MeetingLog.Count; j++)
+        {
+            var mark = MeetingLog[j];
+            if (mark.Outcome != MeetingOutcome.Scheduled && !used.Contains(j) && mark.At <= end)
+            {
+                outcomes.Add((mark.At, mark.Outcome == MeetingOutcome.Held));
+            }
+        }
+
+        if (outcomes.Count == 0)
+        {
+            return (null, null);
+        }
+
+        outcomes.Sort((a, b) => a.At.CompareTo(b.At));
+        var missed = 0;
+        for (var k = outcomes.Count - 1; k >= 0 && !outcomes[k].Held; k--)
+        {
+            missed++;
+        }
+
+        return (missed, missed > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(outcomes[^1].At) : null);
     }
 
     /// <summary>

@@ -64,6 +64,15 @@ internal sealed partial class AccountState
     /// <summary>When the customer last asked for a data export (event version, Unix ms).</summary>
     public long? LastDataExportRequest { get; set; }
 
+    /// <summary>When the last renewal meeting or QBR was held (event version, Unix ms).</summary>
+    public long? LastRenewalConversation { get; set; }
+
+    /// <summary>The latest CSM meetings booked, held and missed, oldest first, at most <see cref="MeetingLogKept"/>.</summary>
+    public List<MeetingLogEntry> MeetingLog { get; set; } = [];
+
+    /// <summary>Entries of the meeting log kept: enough to read a run of missed meetings.</summary>
+    public const int MeetingLogKept = 16;
+
     /// <summary>Events whose counters are in: key hash → when (ms). See <see cref="Forget"/>.</summary>
     public Dictionary<long, long> RecentlyApplied { get; set; } = [];
 
@@ -202,6 +211,16 @@ internal sealed partial class AccountState
 
                 LastDataExportRequest = version;
                 return true;
+            case RenewalConversationHeld:
+                if (LastRenewalConversation is { } held && held >= version)
+                {
+                    return false;
+                }
+
+                LastRenewalConversation = version;
+                return true;
+            case MeetingLogged meeting:
+                return FoldMeeting(meeting, version);
             case TicketChanged t:
                 if (Tickets.TryGetValue(t.TicketId, out var ticket) && ticket.Version >= version)
                 {
@@ -213,6 +232,30 @@ internal sealed partial class AccountState
             default:
                 throw new ArgumentOutOfRangeException(nameof(fact), fact.GetType().Name, "A fact without a fold.");
         }
+    }
+
+    // A set of (time, outcome): folding the same event again changes nothing; a booking is logged at its start.
+    private bool FoldMeeting(MeetingLogged meeting, long version)
+    {
+        if (meeting.Outcome == MeetingOutcome.Scheduled && meeting.StartsAt is null)
+        {
+            return false;
+        }
+
+        var entry = new MeetingLogEntry { At = meeting.Outcome == MeetingOutcome.Scheduled ? meeting.StartsAt!.Value.ToUnixTimeMilliseconds() : version, Outcome = meeting.Outcome };
+        if (MeetingLog.Exists(m => m.At == entry.At && m.Outcome == entry.Outcome))
+        {
+            return false;
+        }
+
+        var at = MeetingLog.FindLastIndex(m => m.At <= entry.At) + 1;
+        MeetingLog.Insert(at, entry);
+        if (MeetingLog.Count > MeetingLogKept)
+        {
+            MeetingLog.RemoveRange(0, MeetingLog.Count - MeetingLogKept);
+        }
+
+        return true;
     }
 
     private bool FoldSubscription(SubscriptionChanged s, AccountEvent e)
@@ -491,6 +534,14 @@ internal sealed class InvoiceState
     public long? AmountDueCents { get; set; }
 
     public DateTimeOffset? NextPaymentAttempt { get; set; }
+}
+
+/// <summary>One entry of the meeting log: a booking at its start, or a meeting held or missed at the event's time (Unix ms).</summary>
+internal sealed class MeetingLogEntry
+{
+    public long At { get; set; }
+
+    public MeetingOutcome Outcome { get; set; }
 }
 
 /// <summary>

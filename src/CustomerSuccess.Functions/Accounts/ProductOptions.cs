@@ -36,6 +36,35 @@ public sealed class ProductOptions
 
     public NameList QbrEvents { get; set; } = new("QBR Attended");
 
+    /// <summary>
+    /// Segment track events of a renewal meeting held with the customer. With a QBR (<see cref="QbrEvents"/>) it starts
+    /// the renewal conversation the health model expects in the 90 days before a renewal ("Renewal conversation not
+    /// started within 90-day window").
+    /// </summary>
+    public NameList RenewalMeetingEvents { get; set; } = new("Renewal Meeting Held");
+
+    /// <summary>
+    /// Segment track events of a CSM meeting booked with the customer; the meeting's start is the
+    /// <see cref="MeetingStartProperty"/> property. A booked meeting that is neither held (<see cref="MeetingEvents"/>,
+    /// <see cref="QbrEvents"/>, <see cref="RenewalMeetingEvents"/>) nor marked a no-show within a day of its start is missed.
+    /// </summary>
+    public NameList MeetingScheduledEvents { get; set; } = new("Meeting Scheduled");
+
+    /// <summary>The property of a <see cref="MeetingScheduledEvents"/> event that holds the meeting's start (ISO 8601).</summary>
+    public string MeetingStartProperty { get; set; } = "starts_at";
+
+    /// <summary>Segment track events of a CSM meeting the customer did not attend ("misses two consecutive scheduled CSM touchpoints").</summary>
+    public NameList MeetingNoShowEvents { get; set; } = new("Meeting No-Show");
+
+    /// <summary>
+    /// Values of the identify trait <c>role</c> that mark a decision maker at the customer (matched whole, case-insensitively).
+    /// With champions and executive sponsors they are the account's stakeholders ("Stakeholder coverage: # of relationships at org").
+    /// </summary>
+    public NameList DecisionMakerRoles { get; set; } = new("decision_maker", "economic_buyer", "executive_sponsor");
+
+    /// <summary>Words in the identify trait <c>title</c> that mark a decision maker (a whole word of the title, case-insensitively).</summary>
+    public NameList DecisionMakerTitles { get; set; } = new("Chief", "CEO", "CFO", "COO", "CTO", "CIO", "VP", "Vice President", "Head", "Director", "Owner", "Founder");
+
     public NameList EmailReplyEvents { get; set; } = new("Email Replied");
 
     /// <summary>Zendesk tags (or ticket type) that mark a formal complaint.</summary>
@@ -72,6 +101,37 @@ public sealed class ProductOptions
             .Concat(SuccessMilestones).Concat(OnboardingMilestones)
             .Where(n => !string.IsNullOrWhiteSpace(n))
             .Distinct(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>Whether a person's role or title marks a decision maker (<see cref="DecisionMakerRoles"/>, <see cref="DecisionMakerTitles"/>).</summary>
+    public bool IsDecisionMaker(string? role, string? title)
+    {
+        if (role is not null && Match(DecisionMakerRoles, role.Trim()) is not null)
+        {
+            return true;
+        }
+
+        if (string.IsNullOrWhiteSpace(title))
+        {
+            return false;
+        }
+
+        foreach (var word in DecisionMakerTitles)
+        {
+            var at = title.IndexOf(word, StringComparison.OrdinalIgnoreCase);
+            while (at >= 0)
+            {
+                var end = at + word.Length;
+                if ((at == 0 || !char.IsLetterOrDigit(title[at - 1])) && (end == title.Length || !char.IsLetterOrDigit(title[end])))
+                {
+                    return true;
+                }
+
+                at = title.IndexOf(word, end, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The configured name <paramref name="eventName"/> matches (case-insensitively), or null.</summary>
     public static string? Match(IEnumerable<string> names, string eventName)
@@ -134,6 +194,7 @@ public sealed class ProductOptionsValidator : IValidateOptions<ProductOptions>
             (nameof(ProductOptions.OnboardingCompletedMilestone), options.OnboardingCompletedMilestone),
             (nameof(ProductOptions.NpsEvent), options.NpsEvent),
             (nameof(ProductOptions.NpsScoreProperty), options.NpsScoreProperty),
+            (nameof(ProductOptions.MeetingStartProperty), options.MeetingStartProperty),
         })
         {
             if (string.IsNullOrWhiteSpace(value))
@@ -150,6 +211,11 @@ public sealed class ProductOptionsValidator : IValidateOptions<ProductOptions>
             (nameof(ProductOptions.LoginEvents), options.LoginEvents),
             (nameof(ProductOptions.MeetingEvents), options.MeetingEvents),
             (nameof(ProductOptions.QbrEvents), options.QbrEvents),
+            (nameof(ProductOptions.RenewalMeetingEvents), options.RenewalMeetingEvents),
+            (nameof(ProductOptions.MeetingScheduledEvents), options.MeetingScheduledEvents),
+            (nameof(ProductOptions.MeetingNoShowEvents), options.MeetingNoShowEvents),
+            (nameof(ProductOptions.DecisionMakerRoles), options.DecisionMakerRoles),
+            (nameof(ProductOptions.DecisionMakerTitles), options.DecisionMakerTitles),
             (nameof(ProductOptions.EmailReplyEvents), options.EmailReplyEvents),
             (nameof(ProductOptions.ComplaintTags), options.ComplaintTags),
             (nameof(ProductOptions.DataExportEvents), options.DataExportEvents),

@@ -50,8 +50,14 @@ public static class AlertRules
     /// <summary>The customer asked for a data export (a lagging churn signal): a Warning.</summary>
     public const string DataExport = "data-export";
 
+    /// <summary>A Mid-Market or Enterprise renewal inside its window with no renewal meeting or QBR held yet: a Warning.</summary>
+    public const string RenewalNotStarted = "renewal-not-started";
+
+    /// <summary>Two or more booked CSM meetings missed in a row: a Warning.</summary>
+    public const string MissedTouchpoints = "missed-touchpoints";
+
     public static IReadOnlyList<string> All { get; } =
-        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk, Cancellation, NpsDetractor, DataExport];
+        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk, Cancellation, NpsDetractor, DataExport, RenewalNotStarted, MissedTouchpoints];
 
     /// <summary>Rules that stand on a critical fact (a failed payment, a dispute, a cancellation notice): they raise even while an account warms up.</summary>
     public static bool IsCriticalFact(string ruleId) => ruleId is PaymentRisk or Cancellation;

@@ -148,8 +148,12 @@ public static class AlertRuleEngine
             AlertRules.DimensionZero => ZeroDimensions(state) is { Count: > 0 } zero
                 ? new(AlertTier.Warning, "Dimension at 0: " + string.Join(", ", zero))
                 : default,
+            // "Usage declined 20%+: CSM call + usage review, within 1 week" is the Watch tier's response ("CSM schedules
+            // check-in within 7 days"); a Warning is for an account the decline has already taken out of Green.
             AlertRules.UsageDecline => state.Flags.Contains(HealthFlags.UsageDown2Weeks) || state.Flags.Contains(HealthFlags.UsageDown4Weeks)
-                ? new(AlertTier.Warning, "Usage down 20% or more over 2-4 weeks")
+                ? state.Band == HealthBand.Green
+                    ? new(AlertTier.Watch, "Usage down 20% or more over 2-4 weeks, still Green: usage review within a week")
+                    : new(AlertTier.Warning, "Usage down 20% or more over 2-4 weeks")
                 : default,
             AlertRules.LoginDecline => state.Flags.Contains(HealthFlags.LoginsDownWeekOverWeek)
                 ? new(AlertTier.Warning, "Logins down more than 30% week over week for 2+ weeks")
@@ -177,6 +181,12 @@ public static class AlertRuleEngine
             AlertRules.RenewalAtRisk => state.Band == HealthBand.Red && state.RenewalDate is { } renewal
                 && renewal >= now && renewal - now <= TimeSpan.FromDays(options.RenewalWindowDays)
                 ? new(AlertTier.Critical, string.Create(CultureInfo.InvariantCulture, $"Renewal on {renewal:yyyy-MM-dd} while Red"), Key(renewal))
+                : default,
+            AlertRules.RenewalNotStarted => state.Flags.Contains(HealthFlags.RenewalNotStarted) && state.RenewalDate is { } due
+                ? new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"Renewal on {due:yyyy-MM-dd} ({Math.Max(0, (int)Math.Ceiling((due - now).TotalDays))} days away) and no renewal meeting or QBR held since {(state.LastRenewalConversationAt is { } talked ? $"{talked:yyyy-MM-dd}" : "records began")}: start the renewal conversation"), Key(due))
+                : default,
+            AlertRules.MissedTouchpoints => state.Flags.Contains(HealthFlags.MissedTouchpoints) && state.MissedMeetingsInRow is int missed
+                ? new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"Missed {missed} booked CSM meetings in a row{(state.LastMeetingMissedAt is { } last ? $", the latest on {last:yyyy-MM-dd}" : string.Empty)}"), state.LastMeetingMissedAt is { } lastKey ? Key(lastKey) : "missed")
                 : default,
             _ => throw new ArgumentOutOfRangeException(nameof(ruleId), ruleId, "Unknown alert rule."),
         };

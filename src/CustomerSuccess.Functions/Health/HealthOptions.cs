@@ -35,6 +35,21 @@ public sealed class HealthOptions
     /// </summary>
     public int BandChangeDays { get; set; } = 3;
 
+    /// <summary>
+    /// Days before a renewal in which the renewal conversation (a renewal meeting or a QBR) is expected, for accounts
+    /// above the tech-touch segment on terms longer than this ("Renewal conversation not started within 90-day window").
+    /// </summary>
+    public int RenewalConversationWindowDays { get; set; } = 90;
+
+    /// <summary>Days into that window before a conversation not yet held counts as not started (a meeting is booked, not held, on the window's first day).</summary>
+    public int RenewalConversationGraceDays { get; set; } = 14;
+
+    /// <summary>
+    /// Active stakeholders (champion, executive sponsor, decision makers by role or title, seen in 30 days) a Mid-Market or
+    /// Enterprise account is expected to have ("Map at least two stakeholders").
+    /// </summary>
+    public int StakeholdersExpected { get; set; } = 2;
+
     /// <summary>Points the score must move over 30 days to count as improving or declining.</summary>
     public int TrendThreshold { get; set; } = 5;
 
@@ -100,12 +115,43 @@ public sealed class HealthSegmentOptions
     public long MidMarketMinArr { get; set; } = 20_000;
 }
 
-/// <summary>Band thresholds: Green at or above <see cref="Green"/>, Yellow at or above <see cref="Yellow"/>, Red below.</summary>
+/// <summary>
+/// Band thresholds: Green at or above <see cref="Green"/>, Yellow at or above <see cref="Yellow"/>, Red below. A segment
+/// may set its own (<c>Health__Bands__Enterprise__Green=80</c>, "segment-specific health threshold"); what it leaves unset
+/// falls back to the global value.
+/// </summary>
 public sealed class HealthBandOptions
 {
     public int Green { get; set; } = 75;
 
     public int Yellow { get; set; } = 50;
+
+    public SegmentBandOptions Smb { get; set; } = new();
+
+    public SegmentBandOptions MidMarket { get; set; } = new();
+
+    public SegmentBandOptions Enterprise { get; set; } = new();
+
+    /// <summary>The thresholds in force for <paramref name="segment"/>: its own where set, else the global ones.</summary>
+    public (int Green, int Yellow) For(AccountSegment segment)
+    {
+        var own = segment switch
+        {
+            AccountSegment.Enterprise => Enterprise,
+            AccountSegment.MidMarket => MidMarket,
+            _ => Smb,
+        };
+
+        return (own?.Green ?? Green, own?.Yellow ?? Yellow);
+    }
+}
+
+/// <summary>One segment's band thresholds; null = the global <see cref="HealthBandOptions"/> value.</summary>
+public sealed class SegmentBandOptions
+{
+    public int? Green { get; set; }
+
+    public int? Yellow { get; set; }
 }
 
 /// <summary>Refuses an invalid model at start, naming the setting that is wrong.</summary>
@@ -158,14 +204,14 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         }
 
         var bands = options.Bands;
-        if (bands.Yellow is < 1 or > 100)
+        ValidateBands(failures, $"{HealthOptions.SectionName}:Bands", bands.Green, bands.Yellow);
+        foreach (var segment in Enum.GetValues<AccountSegment>())
         {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:Bands:Yellow is {bands.Yellow}; it must be between 1 and 100."));
-        }
-
-        if (bands.Green > 100 || bands.Green <= bands.Yellow)
-        {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:Bands:Green is {bands.Green}; it must be above Health:Bands:Yellow ({bands.Yellow}) and at most 100."));
+            var (green, yellow) = bands.For(segment);
+            if ((green, yellow) != (bands.Green, bands.Yellow))
+            {
+                ValidateBands(failures, $"{HealthOptions.SectionName}:Bands:{segment}", green, yellow);
+            }
         }
 
         if (options.OnboardingMaxDays is < 1 or > 730)
@@ -188,6 +234,21 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:BandChangeDays is {options.BandChangeDays}; it must be between 1 and {HealthScoreHistory.Length}."));
         }
 
+        if (options.RenewalConversationWindowDays is < 1 or > 365)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:RenewalConversationWindowDays is {options.RenewalConversationWindowDays}; it must be between 1 and 365."));
+        }
+
+        if (options.RenewalConversationGraceDays < 0 || options.RenewalConversationGraceDays >= options.RenewalConversationWindowDays)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:RenewalConversationGraceDays is {options.RenewalConversationGraceDays}; it must be at least 0 and below Health:RenewalConversationWindowDays ({options.RenewalConversationWindowDays})."));
+        }
+
+        if (options.StakeholdersExpected is < 1 or > 20)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:StakeholdersExpected is {options.StakeholdersExpected}; it must be between 1 and 20."));
+        }
+
         if (options.TrendThreshold is < 1 or > 100)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:TrendThreshold is {options.TrendThreshold}; it must be between 1 and 100."));
@@ -204,6 +265,19 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateBands(List<string> failures, string prefix, int green, int yellow)
+    {
+        if (yellow is < 1 or > 100)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}:Yellow is {yellow}; it must be between 1 and 100."));
+        }
+
+        if (green > 100 || green <= yellow)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}:Green is {green}; it must be above {prefix}:Yellow ({yellow}) and at most 100."));
+        }
     }
 }
 

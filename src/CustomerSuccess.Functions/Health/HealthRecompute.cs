@@ -402,6 +402,9 @@ public static class HealthTransitions
             LastNpsScore = signals.LastNpsScore,
             LastNpsAt = signals.LastNpsAt,
             DataExportRequestedAt = signals.DataExportRequestedAt,
+            LastRenewalConversationAt = signals.LastRenewalConversationAt,
+            MissedMeetingsInRow = signals.MissedMeetingsInRow,
+            LastMeetingMissedAt = signals.LastMeetingMissedAt,
         };
     }
 }

@@ -112,6 +112,9 @@ public readonly record struct HealthFlagMask(uint Bits)
     private const uint Usage2wBit = 4;
     private const int ZeroShift = 3;
     private const int MissingShift = ZeroShift + DimensionCount;
+    private const uint RenewalNotStartedBit = 1u << (MissingShift + DimensionCount);
+    private const uint MissedTouchpointsBit = RenewalNotStartedBit << 1;
+    private const uint LowStakeholderCoverageBit = RenewalNotStartedBit << 2;
 
     public static HealthFlagMask None => default;
 
@@ -126,6 +129,12 @@ public readonly record struct HealthFlagMask(uint Bits)
     public HealthFlagMask WithDimensionZero(HealthDimension dimension) => new(Bits | (1u << (ZeroShift + (int)dimension)));
 
     public HealthFlagMask WithMissingSignals(HealthDimension dimension) => new(Bits | (1u << (MissingShift + (int)dimension)));
+
+    public HealthFlagMask WithRenewalNotStarted() => new(Bits | RenewalNotStartedBit);
+
+    public HealthFlagMask WithMissedTouchpoints() => new(Bits | MissedTouchpointsBit);
+
+    public HealthFlagMask WithLowStakeholderCoverage() => new(Bits | LowStakeholderCoverageBit);
 
     public bool IsMissing(HealthDimension dimension) => (Bits & (1u << (MissingShift + (int)dimension))) != 0;
 
@@ -158,6 +167,21 @@ public readonly record struct HealthFlagMask(uint Bits)
         if ((Bits & Usage2wBit) != 0)
         {
             ids.Add(HealthFlags.UsageDown2Weeks);
+        }
+
+        if ((Bits & RenewalNotStartedBit) != 0)
+        {
+            ids.Add(HealthFlags.RenewalNotStarted);
+        }
+
+        if ((Bits & MissedTouchpointsBit) != 0)
+        {
+            ids.Add(HealthFlags.MissedTouchpoints);
+        }
+
+        if ((Bits & LowStakeholderCoverageBit) != 0)
+        {
+            ids.Add(HealthFlags.LowStakeholderCoverage);
         }
 
         for (var d = 0; d < DimensionCount; d++)

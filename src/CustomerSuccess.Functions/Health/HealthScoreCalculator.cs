@@ -24,8 +24,9 @@ public sealed class HealthScoreCalculator
     private readonly int[][] _weights;
     private readonly long _enterpriseMinArrCents;
     private readonly long _midMarketMinArrCents;
-    private readonly int _green;
-    private readonly int _yellow;
+    // Band thresholds per segment, indexed [segment].
+    private readonly int[] _green;
+    private readonly int[] _yellow;
     private readonly string _firstValue;
     private readonly string[] _outcomeMilestones;
     private readonly string[] _onboardingMilestones;
@@ -35,6 +36,10 @@ public sealed class HealthScoreCalculator
     private readonly int _onboardingGraceDays;
     private readonly int _trendThreshold;
     private readonly int _bandChangeDays;
+    private readonly int _renewalWindowDays;
+    private readonly int _renewalGraceDays;
+    private readonly int _stakeholdersExpected;
+    private readonly ProductOptions _product;
 
     public HealthScoreCalculator(IOptions<HealthOptions> options, IOptions<ProductOptions> product)
         : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), product?.Value ?? throw new ArgumentNullException(nameof(product)))
@@ -48,8 +53,11 @@ public sealed class HealthScoreCalculator
         product ??= new ProductOptions();
         var segments = Enum.GetValues<AccountSegment>();
         _weights = new int[segments.Length][];
+        _green = new int[segments.Length];
+        _yellow = new int[segments.Length];
         foreach (var segment in segments)
         {
+            (_green[(int)segment], _yellow[(int)segment]) = options.Bands.For(segment);
             var w = new int[DimensionCount];
             for (var d = 0; d < DimensionCount; d++)
             {
@@ -61,8 +69,6 @@ public sealed class HealthScoreCalculator
 
         _enterpriseMinArrCents = options.Segments.EnterpriseMinArr * 100;
         _midMarketMinArrCents = options.Segments.MidMarketMinArr * 100;
-        _green = options.Bands.Green;
-        _yellow = options.Bands.Yellow;
         _firstValue = product.FirstValueMilestone;
         _outcomeMilestones = Distinct([product.FirstValueMilestone, .. product.SuccessMilestones]);
         _onboardingMilestones = product.OnboardingMilestones.Count > 0 ? Distinct([.. product.OnboardingMilestones]) : [product.FirstValueMilestone];
@@ -72,6 +78,10 @@ public sealed class HealthScoreCalculator
         _onboardingGraceDays = options.OnboardingGraceDays;
         _trendThreshold = options.TrendThreshold;
         _bandChangeDays = options.BandChangeDays;
+        _renewalWindowDays = options.RenewalConversationWindowDays;
+        _renewalGraceDays = options.RenewalConversationGraceDays;
+        _stakeholdersExpected = options.StakeholdersExpected;
+        _product = product;
     }
 
     /// <summary>ARR tier from MRR: Enterprise above the Enterprise minimum, Mid-Market from its minimum up to it, SMB below.</summary>
@@ -86,7 +96,9 @@ public sealed class HealthScoreCalculator
         return arrCents >= _midMarketMinArrCents ? AccountSegment.MidMarket : AccountSegment.Smb;
     }
 
-    public HealthBand BandOf(int score) => score >= _green ? HealthBand.Green : score >= _yellow ? HealthBand.Yellow : HealthBand.Red;
+    /// <summary>The band of <paramref name="score"/> under <paramref name="segment"/>'s thresholds.</summary>
+    public HealthBand BandOf(AccountSegment segment, int score) =>
+        score >= _green[(int)segment] ? HealthBand.Green : score >= _yellow[(int)segment] ? HealthBand.Yellow : HealthBand.Red;
 
     /// <summary>The weighted score of six sub-scores for a segment: Σ weight × sub-score / 100, rounded half up.</summary>
     public int Weighted(AccountSegment segment, ReadOnlySpan<int> dimensions) => Weighted(segment, dimensions, default);
@@ -135,11 +147,24 @@ public sealed class HealthScoreCalculator
         var dims = new int[DimensionCount];
 
         dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, day, in window, ref flags);
-        dims[(int)HealthDimension.Engagement] = Engagement(in window, ref flags);
+        dims[(int)HealthDimension.Engagement] = Engagement(signals, in window, ref flags);
         dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags);
         dims[(int)HealthDimension.Support] = Support(signals, in window);
         var segment = SegmentOf(signals.MrrCents);
-        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: segment != AccountSegment.Smb, nps: NpsScore(signals, asOf));
+        var highTouch = segment != AccountSegment.Smb;
+        var renewal = highTouch ? RenewalConversationScore(signals, asOf) : null;
+        var coverage = highTouch ? StakeholderCoverageScore(signals, asOf) : null;
+        if (renewal == 0)
+        {
+            flags = flags.WithRenewalNotStarted();
+        }
+
+        if (coverage is { } covered && covered < 100)
+        {
+            flags = flags.WithLowStakeholderCoverage();
+        }
+
+        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: highTouch, nps: NpsScore(signals, asOf), renewal: renewal, coverage: coverage);
         dims[(int)HealthDimension.Payment] = Payment(signals, in window);
 
         for (var d = 0; d < DimensionCount; d++)
@@ -162,7 +187,7 @@ public sealed class HealthScoreCalculator
         var rebaseline = previous is null || previous.Lifecycle == AccountLifecycleState.Churned;
         var criticalFact = lifecycle == AccountLifecycleState.Cancelling || window.PaymentsFailed30 > 0 || window.Disputes60 > 0
             || string.Equals(signals.SubscriptionStatus, "past_due", StringComparison.Ordinal) || string.Equals(signals.SubscriptionStatus, "unpaid", StringComparison.Ordinal);
-        var computedBand = rebaseline ? BandOf(score) : SettledBand(BandOf(score), previous!.ComputedBand, history, day, criticalFact);
+        var computedBand = rebaseline ? BandOf(segment, score) : SettledBand(segment, BandOf(segment, score), previous!.ComputedBand, history, day, criticalFact);
         var activeOverride = bandOverride is not null && bandOverride.IsActiveAt(asOf) ? bandOverride : null;
         var band = activeOverride?.Band ?? computedBand;
 
@@ -250,7 +275,7 @@ public sealed class HealthScoreCalculator
     /// of those days (falling) or the lowest (recovering): the band that was sustained. A critical fact moves it down
     /// at once. A day without a score breaks the run.
     /// </summary>
-    public HealthBand SettledBand(HealthBand raw, HealthBand current, HealthScoreHistory history, DateOnly day, bool criticalFact)
+    public HealthBand SettledBand(AccountSegment segment, HealthBand raw, HealthBand current, HealthScoreHistory history, DateOnly day, bool criticalFact)
     {
         ArgumentNullException.ThrowIfNull(history);
         if (raw == current || _bandChangeDays <= 1 || (criticalFact && raw < current))
@@ -267,7 +292,7 @@ public sealed class HealthScoreCalculator
                 return current;
             }
 
-            var b = BandOf(earlier);
+            var b = BandOf(segment, earlier);
             if (falling ? b >= current : b <= current)
             {
                 return current;
@@ -369,12 +394,25 @@ public sealed class HealthScoreCalculator
             : 100;
     }
 
-    // Recency of two-way contact, meetings/QBRs (a QBR counts twice), email replies. No contact signal at all in
-    // the window = missing: neutral and flagged, never zero.
-    private static int Engagement(in SignalWindow w, ref HealthFlagMask flags)
+    // Recency of two-way contact, meetings/QBRs (a QBR counts twice), email replies, and attendance of booked CSM
+    // meetings ("CSM meeting attendance"; "misses two consecutive scheduled CSM touchpoints"). No contact signal at
+    // all in the window and no meeting ever booked = missing: neutral and flagged, never zero. Attendance unknown (no
+    // meeting booked, held or missed yet) re-weights the other three.
+    private static int Engagement(AccountSignals s, in SignalWindow w, ref HealthFlagMask flags)
     {
+        var attendance = AttendanceScore(s.MissedMeetingsInRow);
+        if (s.MissedMeetingsInRow >= 2)
+        {
+            flags = flags.WithMissedTouchpoints();
+        }
+
         if (w.LastContactAge < 0)
         {
+            if (attendance is { } only)
+            {
+                return only;
+            }
+
             flags = flags.WithMissingSignals(HealthDimension.Engagement);
             return Neutral;
         }
@@ -382,7 +420,80 @@ public sealed class HealthScoreCalculator
         var recency = w.LastContactAge <= 14 ? 100 : w.LastContactAge <= 30 ? 70 : 30;
         var meetings = w.Meetings60 >= 3 ? 100 : w.Meetings60 >= 1 ? 70 : 30;
         var replies = w.Replies30 >= 3 ? 100 : w.Replies30 >= 1 ? 70 : 30;
-        return RoundDiv(recency + meetings + replies, 3);
+        return attendance is { } a ? RoundDiv(recency + meetings + replies + a, 4) : RoundDiv(recency + meetings + replies, 3);
+    }
+
+    /// <summary>Booked CSM meetings missed in a row: none 100, one 50, two or more 0 (the seeds' churn indicator); null when unknown.</summary>
+    public static int? AttendanceScore(int? missedInRow) => missedInRow switch
+    {
+        null => null,
+        <= 0 => 100,
+        1 => 50,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// The renewal conversation of an account above tech-touch on terms longer than the window: 100 when a renewal
+    /// meeting or QBR was held since the window opened (<see cref="HealthOptions.RenewalConversationWindowDays"/> before
+    /// the renewal date), 0 when none was and the window has been open longer than the grace days ("Renewal conversation
+    /// not started within 90-day window"); null (unknown, re-weighted) outside the window, during the grace, when the
+    /// renewal date or term is unknown, or when this app first saw the account after the window opened (a conversation
+    /// before that was out of sight).
+    /// </summary>
+    public int? RenewalConversationScore(AccountSignals s, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (s.RenewalDate is not { } renewal || s.BillingPeriodDays is not { } term || term <= _renewalWindowDays || renewal < asOf)
+        {
+            return null;
+        }
+
+        var opens = renewal.AddDays(-_renewalWindowDays);
+        if (asOf < opens)
+        {
+            return null;
+        }
+
+        if (s.LastRenewalConversationAt is { } held && held >= opens && held <= asOf)
+        {
+            return 100;
+        }
+
+        // Observed only since after the window opened: a conversation before that happened out of sight.
+        if (s.ObservedSince is { } observed && observed > opens)
+        {
+            return null;
+        }
+
+        return asOf < opens.AddDays(_renewalGraceDays) ? null : 0;
+    }
+
+    /// <summary>
+    /// Active stakeholders against <see cref="HealthOptions.StakeholdersExpected"/>: distinct people, not departed, seen in
+    /// the last 30 days, who are the champion or executive sponsor or whose role or title marks a decision maker
+    /// (<see cref="ProductOptions.DecisionMakerRoles"/>, <see cref="ProductOptions.DecisionMakerTitles"/>). All expected →
+    /// 100, fewer → proportionally less, none → 0; null when the account has no identified people at all.
+    /// </summary>
+    public int? StakeholderCoverageScore(AccountSignals s, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (s.Users.Count == 0)
+        {
+            return null;
+        }
+
+        var since = asOf.AddDays(-30);
+        var active = 0;
+        foreach (var user in s.Users)
+        {
+            if (!user.Departed && user.LastSeen is { } seen && seen > since && seen <= asOf
+                && (user.Stakeholder || _product.IsDecisionMaker(user.Role, user.Title)))
+            {
+                active++;
+            }
+        }
+
+        return RoundDiv(Math.Min(active, _stakeholdersExpected) * 100, _stakeholdersExpected);
     }
 
     // Milestones reached of those named. An account that was already past onboarding when this app first saw it
@@ -445,25 +556,38 @@ public sealed class HealthScoreCalculator
     /// As <see cref="Relationship(RelationshipSignals, DateTimeOffset)"/>; where no executive sponsor is expected (tech-touch
     /// SMB), an account without one is scored on its champion alone, while a sponsor it does have still counts.
     /// </summary>
-    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected, int? nps = null)
+    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected, int? nps = null, int? renewal = null, int? coverage = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         var champion = r.HasChampion ? (r.ChampionActive ? 100 : 50) : 0;
         var sponsor = r.HasExecutiveSponsor ? (r.ExecutiveSponsorActive ? 100 : 50) : 0;
-        var score = sponsorExpected || r.HasExecutiveSponsor ? RoundDiv((60 * champion) + (40 * sponsor), 100) : champion;
-        if (nps is { } sentiment)
-        {
-            // "Executive sponsor status, champion stability, NPS": a quarter of the dimension, so NPS stays a few
-            // percent of the score ("Don't weight NPS above 15-20% — it's a lagging indicator"). Unknown: re-weighted.
-            score = RoundDiv((75 * score) + (25 * sentiment), 100);
-        }
+        var people = sponsorExpected || r.HasExecutiveSponsor ? RoundDiv((60 * champion) + (40 * sponsor), 100) : champion;
 
+        // "Executive sponsor status, champion stability, NPS", "Stakeholder coverage: # of relationships at org",
+        // "Buying committee awareness: Renewal decision-maker contact": champion and sponsor 45, NPS 15 (a few percent
+        // of the score: "Don't weight NPS above 15-20% — it's a lagging indicator"), the renewal conversation 20 and
+        // stakeholder coverage 20. An unknown sub-signal is re-weighted among the known ones.
+        var sum = 45 * people;
+        var weight = 45;
+        Add(15, nps, ref sum, ref weight);
+        Add(20, renewal, ref sum, ref weight);
+        Add(20, coverage, ref sum, ref weight);
+        var score = RoundDiv(sum, weight);
         if (r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf)
         {
             score = r.HasChampion ? Math.Min(score, 40) : 0;
         }
 
         return score;
+    }
+
+    private static void Add(int weight, int? value, ref int sum, ref int weights)
+    {
+        if (value is { } v)
+        {
+            sum += weight * v;
+            weights += weight;
+        }
     }
 
     /// <summary>Days an NPS response stays the account's sentiment (surveys run quarterly to twice a year).</summary>

@@ -102,6 +102,14 @@ public sealed record HealthTransition
 
     /// <summary>When the customer last asked for a data export.</summary>
     public DateTimeOffset? DataExportRequestedAt { get; init; }
+
+    /// <summary>When the last renewal meeting or QBR was held; null when never.</summary>
+    public DateTimeOffset? LastRenewalConversationAt { get; init; }
+
+    /// <summary>Booked CSM meetings missed in a row and when the latest was; null when attendance is unknown.</summary>
+    public int? MissedMeetingsInRow { get; init; }
+
+    public DateTimeOffset? LastMeetingMissedAt { get; init; }
 }
 
 /// <summary>Stable ids of the flags the health model raises.</summary>
@@ -115,6 +123,15 @@ public static class HealthFlags
 
     /// <summary>Usage down at least 20% over the last 2 weeks.</summary>
     public const string UsageDown2Weeks = "usage-down-2w";
+
+    /// <summary>A Mid-Market or Enterprise renewal is inside its window and no renewal meeting or QBR has been held in it.</summary>
+    public const string RenewalNotStarted = "renewal-not-started";
+
+    /// <summary>Two or more booked CSM meetings missed in a row.</summary>
+    public const string MissedTouchpoints = "missed-touchpoints";
+
+    /// <summary>A Mid-Market or Enterprise account with fewer active stakeholders than expected.</summary>
+    public const string LowStakeholderCoverage = "low-stakeholder-coverage";
 
     /// <summary>A dimension scored 0; the dimension name follows the colon, e.g. "dimension-zero:ProductUsage".</summary>
     public const string DimensionZeroPrefix = "dimension-zero:";

@@ -58,7 +58,7 @@ internal sealed class LifecycleFactsReader(
                 Segment = score.Segment,
                 Score = score.Score,
                 Band = score.Band,
-                PreviousBand = before is { } b ? health.BandOf(b) : null,
+                PreviousBand = before is { } b ? health.BandOf(score.Segment, b) : null,
                 DaysInBand = score.DaysInBand,
             };
         }

@@ -27,6 +27,9 @@ internal sealed class CustomerBehaviourModel
     private readonly GroundTruth _truth;
     private readonly Scenario _scenario;
     private readonly Dictionary<string, Random> _streams = new(StringComparer.Ordinal);
+
+    // Booked meetings draw from a stream of their own, so adding them left every other event of a seed as it was.
+    private readonly Dictionary<string, Random> _meetingStreams = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<SimulatedTicket>> _tickets = new(StringComparer.Ordinal);
     private long _nextTicketId = 48_000;
 
@@ -38,6 +41,7 @@ internal sealed class CustomerBehaviourModel
         foreach (var a in portfolio.Accounts)
         {
             _streams[a.AccountId] = new Random(StableSeed.Of(seed, a.Index, 0x5eed));
+            _meetingStreams[a.AccountId] = new Random(StableSeed.Of(seed, a.Index, 0x3ee7));
             _tickets[a.AccountId] = [];
             DecideOutcome(a, _streams[a.AccountId]);
             if (a.StartDay == 0 && a.CustomerSince < portfolio.Day0)
@@ -530,6 +534,7 @@ internal sealed class CustomerBehaviourModel
 
         Milestones(a, day, date, rng, events);
         Meetings(a, day, date, rng, events, weekend);
+        BookedMeetings(a, day, date, events, weekend);
     }
 
     private void Milestones(SimulatedAccount a, int day, DateTimeOffset date, Random rng, List<PlannedEvent> events)
@@ -581,6 +586,85 @@ internal sealed class CustomerBehaviourModel
         var name = a.Segment == Segment.Smb ? "Email Replied" : rng.NextDouble() < 0.12 && a.Segment == Segment.Enterprise ? "QBR Attended" : "Meeting Held";
         events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), contact, a.AccountId, name, new JsonObject { ["csm_email"] = a.CsmEmail }, At(date, rng, 9, 17)), a, "track"));
         _ = day;
+    }
+
+    /// <summary>
+    /// The CSM's booked meetings with a high-touch account (the seeds' cadence: Enterprise bi-weekly syncs, Mid-Market
+    /// monthly; every third Enterprise sync and every sixth Mid-Market one is the business review), and on annual terms a
+    /// renewal meeting as the 90-day renewal window opens (booked on a weekday when the renewal is 97 to 80 days away, a
+    /// one-in-five chance each such day, for a week later). Each is booked a week ahead ("Meeting Scheduled" with
+    /// its start); on the day the customer's contact turns up with a chance that follows the account's engagement, so a
+    /// disengaging customer misses more. A missed meeting is marked a no-show by the CSM four times in five (otherwise
+    /// nobody marks it) and a missed renewal meeting is booked again 10 days later while the window lasts. SMB is
+    /// tech-touch: no booked meetings. The ad-hoc contact of <see cref="Meetings"/> goes on beside these.
+    /// </summary>
+    private void BookedMeetings(SimulatedAccount a, int day, DateTimeOffset date, List<PlannedEvent> events, bool weekend)
+    {
+        if (a.Segment == Segment.Smb)
+        {
+            return;
+        }
+
+        var rng = _meetingStreams[a.AccountId];
+        var contact = a.Users.FirstOrDefault(u => u.Role is UserRole.Champion && u.LeftDay is null && u.Linked) ?? a.Users.FirstOrDefault(u => u.LeftDay is null && u.Linked);
+        if (contact is null)
+        {
+            return;
+        }
+
+        var cadence = a.Segment == Segment.Enterprise ? 14 : 30;
+        a.NextSyncDay ??= day + 1 + rng.Next(cadence);
+        if (day >= a.NextSyncDay && !weekend)
+        {
+            a.SyncCount++;
+            var review = a.SyncCount % (a.Segment == Segment.Enterprise ? 3 : 6) == 0;
+            Book(a, contact, day + 7, date.AddDays(7), review ? "QBR Attended" : "Meeting Held", rng, events, At(date, rng, 9, 17));
+            a.NextSyncDay = day + cadence;
+        }
+
+        var renewalDay = DayOf(_portfolio, a.PeriodEnd);
+        if (a.Interval == "year" && a.RenewalMeetingFor != a.PeriodEnd && renewalDay - day is >= 80 and <= 97 && !weekend && rng.NextDouble() < 0.2)
+        {
+            a.RenewalMeetingFor = a.PeriodEnd;
+            Book(a, contact, day + 7, date.AddDays(7), "Renewal Meeting Held", rng, events, At(date, rng, 9, 17));
+        }
+
+        for (var i = a.Bookings.Count - 1; i >= 0; i--)
+        {
+            var (meetingDay, startsAt, held) = a.Bookings[i];
+            if (meetingDay > day)
+            {
+                continue;
+            }
+
+            a.Bookings.RemoveAt(i);
+            var attends = rng.NextDouble() < Math.Clamp(a.Engagement / 0.6, 0.1, 0.95);
+            if (attends)
+            {
+                events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), contact, a.AccountId, held, new JsonObject { ["csm_email"] = a.CsmEmail }, startsAt.AddMinutes(50)), a, "track"));
+                continue;
+            }
+
+            if (rng.NextDouble() < 0.8)
+            {
+                events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), contact, a.AccountId, "Meeting No-Show", new JsonObject { ["csm_email"] = a.CsmEmail }, startsAt.AddMinutes(20)), a, "track"));
+            }
+
+            if (held == "Renewal Meeting Held" && DayOf(_portfolio, a.PeriodEnd) - day > 17)
+            {
+                Book(a, contact, day + 10, date.AddDays(10), held, rng, events, startsAt.AddHours(2));
+            }
+        }
+    }
+
+    private static void Book(SimulatedAccount a, SimulatedUser contact, int meetingDay, DateTimeOffset meetingDate, string held, Random rng, List<PlannedEvent> events, DateTimeOffset bookedAt)
+    {
+        // A meeting starts on the hour in office hours; the booking goes out when the CSM sends the invitation.
+        var startsAt = meetingDate.AddHours(rng.Next(9, 17));
+        var kind = held switch { "Renewal Meeting Held" => "renewal", "QBR Attended" => "business review", _ => "sync" };
+        var properties = new JsonObject { ["csm_email"] = a.CsmEmail, ["starts_at"] = startsAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture), ["kind"] = kind };
+        events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), contact, a.AccountId, "Meeting Scheduled", properties, bookedAt), a, "track"));
+        a.Bookings.Add((meetingDay, startsAt, held));
     }
 
     private static PlannedEvent SegmentEvent(Random rng, JsonObject message, SimulatedAccount a, string type)

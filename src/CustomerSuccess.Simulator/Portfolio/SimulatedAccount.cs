@@ -173,6 +173,18 @@ internal sealed class SimulatedAccount
 
     public bool ZendeskOrganizationSent { get; set; }
 
+    /// <summary>Day the CSM books the next regular sync (high-touch accounts); null until the first is planned.</summary>
+    public int? NextSyncDay { get; set; }
+
+    /// <summary>Regular syncs booked so far (every few is the business review).</summary>
+    public int SyncCount { get; set; }
+
+    /// <summary>The period end the renewal meeting was booked for.</summary>
+    public DateTimeOffset? RenewalMeetingFor { get; set; }
+
+    /// <summary>Meetings booked and not yet due: the day, the start, and the event sent when it is held.</summary>
+    public List<(int Day, DateTimeOffset StartsAt, string Held)> Bookings { get; } = [];
+
     public bool GroupSent { get; set; }
 
     public int MilestonesReached { get; set; }

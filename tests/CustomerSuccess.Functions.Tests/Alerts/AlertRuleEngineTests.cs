@@ -87,15 +87,36 @@ public sealed class AlertRuleEngineTests
         Assert.Equal(AlertTier.Warning, Single(Run(state), AlertRules.DimensionZero).Alert.Tier);
     }
 
-    [Theory]
-    [InlineData(HealthFlags.UsageDown2Weeks, AlertRules.UsageDecline)]
-    [InlineData(HealthFlags.UsageDown4Weeks, AlertRules.UsageDecline)]
-    [InlineData(HealthFlags.LoginsDownWeekOverWeek, AlertRules.LoginDecline)]
-    public void Evaluate_DeclineFlags_RaiseWarning(string flag, string rule)
+    [Fact]
+    public void Evaluate_LoginDecline_RaisesWarning()
     {
-        var change = Assert.Single(Run(State(HealthBand.Green) with { Flags = new HashSet<string> { flag } }));
-        Assert.Equal(rule, change.Alert.RuleId);
+        var change = Assert.Single(Run(State(HealthBand.Green) with { Flags = new HashSet<string> { HealthFlags.LoginsDownWeekOverWeek } }));
+        Assert.Equal(AlertRules.LoginDecline, change.Alert.RuleId);
         Assert.Equal(AlertTier.Warning, change.Alert.Tier);
+    }
+
+    [Theory]
+    [InlineData(HealthFlags.UsageDown2Weeks, HealthBand.Green, AlertTier.Watch)]
+    [InlineData(HealthFlags.UsageDown4Weeks, HealthBand.Green, AlertTier.Watch)]
+    [InlineData(HealthFlags.UsageDown2Weeks, HealthBand.Yellow, AlertTier.Warning)]
+    [InlineData(HealthFlags.UsageDown4Weeks, HealthBand.Red, AlertTier.Warning)]
+    public void Evaluate_UsageDecline_WatchWhileGreenWarningOnceOutOfGreen(string flag, HealthBand band, AlertTier expected)
+    {
+        var change = Single(Run(State(band) with { Flags = new HashSet<string> { flag } }), AlertRules.UsageDecline);
+        Assert.Equal(AlertChangeKind.Raise, change.Kind);
+        Assert.Equal(expected, change.Alert.Tier);
+        Assert.Equal(Start + _options.DueFor(expected), change.Alert.DueBy);
+    }
+
+    [Fact]
+    public void Evaluate_UsageDeclineWatch_EscalatesToWarningWhenTheBandLeavesGreen()
+    {
+        var flags = new HashSet<string> { HealthFlags.UsageDown2Weeks };
+        var watch = Single(Run(State(HealthBand.Green) with { Flags = flags }), AlertRules.UsageDecline).Alert;
+
+        var change = Single(Run(State(HealthBand.Yellow, daysInBand: 3) with { Flags = flags }, watch), AlertRules.UsageDecline);
+
+        Assert.Equal((AlertChangeKind.Escalate, AlertTier.Warning), (change.Kind, change.Alert.Tier));
     }
 
     [Fact]

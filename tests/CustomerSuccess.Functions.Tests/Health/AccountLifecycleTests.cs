@@ -73,8 +73,8 @@ public sealed class AccountLifecycleTests
 
         var score = calculator.Score(fading, previous, null, AsOf);
 
-        Assert.NotEqual(HealthBand.Green, calculator.BandOf(score.Score));
-        Assert.Equal(calculator.BandOf(score.Score), score.Band);
+        Assert.NotEqual(HealthBand.Green, calculator.BandOf(score.Segment, score.Score));
+        Assert.Equal(calculator.BandOf(score.Segment, score.Score), score.Band);
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class AccountLifecycleTests
         Assert.Equal(AccountLifecycleState.Reactivated, score.Lifecycle);
         Assert.Equal(Today, score.FirstScoredOn);
         Assert.Equal(Today, score.BandSince);
-        Assert.Equal(calculator.BandOf(score.Score), score.Band);
+        Assert.Equal(calculator.BandOf(score.Segment, score.Score), score.Band);
     }
 
     [Fact]

@@ -26,43 +26,43 @@ public sealed class BandHysteresisTests
     [Fact]
     public void SettledBand_OneOrTwoYellowDays_StaysGreen()
     {
-        Assert.Equal(HealthBand.Green, Model.SettledBand(HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 90, 60), Today, criticalFact: false));
-        Assert.Equal(HealthBand.Green, Model.SettledBand(HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 60, 60), Today, criticalFact: false));
+        Assert.Equal(HealthBand.Green, Model.SettledBand(AccountSegment.Smb, HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 90, 60), Today, criticalFact: false));
+        Assert.Equal(HealthBand.Green, Model.SettledBand(AccountSegment.Smb, HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 60, 60), Today, criticalFact: false));
     }
 
     [Fact]
     public void SettledBand_ThreeYellowDays_TurnsYellow() =>
-        Assert.Equal(HealthBand.Yellow, Model.SettledBand(HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 60, 60, 60), Today, criticalFact: false));
+        Assert.Equal(HealthBand.Yellow, Model.SettledBand(AccountSegment.Smb, HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 60, 60, 60), Today, criticalFact: false));
 
     [Fact]
     public void SettledBand_RedYellowRed_MovesToTheMildestBandSustained() =>
-        Assert.Equal(HealthBand.Yellow, Model.SettledBand(HealthBand.Red, HealthBand.Green, HistoryOf(90, 30, 60, 30), Today, criticalFact: false));
+        Assert.Equal(HealthBand.Yellow, Model.SettledBand(AccountSegment.Smb, HealthBand.Red, HealthBand.Green, HistoryOf(90, 30, 60, 30), Today, criticalFact: false));
 
     [Fact]
     public void SettledBand_ADayWithoutAScore_BreaksTheRun()
     {
         var gap = HealthScoreHistory.Empty.With(Today.AddDays(-3), 60).With(Today.AddDays(-1), 60).With(Today, 60);
 
-        Assert.Equal(HealthBand.Green, Model.SettledBand(HealthBand.Yellow, HealthBand.Green, gap, Today, criticalFact: false));
+        Assert.Equal(HealthBand.Green, Model.SettledBand(AccountSegment.Smb, HealthBand.Yellow, HealthBand.Green, gap, Today, criticalFact: false));
     }
 
     [Fact]
     public void SettledBand_Recovery_NeedsTheSameRun()
     {
-        Assert.Equal(HealthBand.Red, Model.SettledBand(HealthBand.Green, HealthBand.Red, HistoryOf(30, 30, 90), Today, criticalFact: false));
-        Assert.Equal(HealthBand.Yellow, Model.SettledBand(HealthBand.Green, HealthBand.Red, HistoryOf(30, 60, 90, 90), Today, criticalFact: false));
+        Assert.Equal(HealthBand.Red, Model.SettledBand(AccountSegment.Smb, HealthBand.Green, HealthBand.Red, HistoryOf(30, 30, 90), Today, criticalFact: false));
+        Assert.Equal(HealthBand.Yellow, Model.SettledBand(AccountSegment.Smb, HealthBand.Green, HealthBand.Red, HistoryOf(30, 60, 90, 90), Today, criticalFact: false));
     }
 
     [Fact]
     public void SettledBand_CriticalFact_DropsAtOnceButRecoveryStillWaits()
     {
-        Assert.Equal(HealthBand.Red, Model.SettledBand(HealthBand.Red, HealthBand.Green, HistoryOf(90, 90, 30), Today, criticalFact: true));
-        Assert.Equal(HealthBand.Red, Model.SettledBand(HealthBand.Green, HealthBand.Red, HistoryOf(30, 30, 90), Today, criticalFact: true));
+        Assert.Equal(HealthBand.Red, Model.SettledBand(AccountSegment.Smb, HealthBand.Red, HealthBand.Green, HistoryOf(90, 90, 30), Today, criticalFact: true));
+        Assert.Equal(HealthBand.Red, Model.SettledBand(AccountSegment.Smb, HealthBand.Green, HealthBand.Red, HistoryOf(30, 30, 90), Today, criticalFact: true));
     }
 
     [Fact]
     public void SettledBand_OneDay_IsTheScoresBand() =>
-        Assert.Equal(HealthBand.Yellow, Calculator(o => o.BandChangeDays = 1).SettledBand(HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 60), Today, criticalFact: false));
+        Assert.Equal(HealthBand.Yellow, Calculator(o => o.BandChangeDays = 1).SettledBand(AccountSegment.Smb, HealthBand.Yellow, HealthBand.Green, HistoryOf(90, 60), Today, criticalFact: false));
 
     [Fact]
     public void Score_FailedPaymentToday_BandFollowsTheScoreAtOnce()
@@ -74,8 +74,8 @@ public sealed class BandHysteresisTests
 
         var score = calculator.Score(signals, previous, null, AsOf);
 
-        Assert.NotEqual(HealthBand.Green, calculator.BandOf(score.Score));
-        Assert.Equal(calculator.BandOf(score.Score), score.ComputedBand);
+        Assert.NotEqual(HealthBand.Green, calculator.BandOf(score.Segment, score.Score));
+        Assert.Equal(calculator.BandOf(score.Segment, score.Score), score.ComputedBand);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class BandHysteresisTests
         for (var day = 0; day < 3; day++)
         {
             score = calculator.Score(Fading(AsOf.AddDays(day)), score, null, AsOf.AddDays(day));
-            Assert.NotEqual(HealthBand.Green, calculator.BandOf(score.Score));
+            Assert.NotEqual(HealthBand.Green, calculator.BandOf(score.Segment, score.Score));
             bands.Add(score.Band);
         }
 

@@ -49,6 +49,23 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public void Validate_SegmentGreenBelowGlobalYellow_NamesTheSegmentsSetting()
+    {
+        var result = Validate(o => o.Bands.MidMarket = new SegmentBandOptions { Green = 45 });
+
+        var failure = Assert.Single(result.Failures!);
+        Assert.StartsWith("Health:Bands:MidMarket:Green is 45", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SegmentBandsInOrder_Succeeds()
+    {
+        var result = Validate(o => o.Bands.Enterprise = new SegmentBandOptions { Green = 80, Yellow = 60 });
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Failures ?? []));
+    }
+
+    [Fact]
     public void Validate_EnterpriseBelowMidMarket_NamesSegmentSetting()
     {
         var result = Validate(o => o.Segments = new HealthSegmentOptions { EnterpriseMinArr = 10_000, MidMarketMinArr = 20_000 });

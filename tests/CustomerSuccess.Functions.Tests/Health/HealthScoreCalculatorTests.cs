@@ -362,7 +362,13 @@ public sealed class HealthScoreCalculatorTests
     [InlineData(50, HealthBand.Yellow)]
     [InlineData(49, HealthBand.Red)]
     [InlineData(0, HealthBand.Red)]
-    public void BandOf_DefaultThresholds(int score, HealthBand expected) => Assert.Equal(expected, Calculator().BandOf(score));
+    public void BandOf_DefaultThresholds(int score, HealthBand expected)
+    {
+        foreach (var segment in Enum.GetValues<AccountSegment>())
+        {
+            Assert.Equal(expected, Calculator().BandOf(segment, score));
+        }
+    }
 
     [Theory]
     [InlineData(80, HealthBand.Green)]
@@ -370,7 +376,35 @@ public sealed class HealthScoreCalculatorTests
     [InlineData(60, HealthBand.Yellow)]
     [InlineData(59, HealthBand.Red)]
     public void BandOf_ConfiguredThresholds(int score, HealthBand expected) =>
-        Assert.Equal(expected, Calculator(o => o.Bands = new HealthBandOptions { Green = 80, Yellow = 60 }).BandOf(score));
+        Assert.Equal(expected, Calculator(o => o.Bands = new HealthBandOptions { Green = 80, Yellow = 60 }).BandOf(AccountSegment.MidMarket, score));
+
+    [Fact]
+    public void BandOf_SegmentThresholds_OverrideOnlyThatSegmentAndFallBackPerValue()
+    {
+        var calculator = Calculator(o => o.Bands.Enterprise = new SegmentBandOptions { Green = 82 });
+
+        // Enterprise: its own Green, the global Yellow.
+        Assert.Equal(HealthBand.Yellow, calculator.BandOf(AccountSegment.Enterprise, 80));
+        Assert.Equal(HealthBand.Green, calculator.BandOf(AccountSegment.Enterprise, 82));
+        Assert.Equal(HealthBand.Red, calculator.BandOf(AccountSegment.Enterprise, 49));
+
+        // The other segments keep the global thresholds.
+        Assert.Equal(HealthBand.Green, calculator.BandOf(AccountSegment.MidMarket, 80));
+        Assert.Equal(HealthBand.Green, calculator.BandOf(AccountSegment.Smb, 75));
+    }
+
+    [Fact]
+    public void Score_SegmentThresholds_BandFollowsTheAccountsSegment()
+    {
+        // The same signals score the same; a segment with a higher Green line calls that score Yellow.
+        var plain = Calculator().Score(Healthy(), null, null, AsOf);
+        var strict = Calculator(o => o.Bands.Smb = new SegmentBandOptions { Green = plain.Score + 1 }).Score(Healthy(), null, null, AsOf);
+
+        Assert.Equal(AccountSegment.Smb, strict.Segment);
+        Assert.Equal(plain.Score, strict.Score);
+        Assert.Equal(HealthBand.Green, plain.Band);
+        Assert.Equal(HealthBand.Yellow, strict.Band);
+    }
 
     [Fact]
     public void Score_OnboardingBehindPaceByOneOfFour_Scores75AndIsMarked()

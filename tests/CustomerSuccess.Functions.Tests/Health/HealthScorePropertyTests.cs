@@ -104,7 +104,7 @@ public sealed class HealthScorePropertyTests
                 ok &= d is >= 0 and <= 100;
             }
 
-            return ok && score.Band == calculator.BandOf(score.Score);
+            return ok && score.Band == calculator.BandOf(score.Segment, score.Score);
         }).QuickCheckThrowOnFailure();
     }
 

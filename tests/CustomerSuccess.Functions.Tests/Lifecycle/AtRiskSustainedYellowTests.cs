@@ -41,7 +41,7 @@ public sealed class AtRiskSustainedYellowTests
             var at = Start.AddDays(day);
             var signals = SignalsOn(at, fadingOnDay(day));
             var score = calculator.Score(signals, previous, null, at);
-            if (calculator.BandOf(score.Score) == HealthBand.Yellow)
+            if (calculator.BandOf(score.Segment, score.Score) == HealthBand.Yellow)
             {
                 yellowScoreDays.Add(day);
             }

@@ -30,6 +30,34 @@ public sealed class CustomerBehaviourModelTests
     }
 
     [Fact]
+    public void PlanDay_BookedMeetings_HighTouchOnlyAndDisengagingCustomersMissMore()
+    {
+        var portfolio = PortfolioGenerator.Generate(300, 5, Day0, Default);
+        var model = new CustomerBehaviourModel(portfolio, new GroundTruth(), 5, Default);
+        var events = Enumerable.Range(0, 120).SelectMany(model.PlanDay).Where(e => e.Provider == Provider.Segment && e.Type == "track").ToList();
+        string Name(PlannedEvent e) => e.Payload["event"]!.GetValue<string>();
+        var segmentOf = portfolio.Accounts.ToDictionary(a => a.AccountId, a => a);
+
+        var booked = events.Where(e => Name(e) == "Meeting Scheduled").ToList();
+        Assert.NotEmpty(booked);
+        Assert.All(booked, e => Assert.NotEqual(Segment.Smb, segmentOf[e.AccountId].Segment));
+        Assert.All(booked, e => Assert.True(DateTimeOffset.TryParse(e.Payload["properties"]!["starts_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, out _)));
+        Assert.Contains(booked, e => e.Payload["properties"]!["kind"]!.GetValue<string>() == "renewal");
+        Assert.Contains(events, e => Name(e) == "Renewal Meeting Held");
+
+        // Share of booked meetings missed: silent churners (fading engagement) against healthy adopters.
+        double MissedShare(Behaviour behaviour)
+        {
+            var ids = portfolio.Accounts.Where(a => a.Behaviour == behaviour && a.Segment != Segment.Smb).Select(a => a.AccountId).ToHashSet(StringComparer.Ordinal);
+            var bookings = booked.Count(e => ids.Contains(e.AccountId));
+            var noShows = events.Count(e => ids.Contains(e.AccountId) && Name(e) == "Meeting No-Show");
+            return bookings == 0 ? double.NaN : (double)noShows / bookings;
+        }
+
+        Assert.True(MissedShare(Behaviour.SilentChurner) > 2 * MissedShare(Behaviour.HealthyAdopter), $"silent {MissedShare(Behaviour.SilentChurner):0.00}, healthy {MissedShare(Behaviour.HealthyAdopter):0.00}");
+    }
+
+    [Fact]
     public void PlanDay_DifferentSeed_DifferentRun()
     {
         Assert.NotEqual(Run(11, 5).Select(e => e.EventId), Run(12, 5).Select(e => e.EventId));

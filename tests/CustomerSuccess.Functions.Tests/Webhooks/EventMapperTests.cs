@@ -120,6 +120,48 @@ public sealed class EventMapperTests
     }
 
     [Theory]
+    [InlineData("Renewal Meeting Held", true, true, false)]
+    [InlineData("QBR Attended", true, false, true)]
+    [InlineData("Meeting Held", false, true, false)]
+    [InlineData("Email Replied", false, false, false)]
+    public void Segment_MeetingEvents_HeldMeetingsAndRenewalConversations(string name, bool renewal, bool meeting, bool qbr)
+    {
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"@E","timestamp":"2025-11-22T00:01:41Z"}""".Replace("@E", name, StringComparison.Ordinal);
+
+        var facts = SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts;
+
+        Assert.Equal(renewal, facts.OfType<RenewalConversationHeld>().Any());
+        Assert.Equal(meeting, facts.OfType<MeetingHeld>().Any());
+        Assert.Equal(qbr, facts.OfType<QbrHeld>().Any());
+        Assert.Equal(renewal || meeting || qbr, facts.Contains(new MeetingLogged(MeetingOutcome.Held)));
+    }
+
+    [Theory]
+    [InlineData("""{"starts_at":"2025-11-25T15:00:00Z"}""", true)]
+    [InlineData("""{"starts_at":"next week"}""", false)]
+    [InlineData("""{}""", false)]
+    public void Segment_MeetingScheduled_LoggedAtItsStartWhenReadable(string properties, bool logged)
+    {
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"Meeting Scheduled","properties":@P,"timestamp":"2025-11-22T00:01:41Z"}""".Replace("@P", properties, StringComparison.Ordinal);
+
+        var facts = SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts;
+
+        Assert.Equal(logged ? [new MeetingLogged(MeetingOutcome.Scheduled, new DateTimeOffset(2025, 11, 25, 15, 0, 0, TimeSpan.Zero))] : [], facts.OfType<MeetingLogged>().ToList());
+        Assert.Contains(new ProductEventCounted(), facts);
+    }
+
+    [Fact]
+    public void Segment_NoShowEvent_ConfiguredName_IsAMissedMeeting()
+    {
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"Call Missed","timestamp":"2025-11-22T00:01:41Z"}""";
+
+        Assert.Empty(SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts.OfType<MeetingLogged>());
+        Assert.Equal(
+            new MeetingLogged(MeetingOutcome.NoShow),
+            Assert.Single(SegmentEventMapper.Map(json, new ProductOptions { MeetingNoShowEvents = ["call missed"] }).Event!.Facts.OfType<MeetingLogged>()));
+    }
+
+    [Theory]
     [InlineData("""{"firstName":"Ada","name":"Augusta King"}""", "Ada")]
     [InlineData("""{"first_name":"Ada"}""", "Ada")]
     [InlineData("""{"name":"  Pat Lee "}""", "Pat")]

@@ -86,6 +86,14 @@ internal static class SegmentEventMapper
                 if (type == "track" && JsonRead.String(m, "event") is { } name)
                 {
                     facts.AddRange(Named(name, product));
+                    if (ProductOptions.Match(product.MeetingScheduledEvents, name) is not null
+                        && JsonRead.String(m, "properties", product.MeetingStartProperty) is { } startsText
+                        && DateTimeOffset.TryParse(startsText, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var startsAt))
+                    {
+                        // A booking without a readable start cannot be missed: it still counts as product use.
+                        facts.Add(new MeetingLogged(MeetingOutcome.Scheduled, startsAt.ToUniversalTime()));
+                    }
+
                     if (string.Equals(name, product.NpsEvent, StringComparison.OrdinalIgnoreCase)
                         && JsonRead.Path(m, "properties", product.NpsScoreProperty) is { ValueKind: JsonValueKind.Number } score
                         && score.TryGetInt32(out var nps) && nps is >= 0 and <= 10)
@@ -118,14 +126,32 @@ internal static class SegmentEventMapper
             yield return new LoggedIn();
         }
 
-        if (ProductOptions.Match(product.MeetingEvents, eventName) is not null)
+        var meeting = ProductOptions.Match(product.MeetingEvents, eventName) is not null;
+        var qbr = ProductOptions.Match(product.QbrEvents, eventName) is not null;
+        var renewal = ProductOptions.Match(product.RenewalMeetingEvents, eventName) is not null;
+        if (meeting || renewal)
         {
             yield return new MeetingHeld();
         }
 
-        if (ProductOptions.Match(product.QbrEvents, eventName) is not null)
+        if (qbr)
         {
             yield return new QbrHeld();
+        }
+
+        if (qbr || renewal)
+        {
+            yield return new RenewalConversationHeld();
+        }
+
+        if (meeting || qbr || renewal)
+        {
+            yield return new MeetingLogged(MeetingOutcome.Held);
+        }
+
+        if (ProductOptions.Match(product.MeetingNoShowEvents, eventName) is not null)
+        {
+            yield return new MeetingLogged(MeetingOutcome.NoShow);
         }
 
         if (ProductOptions.Match(product.EmailReplyEvents, eventName) is not null)
