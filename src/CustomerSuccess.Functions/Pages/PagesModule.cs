@@ -1,0 +1,35 @@
+using CustomerSuccess.Functions.Hosting;
+
+namespace CustomerSuccess.Functions.Pages;
+
+/// <summary>
+/// The pages for the people who act: portfolio, account, my day, alerts. Server-rendered Razor components (no
+/// script needed), each also JSON for tools; signed-in users only; every form that changes state carries an
+/// anti-forgery token.
+/// </summary>
+internal static class PagesModule
+{
+    public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents();
+        builder.Services.AddDashboardAuthentication(HostingMode.From(builder.Configuration));
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "cs-dashboard-af";
+            o.Cookie.Path = DashboardRoutes.Root;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.HttpOnly = true;
+        });
+        builder.Services.AddSingleton<DashboardQueries>();
+        return builder;
+    }
+
+    public static WebApplication MapPages(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapPagesEndpoints();
+        return app;
+    }
+}
