@@ -11,12 +11,12 @@ namespace CustomerSuccess.Functions.Pages;
 /// <summary>
 /// Who may see the pages, and who did what on them.
 /// <list type="bullet">
-/// <item>In Azure (under the Functions host), App Service Authentication signs users in with Entra ID and passes
-/// who they are in the <c>X-MS-CLIENT-PRINCIPAL-NAME</c> header, which the platform sets itself
-/// (<see cref="PlatformPrincipalHandler"/>); an anonymous visitor is sent to <c>/.auth/login/aad</c>.</item>
-/// <item>Standalone, the function key signs a user in once (<c>/api/dashboard/signin</c>) and a signed cookie
-/// (Data Protection; HttpOnly, SameSite=Strict) keeps them signed in. Tools may send the key as
-/// <c>x-functions-key</c> on each request instead.</item>
+/// <item>The function key signs a user in once (<c>/api/dashboard/signin/key?code=</c>: checked by the Functions
+/// host in Azure, by the app standalone) and a signed cookie (Data Protection; HttpOnly, SameSite=Strict) keeps
+/// them signed in.</item>
+/// <item>Standalone, tools may send the key as <c>x-functions-key</c> on each request instead.</item>
+/// <item>No header naming a user is trusted: App Service Authentication is not supported on the Flex Consumption
+/// plan (docs/deploy.md), so under the host such headers may come from anyone.</item>
 /// </list>
 /// </summary>
 public static class DashboardAuth
@@ -24,17 +24,13 @@ public static class DashboardAuth
     public const string Scheme = "Dashboard";
     public const string CookieScheme = "DashboardCookie";
     public const string FunctionKeyScheme = "DashboardFunctionKey";
-    public const string PlatformScheme = "DashboardPlatform";
     public const string CookieName = "cs-dashboard";
-    public const string PrincipalNameHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
 
     public static void AddDashboardAuthentication(this IServiceCollection services, HostingMode mode)
     {
         services.AddAuthentication(Scheme)
             .AddPolicyScheme(Scheme, "Dashboard", o => o.ForwardDefaultSelector = context =>
-                mode.UnderFunctionsHost ? PlatformScheme
-                : context.Request.Headers.ContainsKey(FunctionKeyAuthorization.KeyHeader) ? FunctionKeyScheme
-                : CookieScheme)
+                !mode.UnderFunctionsHost && context.Request.Headers.ContainsKey(FunctionKeyAuthorization.KeyHeader) ? FunctionKeyScheme : CookieScheme)
             .AddCookie(CookieScheme, o =>
             {
                 o.Cookie.Name = CookieName;
@@ -58,8 +54,7 @@ public static class DashboardAuth
                     return Task.CompletedTask;
                 };
             })
-            .AddScheme<AuthenticationSchemeOptions, FunctionKeyPrincipalHandler>(FunctionKeyScheme, null)
-            .AddScheme<AuthenticationSchemeOptions, PlatformPrincipalHandler>(PlatformScheme, null);
+            .AddScheme<AuthenticationSchemeOptions, FunctionKeyPrincipalHandler>(FunctionKeyScheme, null);
         services.AddAuthorization();
     }
 
@@ -86,30 +81,4 @@ internal sealed class FunctionKeyPrincipalHandler(IOptionsMonitor<Authentication
         Task.FromResult(DashboardAuth.IsFunctionKey(keys, Request.Headers[FunctionKeyAuthorization.KeyHeader])
             ? AuthenticateResult.Success(new AuthenticationTicket(DashboardAuth.Principal("function-key", Scheme.Name), Scheme.Name))
             : AuthenticateResult.Fail("The function key is not valid."));
-}
-
-/// <summary>
-/// Under the Functions host in Azure: App Service Authentication (Entra ID) has signed the user in and put their name
-/// in <c>X-MS-CLIENT-PRINCIPAL-NAME</c>, a header the platform sets and clients cannot supply (it strips them).
-/// Anonymous page requests are sent to the platform's sign-in, and come back to the page they asked for.
-/// </summary>
-internal sealed class PlatformPrincipalHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
-        Task.FromResult(Request.Headers[DashboardAuth.PrincipalNameHeader].ToString() is { Length: > 0 } name
-            ? AuthenticateResult.Success(new AuthenticationTicket(DashboardAuth.Principal(name, Scheme.Name), Scheme.Name))
-            : AuthenticateResult.NoResult());
-
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        if (DashboardRoutes.WantsJson(Request))
-        {
-            Response.StatusCode = StatusCodes.Status401Unauthorized;
-            return Task.CompletedTask;
-        }
-
-        Response.Redirect("/.auth/login/aad?post_login_redirect_uri=" + Uri.EscapeDataString(Request.Path + Request.QueryString));
-        return Task.CompletedTask;
-    }
 }

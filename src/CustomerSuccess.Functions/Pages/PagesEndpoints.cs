@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Pages;
 
@@ -63,7 +62,7 @@ internal static class PagesEndpoints
             .WithFunction("DashboardAlerts").RequireAuthorization();
 
         app.MapGet(DashboardRoutes.SignIn, SignInPageAsync).WithFunction("DashboardSignIn");
-        app.MapPost(DashboardRoutes.SignIn, SignInAsync).WithFunction("DashboardSignIn");
+        app.MapGet(DashboardRoutes.SignInWithKey, SignInWithKeyAsync).WithFunction("DashboardSignInWithKey").RequireFunctionKey();
         app.MapPost(DashboardRoutes.SignOut, async (HttpContext http) =>
         {
             await http.SignOutAsync(DashboardAuth.CookieScheme);
@@ -76,21 +75,11 @@ internal static class PagesEndpoints
     /// <summary>
     /// The sign-in page. A link from an email is a navigation from another site, on which the browser does not send a
     /// SameSite=Strict cookie, so the first visit reloads itself once (a same-site navigation, no script needed) to see
-    /// whether the user is signed in already. <c>?code=</c> with the function key signs in at once.
+    /// whether the user is signed in already; if not, it shows the form, which goes to <see cref="SignInWithKeyAsync"/>.
     /// </summary>
-    private static async Task<IResult> SignInPageAsync(string? code, string? user, string? returnUrl, string? again, HttpContext http, HostingMode mode, IOptions<FunctionKeyOptions> keys)
+    private static async Task<IResult> SignInPageAsync(string? returnUrl, string? again, HttpContext http)
     {
         var target = DashboardRoutes.LocalOr(returnUrl, DashboardRoutes.Root);
-        if (mode.UnderFunctionsHost)
-        {
-            return Results.Redirect("/.auth/login/aad?post_login_redirect_uri=" + Uri.EscapeDataString(target));
-        }
-
-        if (code is not null)
-        {
-            return await SignInWithKeyAsync(http, keys, code, user, target);
-        }
-
         if ((await http.AuthenticateAsync(DashboardAuth.CookieScheme)).Succeeded)
         {
             return Results.Redirect(target);
@@ -106,22 +95,15 @@ internal static class PagesEndpoints
         return Render<SignInPageView, string>(http, target);
     }
 
-    private static async Task<IResult> SignInAsync([FromForm] string? key, [FromForm] string? user, [FromForm] string? returnUrl, HttpContext http, HostingMode mode, IOptions<FunctionKeyOptions> keys)
+    /// <summary>
+    /// Signs the user in: the request got here only with the function key in <c>code</c>, checked by the Functions
+    /// host in Azure (authLevel function) and by the app standalone (<see cref="FunctionKeyAuthorization"/>).
+    /// </summary>
+    private static async Task<IResult> SignInWithKeyAsync(string? user, string? returnUrl, HttpContext http)
     {
-        var target = DashboardRoutes.LocalOr(returnUrl, DashboardRoutes.Root);
-        return mode.UnderFunctionsHost ? Results.Redirect(DashboardRoutes.SignIn) : await SignInWithKeyAsync(http, keys, key, user, target);
-    }
-
-    private static async Task<IResult> SignInWithKeyAsync(HttpContext http, IOptions<FunctionKeyOptions> keys, string? key, string? user, string target)
-    {
-        if (!DashboardAuth.IsFunctionKey(keys, key))
-        {
-            return Render<SignInPageView, string>(http, target, "That key is not the function key.", StatusCodes.Status401Unauthorized);
-        }
-
         var name = string.IsNullOrWhiteSpace(user) ? "function-key holder" : user.Trim();
         await http.SignInAsync(DashboardAuth.CookieScheme, DashboardAuth.Principal(name, DashboardAuth.CookieScheme));
-        return Results.Redirect(target);
+        return Results.Redirect(DashboardRoutes.LocalOr(returnUrl, DashboardRoutes.Root));
     }
 
     private static IResult AfterAlertAction((AlertCommandStatus Status, Alert? Alert) result, string accountId, string ruleId, string? returnUrl) => result.Status switch

@@ -1,4 +1,8 @@
 using CustomerSuccess.Functions.Hosting;
+using CustomerSuccess.Functions.Storage;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Pages;
 
@@ -12,6 +16,12 @@ internal static class PagesModule
     public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents();
+        // One key ring for every instance, in the app's own storage, so a cookie signed by one instance reads on another.
+        builder.Services.AddTables(TableKeyRing.Table);
+        builder.Services.AddSingleton<TableKeyRing>();
+        builder.Services.AddDataProtection().SetApplicationName("CustomerSuccess.Functions");
+        builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<TableKeyRing>()));
         builder.Services.AddDashboardAuthentication(HostingMode.From(builder.Configuration));
         builder.Services.AddAntiforgery(o =>
         {

@@ -62,32 +62,33 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
     public async Task SignIn_WrongKey_Is401AndSetsNoCookie()
     {
         using var client = _app.Anonymous();
-        var form = await client.GetStringAsync(U("/api/dashboard/signin?again=1"));
 
-        using var response = await client.PostAsync(U("/api/dashboard/signin"), new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = DashboardApp.TokenOf(form),
-            ["user"] = "mallory@example.com",
-            ["key"] = "not-the-key",
-        }));
+        using var response = await client.GetAsync(U("/api/dashboard/signin/key?code=not-the-key&user=mallory%40example.com"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.DoesNotContain(response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [], c => c.StartsWith("cs-dashboard=", StringComparison.Ordinal));
+        Assert.False(response.Headers.Contains("Set-Cookie") && response.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("cs-dashboard=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task SignInPage_FormSendsTheKeyToTheKeyedRoute()
+    {
+        using var client = _app.Anonymous();
+
+        var bounce = await client.GetStringAsync(U("/api/dashboard/signin?returnUrl=%2Fapi%2Fdashboard%2Falerts"));
+        var form = await client.GetStringAsync(U("/api/dashboard/signin?again=1&returnUrl=%2Fapi%2Fdashboard%2Falerts"));
+
+        Assert.Contains("http-equiv=\"refresh\"", bounce, StringComparison.Ordinal);
+        Assert.Contains("action=\"/api/dashboard/signin/key\"", form, StringComparison.Ordinal);
+        Assert.Contains("name=\"code\"", form, StringComparison.Ordinal);
+        Assert.Contains("value=\"/api/dashboard/alerts\"", form, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task SignIn_FunctionKey_SetsAnHttpOnlySameSiteStrictCookie()
     {
         using var client = _app.Anonymous();
-        var form = await client.GetStringAsync(U("/api/dashboard/signin?again=1"));
 
-        using var response = await client.PostAsync(U("/api/dashboard/signin"), new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = DashboardApp.TokenOf(form),
-            ["user"] = DashboardApp.User,
-            ["key"] = DashboardApp.Key,
-            ["returnUrl"] = $"/api/dashboard/accounts/{Seed.Red}",
-        }));
+        using var response = await client.GetAsync(U($"/api/dashboard/signin/key?code={DashboardApp.Key}&user={Uri.EscapeDataString(DashboardApp.User)}&returnUrl={Uri.EscapeDataString($"/api/dashboard/accounts/{Seed.Red}")}"));
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal($"/api/dashboard/accounts/{Seed.Red}", response.Headers.Location!.OriginalString);
@@ -98,11 +99,32 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
     }
 
     [Fact]
+    public async Task SignInCookie_OfOneInstance_IsReadByAnother()
+    {
+        using var first = _app.Anonymous();
+        using var signIn = await first.GetAsync(U($"/api/dashboard/signin/key?code={DashboardApp.Key}&user={Uri.EscapeDataString(DashboardApp.User)}"));
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("cs-dashboard=", StringComparison.Ordinal)).Split(';')[0];
+        await using var other = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("FunctionKeys:Default", DashboardApp.Key);
+            b.UseSetting("LocalRunner:Enabled", "false");
+        });
+        using var second = other.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, U("/api/dashboard/alerts"));
+        request.Headers.Add("Cookie", cookie);
+
+        using var response = await second.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task SignIn_ReturnUrlOfAnotherSite_GoesToThePortfolioInstead()
     {
         using var client = _app.Anonymous();
 
-        using var response = await client.GetAsync(U($"/api/dashboard/signin?code={DashboardApp.Key}&returnUrl=https%3A%2F%2Fevil.example%2F"));
+        using var response = await client.GetAsync(U($"/api/dashboard/signin/key?code={DashboardApp.Key}&returnUrl=https%3A%2F%2Fevil.example%2F"));
 
         Assert.Equal("/api/dashboard", response.Headers.Location!.OriginalString);
     }

@@ -27,15 +27,15 @@ try {
 
   // Not signed in: the page sends the browser to the sign-in form; the JSON twin answers 401.
   await page.goto(pages.portfolio);
-  await page.waitForSelector('input[name=key]', { timeout: 15000 }).catch(() => {});
-  seen.unauthenticated = { url: page.url(), keyFields: await page.locator('input[name=key]').count() };
+  await page.waitForSelector('input[name=code]', { timeout: 15000 }).catch(() => {});
+  seen.unauthenticated = { url: page.url(), keyFields: await page.locator('input[name=code]').count() };
   const json = await desktop.request.get(`${baseUrl}/api/dashboard`, { headers: { Accept: 'application/json' }, maxRedirects: 0 });
   seen.unauthenticatedJsonStatus = json.status();
 
   // Sign in once with the function key; the cookie keeps the user signed in.
   await page.fill('input[name=user]', user);
-  await page.fill('input[name=key]', key);
-  await Promise.all([page.waitForURL(u => !u.pathname.endsWith('/signin')), page.click('button.primary')]);
+  await page.fill('input[name=code]', key);
+  await Promise.all([page.waitForURL(u => !u.pathname.includes('/signin')), page.click('button.primary')]);
   seen.afterSignIn = page.url();
   seen.cookies = (await desktop.cookies()).filter(c => c.name === 'cs-dashboard').map(c => ({ httpOnly: c.httpOnly, sameSite: c.sameSite }));
 
