@@ -37,7 +37,8 @@ public static class DashboardAuth
                 o.Cookie.Path = DashboardRoutes.Root;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // Under the host the app sees the host's plain-HTTP forward of an HTTPS request: the cookie is Secure there.
+                o.Cookie.SecurePolicy = mode.UnderFunctionsHost ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromHours(12);
                 o.SlidingExpiration = true;
                 o.LoginPath = DashboardRoutes.SignIn;

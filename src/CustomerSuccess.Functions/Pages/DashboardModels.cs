@@ -13,7 +13,14 @@ public sealed record TierSla(AlertTier Tier, int OnTime, int DueSoon, int Overdu
     public int Total => OnTime + DueSoon + Overdue;
 }
 
-public sealed record PortfolioModel(PortfolioPage Portfolio, IReadOnlyList<TierSla> OpenAlerts, IReadOnlyList<string> Csms, DateTimeOffset AsOf);
+/// <summary>The portfolio page: the filtered counts and at-risk page, the band trend of the last 90 days (of the segment filtered on, else of all), open alerts by tier.</summary>
+public sealed record PortfolioModel(PortfolioPage Portfolio, IReadOnlyList<TrendPoint> Trend, IReadOnlyList<TierSla> OpenAlerts, IReadOnlyList<string> Csms, DateTimeOffset AsOf);
+
+/// <summary>One day of the band trend.</summary>
+public sealed record TrendPoint(DateOnly Day, int Red, int Yellow, int Green)
+{
+    public int Total => Red + Yellow + Green;
+}
 
 public sealed record AccountModel(
     AccountHealthView Health,

@@ -9,7 +9,7 @@ namespace CustomerSuccess.Functions.Pages;
 /// What each page shows, read through the features' own services (Health's queries, Alerts' commands and store,
 /// Lifecycle's store), never their tables. The page and its JSON twin are the same model.
 /// </summary>
-public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts, AlertStore alertStore, ILifecycleStore lifecycle, IOptions<AlertsOptions> alertOptions, TimeProvider time)
+public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts, AlertStore alertStore, ILifecycleStore lifecycle, PortfolioTrendStore trend, IOptions<AlertsOptions> alertOptions, TimeProvider time)
 {
     public async Task<PortfolioModel> PortfolioAsync(PortfolioQuery query, CancellationToken cancellationToken)
     {
@@ -25,7 +25,11 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
             .ToList();
         var csms = open.Select(a => a.CsmEmail).Concat(portfolio.AtRisk.Select(a => a.CsmEmail)).Concat([query.CsmEmail])
             .OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
-        return new PortfolioModel(portfolio, byTier, csms, now);
+        var days = (await trend.ReadAsync(cancellationToken))
+            .Select(d => (d.Day, Counts: d.Of(query.Segment)))
+            .Select(d => new TrendPoint(d.Day, d.Counts[HealthBand.Red], d.Counts[HealthBand.Yellow], d.Counts[HealthBand.Green]))
+            .ToList();
+        return new PortfolioModel(portfolio, days, byTier, csms, now);
     }
 
     public async Task<AccountModel?> AccountAsync(string accountId, CancellationToken cancellationToken)

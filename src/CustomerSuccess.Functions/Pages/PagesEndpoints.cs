@@ -12,8 +12,16 @@ namespace CustomerSuccess.Functions.Pages;
 /// <summary>Thin page endpoints: read the request, call <see cref="DashboardQueries"/> or one command, render or redirect.</summary>
 internal static class PagesEndpoints
 {
+    public const string TrendSnapshotFunction = "DashboardTrendSnapshot";
+
     public static IEndpointRouteBuilder MapPagesEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapInvocation(TrendSnapshotFunction, async (PortfolioTrendStore trend, CancellationToken ct) =>
+        {
+            var day = await trend.SnapshotAsync(ct);
+            return Results.Ok(InvocationResponse.Ok($"portfolio trend of {day.Day:yyyy-MM-dd}: {day.Of(null).Values.Sum()} live accounts"));
+        });
+
         app.MapGet(DashboardRoutes.Root, async (string? segment, string? csm, string? band, int? page, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
         {
             var query = new PortfolioQuery(

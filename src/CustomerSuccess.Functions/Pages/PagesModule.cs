@@ -22,14 +22,18 @@ internal static class PagesModule
         builder.Services.AddDataProtection().SetApplicationName("CustomerSuccess.Functions");
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<TableKeyRing>()));
-        builder.Services.AddDashboardAuthentication(HostingMode.From(builder.Configuration));
+        var mode = HostingMode.From(builder.Configuration);
+        builder.Services.AddDashboardAuthentication(mode);
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "cs-dashboard-af";
             o.Cookie.Path = DashboardRoutes.Root;
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.HttpOnly = true;
+            o.Cookie.SecurePolicy = mode.UnderFunctionsHost ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         });
+        builder.Services.AddTables(PortfolioTrendStore.Table);
+        builder.Services.AddSingleton<PortfolioTrendStore>();
         builder.Services.AddSingleton<DashboardQueries>();
         return builder;
     }

@@ -42,7 +42,19 @@ internal sealed partial class DashboardApp : IAsyncDisposable
 
         var seed = new DashboardSeed();
         await seed.WriteAsync(tables, factory.Services.GetRequiredService<AlertStore>(), DateTimeOffset.UtcNow);
-        return new DashboardApp(factory, seed);
+        await DashboardSeed.WriteTrendAsync(factory.Services.GetRequiredService<CustomerSuccess.Functions.Pages.PortfolioTrendStore>(), DateTimeOffset.UtcNow);
+        var app = new DashboardApp(factory, seed);
+        await app.SnapshotTrendAsync();
+        return app;
+    }
+
+    /// <summary>Today's portfolio trend, recorded as the hourly timer does: its invocation, with the function key.</summary>
+    public async Task SnapshotTrendAsync()
+    {
+        using var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", Key);
+        using var response = await client.PostAsync(new Uri("/DashboardTrendSnapshot", UriKind.Relative), new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     public HttpClient Anonymous() => Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

@@ -80,6 +80,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
         Pages_FitPhoneAndDesktopWidthAndAreKeptAsScreenshots();
     }
 
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
     private static int N(JsonNode? node) => node!.GetValue<int>();
 
     private void NotSignedIn_PageGoesToSignInAndJsonIs401()
@@ -115,6 +117,12 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.Equal(1, N(p["tiers"]!["Watch"]!["OnTime"]));
         Assert.Equal((1, 1, 1), (N(p["renewals"]!["Red"]), N(p["renewals"]!["Yellow"]), N(p["renewals"]!["Green"])));
         Assert.Equal([(Seed.RedNoRenewal, 25), (Seed.Red, 30), (Seed.Yellow, 55)], p["atRisk"]!.AsArray().Select(a => ((string)a!["account"]!, N(a["score"]))));
+
+        // The 90-day trend (whole portfolio): the two recorded days and today's snapshot, one column part per band present.
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        Assert.Equal(
+            [(Day(today.AddDays(-30)), 0, 0, 4, 1), (Day(today.AddDays(-1)), 1, 1, 2, 3), (Day(today), 2, 1, 1, 3)],
+            p["trend"]!.AsArray().Select(d => ((string)d!["day"]!, N(d["red"]), N(d["yellow"]), N(d["green"]), N(d["columns"]))));
     }
 
     private void AccountPage_ScoreDimensionsAndTheChartOfTenDays()

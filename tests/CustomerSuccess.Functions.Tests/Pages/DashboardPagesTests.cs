@@ -151,6 +151,22 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
     }
 
     [Fact]
+    public async Task Portfolio_Json_TrendOfTheSegmentHasTheRecordedDaysAndToday()
+    {
+        using var client = await _app.SignedInAsync();
+
+        var page = await JsonAsync(client, "/api/dashboard?segment=Smb");
+
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var trend = page["trend"]!.AsArray().Select(d => ((string)d!["day"]!, (int)d["red"]!, (int)d["yellow"]!, (int)d["green"]!)).ToList();
+        Assert.Equal(
+            [(Day(today.AddDays(-30)), 0, 0, 4), (Day(today.AddDays(-1)), 1, 1, 2), (Day(today), 1, 0, 1)],
+            trend);
+    }
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task Portfolio_PageSizeOne_SecondPageIsTheSecondRanked()
     {
         using var client = await _app.SignedInAsync();

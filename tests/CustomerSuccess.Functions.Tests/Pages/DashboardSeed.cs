@@ -1,6 +1,7 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Pages;
 using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Tests.Pages;
@@ -46,6 +47,17 @@ internal sealed class DashboardSeed
         await AlertAsync(alerts, Yellow, "Yellow Ltd", AlertRules.SupportEscalation, AlertTier.Warning, now.AddHours(-1), now);
         await AlertAsync(alerts, RedNoRenewal, "Red Two", AlertRules.UsageDecline, AlertTier.Watch, now.AddDays(5), now);
     }
+
+    /// <summary>Two earlier days of the portfolio trend: 30 days ago all four Green, yesterday one Red, one Yellow, two Green (Smb).</summary>
+    public static async Task WriteTrendAsync(PortfolioTrendStore trend, DateTimeOffset now)
+    {
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        await trend.RecordAsync(new PortfolioTrendDay(today.AddDays(-30), Counts((AccountSegment.Smb, 0, 0, 4))), CancellationToken.None);
+        await trend.RecordAsync(new PortfolioTrendDay(today.AddDays(-1), Counts((AccountSegment.Smb, 1, 1, 2))), CancellationToken.None);
+    }
+
+    private static Dictionary<AccountSegment, IReadOnlyDictionary<HealthBand, int>> Counts(params (AccountSegment Segment, int Red, int Yellow, int Green)[] counts) =>
+        counts.ToDictionary(c => c.Segment, c => (IReadOnlyDictionary<HealthBand, int>)new Dictionary<HealthBand, int> { [HealthBand.Red] = c.Red, [HealthBand.Yellow] = c.Yellow, [HealthBand.Green] = c.Green });
 
     /// <summary>The score today and nine days before it, one point lower per day back.</summary>
     private async Task AccountAsync(AppTables tables, string id, string name, AccountSegment segment, int score, HealthBand band, DateTimeOffset? renewal, DateTimeOffset now)

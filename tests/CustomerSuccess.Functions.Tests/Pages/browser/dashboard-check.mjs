@@ -52,7 +52,8 @@ try {
     }
     const renewals = Object.fromEntries([...document.querySelectorAll('#renewals .card')].map(c => [c.dataset.band, num(c.querySelector('b'))]));
     const atRisk = [...document.querySelectorAll('#at-risk tbody tr')].map(r => ({ account: r.dataset.account, score: num(r.querySelector('[data-score]')) }));
-    return { bands, bars, tiers, renewals, atRisk };
+    const trend = [...document.querySelectorAll('svg[data-chart=trend] g[data-day]')].map(g => ({ day: g.dataset.day, red: Number(g.dataset.red), yellow: Number(g.dataset.yellow), green: Number(g.dataset.green), columns: g.querySelectorAll('rect').length }));
+    return { bands, bars, tiers, renewals, atRisk, trend };
   });
 
   await page.goto(pages.myDay);
