@@ -14,7 +14,8 @@ public sealed record TierSla(AlertTier Tier, int OnTime, int DueSoon, int Overdu
 }
 
 /// <summary>The portfolio page: the filtered counts and at-risk page, the band trend of the last 90 days (of the segment filtered on, else of all), open alerts by tier.</summary>
-public sealed record PortfolioModel(PortfolioPage Portfolio, IReadOnlyList<TrendPoint> Trend, IReadOnlyList<TierSla> OpenAlerts, IReadOnlyList<string> Csms, DateTimeOffset AsOf);
+/// <remarks><see cref="CountedAt"/>: when the counts and ranking were read (the hourly snapshot's time for the unfiltered first pages, else now).</remarks>
+public sealed record PortfolioModel(PortfolioPage Portfolio, IReadOnlyList<TrendPoint> Trend, IReadOnlyList<TierSla> OpenAlerts, IReadOnlyList<string> Csms, DateTimeOffset AsOf, DateTimeOffset CountedAt);
 
 /// <summary>One day of the band trend.</summary>
 public sealed record TrendPoint(DateOnly Day, int Red, int Yellow, int Green)

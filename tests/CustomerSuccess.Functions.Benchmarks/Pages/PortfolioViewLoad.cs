@@ -47,6 +47,21 @@ internal static class PortfolioViewLoad
             Console.WriteLine($"{name}: best of 3 {best.TotalMilliseconds:N0} ms ({page!.Bands.Values.Sum(b => b.Values.Sum()):N0} accounts counted, {page.AtRiskTotal:N0} at risk, {page.AtRisk.Count} listed)");
         }
 
+        // The unfiltered first page from the hourly snapshot: the timer's scan once, then a point read per view.
+        await tables.EnsureAsync(CustomerSuccess.Functions.Pages.PortfolioTrendStore.Table, default);
+        var trend = new CustomerSuccess.Functions.Pages.PortfolioTrendStore(tables, queries, TimeProvider.System);
+        var snapshot = Stopwatch.StartNew();
+        await trend.SnapshotAsync(default);
+        Console.WriteLine($"hourly snapshot (one scan, once an hour): {snapshot.Elapsed.TotalMilliseconds:N0} ms");
+        var fastest = TimeSpan.MaxValue;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var watch = Stopwatch.StartNew();
+            _ = await trend.TryReadLatestAsync(new PortfolioQuery(), default) ?? throw new InvalidOperationException("no snapshot");
+            fastest = watch.Elapsed < fastest ? watch.Elapsed : fastest;
+        }
+
+        Console.WriteLine($"first page (25), unfiltered, from the snapshot: best of 3 {fastest.TotalMilliseconds:N1} ms");
         return 0;
     }
 
@@ -96,6 +111,6 @@ internal static class PortfolioViewLoad
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(120);
         TableConnection.TryCreate(new TableStorageOptions { ConnectionString = connection }, out var parsed, out _);
         var service = new TableServiceClient(parsed!.Endpoint, new TableSharedKeyCredential(parsed.AccountName!, parsed.AccountKey!), options);
-        return new AppTables(service, [new DeclaredTable(HealthTables.Scores)], NullLogger<AppTables>.Instance);
+        return new AppTables(service, [new DeclaredTable(HealthTables.Scores), new DeclaredTable(CustomerSuccess.Functions.Pages.PortfolioTrendStore.Table)], NullLogger<AppTables>.Instance);
     }
 }
