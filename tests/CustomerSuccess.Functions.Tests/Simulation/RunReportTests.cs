@@ -71,9 +71,9 @@ public sealed partial class RunReportTests : IDisposable
         var outbox = Path.Combine(_dir, "outbox");
         Directory.CreateDirectory(outbox);
         File.WriteAllText(Path.Combine(outbox, "lifecycle-onboarding-welcome_1.eml"), Eml(first.Users[0].Email, "lifecycle/onboarding/welcome", "Welcome", $"Hi {first.Users[0].FirstName},"));
-        File.WriteAllText(Path.Combine(outbox, "alert-critical_1.eml"), Eml(first.CsmEmail, "alert/critical", "[Critical] x: Payment failed", $"Account: x ({first.AccountId})\nAcknowledge: https://dash/alerts/{first.AccountId}/payment-risk/acknowledge"));
-        File.WriteAllText(Path.Combine(outbox, "alert-critical_2.eml"), Eml("escalations@cs.example.com", "alert/critical", "[Overdue Critical] x: Payment failed", $"Acknowledge: https://dash/alerts/{first.AccountId}/payment-risk/acknowledge"));
-        File.WriteAllText(Path.Combine(outbox, "alert-watch-digest_1.eml"), Eml(second.CsmEmail, "alert/watch-digest", "[Watch] 2 account(s) to watch", $"- y: Yellow https://dash/alerts/{second.AccountId}/health-band/acknowledge\n- z: Yellow https://dash/alerts/{portfolio.Accounts[2].AccountId}/health-band/acknowledge"));
+        File.WriteAllText(Path.Combine(outbox, "alert-critical_1.eml"), Eml(first.CsmEmail, "alert/critical", "[Critical] x: Payment failed", $"Account: x ({first.AccountId})\nAcknowledge: https://dash/api/dashboard/accounts/{first.AccountId}#alert-payment-risk"));
+        File.WriteAllText(Path.Combine(outbox, "alert-critical_2.eml"), Eml("escalations@cs.example.com", "alert/critical", "[Overdue Critical] x: Payment failed", $"Acknowledge: https://dash/api/dashboard/accounts/{first.AccountId}#alert-payment-risk"));
+        File.WriteAllText(Path.Combine(outbox, "alert-watch-digest_1.eml"), Eml(second.CsmEmail, "alert/watch-digest", "[Watch] 2 account(s) to watch", $"- y: Yellow https://dash/api/dashboard/accounts/{second.AccountId}#alert-health-band\n- z: Yellow https://dash/api/dashboard/accounts/{portfolio.Accounts[2].AccountId}#alert-health-band"));
         observed.ReadOutbox(outbox);
         return new SimulationResult(options, portfolio, truth, projection, new RunCounters(), observed, [], TimeSpan.FromSeconds(1), Days, Partial: false);
     }
