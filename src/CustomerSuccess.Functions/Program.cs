@@ -9,6 +9,7 @@ using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Pages;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
@@ -32,6 +33,8 @@ builder.AddEmail();
 
 builder.AddLifecycle();
 
+builder.AddPages();
+
 var app = builder.Build();
 
 app.MapCustomHandlerFunctions();
@@ -46,6 +49,8 @@ app.MapHealth();
 app.MapAlerts();
 
 app.MapLifecycle();
+
+app.MapPages();
 
 app.Run();
 

@@ -134,6 +134,7 @@ internal static class SimulatorCommand
         }
 
         console.MarkupLine(Markup.Escape($"Simulating {options.Accounts} accounts for {options.Days} days ({scenario.Name} scenario, seed {options.Seed}) against {options.App}; outputs go to {options.OutputDirectory}. Ctrl+C stops and writes a partial report."));
+        console.MarkupLine(Markup.Escape($"Dashboard: {HtmlReport.DashboardUrl(options.App)} (sign in with FunctionKeys__Default)"));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var signals = new StopSignals(stop, () => console.MarkupLine("\n[yellow]Stopping: finishing the report with what the run has so far (Ctrl+C again to quit at once) ...[/]"));
         IProgressSink progress = interactive ? new LiveProgress(Console.Out, () => Console.WindowWidth) : new PlainProgress(Console.Out);

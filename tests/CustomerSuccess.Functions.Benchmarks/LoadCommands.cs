@@ -9,6 +9,8 @@ internal static class LoadCommands
 
         ["health"] = Health.HealthRecomputeLoad.RunAsync,
 
+        ["dashboard"] = Pages.PortfolioViewLoad.RunAsync,
+
         ["lifecycle"] = Lifecycle.LifecycleSendLoad.RunAsync,
 
         ["lifecycle-fleet"] = Lifecycle.LifecycleFleetLoad.RunAsync,

@@ -109,6 +109,9 @@ public sealed record Alert
 
     public string? ResolutionNote { get; init; }
 
+    /// <summary>Who resolved it by hand (null when a rule cleared it).</summary>
+    public string? ResolvedBy { get; init; }
+
     /// <summary>Set once a Critical alert passed its due time unacknowledged and went to the escalation contact.</summary>
     public bool EscalatedToContact { get; init; }
 

@@ -33,7 +33,11 @@ public sealed class AlertCommands(AlertStore store, TimeProvider clock)
         ChangeAsync(accountId, ruleId, AlertChangeKind.Acknowledge, a => a with { Status = AlertStatus.Acknowledged, AcknowledgedAt = clock.GetUtcNow(), AcknowledgedBy = by }, cancellationToken);
 
     public Task<(AlertCommandStatus, Alert?)> ResolveAsync(string accountId, string ruleId, string? note, CancellationToken cancellationToken) =>
-        ChangeAsync(accountId, ruleId, AlertChangeKind.Resolve, a => a with { Status = AlertStatus.Resolved, ResolvedAt = clock.GetUtcNow(), ResolutionNote = note }, cancellationToken);
+        ResolveAsync(accountId, ruleId, note, null, cancellationToken);
+
+    /// <summary>Resolves the alert, recording who did (the signed-in user of a page).</summary>
+    public Task<(AlertCommandStatus, Alert?)> ResolveAsync(string accountId, string ruleId, string? note, string? by, CancellationToken cancellationToken) =>
+        ChangeAsync(accountId, ruleId, AlertChangeKind.Resolve, a => a with { Status = AlertStatus.Resolved, ResolvedAt = clock.GetUtcNow(), ResolutionNote = note, ResolvedBy = by }, cancellationToken);
 
     private async Task<(AlertCommandStatus, Alert?)> ChangeAsync(string accountId, string ruleId, AlertChangeKind kind, Func<Alert, Alert> change, CancellationToken cancellationToken)
     {

@@ -103,11 +103,16 @@ public static class AlertEmailComposer
         return new Guid(hash.AsSpan(0, 16)).ToString();
     }
 
-    private static (string Ack, string Health) Links(Alert alert, AlertsOptions options)
+    /// <summary>
+    /// The alert on its account page, where acknowledge is one click (a signed-in form post, never a link that changes
+    /// state), and the account page itself. The page routes are the app's (Pages: <c>/api/dashboard/accounts/{id}</c>,
+    /// the alert's row anchored <c>#alert-{ruleId}</c>); a test follows every link of a composed email to a page.
+    /// </summary>
+    internal static (string Ack, string Health) Links(Alert alert, AlertsOptions options)
     {
         var root = options.DashboardBaseUrl.TrimEnd('/');
-        var account = Uri.EscapeDataString(alert.AccountId);
-        return ($"{root}/alerts/{account}/{Uri.EscapeDataString(alert.RuleId)}/acknowledge", $"{root}/accounts/{account}/health");
+        var account = $"{root}/api/dashboard/accounts/{Uri.EscapeDataString(alert.AccountId)}";
+        return ($"{account}#alert-{Uri.EscapeDataString(alert.RuleId)}", account);
     }
 
     private static string E(string value) => WebUtility.HtmlEncode(value);

@@ -169,6 +169,8 @@ public sealed class AlertEntity : TableRow
 
     public string? ResolutionNote { get; set; }
 
+    public string? ResolvedBy { get; set; }
+
     public bool EscalatedToContact { get; set; }
 
     public static AlertEntity From(Alert alert)
@@ -194,6 +196,7 @@ public sealed class AlertEntity : TableRow
             AcknowledgedBy = alert.AcknowledgedBy,
             ResolvedAt = alert.ResolvedAt,
             ResolutionNote = alert.ResolutionNote,
+            ResolvedBy = alert.ResolvedBy,
             EscalatedToContact = alert.EscalatedToContact,
         };
     }
@@ -218,6 +221,7 @@ public sealed class AlertEntity : TableRow
         AcknowledgedBy = AcknowledgedBy,
         ResolvedAt = ResolvedAt,
         ResolutionNote = ResolutionNote,
+        ResolvedBy = ResolvedBy,
         EscalatedToContact = EscalatedToContact,
         ETag = ETag == default ? null : ETag.ToString(),
     };

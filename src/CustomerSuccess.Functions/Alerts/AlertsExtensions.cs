@@ -10,16 +10,23 @@ internal static class AlertsExtensions
     public static IHostApplicationBuilder AddAlerts(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
+        var ownUrl = OwnUrl(builder.Configuration);
         builder.Services.AddTables(AlertStore.DefaultTable, AlertNotifier.LedgerTable, AlertNotifier.DigestTable);
         builder.Services.AddOptions<AlertsOptions>()
             .BindConfiguration(AlertsOptions.SectionName)
             .PostConfigure(options =>
             {
+                // The pages are served by the app itself, so the links in alert emails go to the app's own address
+                // unless a deployment names another (the Bicep sets the function app's).
+                if (string.IsNullOrWhiteSpace(options.DashboardBaseUrl) && ownUrl is not null)
+                {
+                    options.DashboardBaseUrl = ownUrl;
+                }
+
                 if (development)
                 {
                     // A laptop run without settings still starts; a deployment without them fails at start.
                     options.EscalationContact = string.IsNullOrWhiteSpace(options.EscalationContact) ? "cs-escalations@localhost.test" : options.EscalationContact;
-                    options.DashboardBaseUrl = string.IsNullOrWhiteSpace(options.DashboardBaseUrl) ? "http://localhost:5173" : options.DashboardBaseUrl;
                     if (options.Rota.Members.Count == 0)
                     {
                         options.Rota.Members.Add("cs-oncall@localhost.test");
@@ -37,6 +44,29 @@ internal static class AlertsExtensions
         builder.Services.AddSingleton<AlertCommands>();
 
         return builder;
+    }
+
+    /// <summary>
+    /// The app's own address: in Azure the site's host name (App Service sets WEBSITE_HOSTNAME); standalone the first
+    /// of --urls / ASPNETCORE_URLS, else the port it listens on (Hosting__Port, 7071).
+    /// </summary>
+    internal static string? OwnUrl(IConfiguration configuration)
+    {
+        if (configuration["WEBSITE_HOSTNAME"] is { Length: > 0 } host)
+        {
+            return "https://" + host;
+        }
+
+        if (!string.IsNullOrEmpty(configuration[HostingMode.CustomHandlerPortSetting]))
+        {
+            return null;
+        }
+
+        var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"];
+        var first = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        return first is not null && Uri.TryCreate(first.Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+            ? uri.GetLeftPart(UriPartial.Authority)
+            : "http://127.0.0.1:" + configuration.GetValue("Hosting:Port", 7071).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static IEndpointRouteBuilder MapAlerts(this IEndpointRouteBuilder app)

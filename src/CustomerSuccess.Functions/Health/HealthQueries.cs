@@ -28,7 +28,25 @@ public sealed record HealthHistoryDay(DateOnly Day, int Score, HealthBand Band, 
 
 public sealed record PortfolioView(IReadOnlyDictionary<AccountSegment, IReadOnlyDictionary<HealthBand, int>> Bands, IReadOnlyList<AtRiskAccount> AtRisk);
 
-public sealed record AtRiskAccount(string AccountId, string? AccountName, AccountSegment Segment, int Score, HealthBand Band, int? DaysToRenewal);
+public sealed record AtRiskAccount(string AccountId, string? AccountName, AccountSegment Segment, int Score, HealthBand Band, int? DaysToRenewal, string? CsmEmail = null, IReadOnlyList<HealthDriver>? Drivers = null);
+
+/// <summary>Which live accounts a portfolio read counts and ranks, and which page of the at-risk list it returns.</summary>
+public sealed record PortfolioQuery(AccountSegment? Segment = null, string? CsmEmail = null, HealthBand? Band = null, int Page = 0, int PageSize = PortfolioQuery.DefaultPageSize)
+{
+    public const int DefaultPageSize = 25;
+    public const int MaxPageSize = HealthQueries.AtRiskLimit;
+}
+
+/// <summary>
+/// One read of the portfolio: band counts per segment, renewals in the next <see cref="HealthQueries.RenewalWindowDays"/>
+/// days by band, and one page of the at-risk list (ranked by score, then days to renewal) with its total.
+/// </summary>
+public sealed record PortfolioPage(
+    PortfolioQuery Query,
+    IReadOnlyDictionary<AccountSegment, IReadOnlyDictionary<HealthBand, int>> Bands,
+    IReadOnlyDictionary<HealthBand, int> RenewalsByBand,
+    int AtRiskTotal,
+    IReadOnlyList<AtRiskAccount> AtRisk);
 
 public sealed record HealthOverrideRequest(HealthBand? Band, string? Reason, DateTimeOffset? ExpiresAt, string? SetBy);
 
@@ -43,12 +61,13 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
 {
     public const int HistoryDays = 90;
     public const int AtRiskLimit = 100;
+    public const int RenewalWindowDays = 90;
 
     private static readonly string[] PortfolioColumns =
     [
         nameof(HealthScoreEntity.AccountId), nameof(HealthScoreEntity.AccountName), nameof(HealthScoreEntity.Segment), nameof(HealthScoreEntity.Score),
         nameof(HealthScoreEntity.ComputedBand), nameof(HealthScoreEntity.RenewalDate), nameof(HealthScoreEntity.OverrideBand), nameof(HealthScoreEntity.OverrideExpiresAt),
-        nameof(HealthScoreEntity.Lifecycle),
+        nameof(HealthScoreEntity.Lifecycle), nameof(HealthScoreEntity.CsmEmail), nameof(HealthScoreEntity.Drivers),
     ];
 
     private readonly AppTable _scores = tables[HealthTables.Scores];
@@ -95,18 +114,35 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
             history);
     }
 
-    /// <summary>Band counts per segment of live accounts (churned ones left out) and the at-risk accounts (Red, then Yellow) ranked by score, then days to renewal. Streams the score rows; keeps only the top list.</summary>
+    /// <summary>Band counts per segment of live accounts (churned ones left out) and the top <see cref="AtRiskLimit"/> at-risk accounts (Red, then Yellow) ranked by score, then days to renewal.</summary>
     public async Task<PortfolioView> GetPortfolioAsync(CancellationToken cancellationToken)
     {
+        var page = await GetPortfolioPageAsync(new PortfolioQuery(PageSize: AtRiskLimit), cancellationToken);
+        return new PortfolioView(page.Bands, page.AtRisk);
+    }
+
+    /// <summary>
+    /// The portfolio under a filter (segment, CSM, band): streams the score rows' few columns once and keeps in memory
+    /// only the counts and the accounts ranked up to the requested page, so memory is bounded by the page, not the portfolio.
+    /// </summary>
+    public async Task<PortfolioPage> GetPortfolioPageAsync(PortfolioQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var pageSize = Math.Clamp(query.PageSize, 1, PortfolioQuery.MaxPageSize);
+        var pageIndex = Math.Max(0, query.Page);
+        var keep = (pageIndex + 1) * pageSize;
+        query = query with { Page = pageIndex, PageSize = pageSize };
         var counts = new Dictionary<AccountSegment, Dictionary<HealthBand, int>>();
         foreach (var s in Enum.GetValues<AccountSegment>())
         {
             counts[s] = Enum.GetValues<HealthBand>().ToDictionary(b => b, _ => 0);
         }
 
+        var renewals = Enum.GetValues<HealthBand>().ToDictionary(b => b, _ => 0);
+        var atRiskTotal = 0;
         var now = time.GetUtcNow();
         // Max-heap on rank (worst kept = highest score / farthest renewal at the top, evicted first).
-        var top = new PriorityQueue<AtRiskAccount, (int Score, int Renewal)>(Comparer<(int Score, int Renewal)>.Create((a, b) => b.CompareTo(a)));
+        var top = new PriorityQueue<AtRiskAccount, (int Score, int Renewal, string Id)>(Comparer<(int Score, int Renewal, string Id)>.Create((a, b) => b.CompareTo(a)));
         await foreach (var row in _scores.QueryAsync<HealthScoreEntity>(TableFilter.All, PortfolioColumns, cancellationToken: cancellationToken))
         {
             if (row is not { AccountId: { } accountId, Score: var score, Segment: var segment })
@@ -120,34 +156,61 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
                 continue;
             }
 
+            if ((query.Segment is { } only && segment != only) || (query.CsmEmail is { } csm && !string.Equals(row.CsmEmail, csm, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
             var band = row.OverrideBand is { } overridden && row.OverrideExpiresAt > now ? overridden : row.ComputedBand;
+            if (query.Band is { } wanted && band != wanted)
+            {
+                continue;
+            }
+
             counts[segment][band]++;
+            int? daysToRenewal = row.RenewalDate is { } renewal ? (int)Math.Floor((renewal - now).TotalDays) : null;
+            if (daysToRenewal is >= 0 and <= RenewalWindowDays)
+            {
+                renewals[band]++;
+            }
+
             if (band == HealthBand.Green)
             {
                 continue;
             }
 
-            int? daysToRenewal = row.RenewalDate is { } renewal ? (int)Math.Floor((renewal - now).TotalDays) : null;
-            var rank = (score, daysToRenewal ?? int.MaxValue);
-            var item = new AtRiskAccount(accountId, row.AccountName, segment, score, band, daysToRenewal);
-            if (top.Count < AtRiskLimit)
+            atRiskTotal++;
+            var rank = (score, daysToRenewal ?? int.MaxValue, accountId);
+            if (top.Count >= keep && (!top.TryPeek(out _, out var worst) || rank.CompareTo(worst) >= 0))
+            {
+                continue;
+            }
+
+            var drivers = HealthScoreEntity.ParseDrivers(row.Drivers).Select(d => d.ToDriver()).ToList();
+            var item = new AtRiskAccount(accountId, row.AccountName, segment, score, band, daysToRenewal, row.CsmEmail, drivers);
+            if (top.Count < keep)
             {
                 top.Enqueue(item, rank);
             }
-            else if (top.TryPeek(out _, out var worst) && rank.CompareTo(worst) < 0)
+            else
             {
                 top.EnqueueDequeue(item, rank);
             }
         }
 
-        var atRisk = new List<AtRiskAccount>(top.Count);
+        var ranked = new List<AtRiskAccount>(top.Count);
         while (top.TryDequeue(out var item, out _))
         {
-            atRisk.Add(item);
+            ranked.Add(item);
         }
 
-        atRisk.Reverse();
-        return new PortfolioView(counts.ToDictionary(c => c.Key, c => (IReadOnlyDictionary<HealthBand, int>)c.Value), atRisk);
+        ranked.Reverse();
+        return new PortfolioPage(
+            query,
+            counts.ToDictionary(c => c.Key, c => (IReadOnlyDictionary<HealthBand, int>)c.Value),
+            renewals,
+            atRiskTotal,
+            [.. ranked.Skip(pageIndex * pageSize)]);
     }
 
     public async Task<(OverrideOutcome Outcome, string? Error)> SetOverrideAsync(string accountId, HealthOverrideRequest request, CancellationToken cancellationToken)

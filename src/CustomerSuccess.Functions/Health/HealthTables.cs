@@ -237,7 +237,7 @@ public sealed class HealthScoreEntity : HealthScoreColumns
         return sb.ToString();
     }
 
-    private static HealthDriverDelta[] ParseDrivers(string? text)
+    internal static HealthDriverDelta[] ParseDrivers(string? text)
     {
         if (string.IsNullOrEmpty(text))
         {

@@ -139,8 +139,8 @@ internal sealed partial class Outbox
         return string.Empty;
     }
 
-    // Alert emails and digests link each alert as .../alerts/{accountId}/{ruleId}/acknowledge.
-    [GeneratedRegex(@"/alerts/([^/\s""<>]+)/([^/\s""<>]+)/acknowledge")]
+    // Alert emails and digests link each alert to its row on its account page: .../accounts/{accountId}#alert-{ruleId}.
+    [GeneratedRegex(@"/accounts/([^/\s""<>#]+)#alert-([^/\s""<>#]+)")]
     private static partial Regex AcknowledgeLink();
 
     [GeneratedRegex("boundary=\"?([^\";]+)\"?")]

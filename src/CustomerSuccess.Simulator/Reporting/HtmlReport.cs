@@ -25,6 +25,13 @@ internal static class HtmlReport
 
     private static string BandColor(string? band) => band switch { "Green" => Green, "Yellow" => Yellow, "Red" => Red, _ => "#bbb" };
 
+    /// <summary>The portfolio page of the app the run drove.</summary>
+    public static string DashboardUrl(Uri app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.GetLeftPart(UriPartial.Authority) + "/api/dashboard";
+    }
+
     public static string Render(RunFigures f)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -49,6 +56,10 @@ internal static class HtmlReport
         {
             h.Append("<p class=\"warn\">").Append(E(p)).Append("</p>");
         }
+
+        // The one link out: the app's own pages, live while it runs; nothing below needs it.
+        var dashboard = DashboardUrl(o.App);
+        h.Append(Inv, $"<p class=\"note\">While the app is up, its pages show this portfolio live: <a href=\"{E(dashboard)}\">{E(dashboard)}</a> (sign in with the function key). Every figure below is in this file and stays readable after the app stops.</p>");
 
         Sent(h, f);
         Health(h, f);

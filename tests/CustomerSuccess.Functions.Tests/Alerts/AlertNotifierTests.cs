@@ -77,8 +77,8 @@ public sealed class AlertNotifierTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("[Critical] Acme <Corp>: Health band is Red", email.Subject);
         Assert.Contains("Acme &lt;Corp&gt;", email.Html, StringComparison.Ordinal);
         Assert.Contains("active seats 62% → 18%", email.PlainText, StringComparison.Ordinal);
-        Assert.Contains($"https://cs.example.com/alerts/{account}/health-band/acknowledge", email.PlainText, StringComparison.Ordinal);
-        Assert.Contains($"https://cs.example.com/accounts/{account}/health", email.PlainText, StringComparison.Ordinal);
+        Assert.Contains($"Acknowledge: https://cs.example.com/api/dashboard/accounts/{account}#alert-health-band", email.PlainText, StringComparison.Ordinal);
+        Assert.Contains($"Account health: https://cs.example.com/api/dashboard/accounts/{account}\n", email.PlainText.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("Due by: 2026-03-10 12:00 UTC", email.PlainText, StringComparison.Ordinal);
     }
 

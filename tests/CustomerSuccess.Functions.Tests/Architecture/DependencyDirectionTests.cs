@@ -24,6 +24,7 @@ public sealed partial class DependencyDirectionTests
         ["Health"] = ["Accounts"],
         ["Alerts"] = ["Health", "Accounts"],
         ["Lifecycle"] = ["Health", "Accounts"],
+        ["Pages"] = ["Alerts", "Lifecycle", "Health", "Accounts"],
         ["Storage"] = [],
         ["Messaging"] = ["Hosting", "Telemetry"],
         ["Email"] = [],

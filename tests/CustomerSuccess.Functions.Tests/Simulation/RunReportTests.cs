@@ -71,9 +71,9 @@ public sealed partial class RunReportTests : IDisposable
         var outbox = Path.Combine(_dir, "outbox");
         Directory.CreateDirectory(outbox);
         File.WriteAllText(Path.Combine(outbox, "lifecycle-onboarding-welcome_1.eml"), Eml(first.Users[0].Email, "lifecycle/onboarding/welcome", "Welcome", $"Hi {first.Users[0].FirstName},"));
-        File.WriteAllText(Path.Combine(outbox, "alert-critical_1.eml"), Eml(first.CsmEmail, "alert/critical", "[Critical] x: Payment failed", $"Account: x ({first.AccountId})\nAcknowledge: https://dash/alerts/{first.AccountId}/payment-risk/acknowledge"));
-        File.WriteAllText(Path.Combine(outbox, "alert-critical_2.eml"), Eml("escalations@cs.example.com", "alert/critical", "[Overdue Critical] x: Payment failed", $"Acknowledge: https://dash/alerts/{first.AccountId}/payment-risk/acknowledge"));
-        File.WriteAllText(Path.Combine(outbox, "alert-watch-digest_1.eml"), Eml(second.CsmEmail, "alert/watch-digest", "[Watch] 2 account(s) to watch", $"- y: Yellow https://dash/alerts/{second.AccountId}/health-band/acknowledge\n- z: Yellow https://dash/alerts/{portfolio.Accounts[2].AccountId}/health-band/acknowledge"));
+        File.WriteAllText(Path.Combine(outbox, "alert-critical_1.eml"), Eml(first.CsmEmail, "alert/critical", "[Critical] x: Payment failed", $"Account: x ({first.AccountId})\nAcknowledge: https://dash/api/dashboard/accounts/{first.AccountId}#alert-payment-risk"));
+        File.WriteAllText(Path.Combine(outbox, "alert-critical_2.eml"), Eml("escalations@cs.example.com", "alert/critical", "[Overdue Critical] x: Payment failed", $"Acknowledge: https://dash/api/dashboard/accounts/{first.AccountId}#alert-payment-risk"));
+        File.WriteAllText(Path.Combine(outbox, "alert-watch-digest_1.eml"), Eml(second.CsmEmail, "alert/watch-digest", "[Watch] 2 account(s) to watch", $"- y: Yellow https://dash/api/dashboard/accounts/{second.AccountId}#alert-health-band\n- z: Yellow https://dash/api/dashboard/accounts/{portfolio.Accounts[2].AccountId}#alert-health-band"));
         observed.ReadOutbox(outbox);
         return new SimulationResult(options, portfolio, truth, projection, new RunCounters(), observed, [], TimeSpan.FromSeconds(1), Days, Partial: false);
     }
@@ -83,9 +83,13 @@ public sealed partial class RunReportTests : IDisposable
     {
         var html = HtmlReport.Render(RunFigures.From(Result()));
 
+        // One link out, to the app's pages while it is up; everything else is in the file.
+        const string dashboard = "http://127.0.0.1:1/api/dashboard";
+        Assert.Contains($"<a href=\"{dashboard}\">", html, StringComparison.Ordinal);
+        var offline = html.Replace(dashboard, string.Empty, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
-        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://", offline, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", offline, StringComparison.Ordinal);
         Assert.Contains("aria-label=\"ROC curve\"", html, StringComparison.Ordinal);
         Assert.Contains("aria-label=\"lead time distribution\"", html, StringComparison.Ordinal);
         Assert.Contains("aria-label=\"live accounts per band per day\"", html, StringComparison.Ordinal);

@@ -1,0 +1,35 @@
+using CustomerSuccess.Functions.Alerts;
+using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Lifecycle;
+
+namespace CustomerSuccess.Functions.Pages;
+
+/// <summary>An active alert as the pages show it: the alert and where it stands against its service level.</summary>
+public sealed record AlertLine(Alert Alert, SlaStatus Sla);
+
+/// <summary>Open alerts of one tier, counted by service-level status.</summary>
+public sealed record TierSla(AlertTier Tier, int OnTime, int DueSoon, int Overdue)
+{
+    public int Total => OnTime + DueSoon + Overdue;
+}
+
+/// <summary>The portfolio page: the filtered counts and at-risk page, the band trend of the last 90 days (of the segment filtered on, else of all), open alerts by tier.</summary>
+/// <remarks><see cref="CountedAt"/>: when the counts and ranking were read (the hourly snapshot's time for the unfiltered first pages, else now).</remarks>
+public sealed record PortfolioModel(PortfolioPage Portfolio, IReadOnlyList<TrendPoint> Trend, IReadOnlyList<TierSla> OpenAlerts, IReadOnlyList<string> Csms, DateTimeOffset AsOf, DateTimeOffset CountedAt);
+
+/// <summary>One day of the band trend.</summary>
+public sealed record TrendPoint(DateOnly Day, int Red, int Yellow, int Green)
+{
+    public int Total => Red + Yellow + Green;
+}
+
+public sealed record AccountModel(
+    AccountHealthView Health,
+    IReadOnlyList<AlertLine> OpenAlerts,
+    IReadOnlyList<Alert> PastAlerts,
+    IReadOnlyList<LifecycleEnrollment> Enrollments,
+    DateTimeOffset AsOf);
+
+public sealed record MyDayModel(string? Csm, IReadOnlyList<MyDayItem> Items, IReadOnlyList<string> Csms, DateTimeOffset AsOf);
+
+public sealed record AlertsModel(AlertTier? Tier, string? Csm, IReadOnlyList<AlertLine> Alerts, DateTimeOffset AsOf);

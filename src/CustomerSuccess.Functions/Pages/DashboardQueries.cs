@@ -1,0 +1,72 @@
+using CustomerSuccess.Functions.Alerts;
+using CustomerSuccess.Functions.Health;
+using CustomerSuccess.Functions.Lifecycle;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Pages;
+
+/// <summary>
+/// What each page shows, read through the features' own services (Health's queries, Alerts' commands and store,
+/// Lifecycle's store), never their tables. The page and its JSON twin are the same model.
+/// </summary>
+public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts, AlertStore alertStore, ILifecycleStore lifecycle, PortfolioTrendStore trend, IOptions<AlertsOptions> alertOptions, TimeProvider time)
+{
+    public async Task<PortfolioModel> PortfolioAsync(PortfolioQuery query, CancellationToken cancellationToken)
+    {
+        // The unfiltered first pages come from the hourly snapshot (one point read); any filter scans the score rows.
+        var now = time.GetUtcNow();
+        var snapshot = await trend.TryReadLatestAsync(query, cancellationToken);
+        var portfolio = snapshot?.Page ?? await health.GetPortfolioPageAsync(query, cancellationToken);
+        var open = await alerts.ListActiveAsync(null, query.CsmEmail, null, cancellationToken);
+        var byTier = Enum.GetValues<AlertTier>().Reverse()
+            .Select(t =>
+            {
+                var sla = open.Where(a => a.Tier == t).Select(a => AlertSla.Of(a, now, alertOptions.Value)).ToList();
+                return new TierSla(t, sla.Count(s => s == SlaStatus.OnTime), sla.Count(s => s == SlaStatus.DueSoon), sla.Count(s => s == SlaStatus.Overdue));
+            })
+            .ToList();
+        var csms = open.Select(a => a.CsmEmail).Concat(portfolio.AtRisk.Select(a => a.CsmEmail)).Concat([query.CsmEmail])
+            .OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        var days = (await trend.ReadAsync(cancellationToken))
+            .Select(d => (d.Day, Counts: d.Of(query.Segment)))
+            .Select(d => new TrendPoint(d.Day, d.Counts[HealthBand.Red], d.Counts[HealthBand.Yellow], d.Counts[HealthBand.Green]))
+            .ToList();
+        return new PortfolioModel(portfolio, days, byTier, csms, now, snapshot?.TakenAt ?? now);
+    }
+
+    public async Task<AccountModel?> AccountAsync(string accountId, CancellationToken cancellationToken)
+    {
+        if (await health.GetAccountAsync(accountId, cancellationToken) is not { } view)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        var all = await alertStore.GetForAccountAsync(accountId, cancellationToken);
+        var open = all.Where(a => a.IsActive).OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => new AlertLine(a, AlertSla.Of(a, now, alertOptions.Value))).ToList();
+        var past = all.Where(a => !a.IsActive).OrderByDescending(a => a.ResolvedAt).ToList();
+        var enrollments = await lifecycle.GetEnrollmentsAsync(accountId, cancellationToken);
+        return new AccountModel(view, open, past, [.. enrollments.OrderByDescending(e => e.EnrolledAt)], now);
+    }
+
+    public async Task<MyDayModel> MyDayAsync(string? csm, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var open = await alerts.ListActiveAsync(null, csm, null, cancellationToken);
+        var csms = open.Select(a => a.CsmEmail).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        if (string.IsNullOrWhiteSpace(csm))
+        {
+            return new MyDayModel(null, [], csms, now);
+        }
+
+        var atRisk = await health.GetPortfolioPageAsync(new PortfolioQuery(CsmEmail: csm, PageSize: PortfolioQuery.MaxPageSize), cancellationToken);
+        return new MyDayModel(csm, MyDayRanking.Rank(open, atRisk.AtRisk, now), csms, now);
+    }
+
+    public async Task<AlertsModel> AlertsAsync(AlertTier? tier, string? csm, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var open = await alerts.ListActiveAsync(tier, csm, null, cancellationToken);
+        return new AlertsModel(tier, csm, [.. open.Select(a => new AlertLine(a, AlertSla.Of(a, now, alertOptions.Value)))], now);
+    }
+}

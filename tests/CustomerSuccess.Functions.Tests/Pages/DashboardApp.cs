@@ -1,0 +1,77 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using CustomerSuccess.Functions.Alerts;
+using CustomerSuccess.Functions.Tests.Health;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerSuccess.Functions.Tests.Pages;
+
+/// <summary>The real app on Azurite, standalone with a known function key, and a seeded portfolio.</summary>
+internal sealed partial class DashboardApp : IAsyncDisposable
+{
+    public const string Key = "dashboard-test-key";
+    public const string User = "pat.csm@example.com";
+
+    private DashboardApp(WebApplicationFactory<Program> factory, DashboardSeed seed)
+    {
+        Factory = factory;
+        Seed = seed;
+    }
+
+    public WebApplicationFactory<Program> Factory { get; }
+
+    public DashboardSeed Seed { get; }
+
+    public static async Task<DashboardApp> StartAsync(AzuriteFixture azurite, bool kestrel = false)
+    {
+        var tables = await HealthStorage.FreshAsync(azurite);
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("FunctionKeys:Default", Key);
+            // No background loops: the pages read what the seed wrote, nothing recomputes it meanwhile.
+            b.UseSetting("LocalRunner:Enabled", "false");
+        });
+        if (kestrel)
+        {
+            factory.UseKestrel(0);
+            factory.StartServer();
+        }
+
+        var seed = new DashboardSeed();
+        await seed.WriteAsync(tables, factory.Services.GetRequiredService<AlertStore>(), DateTimeOffset.UtcNow);
+        await DashboardSeed.WriteTrendAsync(factory.Services.GetRequiredService<CustomerSuccess.Functions.Pages.PortfolioTrendStore>(), DateTimeOffset.UtcNow);
+        var app = new DashboardApp(factory, seed);
+        await app.SnapshotTrendAsync();
+        return app;
+    }
+
+    /// <summary>Today's portfolio trend, recorded as the hourly timer does: its invocation, with the function key.</summary>
+    public async Task SnapshotTrendAsync()
+    {
+        using var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", Key);
+        using var response = await client.PostAsync(new Uri("/DashboardTrendSnapshot", UriKind.Relative), new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    public HttpClient Anonymous() => Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    /// <summary>A client signed in as the sign-in form does it: the function key once, then the cookie.</summary>
+    public async Task<HttpClient> SignedInAsync()
+    {
+        var client = Anonymous();
+        using var response = await client.GetAsync(new Uri($"/api/dashboard/signin/key?code={Key}&user={Uri.EscapeDataString(User)}&returnUrl=%2Fapi%2Fdashboard", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return client;
+    }
+
+    public static string TokenOf(string html) => WebUtility.HtmlDecode(Token().Match(html) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("The page has no anti-forgery token."));
+
+    public ValueTask DisposeAsync() => Factory.DisposeAsync();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex Token();
+}

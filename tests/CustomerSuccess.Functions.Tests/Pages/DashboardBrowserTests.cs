@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerSuccess.Functions.Tests.Pages;
+
+/// <summary>
+/// Every page in headless Chromium (Debian's <c>chromium</c>, driven by playwright-core from the repo's node_modules;
+/// no browser download) against the app on Kestrel: the numbers of the seeded portfolio in its tables and charts,
+/// acknowledge and resolve by clicking, sign-in, a forged post, and screenshots at phone and desktop width kept in
+/// <c>TestResults/dashboard-screenshots</c>.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    public static readonly string Screenshots = Path.Combine(RepoPaths.Root, "TestResults", "dashboard-screenshots");
+
+    private DashboardApp _app = null!;
+    private JsonObject _seen = null!;
+
+    private DashboardSeed Seed => _app.Seed;
+
+    public async Task InitializeAsync()
+    {
+        _app = await DashboardApp.StartAsync(azurite, kestrel: true);
+        var address = _app.Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _seen = await RunBrowserAsync(new JsonObject
+        {
+            ["baseUrl"] = address.TrimEnd('/'),
+            ["key"] = DashboardApp.Key,
+            ["user"] = DashboardApp.User,
+            ["csm"] = Seed.Csm,
+            ["accounts"] = new JsonObject { ["red"] = Seed.Red, ["yellow"] = Seed.Yellow, ["redNoRenewal"] = Seed.RedNoRenewal },
+            ["screenshots"] = Screenshots,
+        });
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private static async Task<JsonObject> RunBrowserAsync(JsonObject config)
+    {
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), $"Chromium is not installed at {chromium} (scripts/test.sh installs Debian's chromium).");
+        var configFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(configFile, config.ToJsonString());
+        try
+        {
+            var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoPaths.Root };
+            psi.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "CustomerSuccess.Functions.Tests", "Pages", "browser", "dashboard-check.mjs"));
+            psi.ArgumentList.Add(configFile);
+            using var process = Process.Start(psi)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, $"the browser run failed ({process.ExitCode}): {await stderr}");
+            return JsonNode.Parse((await stdout).Trim().Split('\n')[^1])!.AsObject();
+        }
+        finally
+        {
+            File.Delete(configFile);
+        }
+    }
+
+    /// <summary>One browser run (about a minute on a loaded machine) serves every check; each check names what failed.</summary>
+    [Fact]
+    public void Browser_EveryPage_ShowsTheSeededPortfolioActsOnClicksAndRefusesStrangers()
+    {
+        NotSignedIn_PageGoesToSignInAndJsonIs401();
+        SignIn_ReturnsToTheAskedPageWithAnHttpOnlyStrictCookie();
+        Portfolio_TablesAndChartShowTheSeededNumbers();
+        AccountPage_ScoreDimensionsAndTheChartOfTenDays();
+        MyDayAndAlerts_RankedAndFilteredToTheCsm();
+        AcknowledgeAndResolve_OneClickEach();
+        ForgedPost_IsRejected();
+        Pages_LoadNoScriptsFontsOrStylesheets();
+        Pages_FitPhoneAndDesktopWidthAndAreKeptAsScreenshots();
+    }
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static int N(JsonNode? node) => node!.GetValue<int>();
+
+    private void NotSignedIn_PageGoesToSignInAndJsonIs401()
+    {
+        Assert.Contains("/api/dashboard/signin", (string)_seen["unauthenticated"]!["url"]!, StringComparison.Ordinal);
+        Assert.Equal(1, N(_seen["unauthenticated"]!["keyFields"]));
+        Assert.Equal(401, N(_seen["unauthenticatedJsonStatus"]));
+    }
+
+    private void SignIn_ReturnsToTheAskedPageWithAnHttpOnlyStrictCookie()
+    {
+        Assert.Contains($"csm={Uri.EscapeDataString(Seed.Csm)}", (string)_seen["afterSignIn"]!, StringComparison.Ordinal);
+        var cookie = Assert.Single(_seen["cookies"]!.AsArray())!;
+        Assert.True((bool)cookie["httpOnly"]!);
+        Assert.Equal("Strict", (string)cookie["sameSite"]!);
+    }
+
+    private void Portfolio_TablesAndChartShowTheSeededNumbers()
+    {
+        var p = _seen["portfolio"]!;
+        Assert.Equal((1, 0, 0), (N(p["bands"]!["Enterprise"]!["Red"]), N(p["bands"]!["Enterprise"]!["Yellow"]), N(p["bands"]!["Enterprise"]!["Green"])));
+        Assert.Equal((0, 1, 0), (N(p["bands"]!["MidMarket"]!["Red"]), N(p["bands"]!["MidMarket"]!["Yellow"]), N(p["bands"]!["MidMarket"]!["Green"])));
+        Assert.Equal((1, 0, 1), (N(p["bands"]!["Smb"]!["Red"]), N(p["bands"]!["Smb"]!["Yellow"]), N(p["bands"]!["Smb"]!["Green"])));
+
+        // The chart: one bar per non-empty band of a segment, its width in proportion (Smb: half Red, half Green).
+        var bars = p["bars"]!.AsArray().Select(b => ((string)b!["segment"]!, (string)b["band"]!, N(b["count"]), (double)b["width"]!)).ToList();
+        Assert.Equal(4, bars.Count);
+        Assert.Equal(285, bars.Single(b => b.Item1 == "Enterprise").Item4, 1);
+        Assert.Equal(142.5, bars.Single(b => b is ("Smb", "Red", _, _)).Item4, 1);
+
+        Assert.Equal((0, 1, 0), (N(p["tiers"]!["Critical"]!["OnTime"]), N(p["tiers"]!["Critical"]!["DueSoon"]), N(p["tiers"]!["Critical"]!["Overdue"])));
+        Assert.Equal(1, N(p["tiers"]!["Warning"]!["Overdue"]));
+        Assert.Equal(1, N(p["tiers"]!["Watch"]!["OnTime"]));
+        Assert.Equal((1, 1, 1), (N(p["renewals"]!["Red"]), N(p["renewals"]!["Yellow"]), N(p["renewals"]!["Green"])));
+        Assert.Equal([(Seed.RedNoRenewal, 25), (Seed.Red, 30), (Seed.Yellow, 55)], p["atRisk"]!.AsArray().Select(a => ((string)a!["account"]!, N(a["score"]))));
+
+        // The 90-day trend (whole portfolio): the two recorded days and today's snapshot, one column part per band present.
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        Assert.Equal(
+            [(Day(today.AddDays(-30)), 0, 0, 4, 1), (Day(today.AddDays(-1)), 1, 1, 2, 3), (Day(today), 2, 1, 1, 3)],
+            p["trend"]!.AsArray().Select(d => ((string)d!["day"]!, N(d["red"]), N(d["yellow"]), N(d["green"]), N(d["columns"]))));
+    }
+
+    private void AccountPage_ScoreDimensionsAndTheChartOfTenDays()
+    {
+        var a = _seen["account"]!;
+        Assert.Equal(30, N(a["score"]));
+        Assert.Equal(10, N(a["chartPoints"]));
+        Assert.Equal(30, N(a["lastPoint"]));
+        Assert.Equal(6, N(a["dimensions"]));
+    }
+
+    private void MyDayAndAlerts_RankedAndFilteredToTheCsm()
+    {
+        Assert.Equal([(Seed.Yellow, "OverdueAlert"), (Seed.Red, "NewCritical"), (Seed.RedNoRenewal, "Watch")], _seen["myDay"]!.AsArray().Select(i => ((string)i!["account"]!, (string)i["reason"]!)));
+        Assert.Equal([(Seed.Red, "DueSoon"), (Seed.Yellow, "Overdue"), (Seed.RedNoRenewal, "OnTime")], _seen["alerts"]!.AsArray().Select(i => ((string)i!["account"]!, (string)i["sla"]!)));
+    }
+
+    private void AcknowledgeAndResolve_OneClickEach()
+    {
+        Assert.Equal("Acknowledged", (string)_seen["afterAcknowledge"]!["status"]!);
+        Assert.Contains("acknowledged by " + DashboardApp.User, (string)_seen["afterAcknowledge"]!["text"]!, StringComparison.Ordinal);
+        Assert.Equal(0, N(_seen["afterResolve"]!["open"]));
+        Assert.Contains("by " + DashboardApp.User, (string)_seen["afterResolve"]!["past"]!, StringComparison.Ordinal);
+        Assert.DoesNotContain(Seed.Yellow, _seen["alertsAfterResolve"]!.AsArray().Select(a => (string)a!));
+        Assert.Contains(Seed.RedNoRenewal, _seen["alertsAfterResolve"]!.AsArray().Select(a => (string)a!));
+    }
+
+    private void ForgedPost_IsRejected() => Assert.Equal(400, N(_seen["forgedStatus"]));
+
+    private void Pages_LoadNoScriptsFontsOrStylesheets() => Assert.Equal(0, N(_seen["scriptRequests"]));
+
+    private void Pages_FitPhoneAndDesktopWidthAndAreKeptAsScreenshots()
+    {
+        foreach (var (page, overflow) in _seen["overflow"]!.AsObject())
+        {
+            Assert.True(N(overflow) <= 0, $"{page} is {N(overflow)} px wider than the screen");
+        }
+
+        var files = _seen["screenshots"]!.AsArray().Select(f => (string)f!).ToList();
+        Assert.Equal(8, files.Count);
+        Assert.All(files, f => Assert.True(new FileInfo(f).Length > 10_000, $"{f} is missing or blank"));
+    }
+}

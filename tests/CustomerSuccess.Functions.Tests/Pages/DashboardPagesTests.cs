@@ -1,0 +1,298 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using CustomerSuccess.Functions.Alerts;
+using CustomerSuccess.Functions.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CustomerSuccess.Functions.Tests.Pages;
+
+/// <summary>The pages through the real pipeline on Azurite: sign-in, the JSON twins' numbers, forms and their tokens, and the links of alert emails.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private DashboardApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await DashboardApp.StartAsync(azurite);
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private DashboardSeed Seed => _app.Seed;
+
+    private static Uri U(string path) => new(path, UriKind.Relative);
+
+    private static async Task<JsonObject> JsonAsync(HttpClient client, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, U(path));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    [Theory]
+    [InlineData("/api/dashboard")]
+    [InlineData("/api/dashboard/my-day")]
+    [InlineData("/api/dashboard/alerts")]
+    public async Task Page_NotSignedIn_RedirectsToSignIn(string path)
+    {
+        using var client = _app.Anonymous();
+
+        using var response = await client.GetAsync(U(path));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/api/dashboard/signin?returnUrl=", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JsonTwin_NotSignedIn_Is401()
+    {
+        using var client = _app.Anonymous();
+        using var request = new HttpRequestMessage(HttpMethod.Get, U($"/api/dashboard/accounts/{Seed.Red}"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_WrongKey_Is401AndSetsNoCookie()
+    {
+        using var client = _app.Anonymous();
+
+        using var response = await client.GetAsync(U("/api/dashboard/signin/key?code=not-the-key&user=mallory%40example.com"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.False(response.Headers.Contains("Set-Cookie") && response.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("cs-dashboard=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task SignInPage_FormSendsTheKeyToTheKeyedRoute()
+    {
+        using var client = _app.Anonymous();
+
+        var bounce = await client.GetStringAsync(U("/api/dashboard/signin?returnUrl=%2Fapi%2Fdashboard%2Falerts"));
+        var form = await client.GetStringAsync(U("/api/dashboard/signin?again=1&returnUrl=%2Fapi%2Fdashboard%2Falerts"));
+
+        Assert.Contains("http-equiv=\"refresh\"", bounce, StringComparison.Ordinal);
+        Assert.Contains("action=\"/api/dashboard/signin/key\"", form, StringComparison.Ordinal);
+        Assert.Contains("name=\"code\"", form, StringComparison.Ordinal);
+        Assert.Contains("value=\"/api/dashboard/alerts\"", form, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_FunctionKey_SetsAnHttpOnlySameSiteStrictCookie()
+    {
+        using var client = _app.Anonymous();
+
+        using var response = await client.GetAsync(U($"/api/dashboard/signin/key?code={DashboardApp.Key}&user={Uri.EscapeDataString(DashboardApp.User)}&returnUrl={Uri.EscapeDataString($"/api/dashboard/accounts/{Seed.Red}")}"));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal($"/api/dashboard/accounts/{Seed.Red}", response.Headers.Location!.OriginalString);
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("cs-dashboard=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/api/dashboard", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task SignInCookie_OfOneInstance_IsReadByAnother()
+    {
+        using var first = _app.Anonymous();
+        using var signIn = await first.GetAsync(U($"/api/dashboard/signin/key?code={DashboardApp.Key}&user={Uri.EscapeDataString(DashboardApp.User)}"));
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("cs-dashboard=", StringComparison.Ordinal)).Split(';')[0];
+        await using var other = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("FunctionKeys:Default", DashboardApp.Key);
+            b.UseSetting("LocalRunner:Enabled", "false");
+        });
+        using var second = other.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, U("/api/dashboard/alerts"));
+        request.Headers.Add("Cookie", cookie);
+
+        using var response = await second.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_ReturnUrlOfAnotherSite_GoesToThePortfolioInstead()
+    {
+        using var client = _app.Anonymous();
+
+        using var response = await client.GetAsync(U($"/api/dashboard/signin/key?code={DashboardApp.Key}&returnUrl=https%3A%2F%2Fevil.example%2F"));
+
+        Assert.Equal("/api/dashboard", response.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task Portfolio_Json_CountsBandsRenewalsAlertsAndRanksAtRisk()
+    {
+        using var client = await _app.SignedInAsync();
+
+        var page = await JsonAsync(client, $"/api/dashboard?csm={Uri.EscapeDataString(Seed.Csm)}");
+
+        var bands = page["portfolio"]!["bands"]!;
+        Assert.Equal(1, (int)bands["Enterprise"]!["Red"]!);
+        Assert.Equal(1, (int)bands["MidMarket"]!["Yellow"]!);
+        Assert.Equal(1, (int)bands["Smb"]!["Red"]!);
+        Assert.Equal(1, (int)bands["Smb"]!["Green"]!);
+        var renewals = page["portfolio"]!["renewalsByBand"]!;
+        Assert.Equal([1, 1, 1], new[] { (int)renewals["Red"]!, (int)renewals["Yellow"]!, (int)renewals["Green"]! });
+        Assert.Equal([Seed.RedNoRenewal, Seed.Red, Seed.Yellow], page["portfolio"]!["atRisk"]!.AsArray().Select(a => (string)a!["accountId"]!));
+        var tiers = page["openAlerts"]!.AsArray().ToDictionary(t => (string)t!["tier"]!);
+        Assert.Equal(1, (int)tiers["Critical"]!["dueSoon"]!);
+        Assert.Equal(1, (int)tiers["Warning"]!["overdue"]!);
+        Assert.Equal(1, (int)tiers["Watch"]!["onTime"]!);
+    }
+
+    [Fact]
+    public async Task Portfolio_Json_TrendOfTheSegmentHasTheRecordedDaysAndToday()
+    {
+        using var client = await _app.SignedInAsync();
+
+        var page = await JsonAsync(client, "/api/dashboard?segment=Smb");
+
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var trend = page["trend"]!.AsArray().Select(d => ((string)d!["day"]!, (int)d["red"]!, (int)d["yellow"]!, (int)d["green"]!)).ToList();
+        Assert.Equal(
+            [(Day(today.AddDays(-30)), 0, 0, 4), (Day(today.AddDays(-1)), 1, 1, 2), (Day(today), 1, 0, 1)],
+            trend);
+    }
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Portfolio_Unfiltered_ServedFromTheHourlySnapshotUntilTheNext()
+    {
+        using var client = await _app.SignedInAsync();
+        var health = _app.Factory.Services.GetRequiredService<CustomerSuccess.Functions.Health.HealthQueries>();
+        await health.SetOverrideAsync(Seed.Green, new(CustomerSuccess.Functions.Health.HealthBand.Red, "lost the sponsor", DateTimeOffset.UtcNow.AddDays(3), "lead"), CancellationToken.None);
+
+        var fromSnapshot = await JsonAsync(client, "/api/dashboard");
+        var live = await JsonAsync(client, "/api/dashboard?segment=Smb");
+        await _app.SnapshotTrendAsync();
+        var afterNext = await JsonAsync(client, "/api/dashboard");
+
+        Assert.Equal((1, 1), ((int)fromSnapshot["portfolio"]!["bands"]!["Smb"]!["Red"]!, (int)fromSnapshot["portfolio"]!["bands"]!["Smb"]!["Green"]!));
+        Assert.Equal([Seed.RedNoRenewal, Seed.Red, Seed.Yellow], fromSnapshot["portfolio"]!["atRisk"]!.AsArray().Select(a => (string)a!["accountId"]!));
+        Assert.Equal((2, 0), ((int)live["portfolio"]!["bands"]!["Smb"]!["Red"]!, (int)live["portfolio"]!["bands"]!["Smb"]!["Green"]!));
+        Assert.Equal((2, 0), ((int)afterNext["portfolio"]!["bands"]!["Smb"]!["Red"]!, (int)afterNext["portfolio"]!["bands"]!["Smb"]!["Green"]!));
+        Assert.Contains(Seed.Green, afterNext["portfolio"]!["atRisk"]!.AsArray().Select(a => (string)a!["accountId"]!));
+    }
+
+    [Fact]
+    public async Task Portfolio_PageSizeOne_SecondPageIsTheSecondRanked()
+    {
+        using var client = await _app.SignedInAsync();
+        var health = _app.Factory.Services.GetRequiredService<CustomerSuccess.Functions.Health.HealthQueries>();
+
+        var second = await health.GetPortfolioPageAsync(new(CsmEmail: Seed.Csm, Page: 1, PageSize: 1), CancellationToken.None);
+
+        Assert.Equal(3, second.AtRiskTotal);
+        Assert.Equal(Seed.Red, Assert.Single(second.AtRisk).AccountId);
+    }
+
+    [Fact]
+    public async Task MyDay_Json_OverdueFirstThenNewCriticalThenWatch()
+    {
+        using var client = await _app.SignedInAsync();
+
+        var page = await JsonAsync(client, $"/api/dashboard/my-day?csm={Uri.EscapeDataString(Seed.Csm)}");
+
+        Assert.Equal([Seed.Yellow, Seed.Red, Seed.RedNoRenewal], page["items"]!.AsArray().Select(i => (string)i!["accountId"]!));
+        Assert.Equal(["OverdueAlert", "NewCritical", "Watch"], page["items"]!.AsArray().Select(i => (string)i!["reason"]!));
+    }
+
+    [Fact]
+    public async Task AcknowledgeThenResolve_FromTheAccountPage_RecordTheSignedInUser()
+    {
+        using var client = await _app.SignedInAsync();
+        var store = _app.Factory.Services.GetRequiredService<AlertStore>();
+        var page = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Red}"));
+
+        using var ack = await client.PostAsync(U($"/api/dashboard/accounts/{Seed.Red}/alerts/{AlertRules.HealthBand}/acknowledge"), Form(page));
+        var acknowledged = await store.GetAsync(Seed.Red, AlertRules.HealthBand, CancellationToken.None);
+        page = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Red}"));
+        using var resolve = await client.PostAsync(U($"/api/dashboard/accounts/{Seed.Red}/alerts/{AlertRules.HealthBand}/resolve"), Form(page));
+        var resolved = await store.GetAsync(Seed.Red, AlertRules.HealthBand, CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.Redirect, ack.StatusCode);
+        Assert.Equal($"/api/dashboard/accounts/{Seed.Red}#alert-{AlertRules.HealthBand}", ack.Headers.Location!.OriginalString);
+        Assert.Equal((AlertStatus.Acknowledged, DashboardApp.User), (acknowledged!.Status, acknowledged.AcknowledgedBy));
+        Assert.Equal((AlertStatus.Resolved, DashboardApp.User), (resolved!.Status, resolved.ResolvedBy));
+    }
+
+    [Fact]
+    public async Task Acknowledge_WithoutAntiforgeryToken_IsRejectedAndChangesNothing()
+    {
+        using var client = await _app.SignedInAsync();
+        var store = _app.Factory.Services.GetRequiredService<AlertStore>();
+
+        using var forged = await client.PostAsync(U($"/api/dashboard/accounts/{Seed.Red}/alerts/{AlertRules.HealthBand}/acknowledge"), new FormUrlEncodedContent(new Dictionary<string, string> { ["returnUrl"] = "/api/dashboard" }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(AlertStatus.Open, (await store.GetAsync(Seed.Red, AlertRules.HealthBand, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task Override_SetThenClearFromTheAccountPage_RecordsTheUser()
+    {
+        using var client = await _app.SignedInAsync();
+        var health = _app.Factory.Services.GetRequiredService<CustomerSuccess.Functions.Health.HealthQueries>();
+        var page = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Yellow}"));
+
+        using var set = await client.PostAsync(U($"/api/dashboard/accounts/{Seed.Yellow}/override"), Form(page, ("band", "Green"), ("reason", "exec sponsor re-engaged"), ("days", "7")));
+        var after = await health.GetAccountAsync(Seed.Yellow, CancellationToken.None);
+        page = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Yellow}"));
+        using var clear = await client.PostAsync(U($"/api/dashboard/accounts/{Seed.Yellow}/override"), Form(page, ("clear", "1")));
+        var cleared = await health.GetAccountAsync(Seed.Yellow, CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.Redirect, set.StatusCode);
+        Assert.Equal((CustomerSuccess.Functions.Health.HealthBand.Green, DashboardApp.User), (after!.Override!.Band, after.Override.SetBy));
+        Assert.Equal(HttpStatusCode.Redirect, clear.StatusCode);
+        Assert.Null(cleared!.Override);
+    }
+
+    [Fact]
+    public async Task AlertEmail_EveryLink_OpensAPageShowingTheAlert()
+    {
+        using var client = await _app.SignedInAsync();
+        var store = _app.Factory.Services.GetRequiredService<AlertStore>();
+        var options = _app.Factory.Services.GetRequiredService<IOptions<AlertsOptions>>().Value;
+        var alert = (await store.GetAsync(Seed.Red, AlertRules.HealthBand, CancellationToken.None))!;
+        var email = AlertEmailComposer.Compose(new AlertNotification(AlertChangeKind.Raise, alert), new AlertRecipients(Seed.Csm, [], false), options);
+        var digest = AlertEmailComposer.ComposeDigest(Seed.Csm, DateOnly.FromDateTime(DateTime.UtcNow), [new AlertNotification(AlertChangeKind.Raise, alert)], options);
+
+        var links = Href().Matches(email.Html + digest.Html).Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value)).Distinct().ToList();
+
+        Assert.True(links.Count >= 2, "the email has its acknowledge and account links");
+        foreach (var link in links)
+        {
+            var uri = new Uri(link);
+            Assert.StartsWith(options.DashboardBaseUrl.TrimEnd('/'), link, StringComparison.Ordinal);
+            using var response = await client.GetAsync(U(uri.PathAndQuery));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{link}: {(int)response.StatusCode}");
+            var html = await response.Content.ReadAsStringAsync();
+            if (uri.Fragment.Length > 1)
+            {
+                Assert.Contains($"id=\"{uri.Fragment[1..]}\"", html, StringComparison.Ordinal);
+                Assert.Contains("data-test=\"acknowledge\"", html, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static FormUrlEncodedContent Form(string page, params (string Name, string Value)[] fields)
+    {
+        var values = fields.ToDictionary(f => f.Name, f => f.Value);
+        values["__RequestVerificationToken"] = DashboardApp.TokenOf(page);
+        return new FormUrlEncodedContent(values);
+    }
+
+    [GeneratedRegex("href=\"(https?://[^\"]+)\"")]
+    private static partial Regex Href();
+}
