@@ -47,8 +47,9 @@ internal static class AlertsExtensions
     }
 
     /// <summary>
-    /// The app's own address: in Azure the site's host name (App Service sets WEBSITE_HOSTNAME); standalone the first
-    /// of --urls / ASPNETCORE_URLS, else the port it listens on (Hosting__Port, 7071).
+    /// The app's own address: in Azure the site's host name (App Service sets WEBSITE_HOSTNAME); under the Functions host
+    /// elsewhere the host's default address; standalone the first of --urls / ASPNETCORE_URLS, else the port it listens
+    /// on (Hosting__Port, 7071).
     /// </summary>
     internal static string? OwnUrl(IConfiguration configuration)
     {
@@ -59,7 +60,9 @@ internal static class AlertsExtensions
 
         if (!string.IsNullOrEmpty(configuration[HostingMode.CustomHandlerPortSetting]))
         {
-            return null;
+            // Under the Functions host outside Azure (Core Tools' `func start`), people reach the app through the host,
+            // which listens on 7071 unless told otherwise; the handler's own port is not reachable from a browser.
+            return "http://localhost:7071";
         }
 
         var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"];
