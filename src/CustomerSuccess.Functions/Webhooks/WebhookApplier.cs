@@ -342,20 +342,17 @@ internal sealed class WebhookApplier(
             var delivery = claiming[i];
             if (claims[i] == TableWriteStatus.AlreadyExists)
             {
+                // Its own claim is done with when another process finished the copy, or when that try settled it as
+                // ignored, parked or quarantined and only the inbox copy was left; another's claim when it is final.
                 var own = OwnClaim(delivery, archived[i]);
-                if (own ? !stillHeld[i] : DeliveryOutcomes.IsFinal(archived[i].Outcome))
+                if (own ? !stillHeld[i] || archived[i].Outcome is not (DeliveryOutcomes.Applied or DeliveryOutcomes.Applying) : DeliveryOutcomes.IsFinal(archived[i].Outcome))
                 {
                     delivery.Outcome = DeliveryOutcomes.Duplicate;
                     _settled.Add(delivery.Key.EventKey);
-                    continue;
                 }
-
-                delivery.ClaimedOutcome = own ? archived[i].Outcome : null;
-                if (own && archived[i].Outcome is not (DeliveryOutcomes.Applied or DeliveryOutcomes.Applying))
+                else
                 {
-                    // Settled by that try as ignored, parked or quarantined; only the inbox copy was left.
-                    delivery.Outcome = DeliveryOutcomes.Duplicate;
-                    _settled.Add(delivery.Key.EventKey);
+                    delivery.ClaimedOutcome = own ? archived[i].Outcome : null;
                 }
 
                 continue;
