@@ -166,9 +166,7 @@ public sealed partial class AlertDispatcher(
             return (0, items.Count);
         }
 
-        // Each row sits in its account's partition, so the deletes cannot share a transaction; they go side by side.
-        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = AccountsAtOnce, CancellationToken = cancellationToken }, async (item, ct) =>
-            await store.DeleteOutboxAsync(item, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await store.DeleteOutboxAsync(items, cancellationToken).ConfigureAwait(false);
 
         return (items.Count, 0);
     }

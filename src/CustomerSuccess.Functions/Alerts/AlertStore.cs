@@ -117,10 +117,11 @@ public sealed class AlertStore(AppTables tables)
         }
     }
 
-    public Task DeleteOutboxAsync(AlertOutboxItem item, CancellationToken cancellationToken)
+    /// <summary>Deletes sent outbox rows, one transaction per account (their partition); a row gone already is fine.</summary>
+    public Task DeleteOutboxAsync(IReadOnlyList<AlertOutboxItem> items, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(item);
-        return _alerts.DeleteAsync(item.AccountId, OutboxPrefix + item.MessageId, cancellationToken: cancellationToken);
+        ArgumentNullException.ThrowIfNull(items);
+        return _alerts.SubmitEachAsync([.. items.Select(item => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(item.AccountId, OutboxPrefix + item.MessageId), ETag.All))], cancellationToken);
     }
 
     /// <summary>The message id of a notifying change: "{alertId}-{tier}-{version}" (escalation to the contact bumps the version).</summary>

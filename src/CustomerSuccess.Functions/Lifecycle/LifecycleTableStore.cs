@@ -72,18 +72,14 @@ public sealed class LifecycleTableStore(AppTables tables) : ILifecycleStore
     public async Task SaveEnrollmentsAsync(IReadOnlyList<LifecycleEnrollment> enrollments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(enrollments);
-        // One transaction per bucket (up to 100 rows), several buckets at once: the scan waits for all of them.
-        var transactions = enrollments.Select(LifecycleEnrollmentEntity.From)
-            .GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
-            .SelectMany(partition => partition.Chunk(AppTable.MaxTransactionActions));
-        await Parallel.ForEachAsync(transactions, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (chunk, ct) =>
+        // A transaction per bucket (up to 100 rows), several buckets at once: the scan waits for all of them.
+        var upserts = enrollments.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LifecycleEnrollmentEntity.From(e))).ToList();
+        var outcomes = await _enrollments.SubmitEachAsync(upserts, cancellationToken);
+        var refused = Array.FindIndex(outcomes, o => o != TableWriteStatus.Success);
+        if (refused >= 0)
         {
-            var result = await _enrollments.SubmitAsync([.. chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e))], ct);
-            if (!result.Succeeded)
-            {
-                throw new InvalidOperationException($"Saving lifecycle enrollments in bucket {chunk[0].PartitionKey} was refused: {result.FailedStatus} {result.ErrorCode}.");
-            }
-        });
+            throw new InvalidOperationException($"Saving lifecycle enrollments in bucket {upserts[refused].Entity.PartitionKey} was refused: {outcomes[refused]}.");
+        }
     }
 
     public async Task<LifecycleContactState> GetContactStateAsync(string contactId, CancellationToken cancellationToken)
