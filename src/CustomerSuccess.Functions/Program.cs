@@ -10,6 +10,7 @@ using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Pages;
+using CustomerSuccess.Functions.Renewals;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
@@ -33,6 +34,8 @@ builder.AddEmail();
 
 builder.AddLifecycle();
 
+builder.AddRenewals();
+
 builder.AddPages();
 
 var app = builder.Build();
@@ -49,6 +52,8 @@ app.MapHealth();
 app.MapAlerts();
 
 app.MapLifecycle();
+
+app.MapRenewals();
 
 app.MapPages();
 

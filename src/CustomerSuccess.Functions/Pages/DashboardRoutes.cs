@@ -12,6 +12,7 @@ public static class DashboardRoutes
     public const string SignOut = Root + "/signout";
     public const string MyDay = Root + "/my-day";
     public const string Alerts = Root + "/alerts";
+    public const string Renewals = Root + "/renewals";
 
     public static string Account(string accountId) => Root + "/accounts/" + Uri.EscapeDataString(accountId);
 

@@ -2,6 +2,7 @@ using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Pages.Views;
+using CustomerSuccess.Functions.Renewals;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -68,6 +69,10 @@ internal static class PagesEndpoints
         app.MapGet(DashboardRoutes.Alerts, async (string? tier, string? csm, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
             Render<AlertsPageView, AlertsModel>(http, await queries.AlertsAsync(Enum.TryParse<AlertTier>(tier, true, out var t) ? t : null, string.IsNullOrWhiteSpace(csm) ? null : csm.Trim(), ct)))
             .WithFunction("DashboardAlerts").RequireAuthorization();
+
+        app.MapGet(DashboardRoutes.Renewals, async (HttpContext http, RenewalForecastReader renewals, CancellationToken ct) =>
+            Render<RenewalsPageView, RenewalForecast>(http, await renewals.ReadAsync(ct)))
+            .WithFunction("DashboardRenewals").RequireAuthorization();
 
         app.MapGet(DashboardRoutes.SignIn, SignInPageAsync).WithFunction("DashboardSignIn");
         app.MapGet(DashboardRoutes.SignInWithKey, SignInWithKeyAsync).WithFunction("DashboardSignInWithKey").RequireFunctionKey();

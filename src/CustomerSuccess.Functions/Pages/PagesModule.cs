@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace CustomerSuccess.Functions.Pages;
 
 /// <summary>
-/// The pages for the people who act: portfolio, account, my day, alerts. Server-rendered Razor components (no
+/// The pages for the people who act: portfolio, account, my day, alerts, renewals. Server-rendered Razor components (no
 /// script needed), each also JSON for tools; signed-in users only; every form that changes state carries an
 /// anti-forgery token.
 /// </summary>
