@@ -9,6 +9,7 @@ using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Messaging;
+using CustomerSuccess.Functions.Metrics;
 using CustomerSuccess.Functions.Pages;
 using CustomerSuccess.Functions.Renewals;
 using CustomerSuccess.Functions.Storage;
@@ -36,6 +37,8 @@ builder.AddLifecycle();
 
 builder.AddRenewals();
 
+builder.AddMetrics();
+
 builder.AddPages();
 
 var app = builder.Build();
@@ -54,6 +57,8 @@ app.MapAlerts();
 app.MapLifecycle();
 
 app.MapRenewals();
+
+app.MapMetrics();
 
 app.MapPages();
 

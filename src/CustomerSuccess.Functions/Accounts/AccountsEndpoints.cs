@@ -1,10 +1,9 @@
-using System.Globalization;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CustomerSuccess.Functions.Accounts;
 
-/// <summary>Admin endpoints of identity resolution and the revenue figures (function-key auth).</summary>
+/// <summary>Admin endpoints of identity resolution (function-key auth).</summary>
 internal static class AccountsEndpoints
 {
     private const string StorageUnavailable = "storage unavailable, retry later";
@@ -53,35 +52,6 @@ internal static class AccountsEndpoints
         try
         {
             return TypedResults.Ok(await identity.ListUnlinkedAsync(cancellationToken));
-        }
-        catch (TableStorageUnavailableException)
-        {
-            return TypedResults.Json(new ErrorResponse(StorageUnavailable), statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-    }
-
-    /// <summary>
-    /// <c>GET /api/metrics?from=yyyy-MM-dd&amp;to=yyyy-MM-dd</c>: NRR, GRR and logo churn over the period (both days
-    /// included; <c>to</c> defaults to today, <c>from</c> to 30 days before <c>to</c>). See <see cref="RevenueMetrics"/>.
-    /// </summary>
-    public static async Task<Results<Ok<RevenueMetrics>, BadRequest<ErrorResponse>, JsonHttpResult<ErrorResponse>>> MetricsAsync(string? from, string? to, RevenueMetricsReader reader, TimeProvider time, CancellationToken cancellationToken)
-    {
-        DateOnly? Parse(string? text) => DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
-        var end = to is null ? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime) : Parse(to);
-        var start = from is null ? end?.AddDays(-30) : Parse(from);
-        if (start is null || end is null)
-        {
-            return TypedResults.BadRequest(new ErrorResponse("from and to are dates as yyyy-MM-dd"));
-        }
-
-        if (start > end)
-        {
-            return TypedResults.BadRequest(new ErrorResponse("from must not be after to"));
-        }
-
-        try
-        {
-            return TypedResults.Ok(await reader.ReadAsync(start.Value, end.Value, cancellationToken));
         }
         catch (TableStorageUnavailableException)
         {

@@ -6,8 +6,8 @@ namespace CustomerSuccess.Functions.Accounts;
 
 /// <summary>
 /// Accounts: the product vocabulary, the account model and its storage (states, links, parked events), the signal
-/// source the health model reads, and the admin and revenue endpoints. Needs an <see cref="IAccountLinkListener"/>
-/// from ingestion.
+/// source the health model reads, the revenue and value figures behind /api/metrics (served by Metrics), and the
+/// admin endpoints. Needs an <see cref="IAccountLinkListener"/> from ingestion.
 /// </summary>
 internal static class AccountsModule
 {
@@ -29,7 +29,6 @@ internal static class AccountsModule
     {
         app.MapPost("/api/accounts/links", AccountsEndpoints.LinkAsync).WithFunction("AccountLink").RequireFunctionKey().ExcludeFromDescription();
         app.MapGet("/api/accounts/unlinked", AccountsEndpoints.ListUnlinkedAsync).WithFunction("UnlinkedAccountIds").RequireFunctionKey().ExcludeFromDescription();
-        app.MapGet("/api/metrics", AccountsEndpoints.MetricsAsync).WithFunction("Metrics").RequireFunctionKey();
         return app;
     }
 }

@@ -68,6 +68,16 @@ public sealed class AlertStore(AppTables tables)
         }
     }
 
+    /// <summary>Alerts of any status whose due time is in [<paramref name="from"/>, <paramref name="until"/>), across accounts (one scan of the table).</summary>
+    public async IAsyncEnumerable<Alert> ListDueAsync(DateTimeOffset from, DateTimeOffset until, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableFilter.Of($"DueBy ge {from} and DueBy lt {until} and RowKey lt {"~"}");
+        await foreach (var e in _alerts.QueryAsync<AlertEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return e.ToAlert();
+        }
+    }
+
     /// <summary>Writes one account's changes and their outbox rows atomically, guarded by the ETags read.</summary>
     public async Task<AlertWriteStatus> ApplyAsync(string accountId, IReadOnlyList<AlertChange> changes, CancellationToken cancellationToken)
     {

@@ -5,8 +5,9 @@ namespace CustomerSuccess.Functions.Tests.Architecture;
 
 /// <summary>
 /// The features depend on each other one way only: Webhooks → Accounts ← Health ← Alerts / Lifecycle (Alerts and
-/// Lifecycle may also read Accounts' ports); Renewals reads Alerts, Health and Accounts, and Pages all of them. The
-/// infrastructure folders (Storage, Messaging, Email, Hosting, LocalRunner) serve every feature and depend on none.
+/// Lifecycle may also read Accounts' ports); Renewals and Metrics read Alerts, Health and Accounts, and Pages all but
+/// Metrics. The infrastructure folders (Storage, Messaging, Email, Hosting, LocalRunner) serve every feature and
+/// depend on none.
 /// Read from the app's sources: every namespace a file names, in a using directive (plain, static, alias or global)
 /// or written out in code, and the namespace the file declares, which must be its folder's.
 /// </summary>
@@ -25,6 +26,7 @@ public sealed partial class DependencyDirectionTests
         ["Alerts"] = ["Health", "Accounts"],
         ["Lifecycle"] = ["Health", "Accounts"],
         ["Renewals"] = ["Alerts", "Health", "Accounts"],
+        ["Metrics"] = ["Alerts", "Health", "Accounts"],
         ["Pages"] = ["Renewals", "Alerts", "Lifecycle", "Health", "Accounts"],
         ["Storage"] = [],
         ["Messaging"] = ["Hosting", "Telemetry"],
