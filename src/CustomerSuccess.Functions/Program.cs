@@ -12,6 +12,7 @@ using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Metrics;
 using CustomerSuccess.Functions.Pages;
 using CustomerSuccess.Functions.Renewals;
+using CustomerSuccess.Functions.Reviews;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
@@ -39,6 +40,8 @@ builder.AddRenewals();
 
 builder.AddMetrics();
 
+builder.AddReviews();
+
 builder.AddPages();
 
 var app = builder.Build();
@@ -59,6 +62,8 @@ app.MapLifecycle();
 app.MapRenewals();
 
 app.MapMetrics();
+
+app.MapReviews();
 
 app.MapPages();
 

@@ -5,11 +5,10 @@ namespace CustomerSuccess.Functions.Tests.Architecture;
 
 /// <summary>
 /// The features depend on each other one way only: Webhooks → Accounts ← Health ← Alerts / Lifecycle (Alerts and
-/// Lifecycle may also read Accounts' ports); Renewals and Metrics read Alerts, Health and Accounts, and Pages all but
-/// Metrics. The infrastructure folders (Storage, Messaging, Email, Hosting, LocalRunner) serve every feature and
-/// depend on none.
-/// Read from the app's sources: every namespace a file names, in a using directive (plain, static, alias or global)
-/// or written out in code, and the namespace the file declares, which must be its folder's.
+/// Lifecycle may also read Accounts' ports); Renewals, Metrics and Reviews read Alerts, Health and Accounts, and Pages
+/// Renewals besides. The infrastructure folders (Storage, Messaging, Email, Hosting, LocalRunner) serve every feature
+/// and depend on none. Read from the app's sources: every namespace a file names, in a using directive (plain,
+/// static, alias or global) or written out in code, and the namespace the file declares, which must be its folder's.
 /// </summary>
 public sealed partial class DependencyDirectionTests
 {
@@ -27,6 +26,7 @@ public sealed partial class DependencyDirectionTests
         ["Lifecycle"] = ["Health", "Accounts"],
         ["Renewals"] = ["Alerts", "Health", "Accounts"],
         ["Metrics"] = ["Alerts", "Health", "Accounts"],
+        ["Reviews"] = ["Alerts", "Health", "Accounts"],
         ["Pages"] = ["Renewals", "Alerts", "Lifecycle", "Health", "Accounts"],
         ["Storage"] = [],
         ["Messaging"] = ["Hosting", "Telemetry"],
