@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Tests.Health;
 using CustomerSuccess.Functions.Tests.Infrastructure;
+using CustomerSuccess.Functions.Tests.Storage;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -26,7 +28,8 @@ internal sealed partial class DashboardApp : IAsyncDisposable
 
     public static async Task<DashboardApp> StartAsync(AzuriteFixture azurite, bool kestrel = false)
     {
-        var tables = await HealthStorage.FreshAsync(azurite);
+        // Health's tables and the account states start empty, so the pages (the renewals among them) show the seed alone.
+        var tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, [.. HealthStorage.Tables, AccountStateStore.Table]);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);

@@ -74,6 +74,7 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
         Portfolio_TablesAndChartShowTheSeededNumbers();
         AccountPage_ScoreDimensionsAndTheChartOfTenDays();
         MyDayAndAlerts_RankedAndFilteredToTheCsm();
+        Renewals_EachSeededRenewalInItsCategory_AndTheQbrPackRendersTheApisScore();
         AcknowledgeAndResolve_OneClickEach();
         ForgedPost_IsRejected();
         Pages_LoadNoScriptsFontsOrStylesheets();
@@ -154,6 +155,21 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
 
     private void Pages_LoadNoScriptsFontsOrStylesheets() => Assert.Equal(0, N(_seen["scriptRequests"]));
 
+    private void Renewals_EachSeededRenewalInItsCategory_AndTheQbrPackRendersTheApisScore()
+    {
+        var categories = _seen["renewals"]!.AsArray().ToDictionary(r => (string)r!["account"]!, r => (string)r!["category"]!);
+        Assert.Equal("LikelyToChurn", categories[Seed.Red]);
+        Assert.Equal("AtRisk", categories[Seed.Yellow]);
+        Assert.Equal("Likely", categories[Seed.Green]);
+        Assert.False(categories.ContainsKey(Seed.RedNoRenewal));
+
+        // The pack of Red Corp: its score on the page is the API's; six dimensions moved over its ten days, three shown;
+        // next steps: escalation, the save team (renews in 20 days while Red), first value, stakeholders.
+        var qbr = _seen["qbr"]!;
+        Assert.Equal(("30", 30), ((string)qbr["score"]!, N(_seen["qbrJsonScore"])));
+        Assert.Equal((3, 4), (N(qbr["drivers"]), N(qbr["nextSteps"])));
+    }
+
     private void Pages_FitPhoneAndDesktopWidthAndAreKeptAsScreenshots()
     {
         foreach (var (page, overflow) in _seen["overflow"]!.AsObject())
@@ -162,7 +178,7 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
         }
 
         var files = _seen["screenshots"]!.AsArray().Select(f => (string)f!).ToList();
-        Assert.Equal(8, files.Count);
+        Assert.Equal(12, files.Count);
         Assert.All(files, f => Assert.True(new FileInfo(f).Length > 10_000, $"{f} is missing or blank"));
     }
 }

@@ -8,8 +8,9 @@ namespace CustomerSuccess.Functions.Tests.Pages;
 
 /// <summary>
 /// A small portfolio of one CSM, written as the recompute and the alert rules write it: four accounts (two Red, one
-/// Yellow, one Green) with ten days of history each, and three open alerts (a Critical due soon, an overdue Warning,
-/// a Watch on time). The CSM's email is unique per seed, so filtering by it sees only these rows.
+/// Yellow, one Green) with ten days of history each, the billing facts of the three that renew, and three open alerts
+/// (a Critical due soon, an overdue Warning, a Watch on time). The CSM's email is unique per seed, so filtering by it
+/// sees only these rows.
 /// </summary>
 internal sealed class DashboardSeed
 {
@@ -42,6 +43,10 @@ internal sealed class DashboardSeed
         await AccountAsync(tables, Red, "Red Corp", AccountSegment.Enterprise, 30, HealthBand.Red, now.AddDays(20.5), now);
         await AccountAsync(tables, Yellow, "Yellow Ltd", AccountSegment.MidMarket, 55, HealthBand.Yellow, now.AddDays(60.5), now);
         await AccountAsync(tables, Green, "Green Inc", AccountSegment.Smb, 85, HealthBand.Green, now.AddDays(45.5), now);
+        // Their billing facts, which the renewal forecast and the QBR pack read: $120,000, $30,000 and $6,000 ARR.
+        await BillingAsync(tables, Red, "Red Corp", 1_000_000, now.AddDays(20.5), now);
+        await BillingAsync(tables, Yellow, "Yellow Ltd", 250_000, now.AddDays(60.5), now);
+        await BillingAsync(tables, Green, "Green Inc", 50_000, now.AddDays(45.5), now);
         await AccountAsync(tables, RedNoRenewal, "Red Two", AccountSegment.Smb, 25, HealthBand.Red, null, now);
         await AlertAsync(alerts, Red, "Red Corp", AlertRules.HealthBand, AlertTier.Critical, now.AddHours(2), now);
         await AlertAsync(alerts, Yellow, "Yellow Ltd", AlertRules.SupportEscalation, AlertTier.Warning, now.AddHours(-1), now);
@@ -58,6 +63,21 @@ internal sealed class DashboardSeed
 
     private static Dictionary<AccountSegment, IReadOnlyDictionary<HealthBand, int>> Counts(params (AccountSegment Segment, int Red, int Yellow, int Green)[] counts) =>
         counts.ToDictionary(c => c.Segment, c => (IReadOnlyDictionary<HealthBand, int>)new Dictionary<HealthBand, int> { [HealthBand.Red] = c.Red, [HealthBand.Yellow] = c.Yellow, [HealthBand.Green] = c.Green });
+
+    private async Task BillingAsync(AppTables tables, string id, string name, long mrrCents, DateTimeOffset renewal, DateTimeOffset now)
+    {
+        var state = AccountState.New(id, now.AddDays(-400));
+        state.Apply(
+            new AccountEvent
+            {
+                Account = new ExternalIdRef(ExternalIdKinds.StripeCustomer, "cus_" + id),
+                OccurredAt = now.AddDays(-1),
+                Facts = [new ProfileUpdated("stripe", name, Csm), new SubscriptionChanged("sub_" + id, mrrCents, "pro", 10, "active", false, renewal, renewal.AddDays(-365), 365)],
+            },
+            "evt-" + id,
+            now);
+        Assert.NotNull(await new AccountStateStore(tables).WriteAsync(null, state, CancellationToken.None));
+    }
 
     /// <summary>The score today and nine days before it, one point lower per day back.</summary>
     private async Task AccountAsync(AppTables tables, string id, string name, AccountSegment segment, int score, HealthBand band, DateTimeOffset? renewal, DateTimeOffset now)

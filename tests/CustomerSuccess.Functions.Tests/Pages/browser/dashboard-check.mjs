@@ -13,6 +13,8 @@ const pages = {
   account: `${baseUrl}/api/dashboard/accounts/${enc(accounts.red)}`,
   myDay: `${baseUrl}/api/dashboard/my-day?csm=${enc(csm)}`,
   alerts: `${baseUrl}/api/dashboard/alerts?csm=${enc(csm)}`,
+  renewals: `${baseUrl}/api/dashboard/renewals`,
+  qbr: `${baseUrl}/api/accounts/${enc(accounts.red)}/qbr?code=${enc(key)}`,
 };
 const widths = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
 mkdirSync(screenshots, { recursive: true });
@@ -61,6 +63,17 @@ try {
 
   await page.goto(pages.alerts);
   seen.alerts = await page.$$eval('#alerts tbody tr', rows => rows.map(r => ({ account: r.dataset.account, rule: r.dataset.rule, sla: r.querySelector('[data-sla]').dataset.sla })));
+
+  await page.goto(pages.renewals);
+  seen.renewals = await page.$$eval('#renewals tbody tr', rows => rows.map(r => ({ account: r.dataset.account, category: r.dataset.category })));
+  await page.goto(pages.qbr);
+  seen.qbr = await page.evaluate(() => ({
+    score: document.querySelector('[data-test=score]')?.textContent,
+    drivers: document.querySelectorAll('#drivers li').length,
+    nextSteps: document.querySelectorAll('#next-steps li').length,
+  }));
+  const qbrJson = await page.request.get(`${pages.qbr}&format=json`);
+  seen.qbrJsonScore = (await qbrJson.json()).health.score;
 
   await page.goto(pages.account);
   seen.account = await page.evaluate(() => ({
