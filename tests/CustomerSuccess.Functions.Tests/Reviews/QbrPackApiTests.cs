@@ -13,9 +13,9 @@ namespace CustomerSuccess.Functions.Tests.Reviews;
 /// <summary>
 /// <c>GET /api/accounts/{id}/qbr</c> through the real pipeline on Azurite: an account's state, score, 90-day history
 /// and open alert as the features write them, the pack as JSON and as the printable page, each with the same figures.
+/// An Azurite of this class's own, so its account stays out of the shared one's portfolio.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
-public sealed class QbrPackApiTests : IAsyncLifetime
+public sealed class QbrPackApiTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
     private const string Key = "test-function-key";
     private static readonly DateTimeOffset Now = new(2031, 6, 1, 12, 0, 0, TimeSpan.Zero);
