@@ -310,8 +310,8 @@ internal static class HtmlReport
         RocChart(h, p);
         LeadChart(h, p.LeadTime);
 
-        h.Append("<h3>Per snapshot, per segment, and onboarding apart</h3><table><tr><th>accounts</th><th>snapshots</th><th>churned / of</th><th>Y/R recall</th><th>Y/R precision</th><th>Y/R false-positive rate</th><th>sustained recall</th><th>sustained FPR</th><th>AUC</th></tr>");
-        foreach (var s in p.PerSnapshot.Concat(p.PerSegment).Append(p.Onboarding))
+        h.Append("<h3>Per snapshot, per segment, per story, and onboarding apart</h3><table><tr><th>accounts</th><th>snapshots</th><th>churned / of</th><th>Y/R recall</th><th>Y/R precision</th><th>Y/R false-positive rate</th><th>sustained recall</th><th>sustained FPR</th><th>AUC</th></tr>");
+        foreach (var s in p.PerSnapshot.Concat(p.PerSegment).Concat(p.PerStory).Append(p.Onboarding))
         {
             h.Append(Inv, $"<tr><td>{E(s.Label)}</td><td>{E(string.Join(", ", s.SnapshotDays))}</td><td>{s.Churners} / {s.Pairs}</td><td>{E(ReportText.Ci(s.YellowOrRed.Recall))}</td><td>{E(ReportText.Ci(s.YellowOrRed.Precision))}</td><td>{E(ReportText.Ci(s.YellowOrRed.FalsePositiveRate))}</td><td>{E(ReportText.Ci(s.YellowOrRedSustained.Recall))}</td><td>{E(ReportText.Ci(s.YellowOrRedSustained.FalsePositiveRate))}</td><td>{E(ReportText.Auc(s.ScoreAuc))}</td></tr>");
         }

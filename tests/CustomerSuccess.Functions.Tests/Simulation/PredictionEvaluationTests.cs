@@ -56,6 +56,22 @@ public sealed class PredictionEvaluationTests
     }
 
     [Fact]
+    public void Evaluate_PerStory_SplitsTheSnapshotsByTheSimulatedStory()
+    {
+        var p = Evaluate();
+
+        // Silent churner a: 3 pairs, all churn, flagged at 60 and 90. Champion leaves b: 3 pairs, 2 churn, never flagged.
+        // Healthy adopters c (30, 60, 90) and d (60, 90): 5 pairs, none churn, c flagged at 60. No other story has pairs.
+        Assert.Equal(["HealthyAdopter", "SilentChurner", "ChampionLeaves"], p.PerStory.Select(s => s.Label));
+        var silent = p.PerStory.Single(s => s.Label == "SilentChurner");
+        Assert.Equal(new ConfusionCounts(2, 0, 1, 0), silent.YellowOrRed.Counts);
+        var champion = p.PerStory.Single(s => s.Label == "ChampionLeaves");
+        Assert.Equal(new ConfusionCounts(0, 0, 2, 1), champion.YellowOrRed.Counts);
+        var healthy = p.PerStory.Single(s => s.Label == "HealthyAdopter");
+        Assert.Equal(new ConfusionCounts(0, 1, 0, 4), healthy.YellowOrRed.Counts);
+    }
+
+    [Fact]
     public void Evaluate_ScoreAuc_RanksChurnersBelowStayers()
     {
         var p = Evaluate();
