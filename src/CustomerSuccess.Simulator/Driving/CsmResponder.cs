@@ -6,7 +6,9 @@ namespace CustomerSuccess.Simulator.Driving;
 /// <summary>
 /// Plays the CSMs: each alert they see gets acknowledged after a human delay (shorter for higher tiers; now and
 /// then someone is slow), through the app's API like a person clicking "acknowledge":
-/// POST /api/alerts/{accountId}/{ruleId}/acknowledge with {"by": email, "note"}.
+/// POST /api/alerts/{accountId}/{ruleId}/acknowledge with {"by": email, "note"}. An alert the app reopens (a worse
+/// tier, or one tier up for being overdue) asks for a new acknowledgement, so each of its episodes (tier and due time)
+/// is planned and acknowledged on its own; a reopened episode's delay runs from the read that first showed it.
 /// </summary>
 internal sealed class CsmResponder
 {
@@ -15,6 +17,7 @@ internal sealed class CsmResponder
     private readonly Random _rng;
     private readonly Dictionary<string, DateTimeOffset> _planned = new(StringComparer.Ordinal);
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
     public CsmResponder(AppClient app, SimulatedPortfolio portfolio, int seed)
     {
@@ -35,18 +38,19 @@ internal sealed class CsmResponder
         var acknowledged = 0;
         foreach (var alert in alerts)
         {
-            if (alert.AcknowledgedAt is not null || _done.Contains(alert.Id))
+            var episode = Episode(alert);
+            if (alert.AcknowledgedAt is not null || _done.Contains(episode))
             {
                 continue;
             }
 
-            if (!_planned.TryGetValue(alert.Id, out var when))
+            if (!_planned.TryGetValue(episode, out var when))
             {
-                var raised = alert.RaisedAt ?? now;
+                var raised = _seen.Add(alert.Id) ? alert.RaisedAt ?? now : now;
                 var medianHours = alert.Tier switch { "Critical" => 2.0, "Warning" => 8.0, _ => 24.0 };
                 var slow = _rng.NextDouble() < 0.15 ? 4.0 : 1.0;
                 when = raised.AddHours(medianHours * slow * -Math.Log(1 - (_rng.NextDouble() * 0.9)) / Math.Log(2));
-                _planned[alert.Id] = when;
+                _planned[episode] = when;
             }
 
             if (when > now && (when > nextStep || (alert.DueAt is { } due && when > due)))
@@ -57,7 +61,7 @@ internal sealed class CsmResponder
             var by = alert.CsmEmail ?? _portfolio.Accounts.FirstOrDefault(a => a.AccountId == alert.AccountId)?.CsmEmail ?? _portfolio.Csms[0].Email;
             var path = $"/api/alerts/{Uri.EscapeDataString(alert.AccountId)}/{Uri.EscapeDataString(alert.RuleId)}/acknowledge";
             var status = await _app.PostJsonAsync(path, new { by, note = "Seen; reaching out to the account." }, cancellationToken);
-            _done.Add(alert.Id);
+            _done.Add(episode);
             if (status is >= 200 and < 300)
             {
                 acknowledged++;
@@ -70,4 +74,7 @@ internal sealed class CsmResponder
 
         return acknowledged;
     }
+
+    private static string Episode(AlertView alert) =>
+        $"{alert.Id}|{alert.Tier}|{alert.DueAt?.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}";
 }
