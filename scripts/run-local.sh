@@ -139,4 +139,10 @@ dotnet "$simulator" --app "http://127.0.0.1:$app_port" --out "$run_dir" "${args[
 if [ "${PARTITION_SIZES:-}" = 1 ] && [ "$sim_status" -eq 0 ]; then
   node scripts/partition-sizes.mjs "$AzureWebJobsStorage" || true
 fi
+# KEEP_RUNNING=1: after a completed run the app and Azurite stay up, so its pages and API can be explored with the
+# key printed above; Ctrl+C stops them.
+if [ "${KEEP_RUNNING:-}" = 1 ] && [ "$sim_status" -eq 0 ]; then
+  echo "The app stays up: http://127.0.0.1:$app_port/api/dashboard (function key above). Ctrl+C stops it and Azurite."
+  while kill -0 "${pids[1]}" 2>/dev/null; do sleep 5; done
+fi
 exit "$sim_status"

@@ -145,18 +145,19 @@ public static class AlertRuleEngine
                 HealthBand.Yellow => new(AlertTier.Watch, "Health band dropped to Yellow"),
                 _ => default,
             },
-            AlertRules.DimensionZero => ZeroDimensions(state) is { Count: > 0 } zero
+            AlertRules.DimensionZero => ZeroDimensions(state, now, lookback) is { Count: > 0 } zero
                 ? new(AlertTier.Warning, "Dimension at 0: " + string.Join(", ", zero))
                 : default,
             // "Usage declined 20%+: CSM call + usage review, within 1 week" is the Watch tier's response ("CSM schedules
-            // check-in within 7 days"); a Warning is for an account the decline has already taken out of Green.
-            AlertRules.UsageDecline => state.Flags.Contains(HealthFlags.UsageDown2Weeks) || state.Flags.Contains(HealthFlags.UsageDown4Weeks)
-                ? state.Band == HealthBand.Green
-                    ? new(AlertTier.Watch, "Usage down 20% or more over 2-4 weeks, still Green: usage review within a week")
-                    : new(AlertTier.Warning, "Usage down 20% or more over 2-4 weeks")
+            // check-in within 7 days"); a Warning is for an account the decline has already taken out of Green. Logins
+            // falling with the product events is the same decline: one alert, which names both.
+            AlertRules.UsageDecline => UsageDown(state)
+                ? DeclineOutcome(state, state.Flags.Contains(HealthFlags.LoginsDownWeekOverWeek)
+                    ? "Usage down 20% or more over 2-4 weeks, logins down more than 30% week over week for 2+ weeks"
+                    : "Usage down 20% or more over 2-4 weeks")
                 : default,
-            AlertRules.LoginDecline => state.Flags.Contains(HealthFlags.LoginsDownWeekOverWeek)
-                ? new(AlertTier.Warning, "Logins down more than 30% week over week for 2+ weeks")
+            AlertRules.LoginDecline => state.Flags.Contains(HealthFlags.LoginsDownWeekOverWeek) && !UsageDown(state)
+                ? DeclineOutcome(state, "Logins down more than 30% week over week for 2+ weeks")
                 : default,
             AlertRules.RelationshipLoss => Latest(Recent(state.ChampionLeftAt, now, lookback), Recent(state.ExecutiveSponsorLeftAt, now, lookback)) is { } left
                 ? new(AlertTier.Critical, left == state.ChampionLeftAt ? "Champion left" : "Executive sponsor left", Key(left))
@@ -289,7 +290,38 @@ public static class AlertRuleEngine
         });
     }
 
-    private static List<string> ZeroDimensions(HealthTransition state)
+    private static bool UsageDown(HealthTransition state) =>
+        state.Flags.Contains(HealthFlags.UsageDown2Weeks) || state.Flags.Contains(HealthFlags.UsageDown4Weeks);
+
+    private static RuleOutcome DeclineOutcome(HealthTransition state, string reason) => state.Band == HealthBand.Green
+        ? new(AlertTier.Watch, reason + ", still Green: usage review within a week")
+        : new(AlertTier.Warning, reason);
+
+    /// <summary>
+    /// The dimensions at 0 that no other rule speaks for: Payment never (every way to a zero is a failed payment, a
+    /// dispute, past-due billing or a cancellation, each with its own Critical rule); Relationship not while a champion
+    /// or sponsor departure is recent (relationship-loss is raised for it); and neither Relationship nor Engagement for
+    /// tech-touch SMB, where the coverage model expects no CSM meetings or executive sponsor (they weigh 5% there).
+    /// </summary>
+    private static List<string> ZeroDimensions(HealthTransition state, DateTimeOffset now, TimeSpan lookback)
+    {
+        var names = ZeroDimensionNames(state);
+        names.Remove(nameof(HealthDimension.Payment));
+        if (state.Segment == AccountSegment.Smb
+            || Latest(Recent(state.ChampionLeftAt, now, lookback), Recent(state.ExecutiveSponsorLeftAt, now, lookback)) is not null)
+        {
+            names.Remove(nameof(HealthDimension.Relationship));
+        }
+
+        if (state.Segment == AccountSegment.Smb)
+        {
+            names.Remove(nameof(HealthDimension.Engagement));
+        }
+
+        return names;
+    }
+
+    private static List<string> ZeroDimensionNames(HealthTransition state)
     {
         var names = state.Dimensions.Where(d => d.Value <= 0).Select(d => d.Key.ToString()).ToList();
         foreach (var flag in state.Flags)

@@ -71,7 +71,7 @@ public sealed class AlertRuleEngineTests
     [Fact]
     public void Evaluate_DimensionAtZero_RaisesWarningDueInThreeDays()
     {
-        var state = State(HealthBand.Green) with { Dimensions = new Dictionary<HealthDimension, int> { [HealthDimension.Engagement] = 0, [HealthDimension.Payment] = 90 } };
+        var state = State(HealthBand.Green) with { Segment = AccountSegment.MidMarket, Dimensions = new Dictionary<HealthDimension, int> { [HealthDimension.Engagement] = 0, [HealthDimension.Payment] = 90 } };
 
         var change = Single(Run(state), AlertRules.DimensionZero);
 
@@ -87,12 +87,56 @@ public sealed class AlertRuleEngineTests
         Assert.Equal(AlertTier.Warning, Single(Run(state), AlertRules.DimensionZero).Alert.Tier);
     }
 
-    [Fact]
-    public void Evaluate_LoginDecline_RaisesWarning()
+    [Theory]
+    [InlineData(HealthBand.Green, AlertTier.Watch)]
+    [InlineData(HealthBand.Yellow, AlertTier.Warning)]
+    public void Evaluate_LoginDecline_WatchWhileGreenWarningOnceOutOfGreen(HealthBand band, AlertTier expected)
     {
-        var change = Assert.Single(Run(State(HealthBand.Green) with { Flags = new HashSet<string> { HealthFlags.LoginsDownWeekOverWeek } }));
-        Assert.Equal(AlertRules.LoginDecline, change.Alert.RuleId);
+        var changes = Run(State(band, previous: band) with { Flags = new HashSet<string> { HealthFlags.LoginsDownWeekOverWeek } });
+
+        var change = Single(changes, AlertRules.LoginDecline);
+        Assert.Equal(expected, change.Alert.Tier);
+        Assert.DoesNotContain(changes, c => c.Alert.RuleId == AlertRules.UsageDecline);
+    }
+
+    [Fact]
+    public void Evaluate_LoginsAndEventsDown_OneUsageDeclineAlertNamingBoth()
+    {
+        var changes = Run(State(HealthBand.Yellow, previous: HealthBand.Yellow) with { Flags = new HashSet<string> { HealthFlags.LoginsDownWeekOverWeek, HealthFlags.UsageDown4Weeks } });
+
+        var change = Single(changes, AlertRules.UsageDecline);
         Assert.Equal(AlertTier.Warning, change.Alert.Tier);
+        Assert.Contains("logins down", change.Alert.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(changes, c => c.Alert.RuleId == AlertRules.LoginDecline);
+    }
+
+    [Theory]
+    [InlineData(AccountSegment.Smb, HealthDimension.Payment, false)]
+    [InlineData(AccountSegment.Enterprise, HealthDimension.Payment, false)]
+    [InlineData(AccountSegment.Smb, HealthDimension.Relationship, false)]
+    [InlineData(AccountSegment.Smb, HealthDimension.Engagement, false)]
+    [InlineData(AccountSegment.Smb, HealthDimension.Outcomes, true)]
+    [InlineData(AccountSegment.MidMarket, HealthDimension.Relationship, true)]
+    [InlineData(AccountSegment.Enterprise, HealthDimension.Engagement, true)]
+    public void Evaluate_DimensionAtZero_OnlyWhereNoOtherRuleSpeaksAndTheSegmentManagesIt(AccountSegment segment, HealthDimension dimension, bool raised)
+    {
+        var state = State(HealthBand.Green) with { Segment = segment, Dimensions = new Dictionary<HealthDimension, int> { [dimension] = 0 } };
+
+        Assert.Equal(raised, Run(state).Any(c => c.Alert.RuleId == AlertRules.DimensionZero));
+    }
+
+    [Fact]
+    public void Evaluate_RelationshipAtZeroAfterTheChampionLeft_OnlyTheRelationshipLossAlert()
+    {
+        var state = State(HealthBand.Green) with
+        {
+            Segment = AccountSegment.Enterprise,
+            ChampionLeftAt = Start.AddDays(-2),
+            Dimensions = new Dictionary<HealthDimension, int> { [HealthDimension.Relationship] = 0 },
+        };
+
+        var change = Assert.Single(Run(state));
+        Assert.Equal((AlertRules.RelationshipLoss, AlertTier.Critical), (change.Alert.RuleId, change.Alert.Tier));
     }
 
     [Theory]
