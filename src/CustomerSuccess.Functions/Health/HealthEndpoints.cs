@@ -43,8 +43,10 @@ internal static class HealthEndpoints
             return Results.Ok(InvocationResponse.Ok($"health shard {message.Shard} of run {message.RunId} scored{(summary is { Completed: true } ? "; run complete" : string.Empty)}"));
         });
 
-        app.MapGet("/api/accounts/{id}/health", async (string id, HealthQueries queries, CancellationToken ct) =>
-            await queries.GetAccountAsync(id, ct) is { } view ? Results.Json(view, HealthJson.Options) : Results.NotFound())
+        app.MapGet("/api/accounts/{id}/health", async (string id, HealthQueries queries, HealthExplanation explanation, CancellationToken ct) =>
+            await queries.GetAccountAsync(id, ct) is { } view
+                ? Results.Json(view with { SubSignals = await explanation.ExplainAsync(id, ct) }, HealthJson.Options)
+                : Results.NotFound())
             .WithFunction("AccountHealth").RequireFunctionKey();
 
         app.MapPut("/api/accounts/{id}/health/override", async (string id, HttpRequest http, HealthQueries queries, CancellationToken ct) =>

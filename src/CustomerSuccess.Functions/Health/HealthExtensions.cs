@@ -17,6 +17,7 @@ public static class HealthExtensions
         builder.Services.AddSingleton<HealthScoreCalculator>();
         builder.Services.AddSingleton<HealthRecompute>();
         builder.Services.AddSingleton<HealthQueries>();
+        builder.Services.AddSingleton<HealthExplanation>();
         builder.Services.AddSingleton<HealthHistoryQuery>();
         builder.Services.AddSingleton<IHealthTransitionFeed, HealthTransitionFeed>();
         builder.Services.AddSingleton<IHealthScores, HealthScoreReader>();

@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
 
 namespace CustomerSuccess.Functions.Health;
@@ -20,7 +21,11 @@ public sealed record AccountHealthView(
     int DaysInBand,
     DateTimeOffset ScoredAt,
     DateTimeOffset? RenewalDate,
-    IReadOnlyList<HealthHistoryDay> History);
+    IReadOnlyList<HealthHistoryDay> History)
+{
+    /// <summary>Each dimension's named sub-signals as the account's facts read now (<see cref="HealthScoreCalculator.Explain"/>): which were known and which were missing.</summary>
+    public IReadOnlyList<HealthSubSignal> SubSignals { get; init; } = [];
+}
 
 public sealed record HealthOverrideView(HealthBand Band, string Reason, DateTimeOffset ExpiresAt, string? SetBy, DateTimeOffset SetAt);
 
@@ -262,5 +267,16 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time)
         }
 
         throw new TableStorageUnavailableException("The health row kept changing while clearing its override.");
+    }
+}
+
+/// <summary>Explains one account's score by its sub-signals, from its facts as they read now.</summary>
+public sealed class HealthExplanation(IAccountSignalSource accounts, HealthScoreCalculator calculator, TimeProvider time)
+{
+    public async Task<IReadOnlyList<HealthSubSignal>> ExplainAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var signals = await accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken).ConfigureAwait(false);
+        return signals is null ? [] : calculator.Explain(signals, now);
     }
 }

@@ -278,3 +278,34 @@ public sealed class HealthScoreHistory
         return new HealthScoreHistory(day, days);
     }
 }
+
+/// <summary>
+/// One named sub-signal of a dimension: its weight inside the dimension and its 0-100 value, or null when it is not
+/// known (its weight then goes to the known ones; the dimension is missing only when none is known).
+/// </summary>
+public sealed record HealthSubSignal(HealthDimension Dimension, string Name, int Weight, int? Value);
+
+/// <summary>The sub-signal names, as the API and the account page show them.</summary>
+public static class HealthSubSignals
+{
+    public const string SeatShare = "seat-share";
+    public const string LoginFrequency = "login-frequency";
+    public const string KeyFeatureBreadth = "key-feature-breadth";
+    public const string UsageTrend = "usage-trend";
+    public const string ContactRecency = "contact-recency";
+    public const string Meetings = "meetings";
+    public const string EmailReplies = "email-replies";
+    public const string MeetingAttendance = "meeting-attendance";
+    public const string Milestones = "milestones";
+    public const string TicketVolume = "ticket-volume";
+    public const string UrgentShare = "urgent-share";
+    public const string OpenUrgentTickets = "open-urgent-tickets";
+    public const string Satisfaction = "satisfaction";
+    public const string ChampionAndSponsor = "champion-and-sponsor";
+    /// <summary>A champion who left in the last 90 days: weight 0, the value the dimension is capped at (40 with a new champion, else 0).</summary>
+    public const string ChampionDeparture = "champion-departure";
+    public const string Nps = "nps";
+    public const string RenewalConversation = "renewal-conversation";
+    public const string StakeholderCoverage = "stakeholder-coverage";
+    public const string Billing = "billing";
+}

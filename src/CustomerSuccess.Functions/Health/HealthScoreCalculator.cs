@@ -218,6 +218,29 @@ public sealed class HealthScoreCalculator
     }
 
     /// <summary>
+    /// Every named sub-signal of the six dimensions for <paramref name="signals"/> as of <paramref name="asOf"/>: its
+    /// weight inside its dimension and its value, or null when it is not known (then re-weighted among the others).
+    /// The same code the score runs, with a recorder; for the account page and the API, not the hourly recompute.
+    /// </summary>
+    public IReadOnlyList<HealthSubSignal> Explain(AccountSignals signals, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(signals);
+        var day = DateOnly.FromDateTime(asOf.UtcDateTime);
+        var window = SignalWindow.Read(signals.Days, day);
+        var flags = HealthFlagMask.None;
+        var sub = new List<HealthSubSignal>(20);
+        ProductUsage(signals, day, in window, ref flags, sub);
+        Engagement(signals, in window, ref flags, sub);
+        Outcomes(signals, ref flags, sub);
+        Support(signals, in window, sub);
+        var highTouch = SegmentOf(signals.MrrCents) != AccountSegment.Smb;
+        Relationship(signals.Relationship, asOf, highTouch, NpsScore(signals, asOf),
+            highTouch ? RenewalConversationScore(signals, asOf) : null, highTouch ? StakeholderCoverageScore(signals, asOf) : null, sub);
+        Payment(signals, in window, sub);
+        return sub;
+    }
+
+    /// <summary>
     /// The decline flags on rolling windows as of one day: logins down more than 30% week over week two weeks running;
     /// product events down at least 20%, last 4 weeks against the 4 before and last 2 weeks against the 2 before.
     /// </summary>
@@ -309,28 +332,33 @@ public sealed class HealthScoreCalculator
     // key features configured, no baseline yet) re-weights the others; the dimension is missing only when none is
     // known. An account watched for less than a week has no usage picture yet: missing, not zero. Watched for less
     // than the 4-week login window, the expected logins shrink to the days actually watched.
-    private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, ref HealthFlagMask flags)
+    private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, ref HealthFlagMask flags, List<HealthSubSignal>? sub = null)
     {
         var observedDays = s.ObservedSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : SignalWindowDays;
         if (observedDays < MinimumUsageDays)
         {
             flags = flags.WithMissingSignals(HealthDimension.ProductUsage);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, 35, null);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, 20, null);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.KeyFeatureBreadth, 15, null);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.UsageTrend, 30, null);
             return Neutral;
         }
 
         var sum = 0;
         var weight = 0;
-        if (s.LicensedSeats > 0)
-        {
-            sum += 35 * SeatShareScore(s.ActiveUsers30d, s.LicensedSeats);
-            weight += 35;
-        }
+        int? seats = s.LicensedSeats > 0 ? SeatShareScore(s.ActiveUsers30d, s.LicensedSeats) : null;
+        Add(35, seats, ref sum, ref weight);
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, 35, seats);
 
         var expected = _expectedWeeklyLogins * Math.Max(1, s.ActiveUsers30d) * 4 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
         var ratio = w.Logins28 / expected;
-        sum += 20 * (ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0);
+        var logins = ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0;
+        sum += 20 * logins;
         weight += 20;
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, 20, logins);
 
+        int? breadth = null;
         if (_keyFeatures.Length > 0)
         {
             var used = 0;
@@ -343,18 +371,20 @@ public sealed class HealthScoreCalculator
                 }
             }
 
-            sum += 15 * RoundDiv(used * 100, _keyFeatures.Length);
+            breadth = RoundDiv(used * 100, _keyFeatures.Length);
+            sum += 15 * breadth.Value;
             weight += 15;
         }
 
-        if (UsageTrendScore(in w, observedDays) is { } trend)
-        {
-            sum += 30 * trend;
-            weight += 30;
-        }
-
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.KeyFeatureBreadth, 15, breadth);
+        var trend = UsageTrendScore(in w, observedDays);
+        Add(30, trend, ref sum, ref weight);
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.UsageTrend, 30, trend);
         return RoundDiv(sum, weight);
     }
+
+    private static void Record(List<HealthSubSignal>? sub, HealthDimension dimension, string name, int weight, int? value) =>
+        sub?.Add(new HealthSubSignal(dimension, name, weight, value));
 
     /// <summary>
     /// Product events of the last two weeks against the account's own average fortnight over the weeks before (up
@@ -398,7 +428,7 @@ public sealed class HealthScoreCalculator
     // meetings ("CSM meeting attendance"; "misses two consecutive scheduled CSM touchpoints"). No contact signal at
     // all in the window and no meeting ever booked = missing: neutral and flagged, never zero. Attendance unknown (no
     // meeting booked, held or missed yet) re-weights the other three.
-    private static int Engagement(AccountSignals s, in SignalWindow w, ref HealthFlagMask flags)
+    private static int Engagement(AccountSignals s, in SignalWindow w, ref HealthFlagMask flags, List<HealthSubSignal>? sub = null)
     {
         var attendance = AttendanceScore(s.MissedMeetingsInRow);
         if (s.MissedMeetingsInRow >= 2)
@@ -406,8 +436,12 @@ public sealed class HealthScoreCalculator
             flags = flags.WithMissedTouchpoints();
         }
 
+        Record(sub, HealthDimension.Engagement, HealthSubSignals.MeetingAttendance, 1, attendance);
         if (w.LastContactAge < 0)
         {
+            Record(sub, HealthDimension.Engagement, HealthSubSignals.ContactRecency, 1, null);
+            Record(sub, HealthDimension.Engagement, HealthSubSignals.Meetings, 1, null);
+            Record(sub, HealthDimension.Engagement, HealthSubSignals.EmailReplies, 1, null);
             if (attendance is { } only)
             {
                 return only;
@@ -420,6 +454,9 @@ public sealed class HealthScoreCalculator
         var recency = w.LastContactAge <= 14 ? 100 : w.LastContactAge <= 30 ? 70 : 30;
         var meetings = w.Meetings60 >= 3 ? 100 : w.Meetings60 >= 1 ? 70 : 30;
         var replies = w.Replies30 >= 3 ? 100 : w.Replies30 >= 1 ? 70 : 30;
+        Record(sub, HealthDimension.Engagement, HealthSubSignals.ContactRecency, 1, recency);
+        Record(sub, HealthDimension.Engagement, HealthSubSignals.Meetings, 1, meetings);
+        Record(sub, HealthDimension.Engagement, HealthSubSignals.EmailReplies, 1, replies);
         return attendance is { } a ? RoundDiv(recency + meetings + replies + a, 4) : RoundDiv(recency + meetings + replies, 3);
     }
 
@@ -498,7 +535,7 @@ public sealed class HealthScoreCalculator
 
     // Milestones reached of those named. An account that was already past onboarding when this app first saw it
     // reached its milestones (or not) out of sight: with none recorded, that is missing, not failed.
-    private int Outcomes(AccountSignals s, ref HealthFlagMask flags)
+    private int Outcomes(AccountSignals s, ref HealthFlagMask flags, List<HealthSubSignal>? sub = null)
     {
         var reached = 0;
         var milestones = s.Milestones;
@@ -513,16 +550,19 @@ public sealed class HealthScoreCalculator
         if (reached == 0 && s.ObservedSince is { } observed && s.CustomerSince is { } since && observed > since.AddDays(_onboardingMaxDays))
         {
             flags = flags.WithMissingSignals(HealthDimension.Outcomes);
+            Record(sub, HealthDimension.Outcomes, HealthSubSignals.Milestones, 1, null);
             return Neutral;
         }
 
-        return RoundDiv(reached * 100, _outcomeMilestones.Length);
+        var outcomes = RoundDiv(reached * 100, _outcomeMilestones.Length);
+        Record(sub, HealthDimension.Outcomes, HealthSubSignals.Milestones, 1, outcomes);
+        return outcomes;
     }
 
     // Volume against the account's own baseline, urgent/high share, unresolved urgent tickets, satisfaction. With no
     // rating in the window, satisfaction is unknown and the other three carry the dimension: ticket volume and
     // urgency still count.
-    private static int Support(AccountSignals s, in SignalWindow w)
+    private static int Support(AccountSignals s, in SignalWindow w, List<HealthSubSignal>? sub = null)
     {
         var recent = w.Tickets30;
         var baseline = Math.Max(1, w.TicketsPrior30);
@@ -535,14 +575,19 @@ public sealed class HealthScoreCalculator
 
         var open = s.OpenUrgentTickets <= 0 ? 100 : s.OpenUrgentTickets == 1 ? 50 : 0;
 
+        Record(sub, HealthDimension.Support, HealthSubSignals.TicketVolume, 1, volume);
+        Record(sub, HealthDimension.Support, HealthSubSignals.UrgentShare, 1, urgent);
+        Record(sub, HealthDimension.Support, HealthSubSignals.OpenUrgentTickets, 1, open);
         var rated = w.SatisfactionGood60 + w.SatisfactionBad60;
         if (rated == 0)
         {
+            Record(sub, HealthDimension.Support, HealthSubSignals.Satisfaction, 1, null);
             return RoundDiv(volume + urgent + open, 3);
         }
 
         var good = w.SatisfactionGood60 * 100;
         var satisfaction = good >= 90 * rated ? 100 : good >= 75 * rated ? 70 : good >= 50 * rated ? 40 : 0;
+        Record(sub, HealthDimension.Support, HealthSubSignals.Satisfaction, 1, satisfaction);
         return RoundDiv(volume + urgent + open + satisfaction, 4);
     }
 
@@ -556,7 +601,10 @@ public sealed class HealthScoreCalculator
     /// As <see cref="Relationship(RelationshipSignals, DateTimeOffset)"/>; where no executive sponsor is expected (tech-touch
     /// SMB), an account without one is scored on its champion alone, while a sponsor it does have still counts.
     /// </summary>
-    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected, int? nps = null, int? renewal = null, int? coverage = null)
+    public static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected, int? nps = null, int? renewal = null, int? coverage = null) =>
+        Relationship(r, asOf, sponsorExpected, nps, renewal, coverage, null);
+
+    private static int Relationship(RelationshipSignals r, DateTimeOffset asOf, bool sponsorExpected, int? nps, int? renewal, int? coverage, List<HealthSubSignal>? sub)
     {
         ArgumentNullException.ThrowIfNull(r);
         var champion = r.HasChampion ? (r.ChampionActive ? 100 : 50) : 0;
@@ -573,10 +621,21 @@ public sealed class HealthScoreCalculator
         Add(20, renewal, ref sum, ref weight);
         Add(20, coverage, ref sum, ref weight);
         var score = RoundDiv(sum, weight);
-        if (r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf)
+        var championLost = r.ChampionLeftAt is { } left && left > asOf.AddDays(-ChampionLossDays) && left <= asOf;
+        if (championLost)
         {
             score = r.HasChampion ? Math.Min(score, 40) : 0;
         }
+
+        Record(sub, HealthDimension.Relationship, HealthSubSignals.ChampionAndSponsor, 45, people);
+        if (championLost)
+        {
+            Record(sub, HealthDimension.Relationship, HealthSubSignals.ChampionDeparture, 0, r.HasChampion ? 40 : 0);
+        }
+
+        Record(sub, HealthDimension.Relationship, HealthSubSignals.Nps, 15, nps);
+        Record(sub, HealthDimension.Relationship, HealthSubSignals.RenewalConversation, 20, renewal);
+        Record(sub, HealthDimension.Relationship, HealthSubSignals.StakeholderCoverage, 20, coverage);
 
         return score;
     }
@@ -610,11 +669,12 @@ public sealed class HealthScoreCalculator
 
     // 100 less penalties: failed payment (30 d) 30, past due/unpaid 40, dispute (60 d) 50, cancel at period end 60,
     // downgrade (30 d) 20; canceled = 0.
-    private static int Payment(AccountSignals s, in SignalWindow w)
+    private static int Payment(AccountSignals s, in SignalWindow w, List<HealthSubSignal>? sub = null)
     {
         var status = s.SubscriptionStatus;
         if (string.Equals(status, "canceled", StringComparison.Ordinal))
         {
+            Record(sub, HealthDimension.Payment, HealthSubSignals.Billing, 1, 0);
             return 0;
         }
 
@@ -644,6 +704,7 @@ public sealed class HealthScoreCalculator
             score -= 20;
         }
 
+        Record(sub, HealthDimension.Payment, HealthSubSignals.Billing, 1, Math.Max(0, score));
         return Math.Max(0, score);
     }
 

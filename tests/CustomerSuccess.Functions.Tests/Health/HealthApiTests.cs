@@ -69,6 +69,22 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetAccountHealth_NamesEachSubSignalKnownOrMissing()
+    {
+        await RunRecomputeAsync(_client, _factory.Sent);
+
+        var health = await _client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-000/health");
+
+        // Every dimension is explained by its named sub-signals; Relationship (0 above) by champion and sponsor, and
+        // the sub-signals this account has no facts for are sent with a null value.
+        var sub = health!["subSignals"]!.AsArray().Select(n => n!.AsObject()).ToList();
+        Assert.Equal(Enum.GetNames<HealthDimension>().Order(), sub.Select(n => (string)n["dimension"]!).Distinct().Order());
+        var champion = Assert.Single(sub, n => (string)n["name"]! == HealthSubSignals.ChampionAndSponsor);
+        Assert.Equal(0, (int)champion["value"]!);
+        Assert.Contains(sub, n => n["value"] is null);
+    }
+
+    [Fact]
     public async Task GetAccountHealth_HistoryAcrossAMonthEnd_EveryDayInOrder()
     {
         await RunRecomputeAsync(_client, _factory.Sent);

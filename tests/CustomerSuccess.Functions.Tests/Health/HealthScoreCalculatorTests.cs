@@ -75,6 +75,35 @@ public sealed class HealthScoreCalculatorTests
     }
 
     [Fact]
+    public void Explain_NoLicensedSeats_SeatShareMissingAndTheKnownSubSignalsGiveTheDimension()
+    {
+        var calculator = Calculator();
+        var signals = Healthy((_, d) => d with { Logins = 1 }) with { LicensedSeats = 0 };
+
+        var sub = calculator.Explain(signals, AsOf).Where(x => x.Dimension == HealthDimension.ProductUsage).ToList();
+
+        // As in the test above: seats unknown, logins 25, trend 100; (20 × 25 + 30 × 100) / 50 = 70.
+        Assert.Null(sub.Single(x => x.Name == HealthSubSignals.SeatShare).Value);
+        Assert.Equal(25, sub.Single(x => x.Name == HealthSubSignals.LoginFrequency).Value);
+        Assert.Equal(100, sub.Single(x => x.Name == HealthSubSignals.UsageTrend).Value);
+        var known = sub.Where(x => x.Value is not null).ToList();
+        var weighted = (int)Math.Round((double)known.Sum(x => x.Weight * x.Value!.Value) / known.Sum(x => x.Weight), MidpointRounding.AwayFromZero);
+        Assert.Equal(calculator.Score(signals, null, null, AsOf).Dimension(HealthDimension.ProductUsage), weighted);
+    }
+
+    [Fact]
+    public void Explain_NoRatingInTheWindow_SatisfactionMissingAndSupportStillScored()
+    {
+        var signals = Healthy((_, d) => d with { SatisfactionGood = 0, SatisfactionBad = 0 });
+
+        var sub = Calculator().Explain(signals, AsOf).Where(x => x.Dimension == HealthDimension.Support).ToList();
+
+        Assert.Equal([HealthSubSignals.TicketVolume, HealthSubSignals.UrgentShare, HealthSubSignals.OpenUrgentTickets, HealthSubSignals.Satisfaction], sub.Select(x => x.Name));
+        Assert.Null(sub.Single(x => x.Name == HealthSubSignals.Satisfaction).Value);
+        Assert.All(sub.Where(x => x.Name != HealthSubSignals.Satisfaction), x => Assert.NotNull(x.Value));
+    }
+
+    [Fact]
     public void Score_UsageFallBeforeTwoFortnightsWatched_NotReadAsATrend()
     {
         // Watched 20 days: no full fortnight before the last one, so the fall has no baseline to be read against.
