@@ -25,8 +25,13 @@ public sealed class HealthOptions
     /// <summary>Days at the start of onboarding during which no milestone is expected yet.</summary>
     public int OnboardingGraceDays { get; set; } = 14;
 
-    /// <summary>Expected logins per active user per week (the login-frequency yardstick).</summary>
-    public double ExpectedWeeklyLoginsPerActiveUser { get; set; } = 3;
+    /// <summary>
+    /// Logins per active user per week that count as full use, when the product has such a yardstick. Unset (the
+    /// default), login frequency is read against the account's own past instead: logins of the last two weeks against
+    /// its average fortnight before, as the seeds frame it ("Login frequency drops &gt;30% week-over-week"). How often
+    /// people log in is a property of the product, not of customer health, so no fixed default fits every product.
+    /// </summary>
+    public double? ExpectedWeeklyLoginsPerActiveUser { get; set; }
 
     /// <summary>
     /// Consecutive days the score must sit in another band before the band changes (hysteresis), so one noisy day
@@ -224,7 +229,7 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:OnboardingGraceDays is {options.OnboardingGraceDays}; it must be at least 0 and below Health:OnboardingMaxDays ({options.OnboardingMaxDays})."));
         }
 
-        if (!(options.ExpectedWeeklyLoginsPerActiveUser > 0))
+        if (options.ExpectedWeeklyLoginsPerActiveUser is { } expectedLogins && !(expectedLogins > 0))
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:ExpectedWeeklyLoginsPerActiveUser is {options.ExpectedWeeklyLoginsPerActiveUser}; it must be positive."));
         }

@@ -31,7 +31,7 @@ public sealed class HealthScoreCalculator
     private readonly string[] _outcomeMilestones;
     private readonly string[] _onboardingMilestones;
     private readonly string[] _keyFeatures;
-    private readonly double _expectedWeeklyLogins;
+    private readonly double? _expectedWeeklyLogins;
     private readonly int _onboardingMaxDays;
     private readonly int _onboardingGraceDays;
     private readonly int _trendThreshold;
@@ -351,11 +351,8 @@ public sealed class HealthScoreCalculator
         Add(35, seats, ref sum, ref weight);
         Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, 35, seats);
 
-        var expected = _expectedWeeklyLogins * Math.Max(1, s.ActiveUsers30d) * 4 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
-        var ratio = w.Logins28 / expected;
-        var logins = ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0;
-        sum += 20 * logins;
-        weight += 20;
+        var logins = LoginFrequencyScore(s, in w, observedDays);
+        Add(20, logins, ref sum, ref weight);
         Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, 20, logins);
 
         int? breadth = null;
@@ -388,10 +385,43 @@ public sealed class HealthScoreCalculator
 
     /// <summary>
     /// Product events of the last two weeks against the account's own average fortnight over the weeks before (up
-    /// to six, counting only fortnights watched in full): at least 90% of its baseline → 100, 80% → 70, 60% → 40,
-    /// 40% → 20, less → 0. Unknown (null) until two full fortnights are watched or while the baseline is empty.
+    /// to six, counting only fortnights watched in full). The seeds call a fall of 20% or more a decline ("Usage
+    /// decline — 20%+ drop in key feature usage over 2-4 weeks"), so anything above 80% of the baseline is ordinary
+    /// variation and scores 100; 60-80% → 50, 40-60% → 20, less → 0. Unknown (null) until two full fortnights are
+    /// watched or while the baseline is empty.
     /// </summary>
-    private static int? UsageTrendScore(in SignalWindow w, int observedDays)
+    private static int? UsageTrendScore(in SignalWindow w, int observedDays) =>
+        AgainstBaseline(w.EventsBlock0, w.EventsBlock1, w.EventsBlock2, w.EventsBlock3, observedDays) is { } tenths
+            ? tenths >= 8 ? 100 : tenths >= 6 ? 50 : tenths >= 4 ? 20 : 0
+            : null;
+
+    /// <summary>
+    /// Login frequency. With <see cref="HealthOptions.ExpectedWeeklyLoginsPerActiveUser"/> set: logins in the last 28
+    /// days against that rate × active users (≥100% → 100, 75% → 75, 50% → 50, 25% → 25, less → 0; a newly watched
+    /// account is expected only the days watched). Unset: logins of the last two weeks against the account's own
+    /// average fortnight before, with the seeds' threshold ("Login frequency drops &gt;30%"): at least 70% → 100, 50-70%
+    /// → 50, 30-50% → 20, less → 0; unknown until two full fortnights are watched.
+    /// </summary>
+    private int? LoginFrequencyScore(AccountSignals s, in SignalWindow w, int observedDays)
+    {
+        if (_expectedWeeklyLogins is { } perUser)
+        {
+            var expected = perUser * Math.Max(1, s.ActiveUsers30d) * 4 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
+            var ratio = w.Logins28 / expected;
+            return ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0;
+        }
+
+        return AgainstBaseline(w.LoginsBlock0, w.LoginsBlock1, w.LoginsBlock2, w.LoginsBlock3, observedDays) is { } tenths
+            ? tenths >= 7 ? 100 : tenths >= 5 ? 50 : tenths >= 3 ? 20 : 0
+            : null;
+    }
+
+    /// <summary>
+    /// The last fortnight against the average of the fortnights before it (up to three, counting only fortnights
+    /// watched in full), in whole tenths rounded down (8 = at least 80%); null without two full fortnights watched or
+    /// with an empty baseline.
+    /// </summary>
+    private static long? AgainstBaseline(long block0, long block1, long block2, long block3, int observedDays)
     {
         var priorBlocks = Math.Min(3, (observedDays / 14) - 1);
         if (priorBlocks < 1)
@@ -399,19 +429,14 @@ public sealed class HealthScoreCalculator
             return null;
         }
 
-        var prior = w.EventsBlock1 + (priorBlocks >= 2 ? w.EventsBlock2 : 0) + (priorBlocks >= 3 ? w.EventsBlock3 : 0);
+        var prior = block1 + (priorBlocks >= 2 ? block2 : 0) + (priorBlocks >= 3 ? block3 : 0);
         if (prior <= 0)
         {
             return null;
         }
 
-        // recent / (prior / blocks), compared in integers: recent × blocks × 10 against prior × tenths.
-        var recent = w.EventsBlock0 * priorBlocks * 10;
-        return recent >= 9 * prior ? 100
-            : recent >= 8 * prior ? 70
-            : recent >= 6 * prior ? 40
-            : recent >= 4 * prior ? 20
-            : 0;
+        // recent / (prior / blocks) in tenths, in integers: recent × blocks × 10 / prior.
+        return block0 * priorBlocks * 10 / prior;
     }
 
     /// <summary>Share of licensed seats active in the last 30 days: &lt;20% → 0, 20-49% → 40, 50-74% → 70, ≥75% → 100.</summary>
@@ -830,6 +855,10 @@ public sealed class HealthScoreCalculator
         public long EventsBlock1;
         public long EventsBlock2;
         public long EventsBlock3;
+        public long LoginsBlock0;
+        public long LoginsBlock1;
+        public long LoginsBlock2;
+        public long LoginsBlock3;
         public int Tickets30;
         public int TicketsPrior30;
         public int Urgent30;
@@ -903,10 +932,10 @@ public sealed class HealthScoreCalculator
 
                 switch (age / 14)
                 {
-                    case 0: w.EventsBlock0 += d.Events; break;
-                    case 1: w.EventsBlock1 += d.Events; break;
-                    case 2: w.EventsBlock2 += d.Events; break;
-                    case 3: w.EventsBlock3 += d.Events; break;
+                    case 0: w.EventsBlock0 += d.Events; w.LoginsBlock0 += d.Logins; break;
+                    case 1: w.EventsBlock1 += d.Events; w.LoginsBlock1 += d.Logins; break;
+                    case 2: w.EventsBlock2 += d.Events; w.LoginsBlock2 += d.Logins; break;
+                    case 3: w.EventsBlock3 += d.Events; w.LoginsBlock3 += d.Logins; break;
                     default: break;
                 }
 

@@ -38,7 +38,7 @@ public sealed class HealthScoreCalculatorTests
     {
         // Seats 80% → 100; logins 72 in 28 days against 3 × 8 × 4 = 96 → 0.75 → 75; 2 of 4 key features → 50;
         // events steady against the account's own baseline → 100. (35 × 100 + 20 × 75 + 15 × 50 + 30 × 100) / 100 = 87.5 → 88.
-        var calculator = Calculator(product: p => p.KeyFeatures = ["a", "b", "c", "d"]);
+        var calculator = Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = 3, p => p.KeyFeatures = ["a", "b", "c", "d"]);
         var signals = Healthy((age, d) => d with { Logins = age < 28 ? (age < 16 ? 3 : 2) : 4 }) with { KeyFeaturesUsed30d = new HashSet<string> { "a", "b", "x" } };
 
         var score = calculator.Score(signals, null, null, AsOf);
@@ -51,17 +51,17 @@ public sealed class HealthScoreCalculatorTests
     {
         // Seats unknown: no weight. Logins 28 in 28 days against 96 → 25; events steady → 100; no key features
         // configured: (20 × 25 + 30 × 100) / 50 = 70. The dimension is known, so it is not flagged missing.
-        var score = Calculator().Score(Healthy((_, d) => d with { Logins = 1 }) with { LicensedSeats = 0 }, null, null, AsOf);
+        var score = Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = 3).Score(Healthy((_, d) => d with { Logins = 1 }) with { LicensedSeats = 0 }, null, null, AsOf);
 
         Assert.Equal(70, score.Dimension(HealthDimension.ProductUsage));
         Assert.DoesNotContain(HealthFlags.MissingSignalsPrefix + "ProductUsage", score.Flags.ToIds());
     }
 
     [Theory]
-    [InlineData(100, 100)] // steady: (35 × 100 + 20 × 100 + 30 × 100) / 85 = 100
-    [InlineData(90, 100)] // 90% of its own baseline
-    [InlineData(85, 89)] // 85% → 70: 7600 / 85 = 89.4
-    [InlineData(70, 79)] // 70% → 40: 6700 / 85 = 78.8
+    [InlineData(100, 100)] // steady: (35 × 100 + 20 × 100 + 30 × 100) / 85 = 100 (logins steady against their own past → 100)
+    [InlineData(85, 100)] // 85% of its own baseline: less than the seeds' 20% decline, ordinary variation
+    [InlineData(80, 100)] // 80%: the line itself
+    [InlineData(70, 82)] // 70% → 50: 7000 / 85 = 82.4
     [InlineData(50, 72)] // 50% → 20: 6100 / 85 = 71.8
     [InlineData(30, 65)] // 30% → 0: 5500 / 85 = 64.7
     public void Score_UsageAgainstItsOwnBaseline_LastTwoWeeksAgainstTheSixBefore(int recentEventsPerDay, int expected)
@@ -77,7 +77,7 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Explain_NoLicensedSeats_SeatShareMissingAndTheKnownSubSignalsGiveTheDimension()
     {
-        var calculator = Calculator();
+        var calculator = Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = 3);
         var signals = Healthy((_, d) => d with { Logins = 1 }) with { LicensedSeats = 0 };
 
         var sub = calculator.Explain(signals, AsOf).Where(x => x.Dimension == HealthDimension.ProductUsage).ToList();
@@ -101,6 +101,35 @@ public sealed class HealthScoreCalculatorTests
         Assert.Equal([HealthSubSignals.TicketVolume, HealthSubSignals.UrgentShare, HealthSubSignals.OpenUrgentTickets, HealthSubSignals.Satisfaction], sub.Select(x => x.Name));
         Assert.Null(sub.Single(x => x.Name == HealthSubSignals.Satisfaction).Value);
         Assert.All(sub.Where(x => x.Name != HealthSubSignals.Satisfaction), x => Assert.NotNull(x.Value));
+    }
+
+    [Theory]
+    [InlineData(10, 100)] // steady against its own past
+    [InlineData(7, 100)] // 70%: not yet the seeds' >30% drop
+    [InlineData(6, 50)] // 60% → 50
+    [InlineData(5, 50)] // 50% → 50
+    [InlineData(4, 20)] // 40% → 20
+    [InlineData(3, 20)] // 30% → 20
+    [InlineData(2, 0)] // 20% → 0
+    public void Score_LoginFrequencyWithoutAYardstick_AgainstTheAccountsOwnPast(int recentLoginsPerDay, int expected)
+    {
+        // 10 logins a day for weeks 3-8, recentLoginsPerDay in the last two weeks; events and seats steady.
+        var signals = Healthy((age, d) => d with { Logins = age < 14 ? recentLoginsPerDay : 10 });
+
+        var login = Calculator().Explain(signals, AsOf).Single(x => x.Name == HealthSubSignals.LoginFrequency);
+
+        Assert.Equal(expected, login.Value);
+    }
+
+    [Fact]
+    public void Score_LoginFrequencyWithoutAYardstick_UnknownBeforeTwoFortnightsWatched()
+    {
+        var signals = Healthy() with { ObservedSince = AsOf.AddDays(-20) };
+
+        var login = Calculator().Explain(signals, AsOf).Single(x => x.Name == HealthSubSignals.LoginFrequency);
+
+        Assert.Null(login.Value);
+        Assert.Equal(100, Calculator().Score(signals, null, null, AsOf).Dimension(HealthDimension.ProductUsage));
     }
 
     [Fact]
@@ -196,14 +225,14 @@ public sealed class HealthScoreCalculatorTests
 
     [Theory]
     [InlineData(-3, 50, true)] // watched 4 days: no usage picture yet
-    [InlineData(-6, 100, false)] // watched 7 days: 28 logins against 3/week × 8 users × 4 weeks × 7/28 = 24 expected
+    [InlineData(-6, 100, false)] // watched 7 days: 28 logins against 3/week × 8 users × 4 weeks × 7/28 = 24 expected (the yardstick is set here)
     [InlineData(null, 82, false)] // watched all along: the same 28 logins against 96 → 25; events steady → 100; (35×100 + 20×25 + 30×100) / 85 = 82
     public void Score_ProductUsageOfANewlyWatchedAccount_MissingForAWeekThenScoredOnTheDaysWatched(int? observedSinceDays, int expected, bool flaggedMissing)
     {
         // 8 of 10 seats active; 4 logins a day, only in the last 7 days; no key features configured.
         var signals = Healthy((age, d) => age < 7 ? d : d with { Logins = 0 }) with { ObservedSince = observedSinceDays is { } o ? AsOf.AddDays(o) : null };
 
-        var score = Calculator().Score(signals, null, null, AsOf);
+        var score = Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = 3).Score(signals, null, null, AsOf);
 
         Assert.Equal(expected, score.Dimension(HealthDimension.ProductUsage));
         Assert.Equal(flaggedMissing, score.Flags.ToIds().Contains(HealthFlags.MissingSignalsPrefix + "ProductUsage"));
