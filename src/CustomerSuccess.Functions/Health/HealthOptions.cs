@@ -26,12 +26,12 @@ public sealed class HealthOptions
     public int OnboardingGraceDays { get; set; } = 14;
 
     /// <summary>
-    /// Logins per active user per week that count as full use, when the product has such a yardstick. Unset (the
-    /// default), login frequency is read against the account's own past instead: logins of the last two weeks against
-    /// its average fortnight before, as the seeds frame it ("Login frequency drops &gt;30% week-over-week"). How often
-    /// people log in is a property of the product, not of customer health, so no fixed default fits every product.
+    /// Logins per active user per week that count as full use: the login-frequency yardstick, a property of the
+    /// product that CS operations should set to their product's own cadence. Set it empty
+    /// (<c>Health__ExpectedWeeklyLoginsPerActiveUser=</c>) to read login frequency against each account's own past
+    /// instead: logins of the last two weeks against its average fortnight before ("Login frequency drops &gt;30%").
     /// </summary>
-    public double? ExpectedWeeklyLoginsPerActiveUser { get; set; }
+    public double? ExpectedWeeklyLoginsPerActiveUser { get; set; } = 3;
 
     /// <summary>
     /// Consecutive days the score must sit in another band before the band changes (hysteresis), so one noisy day

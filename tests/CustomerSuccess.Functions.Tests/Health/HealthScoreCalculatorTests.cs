@@ -58,7 +58,7 @@ public sealed class HealthScoreCalculatorTests
     }
 
     [Theory]
-    [InlineData(100, 100)] // steady: (35 × 100 + 20 × 100 + 30 × 100) / 85 = 100 (logins steady against their own past → 100)
+    [InlineData(100, 100)] // steady: (35 × 100 + 20 × 100 + 30 × 100) / 85 = 100 (logins 112 in 28 days against 96 expected → 100)
     [InlineData(85, 100)] // 85% of its own baseline: less than the seeds' 20% decline, ordinary variation
     [InlineData(80, 100)] // 80%: the line itself
     [InlineData(70, 82)] // 70% → 50: 7000 / 85 = 82.4
@@ -111,25 +111,25 @@ public sealed class HealthScoreCalculatorTests
     [InlineData(4, 20)] // 40% → 20
     [InlineData(3, 20)] // 30% → 20
     [InlineData(2, 0)] // 20% → 0
-    public void Score_LoginFrequencyWithoutAYardstick_AgainstTheAccountsOwnPast(int recentLoginsPerDay, int expected)
+    public void Score_LoginFrequencyYardstickCleared_AgainstTheAccountsOwnPast(int recentLoginsPerDay, int expected)
     {
         // 10 logins a day for weeks 3-8, recentLoginsPerDay in the last two weeks; events and seats steady.
         var signals = Healthy((age, d) => d with { Logins = age < 14 ? recentLoginsPerDay : 10 });
 
-        var login = Calculator().Explain(signals, AsOf).Single(x => x.Name == HealthSubSignals.LoginFrequency);
+        var login = Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = null).Explain(signals, AsOf).Single(x => x.Name == HealthSubSignals.LoginFrequency);
 
         Assert.Equal(expected, login.Value);
     }
 
     [Fact]
-    public void Score_LoginFrequencyWithoutAYardstick_UnknownBeforeTwoFortnightsWatched()
+    public void Score_LoginFrequencyYardstickCleared_UnknownBeforeTwoFortnightsWatched()
     {
         var signals = Healthy() with { ObservedSince = AsOf.AddDays(-20) };
 
-        var login = Calculator().Explain(signals, AsOf).Single(x => x.Name == HealthSubSignals.LoginFrequency);
+        var login = Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = null).Explain(signals, AsOf).Single(x => x.Name == HealthSubSignals.LoginFrequency);
 
         Assert.Null(login.Value);
-        Assert.Equal(100, Calculator().Score(signals, null, null, AsOf).Dimension(HealthDimension.ProductUsage));
+        Assert.Equal(100, Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = null).Score(signals, null, null, AsOf).Dimension(HealthDimension.ProductUsage));
     }
 
     [Fact]
