@@ -120,6 +120,16 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
         Assert.Equal(45, weights.Smb.ProductUsage);
     }
 
+    [Fact]
+    public void AppStart_LoginYardstickSetEmpty_LoginsReadAgainstTheAccountsOwnPast()
+    {
+        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => b.UseSetting("Health:ExpectedWeeklyLoginsPerActiveUser", string.Empty));
+        using var client = factory.CreateClient();
+
+        Assert.Null(factory.Services.GetRequiredService<IOptions<HealthOptions>>().Value.ExpectedWeeklyLoginsPerActiveUser);
+        Assert.Equal(3, new HealthOptions().ExpectedWeeklyLoginsPerActiveUser);
+    }
+
     private static Microsoft.AspNetCore.Hosting.IWebHostBuilder SetWeights(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder, string segment, int productUsage, int engagement, int outcomes, int support, int relationship, int payment) => builder
         .UseSetting($"Health:Weights:{segment}:ProductUsage", productUsage.ToString(System.Globalization.CultureInfo.InvariantCulture))
         .UseSetting($"Health:Weights:{segment}:Engagement", engagement.ToString(System.Globalization.CultureInfo.InvariantCulture))
