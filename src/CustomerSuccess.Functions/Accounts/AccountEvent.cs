@@ -12,6 +12,15 @@ internal static class ExternalIdKinds
     public const string SegmentUser = "segment-user";
 
     public static readonly string[] All = [StripeCustomer, SegmentGroup, ZendeskOrganization, EmailDomain, SegmentUser];
+
+    /// <summary>The provider whose events name ids of <paramref name="kind"/> (an email domain comes from Segment's identify calls).</summary>
+    public static string ProviderOf(string kind) => kind switch
+    {
+        StripeCustomer => "stripe",
+        SegmentGroup or SegmentUser or EmailDomain => "segment",
+        ZendeskOrganization => "zendesk",
+        _ => "unknown",
+    };
 }
 
 /// <summary>One external id of one kind.</summary>

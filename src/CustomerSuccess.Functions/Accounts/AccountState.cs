@@ -125,6 +125,11 @@ internal sealed partial class AccountState
             RecentlyApplied[key] = now.ToUnixTimeMilliseconds();
         }
 
+        if (changed)
+        {
+            Remember(e, key);
+        }
+
         Prune(now);
         return new FoldOutcome(changed, count);
     }
@@ -396,13 +401,19 @@ internal sealed partial class AccountState
     }
 
     /// <summary>
-    /// Makes the state smaller when it no longer fits its storage: closed tickets first, then the least recently seen
-    /// half of the people who are neither champion nor sponsor, then the older half of the movements. False when there
-    /// is nothing left to drop.
+    /// Makes the state smaller when it no longer fits its storage: the recent-event log (shown, never scored) first,
+    /// then closed tickets, then the least recently seen half of the people who are neither champion nor sponsor, then
+    /// the older half of the movements. False when there is nothing left to drop.
     /// </summary>
     public bool Shed()
     {
         Truncated = true;
+        if (RecentEvents.Count > 0)
+        {
+            RecentEvents.Clear();
+            return true;
+        }
+
         var closed = Tickets.Where(t => t.Value.IsClosed).Select(t => t.Key).ToList();
         if (closed.Count > 0)
         {

@@ -6,8 +6,8 @@ namespace CustomerSuccess.Functions.Accounts;
 
 /// <summary>
 /// Accounts: the product vocabulary, the account model and its storage (states, links, parked events), the signal
-/// source the health model reads, the revenue and value figures behind /api/metrics (served by Metrics), and the
-/// admin endpoints. Needs an <see cref="IAccountLinkListener"/> from ingestion.
+/// source the health model reads, the account page's linked ids and recent events (<see cref="IAccountActivity"/>),
+/// the revenue and value figures behind /api/metrics (served by Metrics), and the admin endpoints. Needs an <see cref="IAccountLinkListener"/> from ingestion.
 /// </summary>
 internal static class AccountsModule
 {
@@ -22,6 +22,7 @@ internal static class AccountsModule
         builder.Services.AddSingleton<AccountLinking>();
         builder.Services.AddSingleton<RevenueMetricsReader>();
         builder.Services.AddSingleton<IAccountSignalSource, AccountSignalReader>();
+        builder.Services.AddSingleton<IAccountActivity, AccountActivityReader>();
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Lifecycle;
@@ -23,12 +24,17 @@ public sealed record TrendPoint(DateOnly Day, int Red, int Yellow, int Green)
     public int Total => Red + Yellow + Green;
 }
 
+/// <summary>
+/// The account page. <see cref="Activity"/>: the external ids the account is known by and its latest events, newest
+/// first (null when the account has no state yet: scored, but no event folded).
+/// </summary>
 public sealed record AccountModel(
     AccountHealthView Health,
     IReadOnlyList<AlertLine> OpenAlerts,
     IReadOnlyList<Alert> PastAlerts,
     IReadOnlyList<LifecycleEnrollment> Enrollments,
-    DateTimeOffset AsOf);
+    DateTimeOffset AsOf,
+    AccountActivity? Activity);
 
 public sealed record MyDayModel(string? Csm, IReadOnlyList<MyDayItem> Items, IReadOnlyList<string> Csms, DateTimeOffset AsOf);
 

@@ -1,3 +1,4 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Lifecycle;
@@ -7,10 +8,13 @@ namespace CustomerSuccess.Functions.Pages;
 
 /// <summary>
 /// What each page shows, read through the features' own services (Health's queries, Alerts' commands and store,
-/// Lifecycle's store), never their tables. The page and its JSON twin are the same model.
+/// Lifecycle's store, Accounts' <see cref="IAccountActivity"/>), never their tables. The page and its JSON twin are the same model.
 /// </summary>
-public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts, AlertStore alertStore, ILifecycleStore lifecycle, PortfolioTrendStore trend, IOptions<AlertsOptions> alertOptions, TimeProvider time)
+public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts, AlertStore alertStore, ILifecycleStore lifecycle, IAccountActivity activity, PortfolioTrendStore trend, IOptions<AlertsOptions> alertOptions, TimeProvider time)
 {
+    /// <summary>Recent events an account page shows.</summary>
+    public const int RecentEventsShown = 20;
+
     public async Task<PortfolioModel> PortfolioAsync(PortfolioQuery query, CancellationToken cancellationToken)
     {
         // The unfiltered first pages come from the hourly snapshot (one point read); any filter scans the score rows.
@@ -46,7 +50,8 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
         var open = all.Where(a => a.IsActive).OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => new AlertLine(a, AlertSla.Of(a, now, alertOptions.Value))).ToList();
         var past = all.Where(a => !a.IsActive).OrderByDescending(a => a.ResolvedAt).ToList();
         var enrollments = await lifecycle.GetEnrollmentsAsync(accountId, cancellationToken);
-        return new AccountModel(view, open, past, [.. enrollments.OrderByDescending(e => e.EnrolledAt)], now);
+        var known = await activity.ReadAsync(accountId, RecentEventsShown, cancellationToken);
+        return new AccountModel(view, open, past, [.. enrollments.OrderByDescending(e => e.EnrolledAt)], now, known);
     }
 
     public async Task<MyDayModel> MyDayAsync(string? csm, CancellationToken cancellationToken)

@@ -217,7 +217,7 @@ public sealed class AccountStateTests
     }
 
     [Fact]
-    public void Shed_DropsClosedTicketsThenLeastRecentlySeenPeople_AndSaysSo()
+    public void Shed_DropsRecentEventLogThenClosedTicketsThenLeastRecentlySeenPeople_AndSaysSo()
     {
         var state = New();
         state.Apply(Event(Now, new TicketChanged("t", "solved", null, null, "", false), new UserSeen("champion", null, null, null, null, null, true, false, false)), "1", Now);
@@ -226,6 +226,9 @@ public sealed class AccountStateTests
             state.Apply(Event(Now.AddMinutes(i), new UserActive("u" + i)), "a" + i, Now);
         }
 
+        Assert.True(state.Shed());
+        Assert.Empty(state.RecentEvents);
+        Assert.Single(state.Tickets);
         Assert.True(state.Shed());
         Assert.Empty(state.Tickets);
         Assert.True(state.Shed());

@@ -72,7 +72,7 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
         NotSignedIn_PageGoesToSignInAndJsonIs401();
         SignIn_ReturnsToTheAskedPageWithAnHttpOnlyStrictCookie();
         Portfolio_TablesAndChartShowTheSeededNumbers();
-        AccountPage_ScoreDimensionsAndTheChartOfTenDays();
+        AccountPage_ScoreDimensionsChartLinkedIdsAndRecentEvents();
         MyDayAndAlerts_RankedAndFilteredToTheCsm();
         Renewals_EachSeededRenewalInItsCategory_AndTheQbrPackRendersTheApisScore();
         AcknowledgeAndResolve_OneClickEach();
@@ -126,13 +126,17 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
             p["trend"]!.AsArray().Select(d => ((string)d!["day"]!, N(d["red"]), N(d["yellow"]), N(d["green"]), N(d["columns"]))));
     }
 
-    private void AccountPage_ScoreDimensionsAndTheChartOfTenDays()
+    private void AccountPage_ScoreDimensionsChartLinkedIdsAndRecentEvents()
     {
         var a = _seen["account"]!;
         Assert.Equal(30, N(a["score"]));
         Assert.Equal(10, N(a["chartPoints"]));
         Assert.Equal(30, N(a["lastPoint"]));
         Assert.Equal(6, N(a["dimensions"]));
+
+        // The seed's one Stripe event: the customer id it came under, and the event in words.
+        Assert.Equal([("stripe-customer", "cus_" + Seed.Red)], a["linkedIds"]!.AsArray().Select(i => ((string)i!["kind"]!, (string)i["id"]!)));
+        Assert.Equal([("stripe", "subscription changed")], a["recentEvents"]!.AsArray().Select(e => ((string)e!["provider"]!, (string)e["kind"]!)));
     }
 
     private void MyDayAndAlerts_RankedAndFilteredToTheCsm()

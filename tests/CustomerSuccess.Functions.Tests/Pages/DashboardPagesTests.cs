@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -285,6 +286,56 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
             }
         }
     }
+
+    [Fact]
+    public async Task Account_HtmlAndJson_ShowLinkedIdsAndRecentEventsNewestFirst()
+    {
+        using var client = await _app.SignedInAsync();
+        var updater = _app.Factory.Services.GetRequiredService<AccountUpdater>();
+        var now = DateTimeOffset.UtcNow;
+        var (group, org) = ("grp-" + Seed.Red, "org-" + Seed.Red);
+        // Through the applier's own path, on top of the Stripe billing event the seed folded a day ago.
+        var update = await updater.ApplyAsync(
+            Seed.Red,
+            [
+                new AccountEventToApply(new AccountEvent { Account = new ExternalIdRef(ExternalIdKinds.SegmentGroup, group), OccurredAt = now.AddHours(-3), Facts = [new UserActive("u1"), new FeatureUsed("reports")] }, "segment|page|1"),
+                new AccountEventToApply(new AccountEvent { Account = new ExternalIdRef(ExternalIdKinds.StripeCustomer, "cus_" + Seed.Red), OccurredAt = now.AddHours(-1), Facts = [new PaymentFailed()] }, "stripe|page|2"),
+                new AccountEventToApply(new AccountEvent { Account = new ExternalIdRef(ExternalIdKinds.ZendeskOrganization, org), OccurredAt = now.AddHours(-2), Facts = [new TicketChanged("4711", "new", "urgent", null, "", false), new TicketOpened(true)] }, "zendesk|page|3"),
+            ],
+            CancellationToken.None);
+
+        var json = await JsonAsync(client, $"/api/dashboard/accounts/{Seed.Red}");
+        var html = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Red}"));
+        var none = await JsonAsync(client, $"/api/dashboard/accounts/{Seed.RedNoRenewal}");
+
+        Assert.True(update.Written);
+        var activity = json["activity"]!;
+        Assert.Equal(
+            [("stripe-customer", "cus_" + Seed.Red), ("segment-group", group), ("zendesk-org", org)],
+            activity["linkedIds"]!.AsArray().Select(i => ((string)i!["kind"]!, (string)i["externalId"]!)));
+        var events = activity["recentEvents"]!.AsArray();
+        Assert.Equal(["payment failed", "ticket opened", "feature used", "subscription changed"], events.Select(e => (string)e!["kind"]!));
+        Assert.Equal(["stripe", "zendesk", "segment", "stripe"], events.Select(e => (string)e!["provider"]!));
+        Assert.Contains("ticket 4711 new, urgent", (string)events[1]!["summary"]!, StringComparison.Ordinal);
+        Assert.Equal(["stripe-customer", "segment-group", "zendesk-org"], DataKind().Matches(Table(html, "linked-ids")).Select(m => m.Groups[1].Value));
+        Assert.Contains(org, Table(html, "linked-ids"), StringComparison.Ordinal);
+        Assert.Equal(["stripe", "zendesk", "segment", "stripe"], DataProvider().Matches(Table(html, "recent-events")).Select(m => m.Groups[1].Value));
+        Assert.Contains("payment failed", Table(html, "recent-events"), StringComparison.Ordinal);
+        Assert.Null(none["activity"]);
+    }
+
+    private static string Table(string html, string id)
+    {
+        var start = html.IndexOf($"<table id=\"{id}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"the page has no table {id}");
+        return html[start..html.IndexOf("</table>", start, StringComparison.Ordinal)];
+    }
+
+    [GeneratedRegex("<tr data-kind=\"([^\"]+)\"")]
+    private static partial Regex DataKind();
+
+    [GeneratedRegex("<tr data-provider=\"([^\"]+)\"")]
+    private static partial Regex DataProvider();
 
     private static FormUrlEncodedContent Form(string page, params (string Name, string Value)[] fields)
     {

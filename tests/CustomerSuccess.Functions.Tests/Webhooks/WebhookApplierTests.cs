@@ -110,6 +110,20 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ZendeskTicket_ParkedThenLinked_AccountActivityNamesTheOrganizationAndTheTicket()
+    {
+        await ZendeskAsync("ticket", "zen:event-type:ticket.created", "Zendesk/ticket.created.json");
+        await Kit.LinkAsync(_events.Account, ExternalIdKinds.ZendeskOrganization, _events.Organization);
+
+        var activity = await new AccountActivityReader(Kit.States).ReadAsync(_events.Account, 20, CancellationToken.None);
+
+        var id = Assert.Single(activity!.LinkedIds);
+        Assert.Equal((ExternalIdKinds.ZendeskOrganization, "zendesk", _events.Organization), (id.Kind, id.Provider, id.ExternalId));
+        var logged = Assert.Single(activity.RecentEvents);
+        Assert.Equal(("zendesk", "ticket opened"), (logged.Provider, logged.Kind));
+    }
+
+    [Fact]
     public async Task ZendeskTicket_SolvedThenLateCreated_StaysSolved()
     {
         await Kit.LinkAsync(_events.Account, ExternalIdKinds.ZendeskOrganization, _events.Organization);

@@ -81,6 +81,8 @@ try {
     chartPoints: document.querySelectorAll('svg[data-chart=score] circle').length,
     lastPoint: Number([...document.querySelectorAll('svg[data-chart=score] circle')].at(-1)?.dataset.score),
     dimensions: document.querySelectorAll('#dimensions tbody tr').length,
+    linkedIds: [...document.querySelectorAll('#linked-ids tbody tr')].map(r => ({ kind: r.dataset.kind, id: r.querySelector('code').textContent })),
+    recentEvents: [...document.querySelectorAll('#recent-events tbody tr')].map(r => ({ provider: r.dataset.provider, kind: r.children[2].textContent })),
   }));
 
   // Screenshots before anything changes, at both widths, and whether the page is wider than the screen.
