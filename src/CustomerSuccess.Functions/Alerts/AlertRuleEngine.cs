@@ -159,7 +159,7 @@ public static class AlertRuleEngine
             AlertRules.LoginDecline => state.Flags.Contains(HealthFlags.LoginsDownWeekOverWeek) && !UsageDown(state)
                 ? DeclineOutcome(state, "Logins down more than 30% week over week for 2+ weeks")
                 : default,
-            AlertRules.RelationshipLoss => Latest(Recent(state.ChampionLeftAt, now, lookback), Recent(state.ExecutiveSponsorLeftAt, now, lookback)) is { } left
+            AlertRules.RelationshipLoss => RecentDeparture(state, now, lookback) is { } left
                 ? new(AlertTier.Critical, left == state.ChampionLeftAt ? "Champion left" : "Executive sponsor left", Key(left))
                 : default,
             AlertRules.SupportEscalation => state.OpenUrgentTickets > 0 || state.OpenComplaints > 0
@@ -307,19 +307,22 @@ public static class AlertRuleEngine
     {
         var names = ZeroDimensionNames(state);
         names.Remove(nameof(HealthDimension.Payment));
-        if (state.Segment == AccountSegment.Smb
-            || Latest(Recent(state.ChampionLeftAt, now, lookback), Recent(state.ExecutiveSponsorLeftAt, now, lookback)) is not null)
+        if (state.Segment == AccountSegment.Smb)
+        {
+            names.Remove(nameof(HealthDimension.Relationship));
+            names.Remove(nameof(HealthDimension.Engagement));
+        }
+        else if (RecentDeparture(state, now, lookback) is not null)
         {
             names.Remove(nameof(HealthDimension.Relationship));
         }
 
-        if (state.Segment == AccountSegment.Smb)
-        {
-            names.Remove(nameof(HealthDimension.Engagement));
-        }
-
         return names;
     }
+
+    /// <summary>The latest champion or executive sponsor departure inside the lookback, if any.</summary>
+    private static DateTimeOffset? RecentDeparture(HealthTransition state, DateTimeOffset now, TimeSpan lookback) =>
+        Latest(Recent(state.ChampionLeftAt, now, lookback), Recent(state.ExecutiveSponsorLeftAt, now, lookback));
 
     private static List<string> ZeroDimensionNames(HealthTransition state)
     {

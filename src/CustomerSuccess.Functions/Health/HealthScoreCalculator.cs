@@ -144,37 +144,8 @@ public sealed class HealthScoreCalculator
 
         var window = SignalWindow.Read(signals.Days, day);
         var flags = HealthFlagMask.None;
-        var dims = new int[DimensionCount];
-
-        dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, day, in window, ref flags);
-        dims[(int)HealthDimension.Engagement] = Engagement(signals, in window, ref flags);
-        dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags);
-        dims[(int)HealthDimension.Support] = Support(signals, in window);
         var segment = SegmentOf(signals.MrrCents);
-        var highTouch = segment != AccountSegment.Smb;
-        var renewal = highTouch ? RenewalConversationScore(signals, asOf) : null;
-        var coverage = highTouch ? StakeholderCoverageScore(signals, asOf) : null;
-        if (renewal == 0)
-        {
-            flags = flags.WithRenewalNotStarted();
-        }
-
-        if (coverage is { } covered && covered < 100)
-        {
-            flags = flags.WithLowStakeholderCoverage();
-        }
-
-        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, sponsorExpected: highTouch, nps: NpsScore(signals, asOf), renewal: renewal, coverage: coverage);
-        dims[(int)HealthDimension.Payment] = Payment(signals, in window);
-
-        for (var d = 0; d < DimensionCount; d++)
-        {
-            if (dims[d] == 0)
-            {
-                flags = flags.WithDimensionZero((HealthDimension)d);
-            }
-        }
-
+        var dims = Dimensions(signals, segment, day, asOf, in window, ref flags, sub: null);
         flags = new HealthFlagMask(flags.Bits | SettledTrendFlags(signals.Days, day, window, previous));
 
         var onboardingScore = OnboardingScore(signals, day);
@@ -229,15 +200,48 @@ public sealed class HealthScoreCalculator
         var window = SignalWindow.Read(signals.Days, day);
         var flags = HealthFlagMask.None;
         var sub = new List<HealthSubSignal>(20);
-        ProductUsage(signals, day, in window, ref flags, sub);
-        Engagement(signals, in window, ref flags, sub);
-        Outcomes(signals, ref flags, sub);
-        Support(signals, in window, sub);
-        var highTouch = SegmentOf(signals.MrrCents) != AccountSegment.Smb;
-        Relationship(signals.Relationship, asOf, highTouch, NpsScore(signals, asOf),
-            highTouch ? RenewalConversationScore(signals, asOf) : null, highTouch ? StakeholderCoverageScore(signals, asOf) : null, sub);
-        Payment(signals, in window, sub);
+        Dimensions(signals, SegmentOf(signals.MrrCents), day, asOf, in window, ref flags, sub);
         return sub;
+    }
+
+    /// <summary>
+    /// The six dimension sub-scores and the flags they raise (missing signals, missed touchpoints, renewal not
+    /// started, low stakeholder coverage, dimension at zero); each sub-signal is told to <paramref name="sub"/> when
+    /// one is given. The relationship's renewal conversation and stakeholder coverage are read above the tech-touch
+    /// segment only.
+    /// </summary>
+    private int[] Dimensions(AccountSignals signals, AccountSegment segment, DateOnly day, DateTimeOffset asOf, in SignalWindow window, ref HealthFlagMask flags, List<HealthSubSignal>? sub)
+    {
+        var dims = new int[DimensionCount];
+        dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, day, in window, ref flags, sub);
+        dims[(int)HealthDimension.Engagement] = Engagement(signals, in window, ref flags, sub);
+        dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags, sub);
+        dims[(int)HealthDimension.Support] = Support(signals, in window, sub);
+        var highTouch = segment != AccountSegment.Smb;
+        var renewal = highTouch ? RenewalConversationScore(signals, asOf) : null;
+        var coverage = highTouch ? StakeholderCoverageScore(signals, asOf) : null;
+        if (renewal == 0)
+        {
+            flags = flags.WithRenewalNotStarted();
+        }
+
+        if (coverage is { } covered && covered < 100)
+        {
+            flags = flags.WithLowStakeholderCoverage();
+        }
+
+        dims[(int)HealthDimension.Relationship] = Relationship(signals.Relationship, asOf, highTouch, NpsScore(signals, asOf), renewal, coverage, sub);
+        dims[(int)HealthDimension.Payment] = Payment(signals, in window, sub);
+
+        for (var d = 0; d < DimensionCount; d++)
+        {
+            if (dims[d] == 0)
+            {
+                flags = flags.WithDimensionZero((HealthDimension)d);
+            }
+        }
+
+        return dims;
     }
 
     /// <summary>
