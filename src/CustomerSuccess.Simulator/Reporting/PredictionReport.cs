@@ -7,7 +7,12 @@ using CustomerSuccess.Simulator.Portfolio;
 namespace CustomerSuccess.Simulator.Reporting;
 
 /// <summary>What the evaluation knows of one account from the simulator's side: who it is, its story and when (if ever) it churns.</summary>
-internal sealed record AccountOutcome(string AccountId, Segment Segment, Behaviour Story, int StartDay, bool IsNewCustomer, int? OnboardingCompletedDay, int? ChurnDay)
+/// <summary>
+/// One simulated account's outcome. <c>TroubleBeganDay</c> is the simulator's ground truth: the day the account's story
+/// began to show in its signals (the fade, the champion's departure, the storm, the first failed payment; a slow
+/// onboarder's start), or null when nothing foreshadows its end (a healthy adopter's unforeseen churn).
+/// </summary>
+internal sealed record AccountOutcome(string AccountId, Segment Segment, Behaviour Story, int StartDay, bool IsNewCustomer, int? OnboardingCompletedDay, int? ChurnDay, int? TroubleBeganDay = null)
 {
     /// <summary>Still onboarding on day <paramref name="day"/>: a customer new in the run that has not completed onboarding yet.</summary>
     public bool OnboardingOn(int day) => IsNewCustomer && (OnboardingCompletedDay is null || OnboardingCompletedDay >= day);
@@ -46,8 +51,13 @@ internal sealed record LeadTimeFigures(int Churners, int Flagged, int NeverFlagg
 
 internal sealed record SegmentLead(string Segment, int Eligible, int Flagged);
 
-/// <summary>The early-warning figure: churners flagged (sustained) 60 days before they churn.</summary>
-internal sealed record LeadFigure(Proportion FlaggedSustained, int EligibleChurnedInRun, int EligibleChurnedAfterRun, int ChurnersNotEligible, IReadOnlyList<SegmentLead> PerSegment);
+/// <summary>
+/// The early-warning figure: churners flagged (sustained) 60 days before they churn. <paramref name="TroubleShowingAtLead"/>
+/// is the same figure among the eligible churners whose trouble had begun by then (at least the lead plus the sustained
+/// days before the churn): the most that any score reading the account's signals could catch; the others showed
+/// nothing yet 60 days ahead.
+/// </summary>
+internal sealed record LeadFigure(Proportion FlaggedSustained, int EligibleChurnedInRun, int EligibleChurnedAfterRun, int ChurnersNotEligible, IReadOnlyList<SegmentLead> PerSegment, Proportion? TroubleShowingAtLead = null);
 
 internal sealed record AlertLoad(double? EmailsPerAccountMonth, int AlertEmails, double AccountMonths);
 
@@ -258,7 +268,7 @@ internal static class PredictionEvaluation
     private static EarlyWarningFigures EarlyWarning(IReadOnlyList<AccountOutcome> accounts, IReadOnlyDictionary<string, SortedDictionary<int, HealthPoint>> history, IReadOnlyList<Pair> settled, int lastDay, int daysCompleted, int alertEmails)
     {
         // Churners judged 60 days ahead: those the app scored on all 7 days ending 60 days before the churn.
-        int inRun = 0, afterRun = 0, flagged = 0, notEligible = 0;
+        int inRun = 0, afterRun = 0, flagged = 0, notEligible = 0, showing = 0, showingFlagged = 0;
         var perSegment = Enum.GetValues<Segment>().ToDictionary(s => s, _ => (Eligible: 0, Flagged: 0));
         foreach (var account in accounts.Where(a => a.ChurnDay is not null))
         {
@@ -282,11 +292,17 @@ internal static class PredictionEvaluation
             }
 
             flagged += isFlagged ? 1 : 0;
+            if (account.TroubleBeganDay is { } began && began <= churn - PredictionDesign.LeadDays - PredictionDesign.SustainedDays)
+            {
+                showing++;
+                showingFlagged += isFlagged ? 1 : 0;
+            }
+
             var s = perSegment[account.Segment];
             perSegment[account.Segment] = (s.Eligible + 1, s.Flagged + (isFlagged ? 1 : 0));
         }
 
-        var atLead = new LeadFigure(new Proportion(flagged, inRun + afterRun), inRun, afterRun, notEligible, [.. perSegment.Select(kv => new SegmentLead(kv.Key.ToString(), kv.Value.Eligible, kv.Value.Flagged))]);
+        var atLead = new LeadFigure(new Proportion(flagged, inRun + afterRun), inRun, afterRun, notEligible, [.. perSegment.Select(kv => new SegmentLead(kv.Key.ToString(), kv.Value.Eligible, kv.Value.Flagged))], new Proportion(showingFlagged, showing));
 
         // Accounts that stayed: no churn in the run nor in the horizon after it.
         var stayerPairs = settled.Where(p => p.Account.ChurnDay is null).ToList();

@@ -190,6 +190,14 @@ internal sealed class RunFigures
         return figures;
     }
 
+    /// <summary>When the account's story began to show in the signals the app receives (null: nothing foreshadows it).</summary>
+    internal static int? TroubleBeganDay(SimulatedAccount a) => a.Behaviour switch
+    {
+        Behaviour.SilentChurner or Behaviour.ChampionLeaves or Behaviour.SupportStorm or Behaviour.PaymentFailures => a.TurnDay,
+        Behaviour.SlowOnboarder => a.StartDay,
+        _ => null,
+    };
+
     private static PredictionReport Predict(SimulationResult result, int alertEmails)
     {
         // Outcomes from the replay (it churns exactly as the run did up to its last day, and goes on past it).
@@ -199,7 +207,7 @@ internal sealed class RunFigures
         var accounts = result.Portfolio.Accounts.Select(a =>
         {
             var p = projected[a.AccountId];
-            return new AccountOutcome(a.AccountId, a.Segment, a.Behaviour, a.StartDay, a.IsNewCustomer, p.OnboardingCompletedDay, churns.TryGetValue(a.AccountId, out var c) ? c : null);
+            return new AccountOutcome(a.AccountId, a.Segment, a.Behaviour, a.StartDay, a.IsNewCustomer, p.OnboardingCompletedDay, churns.TryGetValue(a.AccountId, out var c) ? c : null, TroubleBeganDay(a));
         }).ToList();
         var run = new PredictionRun(result.Options.Scenario.Name, result.Options.Seed, result.Options.Accounts, result.Options.Days, result.DaysCompleted, result.Partial, result.Portfolio.Day0.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
         return PredictionEvaluation.WithSeedsBar(PredictionEvaluation.Evaluate(run, accounts, result.Observed.History, result.Truth.UsageByDay, alertEmails));

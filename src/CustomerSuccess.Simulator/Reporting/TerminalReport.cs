@@ -155,6 +155,11 @@ internal static class ReportText
         var i = p.EarlyWarning;
         yield return $"Early-warning figures: flagged (sustained) {PredictionDesign.LeadDays} days before churn {Ci(i.AtLead.FlaggedSustained)} [{i.AtLead.EligibleChurnedInRun} churned in the run, {i.AtLead.EligibleChurnedAfterRun} after it; by segment " +
             string.Join(", ", i.AtLead.PerSegment.Select(s => $"{s.Segment} {s.Flagged}/{s.Eligible}")) + "].";
+        if (i.AtLead.TroubleShowingAtLead is { } showing)
+        {
+            yield return $"  Of those churners, {showing.Total} had trouble showing in their signals by then ({PredictionDesign.LeadDays + PredictionDesign.SustainedDays}+ days before churning; the simulator's record): flagged {Ci(showing)}. The other {i.AtLead.FlaggedSustained.Total - showing.Total} showed nothing yet.";
+        }
+
         yield return $"  False-positive rate among accounts that stayed {Ci(i.StayersFlaggedSustainedAtSnapshots)} (sustained flag at snapshots; ever flagged during the run: {Ci(i.StayersEverFlaggedSustained)}).";
         yield return string.Create(CultureInfo.InvariantCulture, $"  Healthy adopters' days in Green after onboarding {Ci(i.HealthyAdopterPostOnboardingDaysGreen)}; alert emails per account per month {i.AlertEmails.EmailsPerAccountMonth:0.00} ({i.AlertEmails.AlertEmails} emails over {i.AlertEmails.AccountMonths:0.0} account-months).");
         yield return p.SeedsBar;

@@ -20,8 +20,8 @@ public sealed class PredictionEvaluationTests
     {
         AccountOutcome[] accounts =
         [
-            new("a", Segment.Smb, Behaviour.SilentChurner, 0, false, null, 100),
-            new("b", Segment.MidMarket, Behaviour.ChampionLeaves, 0, false, null, 125),
+            new("a", Segment.Smb, Behaviour.SilentChurner, 0, false, null, 100, TroubleBeganDay: 20),
+            new("b", Segment.MidMarket, Behaviour.ChampionLeaves, 0, false, null, 125, TroubleBeganDay: 60),
             new("c", Segment.Smb, Behaviour.HealthyAdopter, 0, false, null, null),
             new("d", Segment.Enterprise, Behaviour.HealthyAdopter, 10, true, 40, null),
         ];
@@ -91,6 +91,10 @@ public sealed class PredictionEvaluationTests
         Assert.Equal((1, 2), (p.AtLead.FlaggedSustained.Successes, p.AtLead.FlaggedSustained.Total));
         Assert.Equal((1, 1), (p.AtLead.EligibleChurnedInRun, p.AtLead.EligibleChurnedAfterRun));
         Assert.Equal(1, p.AtLead.PerSegment.Single(s => s.Segment == "Smb").Flagged);
+
+        // Trouble showing 67 days ahead: a's fade began on day 20 (80 days before its churn) and it was flagged; b's
+        // champion left on day 60, 65 days before its churn on 125: too late to show 60 sustained days ahead.
+        Assert.Equal((1, 1), (p.AtLead.TroubleShowingAtLead!.Successes, p.AtLead.TroubleShowingAtLead.Total));
 
         // Stayers c and d: 5 snapshot pairs past onboarding (c 30, 60, 90; d 60, 90), none sustained.
         Assert.Equal((0, 5), (p.StayersFlaggedSustainedAtSnapshots.Successes, p.StayersFlaggedSustainedAtSnapshots.Total));
