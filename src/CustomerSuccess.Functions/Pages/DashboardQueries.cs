@@ -22,7 +22,7 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
         var snapshot = await trend.TryReadLatestAsync(query, cancellationToken);
         var portfolio = snapshot?.Page ?? await health.GetPortfolioPageAsync(query, cancellationToken);
         var open = await alerts.ListActiveAsync(null, query.CsmEmail, null, cancellationToken);
-        var byTier = Enum.GetValues<AlertTier>().Reverse()
+        var byTier = AlertTiers.Risk
             .Select(t =>
             {
                 var sla = open.Where(a => a.Tier == t).Select(a => AlertSla.Of(a, now, alertOptions.Value)).ToList();

@@ -100,7 +100,7 @@ public static class QbrPackBuilder
             .Select(m => new QbrMilestone(m, account.Milestones.TryGetValue(m, out var at) ? at : null))
             .ToList();
 
-        var risks = openAlerts.OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => $"{a.Tier}: {a.Reason}").ToList();
+        var risks = openAlerts.Where(a => a.Tier.IsRisk()).OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => $"{a.Tier}: {a.Reason}").ToList();
         if (account.CancelAtPeriodEnd || account.CancelAt is not null)
         {
             risks.Insert(0, "Notice of cancellation given");
