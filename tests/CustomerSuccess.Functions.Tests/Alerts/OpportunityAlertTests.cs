@@ -189,6 +189,21 @@ public sealed class OpportunityAlertTests(AzuriteFixture azurite) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Notify_OpportunityEnded_ToldInTheCsmsDigestNotAtOnce()
+    {
+        var notifier = Notifier();
+
+        await notifier.HandleAsync(Delivery("owner@example.com", AlertChangeKind.Clear), CancellationToken.None);
+        Assert.Empty(_emails);
+        await notifier.SendDigestsAsync(CancellationToken.None);
+
+        var digest = Assert.Single(_emails, e => e.To == "owner@example.com");
+        Assert.Equal("alert/watch-digest", digest.Category);
+        Assert.Contains("expansion-opportunity", digest.PlainText, StringComparison.Ordinal);
+        Assert.DoesNotContain(_emails, e => e.To is "oncall@example.com" or "vp@example.com");
+    }
+
+    [Fact]
     public async Task Notify_OpportunityOfAnAccountWithoutCsm_NobodyIsEmailed()
     {
         await Notifier().HandleAsync(Delivery(csm: null), CancellationToken.None);
