@@ -63,6 +63,9 @@ param onCallCsm string
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: the function app\'s URL.')
 param dashboardBaseUrl string = ''
 
+@description('Optional. Application (client) id of the Microsoft Entra app registration CSMs sign in to the pages with (web redirect URI {function app URL}/api/dashboard/signin-oidc, ID tokens enabled). Empty: the function key signs a user in.')
+param dashboardEntraClientId string = ''
+
 @description('Optional. Base URL of lifecycle email unsubscribe links. Empty: the function app\'s /api/lifecycle/unsubscribe.')
 param unsubscribeBaseUrl string = ''
 
@@ -243,6 +246,7 @@ module functionApp 'modules/functionapp.bicep' = {
     alertEscalationContact: alertEscalationContact
     onCallCsm: onCallCsm
     dashboardBaseUrl: dashboardBaseUrl
+    dashboardEntraClientId: dashboardEntraClientId
     unsubscribeBaseUrl: unsubscribeBaseUrl
     lifecycleRatePerMinute: emailRatePerMinute ?? emailSendingLimits.perMinute
     lifecycleRatePerHour: emailRatePerHour ?? emailSendingLimits.perHour

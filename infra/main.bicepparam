@@ -11,6 +11,7 @@ param alertEscalationContact = readEnvironmentVariable('ALERT_ESCALATION_CONTACT
 param onCallCsm = readEnvironmentVariable('ON_CALL_CSM')
 param customEmailDomain = readEnvironmentVariable('CUSTOM_EMAIL_DOMAIN', '')
 param dashboardBaseUrl = readEnvironmentVariable('DASHBOARD_BASE_URL', '')
+param dashboardEntraClientId = readEnvironmentVariable('DASHBOARD_ENTRA_CLIENT_ID', '')
 param unsubscribeBaseUrl = readEnvironmentVariable('UNSUBSCRIBE_BASE_URL', '')
 // Unset: the Communication Services limit of the email domain (main.bicep). Set both after raising the quota.
 var emailRatePerMinuteSetting = readEnvironmentVariable('EMAIL_RATE_PER_MINUTE', '')

@@ -66,11 +66,12 @@ const startCountingProxy = async () => {
   return `http://127.0.0.1:${port}/${account}`;
 };
 
-const startApp = async (tableEndpoint) => {
+let appProcess = null;
+const startApp = async (tableEndpoint, exporter = telemetryExporter) => {
   appPort = await freePort();
   // APP_LOG=file keeps the app's log (warnings and the applier's rate line) for a look afterwards.
   const log = process.env.APP_LOG ? fs.openSync(process.env.APP_LOG, 'a') : 'ignore';
-  children.push(spawn('dotnet', [appDll], {
+  appProcess = spawn('dotnet', [appDll], {
     cwd: path.dirname(appDll),
     stdio: ['ignore', log, log],
     env: {
@@ -82,7 +83,7 @@ const startApp = async (tableEndpoint) => {
       Webhooks__Stripe__SigningSecrets__0: secrets.stripe,
       Webhooks__Segment__SharedSecrets__0: secrets.segment,
       Webhooks__Zendesk__SigningSecrets__0: secrets.zendesk,
-      Telemetry__Exporter: telemetryExporter,
+      Telemetry__Exporter: exporter,
       Logging__LogLevel__Default: 'Warning',
       'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate': 'Information',
       'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.WebhookApplier': process.env.APPLIER_LOG_LEVEL ?? 'Warning',
@@ -93,7 +94,8 @@ const startApp = async (tableEndpoint) => {
       Lifecycle__UnsubscribeSigningKey: crypto.randomBytes(32).toString('hex'),
       Lifecycle__UnsubscribeBaseUrl: `http://127.0.0.1:${appPort}/api/lifecycle/unsubscribe`,
     },
-  }));
+  });
+  children.push(appProcess);
   await waitPort(appPort);
 };
 
@@ -224,6 +226,87 @@ async function roundTrips(events, perSecond) {
   const made = requests.total - before;
   stop();
   return { events: sent.ok, requestsToStorage: made, perEvent: Number((made / Math.max(1, sent.ok)).toFixed(2)), appliedPerEventAfterTheAcknowledgement: Number((made / Math.max(1, sent.ok) - 1).toFixed(2)), leftUnapplied: caughtUp.left };
+}
+
+// CPU seconds the app has used so far (user + system, from /proc; clock ticks are 100 a second on Linux).
+const appCpuSeconds = () => {
+  const fields = fs.readFileSync(`/proc/${appProcess.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+// TELEMETRY_AB=N: the telemetry overhead alone. N pairs of sustained phases, each on a fresh Azurite and app, one
+// with Telemetry__Exporter=none and one with TELEMETRY_EXPORTER (azuremonitor by default), the order alternating
+// from pair to pair so a machine that slows or speeds up through the runs does not favour one mode. Reports every
+// run's acknowledged rate and the app's CPU per 1,000 acknowledged events, and the medians of both per mode.
+// Without APPLICATIONINSIGHTS_CONNECTION_STRING in the environment, azuremonitor exports to a stand-in ingestion
+// endpoint on loopback that accepts everything the way Application Insights answers (`itemsAccepted`), so the
+// measure includes serialising, compressing and sending every batch, as in Azure, and counts the items received.
+const abPairs = Number(process.env.TELEMETRY_AB ?? 0);
+if (abPairs > 0) {
+  const on = telemetryExporter === 'none' ? 'azuremonitor' : telemetryExporter;
+  const ingestion = { requests: 0, items: 0 };
+  if (on === 'azuremonitor' && !process.env.APPLICATIONINSIGHTS_CONNECTION_STRING) {
+    const zlib = await import('node:zlib');
+    const server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        ingestion.requests++;
+        let items = 0;
+        if (req.url.includes('/track')) {
+          const raw = Buffer.concat(chunks);
+          const text = (req.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw) : raw).toString('utf8');
+          items = text.split('\n').filter((l) => l.trim()).length;
+          ingestion.items += items;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ itemsReceived: items, itemsAccepted: items, errors: [] }));
+      });
+    });
+    const port = await freePort();
+    await new Promise((r) => server.listen(port, '127.0.0.1', r));
+    server.unref();
+    process.env.APPLICATIONINSIGHTS_CONNECTION_STRING = `InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:${port}/;LiveEndpoint=http://127.0.0.1:${port}/`;
+  }
+  const runs = [];
+  for (let pair = 0; pair < abPairs; pair++) {
+    for (const mode of pair % 2 === 0 ? ['none', on] : [on, 'none']) {
+      await startAzurite();
+      await startApp(undefined, mode);
+      await seedAccounts();
+      await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections: 8, duration: 3, requests: [{ method: 'POST', setupRequest }] });
+      await drain(300);
+      const cpuBefore = appCpuSeconds();
+      const load = await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections, duration: seconds, requests: [{ method: 'POST', setupRequest }] });
+      const cpu = appCpuSeconds() - cpuBefore;
+      const ok = load['2xx'];
+      runs.push({ pair: pair + 1, exporter: mode, acknowledgedPerSecond: fmt(ok / seconds), non2xx: load.non2xx, p99ms: load.latency.p99, appCpuMsPer1000Events: fmt((cpu * 1000 * 1000) / Math.max(1, ok)) });
+      console.error(JSON.stringify(runs.at(-1)));
+      stop();
+      await sleep(2000);
+    }
+  }
+  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
+  const summary = (mode) => {
+    const mine = runs.filter((r) => r.exporter === mode);
+    return { runs: mine.length, medianAcknowledgedPerSecond: fmt(median(mine.map((r) => r.acknowledgedPerSecond))), medianAppCpuMsPer1000Events: fmt(median(mine.map((r) => r.appCpuMsPer1000Events))) };
+  };
+  const off = summary('none');
+  const with_ = summary(on);
+  // Each pair ran on the same machine minutes apart: its ratio cancels most of what the machine did meanwhile.
+  const pairRatios = Array.from({ length: abPairs }, (_, i) => {
+    const [a, b] = runs.filter((r) => r.pair === i + 1);
+    const [x, y] = a.exporter === 'none' ? [a, b] : [b, a];
+    return Number((y.acknowledgedPerSecond / x.acknowledgedPerSecond).toFixed(3));
+  });
+  result.telemetryOverhead = {
+    exporterOn: on, seconds, connections, standInIngestion: ingestion.requests > 0 ? ingestion : undefined, off, on: with_, pairRatios, medianPairRatio: median(pairRatios),
+    throughputCostPercent: Number(((1 - median(pairRatios)) * 100).toFixed(1)),
+    appCpuCostPercent: Number(((with_.medianAppCpuMsPer1000Events / off.medianAppCpuMsPer1000Events - 1) * 100).toFixed(1)),
+    runs,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  process.exit(0);
 }
 
 if (roundTripsOnly) {

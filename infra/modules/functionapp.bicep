@@ -65,6 +65,9 @@ param onCallCsm string
 @description('Optional. Base URL of the dashboard linked from alert emails. Empty: this app\'s own URL.')
 param dashboardBaseUrl string = ''
 
+@description('Optional. Application (client) id of the Microsoft Entra app registration CSMs sign in to the pages with. Empty: the function key signs a user in.')
+param dashboardEntraClientId string = ''
+
 @description('Optional. Base URL of the unsubscribe link in lifecycle emails. Empty: this app\'s /api/lifecycle/unsubscribe.')
 param unsubscribeBaseUrl string = ''
 
@@ -169,12 +172,19 @@ resource functionAppDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-0
 
 var appUrl = 'https://${functionApp.properties.defaultHostName}'
 
+// Sign-in to the pages with a work account of this tenant (OpenID Connect in the app: App Service Authentication is
+// not supported on Flex Consumption). Only when an app registration is named.
+var entraSignInSettings = empty(dashboardEntraClientId) ? {} : {
+  Dashboard__Entra__TenantId: tenant().tenantId
+  Dashboard__Entra__ClientId: dashboardEntraClientId
+}
+
 // Every setting the app or the host reads. The infra tests compare this object with what the code reads and with
 // local.settings.sample.json, so add a setting in all three places.
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: {
+  properties: union(entraSignInSettings, {
     // Host storage and the app tables: identity-based, no keys.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
@@ -215,7 +225,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Alerts__DashboardBaseUrl: empty(dashboardBaseUrl) ? appUrl : dashboardBaseUrl
     Alerts__EscalationContact: alertEscalationContact
     Alerts__Rota__Members__0: onCallCsm
-  }
+  })
 }
 
 @description('Name of the function app.')

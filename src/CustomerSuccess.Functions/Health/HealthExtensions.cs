@@ -13,7 +13,8 @@ public static class HealthExtensions
         builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthWeightsConfigurationValidator>();
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
-        builder.Services.AddTables(HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs);
+        builder.Services.AddTables(HealthTables.Scores, HealthTables.History, HealthTables.Transitions, HealthTables.Runs, PortfolioIndex.Table);
+        builder.Services.AddSingleton<PortfolioIndex>();
         builder.Services.AddSingleton<HealthScoreCalculator>();
         builder.Services.AddSingleton<HealthRecompute>();
         builder.Services.AddSingleton<HealthQueries>();

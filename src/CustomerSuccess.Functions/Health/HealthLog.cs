@@ -25,4 +25,7 @@ internal static partial class HealthLog
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Health shard {Shard} of run {RunId} already done; delivery acknowledged")]
     public static partial void ShardAlreadyDone(ILogger logger, string runId, int shard);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Health run {RunId} complete, but the portfolio index was not rebuilt; portfolio views scan the score rows until the next snapshot")]
+    public static partial void PortfolioIndexNotBuilt(ILogger logger, Exception exception, string runId);
 }

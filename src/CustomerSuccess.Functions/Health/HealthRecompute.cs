@@ -43,7 +43,8 @@ public sealed class HealthRecompute(
     IOptions<HealthOptions> options,
     TimeProvider time,
     ILogger<HealthRecompute> logger,
-    AppMetrics? metrics = null)
+    AppMetrics? metrics = null,
+    PortfolioIndex? portfolioIndex = null)
 {
     public const string QueueName = QueueNames.HealthRecompute;
 
@@ -251,9 +252,32 @@ public sealed class HealthRecompute(
                 current.CompletedAt = now;
                 await _runs.UpdateAsync(current, current.ETag, TableUpdateMode.Replace, cancellationToken);
             }
+
+            await RebuildPortfolioIndexAsync(runId, cancellationToken);
         }
 
         return SummaryOf(run, completed: true);
+    }
+
+    /// <summary>
+    /// The portfolio views read the index only when it was built after the last completed run, so the run that
+    /// completes builds it again. Failing here does not fail the run: the views scan until the hourly snapshot builds it.
+    /// </summary>
+    private async Task RebuildPortfolioIndexAsync(string runId, CancellationToken cancellationToken)
+    {
+        if (portfolioIndex is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await portfolioIndex.BuildAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            HealthLog.PortfolioIndexNotBuilt(logger, e, runId);
+        }
     }
 
     private static HealthRunSummary SummaryOf(HealthRunEntity run, bool completed) =>

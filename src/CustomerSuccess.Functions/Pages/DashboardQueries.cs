@@ -17,10 +17,9 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
 
     public async Task<PortfolioModel> PortfolioAsync(PortfolioQuery query, CancellationToken cancellationToken)
     {
-        // The unfiltered first pages come from the hourly snapshot (one point read); any filter scans the score rows.
+        // Counted and ranked from the portfolio index while it is current (any filter, any page), else a scan.
         var now = time.GetUtcNow();
-        var snapshot = await trend.TryReadLatestAsync(query, cancellationToken);
-        var portfolio = snapshot?.Page ?? await health.GetPortfolioPageAsync(query, cancellationToken);
+        var portfolio = await health.GetPortfolioPageAsync(query, cancellationToken);
         var open = await alerts.ListActiveAsync(null, query.CsmEmail, null, cancellationToken);
         var byTier = AlertTiers.Risk
             .Select(t =>
@@ -35,7 +34,7 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
             .Select(d => (d.Day, Counts: d.Of(query.Segment)))
             .Select(d => new TrendPoint(d.Day, d.Counts[HealthBand.Red], d.Counts[HealthBand.Yellow], d.Counts[HealthBand.Green]))
             .ToList();
-        return new PortfolioModel(portfolio, days, byTier, csms, now, snapshot?.TakenAt ?? now);
+        return new PortfolioModel(portfolio, days, byTier, csms, now, portfolio.AsOf ?? now);
     }
 
     public async Task<AccountModel?> AccountAsync(string accountId, CancellationToken cancellationToken)

@@ -9,6 +9,7 @@ public static class DashboardRoutes
     public const string Root = "/api/dashboard";
     public const string SignIn = Root + "/signin";
     public const string SignInWithKey = SignIn + "/key";
+    public const string SignInCallback = Root + "/signin-oidc";
     public const string SignOut = Root + "/signout";
     public const string MyDay = Root + "/my-day";
     public const string Alerts = Root + "/alerts";

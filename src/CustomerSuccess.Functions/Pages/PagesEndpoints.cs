@@ -76,6 +76,9 @@ internal static class PagesEndpoints
 
         app.MapGet(DashboardRoutes.SignIn, SignInPageAsync).WithFunction("DashboardSignIn");
         app.MapGet(DashboardRoutes.SignInWithKey, SignInWithKeyAsync).WithFunction("DashboardSignInWithKey").RequireFunctionKey();
+        // Entra's form post of the ID token: answered by the OpenID Connect handler before any endpoint when Entra
+        // sign-in is configured; this endpoint is reached only when it is not.
+        app.MapPost(DashboardRoutes.SignInCallback, () => Results.NotFound()).WithFunction("DashboardSignInCallback").DisableAntiforgery();
         app.MapPost(DashboardRoutes.SignOut, async (HttpContext http) =>
         {
             await http.SignOutAsync(DashboardAuth.CookieScheme);
@@ -88,9 +91,12 @@ internal static class PagesEndpoints
     /// <summary>
     /// The sign-in page. A link from an email is a navigation from another site, on which the browser does not send a
     /// SameSite=Strict cookie, so the first visit reloads itself once (a same-site navigation, no script needed) to see
-    /// whether the user is signed in already; if not, it shows the form, which goes to <see cref="SignInWithKeyAsync"/>.
+    /// whether the user is signed in already; if not, it sends them to Microsoft Entra ID when Entra sign-in is
+    /// configured, else shows the form, which goes to <see cref="SignInWithKeyAsync"/>. Entra posts back from its own
+    /// site, so the cookie it leaves is not sent on the redirect that follows either: the way back comes through here
+    /// without <c>again</c>, and the same-site reload then finds the user signed in.
     /// </summary>
-    private static async Task<IResult> SignInPageAsync(string? returnUrl, string? again, HttpContext http)
+    private static async Task<IResult> SignInPageAsync(string? returnUrl, string? again, HttpContext http, EntraSignInOptions entra)
     {
         var target = DashboardRoutes.LocalOr(returnUrl, DashboardRoutes.Root);
         if ((await http.AuthenticateAsync(DashboardAuth.CookieScheme)).Succeeded)
@@ -105,15 +111,27 @@ internal static class PagesEndpoints
                 "text/html; charset=utf-8");
         }
 
+        if (entra.Enabled)
+        {
+            return Results.Challenge(new AuthenticationProperties { RedirectUri = DashboardRoutes.SignIn + "?returnUrl=" + Uri.EscapeDataString(target) }, [DashboardAuth.EntraScheme]);
+        }
+
         return Render<SignInPageView, string>(http, target);
     }
 
     /// <summary>
     /// Signs the user in: the request got here only with the function key in <c>code</c>, checked by the Functions
-    /// host in Azure (authLevel function) and by the app standalone (<see cref="FunctionKeyAuthorization"/>).
+    /// host in Azure (authLevel function) and by the app standalone (<see cref="FunctionKeyAuthorization"/>). Not
+    /// offered when Entra sign-in is configured.
     /// </summary>
-    private static async Task<IResult> SignInWithKeyAsync(string? user, string? returnUrl, HttpContext http)
+    private static async Task<IResult> SignInWithKeyAsync(string? user, string? returnUrl, HttpContext http, EntraSignInOptions entra)
     {
+        if (entra.Enabled)
+        {
+            // CSMs sign in with their work account; a key shared by a team would hide who did what.
+            return Results.NotFound();
+        }
+
         var name = string.IsNullOrWhiteSpace(user) ? "function-key holder" : user.Trim();
         await http.SignInAsync(DashboardAuth.CookieScheme, DashboardAuth.Principal(name, DashboardAuth.CookieScheme));
         return Results.Redirect(DashboardRoutes.LocalOr(returnUrl, DashboardRoutes.Root));

@@ -23,7 +23,7 @@ internal static class PagesModule
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<TableKeyRing>()));
         var mode = HostingMode.From(builder.Configuration);
-        builder.Services.AddDashboardAuthentication(mode);
+        builder.Services.AddDashboardAuthentication(mode, EntraSignInOptions.From(builder.Configuration));
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "cs-dashboard-af";

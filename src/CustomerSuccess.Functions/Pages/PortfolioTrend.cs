@@ -19,7 +19,7 @@ public sealed record PortfolioTrendDay(DateOnly Day, IReadOnlyDictionary<Account
 /// account. The hourly <c>DashboardTrendSnapshot</c> timer records today's counts (the last snapshot of a day stands
 /// for it); a portfolio view reads at most 90 small rows.
 /// </summary>
-public sealed class PortfolioTrendStore(AppTables tables, HealthQueries health, TimeProvider time)
+public sealed class PortfolioTrendStore(AppTables tables, PortfolioIndex index, TimeProvider time)
 {
     public const string Table = "DashboardPortfolioTrend";
     public const int Days = 90;
@@ -29,53 +29,22 @@ public sealed class PortfolioTrendStore(AppTables tables, HealthQueries health, 
 
     private readonly AppTable _trend = tables[Table];
 
-    /// <summary>How many of the at-risk ranking the snapshot keeps: the unfiltered view's first pages.</summary>
-    public const int SnapshotAtRisk = 2 * PortfolioQuery.DefaultPageSize;
-
-    /// <summary>How old a snapshot may be and still serve the unfiltered view (the timer runs hourly).</summary>
-    public static readonly TimeSpan SnapshotServesFor = TimeSpan.FromMinutes(90);
-
-    private const string LatestRow = "latest";
-
     /// <summary>
-    /// One scan of the score rows: today's counts per segment and band for the trend, and the unfiltered view's
-    /// first pages (counts, renewals, the top of the at-risk ranking) in one row, so that view is a point read.
+    /// One scan of the score rows: a new <see cref="PortfolioIndex"/> generation, from which every portfolio view
+    /// is then counted and ranked in memory, and today's counts per segment and band for the trend.
     /// </summary>
     public async Task<PortfolioTrendDay> SnapshotAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var portfolio = await health.GetPortfolioPageAsync(new PortfolioQuery(PageSize: SnapshotAtRisk), cancellationToken);
-        var day = new PortfolioTrendDay(DateOnly.FromDateTime(now.UtcDateTime), portfolio.Bands);
+        var built = await index.BuildAsync(cancellationToken);
+        var counts = new PortfolioPageBuilder(new PortfolioQuery(PageSize: 1), built.BuiltAt);
+        foreach (var entry in built.Entries)
+        {
+            counts.Add(entry);
+        }
+
+        var day = new PortfolioTrendDay(DateOnly.FromDateTime(built.BuiltAt.UtcDateTime), counts.Build().Bands);
         await RecordAsync(day, cancellationToken);
-        var latest = new SnapshotRow { PartitionKey = Partition, RowKey = LatestRow, TakenAt = now, Page = JsonSerializer.Serialize(portfolio, Json) };
-        var outcome = await _trend.UpsertAsync(latest, Azure.Data.Tables.TableUpdateMode.Replace, cancellationToken);
-        if (!outcome.Succeeded)
-        {
-            throw new TableStorageUnavailableException($"The portfolio snapshot could not be recorded: {outcome.Status}.");
-        }
-
         return day;
-    }
-
-    /// <summary>
-    /// The unfiltered view's page from the last snapshot (one point read), or null when the query is filtered, asks
-    /// for a page past the kept ranking, or the snapshot is older than <see cref="SnapshotServesFor"/>.
-    /// </summary>
-    public async Task<(PortfolioPage Page, DateTimeOffset TakenAt)?> TryReadLatestAsync(PortfolioQuery query, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query is not { Segment: null, CsmEmail: null, Band: null, PageSize: PortfolioQuery.DefaultPageSize } || (query.Page + 1) * query.PageSize > SnapshotAtRisk || query.Page < 0)
-        {
-            return null;
-        }
-
-        var row = await _trend.GetAsync<SnapshotRow>(Partition, LatestRow, cancellationToken: cancellationToken);
-        if (row is null || time.GetUtcNow() - row.TakenAt > SnapshotServesFor || JsonSerializer.Deserialize<PortfolioPage>(row.Page, Json) is not { } kept)
-        {
-            return null;
-        }
-
-        return (kept with { Query = query, AtRisk = [.. kept.AtRisk.Skip(query.Page * query.PageSize).Take(query.PageSize)] }, row.TakenAt);
     }
 
     public async Task RecordAsync(PortfolioTrendDay day, CancellationToken cancellationToken)
@@ -106,14 +75,6 @@ public sealed class PortfolioTrendStore(AppTables tables, HealthQueries health, 
     }
 
     private static string Key(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    internal sealed class SnapshotRow : TableRow
-    {
-        public DateTimeOffset TakenAt { get; set; }
-
-        /// <summary>The unfiltered <see cref="PortfolioPage"/> with the top <see cref="SnapshotAtRisk"/> at risk, as JSON (about 15,000 characters; a string column holds 32,000).</summary>
-        public string Page { get; set; } = "{}";
-    }
 
     internal sealed class TrendRow : TableRow
     {

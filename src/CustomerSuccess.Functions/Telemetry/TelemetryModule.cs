@@ -23,6 +23,8 @@ public static class TelemetryModule
     public const string ExporterSetting = "Telemetry:Exporter";
     public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
     public const string ClientIdSetting = "AZURE_CLIENT_ID";
+    public const string AuthenticationStringSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
+    public const string LiveMetricsSetting = "Telemetry:LiveMetrics";
 
     /// <summary>
     /// The app's meter and activity source, and the exporter the setting names. Unset, the exporter is Azure Monitor
@@ -49,16 +51,17 @@ public static class TelemetryModule
                 throw new InvalidOperationException($"{ExporterSetting} is azuremonitor but {ConnectionStringSetting} is not set.");
             }
 
-            // The distro brings ASP.NET Core and HttpClient instrumentation and the Azure SDK's sources. Local auth is
-            // disabled on the Application Insights resource: the user-assigned identity the Bicep names in
-            // AZURE_CLIENT_ID (with Monitoring Metrics Publisher) signs the ingestion.
-            var clientId = builder.Configuration[ClientIdSetting];
+            // The distro brings ASP.NET Core and HttpClient instrumentation and the Azure SDK's sources.
+            var credential = IngestionCredential(builder.Configuration);
+            var liveMetrics = LiveMetrics(builder.Configuration);
             otel.UseAzureMonitor(o =>
             {
                 o.ConnectionString = connectionString;
-                o.Credential = string.IsNullOrEmpty(clientId)
-                    ? new DefaultAzureCredential()
-                    : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+                o.EnableLiveMetrics = liveMetrics;
+                if (credential is not null)
+                {
+                    o.Credential = credential;
+                }
             });
         }
         else
@@ -77,6 +80,50 @@ public static class TelemetryModule
     /// <summary>The app's own meter.</summary>
     public static MeterProviderBuilder AddAppMeters(this MeterProviderBuilder builder) =>
         builder.AddMeter(AppMetrics.MeterName);
+
+    /// <summary>
+    /// The credential that signs telemetry ingestion, read from the Functions host's own setting for it,
+    /// <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c>: <c>Authorization=AAD</c> asks for Microsoft Entra ID
+    /// authentication, with <c>ClientId=…</c> naming a user-assigned identity (the Bicep sets both, and local auth is
+    /// disabled on its Application Insights resource). Without <c>Authorization=AAD</c> the connection string's
+    /// instrumentation key alone is sent, which a resource with local authentication enabled accepts. In Azure the
+    /// identity is the managed identity; on a laptop (no identity endpoint) the developer's own sign-in.
+    /// </summary>
+    internal static Azure.Core.TokenCredential? IngestionCredential(IConfiguration configuration)
+    {
+        var parts = (configuration[AuthenticationStringSetting] ?? string.Empty)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2, StringSplitOptions.TrimEntries))
+            .Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
+        if (!parts.TryGetValue("Authorization", out var authorization) || !authorization.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var clientId = parts.GetValueOrDefault("ClientId") ?? configuration[ClientIdSetting];
+        return string.IsNullOrEmpty(clientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+    }
+
+    /// <summary>
+    /// Whether Application Insights Live Metrics is on (<c>Telemetry__LiveMetrics</c>, default off). Live Metrics
+    /// looks at every request and dependency, sampled or not, a cost paid on every webhook; turn it on while someone
+    /// watches the Live Metrics view. Anything but true or false stops the app at start, naming the setting.
+    /// </summary>
+    internal static bool LiveMetrics(IConfiguration configuration)
+    {
+        var value = configuration[LiveMetricsSetting];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+
+        return bool.TryParse(value.Trim(), out var on)
+            ? on
+            : throw new InvalidOperationException($"{LiveMetricsSetting} (Telemetry__LiveMetrics) must be true or false, not '{value}'.");
+    }
 
     internal static TelemetryExporter ResolveExporter(IConfiguration configuration)
     {

@@ -66,6 +66,19 @@ public sealed partial class AppSettingsConsistencyTests
     }
 
     [Fact]
+    public void EntraSignIn_SetOnlyWhenAnAppRegistrationIsNamed_WithTheDeploymentsTenant_AndReadByTheApp()
+    {
+        var without = InfraModel.AppSettings(CompiledInfra.Current.SnapshotOf(CompiledInfra.Default));
+        var with = InfraModel.AppSettings(CompiledInfra.Current.SnapshotOf(CompiledInfra.CustomEmailDomain));
+        var code = AppConfigurationScanner.ScanApp();
+
+        Assert.DoesNotContain(without.Keys, k => k.StartsWith("Dashboard__Entra__", StringComparison.Ordinal));
+        Assert.Equal(CompiledInfra.Scope.TenantId, with["Dashboard__Entra__TenantId"]);
+        Assert.Equal(CompiledInfra.CustomEmailDomain.DashboardEntraClientId, with["Dashboard__Entra__ClientId"]);
+        Assert.True(code.Reads("Dashboard__Entra__TenantId") && code.Reads("Dashboard__Entra__ClientId"), "the app must read the Entra sign-in settings the Bicep sets");
+    }
+
+    [Fact]
     public void EveryRequiredSettingInCode_IsSetByBicep()
     {
         var settings = InfraModel.AppSettings();

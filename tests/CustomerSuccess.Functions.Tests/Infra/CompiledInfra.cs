@@ -18,8 +18,14 @@ internal sealed class CompiledInfra
     public static readonly TestDeployment Default = new("ci-infra", "westeurope", "escalations@example.com", "oncall@example.com",
         PrincipalId: "33333333-3333-3333-3333-333333333333", CustomEmailDomain: string.Empty);
 
-    /// <summary>The other branch of each condition in the template: no deployer, a custom sending domain.</summary>
-    public static readonly TestDeployment CustomEmailDomain = Default with { EnvironmentName = "ci-custom", PrincipalId = string.Empty, CustomEmailDomain = "mail.example.com" };
+    /// <summary>The other branch of each condition in the template: no deployer, a custom sending domain, sign-in with Entra ID.</summary>
+    public static readonly TestDeployment CustomEmailDomain = Default with
+    {
+        EnvironmentName = "ci-custom",
+        PrincipalId = string.Empty,
+        CustomEmailDomain = "mail.example.com",
+        DashboardEntraClientId = "44444444-4444-4444-4444-444444444444",
+    };
 
     private CompiledInfra(BicepRun build, BicepRun lint, BicepRun paramsLint, BicepRun paramsBuild, ArmTemplate? template, string? compiledParameters, IReadOnlyDictionary<TestDeployment, DeploymentSnapshot> snapshots, IReadOnlyList<string> snapshotProblems)
     {
@@ -129,7 +135,7 @@ internal sealed class CompiledInfra
 }
 
 /// <summary>Values for main.bicep's parameters, as a person deploying with azd would set them.</summary>
-internal sealed record TestDeployment(string EnvironmentName, string Location, string AlertEscalationContact, string OnCallCsm, string PrincipalId, string CustomEmailDomain)
+internal sealed record TestDeployment(string EnvironmentName, string Location, string AlertEscalationContact, string OnCallCsm, string PrincipalId, string CustomEmailDomain, string DashboardEntraClientId = "")
 {
     /// <summary>The variables azd sets when it compiles main.bicepparam.</summary>
     public IReadOnlyDictionary<string, string> AzdEnvironment() => new Dictionary<string, string>
@@ -140,6 +146,7 @@ internal sealed record TestDeployment(string EnvironmentName, string Location, s
         ["ALERT_ESCALATION_CONTACT"] = AlertEscalationContact,
         ["ON_CALL_CSM"] = OnCallCsm,
         ["CUSTOM_EMAIL_DOMAIN"] = CustomEmailDomain,
+        ["DASHBOARD_ENTRA_CLIENT_ID"] = DashboardEntraClientId,
     };
 
     public string ToBicepParam(string template) => $"""
@@ -150,5 +157,6 @@ internal sealed record TestDeployment(string EnvironmentName, string Location, s
         param onCallCsm = '{OnCallCsm}'
         param principalId = '{PrincipalId}'
         param customEmailDomain = '{CustomEmailDomain}'
+        param dashboardEntraClientId = '{DashboardEntraClientId}'
         """;
 }

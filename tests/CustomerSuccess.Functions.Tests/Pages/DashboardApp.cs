@@ -26,7 +26,7 @@ internal sealed partial class DashboardApp : IAsyncDisposable
 
     public DashboardSeed Seed { get; }
 
-    public static async Task<DashboardApp> StartAsync(AzuriteFixture azurite, bool kestrel = false)
+    public static async Task<DashboardApp> StartAsync(AzuriteFixture azurite, bool kestrel = false, IReadOnlyDictionary<string, string>? settings = null)
     {
         // Health's tables and the account states start empty, so the pages (the renewals among them) show the seed alone.
         var tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, [.. HealthStorage.Tables, AccountStateStore.Table]);
@@ -36,6 +36,10 @@ internal sealed partial class DashboardApp : IAsyncDisposable
             b.UseSetting("FunctionKeys:Default", Key);
             // No background loops: the pages read what the seed wrote, nothing recomputes it meanwhile.
             b.UseSetting("LocalRunner:Enabled", "false");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                b.UseSetting(key, value);
+            }
         });
         if (kestrel)
         {

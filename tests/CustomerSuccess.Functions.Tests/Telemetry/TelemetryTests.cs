@@ -116,6 +116,48 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Equal(TelemetryExporter.AzureMonitor, TelemetryModule.ResolveExporter(Config(("APPLICATIONINSIGHTS_CONNECTION_STRING", "InstrumentationKey=00000000-0000-0000-0000-000000000000"))));
     }
 
+    [Fact]
+    public void IngestionCredential_AadInTheAuthenticationString_ManagedIdentityItNames()
+    {
+        var credential = TelemetryModule.IngestionCredential(Config(("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD")));
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(credential);
+    }
+
+    [Fact]
+    public void IngestionCredential_AadWithoutClientId_FallsBackToAzureClientIdThenDefault()
+    {
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(TelemetryModule.IngestionCredential(Config(
+            ("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "Authorization=AAD"), ("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555"))));
+        Assert.IsType<Azure.Identity.DefaultAzureCredential>(TelemetryModule.IngestionCredential(Config(("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "authorization=aad"))));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("ClientId=11111111-2222-3333-4444-555555555555")]
+    public void IngestionCredential_NoAad_InstrumentationKeyAlone(string? authentication)
+    {
+        var values = authentication is null
+            ? [("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")]
+            : new[] { ("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555"), ("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", authentication) };
+        Assert.Null(TelemetryModule.IngestionCredential(Config(values)));
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("false", false)]
+    [InlineData("True", true)]
+    public void LiveMetrics_OffUnlessSetTrue(string? value, bool expected) =>
+        Assert.Equal(expected, TelemetryModule.LiveMetrics(value is null ? Config() : Config(("Telemetry:LiveMetrics", value))));
+
+    [Fact]
+    public void LiveMetrics_NotABoolean_StartFailsNamingTheSetting()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => TelemetryModule.LiveMetrics(Config(("Telemetry:LiveMetrics", "sometimes"))));
+        Assert.Contains("Telemetry__LiveMetrics", error.Message, StringComparison.Ordinal);
+    }
+
     private static IConfiguration Config(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 
