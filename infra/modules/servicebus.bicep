@@ -54,6 +54,14 @@ var queues = [
     deadLetteringOnMessageExpiration: true
   }
   {
+    name: 'alerts-opportunity'
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT10M'
+    maxDeliveryCount: 10
+    lockDuration: 'PT1M'
+    deadLetteringOnMessageExpiration: true
+  }
+  {
     name: 'lifecycle-send'
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: 'PT10M'

@@ -5,6 +5,7 @@ using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Alerts;
 
 using CustomerSuccess.Functions.Email;
+using CustomerSuccess.Functions.Expansion;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Lifecycle;
 using CustomerSuccess.Functions.LocalRunner;
@@ -29,6 +30,8 @@ builder.AddWebhooks();
 builder.AddAccounts();
 
 builder.AddHealth();
+
+builder.AddExpansion();
 
 builder.AddAlerts();
 

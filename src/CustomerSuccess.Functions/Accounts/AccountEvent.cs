@@ -105,7 +105,8 @@ internal sealed record RefundIssued : CountedFact;
 
 internal sealed record InvoiceUpcoming(long? AmountDueCents, DateTimeOffset? NextPaymentAttempt) : AccountFact;
 
-/// <summary>A person's traits as the product identified them (Segment identify).</summary>
+/// <summary>A person's traits as the product identified them (Segment identify); <paramref name="Department"/> is the
+/// team or department trait, when sent.</summary>
 internal sealed record UserSeen(
     string UserId,
     string? Email,
@@ -115,7 +116,8 @@ internal sealed record UserSeen(
     string? Title,
     bool Champion,
     bool ExecutiveSponsor,
-    bool Departed) : AccountFact;
+    bool Departed,
+    string? Department = null) : AccountFact;
 
 /// <summary>A person used the product at the event's time (last seen, active that day).</summary>
 internal sealed record UserActive(string UserId) : AccountFact;
@@ -133,6 +135,9 @@ internal sealed record EmailReplied : CountedFact;
 
 /// <summary>A configured key feature was used (by its configured name).</summary>
 internal sealed record FeatureUsed(string Name) : AccountFact;
+
+/// <summary>A configured higher-tier feature was tried (a capability of a plan above the account's, by its configured name).</summary>
+internal sealed record HigherTierFeatureTried(string Name) : AccountFact;
 
 /// <summary>A configured milestone was reached (by its configured name); the earliest occurrence is kept.</summary>
 internal sealed record MilestoneReached(string Name) : AccountFact;

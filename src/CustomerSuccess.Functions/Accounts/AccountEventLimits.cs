@@ -77,9 +77,10 @@ internal static class AccountEventLimits
     {
         ProfileUpdated p => Text("the name", p.Name) ?? Text("the CSM email", p.CsmEmail) ?? Text("the billing email", p.BillingEmail) ?? Text("the plan", p.Plan),
         SubscriptionChanged s => Id("the subscription id", s.SubscriptionId) ?? Text("the subscription's plan", s.Plan) ?? Text("the subscription's status", s.Status),
-        UserSeen u => Id("the user id", u.UserId) ?? Text("the email", u.Email) ?? Text("the first name", u.FirstName) ?? Text("the time zone", u.TimeZone) ?? Text("the role", u.Role) ?? Text("the title", u.Title),
+        UserSeen u => Id("the user id", u.UserId) ?? Text("the email", u.Email) ?? Text("the first name", u.FirstName) ?? Text("the time zone", u.TimeZone) ?? Text("the role", u.Role) ?? Text("the title", u.Title) ?? Text("the department", u.Department),
         UserActive a => Id("the user id", a.UserId),
         FeatureUsed f => Text("the feature", f.Name),
+        HigherTierFeatureTried h => Text("the higher-tier feature", h.Name),
         MilestoneReached m => Text("the milestone", m.Name),
         TicketChanged t => Id("the ticket id", t.TicketId) ?? Text("the ticket status", t.Status) ?? Text("the ticket priority", t.Priority) ?? Text("the ticket type", t.Type) ?? Text("the ticket tags", t.Tags),
         _ => null,

@@ -64,6 +64,13 @@ public sealed record AccountSignals
     /// <summary>Key features (configured) this account has used at least once in the last 30 days.</summary>
     public IReadOnlySet<string> KeyFeaturesUsed30d { get; init; } = new HashSet<string>();
 
+    /// <summary>Configured higher-tier features (<see cref="ProductOptions.HigherTierFeatures"/>) tried, and when last.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> HigherTierFeaturesTried { get; init; } = new Dictionary<string, DateTimeOffset>();
+
+    /// <summary>Each team or department named by the people's identify traits, with its active people in the last
+    /// <see cref="DepartmentActivity.WindowDays"/> days and in the same span before them.</summary>
+    public IReadOnlyList<DepartmentActivity> Departments { get; init; } = [];
+
     public RelationshipSignals Relationship { get; init; } = new();
 
     /// <summary>The account's known people (Segment identify), departed ones included and marked.</summary>
@@ -141,7 +148,9 @@ public readonly record struct DailySignals
 
 /// <summary>A person at the account as Segment identified them; <see cref="TimeZone"/> is an IANA id when the source sent one.</summary>
 /// <remarks><see cref="Role"/> and <see cref="Title"/> are the identify traits; <see cref="Stakeholder"/> = champion or
-/// executive sponsor now; <see cref="LastSeen"/> = last seen using the product.</remarks>
+/// executive sponsor now; <see cref="LastSeen"/> = last seen using the product; <see cref="Champion"/> = the champion
+/// now; <see cref="PreviousTitle"/> and <see cref="TitleChangedAt"/> = the title before the latest change and when it
+/// changed (null when never seen to change); <see cref="Department"/> = the team or department trait.</remarks>
 public sealed record AccountUser(
     string UserId,
     string? Email,
@@ -151,7 +160,21 @@ public sealed record AccountUser(
     string? Role = null,
     string? Title = null,
     bool Stakeholder = false,
-    DateTimeOffset? LastSeen = null);
+    DateTimeOffset? LastSeen = null,
+    bool Champion = false,
+    string? PreviousTitle = null,
+    DateTimeOffset? TitleChangedAt = null,
+    string? Department = null);
+
+/// <summary>
+/// One team or department (compared case-insensitively) and its distinct active people in the last
+/// <see cref="WindowDays"/> days up to the day read and in the <see cref="WindowDays"/> days before those.
+/// </summary>
+public sealed record DepartmentActivity(string Name, int ActiveRecent, int ActiveBefore)
+{
+    /// <summary>The span of each window: four weeks, so two of them fit the 64 days of activity kept per person.</summary>
+    public const int WindowDays = 28;
+}
 
 public sealed record RelationshipSignals
 {

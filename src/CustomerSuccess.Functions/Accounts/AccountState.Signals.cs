@@ -79,7 +79,11 @@ internal sealed partial class AccountState
 
             users.Add(new AccountUser(
                 id, user.Email, user.FirstName, user.TimeZone, user.Departed, user.Role, user.Title, user.Champion || user.ExecutiveSponsor,
-                user.LastSeen > 0 && user.LastSeen <= end ? DateTimeOffset.FromUnixTimeMilliseconds(user.LastSeen) : null));
+                user.LastSeen > 0 && user.LastSeen <= end ? DateTimeOffset.FromUnixTimeMilliseconds(user.LastSeen) : null,
+                user.Champion,
+                user.TitleChangedAt > 0 && user.TitleChangedAt <= end ? user.PreviousTitle : null,
+                user.TitleChangedAt > 0 && user.TitleChangedAt <= end ? DateTimeOffset.FromUnixTimeMilliseconds(user.TitleChangedAt) : null,
+                user.Department));
             hasChampion |= user.Champion;
             championActive |= user.Champion && SeenWithin(user, 30);
             hasSponsor |= user.ExecutiveSponsor;
@@ -114,6 +118,15 @@ internal sealed partial class AccountState
             if (at > end - (30 * 86_400_000L))
             {
                 features.Add(name);
+            }
+        }
+
+        var higherTier = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, at) in HigherTierFeatures)
+        {
+            if (at <= end)
+            {
+                higherTier[name] = DateTimeOffset.FromUnixTimeMilliseconds(at);
             }
         }
 
@@ -152,6 +165,8 @@ internal sealed partial class AccountState
             Days = DaysFor(asOf),
             Milestones = milestones,
             KeyFeaturesUsed30d = features,
+            HigherTierFeaturesTried = higherTier,
+            Departments = DepartmentsAsOf(asOf.DayNumber),
             Relationship = new RelationshipSignals
             {
                 HasChampion = hasChampion,
@@ -171,6 +186,40 @@ internal sealed partial class AccountState
             OpenUrgentTickets = openUrgent,
             OpenComplaints = openComplaints,
         };
+    }
+
+    /// <summary>
+    /// Per team or department named on a person: how many of its people were active in the last
+    /// <see cref="DepartmentActivity.WindowDays"/> days up to <paramref name="asOfDay"/>, and in the same span before
+    /// (from each person's activity bits), ordered by name.
+    /// </summary>
+    private List<DepartmentActivity> DepartmentsAsOf(int asOfDay)
+    {
+        var window = DepartmentActivity.WindowDays;
+        var byName = new SortedDictionary<string, (int Recent, int Before)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var user in Users.Values)
+        {
+            if (user.Department is not { Length: > 0 } name)
+            {
+                continue;
+            }
+
+            var recent = false;
+            var before = false;
+            for (var d = 0; d < 2 * window; d++)
+            {
+                if (user.ActiveOn(asOfDay - d))
+                {
+                    recent |= d < window;
+                    before |= d >= window;
+                }
+            }
+
+            var counts = byName.GetValueOrDefault(name.Trim());
+            byName[name.Trim()] = (counts.Recent + (recent ? 1 : 0), counts.Before + (before ? 1 : 0));
+        }
+
+        return [.. byName.Select(d => new DepartmentActivity(d.Key, d.Value.Recent, d.Value.Before))];
     }
 
     /// <summary>A booked meeting has this long after its start to be marked held or missed before it counts as missed.</summary>

@@ -55,6 +55,9 @@ internal sealed partial class AccountState
     /// <summary>Configured key features used: name → last used (ms since the epoch).</summary>
     public Dictionary<string, long> Features { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Configured higher-tier features tried: name → last tried (ms since the epoch).</summary>
+    public Dictionary<string, long> HigherTierFeatures { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Counters per UTC day, oldest first, the last <see cref="DaysKept"/> days.</summary>
     public List<DayCounts> Days { get; set; } = [];
 
@@ -170,7 +173,16 @@ internal sealed partial class AccountState
                     return false;
                 }
 
+                if (user.Identified && u.Title is { Length: > 0 } title && user.Title is { Length: > 0 } heldTitle
+                    && !string.Equals(title.Trim(), heldTitle.Trim(), StringComparison.OrdinalIgnoreCase))
+                {
+                    // A new title (a promotion, a move): kept with the one before, as the expansion signal reads it.
+                    user.PreviousTitle = heldTitle;
+                    user.TitleChangedAt = version;
+                }
+
                 user.TraitsVersion = version;
+                user.Department = u.Department ?? user.Department;
                 user.Email = u.Email;
                 user.FirstName = u.FirstName;
                 user.TimeZone = u.TimeZone;
@@ -191,6 +203,14 @@ internal sealed partial class AccountState
                 }
 
                 Features[f.Name] = version;
+                return true;
+            case HigherTierFeatureTried h:
+                if (HigherTierFeatures.TryGetValue(h.Name, out var tried) && tried >= version)
+                {
+                    return false;
+                }
+
+                HigherTierFeatures[h.Name] = version;
                 return true;
             case MilestoneReached m:
                 if (Milestones.TryGetValue(m.Name, out var reached) && reached <= version)
@@ -573,6 +593,14 @@ internal sealed class UserState
     public string? Role { get; set; }
 
     public string? Title { get; set; }
+
+    /// <summary>The title before the latest change, and when it changed (ms since the epoch; 0 = never seen to change).</summary>
+    public string? PreviousTitle { get; set; }
+
+    public long TitleChangedAt { get; set; }
+
+    /// <summary>The team or department the person belongs to (identify trait), when sent.</summary>
+    public string? Department { get; set; }
 
     public bool Champion { get; set; }
 

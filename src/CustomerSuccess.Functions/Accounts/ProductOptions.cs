@@ -30,6 +30,10 @@ public sealed class ProductOptions
     /// <summary>Features whose adoption the health model's breadth and lifecycle's adoption sequence measure.</summary>
     public NameList KeyFeatures { get; set; } = [];
 
+    /// <summary>Track events of capabilities sold on a higher plan than most accounts have: trying one is an expansion
+    /// signal ("Customer asking about features on higher tier"). None by default.</summary>
+    public NameList HigherTierFeatures { get; set; } = [];
+
     public NameList LoginEvents { get; set; } = new("Signed In", "Logged In");
 
     public NameList MeetingEvents { get; set; } = new("Meeting Held");
@@ -208,6 +212,7 @@ public sealed class ProductOptionsValidator : IValidateOptions<ProductOptions>
             (nameof(ProductOptions.SuccessMilestones), options.SuccessMilestones),
             (nameof(ProductOptions.OnboardingMilestones), options.OnboardingMilestones),
             (nameof(ProductOptions.KeyFeatures), options.KeyFeatures),
+            (nameof(ProductOptions.HigherTierFeatures), options.HigherTierFeatures),
             (nameof(ProductOptions.LoginEvents), options.LoginEvents),
             (nameof(ProductOptions.MeetingEvents), options.MeetingEvents),
             (nameof(ProductOptions.QbrEvents), options.QbrEvents),

@@ -1,13 +1,29 @@
+using CustomerSuccess.Functions.Expansion;
 using CustomerSuccess.Functions.Health;
 
 namespace CustomerSuccess.Functions.Alerts;
 
-/// <summary>Alert tiers, in order of severity (a higher value is worse).</summary>
+/// <summary>
+/// Alert tiers, in order of severity (a higher value is worse). <see cref="Opportunity"/> is no risk at all, so it sits
+/// below every risk tier: an expansion opportunity for the account's CSM, on a queue of its own, never escalated, never
+/// counted as risk (<see cref="AlertTiers.IsRisk"/>).
+/// </summary>
 public enum AlertTier
 {
+    Opportunity = -1,
     Watch = 0,
     Warning = 1,
     Critical = 2,
+}
+
+/// <summary>What readers of alerts ask of a tier.</summary>
+public static class AlertTiers
+{
+    /// <summary>The risk tiers, most severe first: what at-risk lists, SLA figures and escalation read.</summary>
+    public static IReadOnlyList<AlertTier> Risk { get; } = [AlertTier.Critical, AlertTier.Warning, AlertTier.Watch];
+
+    /// <summary>Watch, Warning and Critical are risk; an Opportunity is not.</summary>
+    public static bool IsRisk(this AlertTier tier) => tier != AlertTier.Opportunity;
 }
 
 public enum AlertStatus
@@ -56,8 +72,11 @@ public static class AlertRules
     /// <summary>Two or more booked CSM meetings missed in a row: a Warning.</summary>
     public const string MissedTouchpoints = "missed-touchpoints";
 
+    /// <summary>Expansion signals that passed the value gate (Expansion): an Opportunity for the account's CSM.</summary>
+    public const string ExpansionOpportunity = "expansion-opportunity";
+
     public static IReadOnlyList<string> All { get; } =
-        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk, Cancellation, NpsDetractor, DataExport, RenewalNotStarted, MissedTouchpoints];
+        [HealthBand, DimensionZero, UsageDecline, LoginDecline, RelationshipLoss, SupportEscalation, PaymentRisk, RenewalAtRisk, Cancellation, NpsDetractor, DataExport, RenewalNotStarted, MissedTouchpoints, ExpansionOpportunity];
 
     /// <summary>Rules that stand on a critical fact (a failed payment, a dispute, a cancellation notice): they raise even while an account warms up.</summary>
     public static bool IsCriticalFact(string ruleId) => ruleId is PaymentRisk or Cancellation;
@@ -100,6 +119,9 @@ public sealed record Alert
     public string? CsmEmail { get; init; }
 
     public IReadOnlyList<HealthDriver> Drivers { get; init; } = [];
+
+    /// <summary>An Opportunity's signals, figures and estimated expansion MRR as raised; null for risk alerts.</summary>
+    public ExpansionOpportunity? Opportunity { get; init; }
 
     public DateTimeOffset? AcknowledgedAt { get; init; }
 

@@ -1,4 +1,5 @@
 using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Expansion;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Telemetry;
@@ -15,6 +16,8 @@ public sealed record AlertDispatchResult(int TransitionsTaken, int Changes, int 
 /// (2) Escalates alerts left unacknowledged past their due time. (3) Sends the outbox rows to their tier's
 /// queue, a batch per queue, and deletes each row only after the queue took it; a failed send leaves the row for the next run,
 /// and the deterministic message id lets duplicate detection drop a resend after a crash between send and delete.
+/// With the account's facts at hand it also reads the account's expansion signals (<see cref="ExpansionDetector"/>), for
+/// the opportunity rule.
 /// </summary>
 public sealed partial class AlertDispatcher(
     IHealthTransitionFeed feed,
@@ -24,7 +27,10 @@ public sealed partial class AlertDispatcher(
     TimeProvider clock,
     ILogger<AlertDispatcher> logger,
     AppMetrics? metrics = null,
-    IAccountSignalSource? accounts = null)
+    IAccountSignalSource? accounts = null,
+    IOptions<ExpansionOptions>? expansionOptions = null,
+    IOptions<ProductOptions>? product = null,
+    IOptions<HealthOptions>? health = null)
 {
     private const int BatchSize = 100;
 
@@ -93,14 +99,19 @@ public sealed partial class AlertDispatcher(
         using var activity = TraceContext.StartContinuing("alert rules evaluated", System.Diagnostics.ActivityKind.Internal, TraceContext.Parse(transition.CausedBy));
         activity?.SetTag("health.band", transition.Band.ToString());
         var state = transition;
-        if (state.Lifecycle != AccountLifecycleState.Churned && await ChurnedSinceAsync(state.AccountId, cancellationToken).ConfigureAwait(false))
+        var now = clock.GetUtcNow();
+        var signals = await ReadFactsAsync(state.AccountId, now, cancellationToken).ConfigureAwait(false);
+        if (state.Lifecycle != AccountLifecycleState.Churned && signals is not null && AccountLifecycle.IsChurned(signals, now))
         {
             // Scored before its churn reached the app: too late to raise anything, its alerts close instead.
             state = state with { Lifecycle = AccountLifecycleState.Churned };
         }
 
+        var expansion = signals is not null && expansionOptions is not null && product is not null
+            ? ExpansionDetector.Assess(signals, state, expansionOptions.Value, new ValueMilestone(product.Value.FirstValueMilestone, health?.Value.OnboardingMaxDays ?? 90), now)
+            : null;
         return await ApplyWithRetryAsync(state.AccountId, existing =>
-            AlertRuleEngine.Evaluate(state, existing, options.Value, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            AlertRuleEngine.Evaluate(state, existing, options.Value, now, expansion), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends the outbox a batch per queue at a time; each row is deleted once the batch carrying it was taken.</summary>
@@ -206,15 +217,14 @@ public sealed partial class AlertDispatcher(
     /// </summary>
     private async Task<bool> ChurnedSinceAsync(string accountId, CancellationToken cancellationToken)
     {
-        if (accounts is null)
-        {
-            return false;
-        }
-
         var now = clock.GetUtcNow();
-        var signals = await accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken).ConfigureAwait(false);
+        var signals = await ReadFactsAsync(accountId, now, cancellationToken).ConfigureAwait(false);
         return signals is not null && AccountLifecycle.IsChurned(signals, now);
     }
+
+    /// <summary>The account's facts as of today; null without an account source or for an unknown account.</summary>
+    private async Task<AccountSignals?> ReadFactsAsync(string accountId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        accounts is null ? null : await accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken).ConfigureAwait(false);
 
     private async Task<int> ApplyWithRetryAsync(string accountId, Func<IReadOnlyList<Alert>, IReadOnlyList<AlertChange>> decide, CancellationToken cancellationToken)
     {

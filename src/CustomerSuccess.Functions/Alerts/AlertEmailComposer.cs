@@ -30,6 +30,18 @@ public static class AlertEmailComposer
             text.AppendLine(CultureInfo.InvariantCulture, $"  {d.Name} {d.Delta:+0;-0;0}: {d.Explanation}");
         }
 
+        if (alert.Opportunity is { } opportunity)
+        {
+            text.AppendLine("Expansion signals:");
+            foreach (var signal in opportunity.Signals)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {signal.Kind}: {signal.Reason}");
+            }
+
+            var e = opportunity.Estimate;
+            text.AppendLine(CultureInfo.InvariantCulture, $"Estimated expansion MRR: {e.ExpansionMrrCents / 100m:N2} ({e.ExtraSeats} seats at {e.SeatPriceCents / 100m:N2}, {e.LicensedSeats} licensed, {e.ActivePeople} active)");
+        }
+
         text.AppendLine(CultureInfo.InvariantCulture, $"Acknowledge: {ack}").AppendLine(CultureInfo.InvariantCulture, $"Account health: {health}");
 
         var html = new StringBuilder()
@@ -41,7 +53,20 @@ public static class AlertEmailComposer
             html.Append(CultureInfo.InvariantCulture, $"<li>{E(d.Name)} {d.Delta:+0;-0;0}: {E(d.Explanation)}</li>");
         }
 
-        html.Append(CultureInfo.InvariantCulture, $"</ul><p><a href=\"{E(ack)}\">Acknowledge</a> · <a href=\"{E(health)}\">Account health</a></p>");
+        html.Append("</ul>");
+        if (alert.Opportunity is { } found)
+        {
+            html.Append("<h3>Expansion signals</h3><ul>");
+            foreach (var signal in found.Signals)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<li>{E(signal.Kind)}: {E(signal.Reason)}</li>");
+            }
+
+            var e = found.Estimate;
+            html.Append(CultureInfo.InvariantCulture, $"</ul><p>Estimated expansion MRR: {e.ExpansionMrrCents / 100m:N2} ({e.ExtraSeats} seats at {e.SeatPriceCents / 100m:N2})</p>");
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $"<p><a href=\"{E(ack)}\">Acknowledge</a> · <a href=\"{E(health)}\">Account health</a></p>");
 
         return new EmailMessage
         {

@@ -8,7 +8,9 @@ using Microsoft.Extensions.Options;
 namespace CustomerSuccess.Functions.Alerts;
 
 /// <summary>
-/// Consumes the tier queues. Critical and Warning notify at once; Watch is parked for the recipient's daily digest.
+/// Consumes the tier queues. Critical and Warning notify at once; Watch is parked for the recipient's daily digest. An
+/// Opportunity emails the account's CSM when raised and tells them in the digest when it ended; without a CSM it is
+/// recorded and nobody else is told.
 /// A ledger row keyed by notification (alert, tier, version) and recipient makes a redelivered message notify
 /// nobody twice; the email's operation id is derived the same way, so even a crash between send and ledger
 /// write is caught by the email service. Any failure throws, so the queue redelivers and finally dead-letters.
@@ -46,7 +48,12 @@ public sealed partial class AlertNotifier(
         var notification = TryParse(delivery.Body) ?? throw new InvalidOperationException("The message is not an alert notification.");
         var alert = notification.Alert;
         var now = clock.GetUtcNow();
-        var recipients = AlertRecipientSelector.Select(alert, notification.Kind, options.Value, now)!;
+        if (AlertRecipientSelector.Select(alert, notification.Kind, options.Value, now) is not { } recipients)
+        {
+            // Only an Opportunity has no recipient: the account has no CSM, and nobody on call is told of it.
+            Log.NoOwner(logger, alert.MessageId);
+            return;
+        }
 
         if ((alert.Tier == AlertTier.Watch && notification.Kind != AlertChangeKind.EscalateToContact) || notification.Kind is AlertChangeKind.StepDown or AlertChangeKind.Clear)
         {
@@ -160,6 +167,9 @@ public sealed partial class AlertNotifier(
 
         [LoggerMessage(EventId = 4303, Level = LogLevel.Information, Message = "Watch alert {MessageId} parked for the daily digest: {Status}")]
         public static partial void Parked(ILogger logger, string messageId, TableWriteStatus status);
+
+        [LoggerMessage(EventId = 4305, Level = LogLevel.Information, Message = "Opportunity {MessageId} has no account CSM to tell; it stays on the account")]
+        public static partial void NoOwner(ILogger logger, string messageId);
 
         [LoggerMessage(EventId = 4304, Level = LogLevel.Error, Message = "A Watch digest of {Count} alert(s) could not be sent; its alerts stay parked for the next run")]
         public static partial void DigestFailed(ILogger logger, int count, Exception exception);

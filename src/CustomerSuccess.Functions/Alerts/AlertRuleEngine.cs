@@ -1,4 +1,5 @@
 using System.Globalization;
+using CustomerSuccess.Functions.Expansion;
 using CustomerSuccess.Functions.Health;
 
 namespace CustomerSuccess.Functions.Alerts;
@@ -9,12 +10,14 @@ namespace CustomerSuccess.Functions.Alerts;
 /// One alert per account and rule; the same condition never raises twice while its alert is active; a worse
 /// tier escalates the active alert, a milder one steps it down and a cleared condition resolves it (both told to the
 /// CSM); a re-raise waits for the cooldown. An account's first days of scores (its baseline) raise only critical
-/// facts; a churned account raises nothing and its alerts resolve with the note "churned".
+/// facts; a churned account raises nothing and its alerts resolve with the note "churned". An expansion opportunity
+/// (the caller's <see cref="ExpansionAssessment"/> of the account) is raised once per episode as an Opportunity and
+/// resolves when its signals end or no longer pass the value gate; it is never escalated.
 /// </summary>
 public static class AlertRuleEngine
 {
     /// <summary>What a rule says about the account now: the tier it warrants (null = condition clear).</summary>
-    public readonly record struct RuleOutcome(AlertTier? Tier, string Reason, string ConditionKey = "", TimeSpan? Due = null);
+    public readonly record struct RuleOutcome(AlertTier? Tier, string Reason, string ConditionKey = "", TimeSpan? Due = null, ExpansionOpportunity? Opportunity = null);
 
     /// <summary>Business days to close the loop on an NPS detractor ("within 5 business days").</summary>
     public const int DetractorBusinessDays = 5;
@@ -35,11 +38,19 @@ public static class AlertRuleEngine
         return due - now;
     }
 
+    /// <summary>The alert changes for one account's health state, given its existing alerts.</summary>
+    /// <param name="state">The account's health state (a transition of the recompute).</param>
+    /// <param name="existing">The account's alerts: open, acknowledged, or resolved and kept for the cooldown.</param>
+    /// <param name="options">The rules' settings.</param>
+    /// <param name="now">The time of the evaluation.</param>
+    /// <param name="expansion">The account's expansion assessment as of now; null when it could not be read (the
+    /// opportunity rule then neither raises nor resolves anything).</param>
     public static IReadOnlyList<AlertChange> Evaluate(
         HealthTransition state,
         IReadOnlyCollection<Alert> existing,
         AlertsOptions options,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        ExpansionAssessment? expansion = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(existing);
@@ -73,7 +84,13 @@ public static class AlertRuleEngine
                 continue;
             }
 
-            var outcome = options.IsEnabled(ruleId) ? Assess(ruleId, state, options, now) : default;
+            if (ruleId == AlertRules.ExpansionOpportunity && expansion is null)
+            {
+                // Not read this time: an open opportunity stays as it is.
+                continue;
+            }
+
+            var outcome = options.IsEnabled(ruleId) ? Assess(ruleId, state, options, now, expansion) : default;
             var change = Decide(ruleId, outcome, current, state, options, now);
             if (change is not null)
             {
@@ -107,7 +124,9 @@ public static class AlertRuleEngine
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentNullException.ThrowIfNull(options);
-        if (alert.Status != AlertStatus.Open || now < alert.DueBy)
+
+        // An opportunity left alone is a missed chance, not a risk: nobody is escalated to.
+        if (alert.Status != AlertStatus.Open || now < alert.DueBy || !alert.Tier.IsRisk())
         {
             return null;
         }
@@ -130,7 +149,7 @@ public static class AlertRuleEngine
     }
 
     /// <summary>The tier one rule warrants for the account's state.</summary>
-    public static RuleOutcome Assess(string ruleId, HealthTransition state, AlertsOptions options, DateTimeOffset now)
+    public static RuleOutcome Assess(string ruleId, HealthTransition state, AlertsOptions options, DateTimeOffset now, ExpansionAssessment? expansion = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(options);
@@ -188,6 +207,9 @@ public static class AlertRuleEngine
                 : default,
             AlertRules.MissedTouchpoints => state.Flags.Contains(HealthFlags.MissedTouchpoints) && state.MissedMeetingsInRow is int missed
                 ? new(AlertTier.Warning, string.Create(CultureInfo.InvariantCulture, $"Missed {missed} booked CSM meetings in a row{(state.LastMeetingMissedAt is { } last ? $", the latest on {last:yyyy-MM-dd}" : string.Empty)}"), state.LastMeetingMissedAt is { } lastKey ? Key(lastKey) : "missed")
+                : default,
+            AlertRules.ExpansionOpportunity => expansion?.Opportunity is { } opportunity
+                ? new(AlertTier.Opportunity, opportunity.Reason, Opportunity: opportunity)
                 : default,
             _ => throw new ArgumentOutOfRangeException(nameof(ruleId), ruleId, "Unknown alert rule."),
         };
@@ -286,6 +308,7 @@ public static class AlertRuleEngine
             AccountName = state.AccountName,
             CsmEmail = state.CsmEmail,
             Drivers = state.Drivers,
+            Opportunity = outcome.Opportunity,
             ETag = current?.ETag,
         });
     }

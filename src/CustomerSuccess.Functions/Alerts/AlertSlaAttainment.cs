@@ -8,7 +8,8 @@ public sealed record AlertSlaAttainment(AlertTier Tier, int Due, int OnTime, dou
 /// alert the rules resolved before its due time with nobody acting on it (the condition went away: nothing was owed).
 /// One is on time when someone acted by its due time: acknowledged it, or resolved it by hand. Attainment = on time ÷
 /// due. An alert is read as stored: its current tier and due time (an alert escalated for being overdue counts once,
-/// at its new tier), and only the latest occurrence of each account's rule.
+/// at its new tier), and only the latest occurrence of each account's rule. Opportunities are no risk and have no SLA:
+/// left out.
 /// </summary>
 public static class AlertSlaAttainmentCalculator
 {
@@ -20,7 +21,7 @@ public static class AlertSlaAttainmentCalculator
         var onTime = new int[3];
         foreach (var alert in alerts)
         {
-            if (alert.DueBy < from || alert.DueBy >= until)
+            if (!alert.Tier.IsRisk() || alert.DueBy < from || alert.DueBy >= until)
             {
                 continue;
             }
@@ -36,7 +37,7 @@ public static class AlertSlaAttainmentCalculator
             onTime[(int)alert.Tier] += actedAt <= alert.DueBy ? 1 : 0;
         }
 
-        return [.. Enum.GetValues<AlertTier>().Reverse().Select(t => new AlertSlaAttainment(t, due[(int)t], onTime[(int)t], due[(int)t] == 0 ? null : (double)onTime[(int)t] / due[(int)t]))];
+        return [.. AlertTiers.Risk.Select(t => new AlertSlaAttainment(t, due[(int)t], onTime[(int)t], due[(int)t] == 0 ? null : (double)onTime[(int)t] / due[(int)t]))];
     }
 
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;

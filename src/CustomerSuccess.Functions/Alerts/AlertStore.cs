@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using CustomerSuccess.Functions.Expansion;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Telemetry;
@@ -73,6 +74,15 @@ public sealed class AlertStore(AppTables tables)
     {
         var filter = TableFilter.Of($"DueBy ge {from} and DueBy lt {until} and RowKey lt {"~"}");
         await foreach (var e in _alerts.QueryAsync<AlertEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return e.ToAlert();
+        }
+    }
+
+    /// <summary>Every account's alert of one rule, as stored (the latest occurrence), in one scan.</summary>
+    public async IAsyncEnumerable<Alert> ListByRuleAsync(string ruleId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in _alerts.QueryAsync<AlertEntity>(TableFilter.Of($"RowKey eq {ruleId}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return e.ToAlert();
         }
@@ -172,6 +182,9 @@ public sealed class AlertEntity : TableRow
     /// <summary>The drivers as JSON.</summary>
     public string? Drivers { get; set; }
 
+    /// <summary>An Opportunity's signals and estimate as JSON (null for risk alerts).</summary>
+    public string? Opportunity { get; set; }
+
     public DateTimeOffset? AcknowledgedAt { get; set; }
 
     public string? AcknowledgedBy { get; set; }
@@ -203,6 +216,7 @@ public sealed class AlertEntity : TableRow
             AccountName = alert.AccountName,
             CsmEmail = alert.CsmEmail,
             Drivers = JsonSerializer.Serialize(alert.Drivers, AlertStore.Json),
+            Opportunity = alert.Opportunity is { } opportunity ? JsonSerializer.Serialize(opportunity, AlertStore.Json) : null,
             AcknowledgedAt = alert.AcknowledgedAt,
             AcknowledgedBy = alert.AcknowledgedBy,
             ResolvedAt = alert.ResolvedAt,
@@ -228,6 +242,7 @@ public sealed class AlertEntity : TableRow
         AccountName = AccountName,
         CsmEmail = CsmEmail,
         Drivers = Drivers is { } d ? JsonSerializer.Deserialize<List<HealthDriver>>(d, AlertStore.Json) ?? [] : [],
+        Opportunity = Opportunity is { } o ? JsonSerializer.Deserialize<ExpansionOpportunity>(o, AlertStore.Json) : null,
         AcknowledgedAt = AcknowledgedAt,
         AcknowledgedBy = AcknowledgedBy,
         ResolvedAt = ResolvedAt,
@@ -256,8 +271,9 @@ public sealed class AlertOutboxEntity : TableRow
         {
             PartitionKey = change.Alert.AccountId,
             RowKey = AlertStore.OutboxPrefix + AlertStore.MessageIdFor(change),
-            // Easing news waits for the daily digest, which the Watch queue's consumer keeps.
-            Queue = AlertTierRouter.QueueFor(change.IsEasing ? AlertTier.Watch : change.Alert.Tier),
+            // Easing news waits for the daily digest, which the Watch queue's consumer keeps; an Opportunity's news,
+            // raised or ended, stays on its own queue, for the account's CSM alone.
+            Queue = AlertTierRouter.QueueFor(change.IsEasing && change.Alert.Tier.IsRisk() ? AlertTier.Watch : change.Alert.Tier),
             Body = JsonSerializer.Serialize(new AlertNotification(change.Kind, change.Alert with { ETag = null }), AlertStore.Json),
             TraceParent = TraceContext.Current(),
         };

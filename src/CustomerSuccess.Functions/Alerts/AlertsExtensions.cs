@@ -81,7 +81,7 @@ internal static class AlertsExtensions
         });
         app.MapInvocation("AlertsWatchDigest", async ([FromServices] AlertNotifier notifier, CancellationToken ct) =>
             Results.Ok(InvocationResponse.Ok($"digests={await notifier.SendDigestsAsync(ct)}")));
-        foreach (var name in (string[])["AlertsWatch", "AlertsWarning", "AlertsCritical"])
+        foreach (var name in (string[])["AlertsWatch", "AlertsWarning", "AlertsCritical", "AlertsOpportunity"])
         {
             app.MapInvocation(name, async (InvocationRequest request, [FromServices] AlertNotifier notifier, CancellationToken ct) =>
             {
@@ -137,7 +137,7 @@ internal sealed class AlertsOptionsValidator : IValidateOptions<AlertsOptions>
             }
         }
 
-        foreach (var (setting, value) in new[] { ("Alerts:WatchDue", options.WatchDue), ("Alerts:WarningDue", options.WarningDue), ("Alerts:CriticalDue", options.CriticalDue) })
+        foreach (var (setting, value) in new[] { ("Alerts:WatchDue", options.WatchDue), ("Alerts:WarningDue", options.WarningDue), ("Alerts:CriticalDue", options.CriticalDue), ("Alerts:OpportunityDue", options.OpportunityDue) })
         {
             if (value <= TimeSpan.Zero)
             {

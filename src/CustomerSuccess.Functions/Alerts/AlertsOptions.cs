@@ -33,6 +33,10 @@ public sealed class AlertsOptions
 
     public TimeSpan CriticalDue { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>When the CSM should have looked at an expansion opportunity ("CSM validates the opportunity is real"
+    /// before the hand-off to sales). Shown, never escalated.</summary>
+    public TimeSpan OpportunityDue { get; set; } = TimeSpan.FromDays(14);
+
     /// <summary>After an alert resolves, the same rule does not raise again for the account for this long.</summary>
     public TimeSpan Cooldown { get; set; } = TimeSpan.FromDays(7);
 
@@ -63,6 +67,7 @@ public sealed class AlertsOptions
 
     public TimeSpan DueFor(AlertTier tier) => tier switch
     {
+        AlertTier.Opportunity => OpportunityDue,
         AlertTier.Watch => WatchDue,
         AlertTier.Warning => WarningDue,
         _ => CriticalDue,

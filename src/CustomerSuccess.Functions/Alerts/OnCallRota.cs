@@ -55,7 +55,8 @@ public sealed record AlertRecipients(string To, IReadOnlyList<string> Cc, bool V
 /// <summary>
 /// Picks recipients: the account's assigned CSM (from account data, else configuration); the on-call CSM when
 /// there is none, or when a Critical alert arrives out of the CSM's hours. Critical copies the escalation contact;
-/// an overdue Critical goes to the escalation contact directly. Pure.
+/// an overdue Critical goes to the escalation contact directly. An Opportunity goes to the account's CSM alone, never
+/// to on-call or the escalation contact: null when the account has no CSM. Pure.
 /// </summary>
 public static class AlertRecipientSelector
 {
@@ -63,6 +64,13 @@ public static class AlertRecipientSelector
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentNullException.ThrowIfNull(options);
+
+        if (alert.Tier == AlertTier.Opportunity)
+        {
+            // The account owner's to work with sales; nobody on call has anything to save.
+            var owner = !string.IsNullOrWhiteSpace(alert.CsmEmail) ? alert.CsmEmail : options.AccountCsms.GetValueOrDefault(alert.AccountId);
+            return string.IsNullOrWhiteSpace(owner) ? null : new AlertRecipients(owner, [], ViaOnCall: false);
+        }
 
         if (kind == AlertChangeKind.EscalateToContact)
         {
@@ -100,9 +108,11 @@ public static class AlertTierRouter
     public const string WatchQueue = "alerts-watch";
     public const string WarningQueue = "alerts-warning";
     public const string CriticalQueue = "alerts-critical";
+    public const string OpportunityQueue = "alerts-opportunity";
 
     public static string QueueFor(AlertTier tier) => tier switch
     {
+        AlertTier.Opportunity => OpportunityQueue,
         AlertTier.Watch => WatchQueue,
         AlertTier.Warning => WarningQueue,
         AlertTier.Critical => CriticalQueue,

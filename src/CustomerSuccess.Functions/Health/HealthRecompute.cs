@@ -409,6 +409,7 @@ public static class HealthTransitions
             Band = score.Band,
             PreviousBand = previous?.Band,
             DaysInBand = score.DaysInBand,
+            Trend = score.Trend,
             Onboarding = score.Onboarding,
             Lifecycle = score.Lifecycle,
             FirstScoredOn = score.FirstScoredOn == default ? null : score.FirstScoredOn,

@@ -62,6 +62,9 @@ public sealed record HealthTransition
     /// <summary>Whole days the account has been in <see cref="Band"/> (from the daily history).</summary>
     public int DaysInBand { get; init; }
 
+    /// <summary>The score's 30-day trend (improving, stable, declining).</summary>
+    public HealthTrend Trend { get; init; } = HealthTrend.Stable;
+
     public bool Onboarding { get; init; }
 
     /// <summary>Where the account stands as a customer: a churned account raises nothing and its alerts resolve.</summary>

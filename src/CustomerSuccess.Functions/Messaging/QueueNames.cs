@@ -16,6 +16,9 @@ public static class QueueNames
 
     public const string AlertsCritical = "alerts-critical";
 
+    /// <summary>Expansion opportunities, for the account's CSM (never on-call).</summary>
+    public const string AlertsOpportunity = "alerts-opportunity";
+
     /// <summary>One message per due lifecycle email step.</summary>
     public const string LifecycleSend = "lifecycle-send";
 
@@ -30,6 +33,7 @@ public static class QueueNames
         QueueSettings.Default(AlertsWatch),
         QueueSettings.Default(AlertsWarning),
         QueueSettings.Default(AlertsCritical),
+        QueueSettings.Default(AlertsOpportunity),
         QueueSettings.Default(LifecycleSend),
         QueueSettings.Default(LifecycleSendReserved),
     ];

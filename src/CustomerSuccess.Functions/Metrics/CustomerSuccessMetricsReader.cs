@@ -8,8 +8,8 @@ namespace CustomerSuccess.Functions.Metrics;
 /// <summary>
 /// Composes the CS metrics from the features that own the data: the accounts' revenue and value figures (Accounts'
 /// <see cref="RevenueMetricsReader"/>, one pass over the account states; segments by Health's ARR tiers) and the
-/// alerts due in the period (Alerts' store, one scan) for SLA attainment, limited to the accounts counted when a
-/// segment is asked for.
+/// alerts due in the period (Alerts' store, one scan) for SLA attainment, and the opportunities (one scan of their rule)
+/// for the expansion pipeline, limited to the accounts counted when a segment is asked for.
 /// </summary>
 internal sealed class CustomerSuccessMetricsReader(
     RevenueMetricsReader accounts,
@@ -42,6 +42,16 @@ internal sealed class CustomerSuccessMetricsReader(
             }
         }
 
-        return CustomerSuccessMetrics.Of(figures.Revenue, figures.Value, AlertSlaAttainmentCalculator.Of(due, start, until), segment);
+        var opportunities = new List<Alert>();
+        await foreach (var alert in alerts.ListByRuleAsync(AlertRules.ExpansionOpportunity, cancellationToken))
+        {
+            if (figures.AccountIds is null || figures.AccountIds.Contains(alert.AccountId))
+            {
+                opportunities.Add(alert);
+            }
+        }
+
+        var pipeline = ExpansionPipelineCalculator.Of(opportunities, start, until, figures.Revenue.ChurnedMrrCents, figures.Revenue.ContractionMrrCents);
+        return CustomerSuccessMetrics.Of(figures.Revenue, figures.Value, AlertSlaAttainmentCalculator.Of(due, start, until), pipeline, segment);
     }
 }

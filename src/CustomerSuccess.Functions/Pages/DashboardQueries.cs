@@ -21,7 +21,7 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
         var now = time.GetUtcNow();
         var portfolio = await health.GetPortfolioPageAsync(query, cancellationToken);
         var open = await alerts.ListActiveAsync(null, query.CsmEmail, null, cancellationToken);
-        var byTier = Enum.GetValues<AlertTier>().Reverse()
+        var byTier = AlertTiers.Risk
             .Select(t =>
             {
                 var sla = open.Where(a => a.Tier == t).Select(a => AlertSla.Of(a, now, alertOptions.Value)).ToList();

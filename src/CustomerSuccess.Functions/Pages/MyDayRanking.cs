@@ -29,7 +29,7 @@ public static class MyDayRanking
         ArgumentNullException.ThrowIfNull(activeAlerts);
         ArgumentNullException.ThrowIfNull(atRisk);
         var items = new List<MyDayItem>();
-        foreach (var a in activeAlerts.Where(a => a.IsActive))
+        foreach (var a in activeAlerts.Where(a => a.IsActive && a.Tier.IsRisk()))
         {
             MyDayReason? reason = a switch
             {

@@ -64,7 +64,7 @@ public sealed class RenewalForecastReader(IAccountSignalSource accounts, IHealth
             risks.Add(new RenewalRisk(RenewalRiskSource.Notice, "cancellation", null, ends is { } at ? $"notice of cancellation: ends {at.UtcDateTime:yyyy-MM-dd}" : "notice of cancellation"));
         }
 
-        risks.AddRange(openAlerts.OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => new RenewalRisk(RenewalRiskSource.Alert, a.RuleId, a.Tier, a.Reason)));
+        risks.AddRange(openAlerts.Where(a => a.Tier.IsRisk()).OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => new RenewalRisk(RenewalRiskSource.Alert, a.RuleId, a.Tier, a.Reason)));
         if (score is not null)
         {
             risks.AddRange(score.Drivers.Where(d => d.Points < 0).Select(d => new RenewalRisk(RenewalRiskSource.Driver, d.Dimension.ToString(), null, d.ToDriver().Explanation)));

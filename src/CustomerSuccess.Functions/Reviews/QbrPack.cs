@@ -25,7 +25,8 @@ public sealed record QbrMilestone(string Name, DateTimeOffset? ReachedAt);
 
 /// <summary>
 /// A QBR pack for one account as of <see cref="AsOf"/>: who and what it is, its health trend with drivers in words,
-/// adoption, support, value delivered against the success milestones, open risks and the recommended next steps.
+/// adoption, support, value delivered against the success milestones, open risks, open expansion opportunities (the
+/// Opportunity alerts' reasons, with their estimate) and the recommended next steps.
 /// </summary>
 public sealed record QbrPack(
     string AccountId,
@@ -40,7 +41,8 @@ public sealed record QbrPack(
     QbrSupport Support,
     IReadOnlyList<QbrMilestone> Milestones,
     IReadOnlyList<string> Risks,
-    IReadOnlyList<string> NextSteps);
+    IReadOnlyList<string> NextSteps,
+    IReadOnlyList<string> Opportunities);
 
 /// <summary>
 /// Builds the QBR pack from the account's signals, its health view (90 days of history) and its open alerts. Pure.
@@ -100,15 +102,17 @@ public static class QbrPackBuilder
             .Select(m => new QbrMilestone(m, account.Milestones.TryGetValue(m, out var at) ? at : null))
             .ToList();
 
-        var risks = openAlerts.OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => $"{a.Tier}: {a.Reason}").ToList();
+        var risks = openAlerts.Where(a => a.Tier.IsRisk()).OrderByDescending(a => a.Tier).ThenBy(a => a.DueBy).Select(a => $"{a.Tier}: {a.Reason}").ToList();
         if (account.CancelAtPeriodEnd || account.CancelAt is not null)
         {
             risks.Insert(0, "Notice of cancellation given");
         }
 
+        // An open expansion opportunity is no risk: it is what the Green motion brings to the review.
+        var opportunities = openAlerts.Where(a => !a.Tier.IsRisk()).OrderBy(a => a.RaisedAt).Select(a => a.Reason).ToList();
         return new QbrPack(
             account.AccountId, account.Name ?? health.AccountName, account.CsmEmail, health.Segment, account.MrrCents * 12, account.RenewalDate, asOf,
-            trend, adoption, support, milestones, risks, NextSteps(account, health, milestones, asOf));
+            trend, adoption, support, milestones, risks, NextSteps(account, health, milestones, asOf), opportunities);
     }
 
     private static List<string> NextSteps(AccountSignals account, AccountHealthView health, List<QbrMilestone> milestones, DateTimeOffset asOf)

@@ -12,8 +12,14 @@ internal sealed record HealthPoint(int Day, int Score, string Band, string Compu
 /// <summary>An alert as GET /api/alerts showed it the last time it was listed.</summary>
 internal sealed record AlertView(string Id, string AccountId, string RuleId, string Tier, DateTimeOffset? RaisedAt, DateTimeOffset? DueAt, DateTimeOffset? AcknowledgedAt, string? Status, string? Reason, string? CsmEmail);
 
-/// <summary>Every alert occurrence the API ever listed: its latest view, the first day it was seen and every tier it had.</summary>
-internal sealed record SeenAlert(AlertView Latest, int FirstSeenDay, IReadOnlySet<string> Tiers);
+/// <summary>Every alert occurrence the API ever listed: its latest view, the first and last day it was seen and every tier it had.</summary>
+internal sealed record SeenAlert(AlertView Latest, int FirstSeenDay, IReadOnlySet<string> Tiers, int LastSeenDay)
+{
+    /// <summary>The tier the app gives expansion opportunities: no risk, counted apart from the churn figures.</summary>
+    public const string OpportunityTier = "Opportunity";
+
+    public bool IsOpportunity => Tiers.Contains(OpportunityTier);
+}
 
 /// <summary>NRR, GRR and logo churn from the app's own MRR movements (GET /api/metrics), exactly as the app sends them.</summary>
 internal sealed record AppMetrics(
@@ -134,8 +140,8 @@ internal sealed class AppObservations
     /// <summary>Folds one listing of an alert into what is known of it.</summary>
     internal void Record(AlertView view, int day) =>
         _alerts[view.Id] = _alerts.TryGetValue(view.Id, out var seen)
-            ? new SeenAlert(view, seen.FirstSeenDay, new HashSet<string>(seen.Tiers) { view.Tier })
-            : new SeenAlert(view, day, new HashSet<string> { view.Tier });
+            ? new SeenAlert(view, seen.FirstSeenDay, new HashSet<string>(seen.Tiers) { view.Tier }, Math.Max(seen.LastSeenDay, day))
+            : new SeenAlert(view, day, new HashSet<string> { view.Tier }, day);
 
     /// <summary>Reads the whole portfolio history for days [0, <paramref name="lastDay"/>] page by page; false if it could not be read in full.</summary>
     /// <remarks>Figures use the run's days only; the day after (the recompute at the midnight ending the run) is read too, for comparing with the portfolio view.</remarks>

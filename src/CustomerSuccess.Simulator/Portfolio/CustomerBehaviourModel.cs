@@ -20,6 +20,15 @@ internal sealed class CustomerBehaviourModel
     private static readonly string[] TicketSubjects = ["Cannot export report", "SSO login loop", "Question about billing", "Integration sync delayed", "How do I add users?", "Dashboard loads slowly", "Data missing after import", "API rate limit errors"];
     private static readonly string[] StormSubjects = ["Outage: workflows not running", "Data sync failing for all users", "URGENT: production integration down", "Reports showing wrong numbers", "Escalation: still broken after fix"];
 
+    /// <summary>Teams an expanding account spreads to, one per account.</summary>
+    private static readonly string[] NewTeams = ["Finance", "Marketing", "Operations", "Legal", "Data"];
+
+    /// <summary>Higher-tier features an expanding account tries before it buys (the simulated product's vocabulary).</summary>
+    private static readonly string[] HigherTierFeatures = ["SSO Configured", "Audit Log Exported"];
+
+    /// <summary>Days before an expansion that the expanding account's usage, invitations and a new team grow toward it.</summary>
+    public const int ExpansionLeadDays = 45;
+
     private static readonly string[] InviteeFirstNames = ["Alex", "Priya", "Jordan", "Mei", "Samir", "Lucia", "Tomas", "Amara", "Jonas", "Keiko", "Diego", "Noor"];
     private static readonly string[] InviteeLastNames = ["Novak", "Okafor", "Lindqvist", "Tanaka", "Haddad", "Moreau", "Silva", "Kowalski", "Byrne", "Osei"];
 
@@ -271,7 +280,8 @@ internal sealed class CustomerBehaviourModel
                 pull = 0.03;
                 break;
             case Behaviour.ExpansionNearSeatLimit:
-                target = Math.Max(a.Baseline, 0.8);
+                // Toward the expansion the product is used more and more (usage growth month over month).
+                target = Ramping(a, day) ? Math.Min(0.97, Math.Max(a.Baseline, 0.8) + 0.15) : Math.Max(a.Baseline, 0.8);
                 pull = 0.1;
                 break;
             default:
@@ -282,6 +292,10 @@ internal sealed class CustomerBehaviourModel
 
         a.Engagement = Math.Clamp(a.Engagement + ((target - a.Engagement) * pull) + noise, 0.02, 0.98);
     }
+
+    /// <summary>An expanding account in the <see cref="ExpansionLeadDays"/> before it buys more seats.</summary>
+    private static bool Ramping(SimulatedAccount a, int day) =>
+        a.Behaviour == Behaviour.ExpansionNearSeatLimit && !a.Expanded && day >= a.TurnDay - ExpansionLeadDays;
 
     private void Billing(SimulatedAccount a, int day, DateTimeOffset date, Random rng, List<PlannedEvent> events)
     {
@@ -438,8 +452,10 @@ internal sealed class CustomerBehaviourModel
             events.Add(SegmentEvent(rng, SegmentPayloads.Group(Uuid(rng), by, a, At(date, rng, 8, 10)), a, "group"));
         }
 
-        // Accounts near their seat limit keep inviting people.
-        if (a.Behaviour == Behaviour.ExpansionNearSeatLimit && !weekend && rng.NextDouble() < 0.25)
+        // Accounts near their seat limit keep inviting people; in the weeks before they buy, twice as many, from a team
+        // that did not use the product before.
+        var ramping = Ramping(a, day);
+        if (a.Behaviour == Behaviour.ExpansionNearSeatLimit && !weekend && rng.NextDouble() < (ramping ? 0.5 : 0.25))
         {
             var n = a.Users.Count;
             var first = InviteeFirstNames[rng.Next(InviteeFirstNames.Length)];
@@ -451,6 +467,7 @@ internal sealed class CustomerBehaviourModel
                 FirstName = first,
                 LastName = last,
                 Title = "Analyst",
+                Department = ramping ? NewTeams[a.Index % NewTeams.Length] : null,
                 Role = UserRole.Member,
                 Propensity = 0.6,
                 JoinDay = day,
@@ -530,6 +547,15 @@ internal sealed class CustomerBehaviourModel
             {
                 events.Add(SegmentEvent(rng, SegmentPayloads.Page(Uuid(rng), user, groupId, "Billing", "/settings/billing", at.AddMinutes(2)), a, "page"));
             }
+        }
+
+        // A few weeks before buying, someone tries a capability of the plan above.
+        if (a.Behaviour == Behaviour.ExpansionNearSeatLimit && !a.Expanded && !a.TriedHigherTier && day >= a.TurnDay - 25 && !weekend
+            && a.Users.FirstOrDefault(u => u.Linked && u.LeftDay is null) is { } tryer)
+        {
+            a.TriedHigherTier = true;
+            var feature = HigherTierFeatures[a.Index % HigherTierFeatures.Length];
+            events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), tryer, a.AccountId, feature, new JsonObject(), At(date, rng, 9, 17)), a, "track"));
         }
 
         Milestones(a, day, date, rng, events);

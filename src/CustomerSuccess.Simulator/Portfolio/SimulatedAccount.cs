@@ -57,6 +57,9 @@ internal sealed class SimulatedUser
 
     public required string Title { get; init; }
 
+    /// <summary>The team or department sent as the identify trait <c>department</c>; null for none.</summary>
+    public string? Department { get; init; }
+
     public required UserRole Role { get; set; }
 
     /// <summary>How often this person uses the product when the account is engaged (0..1): power users and occasional users.</summary>
@@ -170,6 +173,9 @@ internal sealed class SimulatedAccount
     public int? NewChampionDay { get; set; }
 
     public bool Expanded { get; set; }
+
+    /// <summary>An expanding account tried a higher-tier feature ahead of buying more.</summary>
+    public bool TriedHigherTier { get; set; }
 
     public bool ZendeskOrganizationSent { get; set; }
 

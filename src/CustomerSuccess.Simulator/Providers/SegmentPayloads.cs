@@ -55,6 +55,11 @@ internal static class SegmentPayloads
             ["is_executive_sponsor"] = user.Role == UserRole.ExecutiveSponsor && !deactivated,
             ["company"] = new JsonObject { ["id"] = account.AccountId, ["name"] = account.Name },
         };
+        if (user.Department is { } department)
+        {
+            traits["department"] = department;
+        }
+
         if (deactivated)
         {
             traits["status"] = "deactivated";

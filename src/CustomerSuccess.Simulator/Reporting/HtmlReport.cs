@@ -69,6 +69,7 @@ internal static class HtmlReport
         Emails(h, f);
         Revenue(h, f);
         Prediction(h, f);
+        Expansion(h, f);
         h.Append(Inv, $"<h2>Where the time went</h2><p class=\"note\">{E(ReportText.Timing(f))}</p>");
         h.Append("</body></html>");
         return h.ToString();
@@ -335,6 +336,27 @@ internal static class HtmlReport
             + $"Recall: churners flagged, of all churners. Precision: churners, of all flagged. False-positive rate: flagged, of all who did not churn. Accuracy is shown next to the accuracy of predicting that nobody churns, which is high whenever churn is rare. "
             + $"ROC AUC: the chance that a churner scored lower than a stayer (0.5 is chance). Sustained: Yellow or Red on each of the {PredictionDesign.SustainedDays} days ending on the day. Lead time: from the first day a flag became sustained to the churn, for accounts that churned inside the run. "
             + "Intervals are Wilson 95% (Hanley-McNeil for AUC); one account appears at several snapshots, so pooled intervals are somewhat too narrow. The scenario's stories follow CS practice and were not fitted to the health model.</p>");
+    }
+
+    private static void Expansion(StringBuilder h, RunFigures f)
+    {
+        h.Append("<h2>Opportunity alerts before expansions</h2>");
+        if (f.Prediction?.Expansion is not { } x)
+        {
+            h.Append("<p class=\"warn\">No expansion figures: the app's health history (GET /api/health/history) could not be read.</p>");
+            return;
+        }
+
+        h.Append("<table><tr><th>figure</th><th>value (95% CI; counts)</th></tr>")
+            .Append(Inv, $"<tr><td>Recall: expansions (day {x.EligibleFromDay} or later) preceded by an Opportunity alert listed in the {x.WindowDays} days before</td><td>{E(ReportText.Ci(x.Recall))}</td></tr>")
+            .Append(Inv, $"<tr><td>Precision: Opportunity alerts followed by an expansion within {x.WindowDays} days</td><td>{E(ReportText.Ci(x.Precision))}</td></tr></table>");
+        h.Append("<table><tr><th>story</th><th>expansions</th><th>preceded by an Opportunity</th></tr>");
+        foreach (var s in x.PerStory)
+        {
+            h.Append(Inv, $"<tr><td>{E(s.Story)}</td><td>{s.Expansions}</td><td>{s.Preceded}</td></tr>");
+        }
+
+        h.Append(Inv, $"</table><p class=\"note\">{E(ReportText.ExpansionSummary(x))} An expansion is a Stripe subscription update with more seats that the simulator sent (the expanding-account story's purchase, or seats added at a renewal); outcomes after the run come from the replay. Opportunity alerts are counted apart from the alert table above and from the churn figures.</p>");
     }
 
     private static void RuleTable(StringBuilder h, IEnumerable<(string Name, RuleFigures Figures)> rules)

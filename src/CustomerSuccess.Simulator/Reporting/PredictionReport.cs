@@ -80,6 +80,9 @@ internal sealed record PredictionReport(
     EarlyWarningFigures EarlyWarning,
     string SeedsBar)
 {
+    /// <summary>Opportunity alerts against the expansions the simulator made (null when not evaluated).</summary>
+    public ExpansionFigures? Expansion { get; init; }
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,

@@ -62,7 +62,11 @@ internal sealed class RunFigures
 
     public IReadOnlyList<TierRow> AlertTiers { get; private init; } = [];
 
-    public int AlertsListed => Result.Observed.Alerts.Count;
+    /// <summary>Risk alerts (Watch, Warning, Critical) the API listed; Opportunities are counted apart.</summary>
+    public int AlertsListed => Result.Observed.Alerts.Values.Count(a => !a.IsOpportunity);
+
+    /// <summary>Opportunity alerts the API listed.</summary>
+    public int OpportunitiesListed => Result.Observed.Alerts.Values.Count(a => a.IsOpportunity);
 
     /// <summary>Alerts raised per simulated week (by the day the API first listed them) and tier.</summary>
     public IReadOnlyDictionary<(int Week, string Tier), int> AlertsPerWeek { get; private init; } = new Dictionary<(int, string), int>();
@@ -147,7 +151,8 @@ internal sealed class RunFigures
 
         var end = result.Portfolio.DateOf(lastDay + 1);
         string[] tiers = ["Critical", "Warning", "Watch"];
-        var alerts = observed.Alerts.Values.ToList();
+        // The churn figures read risk alerts only: an Opportunity is not a flag of trouble.
+        var alerts = observed.Alerts.Values.Where(a => !a.IsOpportunity).ToList();
         string Highest(SeenAlert a) => tiers.FirstOrDefault(a.Tiers.Contains) ?? a.Latest.Tier;
         var tierRows = tiers.Concat(alerts.Select(Highest)).Distinct(StringComparer.Ordinal).Select(tier =>
         {
@@ -163,7 +168,7 @@ internal sealed class RunFigures
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new AlertEmailRow(g.Key, g.Count(), g.SelectMany(e => e.Alerts).Distinct().Count()))
             .ToList();
-        var listed = alerts.Select(a => (a.Latest.AccountId, a.Latest.RuleId)).ToHashSet();
+        var listed = observed.Alerts.Values.Select(a => (a.Latest.AccountId, a.Latest.RuleId)).ToHashSet();
         var emailedNeverListed = emails.SelectMany(e => e.Alerts).Distinct().Count(x => !listed.Contains(x));
         var lifecycle = emails.Where(e => e.Kind == EmailKind.Lifecycle)
             .GroupBy(e => (Sequence: e.Sequence ?? "?", Step: e.Step ?? "?"))
@@ -185,7 +190,7 @@ internal sealed class RunFigures
             Lifecycle = lifecycle,
             OtherEmails = emails.Count(e => e.Kind == EmailKind.Other),
             Retention = result.Truth.Retention(),
-            Prediction = observed.HistoryApi == ApiState.Available ? Predict(result, alertEmails.Sum(r => r.Emails)) : null,
+            Prediction = observed.HistoryApi == ApiState.Available ? Predict(result, alertEmails.Where(r => r.Category != OpportunityEmailCategory).Sum(r => r.Emails)) : null,
         };
         return figures;
     }
@@ -197,6 +202,9 @@ internal sealed class RunFigures
         Behaviour.SlowOnboarder => a.StartDay,
         _ => null,
     };
+
+    /// <summary>The category of the app's Opportunity emails: not alert load in the churn figures.</summary>
+    public const string OpportunityEmailCategory = "alert/opportunity";
 
     private static PredictionReport Predict(SimulationResult result, int alertEmails)
     {
@@ -210,6 +218,15 @@ internal sealed class RunFigures
             return new AccountOutcome(a.AccountId, a.Segment, a.Behaviour, a.StartDay, a.IsNewCustomer, p.OnboardingCompletedDay, churns.TryGetValue(a.AccountId, out var c) ? c : null, TroubleBeganDay(a));
         }).ToList();
         var run = new PredictionRun(result.Options.Scenario.Name, result.Options.Seed, result.Options.Accounts, result.Options.Days, result.DaysCompleted, result.Partial, result.Portfolio.Day0.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
-        return PredictionEvaluation.WithSeedsBar(PredictionEvaluation.Evaluate(run, accounts, result.Observed.History, result.Truth.UsageByDay, alertEmails));
+        var story = result.Portfolio.Accounts.ToDictionary(a => a.AccountId, a => a.Behaviour, StringComparer.Ordinal);
+        var expansions = result.Projection.Truth.Movements
+            .Where(m => m.Kind == MrrMovementKind.Expansion && m.Day <= result.LastDay + PredictionDesign.HorizonDays && story.ContainsKey(m.AccountId))
+            .Select(m => new ExpansionMade(m.AccountId, story[m.AccountId], m.Day))
+            .ToList();
+        var opportunities = result.Observed.Alerts.Values.Where(a => a.IsOpportunity)
+            .Select(a => new OpportunitySeen(a.Latest.AccountId, a.FirstSeenDay, a.LastSeenDay))
+            .ToList();
+        return PredictionEvaluation.WithSeedsBar(PredictionEvaluation.Evaluate(run, accounts, result.Observed.History, result.Truth.UsageByDay, alertEmails))
+            with { Expansion = ExpansionEvaluation.Evaluate(expansions, opportunities, result.LastDay) };
     }
 }

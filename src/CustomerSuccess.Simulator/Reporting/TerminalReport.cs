@@ -163,7 +163,15 @@ internal static class ReportText
         yield return $"  False-positive rate among accounts that stayed {Ci(i.StayersFlaggedSustainedAtSnapshots)} (sustained flag at snapshots; ever flagged during the run: {Ci(i.StayersEverFlaggedSustained)}).";
         yield return string.Create(CultureInfo.InvariantCulture, $"  Healthy adopters' days in Green after onboarding {Ci(i.HealthyAdopterPostOnboardingDaysGreen)}; alert emails per account per month {i.AlertEmails.EmailsPerAccountMonth:0.00} ({i.AlertEmails.AlertEmails} emails over {i.AlertEmails.AccountMonths:0.0} account-months).");
         yield return p.SeedsBar;
+        if (p.Expansion is { } x)
+        {
+            yield return ExpansionSummary(x);
+        }
     }
+
+    public static string ExpansionSummary(ExpansionFigures x) =>
+        $"Opportunity alerts before expansions: recall {Ci(x.Recall)} (expansions from day {x.EligibleFromDay} preceded by an Opportunity listed in the {x.WindowDays} days before; {x.ExpansionsNotEligible} earlier ones left out), "
+        + $"precision {Ci(x.Precision)} (Opportunity alerts followed by an expansion within {x.WindowDays} days).";
 
     public static string Timing(RunFigures f)
     {

@@ -4,8 +4,8 @@ using CustomerSuccess.Functions.Tests.Infrastructure;
 namespace CustomerSuccess.Functions.Tests.Architecture;
 
 /// <summary>
-/// The features depend on each other one way only: Webhooks → Accounts ← Health ← Alerts / Lifecycle (Alerts and
-/// Lifecycle may also read Accounts' ports); Renewals, Metrics and Reviews read Alerts, Health and Accounts, and Pages
+/// The features depend on each other one way only: Webhooks → Accounts ← Health ← Expansion ← Alerts, Health ←
+/// Lifecycle (Alerts and Lifecycle may also read Accounts' ports); Renewals, Metrics and Reviews read Alerts, Health and Accounts, and Pages
 /// Renewals besides. The infrastructure folders (Storage, Messaging, Email, Hosting, LocalRunner) serve every feature
 /// and depend on none. Read from the app's sources: every namespace a file names, in a using directive (plain,
 /// static, alias or global) or written out in code, and the namespace the file declares, which must be its folder's.
@@ -22,7 +22,8 @@ public sealed partial class DependencyDirectionTests
         ["Accounts"] = [],
         ["Webhooks"] = ["Accounts"],
         ["Health"] = ["Accounts"],
-        ["Alerts"] = ["Health", "Accounts"],
+        ["Expansion"] = ["Health", "Accounts"],
+        ["Alerts"] = ["Expansion", "Health", "Accounts"],
         ["Lifecycle"] = ["Health", "Accounts"],
         ["Renewals"] = ["Alerts", "Health", "Accounts"],
         ["Metrics"] = ["Alerts", "Health", "Accounts"],

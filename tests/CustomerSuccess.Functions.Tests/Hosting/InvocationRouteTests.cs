@@ -92,6 +92,7 @@ public sealed class InvocationRouteTests(AzuriteFixture azurite)
     [InlineData("AlertsWatch")]
     [InlineData("AlertsWarning")]
     [InlineData("AlertsCritical")]
+    [InlineData("AlertsOpportunity")]
     [InlineData("HealthRecomputeShard")]
     [InlineData("LifecycleSend")]
     public async Task Standalone_ServiceBusConsumer_ProbeMessage400NotA500(string function)

@@ -61,7 +61,7 @@ public sealed class MetricsApiTests : IClassFixture<AzuriteFixture>, IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(
-            ["from", "to", "startingMrrCents", "endingMrrCents", "newMrrCents", "expansionMrrCents", "contractionMrrCents", "churnedMrrCents", "reactivationMrrCents", "nrr", "grr", "logosAtStart", "logosChurned", "logoChurnRate", "segment", "timeToValue", "onboarding", "qbr", "alertSla"],
+            ["from", "to", "startingMrrCents", "endingMrrCents", "newMrrCents", "expansionMrrCents", "contractionMrrCents", "churnedMrrCents", "reactivationMrrCents", "nrr", "grr", "logosAtStart", "logosChurned", "logoChurnRate", "segment", "timeToValue", "onboarding", "qbr", "alertSla", "expansionPipeline"],
             m.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("2031-03-01", "2031-03-31"), (m.GetProperty("from").GetString(), m.GetProperty("to").GetString()));
         Assert.Equal(15 * 4900, m.GetProperty("startingMrrCents").GetInt64());
@@ -95,6 +95,7 @@ public sealed class MetricsApiTests : IClassFixture<AzuriteFixture>, IDisposable
         var alerts = _factory.Services.GetRequiredService<AlertStore>();
         await AlertAsync(alerts, "acct-" + big, AlertTier.Critical, new DateTimeOffset(2030, 6, 15, 12, 0, 0, TimeSpan.Zero), acknowledged: true);
         await AlertAsync(alerts, "acct-" + small, AlertTier.Warning, new DateTimeOffset(2030, 6, 16, 12, 0, 0, TimeSpan.Zero), acknowledged: false);
+        await OpportunityAsync(alerts, "acct-" + big, new DateTimeOffset(2030, 6, 20, 12, 0, 0, TimeSpan.Zero), 30 * 4900);
 
         var all = await MetricsAsync("/api/metrics?from=2030-06-01&to=2030-06-30");
         var enterprise = await MetricsAsync("/api/metrics?from=2030-06-01&to=2030-06-30&segment=Enterprise");
@@ -108,6 +109,34 @@ public sealed class MetricsApiTests : IClassFixture<AzuriteFixture>, IDisposable
         Assert.Equal(("Smb", 2 * 4900L), (smb.GetProperty("segment").GetString(), smb.GetProperty("startingMrrCents").GetInt64()));
         Assert.Equal([(0, 0), (1, 0), (0, 0)], Sla(smb));
         Assert.Equal(0.0, smb.GetProperty("alertSla")[1].GetProperty("rate").GetDouble());
+
+        // The Enterprise account's opportunity is the pipeline; June lost nothing, so there is no coverage to give.
+        Assert.Equal((1, 30 * 4900L, 0L), Pipeline(enterprise));
+        Assert.Equal((0, 0L, 0L), Pipeline(smb));
+        Assert.Equal(JsonValueKind.Null, enterprise.GetProperty("expansionPipeline").GetProperty("coverage").ValueKind);
+    }
+
+    private static (int Opportunities, long Mrr, long Lost) Pipeline(JsonElement metrics)
+    {
+        var p = metrics.GetProperty("expansionPipeline");
+        return (p.GetProperty("opportunities").GetInt32(), p.GetProperty("opportunityMrrCents").GetInt64(), p.GetProperty("churnAndContractionMrrCents").GetInt64());
+    }
+
+    private static async Task OpportunityAsync(AlertStore alerts, string accountId, DateTimeOffset raised, long estimateCents)
+    {
+        var alert = new Alert
+        {
+            AccountId = accountId,
+            RuleId = AlertRules.ExpansionOpportunity,
+            Occurrence = 1,
+            Tier = AlertTier.Opportunity,
+            Status = AlertStatus.Acknowledged,
+            RaisedAt = raised,
+            DueBy = raised.AddDays(14),
+            AcknowledgedAt = raised.AddHours(1),
+            Opportunity = new CustomerSuccess.Functions.Expansion.ExpansionOpportunity([], new CustomerSuccess.Functions.Expansion.ExpansionEstimate(300, 290, 30, 4900, estimateCents), "seats"),
+        };
+        Assert.Equal(AlertWriteStatus.Written, await alerts.ApplyAsync(accountId, [new AlertChange(AlertChangeKind.Acknowledge, alert)], CancellationToken.None));
     }
 
     private static (int Due, int OnTime)[] Sla(JsonElement metrics) =>

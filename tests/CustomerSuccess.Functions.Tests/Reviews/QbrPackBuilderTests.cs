@@ -69,7 +69,7 @@ public sealed class QbrPackBuilderTests
             new(Today, 42, HealthBand.Red, Dims(30, 50, 60, 40, 70, 100)),
         ];
 
-        var pack = QbrPackBuilder.Build(account, View(HealthBand.Red, 42, history), [OpenAlert(AlertTier.Warning, "NPS detractor", 5), OpenAlert(AlertTier.Critical, "Score fell to Red", 20)], Product, Weights, Now);
+        var pack = QbrPackBuilder.Build(account, View(HealthBand.Red, 42, history), [OpenAlert(AlertTier.Warning, "NPS detractor", 5), OpenAlert(AlertTier.Opportunity, "Expansion opportunity: 19 of 20 seats active", 300), OpenAlert(AlertTier.Critical, "Score fell to Red", 20)], Product, Weights, Now);
 
         // Points = weight × change / 100: usage 40 × −50 = −20, outcomes 20 × +20 = +4, support 10 × −30 = −3.
         Assert.Equal(
@@ -86,6 +86,7 @@ public sealed class QbrPackBuilderTests
         Assert.Equal(new QbrSupport(4, 2, 1, 4, 0.75, 5, Now.AddDays(-10)), pack.Support);
         Assert.Equal([new QbrMilestone("first_value", Now.AddDays(-200)), new QbrMilestone("integrated", Now.AddDays(-100)), new QbrMilestone("expanded", null)], pack.Milestones);
         Assert.Equal(["Critical: Score fell to Red", "Warning: NPS detractor"], pack.Risks);
+        Assert.Equal(["Expansion opportunity: 19 of 20 seats active"], pack.Opportunities);
         Assert.Equal(
             [
                 "Escalate to the executive sponsor within 48 hours and agree a save plan.",

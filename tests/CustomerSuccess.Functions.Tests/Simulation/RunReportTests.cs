@@ -67,12 +67,14 @@ public sealed partial class RunReportTests : IDisposable
         observed.Record(new AlertView($"{first.AccountId}-payment-risk-1", first.AccountId, "payment-risk", "Critical", Day0.AddDays(3), Day0.AddDays(3).AddHours(4), Day0.AddDays(3).AddHours(1), "Acknowledged", "Payment failed", first.CsmEmail), 3);
         observed.Record(new AlertView($"{second.AccountId}-health-band-1", second.AccountId, "health-band", "Watch", Day0.AddDays(5), Day0.AddDays(6), null, "Open", "Yellow", second.CsmEmail), 5);
         observed.Record(new AlertView($"{second.AccountId}-health-band-1", second.AccountId, "health-band", "Warning", Day0.AddDays(5), Day0.AddDays(7), null, "Open", "Yellow 21 days", second.CsmEmail), 26);
+        observed.Record(new AlertView($"{first.AccountId}-expansion-opportunity-1", first.AccountId, "expansion-opportunity", "Opportunity", Day0.AddDays(10), Day0.AddDays(24), null, "Open", "Expansion opportunity: seats", first.CsmEmail), 10);
 
         var outbox = Path.Combine(_dir, "outbox");
         Directory.CreateDirectory(outbox);
         File.WriteAllText(Path.Combine(outbox, "lifecycle-onboarding-welcome_1.eml"), Eml(first.Users[0].Email, "lifecycle/onboarding/welcome", "Welcome", $"Hi {first.Users[0].FirstName},"));
         File.WriteAllText(Path.Combine(outbox, "alert-critical_1.eml"), Eml(first.CsmEmail, "alert/critical", "[Critical] x: Payment failed", $"Account: x ({first.AccountId})\nAcknowledge: https://dash/api/dashboard/accounts/{first.AccountId}#alert-payment-risk"));
         File.WriteAllText(Path.Combine(outbox, "alert-critical_2.eml"), Eml("escalations@cs.example.com", "alert/critical", "[Overdue Critical] x: Payment failed", $"Acknowledge: https://dash/api/dashboard/accounts/{first.AccountId}#alert-payment-risk"));
+        File.WriteAllText(Path.Combine(outbox, "alert-opportunity_1.eml"), Eml(first.CsmEmail, "alert/opportunity", "[Opportunity] x: Expansion opportunity", $"Account: x ({first.AccountId})\nAcknowledge: https://dash/api/dashboard/accounts/{first.AccountId}#alert-expansion-opportunity"));
         File.WriteAllText(Path.Combine(outbox, "alert-watch-digest_1.eml"), Eml(second.CsmEmail, "alert/watch-digest", "[Watch] 2 account(s) to watch", $"- y: Yellow https://dash/api/dashboard/accounts/{second.AccountId}#alert-health-band\n- z: Yellow https://dash/api/dashboard/accounts/{portfolio.Accounts[2].AccountId}#alert-health-band"));
         observed.ReadOutbox(outbox);
         return new SimulationResult(options, portfolio, truth, projection, new RunCounters(), observed, [], TimeSpan.FromSeconds(1), Days, Partial: false);
@@ -94,6 +96,7 @@ public sealed partial class RunReportTests : IDisposable
         Assert.Contains("aria-label=\"lead time distribution\"", html, StringComparison.Ordinal);
         Assert.Contains("aria-label=\"live accounts per band per day\"", html, StringComparison.Ordinal);
         Assert.Contains("not available from the app", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Opportunity alerts before expansions</h2>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("(partial)", html, StringComparison.Ordinal);
     }
 
@@ -111,14 +114,16 @@ public sealed partial class RunReportTests : IDisposable
         Assert.Equal(last, figures.LastDayTotal);
 
         // Emails: the totals are the outbox's files by category.
-        Assert.Equal(4, figures.EmailTotal);
-        Assert.Equal(3, figures.AlertEmailTotal);
+        Assert.Equal(5, figures.EmailTotal);
+        Assert.Equal(4, figures.AlertEmailTotal);
         Assert.Equal(1, figures.LifecycleEmailTotal);
         Assert.Equal(2, figures.AlertEmails.Single(r => r.Category == "alert/critical").Emails + figures.AlertEmails.Single(r => r.Category.StartsWith("alert/overdue", StringComparison.Ordinal)).Emails);
 
         // Alerts: one listed Critical, one Watch that became Warning (counted once, at the tier it reached); the digest's
-        // second account was never listed by the API.
-        Assert.Equal(2, figures.AlertsListed);
+        // second account was never listed by the API. The Opportunity is counted apart: no tier row, no alert load in the
+        // churn figures.
+        Assert.Equal((2, 1), (figures.AlertsListed, figures.OpportunitiesListed));
+        Assert.DoesNotContain(figures.AlertTiers, t => t.Tier == "Opportunity");
         Assert.Equal((1, 0), (figures.AlertTiers.Single(t => t.Tier == "Critical").Listed, figures.AlertTiers.Single(t => t.Tier == "Watch").Listed));
         Assert.Equal((1, 1), (figures.AlertTiers.Single(t => t.Tier == "Warning").Listed, figures.AlertTiers.Single(t => t.Tier == "Warning").Escalated));
         Assert.Equal(1, figures.AlertsEmailedButNeverListed);

@@ -98,6 +98,8 @@ internal sealed class SmokeExpectations(SimulationResult result)
             "renewal-at-risk" => Band("Red"),
             "cancellation" => Fact(FactKind.CancellationNotice),
             "dimension-zero" or "usage-decline" or "login-decline" => Scored(),
+            // An opportunity stands on the account's facts and a score past the value gate (Green or rising).
+            "expansion-opportunity" => Scored(),
             _ => false,
         };
         return found ? null : $"{tier} alert {ruleId} on {accountId} by day {day} has no cause the simulation sent or the app scored";

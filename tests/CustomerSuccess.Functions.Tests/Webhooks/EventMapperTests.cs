@@ -175,6 +175,30 @@ public sealed class EventMapperTests
         Assert.Equal(expected, user.FirstName);
     }
 
+    [Theory]
+    [InlineData("""{"department":"Finance","title":"VP"}""", "Finance")]
+    [InlineData("""{"team":"Data"}""", "Data")]
+    [InlineData("""{"title":"VP"}""", null)]
+    public void Segment_Identify_DepartmentOrTeamTrait(string traits, string? expected)
+    {
+        var json = """{"type":"identify","messageId":"m1","userId":"u1","groupId":"g1","timestamp":"2025-11-22T00:00:00Z","traits":@T}""".Replace("@T", traits, StringComparison.Ordinal);
+
+        var user = Assert.IsType<UserSeen>(Assert.Single(SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts));
+
+        Assert.Equal(expected, user.Department);
+    }
+
+    [Fact]
+    public void Segment_TrackOfAHigherTierFeature_Tried()
+    {
+        var json = """{"type":"track","messageId":"m1","userId":"u1","groupId":"g1","event":"sso configured","timestamp":"2025-11-22T00:01:41Z"}""";
+
+        var facts = SegmentEventMapper.Map(json, new ProductOptions { HigherTierFeatures = ["SSO Configured"] }).Event!.Facts;
+
+        Assert.Equal(new HigherTierFeatureTried("SSO Configured"), Assert.Single(facts.OfType<HigherTierFeatureTried>()));
+        Assert.Empty(SegmentEventMapper.Map(json, new ProductOptions()).Event!.Facts.OfType<HigherTierFeatureTried>());
+    }
+
     [Fact]
     public void Zendesk_TicketCreatedWithComplaintTag_TicketAndCounterFacts()
     {

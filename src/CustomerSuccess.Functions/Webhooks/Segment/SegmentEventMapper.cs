@@ -169,6 +169,11 @@ internal static class SegmentEventMapper
             yield return new FeatureUsed(feature);
         }
 
+        if (ProductOptions.Match(product.HigherTierFeatures, eventName) is { } higherTier)
+        {
+            yield return new HigherTierFeatureTried(higherTier);
+        }
+
         if (ProductOptions.Match(product.DataExportEvents, eventName) is not null)
         {
             yield return new DataExportRequested();
@@ -210,6 +215,7 @@ internal static class SegmentEventMapper
             JsonRead.String(m, "traits", "title"),
             Champion: JsonRead.Bool(m, "traits", "champion") ?? JsonRead.Bool(m, "traits", "is_champion") ?? false,
             ExecutiveSponsor: JsonRead.Bool(m, "traits", "executive_sponsor") ?? JsonRead.Bool(m, "traits", "executiveSponsor") ?? JsonRead.Bool(m, "traits", "is_executive_sponsor") ?? false,
-            Departed: status is not null && DepartedStatuses.Contains(status));
+            Departed: status is not null && DepartedStatuses.Contains(status),
+            Department: JsonRead.String(m, "traits", "department") ?? JsonRead.String(m, "traits", "team"));
     }
 }
