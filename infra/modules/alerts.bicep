@@ -35,7 +35,8 @@ var metrics = {
   slaBreaches: 'customer_success.alerts.sla.breaches'
 }
 
-// Webhook requests as the app's ASP.NET Core instrumentation records them: the three provider routes.
+// Webhook requests as the app's ASP.NET Core instrumentation records them: the three provider routes. Traces are
+// sampled (the distro's rate limit), and each kept request stands for itemCount requests: sum it, never count rows.
 var webhookRequests = 'requests | where url has "/api/webhooks/"'
 
 // Each log alert: a query over the last window whose one row carries the measure, compared with the threshold.
@@ -59,7 +60,7 @@ var logAlerts = [
     severity: 1
     frequency: 'PT5M'
     window: 'PT5M'
-    query: '${webhookRequests} | summarize total = count(), failed = countif(toint(resultCode) >= 500) | extend failedPercent = iff(total == 0, 0.0, 100.0 * failed / total)'
+    query: '${webhookRequests} | summarize total = sum(itemCount), failed = sumif(itemCount, toint(resultCode) >= 500) | extend failedPercent = iff(total == 0, 0.0, 100.0 * failed / total)'
     measure: 'failedPercent'
     operator: 'GreaterThan'
     threshold: 1
@@ -206,7 +207,7 @@ var workbookTiles = [
   }
   {
     title: 'Webhook 5xx (%)'
-    query: '${webhookRequests} | summarize failedPercent = 100.0 * countif(toint(resultCode) >= 500) / count() by bin(timestamp, 5m) | render timechart'
+    query: '${webhookRequests} | summarize failedPercent = 100.0 * sumif(itemCount, toint(resultCode) >= 500) / sum(itemCount) by bin(timestamp, 5m) | render timechart'
   }
   {
     title: 'Dead-lettered deliveries (webhook quarantine) and Service Bus dead letters'
