@@ -119,6 +119,12 @@ internal sealed class SimulationRun
                 pending = events;
                 phase = Stopwatch.GetTimestamp();
                 var alerts = await observed.ReadAlertsAsync(day, stop);
+                if (PredictionDesign.SnapshotDays(_options.Days).Contains(day))
+                {
+                    // The renewal forecast as a CS leader would read it that morning, to hold against what renews.
+                    await observed.ReadRenewalsAsync(day, stop);
+                }
+
                 counters.AlertsAcknowledgedBySimulator += await csms.RespondAsync(alerts, appNow, appNow.AddHours(stepHours), stop);
                 counters.EmailsSeen = Outbox.Count(_options.Outbox);
                 counters.ObserveTime += Stopwatch.GetElapsedTime(phase);

@@ -97,6 +97,41 @@ internal sealed class AppObservations
 
     public Outbox Outbox { get; private set; } = Outbox.Empty;
 
+    public ApiState RenewalsApi { get; private set; }
+
+    /// <summary>Every renewal line GET /api/renewals listed on the days it was read.</summary>
+    public List<Reporting.RenewalForecastSeen> RenewalForecasts { get; } = [];
+
+    /// <summary>Reads the renewal forecast as the app gives it today and keeps each line with the day it was read.</summary>
+    public async Task ReadRenewalsAsync(int day, CancellationToken cancellationToken)
+    {
+        var (status, doc) = await _app.GetJsonWithStatusAsync("/api/renewals", cancellationToken);
+        using (doc)
+        {
+            if (doc is null)
+            {
+                RenewalsApi = status == 404 ? ApiState.NotProvided : ApiState.Failed;
+                return;
+            }
+
+            RenewalsApi = ApiState.Available;
+            foreach (var item in Items(doc.RootElement, "accounts"))
+            {
+                if (String(item, "accountId") is not { } accountId || !_accountIds.Contains(accountId) || Time(item, "renewalDate") is not { } renewal)
+                {
+                    continue;
+                }
+
+                RenewalForecasts.Add(new Reporting.RenewalForecastSeen(
+                    day,
+                    accountId,
+                    Portfolio.PortfolioGenerator.DayOf(renewal, _portfolio.Day0),
+                    Reporting.RenewalForecastEvaluation.CategoryName(String(item, "category")),
+                    (long)(Number(item, "arrCents") ?? 0)));
+            }
+        }
+    }
+
     /// <summary>Reads the alert list, folds it into every alert seen so far, and returns the alerts listed now.</summary>
     public async Task<IReadOnlyList<AlertView>> ReadAlertsAsync(int day, CancellationToken cancellationToken)
     {

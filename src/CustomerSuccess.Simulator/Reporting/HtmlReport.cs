@@ -70,6 +70,7 @@ internal static class HtmlReport
         Revenue(h, f);
         Prediction(h, f);
         Expansion(h, f);
+        RenewalForecast(h, f);
         h.Append(Inv, $"<h2>Where the time went</h2><p class=\"note\">{E(ReportText.Timing(f))}</p>");
         h.Append("</body></html>");
         return h.ToString();
@@ -357,6 +358,24 @@ internal static class HtmlReport
         }
 
         h.Append(Inv, $"</table><p class=\"note\">{E(ReportText.ExpansionSummary(x))} An expansion is a Stripe subscription update with more seats that the simulator sent (the expanding-account story's purchase, or seats added at a renewal); outcomes after the run come from the replay. Opportunity alerts are counted apart from the alert table above and from the churn figures.</p>");
+    }
+
+    private static void RenewalForecast(StringBuilder h, RunFigures f)
+    {
+        h.Append("<h2>Renewal forecast against what renewed</h2>");
+        if (f.Prediction?.RenewalForecast is not { } r)
+        {
+            h.Append("<p class=\"warn\">No renewal forecast figures: the app's renewal forecast (GET /api/renewals) was not read on a snapshot day.</p>");
+            return;
+        }
+
+        h.Append("<table><tr><th>forecast category</th><th>forecasts</th><th>ARR forecast</th><th>churned (95% CI; counts)</th></tr>");
+        foreach (var c in r.PerCategory)
+        {
+            h.Append(Inv, $"<tr><td>{E(c.Category)}</td><td>{c.Forecasts}</td><td>{c.ArrCents / 100m:N0}</td><td>{E(ReportText.Ci(c.Churned))}</td></tr>");
+        }
+
+        h.Append(Inv, $"</table><p class=\"note\">{E(ReportText.RenewalSummary(r))} Each forecast is a line of GET /api/renewals read on a snapshot day; its outcome is the simulator's record (the replay's days after the run included). {r.OutcomeUnknown} forecasts renew too late for their outcome to be known and are left out.</p>");
     }
 
     private static void RuleTable(StringBuilder h, IEnumerable<(string Name, RuleFigures Figures)> rules)

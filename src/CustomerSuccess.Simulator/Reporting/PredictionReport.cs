@@ -83,6 +83,9 @@ internal sealed record PredictionReport(
     /// <summary>Opportunity alerts against the expansions the simulator made (null when not evaluated).</summary>
     public ExpansionFigures? Expansion { get; init; }
 
+    /// <summary>The app's renewal forecast on the snapshot days against what renewed (null when not read).</summary>
+    public RenewalForecastFigures? RenewalForecast { get; init; }
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,

@@ -227,6 +227,10 @@ internal sealed class RunFigures
             .Select(a => new OpportunitySeen(a.Latest.AccountId, a.FirstSeenDay, a.LastSeenDay))
             .ToList();
         return PredictionEvaluation.WithSeedsBar(PredictionEvaluation.Evaluate(run, accounts, result.Observed.History, result.Truth.UsageByDay, alertEmails))
-            with { Expansion = ExpansionEvaluation.Evaluate(expansions, opportunities, result.LastDay) };
+            with
+            {
+                Expansion = ExpansionEvaluation.Evaluate(expansions, opportunities, result.LastDay),
+                RenewalForecast = result.Observed.RenewalForecasts.Count == 0 ? null : RenewalForecastEvaluation.Evaluate(result.Observed.RenewalForecasts, churns, result.LastDay + PredictionDesign.HorizonDays),
+            };
     }
 }

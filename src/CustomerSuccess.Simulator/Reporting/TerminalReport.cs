@@ -167,7 +167,17 @@ internal static class ReportText
         {
             yield return ExpansionSummary(x);
         }
+
+        if (p.RenewalForecast is { } r)
+        {
+            yield return RenewalSummary(r);
+        }
     }
+
+    public static string RenewalSummary(RenewalForecastFigures r) =>
+        $"Renewal forecast against outcomes ({N(r.Forecasts)} forecasts read on days {string.Join(", ", r.ForecastDays)}; churn up to {r.GraceDays} days after the renewal date counts against it): "
+        + string.Join("; ", r.PerCategory.Select(c => $"{c.Category} {N(c.Forecasts)}, churned {Ci(c.Churned)}"))
+        + $". Renewals that churned and were forecast at risk or likely to churn: {Ci(r.ChurnedRenewalsFlagged)}.";
 
     public static string ExpansionSummary(ExpansionFigures x) =>
         $"Opportunity alerts before expansions: recall {Ci(x.Recall)} (expansions from day {x.EligibleFromDay} preceded by an Opportunity listed in the {x.WindowDays} days before; {x.ExpansionsNotEligible} earlier ones left out), "
