@@ -36,7 +36,15 @@ internal sealed record AppMetrics(
     double? Grr,
     int LogosAtStart,
     int LogosChurned,
-    double? LogoChurnRate);
+    double? LogoChurnRate,
+    AppTimeToValue? TimeToValue = null,
+    AppOnboardingCompletion? Onboarding = null);
+
+/// <summary>Time to value as GET /api/metrics sends it: accounts that reached first value in the period, median and p90 days from contract start.</summary>
+internal sealed record AppTimeToValue(int Accounts, double? MedianDays, double? P90Days);
+
+/// <summary>Onboarding completion as GET /api/metrics sends it.</summary>
+internal sealed record AppOnboardingCompletion(int TargetDays, int AccountsDue, int CompletedOnTime, double? Rate);
 
 internal enum ApiState
 {

@@ -583,6 +583,7 @@ internal sealed class CustomerBehaviourModel
         if (a.MilestonesReached == 0 && day >= due.first)
         {
             a.MilestonesReached = 1;
+            a.FirstValueDay = day;
             events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), user, a.AccountId, "Integration Connected", new JsonObject { ["integration"] = "salesforce" }, At(date, rng, 9, 17)), a, "track"));
         }
         else if (a.MilestonesReached == 1 && day >= due.second)

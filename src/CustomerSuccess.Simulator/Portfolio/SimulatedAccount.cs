@@ -198,6 +198,9 @@ internal sealed class SimulatedAccount
     /// <summary>Day the "Onboarding Completed" milestone was sent (new customers only).</summary>
     public int? OnboardingCompletedDay { get; set; }
 
+    /// <summary>Day the first-value milestone ("Integration Connected") was sent (new customers only).</summary>
+    public int? FirstValueDay { get; set; }
+
     /// <summary>A customer who started during the run (as opposed to one the app first sees on day 0).</summary>
     public bool IsNewCustomer => CustomerSinceDay >= 0;
 

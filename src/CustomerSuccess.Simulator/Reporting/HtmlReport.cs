@@ -286,6 +286,14 @@ internal static class HtmlReport
         }
 
         h.Append("</p>");
+        if (f.Value is { } v && m is { TimeToValue: { } t, Onboarding: { } o })
+        {
+            h.Append("<h3>Value metrics</h3><table><tr><th>figure</th><th>simulator's record</th><th>the app (GET /api/metrics)</th></tr>")
+                .Append(Inv, $"<tr><td>Time to value: new customers reaching first value in the period</td><td>{v.TimeToValueAccounts}</td><td>{t.Accounts}</td></tr>")
+                .Append(Inv, $"<tr><td>Time to value: median / p90 days from subscription start</td><td>{v.MedianDays:0.#} / {v.P90Days:0.#}</td><td>{t.MedianDays:0.#} / {t.P90Days:0.#}</td></tr>")
+                .Append(Inv, $"<tr><td>Onboarding completed within {o.TargetDays} days: on time / due</td><td>{v.OnboardingOnTime} / {v.OnboardingDue} ({ReportText.Pct(v.OnboardingRate)})</td><td>{o.CompletedOnTime} / {o.AccountsDue} ({ReportText.Pct(o.Rate)})</td></tr></table>")
+                .Append("<p class=\"note\">The simulator's record is the day it sent each new customer's first-value and onboarding milestones, by the formulas the app documents for GET /api/metrics. The app dates a milestone when the Segment event is applied and starts the contract at the first subscription Stripe told it of, so a day's difference in either is expected.</p>");
+        }
     }
 
     private static void Prediction(StringBuilder h, RunFigures f)

@@ -90,6 +90,9 @@ internal sealed class RunFigures
 
     public PredictionReport? Prediction { get; private init; }
 
+    /// <summary>Time to value and onboarding completion by the simulator's record, over the app's metrics period (null when the app's figures were not read).</summary>
+    public ValueRecord? Value { get; private init; }
+
     public static RunFigures From(SimulationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -190,6 +193,13 @@ internal sealed class RunFigures
             Lifecycle = lifecycle,
             OtherEmails = emails.Count(e => e.Kind == EmailKind.Other),
             Retention = result.Truth.Retention(),
+            Value = observed.Metrics is { Onboarding: { } onboarding }
+                ? ValueRecord.Compute(
+                    result.Portfolio.Accounts.Where(a => a.IsNewCustomer).Select(a => new NewCustomerRecord(a.StartDay, a.FirstValueDay, a.OnboardingCompletedDay)),
+                    Math.Min(1, lastDay),
+                    lastDay,
+                    onboarding.TargetDays)
+                : null,
             Prediction = observed.HistoryApi == ApiState.Available ? Predict(result, alertEmails.Where(r => r.Category != OpportunityEmailCategory).Sum(r => r.Emails)) : null,
         };
         return figures;

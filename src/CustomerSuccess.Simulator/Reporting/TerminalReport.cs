@@ -127,6 +127,11 @@ internal static class ReportText
             ApiState.NotProvided => "The app's figures: not available from the app (GET /api/metrics answered 404).",
             _ => "The app's figures: GET /api/metrics could not be read.",
         };
+        if (f.Value is { } v && observed.Metrics is { TimeToValue: { } t, Onboarding: { } o })
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"Time to value (new customers, days from subscription start to first value): simulator's record {v.TimeToValueAccounts} accounts, median {v.MedianDays:0.#}, p90 {v.P90Days:0.#}; the app {t.Accounts} accounts, median {t.MedianDays:0.#}, p90 {t.P90Days:0.#}.");
+            yield return $"Onboarding completed within {o.TargetDays} days: simulator's record {v.OnboardingOnTime} of {v.OnboardingDue} ({Pct(v.OnboardingRate)}); the app {o.CompletedOnTime} of {o.AccountsDue} ({Pct(o.Rate)}).";
+        }
     }
 
     public static IEnumerable<string> PredictionLines(PredictionReport p)
