@@ -10,15 +10,15 @@ public enum AlertCommandStatus
 }
 
 /// <summary>The API's alert operations: list active alerts, acknowledge, resolve with a note (ETag-guarded).</summary>
-public sealed class AlertCommands(AlertStore store, TimeProvider clock)
+public sealed class AlertCommands(AlertStore store, OpenAlertsCache openAlerts, TimeProvider clock)
 {
     public async Task<IReadOnlyList<Alert>> ListActiveAsync(AlertTier? tier, string? csm, string? accountId, CancellationToken cancellationToken)
     {
         var result = new List<Alert>();
         var alerts = accountId is null
-            ? store.ListActiveAsync(cancellationToken)
-            : (await store.GetForAccountAsync(accountId, cancellationToken).ConfigureAwait(false)).Where(a => a.IsActive).ToAsyncEnumerable();
-        await foreach (var a in alerts.ConfigureAwait(false))
+            ? (await openAlerts.GetAsync(cancellationToken).ConfigureAwait(false)).Alerts
+            : (await store.GetForAccountAsync(accountId, cancellationToken).ConfigureAwait(false)).Where(a => a.IsActive).ToList();
+        foreach (var a in alerts)
         {
             if ((tier is null || a.Tier == tier) && (csm is null || string.Equals(a.CsmEmail, csm, StringComparison.OrdinalIgnoreCase)))
             {

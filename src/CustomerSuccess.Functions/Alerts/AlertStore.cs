@@ -46,6 +46,9 @@ public sealed class AlertStore(AppTables tables)
 
     private readonly AppTable _alerts = tables[DefaultTable];
 
+    /// <summary>Raised after this instance wrote alert changes (<see cref="ApplyAsync"/>), with the alerts as written, so readers holding the open alerts can apply them.</summary>
+    public event Action<IReadOnlyList<Alert>>? Changed;
+
     public async Task<IReadOnlyList<Alert>> GetForAccountAsync(string accountId, CancellationToken cancellationToken)
     {
         var alerts = new List<Alert>();
@@ -118,6 +121,7 @@ public sealed class AlertStore(AppTables tables)
         var result = await _alerts.SubmitAsync(actions, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
+            Changed?.Invoke([.. changes.Select(c => c.Alert)]);
             return AlertWriteStatus.Written;
         }
 

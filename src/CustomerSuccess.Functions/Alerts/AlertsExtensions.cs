@@ -41,6 +41,7 @@ internal static class AlertsExtensions
         // registered by their own modules, so only the functions that need them resolve them.
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertDispatcher>(sp));
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertNotifier>(sp));
+        builder.Services.AddSingleton<OpenAlertsCache>();
         builder.Services.AddSingleton<AlertCommands>();
 
         return builder;

@@ -88,7 +88,22 @@ internal static class PortfolioViewLoad
             bestAlerts = watch.Elapsed < bestAlerts ? watch.Elapsed : bestAlerts;
         }
 
-        Console.WriteLine($"open alerts for the tier counts: best of 3 {bestAlerts.TotalMilliseconds:N0} ms ({open:N0} open)");
+        Console.WriteLine($"open alerts scanned (the escalation path, and a view's first read): best of 3 {bestAlerts.TotalMilliseconds:N0} ms ({open:N0} open)");
+
+        // What the views read: the open alerts as this instance last read them (fresh for a minute).
+        var cache = new CustomerSuccess.Functions.Alerts.OpenAlertsCache(store, TimeProvider.System);
+        var coldRead = Stopwatch.StartNew();
+        var firstRead = await cache.GetAsync(default);
+        Console.WriteLine($"open alerts for the views, first read in an instance: {coldRead.Elapsed.TotalMilliseconds:N0} ms ({firstRead.Alerts.Count:N0} open)");
+        var warm = TimeSpan.MaxValue;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var watch = Stopwatch.StartNew();
+            _ = await cache.GetAsync(default);
+            warm = watch.Elapsed < warm ? watch.Elapsed : warm;
+        }
+
+        Console.WriteLine($"open alerts for the views, kept: best of 3 {warm.TotalMilliseconds:N3} ms");
         return 0;
     }
 
