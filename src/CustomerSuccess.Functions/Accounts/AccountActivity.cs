@@ -1,7 +1,7 @@
 namespace CustomerSuccess.Functions.Accounts;
 
-/// <summary>An external id an account is known by: its kind (<c>stripe-customer</c>, <c>segment-group</c>, …), the provider, the id and when an event last came under it.</summary>
-public sealed record LinkedExternalId(string Kind, string Provider, string ExternalId, DateTimeOffset LastSeen);
+/// <summary>An external id an account is known by: its kind (<c>stripe-customer</c>, <c>segment-group</c>, …), the provider, the id and when an event last came under it (null: linked by an admin, no event yet).</summary>
+public sealed record LinkedExternalId(string Kind, string Provider, string ExternalId, DateTimeOffset? LastSeen);
 
 /// <summary>One event folded into an account: when it happened, the provider, its kind in words and one line about it.</summary>
 public sealed record RecentAccountEvent(DateTimeOffset At, string Provider, string Kind, string Summary);

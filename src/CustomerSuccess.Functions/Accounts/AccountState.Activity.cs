@@ -67,6 +67,21 @@ internal sealed partial class AccountState
         }
     }
 
+    /// <summary>
+    /// Notes an id an admin linked to this account, not seen in an event yet (last seen 0). False when the account
+    /// knows it already, so nothing needs writing.
+    /// </summary>
+    public bool NoteLinkedId(string kind, string externalId)
+    {
+        if (KnownIds.Exists(k => k.Kind == kind && k.ExternalId == externalId))
+        {
+            return false;
+        }
+
+        NoteKnownId(new ExternalIdRef(kind, externalId), 0);
+        return true;
+    }
+
     /// <summary>The log, newest first, at most <paramref name="count"/> entries.</summary>
     public IEnumerable<RecentEventEntry> NewestEvents(int count) => Enumerable.Reverse(RecentEvents).Take(count);
 
@@ -77,7 +92,7 @@ internal sealed partial class AccountState
             .OrderBy(k => Array.IndexOf(ExternalIdKinds.All, k.Kind))
             .ThenByDescending(k => k.LastSeen)
             .ThenBy(k => k.ExternalId, StringComparer.Ordinal)
-            .Select(k => new LinkedExternalId(k.Kind, ExternalIdKinds.ProviderOf(k.Kind), k.ExternalId, DateTimeOffset.FromUnixTimeMilliseconds(k.LastSeen)))],
+            .Select(k => new LinkedExternalId(k.Kind, ExternalIdKinds.ProviderOf(k.Kind), k.ExternalId, k.LastSeen > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(k.LastSeen) : null))],
         [.. NewestEvents(events).Select(r => new RecentAccountEvent(DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Provider, r.Kind, r.Summary))]);
 }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CustomerSuccess.Functions.Accounts;
@@ -290,6 +291,27 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
                 Assert.Contains("data-test=\"acknowledge\"", html, StringComparison.Ordinal);
             }
         }
+    }
+
+    [Fact]
+    public async Task Account_AnIdAnAdminLinkedBeforeAnyEvent_ListedAsLinkedWithNoEventYet()
+    {
+        using var client = await _app.SignedInAsync();
+        using var admin = _app.Factory.CreateClient();
+        admin.DefaultRequestHeaders.Add("x-functions-key", DashboardApp.Key);
+        var org = "zd-org-" + Seed.Red;
+
+        using var linked = await admin.PostAsync(U("/api/accounts/links"), JsonContent.Create(new { accountId = Seed.Red, kind = "zendesk-org", externalId = org }));
+        using var again = await admin.PostAsync(U("/api/accounts/links"), JsonContent.Create(new { accountId = Seed.Red, kind = "zendesk-org", externalId = org }));
+        var json = await JsonAsync(client, $"/api/dashboard/accounts/{Seed.Red}");
+        var html = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Red}"));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (linked.StatusCode, again.StatusCode));
+        var ids = json["activity"]!["linkedIds"]!.AsArray();
+        var zendesk = Assert.Single(ids, i => (string)i!["externalId"]! == org)!;
+        Assert.Equal("zendesk-org", (string)zendesk["kind"]!);
+        Assert.Null(zendesk["lastSeen"]);
+        Assert.Contains("linked, no event yet", Table(html, "linked-ids"), StringComparison.Ordinal);
     }
 
     [Fact]
