@@ -94,8 +94,22 @@ public sealed class OpenAlertsCache
         return task;
     }
 
+    /// <summary>The read in flight, if any (tests wait on it instead of polling).</summary>
+    internal Task<Read>? PendingRead
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _reading?.Task;
+            }
+        }
+    }
+
     private async Task<Read> ReadAsync(long version)
     {
+        // Off the caller's thread and lock first, so the read is registered as in flight before it can finish.
+        await Task.Yield();
         try
         {
             var startedAt = _time.GetUtcNow();

@@ -51,11 +51,14 @@ public sealed class OpenAlertsCacheTests(AzuriteFixture azurite) : IAsyncLifetim
         _time.Advance(OpenAlertsCache.FreshFor + TimeSpan.FromSeconds(1));
 
         var stale = await _cache.GetAsync(CancellationToken.None);
-        var fresh = await EventuallyAsync(r => r.Alerts.Any(a => a.AccountId == "acct-2"));
+        var background = _cache.PendingRead ?? throw new InvalidOperationException("a stale view must start a read");
+        await background.WaitAsync(TimeSpan.FromSeconds(30));
+        var fresh = await _cache.GetAsync(CancellationToken.None);
 
         Assert.Same(first, stale);
         Assert.DoesNotContain(stale.Alerts, a => a.AccountId == "acct-2");
-        Assert.True(fresh.ReadAt > first.ReadAt);
+        Assert.Same(await background, fresh);
+        Assert.Contains(fresh.Alerts, a => a.AccountId == "acct-2");
     }
 
     [Fact]
@@ -94,29 +97,14 @@ public sealed class OpenAlertsCacheTests(AzuriteFixture azurite) : IAsyncLifetim
         await _cache.GetAsync(CancellationToken.None);
         _time.Advance(OpenAlertsCache.FreshFor + TimeSpan.FromSeconds(1));
         _ = await _cache.GetAsync(CancellationToken.None); // starts a read in the background
+        var background = _cache.PendingRead!;
         var open = Assert.Single(await _store.GetForAccountAsync("acct-1", CancellationToken.None));
 
         await _store.ApplyAsync("acct-1", [new AlertChange(AlertChangeKind.Resolve, open with { Status = AlertStatus.Resolved, ResolvedAt = Now })], CancellationToken.None);
-        await Task.Delay(500);
+        await background.WaitAsync(TimeSpan.FromSeconds(30));
         var after = await _cache.GetAsync(CancellationToken.None);
 
         Assert.DoesNotContain(after.Alerts, a => a.AccountId == "acct-1");
-    }
-
-    private async Task<OpenAlertsCache.Read> EventuallyAsync(Func<OpenAlertsCache.Read, bool> done)
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var read = await _cache.GetAsync(CancellationToken.None);
-            if (done(read))
-            {
-                return read;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the background read never replaced the stale one");
     }
 
     private async Task WrittenByAnotherInstanceAsync(string accountId) =>
