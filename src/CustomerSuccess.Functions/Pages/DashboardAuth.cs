@@ -102,6 +102,16 @@ public static class DashboardAuth
             cookie.SecurePolicy = mode.UnderFunctionsHost ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         }
 
+        if (entra.PublicBaseUrl is { } publicBase)
+        {
+            var redirectUri = publicBase.TrimEnd('/') + DashboardRoutes.SignInCallback;
+            o.Events.OnRedirectToIdentityProvider = context =>
+            {
+                context.ProtocolMessage.RedirectUri = redirectUri;
+                return Task.CompletedTask;
+            };
+        }
+
         o.Events.OnRemoteFailure = context =>
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -21,6 +21,14 @@ public sealed class EntraSignInOptions
     /// <summary>The Entra sign-in endpoint; another cloud's (for example <c>https://login.microsoftonline.us/</c>) for a sovereign cloud.</summary>
     public string Instance { get; set; } = "https://login.microsoftonline.com/";
 
+    /// <summary>
+    /// The address users reach the app at, for the redirect URI Entra posts the ID token back to
+    /// (<c>{PublicBaseUrl}/api/dashboard/signin-oidc</c>). Unset: <c>https://{WEBSITE_HOSTNAME}</c> in Azure, where the
+    /// Functions host forwards requests to the app over plain HTTP and the request alone would name the wrong scheme;
+    /// elsewhere the request's own address.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
     public bool Enabled => !string.IsNullOrWhiteSpace(TenantId) || !string.IsNullOrWhiteSpace(ClientId);
 
     /// <summary>The OpenID Connect authority: <c>{Instance}{TenantId}/v2.0</c>.</summary>
@@ -39,6 +47,11 @@ public sealed class EntraSignInOptions
             return options;
         }
 
+        if (string.IsNullOrWhiteSpace(options.PublicBaseUrl) && configuration["WEBSITE_HOSTNAME"] is { Length: > 0 } site)
+        {
+            options.PublicBaseUrl = "https://" + site;
+        }
+
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(options.TenantId) || (!Guid.TryParse(options.TenantId, out _) && Uri.CheckHostName(options.TenantId.Trim()) != UriHostNameType.Dns))
         {
@@ -53,6 +66,11 @@ public sealed class EntraSignInOptions
         if (!Uri.TryCreate(options.Instance, UriKind.Absolute, out var instance) || (instance.Scheme != Uri.UriSchemeHttps && !(instance.Scheme == Uri.UriSchemeHttp && instance.IsLoopback)))
         {
             errors.Add($"Dashboard__Entra__Instance must be an https address, not '{options.Instance}'.");
+        }
+
+        if (options.PublicBaseUrl is { } publicBase && !Uri.TryCreate(publicBase, UriKind.Absolute, out _))
+        {
+            errors.Add($"Dashboard__Entra__PublicBaseUrl must be an absolute address, not '{publicBase}'.");
         }
 
         return errors.Count == 0 ? options : throw new InvalidOperationException("Entra sign-in is not configured correctly: " + string.Join(" ", errors));

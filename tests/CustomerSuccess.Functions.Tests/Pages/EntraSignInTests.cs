@@ -114,6 +114,37 @@ public sealed class EntraSignInTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.False(response.Headers.Contains("Set-Cookie"));
     }
 
+    [Fact]
+    public void Options_InAzure_RedirectUriOnTheSitesHttpsAddress()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Dashboard:Entra:TenantId"] = Tenant,
+            ["Dashboard:Entra:ClientId"] = Client,
+            ["WEBSITE_HOSTNAME"] = "cs-pages.azurewebsites.net",
+        }).Build();
+
+        Assert.Equal("https://cs-pages.azurewebsites.net", EntraSignInOptions.From(configuration).PublicBaseUrl);
+    }
+
+    [Fact]
+    public async Task SignIn_WithAPublicBaseUrl_EntraPostsBackThere()
+    {
+        await using var app = await DashboardApp.StartAsync(azurite, settings: new Dictionary<string, string>
+        {
+            ["Dashboard:Entra:TenantId"] = Tenant,
+            ["Dashboard:Entra:ClientId"] = Client,
+            ["Dashboard:Entra:Instance"] = _instance,
+            ["Dashboard:Entra:PublicBaseUrl"] = "https://cs.example.net",
+        });
+        using var browser = app.Anonymous();
+
+        using var response = await browser.GetAsync(new Uri("/api/dashboard/signin?again=1&returnUrl=%2Fapi%2Fdashboard", UriKind.Relative));
+        var query = QueryHelpers.ParseQuery(response.Headers.Location!.Query);
+
+        Assert.Equal("https://cs.example.net/api/dashboard/signin-oidc", query["redirect_uri"].ToString());
+    }
+
     [Theory]
     [InlineData(Tenant, null, "Dashboard__Entra__ClientId")]
     [InlineData(null, Client, "Dashboard__Entra__TenantId")]
