@@ -10,7 +10,7 @@ public enum AlertCommandStatus
 }
 
 /// <summary>The API's alert operations: list active alerts, acknowledge, resolve with a note (ETag-guarded).</summary>
-public sealed class AlertCommands(AlertStore store, TimeProvider clock)
+public sealed class AlertCommands(AlertStore store, TimeProvider clock, AlertChangeFanOut? fanOut = null)
 {
     public async Task<IReadOnlyList<Alert>> ListActiveAsync(AlertTier? tier, string? csm, string? accountId, CancellationToken cancellationToken)
     {
@@ -57,6 +57,13 @@ public sealed class AlertCommands(AlertStore store, TimeProvider clock)
             var updated = change(alert);
             if (await store.ApplyAsync(accountId, [new AlertChange(kind, updated)], cancellationToken).ConfigureAwait(false) == AlertWriteStatus.Written)
             {
+                if (fanOut is not null)
+                {
+                    // The other alerts of the account as they stand, for listeners that follow the whole account.
+                    var others = (await store.GetForAccountAsync(accountId, cancellationToken).ConfigureAwait(false)).Where(a => a.RuleId != ruleId).ToList();
+                    await fanOut.WrittenAsync(accountId, others, [new AlertChange(kind, updated)], cancellationToken).ConfigureAwait(false);
+                }
+
                 return (AlertCommandStatus.Done, updated with { ETag = null });
             }
         }
