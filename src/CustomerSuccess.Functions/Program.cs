@@ -63,6 +63,8 @@ app.MapHealth();
 
 app.MapAlerts();
 
+app.MapPlaybooks();
+
 app.MapLifecycle();
 
 app.MapRenewals();

@@ -1,4 +1,5 @@
 using CustomerSuccess.Functions.Alerts;
+using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Storage;
 using Microsoft.Extensions.Options;
 
@@ -6,7 +7,9 @@ namespace CustomerSuccess.Functions.Playbooks;
 
 /// <summary>
 /// Playbooks: task lists for CSMs opened from alerts by a configurable playbook (section "Playbooks"), closed when
-/// their alert resolves. Follows Alerts through <see cref="IAlertChangeListener"/>; owns the table "playbooktasks".
+/// their alert resolves. Follows Alerts through <see cref="IAlertChangeListener"/>; owns the table "playbooktasks" and
+/// the endpoints <c>GET /api/accounts/{id}/tasks</c> and <c>POST /api/accounts/{id}/tasks/{taskId}/steps/{step}/complete</c>
+/// (function key).
 /// </summary>
 internal static class PlaybooksModule
 {
@@ -19,5 +22,12 @@ internal static class PlaybooksModule
         builder.Services.AddSingleton<PlaybookTasks>();
         builder.Services.AddSingleton<IAlertChangeListener>(sp => sp.GetRequiredService<PlaybookTasks>());
         return builder;
+    }
+
+    public static WebApplication MapPlaybooks(this WebApplication app)
+    {
+        app.MapGet("/api/accounts/{id}/tasks", PlaybookEndpoints.ListAsync).WithFunction("AccountTasks").RequireFunctionKey();
+        app.MapPost("/api/accounts/{id}/tasks/{taskId}/steps/{step}/complete", PlaybookEndpoints.CompleteStepAsync).WithFunction("AccountTaskStepComplete").RequireFunctionKey();
+        return app;
     }
 }
