@@ -138,6 +138,23 @@ public static class PlaybookPlanner
         });
     }
 
+    /// <summary>
+    /// The overdue steps of an open task not escalated yet, marked escalated now, and the earliest of them (it names the
+    /// escalation); null when there is none. One escalation covers every step that went overdue since the last.
+    /// </summary>
+    public static (PlaybookTask Task, PlaybookTaskStep Step)? EscalateOverdue(PlaybookTask task, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var due = OverdueSteps(task, now).Where(s => s.EscalatedAt is null).ToList();
+        if (due.Count == 0)
+        {
+            return null;
+        }
+
+        var numbers = due.Select(s => s.Number).ToHashSet();
+        return (task with { Steps = [.. task.Steps.Select(s => numbers.Contains(s.Number) ? s with { EscalatedAt = now } : s)] }, due[0]);
+    }
+
     /// <summary>The steps of an open task past their due time and not done, earliest due first.</summary>
     public static IReadOnlyList<PlaybookTaskStep> OverdueSteps(PlaybookTask task, DateTimeOffset now)
     {

@@ -50,8 +50,9 @@ public sealed record PlaybookTask
     public static string IdFor(string ruleId, int occurrence) => $"{ruleId}-{occurrence.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
-/// <summary>One step of a task; <see cref="Number"/> counts from 1 in the playbook's order.</summary>
-public sealed record PlaybookTaskStep(int Number, string Name, DateTimeOffset DueBy, DateTimeOffset? CompletedAt = null, string? CompletedBy = null)
+/// <summary>One step of a task; <see cref="Number"/> counts from 1 in the playbook's order. <see cref="EscalatedAt"/>: when
+/// its being overdue escalated the task's alert (once per step).</summary>
+public sealed record PlaybookTaskStep(int Number, string Name, DateTimeOffset DueBy, DateTimeOffset? CompletedAt = null, string? CompletedBy = null, DateTimeOffset? EscalatedAt = null)
 {
     public bool IsDone => CompletedAt is not null;
 }

@@ -28,6 +28,8 @@ public sealed class PlaybookTaskStore(AppTables tables)
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
+    private static readonly TableFilter OpenTasks = TableFilter.Of($"Status eq {nameof(PlaybookTaskStatus.Open)}");
+
     private readonly AppTable _tasks = tables[Table];
 
     public async Task<IReadOnlyList<PlaybookTask>> ListForAccountAsync(string accountId, CancellationToken cancellationToken)
@@ -39,6 +41,15 @@ public sealed class PlaybookTaskStore(AppTables tables)
         }
 
         return tasks;
+    }
+
+    /// <summary>Open tasks across accounts (one scan of the table; closed tasks are filtered by the service).</summary>
+    public async IAsyncEnumerable<PlaybookTask> ListOpenAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var row in _tasks.QueryAsync<PlaybookTaskRow>(OpenTasks, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return row.ToTask();
+        }
     }
 
     public async Task<PlaybookTask?> GetAsync(string accountId, string taskId, CancellationToken cancellationToken) =>

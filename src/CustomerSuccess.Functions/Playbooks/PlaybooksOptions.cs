@@ -20,6 +20,12 @@ public sealed class PlaybooksOptions
     /// </summary>
     public long TechTouchMaxArr { get; set; } = 20_000;
 
+    /// <summary>
+    /// Whether a step past its due time escalates the task's alert like an alert nobody acknowledged (one tier up, at
+    /// Critical to the escalation contact; checked by the <c>PlaybooksEscalate</c> timer every 15 minutes). On by default.
+    /// </summary>
+    public bool EscalateOverdueSteps { get; set; } = true;
+
     /// <summary>Configured playbooks by id; each replaces the default of that id (see <see cref="PlaybookCatalog.Defaults"/>).</summary>
     public Dictionary<string, PlaybookOptions> Playbooks { get; set; } = new(StringComparer.Ordinal);
 }

@@ -221,4 +221,23 @@ public sealed class PlaybookPlannerTests
         Assert.Equal([2, 3, 4], PlaybookPlanner.OverdueSteps(task, Raised.AddDays(8)).Select(s => s.Number));
         Assert.Empty(PlaybookPlanner.OverdueSteps(task with { Status = PlaybookTaskStatus.Closed }, Raised.AddDays(8)));
     }
+
+    [Fact]
+    public void EscalateOverdue_EachStepOnceAndOnlyOnceOverdue()
+    {
+        var task = PlaybookPlanner.Open(Alert(), _catalog, _options, MidMarket)!;
+        task = PlaybookPlanner.CompleteStep(task, 1, null, Raised.AddHours(5)).Task;
+
+        Assert.Null(PlaybookPlanner.EscalateOverdue(task, Raised.AddDays(1.5)));
+        var first = PlaybookPlanner.EscalateOverdue(task, Raised.AddDays(2))!.Value;
+        var again = PlaybookPlanner.EscalateOverdue(first.Task, Raised.AddDays(3));
+        var later = PlaybookPlanner.EscalateOverdue(first.Task, Raised.AddDays(7))!.Value;
+
+        Assert.Equal(2, first.Step.Number);
+        Assert.Equal([null, Raised.AddDays(2), null, null, null], first.Task.Steps.Select(s => s.EscalatedAt));
+        Assert.Null(again);
+        Assert.Equal(3, later.Step.Number);
+        Assert.Equal([null, Raised.AddDays(2), Raised.AddDays(7), Raised.AddDays(7), null], later.Task.Steps.Select(s => s.EscalatedAt));
+        Assert.Null(PlaybookPlanner.EscalateOverdue(later.Task with { Status = PlaybookTaskStatus.Closed }, Raised.AddDays(100)));
+    }
 }

@@ -102,7 +102,7 @@ public sealed class PlaybookTaskFlowTests(AzuriteFixture azurite) : IAsyncLifeti
         Push("acc-mm", HealthBand.Red, HealthBand.Green);
         await _dispatcher.RunAsync(CancellationToken.None);
         _clock.Advance(TimeSpan.FromHours(30));
-        var commands = new AlertCommands(_alerts, _clock, new AlertChangeFanOut([_playbooks], NullLogger<AlertChangeFanOut>.Instance));
+        var commands = new AlertCommands(_alerts, _clock, _alertsOptions, new AlertChangeFanOut([_playbooks], NullLogger<AlertChangeFanOut>.Instance));
 
         var (status, _) = await commands.ResolveAsync("acc-mm", AlertRules.HealthBand, "Exec sponsor re-engaged", default);
 
@@ -136,5 +136,51 @@ public sealed class PlaybookTaskFlowTests(AzuriteFixture azurite) : IAsyncLifeti
 
         Assert.Equal((1, 1), (result.Changes, result.Sent));
         Assert.Single(await _tasks.ListForAccountAsync("acc-mm", default));
+    }
+
+    [Fact]
+    public async Task EscalateOverdue_StepsPastDue_AlertOneTierUpThenToTheContactEachStepOnce()
+    {
+        var commands = new AlertCommands(_alerts, _clock, _alertsOptions);
+        var playbooks = new PlaybookStepEscalation(_tasks, commands, Options.Create(new PlaybooksOptions()), _clock, NullLogger<PlaybookStepEscalation>.Instance);
+        var dispatcher = _dispatcher;
+        Push("acc-esc", HealthBand.Yellow, HealthBand.Green);
+        await dispatcher.RunAsync(CancellationToken.None);
+        await commands.AcknowledgeAsync("acc-esc", AlertRules.HealthBand, "csm@example.com", default);
+        Assert.Equal(AlertTier.Watch, (await _alerts.GetAsync("acc-esc", AlertRules.HealthBand, default))!.Tier);
+
+        _clock.Advance(TimeSpan.FromHours(23));
+        var early = await playbooks.EscalateOverdueAsync(default);
+        _clock.Advance(TimeSpan.FromHours(2));
+        var first = await playbooks.EscalateOverdueAsync(default);
+        var repeat = await playbooks.EscalateOverdueAsync(default);
+        var warning = (await _alerts.GetAsync("acc-esc", AlertRules.HealthBand, default))!;
+        var queued = await _alerts.ListOutboxAsync(default).Where(i => i.AccountId == "acc-esc").ToListAsync();
+        _clock.Advance(TimeSpan.FromDays(1));
+        var second = await playbooks.EscalateOverdueAsync(default);
+        _clock.Advance(TimeSpan.FromDays(5));
+        var third = await playbooks.EscalateOverdueAsync(default);
+        var last = (await _alerts.GetAsync("acc-esc", AlertRules.HealthBand, default))!;
+
+        Assert.Equal((0, 1, 0, 1, 1), (early, first, repeat, second, third));
+        Assert.Equal((AlertTier.Warning, AlertStatus.Open), (warning.Tier, warning.Status));
+        Assert.EndsWith("(playbook step overdue: Root cause analysis: what drove the score down?)", warning.Reason, StringComparison.Ordinal);
+        Assert.Contains(queued, i => i.Notification.Kind == AlertChangeKind.Escalate && i.Notification.Alert.Tier == AlertTier.Warning);
+        Assert.Equal((AlertTier.Critical, true), (last.Tier, last.EscalatedToContact));
+        var task = Assert.Single(await _tasks.ListForAccountAsync("acc-esc", default));
+        Assert.Equal([true, true, true, true, false], task.Steps.Select(s => s.EscalatedAt is not null));
+    }
+
+    [Fact]
+    public async Task EscalateOverdue_SwitchedOff_Nothing()
+    {
+        var commands = new AlertCommands(_alerts, _clock, _alertsOptions);
+        var playbooks = new PlaybookStepEscalation(_tasks, commands, Options.Create(new PlaybooksOptions { EscalateOverdueSteps = false }), _clock, NullLogger<PlaybookStepEscalation>.Instance);
+        Push("acc-off", HealthBand.Red, HealthBand.Green);
+        await _dispatcher.RunAsync(CancellationToken.None);
+        _clock.Advance(TimeSpan.FromDays(10));
+
+        Assert.Equal(0, await playbooks.EscalateOverdueAsync(default));
+        Assert.False((await _alerts.GetAsync("acc-off", AlertRules.HealthBand, default))!.EscalatedToContact);
     }
 }
