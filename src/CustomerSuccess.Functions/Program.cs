@@ -12,6 +12,7 @@ using CustomerSuccess.Functions.LocalRunner;
 using CustomerSuccess.Functions.Messaging;
 using CustomerSuccess.Functions.Metrics;
 using CustomerSuccess.Functions.Pages;
+using CustomerSuccess.Functions.Playbooks;
 using CustomerSuccess.Functions.Renewals;
 using CustomerSuccess.Functions.Reviews;
 using CustomerSuccess.Functions.Storage;
@@ -34,6 +35,8 @@ builder.AddHealth();
 builder.AddExpansion();
 
 builder.AddAlerts();
+
+builder.AddPlaybooks();
 
 builder.AddEmail();
 
@@ -59,6 +62,8 @@ app.MapAccounts();
 app.MapHealth();
 
 app.MapAlerts();
+
+app.MapPlaybooks();
 
 app.MapLifecycle();
 

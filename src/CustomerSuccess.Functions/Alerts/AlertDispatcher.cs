@@ -30,7 +30,8 @@ public sealed partial class AlertDispatcher(
     IAccountSignalSource? accounts = null,
     IOptions<ExpansionOptions>? expansionOptions = null,
     IOptions<ProductOptions>? product = null,
-    IOptions<HealthOptions>? health = null)
+    IOptions<HealthOptions>? health = null,
+    AlertChangeFanOut? fanOut = null)
 {
     private const int BatchSize = 100;
 
@@ -239,6 +240,11 @@ public sealed partial class AlertDispatcher(
                 {
                     Log.AlertChanged(logger, change.Alert.AlertId, change.Kind, change.Alert.Tier);
                     Count(change);
+                }
+
+                if (fanOut is not null)
+                {
+                    await fanOut.WrittenAsync(accountId, existing, changes, cancellationToken).ConfigureAwait(false);
                 }
 
                 return changes.Count;

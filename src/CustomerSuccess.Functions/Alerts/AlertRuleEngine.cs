@@ -148,6 +148,44 @@ public static class AlertRuleEngine
             : new AlertChange(AlertChangeKind.EscalateToContact, alert with { EscalatedToContact = true, Version = alert.Version + 1 });
     }
 
+    /// <summary>Marks the reason of an alert escalated because a step of its playbook task went overdue.</summary>
+    public const string OverdueStepReasonMarker = " (playbook step overdue: ";
+
+    /// <summary>
+    /// Escalates an alert whose playbook step passed its due time, as an alert nobody acknowledged by its due time is:
+    /// one tier up, reopened for a new acknowledgement with the new tier's due time, or at Critical to the escalation
+    /// contact (once). Acknowledged alerts escalate too: acknowledging is not doing the work. An Opportunity never does.
+    /// </summary>
+    public static AlertChange? EscalateForOverdueStep(Alert alert, string step, AlertsOptions options, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!alert.IsActive || !alert.Tier.IsRisk())
+        {
+            return null;
+        }
+
+        if (alert.Tier < AlertTier.Critical)
+        {
+            var tier = alert.Tier + 1;
+            var marker = alert.Reason.IndexOf(OverdueStepReasonMarker, StringComparison.Ordinal);
+            return new AlertChange(AlertChangeKind.Escalate, alert with
+            {
+                Tier = tier,
+                Status = AlertStatus.Open,
+                AcknowledgedAt = null,
+                AcknowledgedBy = null,
+                DueBy = now + options.DueFor(tier),
+                Version = alert.Version + 1,
+                Reason = (marker < 0 ? alert.Reason : alert.Reason[..marker]) + OverdueStepReasonMarker + step + ")",
+            });
+        }
+
+        return alert.EscalatedToContact
+            ? null
+            : new AlertChange(AlertChangeKind.EscalateToContact, alert with { EscalatedToContact = true, Version = alert.Version + 1 });
+    }
+
     /// <summary>The tier one rule warrants for the account's state.</summary>
     public static RuleOutcome Assess(string ruleId, HealthTransition state, AlertsOptions options, DateTimeOffset now, ExpansionAssessment? expansion = null)
     {

@@ -37,6 +37,7 @@ internal static class AlertsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
         builder.Services.AddSingleton<AlertStore>();
+        builder.Services.AddSingleton<AlertChangeFanOut>();
         // Built on first use: the transition feed (health), email sender (email) and queues (messaging) are
         // registered by their own modules, so only the functions that need them resolve them.
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AlertDispatcher>(sp));

@@ -1,5 +1,6 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
+using CustomerSuccess.Functions.Playbooks;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Lifecycle;
 
@@ -26,7 +27,8 @@ public sealed record TrendPoint(DateOnly Day, int Red, int Yellow, int Green)
 
 /// <summary>
 /// The account page. <see cref="Activity"/>: the external ids the account is known by and its latest events, newest
-/// first (null when the account has no state yet: scored, but no event folded).
+/// first (null when the account has no state yet: scored, but no event folded). <see cref="OpenTasks"/>: the open
+/// playbook tasks, latest trigger first.
 /// </summary>
 public sealed record AccountModel(
     AccountHealthView Health,
@@ -34,7 +36,8 @@ public sealed record AccountModel(
     IReadOnlyList<Alert> PastAlerts,
     IReadOnlyList<LifecycleEnrollment> Enrollments,
     DateTimeOffset AsOf,
-    AccountActivity? Activity);
+    AccountActivity? Activity,
+    IReadOnlyList<PlaybookTask> OpenTasks);
 
 public sealed record MyDayModel(string? Csm, IReadOnlyList<MyDayItem> Items, IReadOnlyList<string> Csms, DateTimeOffset AsOf);
 

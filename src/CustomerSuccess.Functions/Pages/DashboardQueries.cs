@@ -2,15 +2,16 @@ using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Lifecycle;
+using CustomerSuccess.Functions.Playbooks;
 using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Pages;
 
 /// <summary>
 /// What each page shows, read through the features' own services (Health's queries, Alerts' commands and store,
-/// Lifecycle's store, Accounts' <see cref="IAccountActivity"/>), never their tables. The page and its JSON twin are the same model.
+/// Lifecycle's store, Accounts' <see cref="IAccountActivity"/>, Playbooks' <see cref="PlaybookTasks"/>), never their tables. The page and its JSON twin are the same model.
 /// </summary>
-public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts, AlertStore alertStore, ILifecycleStore lifecycle, IAccountActivity activity, PortfolioTrendStore trend, IOptions<AlertsOptions> alertOptions, TimeProvider time)
+public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts, AlertStore alertStore, ILifecycleStore lifecycle, IAccountActivity activity, PortfolioTrendStore trend, IOptions<AlertsOptions> alertOptions, TimeProvider time, PlaybookTasks playbooks)
 {
     /// <summary>Recent events an account page shows.</summary>
     public const int RecentEventsShown = 20;
@@ -50,7 +51,8 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
         var past = all.Where(a => !a.IsActive).OrderByDescending(a => a.ResolvedAt).ToList();
         var enrollments = await lifecycle.GetEnrollmentsAsync(accountId, cancellationToken);
         var known = await activity.ReadAsync(accountId, RecentEventsShown, cancellationToken);
-        return new AccountModel(view, open, past, [.. enrollments.OrderByDescending(e => e.EnrolledAt)], now, known);
+        var tasks = await playbooks.ListAsync(accountId, cancellationToken);
+        return new AccountModel(view, open, past, [.. enrollments.OrderByDescending(e => e.EnrolledAt)], now, known, [.. tasks.Where(t => t.IsOpen)]);
     }
 
     public async Task<MyDayModel> MyDayAsync(string? csm, CancellationToken cancellationToken)

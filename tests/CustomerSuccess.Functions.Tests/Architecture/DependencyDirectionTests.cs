@@ -5,8 +5,8 @@ namespace CustomerSuccess.Functions.Tests.Architecture;
 
 /// <summary>
 /// The features depend on each other one way only: Webhooks → Accounts ← Health ← Expansion ← Alerts, Health ←
-/// Lifecycle (Alerts and Lifecycle may also read Accounts' ports); Renewals, Metrics and Reviews read Alerts, Health and Accounts, and Pages
-/// Renewals besides. The infrastructure folders (Storage, Messaging, Email, Hosting, LocalRunner) serve every feature
+/// Lifecycle (Alerts and Lifecycle may also read Accounts' ports); Renewals, Metrics, Reviews and Playbooks read Alerts, Health and Accounts (Playbooks follows Alerts through its listener port), and Pages
+/// Renewals and Playbooks besides. The infrastructure folders (Storage, Messaging, Email, Hosting, LocalRunner) serve every feature
 /// and depend on none. Read from the app's sources: every namespace a file names, in a using directive (plain,
 /// static, alias or global) or written out in code, and the namespace the file declares, which must be its folder's.
 /// </summary>
@@ -28,7 +28,8 @@ public sealed partial class DependencyDirectionTests
         ["Renewals"] = ["Alerts", "Health", "Accounts"],
         ["Metrics"] = ["Alerts", "Health", "Accounts"],
         ["Reviews"] = ["Alerts", "Health", "Accounts"],
-        ["Pages"] = ["Renewals", "Alerts", "Lifecycle", "Health", "Accounts"],
+        ["Playbooks"] = ["Alerts", "Health", "Accounts"],
+        ["Pages"] = ["Renewals", "Playbooks", "Alerts", "Lifecycle", "Health", "Accounts"],
         ["Storage"] = [],
         ["Messaging"] = ["Hosting", "Telemetry"],
         ["Email"] = [],

@@ -351,6 +351,33 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
         Assert.Null(none["activity"]);
     }
 
+    [Fact]
+    public async Task AccountPage_ListsTheOpenPlaybookTasksWithTheirSteps()
+    {
+        // The seed wrote the alerts without the dispatcher; tell the app's listeners, as the dispatcher does after a write.
+        var services = _app.Factory.Services;
+        var alerts = await services.GetRequiredService<AlertStore>().GetForAccountAsync(Seed.Red, default);
+        await services.GetRequiredService<AlertChangeFanOut>().WrittenAsync(Seed.Red, [], [.. alerts.Select(a => new AlertChange(AlertChangeKind.Raise, a))], default);
+        await services.GetRequiredService<CustomerSuccess.Functions.Playbooks.PlaybookTasks>().CompleteStepAsync(Seed.Red, "health-band-1", 1, Seed.Csm, default);
+        using var client = await _app.SignedInAsync();
+
+        var html = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Red}"));
+        var json = await JsonAsync(client, $"/api/dashboard/accounts/{Seed.Red}");
+        var none = await JsonAsync(client, $"/api/dashboard/accounts/{Seed.Green}");
+
+        var tasks = Table(html, "tasks");
+        Assert.Contains("data-task=\"health-band-1\" data-playbook=\"at-risk-save-plan\"", tasks, StringComparison.Ordinal);
+        Assert.Equal(["done", "open", "open", "open", "open"], StepState().Matches(tasks).Select(m => m.Groups[1].Value));
+        Assert.Contains("Root cause analysis", tasks, StringComparison.Ordinal);
+        Assert.Contains("by " + Seed.Csm, tasks, StringComparison.Ordinal);
+        var task = Assert.Single(json["openTasks"]!.AsArray())!;
+        Assert.Equal(("at-risk-save-plan", "Open", 5), ((string)task["playbookId"]!, (string)task["status"]!, task["steps"]!.AsArray().Count));
+        Assert.Empty(none["openTasks"]!.AsArray());
+    }
+
+    [GeneratedRegex("<li data-step=\"[0-9]+\" data-state=\"([a-z]+)\"")]
+    private static partial Regex StepState();
+
     private static string Table(string html, string id)
     {
         var start = html.IndexOf($"<table id=\"{id}\"", StringComparison.Ordinal);
