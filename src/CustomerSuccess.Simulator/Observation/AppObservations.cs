@@ -134,7 +134,7 @@ internal sealed class AppObservations
                     day,
                     accountId,
                     Portfolio.PortfolioGenerator.DayOf(renewal, _portfolio.Day0),
-                    Reporting.RenewalForecastEvaluation.CategoryName(String(item, "category")),
+                    RenewalCategory(item, "category"),
                     (long)(Number(item, "arrCents") ?? 0)));
             }
         }

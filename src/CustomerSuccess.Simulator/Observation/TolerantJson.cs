@@ -87,6 +87,23 @@ internal static class TolerantJson
         };
     }
 
+    /// <summary>
+    /// Likely/AtRisk/LikelyToChurn (the renewal forecast's categories) from a name in any case, or the app's enum order
+    /// (Likely = 0, AtRisk = 1, LikelyToChurn = 2); Unknown when absent.
+    /// </summary>
+    public static string RenewalCategory(JsonElement obj, params string[] names)
+    {
+        var raw = String(obj, names);
+        return raw?.Trim().ToUpperInvariant() switch
+        {
+            null => "Unknown",
+            "LIKELY" or "0" => "Likely",
+            "ATRISK" or "1" => "AtRisk",
+            "LIKELYTOCHURN" or "2" => "LikelyToChurn",
+            _ => raw,
+        };
+    }
+
     /// <summary>Watch/Warning/Critical from a name in any case, or enum order (Watch = 0, Warning = 1, Critical = 2).</summary>
     public static string? Tier(JsonElement obj, params string[] names)
     {

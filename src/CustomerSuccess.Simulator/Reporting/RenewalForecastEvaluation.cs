@@ -52,14 +52,4 @@ internal static class RenewalForecastEvaluation
             perCategory,
             new Proportion(churned.Count(f => f.Category != "Likely"), churned.Count));
     }
-
-    /// <summary>The category as the app names it; a number is read as the enum's position.</summary>
-    public static string CategoryName(string? raw) => raw switch
-    {
-        "0" => "Likely",
-        "1" => "AtRisk",
-        "2" => "LikelyToChurn",
-        null => "Unknown",
-        _ => raw,
-    };
 }

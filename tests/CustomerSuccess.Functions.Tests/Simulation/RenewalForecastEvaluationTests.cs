@@ -1,3 +1,4 @@
+using CustomerSuccess.Simulator.Observation;
 using CustomerSuccess.Simulator.Reporting;
 
 namespace CustomerSuccess.Functions.Tests.Simulation;
@@ -34,9 +35,12 @@ public sealed class RenewalForecastEvaluationTests
     }
 
     [Theory]
-    [InlineData("AtRisk", "AtRisk")]
-    [InlineData("2", "LikelyToChurn")]
-    [InlineData(null, "Unknown")]
-    public void CategoryName_NameOrEnumPosition(string? raw, string expected) =>
-        Assert.Equal(expected, RenewalForecastEvaluation.CategoryName(raw));
+    [InlineData("""{"category":"AtRisk"}""", "AtRisk")]
+    [InlineData("""{"category":2}""", "LikelyToChurn")]
+    [InlineData("""{}""", "Unknown")]
+    public void RenewalCategory_NameOrEnumPosition(string json, string expected)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(expected, TolerantJson.RenewalCategory(doc.RootElement, "category"));
+    }
 }
