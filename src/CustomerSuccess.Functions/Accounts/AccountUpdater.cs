@@ -26,6 +26,39 @@ internal sealed class AccountUpdater(AccountStateStore store, TimeProvider timeP
     public async Task<AccountUpdate> ApplyAsync(string accountId, IReadOnlyList<AccountEventToApply> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
+        var counted = new bool[events.Count];
+        var written = await UpdateAsync(accountId, createIfNew: true, (state, now) =>
+        {
+            var changed = false;
+            for (var i = 0; i < events.Count; i++)
+            {
+                var outcome = state.Apply(events[i].Event, events[i].EventKey, now, events[i].CountersAllowed);
+                changed |= outcome.Changed;
+                counted[i] = outcome.Counted;
+            }
+
+            return changed;
+        }, cancellationToken);
+        return new AccountUpdate(accountId, written, counted);
+    }
+
+    /// <summary>
+    /// Changes a known account's state outside an event (an admin's link noted on it), taking the same turn and retries
+    /// as events. False when the account is not known or <paramref name="change"/> changed nothing.
+    /// </summary>
+    public Task<bool> ChangeAsync(string accountId, Func<AccountState, bool> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return UpdateAsync(accountId, createIfNew: false, (state, _) => change(state), cancellationToken);
+    }
+
+    /// <summary>
+    /// The one read-fold-write loop: folds <paramref name="fold"/> onto the account's state (a new one when
+    /// <paramref name="createIfNew"/>, else nothing happens for an unknown account) and writes it when it changed,
+    /// again onto a fresh read after another writer's. True when a write was made.
+    /// </summary>
+    private async Task<bool> UpdateAsync(string accountId, bool createIfNew, Func<AccountState, DateTimeOffset, bool> fold, CancellationToken cancellationToken)
+    {
         var turn = TurnOf(accountId);
         await turn.WaitAsync(cancellationToken);
         try
@@ -34,26 +67,23 @@ internal sealed class AccountUpdater(AccountStateStore store, TimeProvider timeP
             {
                 var now = timeProvider.GetUtcNow();
                 var stored = await store.TakeAsync(accountId, cancellationToken);
-                var state = stored?.State ?? AccountState.New(accountId, now);
-                var changed = stored is null;
-                var counted = new bool[events.Count];
-                for (var i = 0; i < events.Count; i++)
+                if (stored is null && !createIfNew)
                 {
-                    var outcome = state.Apply(events[i].Event, events[i].EventKey, now, events[i].CountersAllowed);
-                    changed |= outcome.Changed;
-                    counted[i] = outcome.Counted;
+                    return false;
                 }
 
+                var state = stored?.State ?? AccountState.New(accountId, now);
+                var changed = fold(state, now) | stored is null;
                 if (!changed)
                 {
                     store.Return(stored!);
-                    return new AccountUpdate(accountId, false, counted);
+                    return false;
                 }
 
                 state.LastChangeTrace = TraceContext.Current();
                 if (await store.WriteAsync(stored, state, cancellationToken) is not null)
                 {
-                    return new AccountUpdate(accountId, true, counted);
+                    return true;
                 }
 
                 await Task.Delay(Random.Shared.Next(1, 10 << Math.Min(attempt, 7)), cancellationToken);

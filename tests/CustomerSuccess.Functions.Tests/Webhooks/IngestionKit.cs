@@ -34,7 +34,7 @@ internal sealed class IngestionKit
         Archive = new WebhookArchive(Tables);
         Applier = new WebhookApplier(Inbox, Archive, Identity, Updater, new ApplierRate(clock, NullLogger<ApplierRate>.Instance), new FixedOptions<ProductOptions>(Product), new FixedOptions<WebhooksOptions>(Options), clock, NullLogger<WebhookApplier>.Instance, Metrics, Backlog);
         Sweeper = new WebhookSweeper(Inbox, Archive, Applier, new FixedOptions<WebhooksOptions>(Options), clock);
-        Linking = new AccountLinking(Identity, new ParkedEventDrain(Applier), States);
+        Linking = new AccountLinking(Identity, new ParkedEventDrain(Applier), Updater);
         Quarantine = new WebhookQuarantine(Archive, Applier, NullLogger<WebhookQuarantine>.Instance);
     }
 
