@@ -25,7 +25,7 @@ public sealed class TelemetryTests : IAsyncLifetime
 {
     private readonly PersistentAzurite _azurite = new();
     private readonly ManualTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private readonly List<Activity> _spans = [];
+    private readonly SpanSink _spans = new();
     private WebhookAppFactory _factory = null!;
     private HttpClient _client = null!;
     private MetricCapture _metrics = null!;
@@ -62,7 +62,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         // Exactly this app's three deliveries, whatever else the test process runs.
         Assert.Equal("stripe/stored/none=1 stripe/duplicate/none=1 stripe/rejected/invalid_signature=1", _metrics.Describe("customer_success.webhook.events", "provider", "outcome", "reason"));
         Assert.Equal("{event}", _metrics.UnitOf("customer_success.webhook.events"));
-        Assert.Contains(_spans, s => s.DisplayName == "webhook received" && (string?)s.GetTagItem("webhook.outcome") == "Unauthorized" && s.Status == ActivityStatusCode.Error);
+        Assert.Contains(_spans.Snapshot(), s => s.DisplayName == "webhook received" && (string?)s.GetTagItem("webhook.outcome") == "Unauthorized" && s.Status == ActivityStatusCode.Error);
     }
 
     [Fact]

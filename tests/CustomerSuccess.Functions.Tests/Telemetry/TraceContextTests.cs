@@ -31,7 +31,7 @@ public sealed class TraceContextTests : IAsyncLifetime
 
     private readonly PersistentAzurite _azurite = new();
     private readonly ManualTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private readonly List<Activity> _spans = [];
+    private readonly SpanSink _spans = new();
     private readonly Mock<IEmailSender> _email = new();
     private WebhookAppFactory _factory = null!;
     private HttpClient _client = null!;
@@ -222,20 +222,7 @@ public sealed class TraceContextTests : IAsyncLifetime
         Metadata = new { },
     };
 
-    private List<Activity> Spans()
-    {
-        // The exporter appends from the app's threads; copy until a copy is clean.
-        while (true)
-        {
-            try
-            {
-                return [.. _spans.ToArray().Where(s => s is not null)];
-            }
-            catch (ArgumentException)
-            {
-            }
-        }
-    }
+    private IReadOnlyList<Activity> Spans() => _spans.Snapshot();
 
     private string PaymentFailed(string customer)
     {
