@@ -24,6 +24,11 @@ public static class DashboardRoutes
 
     public static string Override(string accountId) => Account(accountId) + "/override";
 
+    public static string TaskAnchor(string taskId) => "task-" + taskId;
+
+    public static string TaskStepComplete(string accountId, string taskId, int step) =>
+        Account(accountId) + "/tasks/" + Uri.EscapeDataString(taskId) + "/steps/" + step.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/complete";
+
     /// <summary>The JSON twin of a page: asked for with <c>Accept: application/json</c>.</summary>
     public static bool WantsJson(HttpRequest request)
     {

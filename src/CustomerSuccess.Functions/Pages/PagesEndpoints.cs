@@ -1,7 +1,9 @@
+using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Hosting;
 using CustomerSuccess.Functions.Pages.Views;
+using CustomerSuccess.Functions.Playbooks;
 using CustomerSuccess.Functions.Renewals;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -44,6 +46,26 @@ internal static class PagesEndpoints
         app.MapPost(DashboardRoutes.Root + "/accounts/{id}/alerts/{ruleId}/resolve", async (string id, string ruleId, [FromForm] string? note, [FromForm] string? returnUrl, HttpContext http, AlertCommands commands, CancellationToken ct) =>
             AfterAlertAction(await commands.ResolveAsync(id, ruleId, string.IsNullOrWhiteSpace(note) ? null : note.Trim(), http.User.UserName(), ct), id, ruleId, returnUrl))
             .WithFunction("DashboardAlertResolve").RequireAuthorization();
+
+        // A playbook step done from the account page; back to the task. A closed task (its alert resolved) cannot change.
+        app.MapPost(DashboardRoutes.Root + "/accounts/{id}/tasks/{taskId}/steps/{step:int}/complete", async (string id, string taskId, int step, HttpContext http, IAntiforgery antiforgery, PlaybookTasks tasks, CancellationToken ct) =>
+        {
+            // The form carries nothing but its token, and minimal APIs enforce the token only where they bind a form field.
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form's anti-forgery token is missing or invalid.");
+            }
+
+            if (AccountIds.Problem(id) is not null || !PlaybookTask.IsWellFormedId(taskId) || await tasks.CompleteStepAsync(id, taskId, step, http.User.UserName(), ct) is not { } result
+                || result.Status == StepCompletionStatus.NoSuchStep)
+            {
+                return Results.NotFound();
+            }
+
+            return result.Status == StepCompletionStatus.TaskClosed
+                ? Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The task is closed: its alert was resolved.")
+                : Results.Redirect(DashboardRoutes.Account(id) + "#" + DashboardRoutes.TaskAnchor(taskId));
+        }).WithFunction("DashboardTaskStepComplete").RequireAuthorization();
 
         app.MapPost(DashboardRoutes.Root + "/accounts/{id}/override", async (string id, [FromForm] string? band, [FromForm] string? reason, [FromForm] int? days, [FromForm] string? clear, HttpContext http, HealthQueries health, TimeProvider time, CancellationToken ct) =>
         {

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using CustomerSuccess.Functions.Accounts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -9,7 +8,7 @@ namespace CustomerSuccess.Functions.Playbooks;
 public sealed record StepCompletionRequest(string? By);
 
 /// <summary>The task endpoints: read the request, call <see cref="PlaybookTasks"/>, map the result.</summary>
-internal static partial class PlaybookEndpoints
+internal static class PlaybookEndpoints
 {
     /// <summary>The account's tasks, open first; an account without tasks has an empty list. 404 for an id no account can have.</summary>
     public static async Task<Results<Ok<IReadOnlyList<PlaybookTask>>, NotFound>> ListAsync(string id, [FromServices] PlaybookTasks tasks, CancellationToken ct)
@@ -26,7 +25,7 @@ internal static partial class PlaybookEndpoints
     public static async Task<Results<Ok<PlaybookTask>, NotFound, Conflict<PlaybookTask>>> CompleteStepAsync(
         string id, string taskId, int step, StepCompletionRequest? body, [FromServices] PlaybookTasks tasks, CancellationToken ct)
     {
-        if (AccountIds.Problem(id) is not null || !TaskId().IsMatch(taskId) || await tasks.CompleteStepAsync(id, taskId, step, body?.By, ct) is not { } result)
+        if (AccountIds.Problem(id) is not null || !PlaybookTask.IsWellFormedId(taskId) || await tasks.CompleteStepAsync(id, taskId, step, body?.By, ct) is not { } result)
         {
             return TypedResults.NotFound();
         }
@@ -38,8 +37,4 @@ internal static partial class PlaybookEndpoints
             _ => TypedResults.Conflict(result.Task),
         };
     }
-
-    /// <summary>A task id as <see cref="PlaybookTask.IdFor"/> makes them: a rule id and an occurrence.</summary>
-    [GeneratedRegex("^[a-z0-9-]{1,64}-[0-9]{1,9}$", RegexOptions.CultureInvariant)]
-    private static partial Regex TaskId();
 }

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace CustomerSuccess.Functions.Playbooks;
 
 public enum PlaybookTaskStatus
@@ -13,7 +15,7 @@ public enum PlaybookTaskStatus
 /// trigger (the alert's raise) plus each step's offset. <see cref="TaskId"/> is "{ruleId}-{occurrence}", unique within
 /// the account.
 /// </summary>
-public sealed record PlaybookTask
+public sealed partial record PlaybookTask
 {
     public required string AccountId { get; init; }
 
@@ -48,6 +50,12 @@ public sealed record PlaybookTask
     public bool IsOpen => Status == PlaybookTaskStatus.Open;
 
     public static string IdFor(string ruleId, int occurrence) => $"{ruleId}-{occurrence.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>Whether <paramref name="taskId"/> has the shape <see cref="IdFor"/> gives: a rule id and an occurrence.</summary>
+    public static bool IsWellFormedId(string taskId) => TaskIdShape().IsMatch(taskId);
+
+    [GeneratedRegex("^[a-z0-9-]{1,64}-[0-9]{1,9}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TaskIdShape();
 }
 
 /// <summary>One step of a task; <see cref="Number"/> counts from 1 in the playbook's order. <see cref="EscalatedAt"/>: when

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -26,6 +27,10 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
     public async Task InitializeAsync()
     {
         _app = await DashboardApp.StartAsync(azurite, kestrel: true);
+        // The seed wrote the alerts without the dispatcher; tell the app's listeners (playbook tasks), as the dispatcher does.
+        var services = _app.Factory.Services;
+        var alerts = await services.GetRequiredService<AlertStore>().GetForAccountAsync(Seed.Red, default);
+        await services.GetRequiredService<AlertChangeFanOut>().WrittenAsync(Seed.Red, [], [.. alerts.Select(a => new AlertChange(AlertChangeKind.Raise, a))], default);
         var address = _app.Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _seen = await RunBrowserAsync(new JsonObject
         {
@@ -75,6 +80,7 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
         AccountPage_ScoreDimensionsChartLinkedIdsAndRecentEvents();
         MyDayAndAlerts_RankedAndFilteredToTheCsm();
         Renewals_EachSeededRenewalInItsCategory_AndTheQbrPackRendersTheApisScore();
+        PlaybookStep_DoneWithOneClick();
         AcknowledgeAndResolve_OneClickEach();
         ForgedPost_IsRejected();
         Pages_LoadNoScriptsFontsOrStylesheets();
@@ -153,6 +159,15 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.Contains("by " + DashboardApp.User, (string)_seen["afterResolve"]!["past"]!, StringComparison.Ordinal);
         Assert.DoesNotContain(Seed.Yellow, _seen["alertsAfterResolve"]!.AsArray().Select(a => (string)a!));
         Assert.Contains(Seed.RedNoRenewal, _seen["alertsAfterResolve"]!.AsArray().Select(a => (string)a!));
+    }
+
+    private void PlaybookStep_DoneWithOneClick()
+    {
+        // The save plan of Red Corp's band alert: step 1 done by the signed-in user, the other four still open with a button each.
+        var after = _seen["afterStepDone"]!;
+        Assert.Equal(["done", "open", "open", "open", "open"], after["states"]!.AsArray().Select(s => (string)s!));
+        Assert.Contains("by " + DashboardApp.User, (string)after["first"]!, StringComparison.Ordinal);
+        Assert.Equal(4, N(after["buttons"]));
     }
 
     private void ForgedPost_IsRejected() => Assert.Equal(400, N(_seen["forgedStatus"]));

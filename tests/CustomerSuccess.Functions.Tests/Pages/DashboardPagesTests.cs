@@ -378,6 +378,39 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
     [GeneratedRegex("<li data-step=\"[0-9]+\" data-state=\"([a-z]+)\"")]
     private static partial Regex StepState();
 
+    [Fact]
+    public async Task TaskStep_CompletedFromThePage_OnlyWithTheFormsTokenAndOnlyWhileTheTaskIsOpen()
+    {
+        var services = _app.Factory.Services;
+        var store = services.GetRequiredService<AlertStore>();
+        var alerts = await store.GetForAccountAsync(Seed.Red, default);
+        await services.GetRequiredService<AlertChangeFanOut>().WrittenAsync(Seed.Red, [], [.. alerts.Select(a => new AlertChange(AlertChangeKind.Raise, a))], default);
+        var tasks = services.GetRequiredService<CustomerSuccess.Functions.Playbooks.PlaybookTasks>();
+        using var client = await _app.SignedInAsync();
+        var step2 = U($"/api/dashboard/accounts/{Seed.Red}/tasks/health-band-1/steps/2/complete");
+        async Task<CustomerSuccess.Functions.Playbooks.PlaybookTaskStep> Step2Async() =>
+            (await tasks.ListAsync(Seed.Red, default)).Single(t => t.TaskId == "health-band-1").Steps[1];
+
+        using var forged = await client.PostAsync(step2, new FormUrlEncodedContent(new Dictionary<string, string>()));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Null((await Step2Async()).CompletedAt);
+
+        var page = await client.GetStringAsync(U($"/api/dashboard/accounts/{Seed.Red}"));
+        Assert.Contains($"action=\"/api/dashboard/accounts/{Seed.Red}/tasks/health-band-1/steps/2/complete\"", page, StringComparison.Ordinal);
+        using var done = await client.PostAsync(step2, Form(page));
+        Assert.Equal(HttpStatusCode.Redirect, done.StatusCode);
+        Assert.Equal($"/api/dashboard/accounts/{Seed.Red}#task-health-band-1", done.Headers.Location!.OriginalString);
+        Assert.Equal(DashboardApp.User, (await Step2Async()).CompletedBy);
+
+        using var noSuchStep = await client.PostAsync(U($"/api/dashboard/accounts/{Seed.Red}/tasks/health-band-1/steps/9/complete"), Form(page));
+        Assert.Equal(HttpStatusCode.NotFound, noSuchStep.StatusCode);
+
+        // Resolving the alert closes its task: a step can no longer be done.
+        await services.GetRequiredService<AlertCommands>().ResolveAsync(Seed.Red, AlertRules.HealthBand, null, DashboardApp.User, default);
+        using var closed = await client.PostAsync(U($"/api/dashboard/accounts/{Seed.Red}/tasks/health-band-1/steps/3/complete"), Form(page));
+        Assert.Equal(HttpStatusCode.Conflict, closed.StatusCode);
+    }
+
     private static string Table(string html, string id)
     {
         var start = html.IndexOf($"<table id=\"{id}\"", StringComparison.Ordinal);

@@ -98,6 +98,16 @@ try {
     }
   }
 
+  // A playbook step done with one click on the account page, back at its task.
+  await page.goto(pages.account);
+  const task = '#task-health-band-1';
+  await Promise.all([page.waitForURL(/#task-health-band-1$/), page.click(`${task} li[data-step="1"] [data-test=complete-step]`)]);
+  seen.afterStepDone = {
+    states: await page.$$eval(`${task} li[data-step]`, steps => steps.map(s => s.dataset.state)),
+    first: await page.textContent(`${task} li[data-step="1"]`),
+    buttons: await page.locator(`${task} [data-test=complete-step]`).count(),
+  };
+
   // Acknowledge, then resolve, one click each from the account page.
   await page.goto(pages.account);
   const row = '#alert-health-band';
