@@ -14,15 +14,17 @@ internal sealed class CsmResponder
 {
     private readonly AppClient _app;
     private readonly SimulatedPortfolio _portfolio;
+    private readonly GroundTruth _truth;
     private readonly Random _rng;
     private readonly Dictionary<string, DateTimeOffset> _planned = new(StringComparer.Ordinal);
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
-    public CsmResponder(AppClient app, SimulatedPortfolio portfolio, int seed)
+    public CsmResponder(AppClient app, SimulatedPortfolio portfolio, GroundTruth truth, int seed)
     {
         _app = app;
         _portfolio = portfolio;
+        _truth = truth;
         _rng = new Random(StableSeed.Of(seed, 0xc5));
     }
 
@@ -39,6 +41,12 @@ internal sealed class CsmResponder
         foreach (var alert in alerts)
         {
             var episode = Episode(alert);
+            if (alert.DueAt is { } dueAt && alert.Tier != SeenAlert.OpportunityTier)
+            {
+                // The simulator's own record of the SLA: what its CSMs were shown, and an episode left open past its due time.
+                _truth.RecordAlertShown(episode, alert.Tier, dueAt, alert.AcknowledgedAt is null && dueAt < now && !IsResolved(alert));
+            }
+
             if (alert.AcknowledgedAt is not null || _done.Contains(episode))
             {
                 continue;
@@ -64,6 +72,7 @@ internal sealed class CsmResponder
             _done.Add(episode);
             if (status is >= 200 and < 300)
             {
+                _truth.RecordAlertAcknowledged(episode, now);
                 acknowledged++;
             }
             else
@@ -74,6 +83,8 @@ internal sealed class CsmResponder
 
         return acknowledged;
     }
+
+    private static bool IsResolved(AlertView alert) => string.Equals(alert.Status, "Resolved", StringComparison.OrdinalIgnoreCase);
 
     private static string Episode(AlertView alert) =>
         $"{alert.Id}|{alert.Tier}|{alert.DueAt?.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}";

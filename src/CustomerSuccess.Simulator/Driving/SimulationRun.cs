@@ -72,7 +72,7 @@ internal sealed class SimulationRun
         var counters = new RunCounters();
         var dispatcher = new WebhookDispatcher(app, _options.Secrets, counters, _options.Concurrency, _options.Seed, _options.Scenario.Noise);
         var observed = new AppObservations(app, portfolio);
-        var csms = new CsmResponder(app, portfolio, _options.Seed);
+        var csms = new CsmResponder(app, portfolio, truth, _options.Seed);
         Directory.CreateDirectory(_options.OutputDirectory);
         await WritePortfolioAsync(portfolio, stop);
 
@@ -268,6 +268,7 @@ internal sealed class SimulationRun
                 // From day 1: the app learns of the starting portfolio during day 0, so at the start of day 0 it has no
                 // revenue yet; the accounts it holds at the start of day 1 are the simulator's day-0 cohort.
                 await observed.ReadMetricsAsync(Math.Min(1, lastDay), lastDay, ct);
+                await observed.ReadQbrWindowAsync(lastDay, ct);
             }
 
             var end = await app.GetRunnerAsync(ct);

@@ -38,13 +38,25 @@ internal sealed record AppMetrics(
     int LogosChurned,
     double? LogoChurnRate,
     AppTimeToValue? TimeToValue = null,
-    AppOnboardingCompletion? Onboarding = null);
+    AppOnboardingCompletion? Onboarding = null,
+    AppQbrCompletion? Qbr = null,
+    IReadOnlyList<AppAlertSla>? AlertSla = null,
+    AppExpansionPipeline? ExpansionPipeline = null);
 
 /// <summary>Time to value as GET /api/metrics sends it: accounts that reached first value in the period, median and p90 days from contract start.</summary>
 internal sealed record AppTimeToValue(int Accounts, double? MedianDays, double? P90Days);
 
 /// <summary>Onboarding completion as GET /api/metrics sends it.</summary>
 internal sealed record AppOnboardingCompletion(int TargetDays, int AccountsDue, int CompletedOnTime, double? Rate);
+
+/// <summary>QBR completion as GET /api/metrics sends it: QBRs held ÷ QBRs due (accounts due × period days ÷ cadence days).</summary>
+internal sealed record AppQbrCompletion(int CadenceDays, int AccountsDue, double QbrsDue, int QbrsHeld, double? Rate);
+
+/// <summary>One tier's alert SLA attainment as GET /api/metrics sends it.</summary>
+internal sealed record AppAlertSla(string Tier, int Due, int OnTime, double? Rate);
+
+/// <summary>Expansion pipeline coverage as GET /api/metrics sends it: opportunity MRR ÷ the period's churn and contraction MRR.</summary>
+internal sealed record AppExpansionPipeline(int Opportunities, long OpportunityMrrCents, long ChurnAndContractionMrrCents, double? Coverage);
 
 internal enum ApiState
 {
@@ -265,6 +277,25 @@ internal sealed class AppObservations
             }
         }
     }
+
+    /// <summary>
+    /// GET /api/metrics over the last <see cref="QbrWindowDays"/> days of the run, for QBR completion: the app counts QBRs
+    /// from the daily counters it keeps (62 days), so over a longer period it has no rate.
+    /// </summary>
+    public async Task ReadQbrWindowAsync(int lastDay, CancellationToken cancellationToken)
+    {
+        var firstDay = Math.Max(0, lastDay - QbrWindowDays + 1);
+        var (_, doc) = await _app.GetJsonWithStatusAsync($"/api/metrics?from={Date(firstDay)}&to={Date(lastDay)}", cancellationToken);
+        using (doc)
+        {
+            QbrWindow = doc is not null && ParseMetrics(doc.RootElement) is { Qbr: { } qbr } ? (firstDay, lastDay, qbr) : null;
+        }
+    }
+
+    public const int QbrWindowDays = 60;
+
+    /// <summary>The app's QBR completion over the run's last days (first and last day of the window), or null when not read.</summary>
+    public (int FirstDay, int LastDay, AppQbrCompletion Qbr)? QbrWindow { get; internal set; }
 
     /// <summary>GET /api/metrics for days [<paramref name="firstDay"/>, <paramref name="lastDay"/>]; a 404 means the app does not provide the figures.</summary>
     public async Task ReadMetricsAsync(int firstDay, int lastDay, CancellationToken cancellationToken)

@@ -16,6 +16,9 @@ internal sealed record PlannedEvent(Provider Provider, string EventId, string Ty
 /// </summary>
 internal sealed class CustomerBehaviourModel
 {
+    /// <summary>The Segment event of a business review the customer attended (the app's default QBR event).</summary>
+    private const string QbrAttended = "QBR Attended";
+
     private static readonly string[] KeyFeatures = ["Signed In", "Dashboard Viewed", "Report Created", "Workflow Run", "Integration Synced", "Export Downloaded", "Comment Added"];
     private static readonly string[] TicketSubjects = ["Cannot export report", "SSO login loop", "Question about billing", "Integration sync delayed", "How do I add users?", "Dashboard loads slowly", "Data missing after import", "API rate limit errors"];
     private static readonly string[] StormSubjects = ["Outage: workflows not running", "Data sync failing for all users", "URGENT: production integration down", "Reports showing wrong numbers", "Escalation: still broken after fix"];
@@ -594,7 +597,7 @@ internal sealed class CustomerBehaviourModel
         }
     }
 
-    private static void Meetings(SimulatedAccount a, int day, DateTimeOffset date, Random rng, List<PlannedEvent> events, bool weekend)
+    private void Meetings(SimulatedAccount a, int day, DateTimeOffset date, Random rng, List<PlannedEvent> events, bool weekend)
     {
         if (weekend)
         {
@@ -610,9 +613,13 @@ internal sealed class CustomerBehaviourModel
             return;
         }
 
-        var name = a.Segment == Segment.Smb ? "Email Replied" : rng.NextDouble() < 0.12 && a.Segment == Segment.Enterprise ? "QBR Attended" : "Meeting Held";
+        var name = a.Segment == Segment.Smb ? "Email Replied" : rng.NextDouble() < 0.12 && a.Segment == Segment.Enterprise ? QbrAttended : "Meeting Held";
+        if (name == QbrAttended)
+        {
+            _truth.RecordQbr(a.AccountId, day);
+        }
+
         events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), contact, a.AccountId, name, new JsonObject { ["csm_email"] = a.CsmEmail }, At(date, rng, 9, 17)), a, "track"));
-        _ = day;
     }
 
     /// <summary>
@@ -645,7 +652,7 @@ internal sealed class CustomerBehaviourModel
         {
             a.SyncCount++;
             var review = a.SyncCount % (a.Segment == Segment.Enterprise ? 3 : 6) == 0;
-            Book(a, contact, day + 7, date.AddDays(7), review ? "QBR Attended" : "Meeting Held", rng, events, At(date, rng, 9, 17));
+            Book(a, contact, day + 7, date.AddDays(7), review ? QbrAttended : "Meeting Held", rng, events, At(date, rng, 9, 17));
             a.NextSyncDay = day + cadence;
         }
 
@@ -668,6 +675,11 @@ internal sealed class CustomerBehaviourModel
             var attends = rng.NextDouble() < Math.Clamp(a.Engagement / 0.6, 0.1, 0.95);
             if (attends)
             {
+                if (held == QbrAttended)
+                {
+                    _truth.RecordQbr(a.AccountId, day);
+                }
+
                 events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), contact, a.AccountId, held, new JsonObject { ["csm_email"] = a.CsmEmail }, startsAt.AddMinutes(50)), a, "track"));
                 continue;
             }
@@ -688,7 +700,7 @@ internal sealed class CustomerBehaviourModel
     {
         // A meeting starts on the hour in office hours; the booking goes out when the CSM sends the invitation.
         var startsAt = meetingDate.AddHours(rng.Next(9, 17));
-        var kind = held switch { "Renewal Meeting Held" => "renewal", "QBR Attended" => "business review", _ => "sync" };
+        var kind = held switch { "Renewal Meeting Held" => "renewal", QbrAttended => "business review", _ => "sync" };
         var properties = new JsonObject { ["csm_email"] = a.CsmEmail, ["starts_at"] = startsAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture), ["kind"] = kind };
         events.Add(SegmentEvent(rng, SegmentPayloads.Track(Uuid(rng), contact, a.AccountId, "Meeting Scheduled", properties, bookedAt), a, "track"));
         a.Bookings.Add((meetingDay, startsAt, held));

@@ -30,6 +30,12 @@ internal enum FactKind
 
 internal sealed record Fact(string AccountId, int Day, FactKind Kind);
 
+/// <summary>
+/// One episode of a risk alert (its tier and due time) as the simulated CSMs were shown it: when they acknowledged it
+/// (null: never), and whether a daily read showed it still open and unacknowledged after its due time.
+/// </summary>
+internal sealed record AlertEpisodeRecord(string Tier, DateTimeOffset DueAt, DateTimeOffset? AcknowledgedAt, bool SeenOpenPastDue);
+
 /// <summary>What the simulator knows for certain because it made it happen: starting MRR, every MRR movement and every churn with its day and reason.</summary>
 internal sealed class GroundTruth
 {
@@ -45,6 +51,42 @@ internal sealed class GroundTruth
 
     /// <summary>Per account, per simulated day: product events sent (Segment track and page calls), the naive baseline's input.</summary>
     public Dictionary<string, Dictionary<int, int>> UsageByDay { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The QBRs customers attended ("QBR Attended" sent), one entry per QBR: the account and the day.</summary>
+    public List<(string AccountId, int Day)> QbrsHeld { get; } = [];
+
+    /// <summary>Every risk alert episode the simulated CSMs were shown, by episode key (alert id, tier, due time).</summary>
+    public Dictionary<string, AlertEpisodeRecord> AlertEpisodes { get; } = new(StringComparer.Ordinal);
+
+    public void RecordQbr(string accountId, int day)
+    {
+        lock (_gate)
+        {
+            QbrsHeld.Add((accountId, day));
+        }
+    }
+
+    /// <summary>Notes an episode the CSMs were shown on a daily read; <paramref name="openPastDue"/> once is enough.</summary>
+    public void RecordAlertShown(string episode, string tier, DateTimeOffset dueAt, bool openPastDue)
+    {
+        lock (_gate)
+        {
+            AlertEpisodes[episode] = AlertEpisodes.TryGetValue(episode, out var known)
+                ? known with { SeenOpenPastDue = known.SeenOpenPastDue || openPastDue }
+                : new AlertEpisodeRecord(tier, dueAt, null, openPastDue);
+        }
+    }
+
+    public void RecordAlertAcknowledged(string episode, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            if (AlertEpisodes.TryGetValue(episode, out var known) && known.AcknowledgedAt is null)
+            {
+                AlertEpisodes[episode] = known with { AcknowledgedAt = at };
+            }
+        }
+    }
 
     public void RecordFact(string accountId, int day, FactKind kind)
     {

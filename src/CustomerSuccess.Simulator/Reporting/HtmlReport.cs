@@ -294,6 +294,42 @@ internal static class HtmlReport
                 .Append(Inv, $"<tr><td>Onboarding completed within {o.TargetDays} days: on time / due</td><td>{v.OnboardingOnTime} / {v.OnboardingDue} ({ReportText.Pct(v.OnboardingRate)})</td><td>{o.CompletedOnTime} / {o.AccountsDue} ({ReportText.Pct(o.Rate)})</td></tr></table>")
                 .Append("<p class=\"note\">The simulator's record is the day it sent each new customer's first-value and onboarding milestones, by the formulas the app documents for GET /api/metrics. The app dates a milestone when the Segment event is applied and starts the contract at the first subscription Stripe told it of, so a day's difference in either is expected.</p>");
         }
+
+        Operations(h, f);
+    }
+
+    private static void Operations(StringBuilder h, RunFigures f)
+    {
+        var observed = f.Result.Observed;
+        if (f.Operations is not { } r || observed.Metrics is not { } m)
+        {
+            return;
+        }
+
+        h.Append("<h3>The CS team's work</h3><table><tr><th>figure</th><th>simulator's record</th><th>the app (GET /api/metrics)</th></tr>");
+        foreach (var t in r.Sla)
+        {
+            var app = m.AlertSla?.FirstOrDefault(a => a.Tier == t.Tier);
+            h.Append(Inv, $"<tr><td>Alert SLA attainment, {E(t.Tier)}: on time / due</td><td>{t.OnTime} / {t.Due} ({ReportText.Pct(t.Rate)})</td><td>{(app is null ? "not sent" : $"{app.OnTime} / {app.Due} ({ReportText.Pct(app.Rate)})")}</td></tr>");
+        }
+
+        if (r.Qbr is { } q && observed.QbrWindow is { } w)
+        {
+            h.Append(Inv, $"<tr><td>QBR completion, days {q.FirstDay}-{q.LastDay}: held / due (accounts)</td><td>{q.QbrsHeld} / {q.QbrsDue:0.#} ({q.AccountsDue}) {ReportText.Pct(q.Rate)}</td><td>{w.Qbr.QbrsHeld} / {w.Qbr.QbrsDue:0.#} ({w.Qbr.AccountsDue}) {ReportText.Pct(w.Qbr.Rate)}</td></tr>");
+        }
+
+        if (m.ExpansionPipeline is { } p)
+        {
+            var e = r.Expansion;
+            h.Append(Inv, $"<tr><td>Expansion MRR: made (simulator) / open opportunities' estimate (app)</td><td>{e.Expansions} expansions, {ReportText.Money(e.ExpansionMrrCents)}</td><td>{p.Opportunities} opportunities, {ReportText.Money(p.OpportunityMrrCents)}</td></tr>")
+                .Append(Inv, $"<tr><td>MRR lost to churn and contraction</td><td>{ReportText.Money(e.ChurnAndContractionMrrCents)}</td><td>{ReportText.Money(p.ChurnAndContractionMrrCents)}</td></tr>")
+                .Append(Inv, $"<tr><td>Coverage of the MRR lost</td><td>{(e.Coverage is { } ec ? ec.ToString("0.00", Inv) : "none lost")}</td><td>{(p.Coverage is { } pc ? pc.ToString("0.00", Inv) : "none lost")}</td></tr>");
+        }
+
+        h.Append("</table><p class=\"note\">SLA: the simulator records each alert episode (tier and due time) its CSMs were shown, when they acknowledged it, and whether a daily read showed it still open past its due time; "
+            + "the app counts each account's latest alert of a rule once, at its current tier, so an alert escalated for being overdue counts at its new tier only, and an episode the simulator's CSMs never saw (raised and cleared between two daily reads) is in the app's count alone. "
+            + $"QBRs: the last {AppObservations.QbrWindowDays} days, because the app counts QBRs from the daily counters it keeps; both sides use the app's cadence, and the simulator counts the QBRs its customers attended with the Mid-Market and Enterprise accounts paying at the window's start. "
+            + "Expansion: the app's figure is a pipeline (estimates of what open opportunities could add), the simulator's is what expansions did add; the two answer different questions and are shown side by side, not as a check of each other.</p>");
     }
 
     private static void Prediction(StringBuilder h, RunFigures f)

@@ -93,6 +93,9 @@ internal sealed class RunFigures
     /// <summary>Time to value and onboarding completion by the simulator's record, over the app's metrics period (null when the app's figures were not read).</summary>
     public ValueRecord? Value { get; private init; }
 
+    /// <summary>Alert SLA, QBRs and expansions by the simulator's record, over the app's metrics periods (null when the app's figures were not read).</summary>
+    public OperationsRecord? Operations { get; private init; }
+
     public static RunFigures From(SimulationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -200,6 +203,10 @@ internal sealed class RunFigures
                     lastDay,
                     onboarding.TargetDays)
                 : null,
+            Operations = observed.Metrics is null ? null : new OperationsRecord(
+                OperationsRecord.SlaOf(result.Truth.AlertEpisodes.Values, result.Portfolio.DateOf(Math.Min(1, lastDay)), result.Portfolio.DateOf(lastDay + 1)),
+                observed.QbrWindow is { } w ? OperationsRecord.QbrsOf(result.Portfolio.Accounts.Select(a => (a.AccountId, a.Segment, a.StartDay)), result.Truth.Churns, result.Truth.QbrsHeld, w.FirstDay, w.LastDay, w.Qbr.CadenceDays) : null,
+                OperationsRecord.ExpansionsOf(result.Truth.Movements, Math.Min(1, lastDay), lastDay)),
             Prediction = observed.HistoryApi == ApiState.Available ? Predict(result, alertEmails.Where(r => r.Category != OpportunityEmailCategory).Sum(r => r.Emails)) : null,
         };
         return figures;

@@ -132,7 +132,43 @@ internal static class ReportText
             yield return string.Create(CultureInfo.InvariantCulture, $"Time to value (new customers, days from subscription start to first value): simulator's record {v.TimeToValueAccounts} accounts, median {v.MedianDays:0.#}, p90 {v.P90Days:0.#}; the app {t.Accounts} accounts, median {t.MedianDays:0.#}, p90 {t.P90Days:0.#}.");
             yield return $"Onboarding completed within {o.TargetDays} days: simulator's record {v.OnboardingOnTime} of {v.OnboardingDue} ({Pct(v.OnboardingRate)}); the app {o.CompletedOnTime} of {o.AccountsDue} ({Pct(o.Rate)}).";
         }
+
+        foreach (var line in OperationsLines(f))
+        {
+            yield return line;
+        }
     }
+
+    /// <summary>Alert SLA per tier, QBR completion and the expansion pipeline: the simulator's record beside the app's GET /api/metrics.</summary>
+    public static IEnumerable<string> OperationsLines(RunFigures f)
+    {
+        var observed = f.Result.Observed;
+        if (f.Operations is not { } r || observed.Metrics is not { } m)
+        {
+            yield break;
+        }
+
+        if (m.AlertSla is { } appSla)
+        {
+            var tiers = r.Sla.Select(t => appSla.FirstOrDefault(a => a.Tier == t.Tier) is { } a
+                ? $"{t.Tier} {t.OnTime} of {t.Due} ({Pct(t.Rate)}) against the app's {a.OnTime} of {a.Due} ({Pct(a.Rate)})"
+                : $"{t.Tier} {t.OnTime} of {t.Due} ({Pct(t.Rate)}), the app none");
+            yield return "Alert SLA attainment (acknowledged by the due time), simulator's record: " + string.Join("; ", tiers) + ".";
+        }
+
+        if (r.Qbr is { } q && observed.QbrWindow is { } w)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"QBR completion, days {q.FirstDay}-{q.LastDay} (one QBR per account every {w.Qbr.CadenceDays} days): simulator's record {q.QbrsHeld} held of {q.QbrsDue:0.#} due over {q.AccountsDue} accounts ({Pct(q.Rate)}); the app {w.Qbr.QbrsHeld} of {w.Qbr.QbrsDue:0.#} over {w.Qbr.AccountsDue} ({Pct(w.Qbr.Rate)}).");
+        }
+
+        if (m.ExpansionPipeline is { } p)
+        {
+            var e = r.Expansion;
+            yield return string.Create(CultureInfo.InvariantCulture, $"Expansion pipeline: the app's {p.Opportunities} open opportunities estimated at {Money(p.OpportunityMrrCents)} MRR against {Money(p.ChurnAndContractionMrrCents)} lost to churn and contraction (coverage {Coverage(p.Coverage)}); simulator's record: {e.Expansions} expansions made {Money(e.ExpansionMrrCents)} MRR against {Money(e.ChurnAndContractionMrrCents)} lost ({Coverage(e.Coverage)}).");
+        }
+    }
+
+    private static string Coverage(double? coverage) => coverage is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "none lost";
 
     public static IEnumerable<string> PredictionLines(PredictionReport p)
     {

@@ -47,7 +47,8 @@ public sealed class CsmResponderTests : IAsyncLifetime
         var portfolio = PortfolioGenerator.Generate(5, 3, Day0, CustomerBehaviourModelTests.Default);
         var account = portfolio.Accounts[0].AccountId;
         using var app = new AppClient(_address!, "k", 1);
-        var responder = new CsmResponder(app, portfolio, 3);
+        var truth = new GroundTruth();
+        var responder = new CsmResponder(app, portfolio, truth, 3);
         var raised = Day0.AddDays(10);
 
         // Raised as Watch, due in 7 days: a CSM answers well within a week.
@@ -64,5 +65,30 @@ public sealed class CsmResponderTests : IAsyncLifetime
 
         Assert.Equal((1, 1, 0), (first, second, third));
         Assert.Equal([$"{account}/health-band", $"{account}/health-band"], _acknowledged);
+
+        // The simulator's SLA record: each episode at the time its CSM acknowledged it (the app's clock at the read).
+        Assert.Equal(
+            [("Watch", raised.AddDays(7), (DateTimeOffset?)raised.AddDays(6)), ("Warning", reopenedAt.AddDays(3), reopenedAt.AddDays(2))],
+            truth.AlertEpisodes.Values.OrderBy(e => e.DueAt).Select(e => (e.Tier, e.DueAt, e.AcknowledgedAt)));
+    }
+
+    [Fact]
+    public async Task RespondAsync_AnAlertShownOpenPastItsDueTime_IsRecordedAsMissed()
+    {
+        var portfolio = PortfolioGenerator.Generate(5, 3, Day0, CustomerBehaviourModelTests.Default);
+        var account = portfolio.Accounts[0].AccountId;
+        using var app = new AppClient(_address!, "k", 1);
+        var truth = new GroundTruth();
+        var responder = new CsmResponder(app, portfolio, truth, 3);
+        var raised = Day0.AddDays(10);
+        var critical = new AlertView($"{account}-payment-failed-1", account, "payment-failed", "Critical", raised, raised.AddHours(4), null, "Open", "card declined", null);
+        var resolvedEarly = critical with { Id = $"{account}-dispute-1", RuleId = "dispute", Status = "Resolved" };
+        var opportunity = critical with { Id = $"{account}-opportunity-1", RuleId = "expansion", Tier = "Opportunity" };
+
+        // Read a day later: the Critical is open and unacknowledged past its due time; the resolved one was not owed.
+        await responder.RespondAsync([critical, resolvedEarly, opportunity], raised.AddDays(1), raised.AddDays(1).AddHours(1), CancellationToken.None);
+
+        var episodes = truth.AlertEpisodes.Values.OrderBy(e => e.SeenOpenPastDue).ToList();
+        Assert.Equal([("Critical", false), ("Critical", true)], episodes.Select(e => (e.Tier, e.SeenOpenPastDue)));
     }
 }

@@ -230,6 +230,39 @@ public sealed partial class RunReportTests : IDisposable
     }
 
     [Fact]
+    public void Operations_AppSlaQbrAndPipeline_ShownBesideTheSimulatorsRecord()
+    {
+        const string body = """
+            {"from":"2026-01-06","to":"2026-04-14","startingMrrCents":6282500,"endingMrrCents":6100000,"newMrrCents":150000,
+             "expansionMrrCents":20000,"contractionMrrCents":5000,"churnedMrrCents":347500,"reactivationMrrCents":0,
+             "nrr":0.9476,"grr":0.9439,"logosAtStart":29,"logosChurned":3,"logoChurnRate":0.1034,
+             "qbr":{"cadenceDays":91,"accountsDue":12,"qbrsDue":7.9,"qbrsHeld":5,"rate":0.633},
+             "alertSla":[{"tier":"Critical","due":10,"onTime":9,"rate":0.9},{"tier":"Warning","due":4,"onTime":4,"rate":1},{"tier":"Watch","due":0,"onTime":0,"rate":null}],
+             "expansionPipeline":{"opportunities":7,"opportunityMrrCents":84000,"churnAndContractionMrrCents":352500,"coverage":0.2383}}
+            """;
+        var metrics = AppObservations.ParseMetrics(System.Text.Json.JsonDocument.Parse(body).RootElement);
+        var result = Result();
+        result.Observed.UseMetrics(metrics);
+        result.Observed.QbrWindow = (40, 99, metrics!.Qbr!);
+        var due = Day0.AddDays(20);
+        result.Truth.RecordAlertShown("a|Critical|1", "Critical", due, openPastDue: false);
+        result.Truth.RecordAlertAcknowledged("a|Critical|1", due.AddHours(-1));
+        result.Truth.RecordAlertShown("b|Critical|2", "Critical", due, openPastDue: true);
+
+        var figures = RunFigures.From(result);
+        var html = HtmlReport.Render(figures);
+        var lines = string.Join("\n", ReportText.RevenueLines(figures));
+
+        Assert.Equal([("Critical", 2, 1), ("Warning", 0, 0), ("Watch", 0, 0)], figures.Operations!.Sla.Select(t => (t.Tier, t.Due, t.OnTime)));
+        Assert.Equal((40, 99), (figures.Operations.Qbr!.FirstDay, figures.Operations.Qbr.LastDay));
+        Assert.Contains("Alert SLA attainment (acknowledged by the due time), simulator's record: Critical 1 of 2 (50.0%) against the app's 9 of 10 (90.0%)", lines, StringComparison.Ordinal);
+        Assert.Contains("the app 5 of 7.9 over 12 (63.3%)", lines, StringComparison.Ordinal);
+        Assert.Contains("the app's 7 open opportunities estimated at $840 MRR against $3,525 lost to churn and contraction (coverage 0.24×)", lines, StringComparison.Ordinal);
+        Assert.Contains("<h3>The CS team's work</h3>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>Alert SLA attainment, Critical: on time / due</td><td>1 / 2 (50.0%)</td><td>9 / 10 (90.0%)</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ParseMetrics_NotTheAgreedShape_Null()
     {
         Assert.Null(AppObservations.ParseMetrics(System.Text.Json.JsonDocument.Parse("""{"nrr":"high"}""").RootElement));
