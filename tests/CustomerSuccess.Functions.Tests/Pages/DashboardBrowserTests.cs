@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
@@ -45,30 +44,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private static async Task<JsonObject> RunBrowserAsync(JsonObject config)
-    {
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-        Assert.True(File.Exists(chromium), $"Chromium is not installed at {chromium} (scripts/test.sh installs Debian's chromium).");
-        var configFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(configFile, config.ToJsonString());
-        try
-        {
-            var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoPaths.Root };
-            psi.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "CustomerSuccess.Functions.Tests", "Pages", "browser", "dashboard-check.mjs"));
-            psi.ArgumentList.Add(configFile);
-            using var process = Process.Start(psi)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, $"the browser run failed ({process.ExitCode}): {await stderr}");
-            return JsonNode.Parse((await stdout).Trim().Split('\n')[^1])!.AsObject();
-        }
-        finally
-        {
-            File.Delete(configFile);
-        }
-    }
+    private static Task<JsonObject> RunBrowserAsync(JsonObject config) =>
+        BrowserRun.RunAsync(Path.Combine(RepoPaths.Root, "tests", "CustomerSuccess.Functions.Tests", "Pages", "browser", "dashboard-check.mjs"), config);
 
     /// <summary>One browser run (about a minute on a loaded machine) serves every check; each check names what failed.</summary>
     [Fact]

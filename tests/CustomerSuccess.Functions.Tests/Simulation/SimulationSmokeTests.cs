@@ -111,6 +111,45 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
         var live = result.Portfolio.Accounts.Where(a => a.StartDay < Days - 2 && !result.Truth.Churns.Any(c => c.AccountId == a.AccountId)).ToList();
         Assert.All(live, a => Assert.True(result.Observed.History.ContainsKey(a.AccountId), $"{a.AccountId} was never scored."));
         Assert.True(File.Exists(Path.Combine(app.RunDirectory, OutputFiles.Prediction)));
+
+        await QbrPack_FromThisRun_ShowsTheAccountsApiFiguresInABrowser(app, live);
+    }
+
+    /// <summary>
+    /// The QBR pack of an account this run scored longest (high-touch first: they hold QBRs), opened in headless
+    /// Chromium as a CSM would before the meeting: every figure on the page is the account's API data.
+    /// </summary>
+    private static async Task QbrPack_FromThisRun_ShowsTheAccountsApiFiguresInABrowser(StandaloneAppProcess app, IReadOnlyList<SimulatedAccount> live)
+    {
+        var account = live.OrderBy(a => a.Segment == Segment.Smb).ThenBy(a => a.StartDay).First().AccountId;
+        var path = $"/api/accounts/{Uri.EscapeDataString(account)}";
+        using var health = await GetAsync(app, path + "/health");
+        using var json = await GetAsync(app, path + "/qbr?format=json");
+        var seen = await BrowserRun.RunAsync(
+            Path.Combine(RepoPaths.Root, "tests", "CustomerSuccess.Functions.Tests", "Pages", "browser", "qbr-check.mjs"),
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["url"] = new Uri(app.Address, path + "/qbr?code=" + Uri.EscapeDataString(app.FunctionKey)).ToString(),
+                ["screenshot"] = Path.Combine(RepoPaths.Root, "TestResults", "qbr-from-main-job.png"),
+            });
+
+        var pack = json.RootElement;
+        var h = pack.GetProperty("health");
+        var days = h.GetProperty("days").EnumerateArray().Select(d => d.GetProperty("score").GetInt32()).ToList();
+        Assert.Equal(200, (int)seen["status"]!);
+        Assert.Equal((health.RootElement.GetProperty("score").GetInt32(), health.RootElement.GetProperty("band").GetString()), ((int)seen["score"]!, (string?)seen["band"]));
+        Assert.True(days.Count > 20, $"the pack of {account} shows {days.Count} scored days of a {Days}-day run");
+        Assert.Equal((days.Count, 100 - days[^1]), ((int)seen["trendPoints"]!, (int)(double)seen["lastPointY"]!));
+        Assert.Equal(h.GetProperty("score").GetInt32(), days[^1]);
+        Assert.Equal(h.GetProperty("drivers").EnumerateArray().Select(d => d.GetProperty("dimension").GetString()), seen["drivers"]!.AsArray().Select(d => (string?)d));
+        var adoption = pack.GetProperty("adoption");
+        var support = pack.GetProperty("support");
+        Assert.Equal(adoption.GetProperty("activeUsers30d").GetInt32(), (int)seen["active30"]!);
+        Assert.Equal($"{support.GetProperty("ticketsOpened").GetInt32()} / {support.GetProperty("ticketsSolved").GetInt32()}", (string?)seen["tickets"]);
+        Assert.Equal(
+            pack.GetProperty("milestones").EnumerateArray().Select(m => (m.GetProperty("name").GetString(), m.GetProperty("reachedAt").ValueKind != JsonValueKind.Null)),
+            seen["milestones"]!.AsArray().Select(m => ((string?)m!["name"], (bool)m["reached"]!)));
+        Assert.Equal((pack.GetProperty("risks").GetArrayLength(), pack.GetProperty("nextSteps").GetArrayLength()), ((int)seen["risks"]!, (int)seen["nextSteps"]!));
     }
 
     private static async Task<JsonDocument> GetAsync(StandaloneAppProcess app, string path)
