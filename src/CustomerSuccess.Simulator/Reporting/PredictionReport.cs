@@ -20,6 +20,16 @@ internal sealed record AccountOutcome(string AccountId, Segment Segment, Behavio
     public bool LiveOn(int day) => day >= StartDay && (ChurnDay is null || day < ChurnDay);
 }
 
+/// <summary>One account's outcome in prediction.json: churn known up to 90 days past the run, and when its story began to show.</summary>
+internal sealed record OutcomeRow(string AccountId, string Segment, string Story, int StartDay, int? OnboardingCompletedDay, int? ChurnDay, int? TroubleBeganDay)
+{
+    public static OutcomeRow Of(AccountOutcome a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return new(a.AccountId, a.Segment.ToString(), a.Story.ToString(), a.StartDay, a.OnboardingCompletedDay, a.ChurnDay, a.TroubleBeganDay);
+    }
+}
+
 internal sealed record ConfusionCounts(int TruePositives, int FalsePositives, int FalseNegatives, int TrueNegatives);
 
 /// <summary>One yes/no rule's figures, each a proportion with its counts and Wilson 95% interval.</summary>
@@ -85,6 +95,12 @@ internal sealed record PredictionReport(
 
     /// <summary>The app's renewal forecast on the snapshot days against what renewed (null when not read).</summary>
     public RenewalForecastFigures? RenewalForecast { get; init; }
+
+    /// <summary>
+    /// Each account's outcome by the simulator's record, for a retroactive analysis of one's own against the app's
+    /// history (GET /api/health/history): the seeds' "set thresholds based on actual churn data".
+    /// </summary>
+    public IReadOnlyList<OutcomeRow> Outcomes { get; init; } = [];
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -246,6 +246,7 @@ internal sealed class RunFigures
         return PredictionEvaluation.WithSeedsBar(PredictionEvaluation.Evaluate(run, accounts, result.Observed.History, result.Truth.UsageByDay, alertEmails))
             with
             {
+                Outcomes = [.. accounts.Select(OutcomeRow.Of)],
                 Expansion = ExpansionEvaluation.Evaluate(expansions, opportunities, result.LastDay),
                 RenewalForecast = result.Observed.RenewalForecasts.Count == 0 ? null : RenewalForecastEvaluation.Evaluate(result.Observed.RenewalForecasts, churns, result.LastDay + PredictionDesign.HorizonDays),
             };

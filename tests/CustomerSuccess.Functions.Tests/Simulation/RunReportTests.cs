@@ -175,6 +175,14 @@ public sealed partial class RunReportTests : IDisposable
         Assert.NotNull(json["earlyWarning"]!["alertEmails"]!["emailsPerAccountMonth"]);
         Assert.NotNull(json["earlyWarning"]!["healthyAdopterPostOnboardingDaysGreen"]!["value"]);
         Assert.Contains("75%", (string)json["seedsBar"]!, StringComparison.Ordinal);
+
+        // The ground truth for a retroactive analysis: every account once, with the churn day the figures used.
+        var outcomes = json["outcomes"]!.AsArray();
+        Assert.Equal(figures.Result.Portfolio.Accounts.Select(a => a.AccountId), outcomes.Select(o => (string)o!["accountId"]!));
+        var churned = figures.Result.Projection.Truth.Churns.Where(c => c.Day <= Days - 1 + PredictionDesign.HorizonDays).ToDictionary(c => c.AccountId, c => c.Day);
+        Assert.NotEmpty(churned);
+        Assert.All(outcomes, o => Assert.Equal(churned.TryGetValue((string)o!["accountId"]!, out var day) ? day : null, (int?)o!["churnDay"]));
+        Assert.Contains(outcomes, o => (string)o!["story"]! == "SilentChurner" && (int?)o["troubleBeganDay"] is not null);
         Assert.True(File.Exists(Path.Combine(_dir, OutputFiles.Report)));
     }
 
