@@ -6,6 +6,7 @@ using CustomerSuccess.Functions.Expansion;
 using CustomerSuccess.Functions.Health;
 using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Telemetry;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerSuccess.Functions.Alerts;
 
@@ -30,7 +31,7 @@ public enum AlertWriteStatus
 /// rule by construction), plus outbox rows "~outbox|{messageId}" in the same partition, so an alert change and
 /// the notification it causes commit in one entity-group transaction: nothing is lost between score and queue.
 /// </summary>
-public sealed class AlertStore(AppTables tables)
+public sealed partial class AlertStore(AppTables tables, ILogger<AlertStore>? logger = null)
 {
     public const string DefaultTable = "alerts";
     // "~" sorts after every rule id, so alert rows and outbox rows are two key ranges of the partition.
@@ -45,6 +46,7 @@ public sealed class AlertStore(AppTables tables)
     private static readonly TableFilter OutboxRows = TableFilter.Of($"RowKey ge {OutboxPrefix} and RowKey lt {TableFilter.PrefixEnd(OutboxPrefix)}");
 
     private readonly AppTable _alerts = tables[DefaultTable];
+    private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
 
     /// <summary>Raised after this instance wrote alert changes (<see cref="ApplyAsync"/>), with the alerts as written, so readers holding the open alerts can apply them.</summary>
     public event Action<IReadOnlyList<Alert>>? Changed;
@@ -121,6 +123,7 @@ public sealed class AlertStore(AppTables tables)
         var result = await _alerts.SubmitAsync(actions, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
+            await SyncOpenIndexAsync(accountId, changes.Select(c => c.Alert.RuleId).Distinct(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
             Changed?.Invoke([.. changes.Select(c => c.Alert)]);
             return AlertWriteStatus.Written;
         }

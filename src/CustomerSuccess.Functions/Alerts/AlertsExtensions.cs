@@ -11,7 +11,7 @@ internal static class AlertsExtensions
     {
         var development = builder.Environment.IsDevelopment();
         var ownUrl = OwnUrl(builder.Configuration);
-        builder.Services.AddTables(AlertStore.DefaultTable, AlertNotifier.LedgerTable, AlertNotifier.DigestTable);
+        builder.Services.AddTables(AlertStore.DefaultTable, AlertStore.OpenIndexTable, AlertNotifier.LedgerTable, AlertNotifier.DigestTable);
         builder.Services.AddOptions<AlertsOptions>()
             .BindConfiguration(AlertsOptions.SectionName)
             .PostConfigure(options =>

@@ -114,7 +114,7 @@ public sealed class OpenAlertsCache
         {
             var startedAt = _time.GetUtcNow();
             var alerts = new List<Alert>();
-            await foreach (var alert in _store.ListActiveAsync(CancellationToken.None).ConfigureAwait(false))
+            await foreach (var alert in _store.ListActiveIndexedAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 alerts.Add(alert);
             }

@@ -39,6 +39,29 @@ public sealed record AccountModel(
     AccountActivity? Activity,
     IReadOnlyList<PlaybookTask> OpenTasks);
 
-public sealed record MyDayModel(string? Csm, IReadOnlyList<MyDayItem> Items, IReadOnlyList<string> Csms, DateTimeOffset AsOf);
+/// <summary>A CSM's ranked list, one page of it (<see cref="ListPage"/>).</summary>
+public sealed record MyDayModel(string? Csm, IReadOnlyList<MyDayItem> Items, IReadOnlyList<string> Csms, DateTimeOffset AsOf, ListPage Paging);
 
-public sealed record AlertsModel(AlertTier? Tier, string? Csm, IReadOnlyList<AlertLine> Alerts, DateTimeOffset AsOf);
+/// <summary>The open alerts, one page of them (<see cref="ListPage"/>).</summary>
+public sealed record AlertsModel(AlertTier? Tier, string? Csm, IReadOnlyList<AlertLine> Alerts, DateTimeOffset AsOf, ListPage Paging);
+
+/// <summary>
+/// Which page of a long list a page shows: <see cref="Number"/> counts from 0, <see cref="Size"/> rows each, of
+/// <see cref="Total"/>. A CS leader's unfiltered alert list at 100,000 accounts holds thousands of rows (16 MB of HTML
+/// for 10,000: docs/benchmarks.md, "Portfolio view"), so long lists come a page at a time.
+/// </summary>
+public sealed record ListPage(int Number, int Size, int Total)
+{
+    public const int DefaultSize = 100;
+
+    public int Pages => Math.Max(1, (Total + Size - 1) / Size);
+
+    /// <summary>The rows of page <paramref name="page"/> (clamped to the pages there are) and where they sit in the list.</summary>
+    public static (IReadOnlyList<T> Rows, ListPage Page) Of<T>(IReadOnlyList<T> all, int? page, int size = DefaultSize)
+    {
+        ArgumentNullException.ThrowIfNull(all);
+        var last = Math.Max(0, (all.Count - 1) / size);
+        var number = Math.Clamp(page ?? 0, 0, last);
+        return ([.. all.Skip(number * size).Take(size)], new ListPage(number, size, all.Count));
+    }
+}

@@ -19,9 +19,14 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
     public async Task<PortfolioModel> PortfolioAsync(PortfolioQuery query, CancellationToken cancellationToken)
     {
         // Counted and ranked from the portfolio index while it is current (any filter, any page), else a scan.
+        // The three reads are independent: an instance's first view loads the index and the open alerts side by side.
         var now = time.GetUtcNow();
-        var portfolio = await health.GetPortfolioPageAsync(query, cancellationToken);
-        var open = await alerts.ListActiveAsync(null, query.CsmEmail, null, cancellationToken);
+        var portfolioRead = health.GetPortfolioPageAsync(query, cancellationToken);
+        var openRead = alerts.ListActiveAsync(null, query.CsmEmail, null, cancellationToken);
+        var trendRead = trend.ReadAsync(cancellationToken);
+        await Task.WhenAll(portfolioRead, openRead, trendRead);
+        var portfolio = await portfolioRead;
+        var open = await openRead;
         var byTier = AlertTiers.Risk
             .Select(t =>
             {
@@ -31,7 +36,7 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
             .ToList();
         var csms = open.Select(a => a.CsmEmail).Concat(portfolio.AtRisk.Select(a => a.CsmEmail)).Concat([query.CsmEmail])
             .OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
-        var days = (await trend.ReadAsync(cancellationToken))
+        var days = (await trendRead)
             .Select(d => (d.Day, Counts: d.Of(query.Segment)))
             .Select(d => new TrendPoint(d.Day, d.Counts[HealthBand.Red], d.Counts[HealthBand.Yellow], d.Counts[HealthBand.Green]))
             .ToList();
@@ -55,24 +60,25 @@ public sealed class DashboardQueries(HealthQueries health, AlertCommands alerts,
         return new AccountModel(view, open, past, [.. enrollments.OrderByDescending(e => e.EnrolledAt)], now, known, [.. tasks.Where(t => t.IsOpen)]);
     }
 
-    public async Task<MyDayModel> MyDayAsync(string? csm, CancellationToken cancellationToken)
+    public async Task<MyDayModel> MyDayAsync(string? csm, int? page, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var open = await alerts.ListActiveAsync(null, csm, null, cancellationToken);
         var csms = open.Select(a => a.CsmEmail).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
         if (string.IsNullOrWhiteSpace(csm))
         {
-            return new MyDayModel(null, [], csms, now);
+            return new MyDayModel(null, [], csms, now, new ListPage(0, ListPage.DefaultSize, 0));
         }
 
         var atRisk = await health.GetPortfolioPageAsync(new PortfolioQuery(CsmEmail: csm, PageSize: PortfolioQuery.MaxPageSize), cancellationToken);
-        return new MyDayModel(csm, MyDayRanking.Rank(open, atRisk.AtRisk, now), csms, now);
+        var (items, paging) = ListPage.Of(MyDayRanking.Rank(open, atRisk.AtRisk, now), page);
+        return new MyDayModel(csm, items, csms, now, paging);
     }
 
-    public async Task<AlertsModel> AlertsAsync(AlertTier? tier, string? csm, CancellationToken cancellationToken)
+    public async Task<AlertsModel> AlertsAsync(AlertTier? tier, string? csm, int? page, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var open = await alerts.ListActiveAsync(tier, csm, null, cancellationToken);
-        return new AlertsModel(tier, csm, [.. open.Select(a => new AlertLine(a, AlertSla.Of(a, now, alertOptions.Value)))], now);
+        var (open, paging) = ListPage.Of(await alerts.ListActiveAsync(tier, csm, null, cancellationToken), page);
+        return new AlertsModel(tier, csm, [.. open.Select(a => new AlertLine(a, AlertSla.Of(a, now, alertOptions.Value)))], now, paging);
     }
 }

@@ -19,10 +19,12 @@ internal static class PagesEndpoints
 
     public static IEndpointRouteBuilder MapPagesEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapInvocation(TrendSnapshotFunction, async (PortfolioTrendStore trend, CancellationToken ct) =>
+        // Hourly: the portfolio index and trend row, and the open-alerts index compared with a scan and repaired.
+        app.MapInvocation(TrendSnapshotFunction, async (PortfolioTrendStore trend, AlertStore alerts, CancellationToken ct) =>
         {
             var day = await trend.SnapshotAsync(ct);
-            return Results.Ok(InvocationResponse.Ok($"portfolio trend of {day.Day:yyyy-MM-dd}: {day.Of(null).Values.Sum()} live accounts"));
+            var repaired = await alerts.RebuildOpenIndexAsync(ct);
+            return Results.Ok(InvocationResponse.Ok($"portfolio trend of {day.Day:yyyy-MM-dd}: {day.Of(null).Values.Sum()} live accounts; open-alerts index: {repaired} row(s) repaired"));
         });
 
         app.MapGet(DashboardRoutes.Root, async (string? segment, string? csm, string? band, int? page, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
@@ -84,12 +86,12 @@ internal static class PagesEndpoints
             return outcome == OverrideOutcome.Saved ? Results.Redirect(DashboardRoutes.Account(id)) : Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: error);
         }).WithFunction("DashboardOverride").RequireAuthorization();
 
-        app.MapGet(DashboardRoutes.MyDay, async (string? csm, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
-            Render<MyDayPageView, MyDayModel>(http, await queries.MyDayAsync(string.IsNullOrWhiteSpace(csm) ? null : csm.Trim(), ct)))
+        app.MapGet(DashboardRoutes.MyDay, async (string? csm, int? page, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
+            Render<MyDayPageView, MyDayModel>(http, await queries.MyDayAsync(string.IsNullOrWhiteSpace(csm) ? null : csm.Trim(), page, ct)))
             .WithFunction("DashboardMyDay").RequireAuthorization();
 
-        app.MapGet(DashboardRoutes.Alerts, async (string? tier, string? csm, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
-            Render<AlertsPageView, AlertsModel>(http, await queries.AlertsAsync(Enum.TryParse<AlertTier>(tier, true, out var t) ? t : null, string.IsNullOrWhiteSpace(csm) ? null : csm.Trim(), ct)))
+        app.MapGet(DashboardRoutes.Alerts, async (string? tier, string? csm, int? page, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
+            Render<AlertsPageView, AlertsModel>(http, await queries.AlertsAsync(Enum.TryParse<AlertTier>(tier, true, out var t) ? t : null, string.IsNullOrWhiteSpace(csm) ? null : csm.Trim(), page, ct)))
             .WithFunction("DashboardAlerts").RequireAuthorization();
 
         app.MapGet(DashboardRoutes.Renewals, async (HttpContext http, RenewalForecastReader renewals, CancellationToken ct) =>

@@ -12,7 +12,8 @@ namespace CustomerSuccess.Functions.Benchmarks.Pages;
 /// What one portfolio view reads at scale: <c>dashboard [accounts=100000]</c> seeds that many latest-score rows
 /// (random bands, segments, 20 CSMs, renewals within a year) into Azurite and times
 /// four views (first and fifth page, one CSM's view, one segment and band's third page) scanned, then builds the
-/// <see cref="PortfolioIndex"/>, loads it as another instance would, and times the same views from it, best of 3.
+/// <see cref="PortfolioIndex"/>, loads it as another instance would, and times the same views from it, best of 3;
+/// then seeds alerts and times the open-alerts scan, the open-alerts index, and the pages over HTTP from the app.
 /// </summary>
 internal static class PortfolioViewLoad
 {
@@ -90,7 +91,31 @@ internal static class PortfolioViewLoad
 
         Console.WriteLine($"open alerts scanned (the escalation path, and a view's first read): best of 3 {bestAlerts.TotalMilliseconds:N0} ms ({open:N0} open)");
 
-        // What the views read: the open alerts as this instance last read them (fresh for a minute).
+        // The open-alerts index the views read once it is complete: the hourly rebuild compares it with a scan and
+        // writes what is missing (every open alert here, seeded behind the store), then reads need the index alone.
+        await tables.EnsureAsync(CustomerSuccess.Functions.Alerts.AlertStore.OpenIndexTable, default);
+        var rebuild = Stopwatch.StartNew();
+        var repaired = await store.RebuildOpenIndexAsync(default);
+        Console.WriteLine($"open-alerts index rebuilt from empty: {rebuild.Elapsed.TotalMilliseconds:N0} ms ({repaired:N0} rows written)");
+        rebuild.Restart();
+        repaired = await store.RebuildOpenIndexAsync(default);
+        Console.WriteLine($"open-alerts index rebuilt again (the hourly check, nothing to repair): {rebuild.Elapsed.TotalMilliseconds:N0} ms ({repaired:N0} rows written)");
+        var bestIndexed = TimeSpan.MaxValue;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var watch = Stopwatch.StartNew();
+            open = 0;
+            await foreach (var _ in store.ListActiveIndexedAsync(default))
+            {
+                open++;
+            }
+
+            bestIndexed = watch.Elapsed < bestIndexed ? watch.Elapsed : bestIndexed;
+        }
+
+        Console.WriteLine($"open alerts from the index: best of 3 {bestIndexed.TotalMilliseconds:N0} ms ({open:N0} open)");
+
+        // What the views read: the open alerts as this instance last read them (fresh for a minute), from the index.
         var cache = new CustomerSuccess.Functions.Alerts.OpenAlertsCache(store, TimeProvider.System);
         var coldRead = Stopwatch.StartNew();
         var firstRead = await cache.GetAsync(default);
@@ -104,6 +129,9 @@ internal static class PortfolioViewLoad
         }
 
         Console.WriteLine($"open alerts for the views, kept: best of 3 {warm.TotalMilliseconds:N3} ms");
+
+        // The pages themselves, from the app over HTTP, on the same tables: csm-10 has 500 of the open alerts.
+        await DashboardOverHttp.RunAsync(azurite.ConnectionString, "csm-10@example.com");
         return 0;
     }
 

@@ -28,7 +28,7 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
 
     public async Task InitializeAsync()
     {
-        _store = new AlertStore(await AppTablesTestKit.FreshAsync(azurite.ConnectionString, _outage, AlertStore.DefaultTable));
+        _store = new AlertStore(await AppTablesTestKit.FreshAsync(azurite.ConnectionString, _outage, AlertStore.DefaultTable, AlertStore.OpenIndexTable));
         _feed.Setup(f => f.ReadPendingAsync(It.IsAny<int>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() => { var all = _pending.ToList(); _pending.Clear(); return all; });
         _feed.Setup(f => f.AcknowledgeAsync(It.IsAny<IReadOnlyList<HealthTransitionEnvelope>>(), It.IsAny<CancellationToken>()))

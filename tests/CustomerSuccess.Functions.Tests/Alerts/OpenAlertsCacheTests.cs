@@ -22,7 +22,7 @@ public sealed class OpenAlertsCacheTests(AzuriteFixture azurite) : IAsyncLifetim
 
     public async Task InitializeAsync()
     {
-        _tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, AlertStore.DefaultTable);
+        _tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, AlertStore.DefaultTable, AlertStore.OpenIndexTable);
         _store = new AlertStore(_tables);
         _cache = new OpenAlertsCache(_store, _time);
         await WrittenByAnotherInstanceAsync("acct-1");

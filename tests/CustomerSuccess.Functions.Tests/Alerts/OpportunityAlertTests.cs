@@ -44,7 +44,7 @@ public sealed class OpportunityAlertTests(AzuriteFixture azurite) : IAsyncLifeti
 
     public async Task InitializeAsync()
     {
-        _tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, AlertStore.DefaultTable, AlertNotifier.LedgerTable, AlertNotifier.DigestTable);
+        _tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, AlertStore.DefaultTable, AlertStore.OpenIndexTable, AlertNotifier.LedgerTable, AlertNotifier.DigestTable);
         _feed.Setup(f => f.ReadPendingAsync(It.IsAny<int>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() => { var all = _pending.ToList(); _pending.Clear(); return all; });
         _feed.Setup(f => f.AcknowledgeAsync(It.IsAny<IReadOnlyList<HealthTransitionEnvelope>>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);

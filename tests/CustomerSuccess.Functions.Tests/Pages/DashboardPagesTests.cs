@@ -411,12 +411,55 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
         Assert.Equal(HttpStatusCode.Conflict, closed.StatusCode);
     }
 
+    [Fact]
+    public async Task AlertsAndMyDay_LongLists_AHundredAPageWithLinksThatKeepTheFilters()
+    {
+        // 130 more open Watch alerts for the seed's CSM, each on an account of its own, beside the seed's three.
+        var store = _app.Factory.Services.GetRequiredService<AlertStore>();
+        var raised = DateTimeOffset.UtcNow;
+        await Parallel.ForEachAsync(Enumerable.Range(0, 130), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            var alert = new Alert
+            {
+                AccountId = $"acc-many-{i:D3}-{Seed.Csm[4..12]}",
+                RuleId = AlertRules.HealthBand,
+                Occurrence = 1,
+                Tier = AlertTier.Watch,
+                Status = AlertStatus.Open,
+                RaisedAt = raised,
+                DueBy = raised.AddDays(7).AddMinutes(i),
+                Reason = "Health band moved to Yellow",
+                CsmEmail = Seed.Csm,
+            };
+            Assert.Equal(AlertWriteStatus.Written, await store.ApplyAsync(alert.AccountId, [new AlertChange(AlertChangeKind.Raise, alert)], ct));
+        });
+        using var client = await _app.SignedInAsync();
+        var csm = Uri.EscapeDataString(Seed.Csm);
+
+        var first = await client.GetStringAsync(U($"/api/dashboard/alerts?tier=Watch&csm={csm}"));
+        var second = await JsonAsync(client, $"/api/dashboard/alerts?tier=Watch&csm={csm}&page=1");
+        var beyond = await JsonAsync(client, $"/api/dashboard/alerts?tier=Watch&csm={csm}&page=9");
+        var myDay = await JsonAsync(client, $"/api/dashboard/my-day?csm={csm}&page=1");
+
+        Assert.Equal(100, AlertRow().Count(Table(first, "alerts")));
+        Assert.Contains("1–100 of 131, page 1 of 2", first, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/api/dashboard/alerts?tier=Watch&amp;csm={csm}&amp;page=1\" rel=\"next\"", first, StringComparison.Ordinal);
+        Assert.Equal((31, 1, 131), (second["alerts"]!.AsArray().Count, (int)second["paging"]!["number"]!, (int)second["paging"]!["total"]!));
+        Assert.Equal(1, (int)beyond["paging"]!["number"]!); // a page past the end shows the last
+        Assert.Equal(AlertTier.Watch.ToString(), (string)second["alerts"]![30]!["alert"]!["tier"]!);
+        Assert.True((int)myDay["paging"]!["total"]! > 100);
+        Assert.Equal((int)myDay["paging"]!["total"]! - 100, myDay["items"]!.AsArray().Count);
+    }
+
     private static string Table(string html, string id)
     {
         var start = html.IndexOf($"<table id=\"{id}\"", StringComparison.Ordinal);
         Assert.True(start >= 0, $"the page has no table {id}");
         return html[start..html.IndexOf("</table>", start, StringComparison.Ordinal)];
     }
+
+    [GeneratedRegex("<tr data-account=")]
+    private static partial Regex AlertRow();
 
     [GeneratedRegex("<tr data-kind=\"([^\"]+)\"")]
     private static partial Regex DataKind();

@@ -31,7 +31,7 @@ public sealed class PlaybookTaskFlowTests(AzuriteFixture azurite) : IAsyncLifeti
 
     public async Task InitializeAsync()
     {
-        var tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, AlertStore.DefaultTable, PlaybookTaskStore.Table, HealthTables.Scores);
+        var tables = await AppTablesTestKit.FreshAsync(azurite.ConnectionString, null, AlertStore.DefaultTable, AlertStore.OpenIndexTable, PlaybookTaskStore.Table, HealthTables.Scores);
         _alerts = new AlertStore(tables);
         _tasks = new PlaybookTaskStore(tables);
         var accounts = new Health.FakeSignalSource(
