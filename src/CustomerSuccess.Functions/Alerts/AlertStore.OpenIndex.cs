@@ -20,9 +20,12 @@ namespace CustomerSuccess.Functions.Alerts;
 public sealed partial class AlertStore
 {
     public const string OpenIndexTable = "alertsopen";
-    private const string OpenPartition = "open";
+    internal const string OpenPartition = "open";
     private const string CompleteRow = "~complete";
     private const int RepairsAtOnce = 16;
+
+    // Every alert row of the index; the completion marker sorts after them.
+    private static readonly TableFilter OpenRows = TableFilter.Of($"PartitionKey eq {OpenPartition} and RowKey lt {"~"}");
 
     private AppTable OpenIndex => tables[OpenIndexTable];
 
@@ -42,8 +45,7 @@ public sealed partial class AlertStore
             yield break;
         }
 
-        var rows = TableFilter.Of($"PartitionKey eq {OpenPartition} and RowKey lt {"~"}");
-        await foreach (var row in OpenIndex.QueryAsync<OpenAlertRow>(rows, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in OpenIndex.QueryAsync<OpenAlertRow>(OpenRows, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return row.ToAlert();
         }
@@ -62,8 +64,7 @@ public sealed partial class AlertStore
         }
 
         var indexed = new Dictionary<(string, string), DateTimeOffset?>();
-        var rows = TableFilter.Of($"PartitionKey eq {OpenPartition} and RowKey lt {"~"}");
-        await foreach (var row in OpenIndex.QueryAsync<OpenAlertRow>(rows, [nameof(OpenAlertRow.AccountId), nameof(OpenAlertRow.RuleId), nameof(OpenAlertRow.SourceTimestamp)], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in OpenIndex.QueryAsync<OpenAlertRow>(OpenRows, [nameof(OpenAlertRow.AccountId), nameof(OpenAlertRow.RuleId), nameof(OpenAlertRow.SourceTimestamp)], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             indexed[(row.AccountId, row.RuleId)] = row.SourceTimestamp;
         }
@@ -184,7 +185,7 @@ public sealed class OpenAlertRow : TableRow
         ArgumentNullException.ThrowIfNull(source);
         return new OpenAlertRow
         {
-            PartitionKey = "open",
+            PartitionKey = AlertStore.OpenPartition,
             RowKey = rowKey,
             AccountId = source.PartitionKey,
             RuleId = source.RowKey,

@@ -64,6 +64,16 @@ internal sealed partial class DashboardApp : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>
+    /// Opens the playbook tasks of the account's seeded alerts: the seed wrote them without the dispatcher, so the
+    /// app's listeners are told as the dispatcher tells them after a write.
+    /// </summary>
+    public async Task OpenPlaybookTasksAsync(string accountId)
+    {
+        var alerts = await Factory.Services.GetRequiredService<AlertStore>().GetForAccountAsync(accountId, default);
+        await Factory.Services.GetRequiredService<AlertChangeFanOut>().WrittenAsync(accountId, [], [.. alerts.Select(a => new AlertChange(AlertChangeKind.Raise, a))], default);
+    }
+
     public HttpClient Anonymous() => Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     /// <summary>A client signed in as the sign-in form does it: the function key once, then the cookie.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using CustomerSuccess.Functions.Alerts;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -26,10 +25,7 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
     public async Task InitializeAsync()
     {
         _app = await DashboardApp.StartAsync(azurite, kestrel: true);
-        // The seed wrote the alerts without the dispatcher; tell the app's listeners (playbook tasks), as the dispatcher does.
-        var services = _app.Factory.Services;
-        var alerts = await services.GetRequiredService<AlertStore>().GetForAccountAsync(Seed.Red, default);
-        await services.GetRequiredService<AlertChangeFanOut>().WrittenAsync(Seed.Red, [], [.. alerts.Select(a => new AlertChange(AlertChangeKind.Raise, a))], default);
+        await _app.OpenPlaybookTasksAsync(Seed.Red);
         var address = _app.Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _seen = await RunBrowserAsync(new JsonObject
         {

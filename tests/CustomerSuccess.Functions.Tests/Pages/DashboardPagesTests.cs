@@ -354,10 +354,8 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
     [Fact]
     public async Task AccountPage_ListsTheOpenPlaybookTasksWithTheirSteps()
     {
-        // The seed wrote the alerts without the dispatcher; tell the app's listeners, as the dispatcher does after a write.
+        await _app.OpenPlaybookTasksAsync(Seed.Red);
         var services = _app.Factory.Services;
-        var alerts = await services.GetRequiredService<AlertStore>().GetForAccountAsync(Seed.Red, default);
-        await services.GetRequiredService<AlertChangeFanOut>().WrittenAsync(Seed.Red, [], [.. alerts.Select(a => new AlertChange(AlertChangeKind.Raise, a))], default);
         await services.GetRequiredService<CustomerSuccess.Functions.Playbooks.PlaybookTasks>().CompleteStepAsync(Seed.Red, "health-band-1", 1, Seed.Csm, default);
         using var client = await _app.SignedInAsync();
 
@@ -381,10 +379,8 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
     [Fact]
     public async Task TaskStep_CompletedFromThePage_OnlyWithTheFormsTokenAndOnlyWhileTheTaskIsOpen()
     {
+        await _app.OpenPlaybookTasksAsync(Seed.Red);
         var services = _app.Factory.Services;
-        var store = services.GetRequiredService<AlertStore>();
-        var alerts = await store.GetForAccountAsync(Seed.Red, default);
-        await services.GetRequiredService<AlertChangeFanOut>().WrittenAsync(Seed.Red, [], [.. alerts.Select(a => new AlertChange(AlertChangeKind.Raise, a))], default);
         var tasks = services.GetRequiredService<CustomerSuccess.Functions.Playbooks.PlaybookTasks>();
         using var client = await _app.SignedInAsync();
         var step2 = U($"/api/dashboard/accounts/{Seed.Red}/tasks/health-band-1/steps/2/complete");
