@@ -28,4 +28,7 @@ internal static partial class HealthLog
 
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Health run {RunId} complete, but the portfolio index was not rebuilt; portfolio views scan the score rows until the next snapshot")]
     public static partial void PortfolioIndexNotBuilt(ILogger logger, Exception exception, string runId);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Information, Message = "Health run {RunId} measured the peers' login yardstick over {Peers} established accounts: SMB {Smb}, Mid-Market {MidMarket}, Enterprise {Enterprise} logins per active user-week")]
+    public static partial void LoginBenchmarkMeasured(ILogger logger, string runId, int peers, double? smb, double? midMarket, double? enterprise);
 }

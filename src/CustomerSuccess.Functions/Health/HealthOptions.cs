@@ -34,6 +34,18 @@ public sealed class HealthOptions
     public double? ExpectedWeeklyLoginsPerActiveUser { get; set; } = 3;
 
     /// <summary>
+    /// Read login frequency against the portfolio's own cadence: each segment's median logins per active user per
+    /// week, measured over the established accounts by the last completed recompute (the seeds' "tier-specific
+    /// benchmark"). <see cref="ExpectedWeeklyLoginsPerActiveUser"/> stays the yardstick until a run has measured one,
+    /// for a segment with too few peers (it takes the portfolio's median), and when this is off. A product used daily
+    /// and one opened weekly are then read each at their own level, with no number to guess per product.
+    /// </summary>
+    public bool LoginsAgainstPeers { get; set; } = true;
+
+    /// <summary>Established accounts a segment needs before its median is its login yardstick (else the portfolio's, else the fixed one).</summary>
+    public int PeerBenchmarkMinimumAccounts { get; set; } = 20;
+
+    /// <summary>
     /// Consecutive days the score must sit in another band before the band changes (hysteresis), so one noisy day
     /// neither raises nor clears anything. A critical fact (a failed payment or dispute, past-due billing, a
     /// cancellation notice) moves the band down at once.
@@ -227,6 +239,11 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         if (options.OnboardingGraceDays < 0 || options.OnboardingGraceDays >= options.OnboardingMaxDays)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:OnboardingGraceDays is {options.OnboardingGraceDays}; it must be at least 0 and below Health:OnboardingMaxDays ({options.OnboardingMaxDays})."));
+        }
+
+        if (options.PeerBenchmarkMinimumAccounts < 1)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:PeerBenchmarkMinimumAccounts is {options.PeerBenchmarkMinimumAccounts}; it must be at least 1."));
         }
 
         if (options.ExpectedWeeklyLoginsPerActiveUser is { } expectedLogins && !(expectedLogins > 0))

@@ -1,5 +1,6 @@
 using CustomerSuccess.Functions.Accounts;
 using CustomerSuccess.Functions.Storage;
+using Microsoft.Extensions.Options;
 
 namespace CustomerSuccess.Functions.Health;
 
@@ -213,13 +214,19 @@ public sealed class HealthQueries(AppTables tables, TimeProvider time, Portfolio
     }
 }
 
-/// <summary>Explains one account's score by its sub-signals, from its facts as they read now.</summary>
-public sealed class HealthExplanation(IAccountSignalSource accounts, HealthScoreCalculator calculator, TimeProvider time)
+/// <summary>Explains one account's score by its sub-signals, from its facts as they read now, against the yardstick the recompute uses.</summary>
+public sealed class HealthExplanation(IAccountSignalSource accounts, HealthScoreCalculator calculator, AppTables tables, IOptions<HealthOptions> options, TimeProvider time)
 {
+    private readonly AppTable _runs = tables[HealthTables.Runs];
+
     public async Task<IReadOnlyList<HealthSubSignal>> ExplainAsync(string accountId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var signals = await accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken).ConfigureAwait(false);
-        return signals is null ? [] : calculator.Explain(signals, now);
+        var read = accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken);
+        var peers = options.Value.LoginsAgainstPeers
+            ? await _runs.GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : null;
+        var signals = await read.ConfigureAwait(false);
+        return signals is null ? [] : calculator.Explain(signals, now, peers?.ToBenchmark());
     }
 }

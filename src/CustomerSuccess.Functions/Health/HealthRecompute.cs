@@ -142,6 +142,8 @@ public sealed class HealthRecompute(
         var (firstBucket, endBucket) = AccountShard.BucketRange(message.Shard, message.ShardCount);
         var day = DateOnly.FromDateTime(message.AsOf.UtcDateTime);
         var writes = new ShardPageWrites(message.RunId, message.Shard);
+        var peers = await ReadLoginBenchmarkAsync(cancellationToken);
+        var loginRates = LoginRateHistogram.Parse(checkpoint.LoginRates);
         var previousById = new Dictionary<string, HealthScoreEntity>(StringComparer.Ordinal);
         await using var previousScores = new PreviousScoreCursor(_scores, firstBucket, endBucket - 1, cancellationToken);
         var continuation = checkpoint.Continuation;
@@ -159,7 +161,7 @@ public sealed class HealthRecompute(
                 {
                     var previousRow = previousById.GetValueOrDefault(account.AccountId);
                     previous = previousRow?.ToScore();
-                    score = calculator.Score(account, previous, previousRow?.ToOverride(), message.AsOf);
+                    score = calculator.Score(account, previous, previousRow?.ToOverride(), message.AsOf, peers);
                 }
 #pragma warning disable CA1031 // One account's bad data must not stop its shard; it is counted and logged.
                 catch (Exception ex)
@@ -177,6 +179,11 @@ public sealed class HealthRecompute(
                 }
 
                 writes.Add(score, account, HealthTransitions.For(score, previous, account, message.RunId));
+                if (calculator.PeerLoginRate(score, account) is { } loginRate)
+                {
+                    loginRates.Add(score.Segment, loginRate);
+                }
+
                 checkpoint.Accounts++;
                 if (previous is not null && previous.Band != score.Band)
                 {
@@ -189,6 +196,7 @@ public sealed class HealthRecompute(
 
             // Checkpoint after the page's results are durable: a redelivery resumes at the next page.
             checkpoint.Continuation = continuation;
+            checkpoint.LoginRates = loginRates.Serialize();
             checkpoint.Done = continuation is null;
             checkpoint.UpdatedAt = time.GetUtcNow();
             var saved = await _runs.UpdateAsync(checkpoint, checkpoint.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -221,12 +229,14 @@ public sealed class HealthRecompute(
         }
 
         long done = 0, scored = 0, changes = 0, failed = 0;
+        var loginRates = new LoginRateHistogram();
         await foreach (var shard in _runs.QueryAsync<HealthShardCheckpointEntity>(TableFilter.Partition(HealthTables.ShardRunPartition(runId)), cancellationToken: cancellationToken))
         {
             done += shard.Done ? 1 : 0;
             scored += shard.Accounts;
             changes += shard.BandChanges;
             failed += shard.Failures;
+            loginRates.Merge(LoginRateHistogram.Parse(shard.LoginRates));
         }
 
         if (done < run.ShardCount)
@@ -245,6 +255,9 @@ public sealed class HealthRecompute(
         if (updated.Succeeded)
         {
             HealthLog.RunCompleted(logger, runId, scored, changes, failed, run.DurationMs);
+            var benchmark = loginRates.Benchmark(runId, _options.PeerBenchmarkMinimumAccounts);
+            await _runs.UpsertAsync(HealthLoginBenchmarkEntity.From(benchmark, now), TableUpdateMode.Replace, cancellationToken);
+            HealthLog.LoginBenchmarkMeasured(logger, runId, benchmark.Peers, benchmark.Smb, benchmark.MidMarket, benchmark.Enterprise);
             var current = await _runs.GetAsync<HealthRunPointerEntity>(HealthTables.RunPartition, HealthTables.CurrentRunRow, cancellationToken: cancellationToken);
             if (current?.RunId == runId)
             {
@@ -257,6 +270,18 @@ public sealed class HealthRecompute(
         }
 
         return SummaryOf(run, completed: true);
+    }
+
+    /// <summary>The peers' login yardstick of the last completed run; null before any run measured one or when the setting is off.</summary>
+    private async Task<PeerLoginBenchmark?> ReadLoginBenchmarkAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.LoginsAgainstPeers)
+        {
+            return null;
+        }
+
+        var row = await _runs.GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow, cancellationToken: cancellationToken);
+        return row?.ToBenchmark();
     }
 
     /// <summary>

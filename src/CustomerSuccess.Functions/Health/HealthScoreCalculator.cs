@@ -32,6 +32,7 @@ public sealed class HealthScoreCalculator
     private readonly string[] _onboardingMilestones;
     private readonly string[] _keyFeatures;
     private readonly double? _expectedWeeklyLogins;
+    private readonly bool _loginsAgainstPeers;
     private readonly int _onboardingMaxDays;
     private readonly int _onboardingGraceDays;
     private readonly int _trendThreshold;
@@ -74,6 +75,7 @@ public sealed class HealthScoreCalculator
         _onboardingMilestones = product.OnboardingMilestones.Count > 0 ? Distinct([.. product.OnboardingMilestones]) : [product.FirstValueMilestone];
         _keyFeatures = Distinct([.. product.KeyFeatures]);
         _expectedWeeklyLogins = options.ExpectedWeeklyLoginsPerActiveUser;
+        _loginsAgainstPeers = options.LoginsAgainstPeers;
         _onboardingMaxDays = options.OnboardingMaxDays;
         _onboardingGraceDays = options.OnboardingGraceDays;
         _trendThreshold = options.TrendThreshold;
@@ -125,7 +127,12 @@ public sealed class HealthScoreCalculator
         return weight == 0 ? Neutral : ((2 * sum) + weight) / (2 * weight);
     }
 
-    public HealthScore Score(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf)
+    /// <summary>
+    /// Scores <paramref name="signals"/> as of <paramref name="asOf"/>. <paramref name="peers"/> is the login yardstick
+    /// the last completed run measured across the portfolio (<see cref="PeerLoginBenchmark"/>); without it, or while
+    /// <see cref="HealthOptions.LoginsAgainstPeers"/> is off, the configured yardstick stands.
+    /// </summary>
+    public HealthScore Score(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf, PeerLoginBenchmark? peers = null)
     {
         ArgumentNullException.ThrowIfNull(signals);
         var day = DateOnly.FromDateTime(asOf.UtcDateTime);
@@ -145,7 +152,7 @@ public sealed class HealthScoreCalculator
         var window = SignalWindow.Read(signals.Days, day);
         var flags = HealthFlagMask.None;
         var segment = SegmentOf(signals.MrrCents);
-        var dims = Dimensions(signals, segment, day, asOf, in window, ref flags, sub: null);
+        var dims = Dimensions(signals, segment, day, asOf, in window, peers, ref flags, sub: null);
         flags = new HealthFlagMask(flags.Bits | SettledTrendFlags(signals.Days, day, window, previous));
 
         var onboardingScore = OnboardingScore(signals, day);
@@ -193,14 +200,14 @@ public sealed class HealthScoreCalculator
     /// weight inside its dimension and its value, or null when it is not known (then re-weighted among the others).
     /// The same code the score runs, with a recorder; for the account page and the API, not the hourly recompute.
     /// </summary>
-    public IReadOnlyList<HealthSubSignal> Explain(AccountSignals signals, DateTimeOffset asOf)
+    public IReadOnlyList<HealthSubSignal> Explain(AccountSignals signals, DateTimeOffset asOf, PeerLoginBenchmark? peers = null)
     {
         ArgumentNullException.ThrowIfNull(signals);
         var day = DateOnly.FromDateTime(asOf.UtcDateTime);
         var window = SignalWindow.Read(signals.Days, day);
         var flags = HealthFlagMask.None;
         var sub = new List<HealthSubSignal>(20);
-        Dimensions(signals, SegmentOf(signals.MrrCents), day, asOf, in window, ref flags, sub);
+        Dimensions(signals, SegmentOf(signals.MrrCents), day, asOf, in window, peers, ref flags, sub);
         return sub;
     }
 
@@ -210,10 +217,10 @@ public sealed class HealthScoreCalculator
     /// one is given. The relationship's renewal conversation and stakeholder coverage are read above the tech-touch
     /// segment only.
     /// </summary>
-    private int[] Dimensions(AccountSignals signals, AccountSegment segment, DateOnly day, DateTimeOffset asOf, in SignalWindow window, ref HealthFlagMask flags, List<HealthSubSignal>? sub)
+    private int[] Dimensions(AccountSignals signals, AccountSegment segment, DateOnly day, DateTimeOffset asOf, in SignalWindow window, PeerLoginBenchmark? peers, ref HealthFlagMask flags, List<HealthSubSignal>? sub)
     {
         var dims = new int[DimensionCount];
-        dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, day, in window, ref flags, sub);
+        dims[(int)HealthDimension.ProductUsage] = ProductUsage(signals, day, in window, ExpectedWeeklyLogins(segment, peers), ref flags, sub);
         dims[(int)HealthDimension.Engagement] = Engagement(signals, in window, ref flags, sub);
         dims[(int)HealthDimension.Outcomes] = Outcomes(signals, ref flags, sub);
         dims[(int)HealthDimension.Support] = Support(signals, in window, sub);
@@ -336,7 +343,7 @@ public sealed class HealthScoreCalculator
     // key features configured, no baseline yet) re-weights the others; the dimension is missing only when none is
     // known. An account watched for less than a week has no usage picture yet: missing, not zero. Watched for less
     // than the 4-week login window, the expected logins shrink to the days actually watched.
-    private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, ref HealthFlagMask flags, List<HealthSubSignal>? sub = null)
+    private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, double? expectedWeeklyLogins, ref HealthFlagMask flags, List<HealthSubSignal>? sub = null)
     {
         var observedDays = s.ObservedSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : SignalWindowDays;
         if (observedDays < MinimumUsageDays)
@@ -355,7 +362,7 @@ public sealed class HealthScoreCalculator
         Add(35, seats, ref sum, ref weight);
         Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, 35, seats);
 
-        var logins = LoginFrequencyScore(s, in w, observedDays);
+        var logins = LoginFrequencyScore(s, in w, observedDays, expectedWeeklyLogins);
         Add(20, logins, ref sum, ref weight);
         Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, 20, logins);
 
@@ -400,24 +407,58 @@ public sealed class HealthScoreCalculator
             : null;
 
     /// <summary>
-    /// Login frequency. With <see cref="HealthOptions.ExpectedWeeklyLoginsPerActiveUser"/> set: logins in the last 28
-    /// days against that rate × active users (≥100% → 100, 75% → 75, 50% → 50, 25% → 25, less → 0; a newly watched
-    /// account is expected only the days watched). Unset: logins of the last two weeks against the account's own
-    /// average fortnight before, with the seeds' threshold ("Login frequency drops &gt;30%"): at least 70% → 100, 50-70%
-    /// → 50, 30-50% → 20, less → 0; unknown until two full fortnights are watched.
+    /// Login frequency. With a yardstick (<see cref="HealthOptions.ExpectedWeeklyLoginsPerActiveUser"/>, or the peers'
+    /// median when <see cref="HealthOptions.LoginsAgainstPeers"/> is on and the last run measured one): logins in the
+    /// last 28 days against that rate × active users (≥100% → 100, 75% → 75, 50% → 50, 25% → 25, less → 0; a newly
+    /// watched account is expected only the days watched). Without (the setting empty): logins of the last two weeks
+    /// against the account's own average fortnight before, with the seeds' threshold ("Login frequency drops &gt;30%"):
+    /// at least 70% → 100, 50-70% → 50, 30-50% → 20, less → 0; unknown until two full fortnights are watched.
     /// </summary>
-    private int? LoginFrequencyScore(AccountSignals s, in SignalWindow w, int observedDays)
+    private static int? LoginFrequencyScore(AccountSignals s, in SignalWindow w, int observedDays, double? expectedWeeklyLogins)
     {
-        if (_expectedWeeklyLogins is { } perUser)
+        if (expectedWeeklyLogins is { } perUser)
         {
-            var expected = perUser * Math.Max(1, s.ActiveUsers30d) * 4 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
-            var ratio = w.Logins28 / expected;
+            var ratio = w.Logins28 / (perUser * ExpectedLoginWeeks(s, observedDays));
             return ratio >= 1 ? 100 : ratio >= 0.75 ? 75 : ratio >= 0.5 ? 50 : ratio >= 0.25 ? 25 : 0;
         }
 
         return AgainstBaseline(w.LoginsBlock0, w.LoginsBlock1, w.LoginsBlock2, w.LoginsBlock3, observedDays) is { } tenths
             ? tenths >= 7 ? 100 : tenths >= 5 ? 50 : tenths >= 3 ? 20 : 0
             : null;
+    }
+
+    // Active users × weeks watched in the 28-day login window: what a yardstick in logins per user-week multiplies.
+    private static double ExpectedLoginWeeks(AccountSignals s, int observedDays) =>
+        Math.Max(1, s.ActiveUsers30d) * 4.0 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
+
+    /// <summary>The login yardstick for <paramref name="segment"/>: none in own-past mode, the peers' when measured and on, else the configured one.</summary>
+    private double? ExpectedWeeklyLogins(AccountSegment segment, PeerLoginBenchmark? peers) =>
+        _expectedWeeklyLogins is null ? null
+        : _loginsAgainstPeers && peers?.For(segment) is { } measured ? measured
+        : _expectedWeeklyLogins;
+
+    /// <summary>
+    /// The account's logins per active user per week over the last 28 days, as a peer for the benchmark: only an
+    /// established, active account (past onboarding, watched the whole window, with active users) is a peer, so new
+    /// and leaving customers do not set the yardstick for the rest. Null otherwise.
+    /// </summary>
+    public double? PeerLoginRate(HealthScore score, AccountSignals signals)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(signals);
+        if (score.Onboarding || score.Lifecycle != AccountLifecycleState.Active || signals.ActiveUsers30d < 1)
+        {
+            return null;
+        }
+
+        var observedDays = signals.ObservedSince is { } since ? score.Day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : SignalWindowDays;
+        if (observedDays < LoginWindowDays)
+        {
+            return null;
+        }
+
+        var window = SignalWindow.Read(signals.Days, score.Day);
+        return window.Logins28 / ExpectedLoginWeeks(signals, observedDays);
     }
 
     /// <summary>

@@ -35,6 +35,7 @@ public static class HealthTables
 
     public const string RunPartition = "run";
     public const string CurrentRunRow = "current";
+    public const string LoginBenchmarkRow = "login-benchmark";
 
     public static string GroupKey(int bucket) => "g" + (bucket / BucketsPerGroup).ToString("D2", CultureInfo.InvariantCulture);
 
@@ -396,5 +397,45 @@ public sealed class HealthShardCheckpointEntity : TableRow
 
     public int Failures { get; set; }
 
+    /// <summary>The shard's established accounts' login rates so far (<see cref="LoginRateHistogram.Serialize"/>), for the run's peer benchmark.</summary>
+    public string? LoginRates { get; set; }
+
     public DateTimeOffset? UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// The login yardstick the last completed run measured across the portfolio (HealthRuns, partition "run", row
+/// "login-benchmark"): each segment's median logins per active user per week, null where it had too few peers.
+/// </summary>
+public sealed class HealthLoginBenchmarkEntity : TableRow
+{
+    public HealthLoginBenchmarkEntity()
+    {
+        PartitionKey = HealthTables.RunPartition;
+        RowKey = HealthTables.LoginBenchmarkRow;
+    }
+
+    public string RunId { get; set; } = string.Empty;
+
+    public double? Smb { get; set; }
+
+    public double? MidMarket { get; set; }
+
+    public double? Enterprise { get; set; }
+
+    public int Peers { get; set; }
+
+    public DateTimeOffset MeasuredAt { get; set; }
+
+    public PeerLoginBenchmark ToBenchmark() => new(RunId, Smb, MidMarket, Enterprise, Peers);
+
+    public static HealthLoginBenchmarkEntity From(PeerLoginBenchmark benchmark, DateTimeOffset measuredAt) => new()
+    {
+        RunId = benchmark.RunId,
+        Smb = benchmark.Smb,
+        MidMarket = benchmark.MidMarket,
+        Enterprise = benchmark.Enterprise,
+        Peers = benchmark.Peers,
+        MeasuredAt = measuredAt,
+    };
 }
