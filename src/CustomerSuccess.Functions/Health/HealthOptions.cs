@@ -36,11 +36,13 @@ public sealed class HealthOptions
     /// <summary>
     /// Read login frequency against the portfolio's own cadence: each segment's median logins per active user per
     /// week, measured over the established accounts by the last completed recompute (the seeds' "tier-specific
-    /// benchmark"). <see cref="ExpectedWeeklyLoginsPerActiveUser"/> stays the yardstick until a run has measured one,
-    /// for a segment with too few peers (it takes the portfolio's median), and when this is off. A product used daily
-    /// and one opened weekly are then read each at their own level, with no number to guess per product.
+    /// benchmark"), for a product whose cadence nobody has measured. <see cref="ExpectedWeeklyLoginsPerActiveUser"/>
+    /// stays the yardstick until a run has measured one, for a segment with too few peers (it takes the portfolio's
+    /// median), and while this is off (the default). Measured on both shipped scenarios, it lifts healthy accounts into
+    /// Green and halves the stayers flagged, and flags fewer churners as well (docs/benchmarks.md): it moves where the
+    /// bands cut, not how well the score ranks, so it is a choice for CS operations, not a default.
     /// </summary>
-    public bool LoginsAgainstPeers { get; set; } = true;
+    public bool LoginsAgainstPeers { get; set; }
 
     /// <summary>Established accounts a segment needs before its median is its login yardstick (else the portfolio's, else the fixed one).</summary>
     public int PeerBenchmarkMinimumAccounts { get; set; } = 20;

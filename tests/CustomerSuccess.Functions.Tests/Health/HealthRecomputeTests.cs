@@ -169,11 +169,12 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
     [Fact]
     public async Task CompletedRun_MeasuresThePeersLoginYardstick_TheNextRunScoresAgainstIt()
     {
+        // Measured by every run; read by the next one with Health:LoginsAgainstPeers on.
         // 24 SMB accounts logging in once a day, 8 active users each: 28 / 32 = 0.875 logins per user-week, a quarter of
         // the fixed yardstick (3). Two more are onboarding and not peers.
         var accounts = Accounts(24).Select(a => a with { Days = a.Days.Select(d => d with { Logins = 1 }).ToList() }).ToList();
         accounts.AddRange(Accounts(2, "new-").Select(a => a with { CustomerSince = AsOf.AddDays(-5), Milestones = new Dictionary<string, DateTimeOffset>() }));
-        var options = new HealthOptions { ShardCount = 3, PageSize = 4 };
+        var options = new HealthOptions { ShardCount = 3, PageSize = 4, LoginsAgainstPeers = true };
 
         await RunAllShardsAsync(new FakeSignalSource(accounts), options, AsOf);
         var first = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).Single(r => r.AccountId == "acct-001").ToScore()!;
@@ -317,20 +318,18 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
     public async Task ShardCountChangesBetweenRuns_EveryPreviousScoreIsFoundAndCarriedOver()
     {
         // 40 accounts scored daily for three days with 3 shards, then a day with 7 shards; one account drops to Yellow on day 2.
-        // Their daily facts stop at the first day, so logins thin out day by day: the fixed yardstick keeps login
-        // frequency where it was, and the scores move only by what the test changes.
         var accounts = Accounts(40);
         for (var day = 0; day < 3; day++)
         {
             var signals = accounts.Select(a => a.AccountId == "acct-005" && day >= 1 ? Yellow(a) : a).ToList();
             _time.Now = AsOf.AddDays(day);
-            await RunAsync(new FakeSignalSource(signals), new HealthOptions { ShardCount = 3, LoginsAgainstPeers = false }, AsOf.AddDays(day));
+            await RunAsync(new FakeSignalSource(signals), new HealthOptions { ShardCount = 3 }, AsOf.AddDays(day));
         }
 
         var before = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
         var transitionsBefore = (await _tables.RowsAsync<HealthTransitionEntity>(HealthTables.Transitions)).Count;
         _time.Now = AsOf.AddDays(3);
-        await RunAsync(new FakeSignalSource(accounts.Select(a => a.AccountId == "acct-005" ? Yellow(a) : a)), new HealthOptions { ShardCount = 7, LoginsAgainstPeers = false }, AsOf.AddDays(3));
+        await RunAsync(new FakeSignalSource(accounts.Select(a => a.AccountId == "acct-005" ? Yellow(a) : a)), new HealthOptions { ShardCount = 7 }, AsOf.AddDays(3));
 
         var after = (await _tables.RowsAsync<HealthScoreEntity>(HealthTables.Scores)).ToDictionary(r => r.AccountId!, r => r.ToScore()!);
         Assert.Equal(40, after.Count); // no account scored twice under another key

@@ -11,6 +11,12 @@ public sealed class PeerLoginBenchmarkTests
 
     private static PeerLoginBenchmark Peers(double perUserWeek) => new("run", perUserWeek, perUserWeek, perUserWeek, 100);
 
+    private static HealthScoreCalculator AgainstPeers(Action<HealthOptions>? configure = null) => Calculator(o =>
+    {
+        o.LoginsAgainstPeers = true;
+        configure?.Invoke(o);
+    });
+
     [Fact]
     public void Histogram_MedianPerSegment_FromTheMiddleAccount()
     {
@@ -92,7 +98,7 @@ public sealed class PeerLoginBenchmarkTests
     public void Score_LoginsAtThePeersCadence_FullMarks_WhereTheFixedYardstickSaysAQuarter()
     {
         // 1 login a day for 8 active users: 28 / (8 × 4) = 0.875 logins per user-week, a quarter of the fixed 3.
-        var calculator = Calculator();
+        var calculator = AgainstPeers();
 
         Assert.Equal(25, LoginSubSignal(calculator, 1, peers: null));
         Assert.Equal(100, LoginSubSignal(calculator, 1, Peers(0.85)));
@@ -103,7 +109,7 @@ public sealed class PeerLoginBenchmarkTests
     [Fact]
     public void Score_PeersMeasured_MoveTheScore()
     {
-        var calculator = Calculator();
+        var calculator = AgainstPeers();
         var signals = Healthy((_, d) => d with { Logins = 1 });
 
         var fixedYardstick = calculator.Score(signals, null, null, AsOf);
@@ -116,10 +122,11 @@ public sealed class PeerLoginBenchmarkTests
     [Fact]
     public void Score_PeersOffOrOwnPast_TheBenchmarkIsIgnored()
     {
-        Assert.Equal(25, LoginSubSignal(Calculator(o => o.LoginsAgainstPeers = false), 1, Peers(0.85)));
+        Assert.False(new HealthOptions().LoginsAgainstPeers); // off by default: the fixed yardstick
+        Assert.Equal(25, LoginSubSignal(Calculator(), 1, Peers(0.85)));
 
         // Own-past mode: a steady account keeps 100 whatever the peers do.
-        Assert.Equal(100, LoginSubSignal(Calculator(o => o.ExpectedWeeklyLoginsPerActiveUser = null), 1, Peers(50)));
+        Assert.Equal(100, LoginSubSignal(AgainstPeers(o => o.ExpectedWeeklyLoginsPerActiveUser = null), 1, Peers(50)));
     }
 
     [Fact]
