@@ -80,7 +80,7 @@ internal sealed class AccountUpdater(AccountStateStore store, TimeProvider timeP
                     return false;
                 }
 
-                state.LastChangeTrace = TraceContext.Current();
+                state.LastChangeTrace = TraceContext.Sampled();
                 if (await store.WriteAsync(stored, state, cancellationToken) is not null)
                 {
                     return true;

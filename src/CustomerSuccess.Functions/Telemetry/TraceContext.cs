@@ -16,11 +16,23 @@ public static class TraceContext
     /// <summary>The Service Bus property the Azure SDK reads and writes; a W3C traceparent value.</summary>
     public const string DiagnosticId = "Diagnostic-Id";
 
-    /// <summary>The traceparent of <paramref name="activity"/> (the current one by default), or null when none is recorded.</summary>
+    /// <summary>The traceparent of <paramref name="activity"/> (the current one by default), or null when there is none.</summary>
     public static string? Current(Activity? activity = null)
     {
         activity ??= Activity.Current;
         return activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id : null;
+    }
+
+    /// <summary>
+    /// As <see cref="Current"/>, but null unless the trace is sampled: for the columns written with every event (an
+    /// inbox row, an account's state). A listener creates an activity for every request, sampled or not; an
+    /// unsampled trace has no spans to continue, and 55 characters on every stored event are not free. Messages
+    /// carry the context either way (<see cref="Stamp"/>), so a consumer follows its producer's sampling decision.
+    /// </summary>
+    public static string? Sampled(Activity? activity = null)
+    {
+        activity ??= Activity.Current;
+        return activity is { Recorded: true } ? Current(activity) : null;
     }
 
     /// <summary>

@@ -109,7 +109,7 @@ internal sealed class WebhookDeliveryRow : TableRow
             OccurredAt = e.OccurredAt,
             ReceivedAt = receivedAt,
             CopyId = Guid.NewGuid().ToString("N"),
-            TraceParent = TraceContext.Current(),
+            TraceParent = TraceContext.Sampled(),
         };
         row.SetBody(e.Json);
         return row;

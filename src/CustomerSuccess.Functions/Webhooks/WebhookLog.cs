@@ -9,10 +9,12 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "{Provider} delivery rejected: {Reason}")]
     public static partial void BodyRejected(ILogger logger, WebhookProvider provider, string reason);
 
-    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "{Provider} event {EventId} ({EventType}) stored")]
+    // One line per delivery: Debug, so a production log (exported to Application Insights) is not one record per
+    // webhook; the webhooks counter counts them and a sampled trace follows one.
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "{Provider} event {EventId} ({EventType}) stored")]
     public static partial void EventStored(ILogger logger, WebhookProvider provider, string eventId, string eventType);
 
-    [LoggerMessage(EventId = 4103, Level = LogLevel.Information, Message = "{Provider} event {EventId} already stored; acknowledged as duplicate")]
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Debug, Message = "{Provider} event {EventId} already stored; acknowledged as duplicate")]
     public static partial void EventDuplicate(ILogger logger, WebhookProvider provider, string eventId);
 
     [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "{Provider} delivery not stored: storage unavailable ({ErrorType}); answered 503 so the provider retries")]

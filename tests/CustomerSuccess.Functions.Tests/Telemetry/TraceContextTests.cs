@@ -205,12 +205,14 @@ public sealed class TraceContextTests : IAsyncLifetime
         Assert.Equal(span.Id, message.ApplicationProperties[TraceContext.DiagnosticId]);
     }
 
-    private static ActivityListener RecordEverything()
+    private static ActivityListener RecordEverything() => Listen(ActivitySamplingResult.AllDataAndRecorded);
+
+    internal static ActivityListener Listen(ActivitySamplingResult sampling)
     {
         var listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == AppTracing.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => sampling,
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
@@ -248,6 +250,42 @@ public sealed class TraceContextTests : IAsyncLifetime
             return new InvocationOutcome(response.IsSuccessStatusCode, (int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
         }
     }
+}
+
+/// <summary>
+/// What is stored of a trace when its span is sampled or not, with no tracer provider in the process: the class above
+/// keeps one (always sampling) for all its tests.
+/// </summary>
+[Collection(TracingCollection.Name)]
+public sealed class TraceContextSamplingTests
+{
+    private static ActivityListener Listen(ActivitySamplingResult sampling) => TraceContextTests.Listen(sampling);
+
+    private static ActivityListener RecordEverything() => Listen(ActivitySamplingResult.AllDataAndRecorded);
+
+    [Theory]
+    [InlineData(ActivitySamplingResult.PropagationData)] // what a sampler's "drop" gives: the activity exists, unrecorded
+    [InlineData(ActivitySamplingResult.AllData)]
+    public void Sampled_SpanNotSampled_NothingToStore_ButMessagesStillCarryIt(ActivitySamplingResult sampling)
+    {
+        using var listener = Listen(sampling);
+        using var span = AppTracing.Source.StartActivity("webhook received")!;
+
+        Assert.NotNull(span);
+        Assert.Null(TraceContext.Sampled());
+        Assert.Equal(span.Id, TraceContext.Stamp(new Dictionary<string, string>())[TraceContext.TraceParent]); // "-00": the consumer drops it too
+    }
+
+    [Fact]
+    public void Sampled_SpanSampled_ItsTraceparent()
+    {
+        using var listener = RecordEverything();
+        using var span = AppTracing.Source.StartActivity("webhook received")!;
+
+        Assert.Equal(span.Id, TraceContext.Sampled());
+        Assert.EndsWith("-01", TraceContext.Sampled(), StringComparison.Ordinal);
+    }
+
 }
 
 /// <summary>Tests that listen to the app's activity sources, which every app instance in the test process shares.</summary>
