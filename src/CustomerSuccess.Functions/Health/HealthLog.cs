@@ -31,4 +31,7 @@ internal static partial class HealthLog
 
     [LoggerMessage(EventId = 4009, Level = LogLevel.Information, Message = "Health run {RunId} measured the peers' login yardstick over {Peers} established accounts: SMB {Smb}, Mid-Market {MidMarket}, Enterprise {Enterprise} logins per active user-week")]
     public static partial void LoginBenchmarkMeasured(ILogger logger, string runId, int peers, double? smb, double? midMarket, double? enterprise);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "Health run {RunId} complete, but its measure of the peers' login yardstick was not saved; the next run reads the previous one")]
+    public static partial void LoginBenchmarkNotSaved(ILogger logger, Exception exception, string runId);
 }

@@ -255,9 +255,6 @@ public sealed class HealthRecompute(
         if (updated.Succeeded)
         {
             HealthLog.RunCompleted(logger, runId, scored, changes, failed, run.DurationMs);
-            var benchmark = loginRates.Benchmark(runId, _options.PeerBenchmarkMinimumAccounts);
-            await _runs.UpsertAsync(HealthLoginBenchmarkEntity.From(benchmark, now), TableUpdateMode.Replace, cancellationToken);
-            HealthLog.LoginBenchmarkMeasured(logger, runId, benchmark.Peers, benchmark.Smb, benchmark.MidMarket, benchmark.Enterprise);
             var current = await _runs.GetAsync<HealthRunPointerEntity>(HealthTables.RunPartition, HealthTables.CurrentRunRow, cancellationToken: cancellationToken);
             if (current?.RunId == runId)
             {
@@ -266,10 +263,28 @@ public sealed class HealthRecompute(
                 await _runs.UpdateAsync(current, current.ETag, TableUpdateMode.Replace, cancellationToken);
             }
 
+            await SaveLoginBenchmarkAsync(loginRates.Benchmark(runId, _options.PeerBenchmarkMinimumAccounts), now, cancellationToken);
             await RebuildPortfolioIndexAsync(runId, cancellationToken);
         }
 
         return SummaryOf(run, completed: true);
+    }
+
+    /// <summary>
+    /// Keeps the run's measure of the peers' login cadence for the next run. After the run is complete and the pointer
+    /// released, and failing here does not fail the run: the next run reads the previous measure, or the fixed yardstick.
+    /// </summary>
+    private async Task SaveLoginBenchmarkAsync(PeerLoginBenchmark benchmark, DateTimeOffset measuredAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _runs.UpsertAsync(HealthLoginBenchmarkEntity.From(benchmark, measuredAt), TableUpdateMode.Replace, cancellationToken);
+            HealthLog.LoginBenchmarkMeasured(logger, benchmark.RunId, benchmark.Peers, benchmark.Smb, benchmark.MidMarket, benchmark.Enterprise);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            HealthLog.LoginBenchmarkNotSaved(logger, e, benchmark.RunId);
+        }
     }
 
     /// <summary>The peers' login yardstick of the last completed run; null before any run measured one or when the setting is off.</summary>

@@ -193,6 +193,36 @@ public sealed class HealthRecomputeTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task CompletedRun_LoginYardstickNotSaved_TheRunStillCompletesAndFreesTheNextRun()
+    {
+        var refuse = new RefuseRowPolicy(HealthTables.LoginBenchmarkRow);
+        _tables = AppTablesTestKit.Create(azurite.ConnectionString, refuse, HealthStorage.Tables);
+
+        await RunAllShardsAsync(new FakeSignalSource(Accounts(6)), new HealthOptions { ShardCount = 2 }, AsOf);
+
+        Assert.True(refuse.Refused > 0);
+        var pointer = await _tables[HealthTables.Runs].GetAsync<HealthRunPointerEntity>(HealthTables.RunPartition, HealthTables.CurrentRunRow);
+        Assert.Equal(HealthRunStatus.Completed, pointer!.Status);
+        Assert.Null(await _tables[HealthTables.Runs].GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow));
+        await RunAllShardsAsync(new FakeSignalSource(Accounts(6)), new HealthOptions { ShardCount = 2 }, AsOf.AddHours(1)); // not skipped as in progress
+    }
+
+    /// <summary>Refuses every write of one row key with a 503, as an outage of that one request.</summary>
+    private sealed class RefuseRowPolicy(string rowKey) : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public int Refused { get; private set; }
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message)
+        {
+            if (message.Request.Method != Azure.Core.RequestMethod.Get && Uri.UnescapeDataString(message.Request.Uri.ToString()).Contains($"RowKey='{rowKey}'", StringComparison.Ordinal))
+            {
+                Refused++;
+                throw new Azure.RequestFailedException(503, "Simulated storage outage.");
+            }
+        }
+    }
+
+    [Fact]
     public async Task ScoreShard_StorageFailsMidway_ResumesFromCheckpointWithTheSameRowsAsACleanRun()
     {
         var accounts = Accounts(30);
