@@ -29,7 +29,8 @@ public sealed record PeerLoginBenchmark(string RunId, double? Smb, double? MidMa
 public sealed class LoginRateHistogram
 {
     public const int BinsPerLogin = 20;
-    public const int Bins = 20 * BinsPerLogin;
+    public const int MaxLoginsPerWeek = 20;
+    public const int Bins = MaxLoginsPerWeek * BinsPerLogin;
     private const int SegmentCount = 3;
 
     private readonly int[][] _counts = [new int[Bins], new int[Bins], new int[Bins]];
@@ -78,8 +79,9 @@ public sealed class LoginRateHistogram
         return new PeerLoginBenchmark(runId, For(AccountSegment.Smb), For(AccountSegment.MidMarket), For(AccountSegment.Enterprise), all.Sum());
     }
 
-    // The median bin's lower edge (an account at the median meets it); null below the minimum count, or when the median is no logins at all (a product that
-    // sends no login events, where a yardstick of zero would score every account full).
+    // The median bin's lower edge (an account at the median meets it); null below the minimum count, or when the
+    // median is no logins at all (a product that sends no login events, where a yardstick of zero would score every
+    // account full).
     private static double? Median(int[] counts, int minimumPeers)
     {
         var n = counts.Sum();
@@ -102,7 +104,7 @@ public sealed class LoginRateHistogram
         return null;
     }
 
-    /// <summary>"segment:bin=count,bin=count;…" for the bins that are not empty (a checkpoint column).</summary>
+    /// <summary>"bin=count,bin=count;…;…": the bins that are not empty, SMB, Mid-Market and Enterprise in that order (a checkpoint column).</summary>
     public string Serialize()
     {
         var text = new StringBuilder();
