@@ -53,11 +53,14 @@ public sealed class ProductOptionsTests(AzuriteFixture azurite)
     [Fact]
     public void AppStart_InvalidVocabulary_RefusesToStartNamingTheSetting()
     {
-        using var factory = new WebhookAppFactory(new ManualTimeProvider(DateTimeOffset.UnixEpoch), azurite.ConnectionString);
-        factory.Settings["Product:ActivationMilestone"] = " ";
+        var error = AppStartup.FailureOf(() =>
+        {
+            var factory = new WebhookAppFactory(new ManualTimeProvider(DateTimeOffset.UnixEpoch), azurite.ConnectionString);
+            factory.Settings["Product:ActivationMilestone"] = " ";
+            return factory;
+        });
 
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
-
-        Assert.Contains("Product:ActivationMilestone is empty", error.Message, StringComparison.Ordinal);
+        var validation = Assert.IsType<OptionsValidationException>(error);
+        Assert.Contains("Product:ActivationMilestone is empty", validation.Message, StringComparison.Ordinal);
     }
 }

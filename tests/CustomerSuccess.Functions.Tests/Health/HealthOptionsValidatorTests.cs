@@ -85,9 +85,8 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     [Fact]
     public void AppStart_InvalidWeightsInConfiguration_RefusesToStartNamingSetting()
     {
-        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => SetWeights(b, "Smb", 45, 5, 15, 10, 5, 25));
-
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        var error = Assert.IsType<OptionsValidationException>(AppStartup.FailureOf(() =>
+            new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => SetWeights(b, "Smb", 45, 5, 15, 10, 5, 25))));
 
         Assert.Contains("Health:Weights:Smb weights sum to 105", error.Message, StringComparison.Ordinal);
     }
@@ -97,11 +96,10 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     {
         // 30 + 15 + 15 + 10 + 20 + 10 = 100 with Enterprise's defaults filling the gap: it would pass the sum check, so
         // only the whole-segment rule stops the operator's two settings from being completed with numbers they never set.
-        using var factory = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => b
-            .UseSetting("Health:Weights:Enterprise:ProductUsage", "30")
-            .UseSetting("Health:Weights:Enterprise:Engagement", "15"));
-
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        var error = Assert.IsType<OptionsValidationException>(AppStartup.FailureOf(() =>
+            new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource([]), TimeProvider.System, b => b
+                .UseSetting("Health:Weights:Enterprise:ProductUsage", "30")
+                .UseSetting("Health:Weights:Enterprise:Engagement", "15"))));
 
         Assert.Contains("Health:Weights:Enterprise is set only in part (ProductUsage, Engagement)", error.Message, StringComparison.Ordinal);
         Assert.Contains("Health:Weights:Enterprise:Outcomes, Health:Weights:Enterprise:Support, Health:Weights:Enterprise:Relationship, Health:Weights:Enterprise:Payment", error.Message, StringComparison.Ordinal);

@@ -14,11 +14,17 @@ internal static class AppStartup
     /// resolves services after the app's thread has already disposed the host that failed (seen about once in
     /// four full test runs on a loaded machine). Only that race is retried; the app's own exception never is.
     /// </summary>
-    public static Exception? FailureOf(Action<IWebHostBuilder> configure)
+    public static Exception? FailureOf(Action<IWebHostBuilder> configure) =>
+        FailureOf(() => new WebApplicationFactory<Program>().WithWebHostBuilder(configure));
+
+    /// <summary>As <see cref="FailureOf(Action{IWebHostBuilder})"/>, for a factory the test configures itself (a new one each attempt).</summary>
+    public static Exception? FailureOf<TFactory>(Func<TFactory> create)
+        where TFactory : WebApplicationFactory<Program>
     {
+        ArgumentNullException.ThrowIfNull(create);
         for (var attempt = 1; ; attempt++)
         {
-            using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(configure);
+            using var factory = create();
             var error = Record.Exception(() => factory.Services);
             if (error is ObjectDisposedException { ObjectName: "IServiceProvider" } && attempt < Attempts)
             {
