@@ -222,11 +222,14 @@ public sealed class HealthExplanation(IAccountSignalSource accounts, HealthScore
     public async Task<IReadOnlyList<HealthSubSignal>> ExplainAsync(string accountId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        // Both reads at once, both awaited: a failure of either is the request's, none left unobserved.
         var read = accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken);
-        var peers = options.Value.LoginsAgainstPeers
-            ? await _runs.GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow, cancellationToken: cancellationToken).ConfigureAwait(false)
-            : null;
+        var peersRead = options.Value.LoginsAgainstPeers
+            ? _runs.GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow, cancellationToken: cancellationToken)
+            : Task.FromResult<HealthLoginBenchmarkEntity?>(null);
+        await Task.WhenAll(read, peersRead).ConfigureAwait(false);
         var signals = await read.ConfigureAwait(false);
+        var peers = await peersRead.ConfigureAwait(false);
         return signals is null ? [] : calculator.Explain(signals, now, peers?.ToBenchmark());
     }
 }

@@ -85,6 +85,36 @@ public sealed class HealthApiTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetAccountHealth_LoginsAgainstPeersOn_SubSignalReadsTheLastRunsMeasure()
+    {
+        // One login a day for 8 active users: 0.875 a user-week, a quarter of the fixed 3, at the peers' 0.85.
+        var accounts = HealthRecomputeTests.Accounts(3).Select(a => a with { Days = a.Days.Select(d => d with { Logins = 1 }).ToList() }).ToList();
+        await using var peersOff = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource(accounts), _time);
+        await using var peersOn = new HealthAppFactory(azurite.ConnectionString, new FakeSignalSource(accounts), _time, b => b.UseSetting("Health:LoginsAgainstPeers", "true"));
+        using var offClient = Client(peersOff);
+        using var onClient = Client(peersOn);
+        await RunRecomputeAsync(offClient, peersOff.Sent);
+        await _tables[HealthTables.Runs].UpsertAsync(HealthLoginBenchmarkEntity.From(new PeerLoginBenchmark("2026063011", 0.85, 0.85, 0.85, 40), AsOf));
+
+        Assert.Equal(25, await LoginFrequencyAsync(offClient));
+        Assert.Equal(100, await LoginFrequencyAsync(onClient));
+
+        static HttpClient Client(HealthAppFactory factory)
+        {
+            var client = factory.CreateClient();
+            client.DefaultRequestHeaders.Add("x-functions-key", HealthAppFactory.FunctionKey);
+            return client;
+        }
+
+        static async Task<int> LoginFrequencyAsync(HttpClient client)
+        {
+            var health = await client.GetFromJsonAsync<JsonObject>("/api/accounts/acct-001/health");
+            var sub = health!["subSignals"]!.AsArray().Select(n => n!.AsObject());
+            return (int)Assert.Single(sub, n => (string)n["name"]! == HealthSubSignals.LoginFrequency)["value"]!;
+        }
+    }
+
+    [Fact]
     public async Task GetAccountHealth_HistoryAcrossAMonthEnd_EveryDayInOrder()
     {
         await RunRecomputeAsync(_client, _factory.Sent);
