@@ -224,12 +224,10 @@ public sealed class HealthExplanation(IAccountSignalSource accounts, HealthScore
         var now = time.GetUtcNow();
         // Both reads at once, both awaited: a failure of either is the request's, none left unobserved.
         var read = accounts.ReadAccountAsync(accountId, DateOnly.FromDateTime(now.UtcDateTime), cancellationToken);
-        var peersRead = options.Value.LoginsAgainstPeers
-            ? _runs.GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow, cancellationToken: cancellationToken)
-            : Task.FromResult<HealthLoginBenchmarkEntity?>(null);
+        var peersRead = HealthLoginBenchmarkEntity.ReadAsync(_runs, options.Value, cancellationToken);
         await Task.WhenAll(read, peersRead).ConfigureAwait(false);
         var signals = await read.ConfigureAwait(false);
         var peers = await peersRead.ConfigureAwait(false);
-        return signals is null ? [] : calculator.Explain(signals, now, peers?.ToBenchmark());
+        return signals is null ? [] : calculator.Explain(signals, now, peers);
     }
 }

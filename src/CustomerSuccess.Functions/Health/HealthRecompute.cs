@@ -142,7 +142,7 @@ public sealed class HealthRecompute(
         var (firstBucket, endBucket) = AccountShard.BucketRange(message.Shard, message.ShardCount);
         var day = DateOnly.FromDateTime(message.AsOf.UtcDateTime);
         var writes = new ShardPageWrites(message.RunId, message.Shard);
-        var peers = await ReadLoginBenchmarkAsync(cancellationToken);
+        var peers = await HealthLoginBenchmarkEntity.ReadAsync(_runs, _options, cancellationToken);
         var loginRates = LoginRateHistogram.Parse(checkpoint.LoginRates);
         var previousById = new Dictionary<string, HealthScoreEntity>(StringComparer.Ordinal);
         await using var previousScores = new PreviousScoreCursor(_scores, firstBucket, endBucket - 1, cancellationToken);
@@ -285,18 +285,6 @@ public sealed class HealthRecompute(
         {
             HealthLog.LoginBenchmarkNotSaved(logger, e, benchmark.RunId);
         }
-    }
-
-    /// <summary>The peers' login yardstick of the last completed run; null before any run measured one or when the setting is off.</summary>
-    private async Task<PeerLoginBenchmark?> ReadLoginBenchmarkAsync(CancellationToken cancellationToken)
-    {
-        if (!_options.LoginsAgainstPeers)
-        {
-            return null;
-        }
-
-        var row = await _runs.GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow, cancellationToken: cancellationToken);
-        return row?.ToBenchmark();
     }
 
     /// <summary>

@@ -345,7 +345,7 @@ public sealed class HealthScoreCalculator
     // than the 4-week login window, the expected logins shrink to the days actually watched.
     private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, double? expectedWeeklyLogins, ref HealthFlagMask flags, List<HealthSubSignal>? sub = null)
     {
-        var observedDays = s.ObservedSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : SignalWindowDays;
+        var observedDays = ObservedDays(s, day);
         if (observedDays < MinimumUsageDays)
         {
             flags = flags.WithMissingSignals(HealthDimension.ProductUsage);
@@ -427,6 +427,10 @@ public sealed class HealthScoreCalculator
             : null;
     }
 
+    // Days the app has watched the account up to and including day (the whole signal window when it always has).
+    private static int ObservedDays(AccountSignals s, DateOnly day) =>
+        s.ObservedSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : SignalWindowDays;
+
     // Active users × weeks watched in the 28-day login window: what a yardstick in logins per user-week multiplies.
     private static double ExpectedLoginWeeks(AccountSignals s, int observedDays) =>
         Math.Max(1, s.ActiveUsers30d) * 4.0 * Math.Min(observedDays, LoginWindowDays) / LoginWindowDays;
@@ -451,7 +455,7 @@ public sealed class HealthScoreCalculator
             return null;
         }
 
-        var observedDays = signals.ObservedSince is { } since ? score.Day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber + 1 : SignalWindowDays;
+        var observedDays = ObservedDays(signals, score.Day);
         if (observedDays < LoginWindowDays)
         {
             return null;

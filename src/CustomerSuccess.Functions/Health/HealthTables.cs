@@ -429,6 +429,20 @@ public sealed class HealthLoginBenchmarkEntity : TableRow
 
     public PeerLoginBenchmark ToBenchmark() => new(RunId, Smb, MidMarket, Enterprise, Peers);
 
+    /// <summary>The measure the recompute and the account page score against: null while the setting is off or before a run measured one.</summary>
+    public static async Task<PeerLoginBenchmark?> ReadAsync(AppTable runs, HealthOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.LoginsAgainstPeers)
+        {
+            return null;
+        }
+
+        var row = await runs.GetAsync<HealthLoginBenchmarkEntity>(HealthTables.RunPartition, HealthTables.LoginBenchmarkRow, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row?.ToBenchmark();
+    }
+
     public static HealthLoginBenchmarkEntity From(PeerLoginBenchmark benchmark, DateTimeOffset measuredAt) => new()
     {
         RunId = benchmark.RunId,
