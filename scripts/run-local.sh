@@ -87,8 +87,12 @@ echo "Starting Azurite (Table storage) on 127.0.0.1:$table_port ..."
 # AZURITE_DEBUG_LOG=path: Azurite logs every request there (slow; for counting requests with scripts/azurite-ops.mjs).
 azurite_log=(--silent)
 if [ -n "${AZURITE_DEBUG_LOG:-}" ]; then azurite_log=(--debug "$AZURITE_DEBUG_LOG"); fi
+# AZURITE_LOCATION=folder: Azurite keeps the tables there (a JSON file per service) and they outlive the run, for
+# reading the scores' history and dimensions afterwards; by default they live in memory and go with the run.
+azurite_store=(--inMemoryPersistence)
+if [ -n "${AZURITE_LOCATION:-}" ]; then mkdir -p "$AZURITE_LOCATION"; azurite_store=(--location "$AZURITE_LOCATION"); fi
 setsid node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort "$table_port" \
-  --inMemoryPersistence --skipApiVersionCheck --disableTelemetry "${azurite_log[@]}" &
+  "${azurite_store[@]}" --skipApiVersionCheck --disableTelemetry "${azurite_log[@]}" &
 pids+=($!)
 
 # Secrets for this run only: generated here, handed to the app and the simulator, never written to the repo.
