@@ -20,6 +20,12 @@ public sealed class HealthScoreCalculator
     private const int LoginWindowDays = 28;
     private const int MinimumUsageDays = 7;
 
+    // Product usage's sub-signals, percent of the dimension.
+    private const int SeatShareWeight = 35;
+    private const int LoginFrequencyWeight = 20;
+    private const int KeyFeatureBreadthWeight = 15;
+    private const int UsageTrendWeight = 30;
+
     // Weights per segment, indexed [segment][dimension], percent.
     private readonly int[][] _weights;
     private readonly long _enterpriseMinArrCents;
@@ -349,22 +355,22 @@ public sealed class HealthScoreCalculator
         if (observedDays < MinimumUsageDays)
         {
             flags = flags.WithMissingSignals(HealthDimension.ProductUsage);
-            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, 35, null);
-            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, 20, null);
-            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.KeyFeatureBreadth, 15, null);
-            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.UsageTrend, 30, null);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, SeatShareWeight, null);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, LoginFrequencyWeight, null);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.KeyFeatureBreadth, KeyFeatureBreadthWeight, null);
+            Record(sub, HealthDimension.ProductUsage, HealthSubSignals.UsageTrend, UsageTrendWeight, null);
             return Neutral;
         }
 
         var sum = 0;
         var weight = 0;
         int? seats = s.LicensedSeats > 0 ? SeatShareScore(s.ActiveUsers30d, s.LicensedSeats) : null;
-        Add(35, seats, ref sum, ref weight);
-        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, 35, seats);
+        Add(SeatShareWeight, seats, ref sum, ref weight);
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, SeatShareWeight, seats);
 
         var logins = LoginFrequencyScore(s, in w, observedDays, expectedWeeklyLogins);
-        Add(20, logins, ref sum, ref weight);
-        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, 20, logins);
+        Add(LoginFrequencyWeight, logins, ref sum, ref weight);
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.LoginFrequency, LoginFrequencyWeight, logins);
 
         int? breadth = null;
         if (_keyFeatures.Length > 0)
@@ -380,14 +386,14 @@ public sealed class HealthScoreCalculator
             }
 
             breadth = RoundDiv(used * 100, _keyFeatures.Length);
-            sum += 15 * breadth.Value;
-            weight += 15;
+            sum += KeyFeatureBreadthWeight * breadth.Value;
+            weight += KeyFeatureBreadthWeight;
         }
 
-        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.KeyFeatureBreadth, 15, breadth);
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.KeyFeatureBreadth, KeyFeatureBreadthWeight, breadth);
         var trend = UsageTrendScore(in w, observedDays);
-        Add(30, trend, ref sum, ref weight);
-        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.UsageTrend, 30, trend);
+        Add(UsageTrendWeight, trend, ref sum, ref weight);
+        Record(sub, HealthDimension.ProductUsage, HealthSubSignals.UsageTrend, UsageTrendWeight, trend);
         return RoundDiv(sum, weight);
     }
 
