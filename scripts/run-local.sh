@@ -30,7 +30,7 @@ run_dir="$(mkdir -p "$run_dir" && cd "$run_dir" && pwd)"
 
 # A run starts from an empty folder, so nothing from an earlier run sits beside its outputs. Only files a run
 # writes are removed; anything else means the folder is not a run folder, and the run refuses to touch it.
-outputs=(report.html prediction.json portfolio.json app.log outbox)
+outputs=(report.html prediction.json portfolio.json snapshots.json app.log outbox)
 for entry in "$run_dir"/* "$run_dir"/.[!.]*; do
   [ -e "$entry" ] || continue
   name="$(basename "$entry")"
@@ -132,7 +132,7 @@ wait_http "http://127.0.0.1:$app_port/api/healthz" 60
 cat <<EOF
 App:          http://127.0.0.1:$app_port   (e.g. curl -H "x-functions-key: $FunctionKeys__Default" http://127.0.0.1:$app_port/api/portfolio)
 Function key: $FunctionKeys__Default   (this run only)
-Outputs:      $run_dir   (report.html, prediction.json, portfolio.json, outbox/, app.log)
+Outputs:      $run_dir   (report.html, prediction.json, snapshots.json, portfolio.json, outbox/, app.log)
 EOF
 
 sim_status=0

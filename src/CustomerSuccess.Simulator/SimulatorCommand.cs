@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using CustomerSuccess.Simulator.Driving;
 using CustomerSuccess.Simulator.Portfolio;
 using CustomerSuccess.Simulator.Providers;
@@ -166,7 +167,7 @@ internal static class SimulatorCommand
         return result.Partial ? ExitStopped : result.Counters.NotAcknowledged == 0 ? 0 : 1;
     }
 
-    /// <summary>report.html always; prediction.json when the app's history could be read.</summary>
+    /// <summary>report.html always; prediction.json when the app's history could be read; snapshots.json when the app's account health was read on a snapshot day.</summary>
     public static async Task WriteOutputsAsync(RunFigures figures, string outputDirectory)
     {
         ArgumentNullException.ThrowIfNull(figures);
@@ -174,6 +175,13 @@ internal static class SimulatorCommand
         if (figures.Prediction is { } prediction)
         {
             await File.WriteAllTextAsync(Path.Combine(outputDirectory, OutputFiles.Prediction), prediction.ToJson());
+        }
+
+        var snapshots = figures.Result.Observed.HealthSnapshots;
+        if (snapshots.Count > 0)
+        {
+            await using var file = File.Create(Path.Combine(outputDirectory, OutputFiles.Snapshots));
+            await JsonSerializer.SerializeAsync(file, new HealthSnapshotsFile(figures.Result.Portfolio.Day0.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), [.. snapshots.Select(kv => new HealthSnapshotDay(kv.Key, kv.Value))]), PredictionReport.Json);
         }
     }
 

@@ -123,6 +123,7 @@ internal sealed class SimulationRun
                 {
                     // The renewal forecast as a CS leader would read it that morning, to hold against what renews.
                     await observed.ReadRenewalsAsync(day, stop);
+                    await observed.ReadHealthSnapshotAsync(day, portfolio.Accounts.Where(a => a.StartDay <= day).Select(a => a.AccountId), stop);
                 }
 
                 counters.AlertsAcknowledgedBySimulator += await csms.RespondAsync(alerts, appNow, appNow.AddHours(stepHours), stop);

@@ -122,6 +122,33 @@ internal sealed class AppObservations
     /// <summary>Every renewal line GET /api/renewals listed on the days it was read.</summary>
     public List<Reporting.RenewalForecastSeen> RenewalForecasts { get; } = [];
 
+    /// <summary>
+    /// Per snapshot day, each account's health as GET /api/accounts/{id}/health gave it that evening: score, band,
+    /// dimensions, flags and every sub-signal. Written to snapshots.json, for a retroactive analysis of the model's
+    /// parts against the outcomes in prediction.json (which sub-signal told churners from stayers).
+    /// </summary>
+    public SortedDictionary<int, List<JsonElement>> HealthSnapshots { get; } = [];
+
+    /// <summary>Reads the health of each of <paramref name="accountIds"/> as the app explains it now and keeps it under <paramref name="day"/>; accounts it does not know (404) are left out.</summary>
+    public async Task ReadHealthSnapshotAsync(int day, IEnumerable<string> accountIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(accountIds);
+        var read = new List<JsonElement>();
+        foreach (var id in accountIds)
+        {
+            var (_, doc) = await _app.GetJsonWithStatusAsync($"/api/accounts/{Uri.EscapeDataString(id)}/health", cancellationToken);
+            using (doc)
+            {
+                if (doc is not null)
+                {
+                    read.Add(doc.RootElement.Clone());
+                }
+            }
+        }
+
+        HealthSnapshots[day] = read;
+    }
+
     /// <summary>Reads the renewal forecast as the app gives it today and keeps each line with the day it was read.</summary>
     public async Task ReadRenewalsAsync(int day, CancellationToken cancellationToken)
     {

@@ -376,6 +376,11 @@ internal static class HtmlReport
             h.Append(Inv, $"<p class=\"note\">On the same {b.Pairs} account-snapshots (days {string.Join(", ", b.SnapshotDays)}; {b.Churners} churned): baseline AUC {E(ReportText.Auc(b.BaselineAuc))}, score AUC {E(ReportText.Auc(b.ModelScoreAuc))}. The baseline reads only the product events the simulator sent; its ranking is by (recent+1)/(previous+1).</p>");
         }
 
+        if (p.TroubleShowing is { } t)
+        {
+            h.Append(Inv, $"<p class=\"note\">For reference, the simulator's record \"trouble had begun by the snapshot\" as a flag, on all {p.Overall.Pairs} account-snapshots (no score can read it): recall {E(ReportText.Ci(t.TroubleShowing.Recall))}, false-positive rate {E(ReportText.Ci(t.TroubleShowing.FalsePositiveRate))}, AUC {E(ReportText.Auc(t.Auc))}. Churn that was not showing yet, and troubled accounts that recover, cap what any score reading the signals can reach.</p>");
+        }
+
         Churners(h, f);
         h.Append("<h3>How to read these figures</h3>").Append($"<p class=\"note\">A snapshot on day T takes each live account the app scored that day and asks: did it churn in the next {PredictionDesign.HorizonDays} days? Churn after the run's last day is known too: the simulator plays the same portfolio on without sending anything (the app never sees those days), so no snapshot is censored. "
             + $"Recall: churners flagged, of all churners. Precision: churners, of all flagged. False-positive rate: flagged, of all who did not churn. Accuracy is shown next to the accuracy of predicting that nobody churns, which is high whenever churn is rare. "

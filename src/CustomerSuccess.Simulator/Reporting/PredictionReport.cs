@@ -54,6 +54,15 @@ internal sealed record SnapshotFigures(string Label, IReadOnlyList<int> Snapshot
 
 internal sealed record BaselineComparison(string Rule, IReadOnlyList<int> SnapshotDays, int Pairs, int Churners, RuleFigures Baseline, AucFigures BaselineAuc, RuleFigures ModelYellowOrRed, RuleFigures ModelYellowOrRedSustained, AucFigures ModelScoreAuc);
 
+/// <summary>
+/// A reference for the score's figures: the yes/no rule "the account's trouble had begun by the snapshot" (the
+/// simulator's record of when each story began to show), over the same pairs. No score can read that record; it
+/// shows how much of the churn was visible at all on the snapshot days, and what a flag that saw exactly the
+/// accounts in trouble, and nothing else, would reach (its AUC, a single cut, is ½(1 + recall − false-positive rate)).
+/// Stayers in trouble count against it: some troubled accounts recover.
+/// </summary>
+internal sealed record TroubleReference(RuleFigures TroubleShowing, AucFigures Auc);
+
 internal sealed record LeadBucket(string Label, int FromDays, int? ToDays, int Churners);
 
 /// <summary>Lead time, for accounts that churned inside the run: days from the first sustained flag to the churn.</summary>
@@ -75,6 +84,11 @@ internal sealed record EarlyWarningFigures(LeadFigure AtLead, Proportion Stayers
 
 internal sealed record PredictionRun(string Scenario, int Seed, int Accounts, int Days, int DaysCompleted, bool Partial, string Day0);
 
+/// <summary>snapshots.json: each account's health as the app explained it on each snapshot day (days since <paramref name="Day0"/>).</summary>
+internal sealed record HealthSnapshotsFile(string Day0, IReadOnlyList<HealthSnapshotDay> Snapshots);
+
+internal sealed record HealthSnapshotDay(int Day, IReadOnlyList<JsonElement> Accounts);
+
 /// <summary>prediction.json: every prediction figure of a run with the counts behind it (schema in the README).</summary>
 internal sealed record PredictionReport(
     int SchemaVersion,
@@ -90,6 +104,9 @@ internal sealed record PredictionReport(
     EarlyWarningFigures EarlyWarning,
     string SeedsBar)
 {
+    /// <summary>The rule "trouble showing at the snapshot" on the same pairs as <see cref="Overall"/>; null in reports written before it.</summary>
+    public TroubleReference? TroubleShowing { get; init; }
+
     /// <summary>Opportunity alerts against the expansions the simulator made (null when not evaluated).</summary>
     public ExpansionFigures? Expansion { get; init; }
 
@@ -169,7 +186,19 @@ internal static class PredictionEvaluation
             Baseline(baselineDays, [.. settled.Where(p => baselineDays.Contains(p.Day))], usage),
             LeadTime(accounts, history, lastDay),
             EarlyWarning(accounts, history, settled, lastDay, run.DaysCompleted, alertEmails),
-            "");
+            "")
+        {
+            TroubleShowing = Trouble(settled),
+        };
+    }
+
+    private static TroubleReference Trouble(IReadOnlyList<Pair> pairs)
+    {
+        static bool Showing(Pair p) => p.Account.TroubleBeganDay is { } began && began <= p.Day;
+        static double Risk(Pair p) => Showing(p) ? 1 : 0;
+        return new TroubleReference(
+            RuleFigures.Of(Confusion.Of(pairs.Select(p => (Showing(p), p.Churns)))),
+            AucFigures.Of([.. pairs.Where(p => p.Churns).Select(Risk)], [.. pairs.Where(p => !p.Churns).Select(Risk)], withCurve: false));
     }
 
     public static PredictionReport WithSeedsBar(PredictionReport report) => report with { SeedsBar = SeedsBarStatement(report) };

@@ -188,6 +188,11 @@ internal static class ReportText
         yield return b.Pairs == 0
             ? "  Baseline: needs snapshots from day 56 on (two 28-day windows of usage)."
             : $"  Baseline \"{b.Rule}\" on days {string.Join(", ", b.SnapshotDays)}: recall {Ci(b.Baseline.Recall)}, false-positive rate {Ci(b.Baseline.FalsePositiveRate)}, AUC {Auc(b.BaselineAuc)}; the score on the same snapshots: recall {Ci(b.ModelYellowOrRed.Recall)}, false-positive rate {Ci(b.ModelYellowOrRed.FalsePositiveRate)}, AUC {Auc(b.ModelScoreAuc)}.";
+        if (p.TroubleShowing is { } t)
+        {
+            yield return $"  For reference, the simulator's record \"trouble had begun by the snapshot\" as a flag (no score can read it): recall {Ci(t.TroubleShowing.Recall)}, false-positive rate {Ci(t.TroubleShowing.FalsePositiveRate)}, AUC {Auc(t.Auc)}. Churn not yet showing, and troubled accounts that recover, cap what any score reading the signals can reach.";
+        }
+
         var l = p.LeadTime;
         yield return l.Quartiles is { } q
             ? string.Create(CultureInfo.InvariantCulture, $"  Lead time from the first sustained flag to churn ({l.Churners} churned in the run): median {q.Median:0} days (quartiles {q.Q1:0}–{q.Q3:0}); never flagged before churn: {l.NeverFlagged}.")
@@ -240,6 +245,7 @@ internal static class OutputFiles
     public const string Report = "report.html";
     public const string Prediction = "prediction.json";
     public const string Portfolio = "portfolio.json";
+    public const string Snapshots = "snapshots.json";
 
-    public static readonly string[] All = [Report, Prediction, Portfolio];
+    public static readonly string[] All = [Report, Prediction, Portfolio, Snapshots];
 }

@@ -83,6 +83,41 @@ public sealed class PredictionEvaluationTests
     }
 
     [Fact]
+    public void Evaluate_TroubleShowing_TheSimulatorsRecordAsAFlagOnTheSamePairs()
+    {
+        var p = Evaluate();
+
+        // a's fade began on day 20: showing at 30, 60, 90 (all churn). b's champion left on day 60: showing at 60 and
+        // 90 (both churn), not at 30 (no churn within 90 days then). c and d have no trouble. 5 of 5 churners, 0 of 6.
+        var t = p.TroubleShowing!;
+        Assert.Equal(new ConfusionCounts(5, 0, 0, 6), t.TroubleShowing.Counts);
+        Assert.Equal(1.0, t.Auc.Value!.Value, 12);
+        Assert.Equal((5, 6), (t.Auc.Positives, t.Auc.Negatives));
+    }
+
+    [Fact]
+    public void Evaluate_TroubleShowing_StayersInTroubleAndHiddenChurnCostIt()
+    {
+        // a churns on day 100 with its trouble from day 70 (hidden at 30 and 60); c stays although its trouble began on 50.
+        AccountOutcome[] accounts =
+        [
+            new("a", Segment.Smb, Behaviour.SilentChurner, 0, false, null, 100, TroubleBeganDay: 70),
+            new("c", Segment.Smb, Behaviour.SupportStorm, 0, false, null, null, TroubleBeganDay: 50),
+        ];
+        var history = new Dictionary<string, SortedDictionary<int, HealthPoint>>
+        {
+            ["a"] = History(0, 99, _ => "Green"),
+            ["c"] = History(0, 119, _ => "Green"),
+        };
+
+        var t = PredictionEvaluation.Evaluate(Run, accounts, history, new Dictionary<string, Dictionary<int, int>>(), 0).TroubleShowing!;
+
+        // a: churns at 30, 60, 90, showing only at 90. c: stays, showing at 60 and 90. Recall 1/3, false-positive rate 2/3.
+        Assert.Equal(new ConfusionCounts(1, 2, 2, 1), t.TroubleShowing.Counts);
+        Assert.Equal(0.5 * (1 + (1 / 3.0) - (2 / 3.0)), t.Auc.Value!.Value, 12);
+    }
+
+    [Fact]
     public void Evaluate_SixtyDaysAhead_EligibleChurnersAndStayersFalsePositives()
     {
         var p = Evaluate().EarlyWarning;

@@ -112,6 +112,17 @@ public sealed class SimulationSmokeTests : IAsyncLifetime
         Assert.All(live, a => Assert.True(result.Observed.History.ContainsKey(a.AccountId), $"{a.AccountId} was never scored."));
         Assert.True(File.Exists(Path.Combine(app.RunDirectory, OutputFiles.Prediction)));
 
+        // snapshots.json: on day 30, the health the app explained for each account scored that day, sub-signals included.
+        using (var snapshots = System.Text.Json.JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(app.RunDirectory, OutputFiles.Snapshots))))
+        {
+            var day = Assert.Single(snapshots.RootElement.GetProperty("snapshots").EnumerateArray());
+            Assert.Equal(30, day.GetProperty("day").GetInt32());
+            var explained = day.GetProperty("accounts").EnumerateArray().ToList();
+            var scoredOn30 = result.Observed.History.Where(h => h.Value.ContainsKey(30)).Select(h => h.Key).ToHashSet(StringComparer.Ordinal);
+            Assert.Superset(scoredOn30, explained.Select(a => a.GetProperty("accountId").GetString()!).ToHashSet(StringComparer.Ordinal));
+            Assert.All(explained, a => Assert.True(a.GetProperty("subSignals").GetArrayLength() > 0, $"{a.GetProperty("accountId")} has no sub-signals."));
+        }
+
         await QbrPack_FromThisRun_ShowsTheAccountsApiFiguresInABrowser(app, live);
     }
 
