@@ -69,6 +69,19 @@ public sealed class HealthOptions
     /// </summary>
     public int StakeholdersExpected { get; set; } = 2;
 
+    /// <summary>
+    /// Tickets above the account's count in the 30 days before that make a rise in ticket volume count ("Support ticket
+    /// volume spikes", "increasing ticket volume"): below it the volume sub-signal stays 100, because a ticket or two
+    /// more than a quiet month is how engaged customers use support, not a spike.
+    /// </summary>
+    public int TicketSpikeMinimum { get; set; } = 3;
+
+    /// <summary>
+    /// Urgent or high-priority tickets in 30 days before their share of the tickets counts ("increasing ticket volume
+    /// or severity"): one urgent ticket is an incident, told by the open-urgent sub-signal while it is unresolved.
+    /// </summary>
+    public int UrgentTicketsMinimum { get; set; } = 2;
+
     /// <summary>Points the score must move over 30 days to count as improving or declining.</summary>
     public int TrendThreshold { get; set; } = 5;
 
@@ -271,6 +284,16 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         if (options.StakeholdersExpected is < 1 or > 20)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:StakeholdersExpected is {options.StakeholdersExpected}; it must be between 1 and 20."));
+        }
+
+        if (options.TicketSpikeMinimum is < 1 or > 1000)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:TicketSpikeMinimum is {options.TicketSpikeMinimum}; it must be between 1 and 1000."));
+        }
+
+        if (options.UrgentTicketsMinimum is < 1 or > 1000)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:UrgentTicketsMinimum is {options.UrgentTicketsMinimum}; it must be between 1 and 1000."));
         }
 
         if (options.TrendThreshold is < 1 or > 100)

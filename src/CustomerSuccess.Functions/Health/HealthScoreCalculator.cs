@@ -46,6 +46,8 @@ public sealed class HealthScoreCalculator
     private readonly int _renewalWindowDays;
     private readonly int _renewalGraceDays;
     private readonly int _stakeholdersExpected;
+    private readonly int _ticketSpikeMinimum;
+    private readonly int _urgentTicketsMinimum;
     private readonly ProductOptions _product;
 
     public HealthScoreCalculator(IOptions<HealthOptions> options, IOptions<ProductOptions> product)
@@ -89,6 +91,8 @@ public sealed class HealthScoreCalculator
         _renewalWindowDays = options.RenewalConversationWindowDays;
         _renewalGraceDays = options.RenewalConversationGraceDays;
         _stakeholdersExpected = options.StakeholdersExpected;
+        _ticketSpikeMinimum = options.TicketSpikeMinimum;
+        _urgentTicketsMinimum = options.UrgentTicketsMinimum;
         _product = product;
     }
 
@@ -641,14 +645,18 @@ public sealed class HealthScoreCalculator
 
     // Volume against the account's own baseline, urgent/high share, unresolved urgent tickets, satisfaction. With no
     // rating in the window, satisfaction is unknown and the other three carry the dimension: ticket volume and
-    // urgency still count.
-    private static int Support(AccountSignals s, in SignalWindow w, List<HealthSubSignal>? sub = null)
+    // urgency still count. Volume and urgency read patterns, not single tickets: a rise of fewer than
+    // TicketSpikeMinimum tickets is no spike, and fewer than UrgentTicketsMinimum urgent tickets no share to judge.
+    private int Support(AccountSignals s, in SignalWindow w, List<HealthSubSignal>? sub = null)
     {
         var recent = w.Tickets30;
         var baseline = Math.Max(1, w.TicketsPrior30);
-        var volume = recent <= baseline ? 100 : 2 * recent <= 3 * baseline ? 70 : recent <= 2 * baseline ? 40 : 0;
+        var volume = recent - w.TicketsPrior30 < _ticketSpikeMinimum || recent <= baseline ? 100
+            : 2 * recent <= 3 * baseline ? 70
+            : recent <= 2 * baseline ? 40
+            : 0;
 
-        var urgent = recent == 0 || 10 * w.Urgent30 <= recent ? 100
+        var urgent = recent == 0 || w.Urgent30 < _urgentTicketsMinimum || 10 * w.Urgent30 <= recent ? 100
             : 4 * w.Urgent30 <= recent ? 70
             : 2 * w.Urgent30 <= recent ? 40
             : 0;

@@ -83,6 +83,15 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public void Validate_SupportMinimumsBelowOne_NameSettings()
+    {
+        var result = Validate(o => { o.TicketSpikeMinimum = 0; o.UrgentTicketsMinimum = -1; });
+
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:TicketSpikeMinimum is 0", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:UrgentTicketsMinimum is -1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AppStart_InvalidWeightsInConfiguration_RefusesToStartNamingSetting()
     {
         var error = Assert.IsType<OptionsValidationException>(AppStartup.FailureOf(() =>

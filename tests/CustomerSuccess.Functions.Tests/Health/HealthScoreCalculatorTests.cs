@@ -183,19 +183,54 @@ public sealed class HealthScoreCalculatorTests
     [Fact]
     public void Score_SupportStrain_AveragesVolumeUrgencyOpenUrgentSatisfaction()
     {
-        // Tickets: 2 in days 30-59 (baseline), 3 in the last 30 → 3 ≤ 1.5 × 2 → 70; 1 of 3 urgent (33%) → 40;
-        // 1 open urgent → 50; 3 good / 1 bad (75%) → 70. (70 + 40 + 50 + 70) / 4 = 57.5 → 58.
+        // Tickets: 4 in days 30-59 (baseline), 7 in the last 30, a rise of 3 → 7 ≤ 2 × 4 → 40; 2 of 7 urgent (29%) → 40;
+        // 1 open urgent → 50; 3 good / 1 bad (75%) → 70. (40 + 40 + 50 + 70) / 4 = 50.
         var signals = Healthy((age, d) => age switch
         {
-            40 or 45 => d with { TicketsOpened = 1 },
-            1 => d with { TicketsOpened = 2, UrgentOrHighTicketsOpened = 1 },
-            2 => d with { TicketsOpened = 1, SatisfactionGood = 2, SatisfactionBad = 1 },
+            40 or 45 => d with { TicketsOpened = 2 },
+            1 => d with { TicketsOpened = 4, UrgentOrHighTicketsOpened = 2 },
+            2 => d with { TicketsOpened = 3, SatisfactionGood = 2, SatisfactionBad = 1 },
             _ => d,
         }) with { OpenUrgentTickets = 1 };
 
         var score = Calculator().Score(signals, null, null, AsOf);
 
-        Assert.Equal(58, score.Dimension(HealthDimension.Support));
+        Assert.Equal(50, score.Dimension(HealthDimension.Support));
+    }
+
+    [Theory]
+    [InlineData(0, 2, 0, 100, 100)] // two tickets after a month with none: a rise of 2, below the spike minimum of 3
+    [InlineData(0, 3, 0, 0, 100)] // three after none: a spike (3 > 2 × 1)
+    [InlineData(4, 6, 0, 100, 100)] // six after four: a rise of 2, ordinary
+    [InlineData(4, 7, 0, 40, 100)] // seven after four: a rise of 3, 7 ≤ 2 × 4
+    [InlineData(0, 1, 1, 100, 100)] // one urgent ticket: an incident, no share to judge (open-urgent tells it while open)
+    [InlineData(2, 2, 2, 100, 0)] // two urgent of two: the share counts
+    public void Score_SupportVolumeAndUrgency_CountPatternsNotSingleTickets(int before, int recent, int urgent, int volume, int urgency)
+    {
+        var signals = Healthy((age, d) => age switch
+        {
+            40 => d with { TicketsOpened = before },
+            1 => d with { TicketsOpened = recent, UrgentOrHighTicketsOpened = urgent },
+            _ => d,
+        });
+
+        var support = Calculator().Explain(signals, AsOf).Where(x => x.Dimension == HealthDimension.Support).ToDictionary(x => x.Name, x => x.Value);
+
+        Assert.Equal(volume, support[HealthSubSignals.TicketVolume]);
+        Assert.Equal(urgency, support[HealthSubSignals.UrgentShare]);
+    }
+
+    [Fact]
+    public void Score_SupportMinimumsOfOne_JudgeEverySingleTicket()
+    {
+        // The minimums are CS operations' call: set to 1, one urgent ticket after a quiet month sinks volume and urgency.
+        var signals = Healthy((age, d) => age == 1 ? d with { TicketsOpened = 2, UrgentOrHighTicketsOpened = 1 } : d);
+
+        var support = Calculator(o => { o.TicketSpikeMinimum = 1; o.UrgentTicketsMinimum = 1; })
+            .Explain(signals, AsOf).Where(x => x.Dimension == HealthDimension.Support).ToDictionary(x => x.Name, x => x.Value);
+
+        Assert.Equal(40, support[HealthSubSignals.TicketVolume]); // 2 ≤ 2 × 1
+        Assert.Equal(40, support[HealthSubSignals.UrgentShare]); // 1 of 2 (50%)
     }
 
     [Fact]
