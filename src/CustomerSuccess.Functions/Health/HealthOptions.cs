@@ -70,6 +70,14 @@ public sealed class HealthOptions
     public int StakeholdersExpected { get; set; } = 2;
 
     /// <summary>
+    /// Days from contract start by which a new customer is expected to have its team on the product ("Milestone 3 -
+    /// Team adoption (Days 30-60): 60% of licensed seats active"). Before then seat share is read against that pace
+    /// (active seats × these days ÷ the contract's age), so a customer three weeks in is not marked down for seats
+    /// it is still rolling out to. 0 reads every account's seat share as it stands.
+    /// </summary>
+    public int TeamAdoptionDays { get; set; } = 60;
+
+    /// <summary>
     /// Tickets above the account's count in the 30 days before that make a rise in ticket volume count ("Support ticket
     /// volume spikes", "increasing ticket volume"): below it the volume sub-signal stays 100, because a ticket or two
     /// more than a quiet month is how engaged customers use support, not a spike.
@@ -284,6 +292,11 @@ public sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         if (options.StakeholdersExpected is < 1 or > 20)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:StakeholdersExpected is {options.StakeholdersExpected}; it must be between 1 and 20."));
+        }
+
+        if (options.TeamAdoptionDays is < 0 or > 365)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HealthOptions.SectionName}:TeamAdoptionDays is {options.TeamAdoptionDays}; it must be between 0 (no ramp) and 365."));
         }
 
         if (options.TicketSpikeMinimum is < 1 or > 1000)

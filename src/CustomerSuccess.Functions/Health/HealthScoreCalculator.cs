@@ -47,6 +47,7 @@ public sealed class HealthScoreCalculator
     private readonly int _renewalGraceDays;
     private readonly int _stakeholdersExpected;
     private readonly int _ticketSpikeMinimum;
+    private readonly int _teamAdoptionDays;
     private readonly int _urgentTicketsMinimum;
     private readonly ProductOptions _product;
 
@@ -92,6 +93,7 @@ public sealed class HealthScoreCalculator
         _renewalGraceDays = options.RenewalConversationGraceDays;
         _stakeholdersExpected = options.StakeholdersExpected;
         _ticketSpikeMinimum = options.TicketSpikeMinimum;
+        _teamAdoptionDays = options.TeamAdoptionDays;
         _urgentTicketsMinimum = options.UrgentTicketsMinimum;
         _product = product;
     }
@@ -348,7 +350,7 @@ public sealed class HealthScoreCalculator
         return settled;
     }
 
-    // Seat share (table), login frequency against the expected rate, breadth of key features and usage against the
+    // Seat share (table; in a new contract's first TeamAdoptionDays against the adoption pace), login frequency against the expected rate, breadth of key features and usage against the
     // account's own recent baseline: weighted 35/20/15/30. A sub-signal that is not known (no licensed seats, no
     // key features configured, no baseline yet) re-weights the others; the dimension is missing only when none is
     // known. An account watched for less than a week has no usage picture yet: missing, not zero. Watched for less
@@ -368,7 +370,7 @@ public sealed class HealthScoreCalculator
 
         var sum = 0;
         var weight = 0;
-        int? seats = s.LicensedSeats > 0 ? SeatShareScore(s.ActiveUsers30d, s.LicensedSeats) : null;
+        int? seats = s.LicensedSeats > 0 ? SeatShareScore(s.ActiveUsers30d, s.LicensedSeats, ContractDays(s, day), _teamAdoptionDays) : null;
         Add(SeatShareWeight, seats, ref sum, ref weight);
         Record(sub, HealthDimension.ProductUsage, HealthSubSignals.SeatShare, SeatShareWeight, seats);
 
@@ -497,6 +499,26 @@ public sealed class HealthScoreCalculator
         // recent / (prior / blocks) in tenths, in integers: recent × blocks × 10 / prior.
         return block0 * priorBlocks * 10 / prior;
     }
+
+    /// <summary>
+    /// Seat share of an account <paramref name="contractDays"/> into its contract: before <paramref name="teamAdoptionDays"/>
+    /// the active seats are read against the team-adoption pace (× <paramref name="teamAdoptionDays"/> ÷ <paramref name="contractDays"/>,
+    /// at most every licensed seat), then by the table as they stand. Unknown contract age (null) or no ramp (0 days): as they stand.
+    /// </summary>
+    public static int SeatShareScore(int activeUsers30d, int licensedSeats, int? contractDays, int teamAdoptionDays)
+    {
+        if (contractDays is not { } age || age >= teamAdoptionDays || teamAdoptionDays <= 0)
+        {
+            return SeatShareScore(activeUsers30d, licensedSeats);
+        }
+
+        var paced = Math.Max(0, activeUsers30d) * (long)teamAdoptionDays / Math.Max(1, age);
+        return SeatShareScore((int)Math.Min(paced, licensedSeats), licensedSeats);
+    }
+
+    // Whole days since the contract started (the customer's start), or null when it is not known.
+    private static int? ContractDays(AccountSignals s, DateOnly day) =>
+        s.CustomerSince is { } since ? day.DayNumber - DateOnly.FromDateTime(since.UtcDateTime).DayNumber : null;
 
     /// <summary>Share of licensed seats active in the last 30 days: &lt;20% → 0, 20-49% → 40, 50-74% → 70, ≥75% → 100.</summary>
     public static int SeatShareScore(int activeUsers30d, int licensedSeats)

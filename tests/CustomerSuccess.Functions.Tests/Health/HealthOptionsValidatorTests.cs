@@ -83,10 +83,11 @@ public sealed class HealthOptionsValidatorTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public void Validate_SupportMinimumsBelowOne_NameSettings()
+    public void Validate_SupportMinimumsAndAdoptionRampOutOfRange_NameSettings()
     {
-        var result = Validate(o => { o.TicketSpikeMinimum = 0; o.UrgentTicketsMinimum = -1; });
+        var result = Validate(o => { o.TicketSpikeMinimum = 0; o.UrgentTicketsMinimum = -1; o.TeamAdoptionDays = -1; });
 
+        Assert.Contains(result.Failures!, f => f.StartsWith("Health:TeamAdoptionDays is -1", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.StartsWith("Health:TicketSpikeMinimum is 0", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.StartsWith("Health:UrgentTicketsMinimum is -1", StringComparison.Ordinal));
     }

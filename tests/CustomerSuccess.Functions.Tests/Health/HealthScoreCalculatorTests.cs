@@ -33,6 +33,36 @@ public sealed class HealthScoreCalculatorTests
     public void SeatShareScore_PercentOfSeatsActive_FollowsTable(int activeOf100, int expected) =>
         Assert.Equal(expected, HealthScoreCalculator.SeatShareScore(activeOf100, 100));
 
+    [Theory]
+    [InlineData(3, 30, 70)] // 30% at day 30 is 60% at the 60-day pace → 70
+    [InlineData(2, 30, 40)] // 20% at day 30 → 40% → 40
+    [InlineData(8, 20, 100)] // ahead of the pace: at most every seat → 100
+    [InlineData(3, 60, 40)] // the ramp is over: 30% as it stands → 40
+    [InlineData(3, 400, 40)] // an established customer: as it stands
+    public void SeatShareScore_NewContract_ReadAgainstTheTeamAdoptionPace(int activeOf10, int contractDays, int expected) =>
+        Assert.Equal(expected, HealthScoreCalculator.SeatShareScore(activeOf10, 10, contractDays, 60));
+
+    [Fact]
+    public void SeatShareScore_UnknownContractAgeOrNoRamp_AsItStands()
+    {
+        Assert.Equal(40, HealthScoreCalculator.SeatShareScore(3, 10, null, 60));
+        Assert.Equal(40, HealthScoreCalculator.SeatShareScore(3, 10, 30, 0));
+    }
+
+    [Theory]
+    [InlineData(60, 70)]
+    [InlineData(0, 40)]
+    public void Score_CustomerAMonthIn_SeatShareOnTheAdoptionPaceUnlessTheRampIsOff(int teamAdoptionDays, int expectedSeatShare)
+    {
+        // A customer since 30 days ago, past first value, 3 of 10 seats active: on pace for 60% at day 60.
+        var signals = Healthy() with { CustomerSince = AsOf.AddDays(-30), ActiveUsers30d = 3 };
+
+        var seatShare = Calculator(o => o.TeamAdoptionDays = teamAdoptionDays).Explain(signals, AsOf)
+            .Single(x => x.Name == HealthSubSignals.SeatShare).Value;
+
+        Assert.Equal(expectedSeatShare, seatShare);
+    }
+
     [Fact]
     public void Score_KeyFeaturesAndLoginsBelowExpected_BlendsSeatsLoginsBreadthTrend35_20_15_30()
     {
