@@ -46,7 +46,7 @@ public sealed partial class AlertChangeFanOut(IEnumerable<IAlertChangeListener> 
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4210, Level = LogLevel.Error, Message = "{Listener} failed on an alert change; it catches up at the account's next alert change")]
+        [LoggerMessage(EventId = 4212, Level = LogLevel.Error, Message = "{Listener} failed on an alert change; it catches up at the account's next alert change")]
         public static partial void ListenerFailed(ILogger logger, string listener, Exception exception);
     }
 }

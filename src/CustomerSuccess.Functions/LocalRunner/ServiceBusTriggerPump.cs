@@ -183,15 +183,15 @@ public sealed partial class ServiceBusTriggerPump : BackgroundService
         base.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryCount} of message {MessageId} on {Queue} failed with HTTP {StatusCode}; it will be redelivered.")]
+    [LoggerMessage(EventId = 4901, Level = LogLevel.Warning, Message = "Delivery {DeliveryCount} of message {MessageId} on {Queue} failed with HTTP {StatusCode}; it will be redelivered.")]
     private static partial void LogAbandoned(ILogger logger, string queue, string messageId, int deliveryCount, int statusCode);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "No pump for {FunctionName}: its queue name cannot be resolved ({ErrorType})")]
+    [LoggerMessage(EventId = 4902, Level = LogLevel.Error, Message = "No pump for {FunctionName}: its queue name cannot be resolved ({ErrorType})")]
     private static partial void LogPumpNotStarted(ILogger logger, string functionName, string errorType);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryCount} of message {MessageId} on {Queue} threw {ErrorType}; it will be redelivered.")]
+    [LoggerMessage(EventId = 4903, Level = LogLevel.Error, Message = "Delivery {DeliveryCount} of message {MessageId} on {Queue} threw {ErrorType}; it will be redelivered.")]
     private static partial void LogDeliveryFailed(ILogger logger, string queue, string messageId, int deliveryCount, string errorType);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} on {Queue} was dead-lettered after {DeliveryCount} deliveries: {Reason}")]
+    [LoggerMessage(EventId = 4904, Level = LogLevel.Error, Message = "Message {MessageId} on {Queue} was dead-lettered after {DeliveryCount} deliveries: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string queue, string messageId, int deliveryCount, string reason);
 }

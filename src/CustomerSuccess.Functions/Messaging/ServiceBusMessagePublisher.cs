@@ -129,10 +129,10 @@ public sealed partial class ServiceBusMessagePublisher(ServiceBusQueueSenders se
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Debug, Message = "Sent {Count} message(s) to {Queue}")]
+        [LoggerMessage(EventId = 4701, Level = LogLevel.Debug, Message = "Sent {Count} message(s) to {Queue}")]
         public static partial void Sent(ILogger logger, string queue, int count);
 
-        [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Sending {Count} message(s) to {Queue} failed after {Sent} were sent")]
+        [LoggerMessage(EventId = 4702, Level = LogLevel.Warning, Message = "Sending {Count} message(s) to {Queue} failed after {Sent} were sent")]
         public static partial void SendFailed(ILogger logger, string queue, int count, int sent, Exception exception);
     }
 }

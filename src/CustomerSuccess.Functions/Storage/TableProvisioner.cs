@@ -28,7 +28,7 @@ public sealed partial class TableProvisioner(AppTables tables, ILogger<TableProv
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Table storage was unavailable at start; table {Table} and the rest will be created on first use.")]
+    [LoggerMessage(EventId = 4801, Level = LogLevel.Warning, Message = "Table storage was unavailable at start; table {Table} and the rest will be created on first use.")]
     private static partial void LogStorageUnavailable(ILogger logger, string table);
 }
 
