@@ -47,7 +47,12 @@ public sealed class LifecycleStandaloneFlowTests : IAsyncLifetime
 
         // Day 0: the first scan (12:15) sends both welcomes.
         await AdvanceAsync(http, Start.AddMinutes(14), app);
-        await AdvanceAsync(http, Start.AddMinutes(16), app); // the rate limiter (30/min, no burst) spaced the second send a couple of seconds later
+
+        // The rate limiter (30/min, no burst) spaces the second send a couple of seconds after the first, at the app's
+        // time. Wait for the first before moving the clock on: on a loaded machine the scan can run after the runner
+        // first reports idle, and a clock moved on before it would leave the second send scheduled past the clock.
+        await WaitUntilAsync(() => Task.FromResult(Emails(app).Any(e => e.Step == "welcome")), "the first welcome email", app);
+        await AdvanceAsync(http, Start.AddMinutes(16), app);
         await WaitUntilAsync(() => Task.FromResult(Emails(app).Count(e => e.Step == "welcome") == 2), "both welcome emails", app);
         var welcomeB = Assert.Single(Emails(app), e => e.To == "bo@" + b + ".example");
         var unsubscribe = ListUnsubscribeUrl(welcomeB.File);
