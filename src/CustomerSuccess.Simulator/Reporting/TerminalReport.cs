@@ -73,7 +73,13 @@ internal static class TerminalReport
         }
 
         console.MarkupLine(Markup.Escape(ReportText.Timing(f)));
-        var written = f.Prediction is null ? $"{OutputFiles.Report}, {OutputFiles.Portfolio}" : $"{OutputFiles.Report}, {OutputFiles.Prediction}, {OutputFiles.Portfolio}";
+        var written = string.Join(", ", new[]
+        {
+            OutputFiles.Report,
+            f.Prediction is null ? null : OutputFiles.Prediction,
+            r.Observed.HealthSnapshots.Count == 0 ? null : OutputFiles.Snapshots,
+            OutputFiles.Portfolio,
+        }.OfType<string>());
         console.MarkupLine($"Outputs in {Markup.Escape(outputDirectory)}: {written}, outbox ({N(f.EmailTotal)} emails){(r.Partial ? " [red](partial)[/]" : "")}.");
     }
 
