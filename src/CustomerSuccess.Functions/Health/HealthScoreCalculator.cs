@@ -350,11 +350,12 @@ public sealed class HealthScoreCalculator
         return settled;
     }
 
-    // Seat share (table; in a new contract's first TeamAdoptionDays against the adoption pace), login frequency against the expected rate, breadth of key features and usage against the
-    // account's own recent baseline: weighted 35/20/15/30. A sub-signal that is not known (no licensed seats, no
-    // key features configured, no baseline yet) re-weights the others; the dimension is missing only when none is
-    // known. An account watched for less than a week has no usage picture yet: missing, not zero. Watched for less
-    // than the 4-week login window, the expected logins shrink to the days actually watched.
+    // Seat share (the table; in a new contract's first TeamAdoptionDays, on the adoption pace), login frequency
+    // against the expected rate, breadth of key features and usage against the account's own recent baseline,
+    // weighted by the constants above. A sub-signal that is not known (no licensed seats, no key features configured,
+    // no baseline yet) re-weights the others; the dimension is missing only when none is known. An account watched
+    // for less than a week has no usage picture yet: missing, not zero. Watched for less than the 4-week login
+    // window, the expected logins shrink to the days actually watched.
     private int ProductUsage(AccountSignals s, DateOnly day, in SignalWindow w, double? expectedWeeklyLogins, ref HealthFlagMask flags, List<HealthSubSignal>? sub = null)
     {
         var observedDays = ObservedDays(s, day);
