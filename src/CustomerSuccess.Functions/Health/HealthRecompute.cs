@@ -157,11 +157,12 @@ public sealed class HealthRecompute(
             {
                 HealthScore score;
                 HealthScore? previous;
+                double? loginRate;
                 try
                 {
                     var previousRow = previousById.GetValueOrDefault(account.AccountId);
                     previous = previousRow?.ToScore();
-                    score = calculator.Score(account, previous, previousRow?.ToOverride(), message.AsOf, peers);
+                    (score, loginRate) = calculator.ScoreAsPeer(account, previous, previousRow?.ToOverride(), message.AsOf, peers);
                 }
 #pragma warning disable CA1031 // One account's bad data must not stop its shard; it is counted and logged.
                 catch (Exception ex)
@@ -179,9 +180,9 @@ public sealed class HealthRecompute(
                 }
 
                 writes.Add(score, account, HealthTransitions.For(score, previous, account, message.RunId));
-                if (calculator.PeerLoginRate(score, account) is { } loginRate)
+                if (loginRate is { } rate)
                 {
-                    loginRates.Add(score.Segment, loginRate);
+                    loginRates.Add(score.Segment, rate);
                 }
 
                 checkpoint.Accounts++;

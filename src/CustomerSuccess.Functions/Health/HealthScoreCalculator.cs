@@ -144,9 +144,25 @@ public sealed class HealthScoreCalculator
     /// the last completed run measured across the portfolio (<see cref="PeerLoginBenchmark"/>); without it, or while
     /// <see cref="HealthOptions.LoginsAgainstPeers"/> is off, the configured yardstick stands.
     /// </summary>
-    public HealthScore Score(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf, PeerLoginBenchmark? peers = null)
+    public HealthScore Score(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf, PeerLoginBenchmark? peers = null) =>
+        Score(signals, previous, bandOverride, asOf, peers, out _);
+
+    /// <summary>
+    /// As <see cref="Score(AccountSignals, HealthScore?, HealthBandOverride?, DateTimeOffset, PeerLoginBenchmark?)"/>,
+    /// with the account's <see cref="PeerLoginRate(HealthScore, AccountSignals)"/> read from the same pass over its
+    /// days: what a recompute scores and measures the peers' yardstick with, every account every run.
+    /// </summary>
+    public (HealthScore Score, double? PeerLoginRate) ScoreAsPeer(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf, PeerLoginBenchmark? peers = null)
+    {
+        var score = Score(signals, previous, bandOverride, asOf, peers, out var window);
+        return (score, PeerLoginRate(score, signals, in window));
+    }
+
+    // The score and the window it read (default for a churned account kept as it was, which is no peer).
+    private HealthScore Score(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf, PeerLoginBenchmark? peers, out SignalWindow window)
     {
         ArgumentNullException.ThrowIfNull(signals);
+        window = default;
         var day = DateOnly.FromDateTime(asOf.UtcDateTime);
         if (previous is not null && previous.Day > day)
         {
@@ -161,7 +177,7 @@ public sealed class HealthScoreCalculator
             return previous.Lifecycle == AccountLifecycleState.Churned ? previous : previous.InLifecycle(AccountLifecycleState.Churned);
         }
 
-        var window = SignalWindow.Read(signals.Days, day);
+        window = SignalWindow.Read(signals.Days, day);
         var flags = HealthFlagMask.None;
         var segment = SegmentOf(signals.MrrCents);
         var dims = Dimensions(signals, segment, day, asOf, in window, peers, ref flags, sub: null);
@@ -463,20 +479,22 @@ public sealed class HealthScoreCalculator
     {
         ArgumentNullException.ThrowIfNull(score);
         ArgumentNullException.ThrowIfNull(signals);
-        if (score.Onboarding || score.Lifecycle != AccountLifecycleState.Active || signals.ActiveUsers30d < 1)
-        {
-            return null;
-        }
-
-        var observedDays = ObservedDays(signals, score.Day);
-        if (observedDays < LoginWindowDays)
+        if (!IsPeer(score, signals))
         {
             return null;
         }
 
         var window = SignalWindow.Read(signals.Days, score.Day);
-        return window.Logins28 / ExpectedLoginWeeks(signals, observedDays);
+        return PeerLoginRate(score, signals, in window);
     }
+
+    // The peer rate from a window already read as of the score's day.
+    private static double? PeerLoginRate(HealthScore score, AccountSignals signals, in SignalWindow window) =>
+        IsPeer(score, signals) ? window.Logins28 / ExpectedLoginWeeks(signals, ObservedDays(signals, score.Day)) : null;
+
+    private static bool IsPeer(HealthScore score, AccountSignals signals) =>
+        !score.Onboarding && score.Lifecycle == AccountLifecycleState.Active && signals.ActiveUsers30d >= 1
+        && ObservedDays(signals, score.Day) >= LoginWindowDays;
 
     /// <summary>
     /// The last fortnight against the average of the fortnights before it (up to three, counting only fortnights

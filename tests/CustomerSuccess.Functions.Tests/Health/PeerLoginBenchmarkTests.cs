@@ -151,4 +151,24 @@ public sealed class PeerLoginBenchmarkTests
         Assert.Null(calculator.PeerLoginRate(calculator.Score(cancelling, null, null, AsOf), cancelling));
         Assert.Null(calculator.PeerLoginRate(calculator.Score(userless, null, null, AsOf), userless));
     }
+
+    [Fact]
+    public void ScoreAsPeer_OnePass_TheSameScoreAndRateAsScoringAndMeasuringApart()
+    {
+        var calculator = Calculator();
+        var established = Healthy((_, d) => d with { Logins = 2 });
+        var young = Healthy() with { ObservedSince = AsOf.AddDays(-20) };
+        var churned = Healthy() with { SubscriptionStatus = "canceled", ChurnedAt = AsOf.AddDays(-2) };
+        var previous = calculator.Score(churned, null, null, AsOf.AddDays(-1));
+
+        foreach (var (signals, before) in new[] { (established, (HealthScore?)null), (young, null), (churned, previous) })
+        {
+            var (score, rate) = calculator.ScoreAsPeer(signals, before, null, AsOf);
+
+            Assert.Equal(calculator.Score(signals, before, null, AsOf).Score, score.Score);
+            Assert.Equal(calculator.PeerLoginRate(score, signals), rate);
+        }
+
+        Assert.Equal(56.0 / 32, calculator.ScoreAsPeer(established, null, null, AsOf).PeerLoginRate);
+    }
 }
