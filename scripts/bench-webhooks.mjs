@@ -8,6 +8,11 @@
 // on/off overhead: azuremonitor also needs APPLICATIONINSIGHTS_CONNECTION_STRING (and a credential that may publish
 // to it) in the environment; console writes every span and metric to the app's stdout (APP_LOG keeps it), which costs
 // more than Azure Monitor's batched export.
+// ACK_ONLY=true measures the acknowledgement path alone: the app stores and acknowledges every delivery but applies
+// none during the run (no in-process applier, a sweep once an hour), so Azurite serves only the inserts that
+// acknowledge, as raw inserts do. It isolates what the app's ingestion costs against one durable write; the default
+// run, with the applier beside it, measures both sharing one emulator process. Every mode reports the app's CPU per
+// 1,000 acknowledged events over the sustained load (user + system, from /proc).
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -29,6 +34,7 @@ const appDll = process.env.APP_DLL ?? path.join(root, 'src/CustomerSuccess.Funct
 const roundTripsOnly = process.env.ROUND_TRIPS_ONLY === 'true';
 const legacy = process.env.LEGACY_DELIVERIES === 'true';
 const telemetryExporter = process.env.TELEMETRY_EXPORTER ?? 'none';
+const ackOnly = process.env.ACK_ONLY === 'true';
 if (!['none', 'console', 'azuremonitor'].includes(telemetryExporter)) throw new Error(`TELEMETRY_EXPORTER must be none, console or azuremonitor, not ${telemetryExporter}`);
 const account = 'devstoreaccount1';
 const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='; // Azurite's public dev key
@@ -84,6 +90,7 @@ const startApp = async (tableEndpoint, exporter = telemetryExporter) => {
       Webhooks__Segment__SharedSecrets__0: secrets.segment,
       Webhooks__Zendesk__SigningSecrets__0: secrets.zendesk,
       Telemetry__Exporter: exporter,
+      ...(ackOnly ? { Webhooks__ApplyInProcess: 'false', Webhooks__SweepIntervalSeconds: '3600' } : {}),
       Logging__LogLevel__Default: 'Warning',
       'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.ApplierRate': 'Information',
       'Logging__LogLevel__CustomerSuccess.Functions.Webhooks.WebhookApplier': process.env.APPLIER_LOG_LEVEL ?? 'Warning',
@@ -109,6 +116,7 @@ const backlog = async () => {
   return count;
 };
 const drain = async (limitSeconds) => {
+  if (ackOnly) return { left: null, seconds: 0 }; // nothing applies during an acknowledgement-only run
   const started = Date.now();
   for (;;) {
     const left = await backlog();
@@ -339,18 +347,22 @@ await startApp();
 await seedAccounts();
 await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections: 8, duration: 3, requests: [{ method: 'POST', setupRequest }] });
 await drain(300);
+const cpuBefore = appCpuSeconds();
 const sustained = await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections, duration: seconds, requests: [{ method: 'POST', setupRequest }] });
+const appCpu = appCpuSeconds() - cpuBefore;
 const acknowledged = sustained['2xx'];
 const rate = acknowledged / seconds;
-const atEnd = await backlog();
-await sleep(Math.max(0, 10_000 - 200));
-const after10s = await backlog();
-const caughtUp = await drain(600);
 result.sustained = {
   acknowledgedPerSecond: fmt(rate), non2xx: sustained.non2xx, errors: sustained.errors, p50ms: sustained.latency.p50, p99ms: sustained.latency.p99,
   ratioToRawInserts: Number((rate / rawRate).toFixed(2)),
+  // The app's CPU (user + system) over the load per 1,000 acknowledged events: with the applier, its work is in it too.
+  appCpuMsPer1000Events: fmt((appCpu * 1000 * 1000) / Math.max(1, acknowledged)),
 };
-result.applier = {
+const atEnd = ackOnly ? 0 : await backlog();
+await sleep(ackOnly ? 0 : Math.max(0, 10_000 - 200));
+const after10s = ackOnly ? 0 : await backlog();
+const caughtUp = await drain(600);
+result.applier = ackOnly ? { deferred: 'ACK_ONLY: nothing was applied during this run', inbox: await backlog() } : {
   appliedPerSecondDuringTheLoad: fmt((acknowledged - atEnd) / seconds),
   ratioToAcknowledged: Number(((acknowledged - atEnd) / Math.max(1, acknowledged)).toFixed(2)),
   backlogWhenLoadEnded: atEnd,
@@ -370,13 +382,17 @@ await seedAccounts();
 await openLoop(Math.min(200, halfRate), 3);
 await drain(120);
 const half = await openLoop(halfRate, seconds);
-const halfBacklog = await backlog();
+const halfBacklog = ackOnly ? 0 : await backlog();
 result.halfRate = {
   targetPerSecond: halfRate, achievedPerSecond: fmt(half.ok / seconds), non2xx: half.non2xx, errors: half.errors, p50ms: half.p50, p99ms: half.p99, maxMs: half.max,
-  backlogWhenLoadEnded: halfBacklog, backlogInSecondsOfTraffic: Number((halfBacklog / halfRate).toFixed(2)),
+  ...(ackOnly ? {} : { backlogWhenLoadEnded: halfBacklog, backlogInSecondsOfTraffic: Number((halfBacklog / halfRate).toFixed(2)) }),
 };
 stop();
 await sleep(2000);
+if (ackOnly) {
+  console.log(JSON.stringify(result, null, 2));
+  process.exit(0);
+}
 
 // 4. Requests to storage per event, on a fresh stack behind a counting proxy.
 result.roundTrips = await roundTrips(3000, 300);
