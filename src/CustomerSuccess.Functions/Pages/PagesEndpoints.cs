@@ -52,10 +52,9 @@ internal static class PagesEndpoints
         // A playbook step done from the account page; back to the task. A closed task (its alert resolved) cannot change.
         app.MapPost(DashboardRoutes.Root + "/accounts/{id}/tasks/{taskId}/steps/{step:int}/complete", async (string id, string taskId, int step, HttpContext http, IAntiforgery antiforgery, PlaybookTasks tasks, CancellationToken ct) =>
         {
-            // The form carries nothing but its token, and minimal APIs enforce the token only where they bind a form field.
-            if (!await antiforgery.IsRequestValidAsync(http))
+            if (await TokenProblemAsync(http, antiforgery) is { } forged)
             {
-                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form's anti-forgery token is missing or invalid.");
+                return forged;
             }
 
             if (AccountIds.Problem(id) is not null || !PlaybookTask.IsWellFormedId(taskId) || await tasks.CompleteStepAsync(id, taskId, step, http.User.UserName(), ct) is not { } result
@@ -103,14 +102,29 @@ internal static class PagesEndpoints
         // Entra's form post of the ID token: answered by the OpenID Connect handler before any endpoint when Entra
         // sign-in is configured; this endpoint is reached only when it is not.
         app.MapPost(DashboardRoutes.SignInCallback, () => Results.NotFound()).WithFunction("DashboardSignInCallback").DisableAntiforgery();
-        app.MapPost(DashboardRoutes.SignOut, async (HttpContext http) =>
+        // A sign-out another site could post would end the CSM's session mid-task: it takes the form's token too.
+        app.MapPost(DashboardRoutes.SignOut, async (HttpContext http, IAntiforgery antiforgery) =>
         {
+            if (await TokenProblemAsync(http, antiforgery) is { } forged)
+            {
+                return forged;
+            }
+
             await http.SignOutAsync(DashboardAuth.CookieScheme);
             return Results.Redirect(DashboardRoutes.SignIn);
         }).WithFunction("DashboardSignOut").RequireAuthorization();
 
         return app;
     }
+
+    /// <summary>
+    /// 400 when a form that binds no field (so minimal APIs do not check it) lacks a valid anti-forgery token; null when
+    /// the token is good.
+    /// </summary>
+    private static async Task<IResult?> TokenProblemAsync(HttpContext http, IAntiforgery antiforgery) =>
+        await antiforgery.IsRequestValidAsync(http)
+            ? null
+            : Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form's anti-forgery token is missing or invalid.");
 
     /// <summary>
     /// The sign-in page. A link from an email is a navigation from another site, on which the browser does not send a

@@ -49,6 +49,26 @@ public sealed partial class DashboardPagesTests(AzuriteFixture azurite) : IAsync
     }
 
     [Fact]
+    public async Task SignOut_OnlyWithTheFormsToken_EndsTheSession()
+    {
+        using var client = await _app.SignedInAsync();
+
+        using var forged = await client.PostAsync(U("/api/dashboard/signout"), new FormUrlEncodedContent(new Dictionary<string, string>()));
+        using var stillSignedIn = await client.GetAsync(U("/api/dashboard"));
+        var page = await stillSignedIn.Content.ReadAsStringAsync();
+        using var signedOut = await client.PostAsync(U("/api/dashboard/signout"), Form(page));
+        using var afterwards = await client.GetAsync(U("/api/dashboard"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, stillSignedIn.StatusCode);
+        Assert.Contains("action=\"/api/dashboard/signout\"", page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal("/api/dashboard/signin", signedOut.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Redirect, afterwards.StatusCode);
+        Assert.StartsWith("/api/dashboard/signin?returnUrl=", afterwards.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JsonTwin_NotSignedIn_Is401()
     {
         using var client = _app.Anonymous();
