@@ -13,7 +13,7 @@ public sealed record AlertDispatchResult(int TransitionsTaken, int Changes, int 
 /// <summary>
 /// The timer-driven fan-out. (1) Takes the recompute's pending transitions, turns them into alert changes and
 /// outbox rows in one transaction per account, and acknowledges each transition only after that write.
-/// (2) Escalates alerts left unacknowledged past their due time. (3) Sends the outbox rows to their tier's
+/// (2) Escalates alerts left unacknowledged past their due time, found through the open-alerts index. (3) Sends the outbox rows to their tier's
 /// queue, a batch per queue, and deletes each row only after the queue took it; a failed send leaves the row for the next run,
 /// and the deterministic message id lets duplicate detection drop a resend after a crash between send and delete.
 /// With the account's facts at hand it also reads the account's expansion signals (<see cref="ExpansionDetector"/>), for
@@ -39,6 +39,12 @@ public sealed partial class AlertDispatcher(
     // the write), so one at a time leaves storage idle between them.
     private const int AccountsAtOnce = 8;
     private const int ConflictRetries = 5;
+
+    /// <summary>How often escalation checks the alerts table itself rather than the open-alerts index.</summary>
+    public static readonly TimeSpan EscalationScanInterval = TimeSpan.FromMinutes(15);
+
+    // When this instance last escalated from a scan of the alerts table (never yet: the first run scans).
+    private long _lastEscalationScanTicks = DateTimeOffset.MinValue.UtcTicks;
 
     public async Task<AlertDispatchResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -183,16 +189,32 @@ public sealed partial class AlertDispatcher(
         return (items.Count, 0);
     }
 
+    /// <summary>
+    /// Finds the accounts with an alert past its due time and escalates them, each re-read from its own partition (so a
+    /// stale copy escalates nothing). The candidates come from the open-alerts index, a partition of the active
+    /// alerts alone, not from a scan of every alert row ever written. An index row that a failed write left behind
+    /// would hide its alert from that read, so at most every <see cref="EscalationScanInterval"/> of this instance the
+    /// candidates come from the scan instead: such an alert escalates that much late at worst, and the hourly rebuild
+    /// repairs the index itself.
+    /// </summary>
     private async Task<int> EscalateOverdueAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var sinceScan = now.UtcTicks - Interlocked.Read(ref _lastEscalationScanTicks);
+        var scan = sinceScan < 0 || sinceScan >= EscalationScanInterval.Ticks; // a clock set back scans too
+        var active = scan ? store.ListActiveAsync(cancellationToken) : store.ListActiveIndexedAsync(cancellationToken);
         var overdueAccounts = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var alert in store.ListActiveAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var alert in active.ConfigureAwait(false))
         {
             if (AlertRuleEngine.EscalateIfOverdue(alert, options.Value, now) is not null)
             {
                 overdueAccounts.Add(alert.AccountId);
             }
+        }
+
+        if (scan)
+        {
+            Interlocked.Exchange(ref _lastEscalationScanTicks, now.UtcTicks);
         }
 
         var changes = 0;

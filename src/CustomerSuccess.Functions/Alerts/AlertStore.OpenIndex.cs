@@ -31,7 +31,7 @@ public sealed partial class AlertStore
 
     /// <summary>
     /// The active alerts across accounts from the index once it is complete, else by the scan of
-    /// <see cref="ListActiveAsync"/>. For views: the escalation path scans.
+    /// <see cref="ListActiveAsync"/>. For the views, and for escalation between its periodic scans.
     /// </summary>
     public async IAsyncEnumerable<Alert> ListActiveIndexedAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -195,6 +195,34 @@ public sealed class AlertDispatcherTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal("acc-7-health-band-1-critical-2", _sent[1].Message.MessageId);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Run_BetweenScans_EscalatesWhatTheOpenIndexHolds_AndAnAlertItLostAtTheNextScan(bool indexRowLost)
+    {
+        await _store.RebuildOpenIndexAsync(CancellationToken.None); // the index is complete, so readers use it
+        Push(HealthBand.Yellow, 21);
+        await _dispatcher.RunAsync(CancellationToken.None);
+        var warning = Assert.Single(await _store.GetForAccountAsync("acc-7", default));
+        _clock.SetUtcNow(warning.DueBy.AddMinutes(-1));
+        await _dispatcher.RunAsync(CancellationToken.None); // scans (days since the last): nothing is due yet
+        if (indexRowLost)
+        {
+            // What a failed index write after the alert's own write leaves: the alert, and no index row for it.
+            await AppTablesTestKit.Create(azurite.ConnectionString, AlertStore.OpenIndexTable)[AlertStore.OpenIndexTable].DeleteAsync("open", "acc-7|" + warning.RuleId, Azure.ETag.All, CancellationToken.None);
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await _dispatcher.RunAsync(CancellationToken.None); // past due, a scan two minutes ago: the index is read
+        var betweenScans = _sent.Count(s => s.Queue == "alerts-critical");
+        _clock.Advance(AlertDispatcher.EscalationScanInterval);
+        await _dispatcher.RunAsync(CancellationToken.None); // the next scan
+        var afterScan = _sent.Count(s => s.Queue == "alerts-critical");
+
+        Assert.Equal(indexRowLost ? (0, 1) : (1, 1), (betweenScans, afterScan));
+        Assert.Equal(AlertTier.Critical, Assert.Single(await _store.GetForAccountAsync("acc-7", default)).Tier);
+    }
+
     [Fact]
     public async Task Run_ManyAlertsForOneTier_SentInOneBatchAndEveryOutboxRowCleared()
     {
