@@ -12,7 +12,9 @@
 // none during the run (no in-process applier, a sweep once an hour), so Azurite serves only the inserts that
 // acknowledge, as raw inserts do. It isolates what the app's ingestion costs against one durable write; the default
 // run, with the applier beside it, measures both sharing one emulator process. Every mode reports the app's CPU per
-// 1,000 acknowledged events over the sustained load (user + system, from /proc).
+// 1,000 acknowledged events over the sustained load and over the half-rate load (user + system, from /proc).
+// HALF_RATE=n sets the half-rate phase's open-loop rate instead of half the sustained rate, so two builds can be
+// compared at the same load.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -373,7 +375,8 @@ result.applier = ackOnly ? { deferred: 'ACK_ONLY: nothing was applied during thi
 
 // 3. Half rate, open loop, on a fresh Azurite and app: one request every 1/R s on a fixed schedule, latency from each
 // request's scheduled time (a stall cannot hide behind a waiting client), the backlog read when it ends.
-const halfRate = Math.max(1, Math.floor(rate / 2));
+// HALF_RATE=n fixes the open-loop rate (the same load for two builds, so their CPU per event compares directly).
+const halfRate = Number(process.env.HALF_RATE ?? 0) || Math.max(1, Math.floor(rate / 2));
 stop();
 await sleep(2000);
 await startAzurite();
@@ -381,10 +384,13 @@ await startApp();
 await seedAccounts();
 await openLoop(Math.min(200, halfRate), 3);
 await drain(120);
+const halfCpuBefore = appCpuSeconds();
 const half = await openLoop(halfRate, seconds);
+const halfCpu = appCpuSeconds() - halfCpuBefore;
 const halfBacklog = ackOnly ? 0 : await backlog();
 result.halfRate = {
   targetPerSecond: halfRate, achievedPerSecond: fmt(half.ok / seconds), non2xx: half.non2xx, errors: half.errors, p50ms: half.p50, p99ms: half.p99, maxMs: half.max,
+  appCpuMsPer1000Events: fmt((halfCpu * 1000 * 1000) / Math.max(1, half.ok)),
   ...(ackOnly ? {} : { backlogWhenLoadEnded: halfBacklog, backlogInSecondsOfTraffic: Number((halfBacklog / halfRate).toFixed(2)) }),
 };
 stop();

@@ -44,7 +44,7 @@ internal static class StorageModule
         return builder;
     }
 
-    /// <summary>The service client for validated settings: an account SAS the key signs for connection strings (<see cref="TableAccountSas"/>), a token credential otherwise.</summary>
+    /// <summary>The service client for validated settings: shared key for connection strings, a token credential otherwise.</summary>
     internal static TableServiceClient CreateServiceClient(TableStorageOptions settings, TableClientOptions? options = null)
     {
         if (!TableConnection.TryCreate(settings, out var connection, out var error))
@@ -55,7 +55,7 @@ internal static class StorageModule
         options = Configure(options ?? new TableClientOptions(), connection!.Endpoint);
         if (connection.UsesSharedKey)
         {
-            return TableAccountSas.CreateClient(connection.Endpoint, new TableSharedKeyCredential(connection.AccountName!, connection.AccountKey!), options, TimeProvider.System);
+            return new TableServiceClient(connection.Endpoint, new TableSharedKeyCredential(connection.AccountName!, connection.AccountKey!), options);
         }
 
         TokenCredential credential = connection.CredentialKind == TableCredentialKind.ManagedIdentity

@@ -268,7 +268,6 @@ public sealed class AppTableTests(AzuriteFixture azurite)
         Assert.Equal(403, ex.Status);
         Assert.DoesNotContain(wrongKey, ex.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("SharedKey " + AzuriteFixture.AccountName + ":", ex.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotMatch("sig=(?!REDACTED)", ex.ToString());
     }
 
     private async Task<AppTable> NewTableAsync()

@@ -37,7 +37,7 @@ internal static class AppTablesTestKit
         Assert.True(TableConnection.TryCreate(new TableStorageOptions { ConnectionString = connectionString }, out var connection, out var error), error);
         var options = StorageModule.Configure(new TableClientOptions(), connection!.Endpoint);
         adjust(options);
-        var service = TableAccountSas.CreateClient(connection.Endpoint, new TableSharedKeyCredential(connection.AccountName!, connection.AccountKey!), options, TimeProvider.System);
+        var service = new TableServiceClient(connection.Endpoint, new TableSharedKeyCredential(connection.AccountName!, connection.AccountKey!), options);
         return new AppTables(service, [new DeclaredTable(name)], NullLogger<AppTables>.Instance)[name];
     }
 
