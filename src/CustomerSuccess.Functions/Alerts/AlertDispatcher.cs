@@ -192,10 +192,10 @@ public sealed partial class AlertDispatcher(
     /// <summary>
     /// Finds the accounts with an alert past its due time and escalates them, each re-read from its own partition (so a
     /// stale copy escalates nothing). The candidates come from the open-alerts index, a partition of the active
-    /// alerts alone, not from a scan of every alert row ever written. An index row that a failed write left behind
-    /// would hide its alert from that read, so at most every <see cref="EscalationScanInterval"/> of this instance the
-    /// candidates come from the scan instead: such an alert escalates that much late at worst, and the hourly rebuild
-    /// repairs the index itself.
+    /// alerts alone, not from a scan of every alert row ever written. An index row that a failed write lost, or left
+    /// as an older copy, would hide its alert from that read, so at most every <see cref="EscalationScanInterval"/>
+    /// of this instance the candidates come from the scan instead: such an alert escalates at the next scan (that
+    /// interval plus a timer period late at worst), and the hourly rebuild repairs the index itself.
     /// </summary>
     private async Task<int> EscalateOverdueAsync(CancellationToken cancellationToken)
     {
