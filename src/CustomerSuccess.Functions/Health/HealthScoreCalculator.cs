@@ -149,8 +149,9 @@ public sealed class HealthScoreCalculator
 
     /// <summary>
     /// As <see cref="Score(AccountSignals, HealthScore?, HealthBandOverride?, DateTimeOffset, PeerLoginBenchmark?)"/>,
-    /// with the account's <see cref="PeerLoginRate(HealthScore, AccountSignals)"/> read from the same pass over its
-    /// days: what a recompute scores and measures the peers' yardstick with, every account every run.
+    /// with the account's logins per active user per week when it is a peer for the benchmark (established, active,
+    /// with active users; else null), read from the same pass over its days: what a recompute scores and measures the
+    /// peers' yardstick with, every account every run.
     /// </summary>
     public (HealthScore Score, double? PeerLoginRate) ScoreAsPeer(AccountSignals signals, HealthScore? previous, HealthBandOverride? bandOverride, DateTimeOffset asOf, PeerLoginBenchmark? peers = null)
     {
@@ -471,24 +472,11 @@ public sealed class HealthScoreCalculator
         : _expectedWeeklyLogins;
 
     /// <summary>
-    /// The account's logins per active user per week over the last 28 days, as a peer for the benchmark: only an
-    /// established, active account (past onboarding, watched the whole window, with active users) is a peer, so new
-    /// and leaving customers do not set the yardstick for the rest. Null otherwise.
+    /// The account's logins per active user per week over the last 28 days, as a peer for the benchmark, from a window
+    /// already read as of the score's day: only an established, active account (past onboarding, watched the whole
+    /// window, with active users) is a peer, so new and leaving customers do not set the yardstick for the rest. Null
+    /// otherwise.
     /// </summary>
-    public double? PeerLoginRate(HealthScore score, AccountSignals signals)
-    {
-        ArgumentNullException.ThrowIfNull(score);
-        ArgumentNullException.ThrowIfNull(signals);
-        if (!IsPeer(score, signals))
-        {
-            return null;
-        }
-
-        var window = SignalWindow.Read(signals.Days, score.Day);
-        return PeerLoginRate(score, signals, in window);
-    }
-
-    // The peer rate from a window already read as of the score's day.
     private static double? PeerLoginRate(HealthScore score, AccountSignals signals, in SignalWindow window) =>
         IsPeer(score, signals) ? window.Logins28 / ExpectedLoginWeeks(signals, ObservedDays(signals, score.Day)) : null;
 

@@ -134,9 +134,8 @@ public sealed class PeerLoginBenchmarkTests
     {
         var calculator = Calculator();
         var signals = Healthy((_, d) => d with { Logins = 2 });
-        var score = calculator.Score(signals, null, null, AsOf);
 
-        Assert.Equal(56.0 / 32, calculator.PeerLoginRate(score, signals));
+        Assert.Equal(56.0 / 32, calculator.ScoreAsPeer(signals, null, null, AsOf).PeerLoginRate);
     }
 
     [Fact]
@@ -147,13 +146,13 @@ public sealed class PeerLoginBenchmarkTests
         var cancelling = Healthy() with { CancelAtPeriodEnd = true, RenewalDate = AsOf.AddDays(20) };
         var userless = Healthy() with { ActiveUsers30d = 0 };
 
-        Assert.Null(calculator.PeerLoginRate(calculator.Score(young, null, null, AsOf), young));
-        Assert.Null(calculator.PeerLoginRate(calculator.Score(cancelling, null, null, AsOf), cancelling));
-        Assert.Null(calculator.PeerLoginRate(calculator.Score(userless, null, null, AsOf), userless));
+        Assert.Null(calculator.ScoreAsPeer(young, null, null, AsOf).PeerLoginRate);
+        Assert.Null(calculator.ScoreAsPeer(cancelling, null, null, AsOf).PeerLoginRate);
+        Assert.Null(calculator.ScoreAsPeer(userless, null, null, AsOf).PeerLoginRate);
     }
 
     [Fact]
-    public void ScoreAsPeer_OnePass_TheSameScoreAndRateAsScoringAndMeasuringApart()
+    public void ScoreAsPeer_OnePass_TheSameScoreAsScoreAndThePeerRateOnlyForAnEstablishedAccount()
     {
         var calculator = Calculator();
         var established = Healthy((_, d) => d with { Logins = 2 });
@@ -161,14 +160,12 @@ public sealed class PeerLoginBenchmarkTests
         var churned = Healthy() with { SubscriptionStatus = "canceled", ChurnedAt = AsOf.AddDays(-2) };
         var previous = calculator.Score(churned, null, null, AsOf.AddDays(-1));
 
-        foreach (var (signals, before) in new[] { (established, (HealthScore?)null), (young, null), (churned, previous) })
+        foreach (var (signals, before, expectedRate) in new[] { (established, (HealthScore?)null, (double?)(56.0 / 32)), (young, null, null), (churned, previous, null) })
         {
             var (score, rate) = calculator.ScoreAsPeer(signals, before, null, AsOf);
 
             Assert.Equal(calculator.Score(signals, before, null, AsOf).Score, score.Score);
-            Assert.Equal(calculator.PeerLoginRate(score, signals), rate);
+            Assert.Equal(expectedRate, rate);
         }
-
-        Assert.Equal(56.0 / 32, calculator.ScoreAsPeer(established, null, null, AsOf).PeerLoginRate);
     }
 }
