@@ -1,8 +1,9 @@
 // Webhook acknowledgement and the applier, in the same run, on the standalone app against Azurite, next to raw
 // single-entity inserts into the same Azurite. Usage (after `npm ci` and a Release build):
 //   dotnet build src/CustomerSuccess.Functions -c Release && node scripts/bench-webhooks.mjs [seconds] [connections] [accounts]
-// APP_DLL=path/to/CustomerSuccess.Functions.dll runs another build of the app (e.g. an earlier commit's) through the
-// round-trip phase only (ROUND_TRIPS_ONLY=true), for a before/after count; LEGACY_DELIVERIES=true reads its backlog
+// APP_DLL=path/to/CustomerSuccess.Functions.dll (or the executable of a self-contained publish) runs another build
+// of the app (e.g. an earlier commit's); with ROUND_TRIPS_ONLY=true through the round-trip phase only, for a
+// before/after count; LEGACY_DELIVERIES=true reads its backlog
 // from the earlier layout (WebhookDeliveries rows not yet applied).
 // TELEMETRY_EXPORTER=none|console|azuremonitor is the app's Telemetry__Exporter (default none), for the telemetry
 // on/off overhead: azuremonitor also needs APPLICATIONINSIGHTS_CONNECTION_STRING (and a credential that may publish
@@ -15,6 +16,7 @@
 // 1,000 acknowledged events over the sustained load and over the half-rate load (user + system, from /proc).
 // HALF_RATE=n sets the half-rate phase's open-loop rate instead of half the sustained rate, so two builds can be
 // compared at the same load.
+// COLD_STARTS=n measures n starts of the app instead (see below): until it listens, is ready and acknowledges.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -79,7 +81,8 @@ const startApp = async (tableEndpoint, exporter = telemetryExporter) => {
   appPort = await freePort();
   // APP_LOG=file keeps the app's log (warnings and the applier's rate line) for a look afterwards.
   const log = process.env.APP_LOG ? fs.openSync(process.env.APP_LOG, 'a') : 'ignore';
-  appProcess = spawn('dotnet', [appDll], {
+  // A .dll runs on the shared runtime; anything else is an executable (the self-contained handler of scripts/publish.sh).
+  appProcess = spawn(appDll.endsWith('.dll') ? 'dotnet' : appDll, appDll.endsWith('.dll') ? [appDll] : [], {
     cwd: path.dirname(appDll),
     stdio: ['ignore', log, log],
     env: {
@@ -217,6 +220,7 @@ async function openLoop(perSecond, durationSeconds) {
 }
 
 const fmt = (x) => Number(x.toFixed(1));
+const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
 const result = { seconds, connections, accounts, app: path.relative(root, appDll), telemetryExporter };
 
 // Round trips per event: a fresh stack behind the counting proxy, the accounts linked first; then a fixed number
@@ -296,7 +300,6 @@ if (abPairs > 0) {
       await sleep(2000);
     }
   }
-  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
   const summary = (mode) => {
     const mine = runs.filter((r) => r.exporter === mode);
     return { runs: mine.length, medianAcknowledgedPerSecond: fmt(median(mine.map((r) => r.acknowledgedPerSecond))), medianAppCpuMsPer1000Events: fmt(median(mine.map((r) => r.appCpuMsPer1000Events))) };
@@ -316,6 +319,61 @@ if (abPairs > 0) {
     runs,
   };
   console.log(JSON.stringify(result, null, 2));
+  process.exit(0);
+}
+
+// COLD_STARTS=n: what a new instance costs before it is up to speed (the Functions host starts one on every scale-out
+// and after every idle period). One Azurite with the tables already provisioned (as a scale-out finds them), then n
+// starts of the app, each measured from the spawn: until it listens, until /api/readyz answers 200, until its first
+// webhook is acknowledged, and then 1,000 more at 8 concurrent; the app's CPU at ready and over those 1,000.
+const coldStarts = Number(process.env.COLD_STARTS ?? 0);
+if (coldStarts > 0) {
+  await startAzurite();
+  const stopApp = async () => {
+    const exited = new Promise((r) => appProcess.once('exit', r));
+    appProcess.kill();
+    await exited;
+    children.splice(children.indexOf(appProcess), 1);
+  };
+  await startApp();
+  await stopApp(); // the first start provisions the tables; the measured ones find them
+  const runs = [];
+  for (let i = 0; i < coldStarts; i++) {
+    const spawned = performance.now();
+    await startApp();
+    const listenMs = performance.now() - spawned;
+    for (;;) {
+      const status = await new Promise((resolve) => http.get({ host: '127.0.0.1', port: appPort, path: '/api/readyz' }, (res) => { res.resume(); resolve(res.statusCode); }).on('error', () => resolve(0)));
+      if (status === 200) break;
+      await sleep(20);
+    }
+    const readyMs = performance.now() - spawned;
+    const cpuAtReady = appCpuSeconds();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const [firstPath, firstBody] = seedBodies(i)[0];
+    if (await post(firstPath, firstBody, agent) !== 200) throw new Error('the first webhook was not acknowledged');
+    const firstAckMs = performance.now() - spawned;
+    const cpuBefore = appCpuSeconds();
+    const started = performance.now();
+    let sent = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (sent < 1000) {
+        sent++;
+        const r = setupRequest({});
+        if (await post(r.path, r.body, agent) !== 200) throw new Error('a webhook was not acknowledged');
+      }
+    }));
+    runs.push({
+      listenMs: Math.round(listenMs), readyMs: Math.round(readyMs), appCpuMsAtReady: Math.round(cpuAtReady * 1000), firstAckMs: Math.round(firstAckMs),
+      next1000Ms: Math.round(performance.now() - started), appCpuMsNext1000: Math.round((appCpuSeconds() - cpuBefore) * 1000),
+    });
+    agent.destroy();
+    await stopApp();
+  }
+  const medianOf = (k) => median(runs.map((r) => r[k]));
+  result.coldStart = { starts: coldStarts, median: Object.fromEntries(Object.keys(runs[0]).map((k) => [k, medianOf(k)])), runs };
+  console.log(JSON.stringify(result, null, 2));
+  stop();
   process.exit(0);
 }
 
