@@ -25,7 +25,20 @@ public static class TableBatches
             batches.AddRange(group.Chunk(AppTable.MaxTransactionActions).Select(c => c.ToList()));
         }
 
-        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (batch, ct) =>
+        // One transaction (the common case: a page's rows of one partition, a group commit) goes on this thread; more go
+        // a few at a time.
+        if (batches.Count == 1)
+        {
+            await SendAsync(batches[0], cancellationToken);
+        }
+        else
+        {
+            await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, (batch, ct) => new ValueTask(SendAsync(batch, ct)));
+        }
+
+        return outcomes;
+
+        async Task SendAsync(List<int> batch, CancellationToken ct)
         {
             while (batch.Count > 0)
             {
@@ -50,8 +63,7 @@ public static class TableBatches
 
                 return;
             }
-        });
-        return outcomes;
+        }
     }
 
     private static TableWriteStatus? StatusOf(int? status) => status switch
