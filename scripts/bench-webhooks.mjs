@@ -13,7 +13,8 @@
 // none during the run (no in-process applier, a sweep once an hour), so Azurite serves only the inserts that
 // acknowledge, as raw inserts do. It isolates what the app's ingestion costs against one durable write; the default
 // run, with the applier beside it, measures both sharing one emulator process. Every mode reports the app's CPU per
-// 1,000 acknowledged events over the sustained load and over the half-rate load (user + system, from /proc).
+// 1,000 acknowledged events over the sustained load and over the half-rate load (user + system, from /proc), and
+// the sustained and half-rate phases Azurite's as well.
 // HALF_RATE=n sets the half-rate phase's open-loop rate instead of half the sustained rate, so two builds can be
 // compared at the same load.
 // COLD_STARTS=n measures n starts of the app instead (see below): until it listens, is ready and acknowledges.
@@ -53,10 +54,11 @@ let proxyServer = null;
 const stop = () => { children.forEach((c) => { try { c.kill(); } catch { } }); children.length = 0; if (proxyServer) { proxyServer.close(); proxyServer = null; } };
 process.on('exit', stop);
 
-let tablePort; let appPort; let endpoint;
+let tablePort; let appPort; let endpoint; let azuriteProcess;
 const startAzurite = async () => {
   tablePort = await freePort();
-  children.push(spawn('node', [path.join(root, 'node_modules/azurite/dist/src/table/main.js'), '--tableHost', '127.0.0.1', '--tablePort', String(tablePort), '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--silent'], { stdio: 'ignore' }));
+  azuriteProcess = spawn('node', [path.join(root, 'node_modules/azurite/dist/src/table/main.js'), '--tableHost', '127.0.0.1', '--tablePort', String(tablePort), '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--silent'], { stdio: 'ignore' });
+  children.push(azuriteProcess);
   await waitPort(tablePort);
   endpoint = `http://127.0.0.1:${tablePort}/${account}`;
 };
@@ -242,11 +244,14 @@ async function roundTrips(events, perSecond) {
   return { events: sent.ok, requestsToStorage: made, perEvent: Number((made / Math.max(1, sent.ok)).toFixed(2)), appliedPerEventAfterTheAcknowledgement: Number((made / Math.max(1, sent.ok) - 1).toFixed(2)), leftUnapplied: caughtUp.left };
 }
 
-// CPU seconds the app has used so far (user + system, from /proc; clock ticks are 100 a second on Linux).
-const appCpuSeconds = () => {
-  const fields = fs.readFileSync(`/proc/${appProcess.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+// CPU seconds a process has used so far (user + system, from /proc; clock ticks are 100 a second on Linux): the app's,
+// and Azurite's (the one emulator process every write goes through).
+const cpuSeconds = (pid) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
+const appCpuSeconds = () => cpuSeconds(appProcess.pid);
+const azuriteCpuSeconds = () => cpuSeconds(azuriteProcess.pid);
 
 // TELEMETRY_AB=N: the telemetry overhead alone. N pairs of sustained phases, each on a fresh Azurite and app, one
 // with Telemetry__Exporter=none and one with TELEMETRY_EXPORTER (azuremonitor by default), the order alternating
@@ -388,6 +393,7 @@ await startAzurite();
 const client = new TableClient(endpoint, 'RawInsertBench', new AzureNamedKeyCredential(account, key), { allowInsecureConnection: true });
 await client.createTable();
 let inserted = 0;
+const rawAzuriteCpuBefore = azuriteCpuSeconds();
 const deadline = Date.now() + seconds * 1000;
 const payload = 'x'.repeat(600);
 await Promise.all(Array.from({ length: connections }, async (_, w) => {
@@ -399,6 +405,7 @@ await Promise.all(Array.from({ length: connections }, async (_, w) => {
 }));
 const rawRate = inserted / seconds;
 result.rawInsertsPerSecond = fmt(rawRate);
+result.rawAzuriteCpuMsPer1000Inserts = fmt(((azuriteCpuSeconds() - rawAzuriteCpuBefore) * 1000 * 1000) / Math.max(1, inserted));
 
 // 2. Sustained: the accounts linked first, a warm-up applied, then autocannon's closed loop with every connection
 // busy. The applier runs beside it: what it has not applied is what the inbox still holds, read when the load ends
@@ -408,8 +415,10 @@ await seedAccounts();
 await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections: 8, duration: 3, requests: [{ method: 'POST', setupRequest }] });
 await drain(300);
 const cpuBefore = appCpuSeconds();
+const azuriteCpuBefore = azuriteCpuSeconds();
 const sustained = await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections, duration: seconds, requests: [{ method: 'POST', setupRequest }] });
 const appCpu = appCpuSeconds() - cpuBefore;
+const azuriteCpu = azuriteCpuSeconds() - azuriteCpuBefore;
 const acknowledged = sustained['2xx'];
 const rate = acknowledged / seconds;
 result.sustained = {
@@ -417,6 +426,7 @@ result.sustained = {
   ratioToRawInserts: Number((rate / rawRate).toFixed(2)),
   // The app's CPU (user + system) over the load per 1,000 acknowledged events: with the applier, its work is in it too.
   appCpuMsPer1000Events: fmt((appCpu * 1000 * 1000) / Math.max(1, acknowledged)),
+  azuriteCpuMsPer1000Events: fmt((azuriteCpu * 1000 * 1000) / Math.max(1, acknowledged)),
 };
 const atEnd = ackOnly ? 0 : await backlog();
 await sleep(ackOnly ? 0 : Math.max(0, 10_000 - 200));
@@ -443,12 +453,15 @@ await seedAccounts();
 await openLoop(Math.min(200, halfRate), 3);
 await drain(120);
 const halfCpuBefore = appCpuSeconds();
+const halfAzuriteCpuBefore = azuriteCpuSeconds();
 const half = await openLoop(halfRate, seconds);
 const halfCpu = appCpuSeconds() - halfCpuBefore;
+const halfAzuriteCpu = azuriteCpuSeconds() - halfAzuriteCpuBefore;
 const halfBacklog = ackOnly ? 0 : await backlog();
 result.halfRate = {
   targetPerSecond: halfRate, achievedPerSecond: fmt(half.ok / seconds), non2xx: half.non2xx, errors: half.errors, p50ms: half.p50, p99ms: half.p99, maxMs: half.max,
   appCpuMsPer1000Events: fmt((halfCpu * 1000 * 1000) / Math.max(1, half.ok)),
+  azuriteCpuMsPer1000Events: fmt((halfAzuriteCpu * 1000 * 1000) / Math.max(1, half.ok)),
   ...(ackOnly ? {} : { backlogWhenLoadEnded: halfBacklog, backlogInSecondsOfTraffic: Number((halfBacklog / halfRate).toFixed(2)) }),
 };
 stop();

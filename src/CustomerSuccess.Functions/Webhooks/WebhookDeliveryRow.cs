@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Telemetry;
 using System.IO.Compression;
 using System.Text;
@@ -15,6 +16,8 @@ internal sealed class WebhookDeliveryRow : TableRow
 {
     public const int ChunkBytes = 60 * 1024;
     public const int MaxChunks = 15;
+
+    private static readonly string[] ChunkNames = [.. Enumerable.Range(0, MaxChunks).Select(i => "Body" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     public string? Provider { get; set; }
 
@@ -138,22 +141,50 @@ internal sealed class WebhookDeliveryRow : TableRow
     }
 
     /// <summary>
-    /// An upper estimate of the row's size in a transaction's payload: binary properties go as base64 (4 bytes per 3),
-    /// strings as UTF-8 JSON (at most 6 bytes a character, escaped), plus property names and the envelope.
+    /// The row as it is written: only the properties that have a value. The SDK writes every property of a typed
+    /// entity, nulls included (21-24 of them for a just received event: one body chunk, no outcome yet), and the
+    /// service parses and keeps each one: Azurite spent 12% less CPU per insert without them (docs/benchmarks.md).
+    /// Read back as a <see cref="WebhookDeliveryRow"/>, a property that was left out is null, as before.
     /// </summary>
-    public int EstimatedWireBytes()
+    public TableEntity ToStoredEntity()
     {
-        var binary = 0;
-        for (var i = 0; i < Math.Min(BodyChunks, MaxChunks); i++)
+        var entity = new TableEntity(PartitionKey, RowKey)
         {
-            binary += Chunk(i)?.Length ?? 0;
+            [nameof(Attempts)] = Attempts,
+            [nameof(BodyChunks)] = BodyChunks,
+        };
+        Put(entity, nameof(Provider), Provider);
+        Put(entity, nameof(EventId), EventId);
+        Put(entity, nameof(EventType), EventType);
+        Put(entity, nameof(OccurredAt), OccurredAt);
+        Put(entity, nameof(ReceivedAt), ReceivedAt);
+        Put(entity, nameof(ContentType), ContentType);
+        Put(entity, nameof(UserAgent), UserAgent);
+        Put(entity, nameof(ZendeskWebhookId), ZendeskWebhookId);
+        Put(entity, nameof(ZendeskInvocationId), ZendeskInvocationId);
+        Put(entity, nameof(ZendeskSignatureTimestamp), ZendeskSignatureTimestamp);
+        Put(entity, nameof(TraceParent), TraceParent);
+        Put(entity, nameof(CopyId), CopyId);
+        Put(entity, nameof(LastError), LastError);
+        Put(entity, nameof(LastAttemptAt), LastAttemptAt);
+        Put(entity, nameof(Outcome), Outcome);
+        Put(entity, nameof(AppliedAt), AppliedAt);
+        Put(entity, nameof(AccountId), AccountId);
+        Put(entity, nameof(QuarantineReason), QuarantineReason);
+        for (var i = 0; i < MaxChunks; i++)
+        {
+            Put(entity, ChunkNames[i], Chunk(i));
         }
 
-        var text = (PartitionKey?.Length ?? 0) + (RowKey?.Length ?? 0) + (Provider?.Length ?? 0) + (EventId?.Length ?? 0)
-            + (EventType?.Length ?? 0) + (ContentType?.Length ?? 0) + (UserAgent?.Length ?? 0) + (ZendeskWebhookId?.Length ?? 0)
-            + (ZendeskInvocationId?.Length ?? 0) + (ZendeskSignatureTimestamp?.Length ?? 0) + (LastError?.Length ?? 0)
-            + (Outcome?.Length ?? 0) + (AccountId?.Length ?? 0) + (QuarantineReason?.Length ?? 0) + (CopyId?.Length ?? 0);
-        return (((binary + 2) / 3) * 4) + (text * 6) + 2048;
+        return entity;
+    }
+
+    private static void Put(TableEntity entity, string name, object? value)
+    {
+        if (value is not null)
+        {
+            entity[name] = value;
+        }
     }
 
     public string ReadBody()

@@ -18,12 +18,12 @@ internal sealed class WebhookInbox
     public const string Table = "WebhookInbox";
 
     private readonly AppTables _tables;
-    private readonly TableGroupCommit<WebhookDeliveryRow> _inserts;
+    private readonly TableGroupCommit<TableEntity> _inserts;
 
     public WebhookInbox(AppTables tables)
     {
         _tables = tables;
-        _inserts = new TableGroupCommit<WebhookDeliveryRow>(tables[Table], r => r.EstimatedWireBytes());
+        _inserts = new TableGroupCommit<TableEntity>(tables[Table], TableEntitySize.EstimatedWireBytes);
     }
 
     private AppTable Inbox => _tables[Table];
@@ -32,7 +32,7 @@ internal sealed class WebhookInbox
     public (long Requests, long Inserts) InsertTraffic => (_inserts.RequestsSent, _inserts.InsertsRequested);
 
     /// <summary>Stores the row; <see cref="TableWriteStatus.AlreadyExists"/> when the event is stored already. Not cancellable once called.</summary>
-    public Task<TableWriteStatus> InsertAsync(WebhookDeliveryRow row) => _inserts.InsertAsync(row);
+    public Task<TableWriteStatus> InsertAsync(WebhookDeliveryRow row) => _inserts.InsertAsync(row.ToStoredEntity());
 
     /// <summary>Pending deliveries received before <paramref name="receivedBefore"/> (all when null), oldest first, at most <paramref name="max"/>.</summary>
     public async Task<IReadOnlyList<WebhookDeliveryRow>> PendingAsync(DateTimeOffset? receivedBefore, WebhookProvider? provider, int max, CancellationToken cancellationToken)
@@ -112,7 +112,7 @@ internal sealed class WebhookArchive(AppTables tables)
 
     /// <summary>Inserts the rows as given (their <c>Outcome</c> set); per row, <see cref="TableWriteStatus.AlreadyExists"/> when archived before.</summary>
     public Task<TableWriteStatus[]> ClaimAsync(IReadOnlyList<WebhookDeliveryRow> rows, CancellationToken cancellationToken) =>
-        Archive.SubmitEachAsync([.. rows.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r))], cancellationToken);
+        Archive.SubmitEachAsync([.. rows.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r.ToStoredEntity()))], cancellationToken);
 
     public Task<WebhookDeliveryRow?> GetAsync(DeliveryKey key, CancellationToken cancellationToken) =>
         Archive.GetAsync<WebhookDeliveryRow>(key.PartitionKey, key.RowKey, cancellationToken: cancellationToken);
