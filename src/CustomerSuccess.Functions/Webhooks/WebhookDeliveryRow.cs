@@ -1,8 +1,9 @@
-using Azure.Data.Tables;
-using CustomerSuccess.Functions.Telemetry;
+using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using Azure.Data.Tables;
 using CustomerSuccess.Functions.Storage;
+using CustomerSuccess.Functions.Telemetry;
 
 namespace CustomerSuccess.Functions.Webhooks;
 
@@ -17,7 +18,8 @@ internal sealed class WebhookDeliveryRow : TableRow
     public const int ChunkBytes = 60 * 1024;
     public const int MaxChunks = 15;
 
-    private static readonly string[] ChunkNames = [.. Enumerable.Range(0, MaxChunks).Select(i => "Body" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    // The names of Body0 … Body14, for writing the chunks that are set.
+    private static readonly string[] ChunkNames = [.. Enumerable.Range(0, MaxChunks).Select(i => string.Create(CultureInfo.InvariantCulture, $"Body{i}"))];
 
     public string? Provider { get; set; }
 
