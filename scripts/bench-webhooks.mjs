@@ -3,8 +3,8 @@
 //   dotnet build src/CustomerSuccess.Functions -c Release && node scripts/bench-webhooks.mjs [seconds] [connections] [accounts]
 // APP_DLL=path/to/CustomerSuccess.Functions.dll (or the executable of a self-contained publish) runs another build
 // of the app (e.g. an earlier commit's); with ROUND_TRIPS_ONLY=true through the round-trip phase only, for a
-// before/after count; LEGACY_DELIVERIES=true reads its backlog
-// from the earlier layout (WebhookDeliveries rows not yet applied).
+// before/after count; LEGACY_DELIVERIES=true reads its backlog from the earlier layout (WebhookDeliveries rows not
+// yet applied).
 // TELEMETRY_EXPORTER=none|console|azuremonitor is the app's Telemetry__Exporter (default none), for the telemetry
 // on/off overhead: azuremonitor also needs APPLICATIONINSIGHTS_CONNECTION_STRING (and a credential that may publish
 // to it) in the environment; console writes every span and metric to the app's stdout (APP_LOG keeps it), which costs
@@ -148,6 +148,10 @@ const iso = () => new Date().toISOString();
 let createdShiftMs = 0;
 const created = () => Math.floor((Date.now() + createdShiftMs) / 1000);
 const createdIso = () => new Date(Date.now() + createdShiftMs).toISOString();
+const warmUp = async (load) => {
+  createdShiftMs = -86_400_000;
+  try { return await load(); } finally { createdShiftMs = 0; }
+};
 
 // The accounts' links, as the providers announce them: a Stripe customer naming its account, a Zendesk organization
 // with the account as external_id, and Segment groups whose id is the account id (linked on first sight).
@@ -258,6 +262,8 @@ const cpuSeconds = (pid) => {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
+// Milliseconds of CPU per 1,000 events, from CPU seconds over a count of events.
+const msPer1000 = (cpuSecondsUsed, events) => fmt((cpuSecondsUsed * 1000 * 1000) / Math.max(1, events));
 const appCpuSeconds = () => cpuSeconds(appProcess.pid);
 const azuriteCpuSeconds = () => cpuSeconds(azuriteProcess.pid);
 
@@ -307,7 +313,7 @@ if (abPairs > 0) {
       const load = await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections, duration: seconds, requests: [{ method: 'POST', setupRequest }] });
       const cpu = appCpuSeconds() - cpuBefore;
       const ok = load['2xx'];
-      runs.push({ pair: pair + 1, exporter: mode, acknowledgedPerSecond: fmt(ok / seconds), non2xx: load.non2xx, p99ms: load.latency.p99, appCpuMsPer1000Events: fmt((cpu * 1000 * 1000) / Math.max(1, ok)) });
+      runs.push({ pair: pair + 1, exporter: mode, acknowledgedPerSecond: fmt(ok / seconds), non2xx: load.non2xx, p99ms: load.latency.p99, appCpuMsPer1000Events: msPer1000(cpu, ok) });
       console.error(JSON.stringify(runs.at(-1)));
       stop();
       await sleep(2000);
@@ -413,16 +419,14 @@ await Promise.all(Array.from({ length: connections }, async (_, w) => {
 }));
 const rawRate = inserted / seconds;
 result.rawInsertsPerSecond = fmt(rawRate);
-result.rawAzuriteCpuMsPer1000Inserts = fmt(((azuriteCpuSeconds() - rawAzuriteCpuBefore) * 1000 * 1000) / Math.max(1, inserted));
+result.rawAzuriteCpuMsPer1000Inserts = msPer1000(azuriteCpuSeconds() - rawAzuriteCpuBefore, inserted);
 
 // 2. Sustained: the accounts linked first, a warm-up applied, then autocannon's closed loop with every connection
 // busy. The applier runs beside it: what it has not applied is what the inbox still holds, read when the load ends
 // and 10 s later, then until it is empty.
 await startApp();
 await seedAccounts();
-createdShiftMs = -86_400_000;
-await autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections: warmupSeconds > 3 ? connections : 8, duration: warmupSeconds, requests: [{ method: 'POST', setupRequest }] });
-createdShiftMs = 0;
+await warmUp(() => autocannon({ url: `http://127.0.0.1:${appPort}`, method: 'POST', connections: warmupSeconds > 3 ? connections : 8, duration: warmupSeconds, requests: [{ method: 'POST', setupRequest }] }));
 await drain(300);
 const cpuBefore = appCpuSeconds();
 const azuriteCpuBefore = azuriteCpuSeconds();
@@ -435,8 +439,8 @@ result.sustained = {
   acknowledgedPerSecond: fmt(rate), non2xx: sustained.non2xx, errors: sustained.errors, p50ms: sustained.latency.p50, p99ms: sustained.latency.p99,
   ratioToRawInserts: Number((rate / rawRate).toFixed(2)),
   // The app's CPU (user + system) over the load per 1,000 acknowledged events: with the applier, its work is in it too.
-  appCpuMsPer1000Events: fmt((appCpu * 1000 * 1000) / Math.max(1, acknowledged)),
-  azuriteCpuMsPer1000Events: fmt((azuriteCpu * 1000 * 1000) / Math.max(1, acknowledged)),
+  appCpuMsPer1000Events: msPer1000(appCpu, acknowledged),
+  azuriteCpuMsPer1000Events: msPer1000(azuriteCpu, acknowledged),
 };
 const atEnd = ackOnly ? 0 : await backlog();
 await sleep(ackOnly ? 0 : Math.max(0, 10_000 - 200));
@@ -460,9 +464,7 @@ await sleep(2000);
 await startAzurite();
 await startApp();
 await seedAccounts();
-createdShiftMs = -86_400_000;
-await openLoop(warmupSeconds > 3 ? halfRate : Math.min(200, halfRate), warmupSeconds);
-createdShiftMs = 0;
+await warmUp(() => openLoop(warmupSeconds > 3 ? halfRate : Math.min(200, halfRate), warmupSeconds));
 await drain(120);
 const halfCpuBefore = appCpuSeconds();
 const halfAzuriteCpuBefore = azuriteCpuSeconds();
@@ -472,8 +474,8 @@ const halfAzuriteCpu = azuriteCpuSeconds() - halfAzuriteCpuBefore;
 const halfBacklog = ackOnly ? 0 : await backlog();
 result.halfRate = {
   targetPerSecond: halfRate, achievedPerSecond: fmt(half.ok / seconds), non2xx: half.non2xx, errors: half.errors, p50ms: half.p50, p99ms: half.p99, maxMs: half.max,
-  appCpuMsPer1000Events: fmt((halfCpu * 1000 * 1000) / Math.max(1, half.ok)),
-  azuriteCpuMsPer1000Events: fmt((halfAzuriteCpu * 1000 * 1000) / Math.max(1, half.ok)),
+  appCpuMsPer1000Events: msPer1000(halfCpu, half.ok),
+  azuriteCpuMsPer1000Events: msPer1000(halfAzuriteCpu, half.ok),
   ...(ackOnly ? {} : { backlogWhenLoadEnded: halfBacklog, backlogInSecondsOfTraffic: Number((halfBacklog / halfRate).toFixed(2)) }),
 };
 stop();

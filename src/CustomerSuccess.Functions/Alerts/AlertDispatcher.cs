@@ -13,11 +13,11 @@ public sealed record AlertDispatchResult(int TransitionsTaken, int Changes, int 
 /// <summary>
 /// The timer-driven fan-out. (1) Takes the recompute's pending transitions, turns them into alert changes and
 /// outbox rows in one transaction per account, and acknowledges each transition only after that write.
-/// (2) Escalates alerts left unacknowledged past their due time, found through the open-alerts index. (3) Sends the outbox rows to their tier's
-/// queue, a batch per queue, and deletes each row only after the queue took it; a failed send leaves the row for the next run,
-/// and the deterministic message id lets duplicate detection drop a resend after a crash between send and delete.
-/// With the account's facts at hand it also reads the account's expansion signals (<see cref="ExpansionDetector"/>), for
-/// the opportunity rule.
+/// (2) Escalates alerts left unacknowledged past their due time, found through the open-alerts index. (3) Sends the
+/// outbox rows to their tier's queue, a batch per queue, and deletes each row only after the queue took it; a failed
+/// send leaves the row for the next run, and the deterministic message id lets duplicate detection drop a resend
+/// after a crash between send and delete. With the account's facts at hand it also reads the account's expansion
+/// signals (<see cref="ExpansionDetector"/>), for the opportunity rule.
 /// </summary>
 public sealed partial class AlertDispatcher(
     IHealthTransitionFeed feed,

@@ -8,12 +8,13 @@ public static class TableEntitySize
     /// <summary>
     /// An upper estimate: binary values as base64 (4 bytes per 3), strings as escaped UTF-8 JSON (at most 6 bytes a
     /// character), any other value and each property's name with its type annotation at a generous fixed size, plus
-    /// the keys and the request's envelope.
+    /// the request's envelope.
     /// </summary>
     public static int EstimatedWireBytes(TableEntity entity)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        long bytes = 2048 + ((entity.PartitionKey?.Length ?? 0) * 6) + ((entity.RowKey?.Length ?? 0) * 6);
+        // The keys are entries of the entity too, so the loop counts them.
+        long bytes = 2048;
         foreach (var (name, value) in entity)
         {
             bytes += 64 + (name.Length * 6) + value switch
