@@ -145,7 +145,7 @@ internal sealed class WebhookDeliveryRow : TableRow
     /// <summary>
     /// The row as it is written: only the properties that have a value. The SDK writes every property of a typed
     /// entity, nulls included (21-24 of them for a just received event: one body chunk, no outcome yet), and the
-    /// service parses and keeps each one: Azurite spent 12% less CPU per insert without them (docs/benchmarks.md).
+    /// service parses and keeps each one: Azurite spent 8-13% less CPU per insert without them (docs/benchmarks.md).
     /// Read back as a <see cref="WebhookDeliveryRow"/>, a property that was left out is null, as before.
     /// </summary>
     public TableEntity ToStoredEntity()
