@@ -22,7 +22,7 @@ internal sealed class ApplierLagReadinessCheck(WebhookInbox inbox, IOptionsMonit
             var late = await inbox.PendingAsync(before, provider: null, max: 1, within.Token);
             return late.Count == 0
                 ? HealthCheckResult.Healthy($"no delivery waiting longer than {limit.TotalMinutes:0.#} min")
-                : HealthCheckResult.Unhealthy($"a delivery received at {late[0].ReceivedAt:O} is still not applied (limit {limit.TotalMinutes:0.#} min)");
+                : HealthCheckResult.Unhealthy($"a delivery received at {late[0].Row.ReceivedAt:O} is still not applied (limit {limit.TotalMinutes:0.#} min)");
         }
         catch (Exception ex) when (ex is TableStorageUnavailableException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

@@ -15,13 +15,14 @@ internal enum DeliveryOrigin
 /// <summary>One delivery going through the applier: the stored row, its JSON, and what became of it.</summary>
 internal sealed class PendingDelivery
 {
-    private PendingDelivery(WebhookProvider provider, WebhookDeliveryRow row, string? json, DeliveryOrigin origin)
+    private PendingDelivery(WebhookProvider provider, WebhookDeliveryRow row, string? json, DeliveryOrigin origin, InboxKey? inboxKey)
     {
         Provider = provider;
         Row = row;
         Json = json ?? string.Empty;
         Origin = origin;
         Key = new DeliveryKey(row.PartitionKey, row.RowKey);
+        InboxKey = inboxKey;
 
         // A damaged row: every attempt fails the same way, so it counts attempts and is quarantined in the end.
         Error = json is null ? "InvalidDataException: the stored body cannot be read" : null;
@@ -35,7 +36,11 @@ internal sealed class PendingDelivery
 
     public DeliveryOrigin Origin { get; }
 
+    /// <summary>The event's key in the archive.</summary>
     public DeliveryKey Key { get; }
+
+    /// <summary>Where this copy waits in the inbox: set for an inbox delivery, and for an archived event replayed in place of one.</summary>
+    public InboxKey? InboxKey { get; }
 
     /// <summary>The archived outcome before this pass (archive origin only).</summary>
     public string? PreviousOutcome { get; private init; }
@@ -44,7 +49,7 @@ internal sealed class PendingDelivery
     public ParkedEvent? DrainedFrom { get; private init; }
 
     /// <summary>An archived event replayed in place of a copy of it in the inbox (a redelivery), removed once done.</summary>
-    public bool InboxCopy { get; private init; }
+    public bool InboxCopy => Origin == DeliveryOrigin.Archive && InboxKey is not null;
 
     public EventMapping? Mapping { get; set; }
 
@@ -69,18 +74,21 @@ internal sealed class PendingDelivery
 
     public AccountEvent? Event => Mapping?.Event;
 
-    /// <summary>A delivery just stored by the receiving request (already mapped at the edge).</summary>
-    public static PendingDelivery Received(WebhookProvider provider, WebhookDeliveryRow row, string json, EventMapping mapping) =>
-        new(provider, row, json, DeliveryOrigin.Inbox) { Mapping = mapping };
+    /// <summary>A delivery just stored by the receiving request under <paramref name="inboxKey"/> (already mapped at the edge).</summary>
+    public static PendingDelivery Received(WebhookProvider provider, InboxKey inboxKey, WebhookDeliveryRow row, string json, EventMapping mapping) =>
+        new(provider, row, json, DeliveryOrigin.Inbox, inboxKey) { Mapping = mapping };
 
-    /// <summary>An inbox row found by a sweep, or null when its provider is unknown.</summary>
-    public static PendingDelivery? FromInbox(WebhookDeliveryRow row) =>
-        Enum.TryParse<WebhookProvider>(row.Provider, out var provider) ? new(provider, row, BodyOf(row), DeliveryOrigin.Inbox) : null;
+    /// <summary>An inbox row found by a sweep (keyed by its event, as archived), or null when its provider is unknown.</summary>
+    public static PendingDelivery? FromInbox(InboxKey inboxKey, WebhookDeliveryRow row) =>
+        Enum.TryParse<WebhookProvider>(row.Provider, out var provider) ? new(provider, row, BodyOf(row), DeliveryOrigin.Inbox, inboxKey) : null;
 
-    /// <summary>An archived event, or null when its provider is unknown.</summary>
-    public static PendingDelivery? FromArchive(WebhookDeliveryRow row, ParkedEvent? drainedFrom = null, bool inboxCopy = false) =>
+    /// <summary>
+    /// An archived event, or null when its provider is unknown; <paramref name="inboxCopy"/> when it is replayed in place
+    /// of a copy waiting in the inbox.
+    /// </summary>
+    public static PendingDelivery? FromArchive(WebhookDeliveryRow row, ParkedEvent? drainedFrom = null, InboxKey? inboxCopy = null) =>
         Enum.TryParse<WebhookProvider>(row.Provider, out var provider)
-            ? new(provider, row, BodyOf(row), DeliveryOrigin.Archive) { PreviousOutcome = row.Outcome, DrainedFrom = drainedFrom, InboxCopy = inboxCopy }
+            ? new(provider, row, BodyOf(row), DeliveryOrigin.Archive, inboxCopy) { PreviousOutcome = row.Outcome, DrainedFrom = drainedFrom }
             : null;
 
     private static string? BodyOf(WebhookDeliveryRow row)

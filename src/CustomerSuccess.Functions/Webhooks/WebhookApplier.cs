@@ -77,7 +77,7 @@ internal sealed class WebhookApplier(
     private async Task<PageSummary> ApplyAsync(IReadOnlyList<PendingDelivery> deliveries, List<ExternalIdRef> linked, bool waitForOthers, CancellationToken cancellationToken)
     {
         using var activity = AppTracing.Source.StartActivity("webhook page applied");
-        var page = await TakeAsync(deliveries, waitForOthers, cancellationToken);
+        var (page, copies) = await TakeAsync(deliveries, waitForOthers, cancellationToken);
         activity?.SetTag("webhook.deliveries", page.Count);
         foreach (var delivery in page.Where(d => d.Origin == DeliveryOrigin.Inbox))
         {
@@ -88,7 +88,7 @@ internal sealed class WebhookApplier(
         var applied = 0;
         try
         {
-            var summary = await ApplyPageAsync(page, linked, cancellationToken);
+            var summary = await ApplyPageAsync(page, copies, linked, cancellationToken);
             applied = summary.Applied;
             return summary;
         }
@@ -103,13 +103,31 @@ internal sealed class WebhookApplier(
         }
     }
 
-    private async Task<List<PendingDelivery>> TakeAsync(IReadOnlyList<PendingDelivery> deliveries, bool waitForOthers, CancellationToken cancellationToken)
+    /// <summary>
+    /// The deliveries this page takes, and the further inbox copies of its events that came with them (a redelivery
+    /// received in another second than the first copy): those leave the inbox with their event's copy in the page.
+    /// </summary>
+    private async Task<(List<PendingDelivery> Page, List<PendingDelivery> Copies)> TakeAsync(IReadOnlyList<PendingDelivery> deliveries, bool waitForOthers, CancellationToken cancellationToken)
     {
         var page = new List<PendingDelivery>(deliveries.Count);
         var busy = new List<PendingDelivery>();
+        var copies = new List<PendingDelivery>();
+        var taken = new HashSet<string>(StringComparer.Ordinal);
         foreach (var delivery in deliveries)
         {
-            (_inFlight.TryAdd(delivery.Key.EventKey, 0) ? page : busy).Add(delivery);
+            if (_inFlight.TryAdd(delivery.Key.EventKey, 0))
+            {
+                page.Add(delivery);
+                taken.Add(delivery.Key.EventKey);
+            }
+            else if (delivery.InboxKey is not null && taken.Contains(delivery.Key.EventKey))
+            {
+                copies.Add(delivery);
+            }
+            else
+            {
+                busy.Add(delivery);
+            }
         }
 
         var started = timeProvider.GetTimestamp();
@@ -140,7 +158,7 @@ internal sealed class WebhookApplier(
             throw;
         }
 
-        return page;
+        return (page, copies);
     }
 
     /// <summary>
@@ -160,7 +178,7 @@ internal sealed class WebhookApplier(
             {
                 rows[i] = await archive.GetAsync(taken[i].Key, ct);
                 if (taken[i].Origin == DeliveryOrigin.Inbox && rows[i] is { } row && OwnClaim(taken[i], (row.Outcome, row.CopyId))
-                    && !_settled.Contains(taken[i].Key.EventKey, settledWithin) && await inbox.HoldsAsync(taken[i].Key, taken[i].Row.CopyId, ct))
+                    && !_settled.Contains(taken[i].Key.EventKey, settledWithin) && await inbox.HoldsAsync(taken[i].InboxKey!.Value, taken[i].Row.CopyId, ct))
                 {
                     // This copy's own claim from a try that stopped half-way: still to apply, as an inbox delivery.
                     rows[i] = null;
@@ -170,7 +188,7 @@ internal sealed class WebhookApplier(
         {
             var delivery = taken[i];
             var current = delivery.Origin == DeliveryOrigin.Inbox
-                ? DeliveryOutcomes.IsFinal(rows[i]?.Outcome) ? PendingDelivery.FromArchive(rows[i]!, inboxCopy: true) ?? delivery : delivery
+                ? DeliveryOutcomes.IsFinal(rows[i]?.Outcome) ? PendingDelivery.FromArchive(rows[i]!, inboxCopy: delivery.InboxKey) ?? delivery : delivery
                 : rows[i] is { } row ? PendingDelivery.FromArchive(row, delivery.DrainedFrom) : null;
             var at = page.IndexOf(delivery);
             if (current is null)
@@ -185,7 +203,7 @@ internal sealed class WebhookApplier(
         }
     }
 
-    private async Task<PageSummary> ApplyPageAsync(List<PendingDelivery> page, List<ExternalIdRef> linked, CancellationToken cancellationToken)
+    private async Task<PageSummary> ApplyPageAsync(List<PendingDelivery> page, List<PendingDelivery> copies, List<ExternalIdRef> linked, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var settings = options.CurrentValue;
@@ -223,7 +241,7 @@ internal sealed class WebhookApplier(
             });
         var written = timeProvider.GetTimestamp();
 
-        await FinishAsync(page, settings, now, cancellationToken);
+        var copiesDone = await FinishAsync(page, copies, settings, now, cancellationToken);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             var finished = timeProvider.GetTimestamp();
@@ -237,7 +255,8 @@ internal sealed class WebhookApplier(
             metrics.DeliveryQuarantined(WebhookProviderNames.Of(quarantined.Provider));
         }
 
-        return Summarize(page);
+        var summary = Summarize(page);
+        return summary with { Duplicates = summary.Duplicates + copiesDone };
     }
 
     /// <summary>An archived event its mapping settles: ignored, or quarantined as rejected.</summary>
@@ -334,7 +353,7 @@ internal sealed class WebhookApplier(
             {
                 // Its own claim, and this process did not see it settled: a try that stopped half-way, unless another
                 // process finished it meanwhile, which takes the copy out of the inbox last of all.
-                stillHeld[i] = await inbox.HoldsAsync(claiming[i].Key, claiming[i].Row.CopyId, ct);
+                stillHeld[i] = await inbox.HoldsAsync(claiming[i].InboxKey!.Value, claiming[i].Row.CopyId, ct);
             }
         });
         for (var i = 0; i < claiming.Count; i++)
@@ -552,10 +571,11 @@ internal sealed class WebhookApplier(
         }
     }
 
-    private async Task FinishAsync(List<PendingDelivery> page, WebhooksOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Records outcomes and takes what is done out of the inbox; returns how many further copies went with it.</summary>
+    private async Task<int> FinishAsync(List<PendingDelivery> page, List<PendingDelivery> copies, WebhooksOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // Failed attempts: quarantined after the last one allowed, otherwise left where they are for the next try.
-        var failedInInbox = new List<(DeliveryKey, int, string)>();
+        var failedInInbox = new List<(InboxKey, int, string)>();
         foreach (var delivery in page.Where(d => d.Outcome is null && d.Error is not null))
         {
             var attempts = delivery.Row.Attempts + 1;
@@ -567,7 +587,7 @@ internal sealed class WebhookApplier(
             }
             else if (delivery.Origin == DeliveryOrigin.Inbox)
             {
-                failedInInbox.Add((delivery.Key, attempts, delivery.Error!));
+                failedInInbox.Add((delivery.InboxKey!.Value, attempts, delivery.Error!));
             }
         }
 
@@ -602,9 +622,13 @@ internal sealed class WebhookApplier(
             _settled.Add(delivery.Key.EventKey);
         }
 
-        // Only now, with the outcome durable, do the deliveries leave the inbox and the parked entries go.
+        // Only now, with the outcome durable, do the deliveries leave the inbox and the parked entries go; a further copy
+        // of an event goes with the copy in the page, and stays while that one does.
+        var done = page.Where(d => d.InboxKey is not null && d.Outcome is not null).ToList();
+        var doneEvents = done.Select(d => d.Key.EventKey).ToHashSet(StringComparer.Ordinal);
+        var copiesDone = copies.Where(c => doneEvents.Contains(c.Key.EventKey)).ToList();
         await Task.WhenAll(
-            inbox.RemoveAsync(page.Where(d => (d.Origin == DeliveryOrigin.Inbox || d.InboxCopy) && d.Outcome is not null).Select(d => d.Key), cancellationToken),
+            inbox.RemoveAsync(done.Concat(copiesDone).Select(d => d.InboxKey!.Value).Distinct(), cancellationToken),
             inbox.RecordFailuresAsync(failedInInbox, now, cancellationToken),
             identity.RemoveParkedAsync(page.Where(d => d.DrainedFrom is not null && d.Outcome == DeliveryOutcomes.Applied).Select(d => d.DrainedFrom!), cancellationToken));
         foreach (var account in page.Where(d => d.Counted).GroupBy(d => d.AccountId!, StringComparer.Ordinal))
@@ -623,6 +647,8 @@ internal sealed class WebhookApplier(
                 WebhookLog.DeliveryFailed(logger, delivery.Provider, delivery.Row.EventId ?? delivery.Key.RowKey, delivery.Row.Attempts);
             }
         }
+
+        return copiesDone.Count;
     }
 
     private static PageSummary Summarize(List<PendingDelivery> page) => new(

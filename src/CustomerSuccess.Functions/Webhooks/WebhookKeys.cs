@@ -5,7 +5,7 @@ using CustomerSuccess.Functions.Storage;
 namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
-/// Where an event lives in the inbox and the archive:
+/// Where an event lives in the archive (and, in the inbox, the row key it waits under, see <see cref="InboxKey"/>):
 /// PK = <c>{provider}|{yyyyMMdd}|{bucket}</c>, the UTC day the provider says it created the event and one of
 /// <see cref="BucketsPerDay"/> buckets (a stable hash of the event id); RK = the event id as a key. An event with no
 /// creation time, or one outside <see cref="EarliestDated"/>..<see cref="LatestDated"/>, goes to
@@ -14,7 +14,7 @@ namespace CustomerSuccess.Functions.Webhooks;
 /// Why the day: the Table emulator finds a row by scanning its whole partition, so a partition that grows with the
 /// life of the app makes every claim and lookup slower by the day. A day's bucket holds a quarter of a day's events of
 /// one provider, however long the app runs. Why the creation time and not the arrival: the key depends on the event
-/// alone, so a redelivery days later lands on the same row and is caught as a duplicate (409 on insert).
+/// alone, so a redelivery days later lands on the same row and is caught as a duplicate (409 on the archive's claim).
 /// </para>
 /// <see cref="EventKey"/> names the event to the other features (parked events, the account's memory of applied
 /// events).
@@ -88,4 +88,52 @@ internal readonly record struct DeliveryKey(string PartitionKey, string RowKey)
 
     private static bool IsDayPart(ReadOnlySpan<char> part) =>
         part.SequenceEqual(UndatedDay) || (part.Length == 8 && !part.ContainsAnyExceptInRange('0', '9'));
+}
+
+/// <summary>
+/// Where a delivery waits in the inbox: PK = the second it was received (UTC, <c>yyyyMMddHHmmss</c>), after one of
+/// <see cref="WebhooksOptions.InboxPartitionsPerSecond"/> buckets (<c>07|20261203161530</c>) when there are several;
+/// RK = the event's <see cref="DeliveryKey.EventKey"/>, which names its row in the archive.
+/// <para>
+/// Why the arrival and not the event: the inbox is a queue, not the record. Deliveries that arrive together share a
+/// partition, so their inserts share entity-group transactions (<see cref="Storage.TableGroupCommit{T}"/>); keyed by the
+/// event they spread over a dozen partitions a day and went about 1.4 to a request. And a partition holds at most one
+/// second's deliveries however far the applier lags, where a lookup in the Table emulator scans its partition. The
+/// record of an event stored once is the archive's claim: a redelivery in the same second finds its row here (409),
+/// a later one waits as a second copy and its claim finds the first's.
+/// </para>
+/// <para>
+/// Rows stored before this layout carry their archive keys (the PK starts with the provider) and are read as they are.
+/// </para>
+/// </summary>
+internal readonly record struct InboxKey(string PartitionKey, string RowKey)
+{
+    /// <summary>Buckets per second, at most (two decimal digits in the key).</summary>
+    public const int MaxPartitionsPerSecond = 64;
+
+    /// <summary>Where the event of <paramref name="delivery"/>, received at <paramref name="receivedAt"/>, waits.</summary>
+    public static InboxKey For(DeliveryKey delivery, DateTimeOffset receivedAt, int partitionsPerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitionsPerSecond, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partitionsPerSecond, MaxPartitionsPerSecond);
+        var second = receivedAt.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        var eventKey = delivery.EventKey;
+        return new InboxKey(
+            partitionsPerSecond == 1 ? second : StableBucket.Of(eventKey, partitionsPerSecond).ToString("D2", CultureInfo.InvariantCulture) + "|" + second,
+            eventKey);
+    }
+
+    /// <summary>The archive key of the event that waits here; false for a row of neither layout.</summary>
+    public bool TryGetDelivery(out DeliveryKey delivery)
+    {
+        var partition = PartitionKey;
+        if (Enum.GetValues<WebhookProvider>().Any(p => partition.StartsWith(DeliveryKey.ProviderPartitionPrefix(p), StringComparison.Ordinal)))
+        {
+            // Stored under the archive's keys, before the inbox had its own.
+            delivery = new DeliveryKey(PartitionKey, RowKey);
+            return true;
+        }
+
+        return DeliveryKey.TryParse(RowKey, out delivery);
+    }
 }

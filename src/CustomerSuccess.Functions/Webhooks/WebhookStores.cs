@@ -7,9 +7,9 @@ using CustomerSuccess.Functions.Storage;
 namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
-/// WebhookInbox: deliveries acknowledged and not yet applied, one row per event (<see cref="DeliveryKey"/>). The
-/// acknowledgement is one insert here, and 409 means the event is stored already. Inserts that arrive together
-/// (concurrent requests, the events of one Segment batch) share entity-group transactions per partition
+/// WebhookInbox: deliveries acknowledged and not yet applied, one row per copy received (<see cref="InboxKey"/>: by the
+/// second of arrival, the event's archive key as row key). The acknowledgement is one insert here. Inserts that arrive
+/// together (concurrent requests, the events of one Segment batch) share entity-group transactions
 /// (<see cref="TableGroupCommit{T}"/>). Rows leave once their event is archived with a final outcome, so the table
 /// stays small and the sweep's query over it stays cheap.
 /// </summary>
@@ -31,42 +31,62 @@ internal sealed class WebhookInbox
     /// <summary>Round trips the inserts have cost so far, and the inserts asked for: how well they were grouped.</summary>
     public (long Requests, long Inserts) InsertTraffic => (_inserts.RequestsSent, _inserts.InsertsRequested);
 
-    /// <summary>Stores the row; <see cref="TableWriteStatus.AlreadyExists"/> when the event is stored already. Not cancellable once called.</summary>
-    public Task<TableWriteStatus> InsertAsync(WebhookDeliveryRow row) => _inserts.InsertAsync(row.ToStoredEntity());
+    /// <summary>
+    /// Stores the row (keyed by its event, as archived) under <paramref name="key"/>;
+    /// <see cref="TableWriteStatus.AlreadyExists"/> when a copy of the event arrived in the same second. Not cancellable
+    /// once called.
+    /// </summary>
+    public Task<TableWriteStatus> InsertAsync(InboxKey key, WebhookDeliveryRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var entity = row.ToStoredEntity();
+        entity.PartitionKey = key.PartitionKey;
+        entity.RowKey = key.RowKey;
+        return _inserts.InsertAsync(entity);
+    }
 
-    /// <summary>Pending deliveries received before <paramref name="receivedBefore"/> (all when null), oldest first, at most <paramref name="max"/>.</summary>
-    public async Task<IReadOnlyList<WebhookDeliveryRow>> PendingAsync(DateTimeOffset? receivedBefore, WebhookProvider? provider, int max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pending deliveries received before <paramref name="receivedBefore"/> (all when null), oldest first, at most
+    /// <paramref name="max"/>: where each waits, and its row keyed by its event as archived. A row whose key names no
+    /// event is left out.
+    /// </summary>
+    public async Task<IReadOnlyList<(InboxKey Key, WebhookDeliveryRow Row)>> PendingAsync(DateTimeOffset? receivedBefore, WebhookProvider? provider, int max, CancellationToken cancellationToken)
     {
         var filter = receivedBefore is { } before ? TableFilter.Of($"ReceivedAt lt {before}") : TableFilter.All;
         if (provider is { } p)
         {
-            var prefix = DeliveryKey.ProviderPartitionPrefix(p);
-            filter = filter.And(TableFilter.PartitionRange(prefix, TableFilter.PrefixEnd(prefix)));
+            filter = filter.And(TableFilter.Of($"Provider eq {p.ToString()}"));
         }
 
-        var rows = new List<WebhookDeliveryRow>();
+        var rows = new List<(InboxKey, WebhookDeliveryRow)>();
         await foreach (var row in Inbox.QueryAsync<WebhookDeliveryRow>(filter, cancellationToken: cancellationToken))
         {
-            rows.Add(row);
+            var key = new InboxKey(row.PartitionKey, row.RowKey);
+            if (key.TryGetDelivery(out var delivery))
+            {
+                (row.PartitionKey, row.RowKey) = (delivery.PartitionKey, delivery.RowKey);
+                rows.Add((key, row));
+            }
+
             if (rows.Count == max)
             {
                 break;
             }
         }
 
-        return [.. rows.OrderBy(r => r.ReceivedAt)];
+        return [.. rows.OrderBy(r => r.Item2.ReceivedAt)];
     }
 
     /// <summary>Whether the inbox still holds this copy of the event (<see cref="WebhookDeliveryRow.CopyId"/>).</summary>
-    public async Task<bool> HoldsAsync(DeliveryKey key, string? copyId, CancellationToken cancellationToken) =>
+    public async Task<bool> HoldsAsync(InboxKey key, string? copyId, CancellationToken cancellationToken) =>
         (await Inbox.GetAsync<WebhookDeliveryRow>(key.PartitionKey, key.RowKey, [nameof(WebhookDeliveryRow.CopyId)], cancellationToken))?.CopyId is { } held
         && string.Equals(held, copyId, StringComparison.Ordinal);
 
-    public Task RemoveAsync(IEnumerable<DeliveryKey> keys, CancellationToken cancellationToken) =>
+    public Task RemoveAsync(IEnumerable<InboxKey> keys, CancellationToken cancellationToken) =>
         Inbox.SubmitEachAsync([.. keys.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(k.PartitionKey, k.RowKey), ETag.All))], cancellationToken);
 
     /// <summary>Records failed attempts on deliveries that stay in the inbox for the next sweep.</summary>
-    public Task RecordFailuresAsync(IEnumerable<(DeliveryKey Key, int Attempts, string Error)> failures, DateTimeOffset at, CancellationToken cancellationToken) =>
+    public Task RecordFailuresAsync(IEnumerable<(InboxKey Key, int Attempts, string Error)> failures, DateTimeOffset at, CancellationToken cancellationToken) =>
         Inbox.SubmitEachAsync([.. failures.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateMerge, new DeliveryAttempt
         {
             PartitionKey = f.Key.PartitionKey,

@@ -27,7 +27,7 @@ internal sealed class WebhookSweeper(WebhookInbox inbox, WebhookArchive archive,
         for (var i = 0; i < maxPages; i++)
         {
             var rows = await inbox.PendingAsync(receivedBefore, provider, pageSize, cancellationToken);
-            var page = rows.Select(PendingDelivery.FromInbox).OfType<PendingDelivery>().ToList();
+            var page = rows.Select(r => PendingDelivery.FromInbox(r.Key, r.Row)).OfType<PendingDelivery>().ToList();
             var summary = await applier.ApplyAsync(page, cancellationToken, waitForOthers: replay);
             total += summary;
             if (rows.Count < pageSize || summary.Seen == summary.Failed)

@@ -37,6 +37,13 @@ internal sealed class WebhooksOptions : IValidatableObject
     [Range(1, 5000)]
     public int MaxPageSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Inbox partitions a second's deliveries spread over (<see cref="InboxKey"/>). One groups the most inserts into
+    /// each transaction. An Azure table partition serves up to about 2,000 entities a second: raise it when sustained
+    /// webhook traffic comes near that.
+    /// </summary>
+    [Range(1, InboxKey.MaxPartitionsPerSecond)]
+    public int InboxPartitionsPerSecond { get; set; } = 1;
 
     /// <summary>Days an applied event stays in the archive (replayable); the WebhookRetention timer removes older ones.</summary>
     [Range(1, 3650)]

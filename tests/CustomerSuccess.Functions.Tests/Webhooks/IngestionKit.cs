@@ -79,9 +79,11 @@ internal sealed class IngestionKit
     public async Task<PendingDelivery> StoreAsync(WebhookProvider provider, string eventId, string type, string json, DateTimeOffset? receivedAt = null)
     {
         var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, type, CreatedAt(provider, json), json), receivedAt ?? Clock.GetUtcNow());
-        Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(row));
-        _keys[(provider, eventId)] = new DeliveryKey(row.PartitionKey, row.RowKey);
-        return PendingDelivery.FromInbox(row)!;
+        var key = new DeliveryKey(row.PartitionKey, row.RowKey);
+        var inboxKey = InboxKey.For(key, row.ReceivedAt!.Value, Options.InboxPartitionsPerSecond);
+        Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(inboxKey, row));
+        _keys[(provider, eventId)] = key;
+        return PendingDelivery.FromInbox(inboxKey, row)!;
     }
 
     /// <summary>Stores a delivery and applies it as the page workers would; the delivery's outcome.</summary>
@@ -104,11 +106,9 @@ internal sealed class IngestionKit
     public async Task<string?> ArchivedOutcomeAsync(WebhookProvider provider, string eventId) =>
         (await Archive.GetAsync(KeyOf(provider, eventId), CancellationToken.None))?.Outcome;
 
-    public async Task<bool> InInboxAsync(WebhookProvider provider, string eventId)
-    {
-        var key = KeyOf(provider, eventId);
-        return await Tables[WebhookInbox.Table].GetAsync<TableEntity>(key.PartitionKey, key.RowKey) is not null;
-    }
+    /// <summary>Whether a copy of the event still waits in the inbox.</summary>
+    public async Task<bool> InInboxAsync(WebhookProvider provider, string eventId) =>
+        await Tables[WebhookInbox.Table].QueryAsync<TableEntity>(TableFilter.Of($"RowKey eq {KeyOf(provider, eventId).EventKey}")).AnyAsync();
 
     /// <summary>Where this kit stored an event (the key depends on the creation time in its JSON).</summary>
     public DeliveryKey KeyOf(WebhookProvider provider, string eventId) =>

@@ -15,10 +15,15 @@ internal sealed class StoredDeliveries(AppTables tables)
 
     private AppTable Archive => tables[WebhookArchive.Table];
 
-    /// <summary>Events stored in any state: waiting in the inbox or archived (read in that order, so one moving between them is seen).</summary>
+    /// <summary>
+    /// Events stored in any state: waiting in the inbox (each copy counted once by its event) or archived (read in that
+    /// order, so one moving between them is seen).
+    /// </summary>
     public async Task<int> CountAsync()
     {
-        var waiting = await Inbox.QueryAsync<WebhookDeliveryRow>(TableFilter.All, ["PartitionKey", "RowKey"]).Select(r => r.PartitionKey + "|" + r.RowKey).ToListAsync();
+        var waiting = await Inbox.QueryAsync<WebhookDeliveryRow>(TableFilter.All, ["PartitionKey", "RowKey"])
+            .Select(r => new InboxKey(r.PartitionKey, r.RowKey).TryGetDelivery(out var key) ? key.EventKey : r.PartitionKey + "|" + r.RowKey)
+            .ToListAsync();
         var archived = await Archive.QueryAsync<WebhookDeliveryRow>(TableFilter.All, ["PartitionKey", "RowKey"]).Select(r => r.PartitionKey + "|" + r.RowKey).ToListAsync();
         return waiting.Union(archived, StringComparer.Ordinal).Count();
     }

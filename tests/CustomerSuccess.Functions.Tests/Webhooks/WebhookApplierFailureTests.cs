@@ -189,7 +189,7 @@ public sealed class WebhookApplierFailureTests(AzuriteFixture azurite)
         var second = await fresh.Sweeper.InboxAsync(null, WebhookProvider.Stripe, 10, CancellationToken.None);
 
         Assert.Equal((45, 5), (first.Applied, first.Failed));
-        var waiting = stillWaiting.Where(r => r.EventId!.Contains(_events.Suffix, StringComparison.Ordinal)).ToList();
+        var waiting = stillWaiting.Select(r => r.Row).Where(r => r.EventId!.Contains(_events.Suffix, StringComparison.Ordinal)).ToList();
         Assert.Equal(5, waiting.Count);
         Assert.All(waiting, r => Assert.Equal((1, true), (r.Attempts, r.LastError!.StartsWith("InvalidDataException", StringComparison.Ordinal))));
         Assert.True(second.Quarantined >= 5, $"quarantined {second.Quarantined}");

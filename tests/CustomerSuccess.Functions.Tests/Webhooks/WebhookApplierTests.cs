@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CustomerSuccess.Functions.Accounts;
+using CustomerSuccess.Functions.Storage;
 using CustomerSuccess.Functions.Tests.Infrastructure;
 using CustomerSuccess.Functions.Tests.Telemetry;
 using CustomerSuccess.Functions.Webhooks;
@@ -75,7 +76,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         var delivery = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", _events.Text("Stripe/invoice.payment_failed.json"));
 
         // Eight pages at once, each with its own copy of the same inbox row (a sweep beside the hint workers, twice over).
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Kit.ApplyAsync(PendingDelivery.FromInbox(delivery.Row)!))));
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Kit.ApplyAsync(PendingDelivery.FromInbox(delivery.InboxKey!.Value, delivery.Row)!))));
         await Kit.Sweeper.InboxAsync(null, WebhookProvider.Stripe, 10, CancellationToken.None);
 
         Assert.Equal(1, (await SignalsAsync()).Days.Single().PaymentsFailed);
@@ -332,7 +333,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         await LinkCustomerAsync();
         var json = _events.Text("Stripe/invoice.payment_failed.json");
         var stored = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json);
-        var readByTheReplay = PendingDelivery.FromInbox(WebhookDeliveryRow.Create(WebhookProvider.Stripe, new WebhookEvent(_events.Id("pay"), "invoice.payment_failed", IngestionKit.CreatedAt(WebhookProvider.Stripe, json), json), Now))!;
+        var readByTheReplay = PendingDelivery.FromInbox(stored.InboxKey!.Value, WebhookDeliveryRow.Create(WebhookProvider.Stripe, new WebhookEvent(_events.Id("pay"), "invoice.payment_failed", IngestionKit.CreatedAt(WebhookProvider.Stripe, json), json), Now))!;
         await Kit.ApplyAsync(stored); // a page worker gets there first
 
         var replay = await Kit.Applier.ApplyAsync([readByTheReplay], CancellationToken.None, waitForOthers: true);
@@ -500,6 +501,86 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         Assert.True(sweep.Applied >= 40, $"applied {sweep.Applied}, failed {sweep.Failed}");
         Assert.Equal(0, again.Seen);
         Assert.Equal(40, (await SignalsAsync()).Days.Single().PaymentsFailed);
+    }
+
+    [Fact]
+    public async Task Page_WithTwoInboxCopiesOfOneEvent_CountsItOnceAndTakesBothOutOfTheInbox()
+    {
+        // A redelivery received in another second than the first copy waits beside it; a sweep reads both into a page.
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        var first = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now.AddMinutes(-3));
+        var again = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now);
+        Assert.NotEqual(first.InboxKey, again.InboxKey);
+
+        var summary = await Kit.ApplyAsync(first, again);
+
+        Assert.Equal((1, 1), (summary.Applied, summary.Duplicates));
+        Assert.Equal(1, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed));
+        Assert.False(await Kit.InInboxAsync(WebhookProvider.Stripe, _events.Id("pay")));
+    }
+
+    [Fact]
+    public async Task Page_WithTwoInboxCopiesOfOneEvent_ItsAccountFails_BothStayForTheNextTry()
+    {
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        var first = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now.AddMinutes(-3));
+        var again = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now);
+        var state = new AccountStateRow { PartitionKey = AccountStateStore.PartitionOf(_events.Account), RowKey = _events.Account, Rows = 1, Generation = 9, State0 = [9, 9, 9] };
+        await Kit.Tables[AccountStateStore.Table].UpsertAsync(state, Azure.Data.Tables.TableUpdateMode.Replace);
+
+        var failed = await Kit.ApplyAsync(first, again);
+
+        Assert.Equal((0, 0, 1), (failed.Applied, failed.Duplicates, failed.Failed));
+        Assert.Equal(2, await Kit.Tables[WebhookInbox.Table].QueryAsync<Azure.Data.Tables.TableEntity>(TableFilter.Of($"RowKey eq {first.Key.EventKey}")).CountAsync());
+
+        await Kit.Tables[AccountStateStore.Table].DeleteAsync(state.PartitionKey, state.RowKey);
+        var retried = await Kit.ApplyAsync(PendingDelivery.FromInbox(first.InboxKey!.Value, first.Row)!, PendingDelivery.FromInbox(again.InboxKey!.Value, again.Row)!);
+
+        Assert.Equal((1, 1), (retried.Applied, retried.Duplicates));
+        Assert.Equal(1, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed));
+        Assert.False(await Kit.InInboxAsync(WebhookProvider.Stripe, _events.Id("pay")));
+    }
+
+    [Fact]
+    public async Task Sweep_RowStoredUnderTheArchiveKeys_AppliedAndRemoved()
+    {
+        // What an inbox written before it had keys of its own still holds after an upgrade.
+        await LinkCustomerAsync();
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        var row = WebhookDeliveryRow.Create(WebhookProvider.Stripe, new WebhookEvent(_events.Id("old"), "invoice.payment_failed", IngestionKit.CreatedAt(WebhookProvider.Stripe, json), json), Now.AddHours(-1));
+        await Kit.Tables[WebhookInbox.Table].AddAsync(row.ToStoredEntity());
+
+        var pending = (await Kit.Inbox.PendingAsync(null, WebhookProvider.Stripe, 5000, CancellationToken.None)).Single(p => p.Row.EventId == _events.Id("old"));
+        var summary = await Kit.ApplyAsync(PendingDelivery.FromInbox(pending.Key, pending.Row)!);
+
+        Assert.Equal(new InboxKey(row.PartitionKey, row.RowKey), pending.Key);
+        Assert.Equal((row.PartitionKey, row.RowKey), (pending.Row.PartitionKey, pending.Row.RowKey));
+        Assert.Equal(1, summary.Applied);
+        Assert.Equal(1, (await SignalsAsync()).Days.Sum(d => d.PaymentsFailed));
+        Assert.Null(await Kit.Tables[WebhookInbox.Table].GetAsync<Azure.Data.Tables.TableEntity>(row.PartitionKey, row.RowKey));
+        Assert.Equal(DeliveryOutcomes.Applied, (await Kit.Archive.GetAsync(new DeliveryKey(row.PartitionKey, row.RowKey), CancellationToken.None))?.Outcome);
+    }
+
+    [Fact]
+    public async Task SeveralInboxPartitionsPerSecond_StoredSweptAndApplied()
+    {
+        var kit = new IngestionKit(azurite.ConnectionString, _clock, Kit.Product, new WebhooksOptions { InboxPartitionsPerSecond = 4 });
+        await kit.LinkAsync(_events.Account, ExternalIdKinds.StripeCustomer, _events.Customer);
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        var stored = new List<PendingDelivery>();
+        for (var i = 0; i < 12; i++)
+        {
+            stored.Add(await kit.StoreAsync(WebhookProvider.Stripe, _events.Id("p" + i.ToString("D2", CultureInfo.InvariantCulture)), "invoice.payment_failed", json));
+        }
+
+        var summary = await kit.ApplyAsync([.. stored]);
+
+        Assert.True(stored.Select(d => d.InboxKey!.Value.PartitionKey).Distinct().Count() > 1);
+        Assert.Equal(12, summary.Applied);
+        Assert.Equal(12, (await kit.SignalsAsync(_events.Account, Today)).Days.Sum(d => d.PaymentsFailed));
+        Assert.All(stored, d => Assert.False(kit.InInboxAsync(WebhookProvider.Stripe, d.Row.EventId!).Result));
     }
 
     [Fact]

@@ -91,7 +91,9 @@ public sealed class WebhookAzuriteTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("\"stored\":40", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var writes = factory.Traffic.Requests(WebhookInbox.Table, "insert") + factory.Traffic.Requests(WebhookInbox.Table, "batch");
-        Assert.InRange(writes, 1, 19);
+        // The batch's events arrive in the same second, so they share one inbox partition: the first insert goes alone,
+        // the rest together.
+        Assert.InRange(writes, 1, 3);
         var stored = await factory.Services.GetRequiredService<AppTables>()[WebhookInbox.Table].QueryAsync<WebhookDeliveryRow>(TableFilter.All).Select(r => r.EventId!).ToListAsync();
         Assert.Equal(Enumerable.Range(0, 40).Select(i => $"m-group-{i:00}"), stored.Order());
     }
