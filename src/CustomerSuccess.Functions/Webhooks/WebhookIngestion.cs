@@ -23,8 +23,8 @@ internal sealed record IngestionOutcome(IngestionStatus Status, int Stored = 0, 
 /// <summary>
 /// The synchronous path of a delivery: verify the signature over the raw bytes, parse the envelope, map each event
 /// with the rules applying uses (an event that cannot be applied is refused here, and nothing is stored), store each
-/// event (one insert into the inbox; 409 = a copy received this same second; a later copy waits beside the first and
-/// its claim in the archive makes it a duplicate). Acknowledged only after the store: applying happens
+/// event (one insert into the inbox; 409 = a copy received into the same part of this second; a later copy waits
+/// beside the first and its claim in the archive makes it a duplicate). Acknowledged only after the store: applying happens
 /// after, from the stored row (handed to the applier in memory as a hint), so nothing acknowledged depends on this
 /// process staying alive.
 /// </summary>
@@ -133,7 +133,7 @@ internal sealed class WebhookIngestion(
         {
             // Not cancelled when the caller hangs up: a stored event gets its hint either way (the provider, not having
             // seen the 200, sends it again and finds it stored).
-            var keys = Array.ConvertAll(rows, r => InboxKey.For(new DeliveryKey(r.PartitionKey, r.RowKey), now, settings.InboxPartitionsPerSecond));
+            var keys = Array.ConvertAll(rows, r => inbox.KeyFor(new DeliveryKey(r.PartitionKey, r.RowKey), now, settings.InboxPartitionsPerSecond));
             var results = await Task.WhenAll(rows.Select((r, i) => inbox.InsertAsync(keys[i], r)));
             var stored = 0;
             var duplicates = 0;
@@ -151,7 +151,7 @@ internal sealed class WebhookIngestion(
                     WebhookLog.EventStored(logger, provider, e.EventId, e.EventType);
                 }
 
-                // Hinted on 409 too: the inbox row is there (a copy received this second), so the event is not applied
+                // Hinted on 409 too: the inbox row is there (a copy received into the same part of this second), so the event is not applied
                 // yet, and the row may be this request's own (an insert the SDK retried after a timeout finds what its first try stored), which
                 // nothing else would apply before the sweep's grace. A page already on it leaves it; the claim drops
                 // it if it was archived meanwhile.

@@ -91,16 +91,19 @@ internal readonly record struct DeliveryKey(string PartitionKey, string RowKey)
 }
 
 /// <summary>
-/// Where a delivery waits in the inbox: PK = the second it was received (UTC, <c>yyyyMMddHHmmss</c>), after one of
-/// <see cref="WebhooksOptions.InboxPartitionsPerSecond"/> buckets (<c>07|20261203161530</c>) when there are several;
-/// RK = the event's <see cref="DeliveryKey.EventKey"/>, which names its row in the archive.
+/// Where a delivery waits in the inbox: PK = the second it was received (UTC, <c>yyyyMMddHHmmss</c>) and the part of
+/// that second (<c>20261203161530|0</c>; a part takes <see cref="WebhookInbox.RowsPerPart"/> deliveries, then the next
+/// opens), after one of <see cref="WebhooksOptions.InboxPartitionsPerSecond"/> buckets
+/// (<c>07|20261203161530|0</c>) when there are several; RK = the event's <see cref="DeliveryKey.EventKey"/>, which
+/// names its row in the archive.
 /// <para>
 /// Why the arrival and not the event: the inbox is a queue, not the record. Deliveries that arrive together share a
 /// partition, so their inserts share entity-group transactions (<see cref="Storage.TableGroupCommit{T}"/>); keyed by the
-/// event they spread over a dozen partitions a day and went about 1.4 to a request. And a partition holds at most one
-/// second's deliveries however far the applier lags, where a lookup in the Table emulator scans its partition. The
-/// record of an event stored once is the archive's claim: a redelivery in the same second finds its row here (409),
-/// a later one waits as a second copy and its claim finds the first's.
+/// event they spread over a dozen partitions a day and went about 1.4 to a request. And a partition stays small
+/// however far the applier lags or however long a clock stands still (a simulated one does, for a whole day), where
+/// a lookup in the Table emulator scans its partition. The record of an event stored once is the archive's claim: a
+/// redelivery into the same partition finds its row here (409), a later one waits as a second copy and its claim
+/// finds the first's.
 /// </para>
 /// <para>
 /// Rows stored before this layout carry their archive keys (the PK starts with the provider) and are read as they are.
@@ -111,12 +114,16 @@ internal readonly record struct InboxKey(string PartitionKey, string RowKey)
     /// <summary>Buckets per second, at most (two decimal digits in the key).</summary>
     public const int MaxPartitionsPerSecond = 64;
 
-    /// <summary>Where the event of <paramref name="delivery"/>, received at <paramref name="receivedAt"/>, waits.</summary>
-    public static InboxKey For(DeliveryKey delivery, DateTimeOffset receivedAt, int partitionsPerSecond)
+    /// <summary>The second of <paramref name="receivedAt"/> as the key writes it (UTC).</summary>
+    public static string SecondOf(DateTimeOffset receivedAt) => receivedAt.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+
+    /// <summary>Where the event of <paramref name="delivery"/>, received at <paramref name="receivedAt"/>, waits in <paramref name="part"/> of its second.</summary>
+    public static InboxKey For(DeliveryKey delivery, DateTimeOffset receivedAt, int partitionsPerSecond, int part)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partitionsPerSecond, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(partitionsPerSecond, MaxPartitionsPerSecond);
-        var second = receivedAt.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        var second = SecondOf(receivedAt) + "|" + part.ToString(CultureInfo.InvariantCulture);
         var eventKey = delivery.EventKey;
         return new InboxKey(
             partitionsPerSecond == 1 ? second : StableBucket.Of(eventKey, partitionsPerSecond).ToString("D2", CultureInfo.InvariantCulture) + "|" + second,

@@ -8,7 +8,7 @@ namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
 /// WebhookInbox: deliveries acknowledged and not yet applied, one row per copy received (<see cref="InboxKey"/>: by the
-/// second of arrival, the event's archive key as row key). The acknowledgement is one insert here. Inserts that arrive
+/// second of arrival and a part of it, the event's archive key as row key). The acknowledgement is one insert here. Inserts that arrive
 /// together (concurrent requests, the events of one Segment batch) share entity-group transactions
 /// (<see cref="TableGroupCommit{T}"/>). Rows leave once their event is archived with a final outcome, so the table
 /// stays small and the sweep's query over it stays cheap.
@@ -17,8 +17,17 @@ internal sealed class WebhookInbox
 {
     public const string Table = "WebhookInbox";
 
+    /// <summary>
+    /// Deliveries of one second this process puts in a partition before it opens the next part of that second: more
+    /// than a transaction holds, few enough that a lookup in the Table emulator, which scans the partition, stays cheap.
+    /// </summary>
+    public const int RowsPerPart = 200;
+
     private readonly AppTables _tables;
     private readonly TableGroupCommit<TableEntity> _inserts;
+    private readonly Lock _parts = new();
+    private string _second = string.Empty;
+    private int _inSecond;
 
     public WebhookInbox(AppTables tables)
     {
@@ -32,8 +41,30 @@ internal sealed class WebhookInbox
     public (long Requests, long Inserts) InsertTraffic => (_inserts.RequestsSent, _inserts.InsertsRequested);
 
     /// <summary>
+    /// Where a delivery received at <paramref name="receivedAt"/> goes: its second, and the part of it that is filling
+    /// (<see cref="RowsPerPart"/>). A delivery dated before the latest second seen goes to that second's current part.
+    /// </summary>
+    public InboxKey KeyFor(DeliveryKey delivery, DateTimeOffset receivedAt, int partitionsPerSecond)
+    {
+        var second = InboxKey.SecondOf(receivedAt);
+        int part;
+        lock (_parts)
+        {
+            if (string.CompareOrdinal(second, _second) > 0)
+            {
+                (_second, _inSecond) = (second, 0);
+            }
+
+            part = _inSecond++ / RowsPerPart;
+        }
+
+        return InboxKey.For(delivery, receivedAt, partitionsPerSecond, part);
+    }
+
+    /// <summary>
     /// Stores the row (keyed by its event, as archived) under <paramref name="key"/>;
-    /// <see cref="TableWriteStatus.AlreadyExists"/> when a copy of the event arrived in the same second. Not cancellable
+    /// <see cref="TableWriteStatus.AlreadyExists"/> when a copy of the event is there already (received into the same
+    /// part of a second). Not cancellable
     /// once called.
     /// </summary>
     public Task<TableWriteStatus> InsertAsync(InboxKey key, WebhookDeliveryRow row)

@@ -80,7 +80,7 @@ internal sealed class IngestionKit
     {
         var row = WebhookDeliveryRow.Create(provider, new WebhookEvent(eventId, type, CreatedAt(provider, json), json), receivedAt ?? Clock.GetUtcNow());
         var key = new DeliveryKey(row.PartitionKey, row.RowKey);
-        var inboxKey = InboxKey.For(key, row.ReceivedAt!.Value, Options.InboxPartitionsPerSecond);
+        var inboxKey = Inbox.KeyFor(key, row.ReceivedAt!.Value, Options.InboxPartitionsPerSecond);
         Assert.Equal(TableWriteStatus.Success, await Inbox.InsertAsync(inboxKey, row));
         _keys[(provider, eventId)] = key;
         return PendingDelivery.FromInbox(inboxKey, row)!;
