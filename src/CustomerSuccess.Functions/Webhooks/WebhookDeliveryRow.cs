@@ -8,8 +8,8 @@ using CustomerSuccess.Functions.Telemetry;
 namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
-/// One provider event as stored: a row of WebhookInbox while it waits to be applied, and of WebhookArchive once
-/// claimed (same keys in both, see <see cref="DeliveryKey"/>). Keeps the event's JSON (gzip, in up to
+/// One provider event as stored: a row of WebhookInbox while it waits to be applied (under an <see cref="InboxKey"/>),
+/// and of WebhookArchive once claimed (under its <see cref="DeliveryKey"/>, the keys it carries in memory). Keeps the event's JSON (gzip, in up to
 /// <see cref="MaxChunks"/> binary properties of <see cref="ChunkBytes"/>) and the headers worth keeping, never a
 /// signature, so it can be applied later, replayed, or re-driven from quarantine.
 /// </summary>
