@@ -23,13 +23,15 @@ internal sealed record IngestionOutcome(IngestionStatus Status, int Stored = 0, 
 /// <summary>
 /// The synchronous path of a delivery: verify the signature over the raw bytes, parse the envelope, map each event
 /// with the rules applying uses (an event that cannot be applied is refused here, and nothing is stored), store each
-/// event (one insert into the inbox; 409 = a copy received into the same part of this second; a later copy waits
-/// beside the first and its claim in the archive makes it a duplicate). Acknowledged only after the store: applying happens
+/// event (one insert into the inbox; none for a copy of an event this process stored lately, <see cref="StoredLately"/>;
+/// 409 = a copy received into the same part of this second; any other copy waits beside the first and its claim in the
+/// archive makes it a duplicate). Acknowledged only after the store: applying happens
 /// after, from the stored row (handed to the applier in memory as a hint), so nothing acknowledged depends on this
 /// process staying alive.
 /// </summary>
 internal sealed class WebhookIngestion(
     WebhookInbox inbox,
+    StoredLately storedLately,
     WebhookHints hints,
     TimeProvider timeProvider,
     IOptionsMonitor<WebhooksOptions> options,
@@ -134,13 +136,22 @@ internal sealed class WebhookIngestion(
             // Not cancelled when the caller hangs up: a stored event gets its hint either way (the provider, not having
             // seen the 200, sends it again and finds it stored).
             var keys = Array.ConvertAll(rows, r => inbox.KeyFor(new DeliveryKey(r.PartitionKey, r.RowKey), now, settings.InboxPartitionsPerSecond));
-            var results = await Task.WhenAll(rows.Select((r, i) => inbox.InsertAsync(keys[i], r)));
+            var within = SettledEvents.WindowFor(settings);
+            var results = await Task.WhenAll(rows.Select((r, i) => storedLately.StoreOnceAsync(r.PartitionKey + "|" + r.RowKey, within, () => inbox.InsertAsync(keys[i], r))));
             var stored = 0;
             var duplicates = 0;
             for (var i = 0; i < results.Length; i++)
             {
                 var e = parsed.Events[i];
-                if (results[i] == TableWriteStatus.AlreadyExists)
+                if (results[i] == CopyStored.StoredBefore)
+                {
+                    // The first copy is in the inbox, or applied: it needs no hint from this one.
+                    duplicates++;
+                    WebhookLog.EventDuplicate(logger, provider, e.EventId);
+                    continue;
+                }
+
+                if (results[i] == CopyStored.InInbox)
                 {
                     duplicates++;
                     WebhookLog.EventDuplicate(logger, provider, e.EventId);

@@ -102,8 +102,8 @@ internal readonly record struct DeliveryKey(string PartitionKey, string RowKey)
 /// event they spread over a dozen partitions a day and went about 1.4 to a request. And a partition stays small
 /// however far the applier lags or however long a clock stands still (a simulated one does, for a whole day), where
 /// a lookup in the Table emulator scans its partition. The record of an event stored once is the archive's claim: a
-/// redelivery into the same partition finds its row here (409), a later one waits as a second copy and its claim
-/// finds the first's.
+/// redelivery this process stored lately is not stored again (<see cref="StoredLately"/>), one into the same partition
+/// finds its row here (409), and any other waits as a second copy and its claim finds the first's.
 /// </para>
 /// <para>
 /// Rows stored before this layout carry their archive keys (the PK starts with the provider) and are read as they are.

@@ -18,6 +18,7 @@ internal static class WebhooksModule
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<WebhookInbox>();
+        builder.Services.AddSingleton<StoredLately>();
         builder.Services.AddSingleton<WebhookArchive>();
         builder.Services.AddSingleton<WebhookHints>();
         builder.Services.AddSingleton<ApplierRate>();

@@ -367,7 +367,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         var options = new WebhooksOptions();
         options.Segment.SharedSecrets.Add(secret);
         var hints = new WebhookHints();
-        var ingestion = new WebhookIngestion(Kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(Kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, Kit.Metrics, Kit.Backlog);
+        var ingestion = new WebhookIngestion(Kit.Inbox, new StoredLately(_clock), hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(Kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, Kit.Metrics, Kit.Backlog);
         var message = _events.SegmentMessage("track", _events.Id("track"));
         var body = System.Text.Encoding.UTF8.GetBytes(message.ToJsonString());
         await Kit.StoreAsync(WebhookProvider.Segment, _events.Id("track"), "track", message.ToJsonString());
@@ -388,7 +388,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         var options = new WebhooksOptions();
         options.Segment.SharedSecrets.Add(secret);
         var hints = new WebhookHints();
-        var ingestion = new WebhookIngestion(kit.Inbox, hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, kit.Metrics, kit.Backlog);
+        var ingestion = new WebhookIngestion(kit.Inbox, new StoredLately(_clock), hints, _clock, new FixedOptions<WebhooksOptions>(options), new FixedOptions<ProductOptions>(kit.Product), Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIngestion>.Instance, kit.Metrics, kit.Backlog);
         var body = System.Text.Encoding.UTF8.GetBytes(_events.SegmentMessage("track", _events.Id("backlog")).ToJsonString());
         const string Size = "customer_success.webhook.applier.backlog";
         const string Lag = "customer_success.webhook.applier.lag";
