@@ -18,9 +18,9 @@ internal enum CopyStored
 
 /// <summary>
 /// The events this process stored in the inbox lately, so that a provider's redelivery is acknowledged as a duplicate
-/// without a second inbox row. The inbox is keyed by arrival, so a later copy would otherwise land beside the first;
-/// the applier would then claim it in the archive, and a claim refused for a taken key costs its whole entity-group
-/// transaction again without it (a redelivered Segment batch is a hundred such claims).
+/// without a second inbox row. The inbox is keyed by arrival, so a later copy would otherwise land beside the first,
+/// and the applier would take it in a page only to settle it as a duplicate: an insert and a delete for nothing, a
+/// hundred of each for a redelivered Segment batch.
 /// <para>
 /// Safe because the first copy's insert finished before a copy is answered: the first copy is in the inbox until it is
 /// applied, and in the archive after that. A copy that arrives while the first is being inserted waits for that insert;
@@ -37,7 +37,10 @@ internal sealed class StoredLately(TimeProvider timeProvider)
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
 
-    public int Count => _entries.Count;
+    // The entries, counted here: ConcurrentDictionary.Count takes every lock of the dictionary.
+    private int _size;
+
+    public int Count => Volatile.Read(ref _size);
 
     /// <summary>
     /// Stores the event's copy with <paramref name="store"/>, unless a copy stored by this process within
@@ -63,7 +66,7 @@ internal sealed class StoredLately(TimeProvider timeProvider)
                     continue;
                 }
 
-                _entries.TryRemove(new KeyValuePair<string, Entry>(eventKey, earlier));
+                Remove(eventKey, earlier);
                 continue;
             }
 
@@ -73,6 +76,7 @@ internal sealed class StoredLately(TimeProvider timeProvider)
                 continue;
             }
 
+            Interlocked.Increment(ref _size);
             _order.Enqueue(eventKey);
             Trim();
             try
@@ -84,7 +88,7 @@ internal sealed class StoredLately(TimeProvider timeProvider)
             catch (Exception)
             {
                 // Nothing is known to be stored: the entry goes, and copies waiting on it store themselves.
-                _entries.TryRemove(new KeyValuePair<string, Entry>(eventKey, entry));
+                Remove(eventKey, entry);
                 entry.Stored.TrySetResult(false);
                 throw;
             }
@@ -96,10 +100,21 @@ internal sealed class StoredLately(TimeProvider timeProvider)
 
     private void Trim()
     {
-        while (_entries.Count > Capacity && _order.TryDequeue(out var oldest))
+        while (Volatile.Read(ref _size) > Capacity && _order.TryDequeue(out var oldest))
         {
             // An insert still running loses its entry too: a copy arriving meanwhile is then stored itself.
-            _entries.TryRemove(oldest, out _);
+            if (_entries.TryRemove(oldest, out _))
+            {
+                Interlocked.Decrement(ref _size);
+            }
+        }
+    }
+
+    private void Remove(string eventKey, Entry entry)
+    {
+        if (_entries.TryRemove(new KeyValuePair<string, Entry>(eventKey, entry)))
+        {
+            Interlocked.Decrement(ref _size);
         }
     }
 
