@@ -135,9 +135,10 @@ internal sealed class WebhookIngestion(
         {
             // Not cancelled when the caller hangs up: a stored event gets its hint either way (the provider, not having
             // seen the 200, sends it again and finds it stored).
-            var keys = Array.ConvertAll(rows, r => inbox.KeyFor(new DeliveryKey(r.PartitionKey, r.RowKey), now, settings.InboxPartitionsPerSecond));
+            var events = Array.ConvertAll(rows, r => new DeliveryKey(r.PartitionKey, r.RowKey));
+            var keys = Array.ConvertAll(events, d => inbox.KeyFor(d, now, settings.InboxPartitionsPerSecond));
             var within = SettledEvents.WindowFor(settings);
-            var results = await Task.WhenAll(rows.Select((r, i) => storedLately.StoreOnceAsync(r.PartitionKey + "|" + r.RowKey, within, () => inbox.InsertAsync(keys[i], r))));
+            var results = await Task.WhenAll(rows.Select((r, i) => storedLately.StoreOnceAsync(events[i].EventKey, within, () => inbox.InsertAsync(keys[i], r))));
             var stored = 0;
             var duplicates = 0;
             for (var i = 0; i < results.Length; i++)
@@ -162,10 +163,10 @@ internal sealed class WebhookIngestion(
                     WebhookLog.EventStored(logger, provider, e.EventId, e.EventType);
                 }
 
-                // Hinted on 409 too: the inbox row is there (a copy received into the same part of this second), so the event is not applied
-                // yet, and the row may be this request's own (an insert the SDK retried after a timeout finds what its first try stored), which
-                // nothing else would apply before the sweep's grace. A page already on it leaves it; the claim drops
-                // it if it was archived meanwhile.
+                // Hinted on 409 too: the inbox row is there (a copy received into the same part of this second), so the
+                // event is not applied yet, and the row may be this request's own (an insert the SDK retried after a
+                // timeout finds what its first try stored), which nothing else would apply before the sweep's grace. A
+                // page already on it leaves it; the claim drops it if it was archived meanwhile.
                 if (settings.ApplyInProcess)
                 {
                     // Held before the hand-off, so a page that finishes first releases it rather than leaving it held.
