@@ -48,9 +48,6 @@ internal sealed class PendingDelivery
     /// <summary>The parked entry this delivery was drained from, removed once it is applied.</summary>
     public ParkedEvent? DrainedFrom { get; private init; }
 
-    /// <summary>An archived event replayed in place of a copy of it in the inbox (a redelivery), removed once done.</summary>
-    public bool InboxCopy => Origin == DeliveryOrigin.Archive && InboxKey is not null;
-
     public EventMapping? Mapping { get; set; }
 
     public string? AccountId { get; set; }

@@ -9,9 +9,9 @@ namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
 /// One provider event as stored: a row of WebhookInbox while it waits to be applied (under an <see cref="InboxKey"/>),
-/// and of WebhookArchive once claimed (under its <see cref="DeliveryKey"/>, the keys it carries in memory). Keeps the event's JSON (gzip, in up to
-/// <see cref="MaxChunks"/> binary properties of <see cref="ChunkBytes"/>) and the headers worth keeping, never a
-/// signature, so it can be applied later, replayed, or re-driven from quarantine.
+/// and of WebhookArchive once claimed (under its <see cref="DeliveryKey"/>, the keys it carries in memory). Keeps the
+/// event's JSON (gzip, in up to <see cref="MaxChunks"/> binary properties of <see cref="ChunkBytes"/>) and the headers
+/// worth keeping, never a signature, so it can be applied later, replayed, or re-driven from quarantine.
 /// </summary>
 internal sealed class WebhookDeliveryRow : TableRow
 {

@@ -114,6 +114,9 @@ internal readonly record struct InboxKey(string PartitionKey, string RowKey)
     /// <summary>Buckets per second, at most (two decimal digits in the key).</summary>
     public const int MaxPartitionsPerSecond = 64;
 
+    // How the partitions of rows stored under the archive's keys begin: a provider's name.
+    private static readonly string[] LegacyPrefixes = [.. Enum.GetValues<WebhookProvider>().Select(DeliveryKey.ProviderPartitionPrefix)];
+
     /// <summary>The second of <paramref name="receivedAt"/> as the key writes it (UTC).</summary>
     public static string SecondOf(DateTimeOffset receivedAt) => receivedAt.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
 
@@ -134,7 +137,7 @@ internal readonly record struct InboxKey(string PartitionKey, string RowKey)
     public bool TryGetDelivery(out DeliveryKey delivery)
     {
         var partition = PartitionKey;
-        if (Enum.GetValues<WebhookProvider>().Any(p => partition.StartsWith(DeliveryKey.ProviderPartitionPrefix(p), StringComparison.Ordinal)))
+        if (LegacyPrefixes.Any(prefix => partition.StartsWith(prefix, StringComparison.Ordinal)))
         {
             // Stored under the archive's keys, before the inbox had its own.
             delivery = new DeliveryKey(PartitionKey, RowKey);

@@ -8,8 +8,8 @@ namespace CustomerSuccess.Functions.Webhooks;
 
 /// <summary>
 /// WebhookInbox: deliveries acknowledged and not yet applied, one row per copy received (<see cref="InboxKey"/>: by the
-/// second of arrival and a part of it, the event's archive key as row key). The acknowledgement is one insert here. Inserts that arrive
-/// together (concurrent requests, the events of one Segment batch) share entity-group transactions
+/// second of arrival and a part of it, the event's archive key as row key). The acknowledgement is one insert here.
+/// Inserts that arrive together (concurrent requests, the events of one Segment batch) share entity-group transactions
 /// (<see cref="TableGroupCommit{T}"/>). Rows leave once their event is archived with a final outcome, so the table
 /// stays small and the sweep's query over it stays cheap.
 /// </summary>
@@ -64,8 +64,7 @@ internal sealed class WebhookInbox
     /// <summary>
     /// Stores the row (keyed by its event, as archived) under <paramref name="key"/>;
     /// <see cref="TableWriteStatus.AlreadyExists"/> when a copy of the event is there already (received into the same
-    /// part of a second). Not cancellable
-    /// once called.
+    /// part of a second). Not cancellable once called.
     /// </summary>
     public Task<TableWriteStatus> InsertAsync(InboxKey key, WebhookDeliveryRow row)
     {

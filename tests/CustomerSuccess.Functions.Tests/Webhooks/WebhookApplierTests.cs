@@ -503,14 +503,21 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
         Assert.Equal(40, (await SignalsAsync()).Days.Single().PaymentsFailed);
     }
 
+    /// <summary>One failed payment stored twice, three minutes apart: two inbox copies of one event.</summary>
+    private async Task<(PendingDelivery First, PendingDelivery Again)> StoreTwoCopiesAsync()
+    {
+        var json = _events.Text("Stripe/invoice.payment_failed.json");
+        var first = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now.AddMinutes(-3));
+        var again = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now);
+        return (first, again);
+    }
+
     [Fact]
     public async Task Page_WithTwoInboxCopiesOfOneEvent_CountsItOnceAndTakesBothOutOfTheInbox()
     {
         // A redelivery received in another second than the first copy waits beside it; a sweep reads both into a page.
         await LinkCustomerAsync();
-        var json = _events.Text("Stripe/invoice.payment_failed.json");
-        var first = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now.AddMinutes(-3));
-        var again = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now);
+        var (first, again) = await StoreTwoCopiesAsync();
         Assert.NotEqual(first.InboxKey, again.InboxKey);
 
         var summary = await Kit.ApplyAsync(first, again);
@@ -524,9 +531,7 @@ public sealed class WebhookApplierTests(AzuriteFixture azurite)
     public async Task Page_WithTwoInboxCopiesOfOneEvent_ItsAccountFails_BothStayForTheNextTry()
     {
         await LinkCustomerAsync();
-        var json = _events.Text("Stripe/invoice.payment_failed.json");
-        var first = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now.AddMinutes(-3));
-        var again = await Kit.StoreAsync(WebhookProvider.Stripe, _events.Id("pay"), "invoice.payment_failed", json, Now);
+        var (first, again) = await StoreTwoCopiesAsync();
         var state = new AccountStateRow { PartitionKey = AccountStateStore.PartitionOf(_events.Account), RowKey = _events.Account, Rows = 1, Generation = 9, State0 = [9, 9, 9] };
         await Kit.Tables[AccountStateStore.Table].UpsertAsync(state, Azure.Data.Tables.TableUpdateMode.Replace);
 
