@@ -58,6 +58,8 @@ public sealed partial class ReadmeStandaloneTests(AzuriteFixture azurite)
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
             var deadline = DateTime.UtcNow.AddSeconds(60);
+            // Until it says "ok": on a loaded machine a background loop's first iteration may time out against storage
+            // and show "degraded" until its next one succeeds; a setting that is wrong never gets there.
             string? body = null;
             while (DateTime.UtcNow < deadline && !process.HasExited)
             {
@@ -67,7 +69,10 @@ public sealed partial class ReadmeStandaloneTests(AzuriteFixture azurite)
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
                         body = await response.Content.ReadAsStringAsync();
-                        break;
+                        if (Status(body) == "ok")
+                        {
+                            break;
+                        }
                     }
                 }
                 catch (HttpRequestException)
@@ -89,7 +94,7 @@ public sealed partial class ReadmeStandaloneTests(AzuriteFixture azurite)
             }
 
             Assert.True(body is not null, "the app did not answer /api/healthz; its output:\n" + Log());
-            Assert.Equal("ok", JsonDocument.Parse(body).RootElement.GetProperty("status").GetString());
+            Assert.True(Status(body) == "ok", "/api/healthz did not say ok within 60 s: " + body + "\nthe app's output:\n" + Log());
         }
         finally
         {
@@ -102,6 +107,9 @@ public sealed partial class ReadmeStandaloneTests(AzuriteFixture azurite)
             Directory.Delete(workingDirectory, recursive: true);
         }
     }
+
+    /// <summary>The "status" of a /api/healthz body.</summary>
+    private static string? Status(string body) => JsonDocument.Parse(body).RootElement.GetProperty("status").GetString();
 
     /// <summary>The export lines of the README's "Running just the app" bash block, and the dll it runs.</summary>
     private static (Dictionary<string, string> Settings, string Dll) DocumentedBlock()
